@@ -1,0 +1,37 @@
+/** The `tessera` program: the server and, later, the client commands. */
+import { Command, InvalidArgumentError } from 'commander';
+import { BootstrapError } from '../erasure/bootstrap.js';
+import { EndpointError } from '../cluster/endpoints.js';
+import { runServer, UsageError } from './server.js';
+
+const program = new Command();
+program.name('tessera').description('Tessera: a distributed, S3-compatible, erasure-coded object store').showHelpAfterError();
+
+program
+  .command('server')
+  .description('serve S3 from local drives (directories), every object erasure-coded across them')
+  .argument('<drives...>', 'drive directories; {a...b} expands, e.g. /mnt/drive{1...4}')
+  .option('--address <host:port>', 'where to listen', '127.0.0.1:9000')
+  .option('--parity <M>', 'parity shards per erasure set (default: half the set); also EC:M')
+  .option('--region <name>', 'the region this server answers for', 'us-east-1')
+  .addHelpText(
+    'after',
+    `
+Credentials come from TESSERA_ROOT_USER and TESSERA_ROOT_PASSWORD (default tesseraadmin/tesseraadmin).
+
+Examples:
+  $ tessera server ./data/drive{1...4}
+  $ tessera server --address 0.0.0.0:9000 --parity 2 /mnt/disk{1...8}`,
+  )
+  .action(async (drives: string[], options: { address: string; parity?: string; region: string }) => {
+    await runServer(drives, options);
+  });
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof UsageError || err instanceof BootstrapError || err instanceof EndpointError || err instanceof InvalidArgumentError) {
+    console.error(`tessera: ${err.message}`);
+  } else {
+    console.error(`tessera: ${(err as Error)?.stack ?? String(err)}`);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,118 @@
+/** `tessera server`: bring the drives up, serve S3, and shut down cleanly on SIGTERM/SIGINT. */
+import { createServer, type Server } from 'node:http';
+import { initCodec } from '../codec/reed-solomon.js';
+import { parseDriveArgs } from '../cluster/endpoints.js';
+import { bootstrapPool, type PoolLayout } from '../erasure/bootstrap.js';
+import { CredentialStore, rootCredentialsFromEnv, validateCredentials } from '../iam/credentials.js';
+import { createS3App } from '../s3/app.js';
+
+export interface ServerOptions {
+  address: string;
+  parity?: string;
+  region: string;
+}
+
+const REDUCED_REDUNDANCY_PARITY = 1;
+
+/** A failure the operator can fix; printed as one line, exit code 1. */
+export class UsageError extends Error {}
+
+export function parseAddress(address: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(address);
+  const port = match ? Number(match[3]) : NaN;
+  if (!match || port < 0 || port > 65535) throw new UsageError(`invalid --address ${address}: expected HOST:PORT, e.g. 127.0.0.1:9000`);
+  return { host: match[1] ?? (match[2] || '0.0.0.0'), port };
+}
+
+function parseParity(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const text = value.toUpperCase().startsWith('EC:') ? value.slice(3) : value;
+  if (!/^\d+$/.test(text)) throw new UsageError(`invalid --parity ${value}: expected a number of parity shards, e.g. 2 or EC:2`);
+  return Number(text);
+}
+
+function describeLayout(layout: PoolLayout, endpoint: string, user: string, password: string): string {
+  const data = layout.setSize - layout.parity;
+  const writeQuorum = data === layout.parity ? data + 1 : data;
+  const lines = [
+    `Tessera S3 endpoint: ${endpoint}`,
+    `  RootUser: ${user}`,
+    `  RootPass: ${password}`,
+    `  Deployment: ${layout.deploymentId}`,
+    `  Layout: ${layout.setCount} erasure set(s) of ${layout.setSize} drives, EC ${data}+${layout.parity} ` +
+      `(reads need ${data} drives of a set, writes ${writeQuorum})`,
+    ...layout.sets.map((s, i) => `  Set ${i + 1}: ${s.join(' ')}`),
+  ];
+  if (layout.replaced.length > 0) lines.push(`  Fresh drives given their slot back (they will be healed): ${layout.replaced.join(' ')}`);
+  return lines.join('\n');
+}
+
+function listen(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException): void => {
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new UsageError(`address ${host}:${port} is already in use`)
+          : err.code === 'EADDRNOTAVAIL'
+            ? new UsageError(`address ${host}:${port} is not available on this machine`)
+            : new UsageError(`cannot listen on ${host}:${port}: ${err.message}`),
+      );
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+export async function runServer(driveArgs: string[], options: ServerOptions): Promise<void> {
+  const { host, port } = parseAddress(options.address);
+  const parity = parseParity(options.parity);
+  const root = rootCredentialsFromEnv();
+  const problem = validateCredentials(root);
+  if (problem) throw new UsageError(problem);
+  const drives = parseDriveArgs(driveArgs);
+  await initCodec();
+  const { pool, layout } = await bootstrapPool(drives, parity);
+
+  const app = createS3App({
+    objects: pool,
+    credentials: new CredentialStore(root),
+    region: options.region,
+    // As in MinIO, REDUCED_REDUNDANCY keeps a single parity shard.
+    reducedParity: REDUCED_REDUNDANCY_PARITY,
+  });
+  const server = createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5_000 }, app.callback());
+  try {
+    await listen(server, host, port);
+  } catch (err) {
+    await pool.close();
+    throw err;
+  }
+  const shown = host.includes(':') ? `[${host}]` : host;
+  console.log(describeLayout(layout, `http://${shown === '0.0.0.0' ? '127.0.0.1' : shown}:${port}`, root.accessKey, root.secretKey));
+  if (root.isDefault) {
+    console.warn('WARNING: using the default root credentials; set TESSERA_ROOT_USER and TESSERA_ROOT_PASSWORD.');
+  }
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`tessera: ${signal} received, finishing in-flight requests`);
+    const force = setTimeout(() => {
+      console.error('tessera: requests still running after 30 s, closing them');
+      server.closeAllConnections();
+    }, 30_000);
+    force.unref();
+    server.close(async () => {
+      await pool.close();
+      console.log('tessera: stopped');
+      process.exit(0);
+    });
+    server.closeIdleConnections();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}

@@ -1,0 +1,43 @@
+/** Splitting a block into shards and back, over the wasm Reed-Solomon codec. */
+import { ReedSolomon } from '../codec/reed-solomon.js';
+
+const codecs = new Map<string, ReedSolomon>();
+
+function codecFor(dataShards: number, parityShards: number): ReedSolomon {
+  const id = `${dataShards}+${parityShards}`;
+  let codec = codecs.get(id);
+  if (!codec) {
+    codec = new ReedSolomon(dataShards, parityShards);
+    codecs.set(id, codec);
+  }
+  return codec;
+}
+
+/** Encodes one block into D data shards (zero-padded) and P parity shards, all of one length. */
+export function encodeBlock(block: Buffer, dataShards: number, parityShards: number): Buffer[] {
+  const shardLength = Math.ceil(block.length / dataShards);
+  const padded = Buffer.alloc(shardLength * dataShards);
+  block.copy(padded);
+  const shards: Buffer[] = [];
+  for (let i = 0; i < dataShards; i++) shards.push(padded.subarray(i * shardLength, (i + 1) * shardLength));
+  for (let i = 0; i < parityShards; i++) shards.push(Buffer.allocUnsafe(shardLength));
+  codecFor(dataShards, parityShards).encode(shards);
+  return shards;
+}
+
+/**
+ * Rebuilds a block's data from its shards (by shard index, 0-based; undefined = unavailable) and
+ * returns the block's first `dataLength` bytes. Needs at least D shards.
+ */
+export function decodeBlock(shards: (Buffer | undefined)[], dataShards: number, parityShards: number, dataLength: number): Buffer {
+  const missingData = shards.slice(0, dataShards).some((s) => !s);
+  let data: Uint8Array[] = shards as Uint8Array[];
+  if (missingData) {
+    data = codecFor(dataShards, parityShards).reconstruct(
+      shards.map((s) => s ?? null),
+      { dataOnly: true },
+    );
+  }
+  const out = Buffer.concat(data.slice(0, dataShards));
+  return out.subarray(0, dataLength);
+}

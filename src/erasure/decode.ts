@@ -1,0 +1,168 @@
+/**
+ * The read path: stream a version's bytes (or a range of them) block by block. Data shards are read
+ * first; a shard that is missing, short or fails its bitrot hash takes its drive out of this read and
+ * a parity shard is read in its place. Only verified bytes are ever decoded and yielded.
+ */
+import { BITROT_HASH_SIZE, ShardLayout, verifyShardBlock } from '../codec/bitrot.js';
+import { S3Error } from '../errors.js';
+import type { ByteRange } from '../object/types.js';
+import type { Drive, ShardReader } from '../storage/drive.js';
+import { decodeBlock } from './coder.js';
+import type { QuorumVersion, RecordAnswer } from './quorum.js';
+
+/** Serves reads of an inline shard from the record's bytes. */
+class InlineShardReader implements ShardReader {
+  constructor(private readonly bytes: Buffer) {}
+
+  async read(offset: number, length: number): Promise<Buffer> {
+    return this.bytes.subarray(offset, offset + length);
+  }
+
+  async close(): Promise<void> {}
+}
+
+class ShardSources {
+  private readonly usable: boolean[];
+  private readonly readers = new Map<string, Promise<ShardReader>>();
+  /** slotOfShard[i] = the drive slot holding shard index i (0-based). */
+  private readonly slotOfShard: number[];
+  degraded = false;
+
+  constructor(
+    private readonly bucket: string,
+    private readonly drives: Drive[],
+    private readonly quorum: QuorumVersion,
+    private readonly answers: RecordAnswer[],
+  ) {
+    const { distribution } = quorum.version.erasure;
+    this.slotOfShard = [];
+    distribution.forEach((index, slot) => (this.slotOfShard[index - 1] = slot));
+    this.usable = drives.map((d, slot) => quorum.holders[slot] && d.isOnline());
+    this.degraded = this.usable.some((u) => !u);
+  }
+
+  private reader(slot: number, partNumber: number): Promise<ShardReader> {
+    const id = `${slot}:${partNumber}`;
+    let reader = this.readers.get(id);
+    if (!reader) {
+      const version = this.quorum.version;
+      if (version.dataDir === '') {
+        const answer = this.answers[slot];
+        const copy = answer && !(answer instanceof Error) ? answer.versions.find((v) => v.versionId === version.versionId) : undefined;
+        reader = Promise.resolve(new InlineShardReader(Buffer.from(copy?.inline ?? Buffer.alloc(0))));
+      } else {
+        reader = this.drives[slot].openShard(this.bucket, version.dataDir, `part.${partNumber}`);
+      }
+      this.readers.set(id, reader);
+    }
+    return reader;
+  }
+
+  private async readShard(shardIndex: number, partNumber: number, layout: ShardLayout, block: number): Promise<Buffer | undefined> {
+    const slot = this.slotOfShard[shardIndex];
+    if (!this.usable[slot]) return undefined;
+    try {
+      const reader = await this.reader(slot, partNumber);
+      const length = layout.shardLength(block);
+      const frame = await reader.read(layout.frameOffset(block), BITROT_HASH_SIZE + length);
+      return verifyShardBlock(frame, length);
+    } catch {
+      this.usable[slot] = false;
+      this.degraded = true;
+      return undefined;
+    }
+  }
+
+  async readBlock(partNumber: number, layout: ShardLayout, block: number): Promise<Buffer> {
+    const { dataShards, parityShards } = this.quorum.version.erasure;
+    const total = dataShards + parityShards;
+    const shards: (Buffer | undefined)[] = new Array(total).fill(undefined);
+    let next = 0;
+    let have = 0;
+    // Ask for exactly as many shards as are still needed, data shards first, until D verified ones are in.
+    while (have < dataShards && next < total) {
+      const batch: number[] = [];
+      while (batch.length < dataShards - have && next < total) {
+        if (this.usable[this.slotOfShard[next]]) batch.push(next);
+        next++;
+      }
+      const got = await Promise.all(batch.map((i) => this.readShard(i, partNumber, layout, block)));
+      got.forEach((shard, j) => {
+        if (shard) {
+          shards[batch[j]] = shard;
+          have++;
+        }
+      });
+    }
+    if (have < dataShards) throw new S3Error('SlowDownRead', 'Not enough healthy shards to read this object.');
+    return decodeBlock(shards, dataShards, parityShards, layout.blockDataLength(block));
+  }
+
+  async close(): Promise<void> {
+    for (const reader of this.readers.values()) {
+      await reader.then((r) => r.close()).catch(() => undefined);
+    }
+  }
+}
+
+interface BlockJob {
+  partNumber: number;
+  layout: ShardLayout;
+  block: number;
+  /** Slice of the decoded block to yield. */
+  from: number;
+  to: number;
+}
+
+function* planBlocks(quorum: QuorumVersion, range: ByteRange): Generator<BlockJob> {
+  const { blockSize, dataShards } = quorum.version.erasure;
+  let partStart = 0;
+  for (const part of quorum.version.parts) {
+    const partEnd = partStart + part.size - 1;
+    if (part.size > 0 && partEnd >= range.start && partStart <= range.end) {
+      const layout = new ShardLayout(part.size, blockSize, dataShards);
+      const from = Math.max(range.start, partStart) - partStart;
+      const to = Math.min(range.end, partEnd) - partStart;
+      for (let block = Math.floor(from / blockSize); block <= Math.floor(to / blockSize); block++) {
+        const blockStart = block * blockSize;
+        yield {
+          partNumber: part.number,
+          layout,
+          block,
+          from: Math.max(from - blockStart, 0),
+          to: Math.min(to - blockStart, layout.blockDataLength(block) - 1),
+        };
+      }
+    }
+    partStart += part.size;
+  }
+}
+
+/** Yields the bytes of `range` (default: all) of the quorum version, reading one block ahead. */
+export async function* streamVersion(
+  bucket: string,
+  drives: Drive[],
+  quorum: QuorumVersion,
+  answers: RecordAnswer[],
+  range?: ByteRange,
+): AsyncGenerator<Buffer> {
+  const size = quorum.version.size;
+  if (size === 0) return;
+  const sources = new ShardSources(bucket, drives, quorum, answers);
+  const jobs = planBlocks(quorum, range ?? { start: 0, end: size - 1 });
+  const fetch = (job: BlockJob): Promise<Buffer> => sources.readBlock(job.partNumber, job.layout, job.block);
+  try {
+    let job = jobs.next();
+    let current = job.done ? undefined : fetch(job.value);
+    while (!job.done && current) {
+      const following = jobs.next();
+      const data = await current;
+      current = following.done ? undefined : fetch(following.value);
+      current?.catch(() => undefined);
+      yield data.subarray(job.value.from, job.value.to + 1);
+      job = following;
+    }
+  } finally {
+    await sources.close();
+  }
+}

@@ -1,0 +1,215 @@
+/**
+ * A pool of erasure sets: the ObjectLayer implementation. Objects are routed to a set by a keyed
+ * hash of their name; buckets exist on every drive; listings merge the sets' sorted pages.
+ */
+import { S3Error } from '../errors.js';
+import type {
+  BucketInfo,
+  ByteRange,
+  ListOptions,
+  ListResult,
+  ObjectInfo,
+  ObjectLayer,
+  ObjectReader,
+  PutBody,
+  PutOptions,
+} from '../object/types.js';
+import type { BucketEntry, Drive } from '../storage/drive.js';
+import { setIndexFor } from './placement.js';
+import { ErasureSet, toObjectInfo, type ListedVersion } from './set.js';
+
+function settle<T>(promise: Promise<T>): Promise<T | Error> {
+  return promise.catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+}
+
+/** The smallest byte string greater than every key that starts with `prefix`. */
+function pastPrefix(prefix: string): Buffer {
+  return Buffer.concat([Buffer.from(prefix), Buffer.of(0xff)]);
+}
+
+function justAfter(key: string): Buffer {
+  return Buffer.concat([Buffer.from(key), Buffer.of(0)]);
+}
+
+/** Reads one set's listing page by page, exposing the smallest unread entry. */
+class SetCursor {
+  private entries: ListedVersion[] = [];
+  private next: Buffer | undefined;
+  private exhausted = false;
+
+  constructor(
+    private readonly set: ErasureSet,
+    private readonly bucket: string,
+    private readonly prefix: string,
+    private readonly pageSize: number,
+  ) {}
+
+  seek(from: Buffer | undefined): void {
+    this.entries = [];
+    this.next = from;
+    this.exhausted = false;
+  }
+
+  async peek(): Promise<ListedVersion | undefined> {
+    while (this.entries.length === 0 && !this.exhausted) {
+      const page = await this.set.listPage(this.bucket, this.prefix, this.next, this.pageSize);
+      this.entries = page.entries;
+      this.next = page.next;
+      this.exhausted = page.next === undefined;
+    }
+    return this.entries[0];
+  }
+
+  advance(): void {
+    this.entries.shift();
+  }
+}
+
+export class ErasurePool implements ObjectLayer {
+  private readonly drives: Drive[];
+
+  constructor(
+    readonly sets: ErasureSet[],
+    private readonly deploymentId: string,
+  ) {
+    this.drives = sets.flatMap((s) => s.drives);
+  }
+
+  private setFor(key: string): ErasureSet {
+    return this.sets[setIndexFor(key, this.deploymentId, this.sets.length)];
+  }
+
+  isWritable(): boolean {
+    return this.sets.every((s) => s.isWritable());
+  }
+
+  private get bucketQuorum(): number {
+    return Math.floor(this.drives.length / 2) + 1;
+  }
+
+  /** A bucket exists when at least half the drives have it; too few answers to tell is SlowDownRead. */
+  async getBucketInfo(bucket: string): Promise<BucketInfo> {
+    const answers = await Promise.all(this.drives.map((d) => settle(d.statBucket(bucket))));
+    const found = answers.filter((a): a is BucketEntry => !!a && !(a instanceof Error));
+    const failed = answers.filter((a) => a instanceof Error).length;
+    const half = Math.ceil(this.drives.length / 2);
+    if (found.length >= half) return { name: bucket, created: new Date(Math.min(...found.map((f) => f.created))) };
+    if (found.length + failed >= half) throw new S3Error('SlowDownRead');
+    throw new S3Error('NoSuchBucket');
+  }
+
+  async makeBucket(bucket: string): Promise<void> {
+    const exists = await this.getBucketInfo(bucket).then(
+      () => true,
+      (err: unknown) => {
+        if (err instanceof S3Error && err.code === 'NoSuchBucket') return false;
+        throw err;
+      },
+    );
+    if (exists) throw new S3Error('BucketAlreadyOwnedByYou');
+    if (this.drives.filter((d) => d.isOnline()).length < this.bucketQuorum) throw new S3Error('SlowDownWrite');
+    const created = Date.now();
+    const results = await Promise.all(this.drives.map((d) => settle(d.makeBucket(bucket, created))));
+    if (results.filter((r) => !(r instanceof Error)).length < this.bucketQuorum) {
+      await Promise.all(this.drives.map((d) => settle(d.deleteBucket(bucket))));
+      throw new S3Error('SlowDownWrite');
+    }
+  }
+
+  async listBuckets(): Promise<BucketInfo[]> {
+    const answers = await Promise.all(this.drives.map((d) => settle(d.listBuckets())));
+    const lists = answers.filter((a): a is BucketEntry[] => !(a instanceof Error));
+    if (lists.length < Math.ceil(this.drives.length / 2)) throw new S3Error('SlowDownRead');
+    const seen = new Map<string, { count: number; created: number }>();
+    for (const list of lists) {
+      for (const b of list) {
+        const entry = seen.get(b.name) ?? { count: 0, created: b.created };
+        entry.count++;
+        entry.created = Math.min(entry.created, b.created);
+        seen.set(b.name, entry);
+      }
+    }
+    return [...seen.entries()]
+      .filter(([, e]) => e.count >= Math.ceil(this.drives.length / 2))
+      .map(([name, e]) => ({ name, created: new Date(e.created) }))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  async deleteBucket(bucket: string): Promise<void> {
+    await this.getBucketInfo(bucket);
+    const listing = await this.listObjects(bucket, { prefix: '', delimiter: '', maxKeys: 1 });
+    if (listing.objects.length > 0) throw new S3Error('BucketNotEmpty');
+    if (this.drives.filter((d) => d.isOnline()).length < this.bucketQuorum) throw new S3Error('SlowDownWrite');
+    const results = await Promise.all(this.drives.map((d) => settle(d.deleteBucket(bucket))));
+    if (results.filter((r) => !(r instanceof Error)).length < this.bucketQuorum) throw new S3Error('SlowDownWrite');
+  }
+
+  async putObject(bucket: string, key: string, body: PutBody, options: PutOptions): Promise<ObjectInfo> {
+    await this.getBucketInfo(bucket);
+    return this.setFor(key).putObject(bucket, key, body, options);
+  }
+
+  async getObjectInfo(bucket: string, key: string): Promise<ObjectInfo> {
+    await this.getBucketInfo(bucket);
+    return this.setFor(key).getObjectInfo(bucket, key);
+  }
+
+  async getObject(bucket: string, key: string, resolveRange?: (info: ObjectInfo) => ByteRange | undefined): Promise<ObjectReader> {
+    await this.getBucketInfo(bucket);
+    return this.setFor(key).getObject(bucket, key, resolveRange);
+  }
+
+  async deleteObject(bucket: string, key: string): Promise<void> {
+    await this.getBucketInfo(bucket);
+    await this.setFor(key).deleteObject(bucket, key);
+  }
+
+  async listObjects(bucket: string, options: ListOptions): Promise<ListResult> {
+    await this.getBucketInfo(bucket);
+    const { prefix, delimiter, maxKeys } = options;
+    const pageSize = Math.min(Math.max(maxKeys, 100), 1000) + 1;
+    const cursors = this.sets.map((s) => new SetCursor(s, bucket, prefix, pageSize));
+    const seekAll = (from: Buffer | undefined): void => cursors.forEach((c) => c.seek(from));
+    const after = options.after;
+    seekAll(options.position !== undefined ? Buffer.from(options.position, 'base64') : after !== undefined ? justAfter(after) : undefined);
+
+    const result: ListResult = { objects: [], prefixes: [], isTruncated: false };
+    const isAfterMarker = (name: string): boolean => after === undefined || Buffer.compare(Buffer.from(name), Buffer.from(after)) > 0;
+    let resumeFrom: Buffer | undefined;
+    for (;;) {
+      let smallest: { cursor: SetCursor; entry: ListedVersion } | undefined;
+      for (const cursor of cursors) {
+        const entry = await cursor.peek();
+        if (entry && (!smallest || Buffer.compare(Buffer.from(entry.key), Buffer.from(smallest.entry.key)) < 0)) {
+          smallest = { cursor, entry };
+        }
+      }
+      if (!smallest) break;
+      const { key } = smallest.entry;
+      const delimiterAt = delimiter ? key.indexOf(delimiter, prefix.length) : -1;
+      const commonPrefix = delimiterAt >= 0 ? key.slice(0, delimiterAt + delimiter.length) : undefined;
+      if (result.objects.length + result.prefixes.length >= maxKeys) {
+        result.isTruncated = true;
+        break;
+      }
+      if (commonPrefix !== undefined) {
+        resumeFrom = pastPrefix(commonPrefix);
+        seekAll(resumeFrom);
+        if (!isAfterMarker(commonPrefix)) continue;
+        result.prefixes.push(commonPrefix);
+        result.nextMarker = commonPrefix;
+      } else {
+        smallest.cursor.advance();
+        resumeFrom = justAfter(key);
+        result.objects.push(toObjectInfo(bucket, key, smallest.entry.version));
+        result.nextMarker = key;
+      }
+    }
+    if (result.isTruncated && resumeFrom) result.nextPosition = resumeFrom.toString('base64');
+    return result;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.drives.map((d) => d.close().catch(() => undefined)));
+  }
+}

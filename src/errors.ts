@@ -1,0 +1,74 @@
+/**
+ * The S3 error catalogue: every error a handler can answer with, as AWS S3 names it.
+ * It sits below every layer (src/errors.ts) so that the erasure and object layers can throw S3Error
+ * directly and no string matching is ever needed to map a failure to a response.
+ */
+
+export interface ErrorSpec {
+  status: number;
+  message: string;
+}
+
+export const ERRORS = {
+  AccessDenied: { status: 403, message: 'Access Denied.' },
+  AuthorizationHeaderMalformed: { status: 400, message: 'The authorization header is malformed.' },
+  AuthorizationQueryParametersError: { status: 400, message: 'Error parsing the X-Amz-Credential parameter.' },
+  BadDigest: { status: 400, message: 'The Content-MD5 you specified did not match what we received.' },
+  BucketAlreadyExists: { status: 409, message: 'The requested bucket name is not available.' },
+  BucketAlreadyOwnedByYou: { status: 409, message: 'Your previous request to create the named bucket succeeded and you already own it.' },
+  BucketNotEmpty: { status: 409, message: 'The bucket you tried to delete is not empty.' },
+  EntityTooLarge: { status: 400, message: 'Your proposed upload exceeds the maximum allowed object size.' },
+  EntityTooSmall: { status: 400, message: 'Your proposed upload is smaller than the minimum allowed object size.' },
+  ExpiredToken: { status: 400, message: 'The provided token has expired.' },
+  IncompleteBody: { status: 400, message: 'You did not provide the number of bytes specified by the Content-Length HTTP header.' },
+  InternalError: { status: 500, message: 'We encountered an internal error. Please try again.' },
+  InvalidAccessKeyId: { status: 403, message: 'The AWS Access Key Id you provided does not exist in our records.' },
+  InvalidArgument: { status: 400, message: 'Invalid Argument.' },
+  InvalidBucketName: { status: 400, message: 'The specified bucket is not valid.' },
+  InvalidDigest: { status: 400, message: 'The Content-MD5 you specified is not valid.' },
+  InvalidRange: { status: 416, message: 'The requested range is not satisfiable.' },
+  InvalidRequest: { status: 400, message: 'Invalid Request.' },
+  InvalidChunkSizeError: { status: 400, message: 'Only the last chunk is allowed to have a size less than 8192 bytes.' },
+  InvalidStorageClass: { status: 400, message: 'The storage class you specified is not valid.' },
+  KeyTooLongError: { status: 400, message: 'Your key is too long.' },
+  MalformedXML: { status: 400, message: 'The XML you provided was not well-formed or did not validate against our published schema.' },
+  MetadataTooLarge: { status: 400, message: 'Your metadata headers exceed the maximum allowed metadata size.' },
+  MethodNotAllowed: { status: 405, message: 'The specified method is not allowed against this resource.' },
+  MissingContentLength: { status: 411, message: 'You must provide the Content-Length HTTP header.' },
+  MissingSecurityHeader: { status: 400, message: 'Your request is missing a required header.' },
+  NoSuchBucket: { status: 404, message: 'The specified bucket does not exist.' },
+  NoSuchKey: { status: 404, message: 'The specified key does not exist.' },
+  NoSuchUpload: { status: 404, message: 'The specified multipart upload does not exist.' },
+  NoSuchVersion: { status: 404, message: 'The specified version does not exist.' },
+  NotModified: { status: 304, message: 'Not Modified' },
+  NotImplemented: { status: 501, message: 'A header you provided implies functionality that is not implemented.' },
+  PreconditionFailed: { status: 412, message: 'At least one of the preconditions you specified did not hold.' },
+  RequestTimeTooSkewed: { status: 403, message: 'The difference between the request time and the server\'s time is too large.' },
+  RequestTimeout: { status: 400, message: 'Your socket connection to the server was not read from or written to within the timeout period.' },
+  SignatureDoesNotMatch: { status: 403, message: 'The request signature we calculated does not match the signature you provided. Check your key and signing method.' },
+  SlowDown: { status: 503, message: 'Please reduce your request rate.' },
+  SlowDownRead: { status: 503, message: 'Resource requested is unreadable, please reduce your request rate' },
+  SlowDownWrite: { status: 503, message: 'Resource requested is unwritable, please reduce your request rate' },
+  XAmzContentSHA256Mismatch: { status: 400, message: 'The provided \'x-amz-content-sha256\' header does not match what was computed.' },
+  XAmzContentChecksumMismatch: { status: 400, message: 'The provided checksum does not match what was computed.' },
+  InvalidChecksum: { status: 400, message: 'The checksum you specified is not valid.' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type S3ErrorCode = keyof typeof ERRORS;
+
+/** A failure that maps to exactly one S3 error response. */
+export class S3Error extends Error {
+  readonly code: S3ErrorCode;
+  readonly status: number;
+
+  constructor(code: S3ErrorCode, message?: string, readonly extra: Record<string, string> = {}) {
+    super(message ?? ERRORS[code].message);
+    this.code = code;
+    this.status = ERRORS[code].status;
+    this.name = 'S3Error';
+  }
+}
+
+export function isS3Error(err: unknown): err is S3Error {
+  return err instanceof S3Error;
+}

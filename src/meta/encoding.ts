@@ -1,0 +1,22 @@
+/**
+ * Compact, self-checking encoding of records: [xxHash64 of body][msgpack body]. A record whose hash
+ * does not match decodes as `undefined`, so a damaged record reads as missing and gets healed.
+ */
+import { Packr } from 'msgpackr';
+import { xxh64 } from '../codec/xxhash.js';
+
+const packr = new Packr({ useRecords: false, moreTypes: false, bundleStrings: false });
+const HASH_SIZE = 8;
+
+export function encodeRecord(value: unknown): Buffer {
+  const body = packr.pack(value);
+  return Buffer.concat([xxh64(body), body]);
+}
+
+export function decodeRecord<T>(bytes: Uint8Array): T | undefined {
+  if (bytes.length < HASH_SIZE) return undefined;
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const body = buf.subarray(HASH_SIZE);
+  if (!xxh64(body).equals(buf.subarray(0, HASH_SIZE))) return undefined;
+  return packr.unpack(body) as T;
+}

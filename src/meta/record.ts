@@ -1,0 +1,50 @@
+/**
+ * Object metadata records as every drive of a set stores them: one record per object key holding all
+ * of its versions, newest first. Copies on different drives differ only in `erasure.index` and `inline`.
+ */
+
+export interface ErasureInfo {
+  dataShards: number;
+  parityShards: number;
+  blockSize: number;
+  /** 1-based shard index held by the drive that stores this copy. */
+  index: number;
+  /** distribution[driveSlot] = shard index (1-based) held by the set's drive at that slot. */
+  distribution: number[];
+}
+
+export interface PartRecord {
+  number: number;
+  size: number;
+  etag: string;
+  checksums?: Record<string, string>;
+}
+
+export interface VersionRecord {
+  /** 'null' for objects written while versioning is off. */
+  versionId: string;
+  /** Modification time, ms since the epoch. */
+  modTime: number;
+  deleteMarker: boolean;
+  size: number;
+  etag: string;
+  /** Directory of this version's part files; '' when the data is inline or there is none. */
+  dataDir: string;
+  /** System headers (content-type, cache-control, ...) and x-amz-meta-* user metadata, lower-cased names. */
+  headers: Record<string, string>;
+  /** x-amz-checksum-* values the client sent and we verified, by algorithm (CRC32, SHA256, ...). */
+  checksums: Record<string, string>;
+  parts: PartRecord[];
+  erasure: ErasureInfo;
+  /** This drive's framed shard of a small object's data. */
+  inline?: Uint8Array;
+}
+
+export interface ObjectRecord {
+  versions: VersionRecord[];
+}
+
+/** Identity of a version across drives: copies agree when these match. */
+export function versionSignature(v: VersionRecord): string {
+  return `${v.versionId}|${v.modTime}|${v.dataDir}|${v.etag}|${v.deleteMarker ? 1 : 0}|${v.size}`;
+}

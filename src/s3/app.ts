@@ -1,0 +1,90 @@
+/** The S3 endpoint as a koa application: request ids, errors as S3 XML, health, auth, routing. */
+import { randomBytes } from 'node:crypto';
+import Koa, { type Context, type Next } from 'koa';
+import { healthRoutes } from '../admin/health.js';
+import { S3Error, isS3Error } from '../errors.js';
+import type { CredentialStore } from '../iam/credentials.js';
+import type { ObjectLayer } from '../object/types.js';
+import { hasSignature, verifySigV4 } from './auth/sigv4.js';
+import { parseTarget, type S3Request } from './request.js';
+import { route } from './router.js';
+import { toXml } from './xml.js';
+
+export interface S3AppOptions {
+  objects: ObjectLayer;
+  credentials: CredentialStore;
+  region: string;
+  /** Parity used for x-amz-storage-class: REDUCED_REDUNDANCY. */
+  reducedParity: number;
+}
+
+function errorBody(ctx: Context, err: S3Error, requestId: string): string {
+  const target = parseTarget(ctx.req.url ?? '/');
+  return toXml(
+    'Error',
+    {
+      Code: err.code,
+      Message: err.message,
+      ...(target.bucket ? { BucketName: target.bucket } : {}),
+      ...(target.key ? { Key: target.key } : {}),
+      ...err.extra,
+      Resource: target.rawPath,
+      RequestId: requestId,
+      HostId: requestId,
+    },
+    false,
+  );
+}
+
+function errorHandler() {
+  return async (ctx: Context, next: Next): Promise<void> => {
+    const requestId = randomBytes(8).toString('hex').toUpperCase();
+    ctx.set('x-amz-request-id', requestId);
+    ctx.set('x-amz-id-2', requestId);
+    ctx.set('Server', 'Tessera');
+    try {
+      await next();
+    } catch (caught) {
+      const err = isS3Error(caught) ? caught : new S3Error('InternalError');
+      if (!isS3Error(caught)) console.error(`tessera: ${ctx.method} ${ctx.url}: internal error:`, caught);
+      if (ctx.headerSent) {
+        ctx.req.socket.destroy();
+        return;
+      }
+      ctx.status = err.status;
+      if (err.code === 'NotModified') {
+        for (const [name, value] of Object.entries(err.extra)) ctx.set(name, value);
+        ctx.body = null;
+        ctx.status = 304;
+        return;
+      }
+      if (ctx.method === 'HEAD') {
+        ctx.body = null;
+        ctx.status = err.status;
+        return;
+      }
+      if (err.code === 'SlowDown' || err.code === 'SlowDownRead' || err.code === 'SlowDownWrite') ctx.set('Retry-After', '1');
+      ctx.type = 'application/xml';
+      ctx.body = errorBody(ctx, err, requestId);
+    }
+  };
+}
+
+export function createS3App(options: S3AppOptions): Koa {
+  const app = new Koa();
+  app.silent = true;
+  app.use(errorHandler());
+  app.use(healthRoutes(options.objects));
+  app.use(async (ctx) => {
+    ctx.state.region = options.region;
+    ctx.state.reducedParity = options.reducedParity;
+    const target = parseTarget(ctx.req.url ?? '/');
+    const signed = { method: ctx.method, rawPath: target.rawPath, rawQuery: target.rawQuery, headers: ctx.req.headers };
+    if (!hasSignature(signed)) throw new S3Error('AccessDenied');
+    const auth = verifySigV4(signed, options.credentials.lookupSecret);
+    const req: S3Request = { ctx, target, auth, objects: options.objects };
+    await route(req)(req);
+  });
+  return app;
+}
+

@@ -1,0 +1,133 @@
+/**
+ * Turns an upload request into a PutBody: undo aws-chunked framing, count and hash every byte
+ * (MD5 for the ETag, the payload SHA-256 when signed, the x-amz-checksum-* algorithm in use), and
+ * check all of it against what the client declared once the last byte is in.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { pipeline } from 'node:stream';
+import { S3Error } from '../errors.js';
+import type { PutBody, SealedBody } from '../object/types.js';
+import { ChunkedDecoder } from './auth/chunked.js';
+import type { AuthResult } from './auth/sigv4.js';
+import {
+  algorithmFromHeader,
+  createChecksummer,
+  headerForAlgorithm,
+  parseChecksumValue,
+  type Checksummer,
+  type ChecksumAlgorithm,
+} from './checksums.js';
+
+/** Largest single PUT, as in S3. */
+export const MAX_OBJECT_SIZE = 5 * 1024 ** 4;
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value.join(',') : value;
+}
+
+function parseLength(value: string | undefined, what: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value.trim())) throw new S3Error('InvalidArgument', `Invalid ${what}.`);
+  return Number(value);
+}
+
+/** The checksum algorithm of the request and where its expected value comes from. */
+function declaredChecksum(req: IncomingMessage): { algorithm: ChecksumAlgorithm; fromTrailer: boolean } | undefined {
+  const inHeaders = Object.keys(req.headers)
+    .map((name) => algorithmFromHeader(name))
+    .filter((a): a is ChecksumAlgorithm => a !== undefined);
+  const trailer = header(req, 'x-amz-trailer')?.trim().toLowerCase();
+  const inTrailer = trailer ? algorithmFromHeader(trailer) : undefined;
+  if (trailer && !inTrailer) throw new S3Error('InvalidArgument', `Unsupported trailer: ${trailer}.`);
+  if (inHeaders.length + (inTrailer ? 1 : 0) > 1) {
+    throw new S3Error('InvalidRequest', 'Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.');
+  }
+  if (inHeaders.length === 1) return { algorithm: inHeaders[0], fromTrailer: false };
+  if (inTrailer) return { algorithm: inTrailer, fromTrailer: true };
+  const sdkAlgorithm = header(req, 'x-amz-sdk-checksum-algorithm')?.toUpperCase();
+  if (sdkAlgorithm) {
+    const algorithm = algorithmFromHeader(`x-amz-checksum-${sdkAlgorithm.toLowerCase()}`);
+    if (!algorithm) throw new S3Error('InvalidRequest', `Unsupported checksum algorithm: ${sdkAlgorithm}.`);
+    return { algorithm, fromTrailer: false };
+  }
+  return undefined;
+}
+
+function parseContentMd5(value: string | undefined): Buffer | undefined {
+  if (value === undefined) return undefined;
+  const digest = Buffer.from(value, 'base64');
+  if (digest.length !== 16 || digest.toString('base64') !== value.trim()) throw new S3Error('InvalidDigest');
+  return digest;
+}
+
+export function uploadBody(req: IncomingMessage, auth: AuthResult): PutBody {
+  const payload = auth.payload;
+  const streaming = payload.kind === 'streaming-signed' || payload.kind === 'streaming-unsigned-trailer';
+  const contentLength = parseLength(header(req, 'content-length'), 'Content-Length');
+  const expectedSize = streaming ? parseLength(header(req, 'x-amz-decoded-content-length'), 'x-amz-decoded-content-length') : contentLength;
+  if (expectedSize === undefined) throw new S3Error('MissingContentLength');
+  if (expectedSize > MAX_OBJECT_SIZE) throw new S3Error('EntityTooLarge');
+
+  const contentMd5 = parseContentMd5(header(req, 'content-md5'));
+  const checksum = declaredChecksum(req);
+  const headerChecksum =
+    checksum && !checksum.fromTrailer ? header(req, headerForAlgorithm(checksum.algorithm)) : undefined;
+  if (headerChecksum !== undefined) parseChecksumValue(checksum!.algorithm, headerChecksum);
+
+  let decoder: ChunkedDecoder | undefined;
+  let source: AsyncIterable<Buffer> = req;
+  if (streaming) {
+    decoder = new ChunkedDecoder({
+      signing: payload.kind === 'streaming-signed' ? auth.context : undefined,
+      trailer: payload.kind === 'streaming-unsigned-trailer' || (payload.kind === 'streaming-signed' && payload.trailer),
+      decodedLength: expectedSize,
+    });
+    source = pipeline(req, decoder, () => undefined);
+  }
+
+  const md5 = createHash('md5');
+  const sha256: Hash | undefined = payload.kind === 'sha256' ? createHash('sha256') : undefined;
+  const checksummer: Checksummer | undefined = checksum ? createChecksummer(checksum.algorithm) : undefined;
+  let size = 0;
+  let ended = false;
+
+  async function* hashed(): AsyncGenerator<Buffer> {
+    for await (const chunk of source) {
+      size += chunk.length;
+      if (size > expectedSize!) throw new S3Error('IncompleteBody', 'The request body is longer than its declared length.');
+      md5.update(chunk);
+      sha256?.update(chunk);
+      checksummer?.update(chunk);
+      yield chunk;
+    }
+    ended = true;
+  }
+
+  function seal(): SealedBody {
+    if (!ended || size !== expectedSize) throw new S3Error('IncompleteBody');
+    const etag = md5.digest();
+    if (contentMd5 && !contentMd5.equals(etag)) throw new S3Error('BadDigest');
+    if (sha256 && payload.kind === 'sha256' && sha256.digest('hex') !== payload.hex.toLowerCase()) {
+      throw new S3Error('XAmzContentSHA256Mismatch');
+    }
+    const checksums: Record<string, string> = {};
+    if (checksum && checksummer) {
+      const expected = checksum.fromTrailer ? decoder?.trailers[headerForAlgorithm(checksum.algorithm)] : headerChecksum;
+      const actual = checksummer.digest().toString('base64');
+      if (expected !== undefined) {
+        parseChecksumValue(checksum.algorithm, expected);
+        if (expected !== actual) {
+          throw new S3Error('BadDigest', `The ${checksum.algorithm} you specified did not match the calculated checksum.`);
+        }
+      } else if (checksum.fromTrailer) {
+        throw new S3Error('InvalidRequest', `The trailer ${headerForAlgorithm(checksum.algorithm)} was declared but not sent.`);
+      }
+      checksums[checksum.algorithm] = actual;
+    }
+    return { etag: etag.toString('hex'), size, checksums };
+  }
+
+  return { stream: hashed(), seal };
+}

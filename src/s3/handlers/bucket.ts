@@ -1,0 +1,44 @@
+import { S3Error } from '../../errors.js';
+import { validateBucketName } from '../names.js';
+import { readSmallBody } from '../read-body.js';
+import { requireBucket, type S3Request } from '../request.js';
+import { sendXml } from '../response.js';
+import { parseXml } from '../xml.js';
+
+export async function createBucket(req: S3Request): Promise<void> {
+  const bucket = requireBucket(req);
+  validateBucketName(bucket);
+  const text = await readSmallBody(req);
+  if (text.trim() !== '') {
+    const doc = parseXml(text);
+    if (!('CreateBucketConfiguration' in doc)) throw new S3Error('MalformedXML');
+  }
+  await req.objects.makeBucket(bucket);
+  req.ctx.set('Location', `/${bucket}`);
+  req.ctx.status = 200;
+  req.ctx.body = '';
+}
+
+export async function headBucket(req: S3Request): Promise<void> {
+  await req.objects.getBucketInfo(requireBucket(req));
+  req.ctx.set('x-amz-bucket-region', req.ctx.state.region as string);
+  req.ctx.status = 200;
+  req.ctx.body = '';
+}
+
+export async function deleteBucket(req: S3Request): Promise<void> {
+  await req.objects.deleteBucket(requireBucket(req));
+  req.ctx.status = 204;
+}
+
+export async function getBucketLocation(req: S3Request): Promise<void> {
+  await req.objects.getBucketInfo(requireBucket(req));
+  const region = req.ctx.state.region as string;
+  // S3 answers an empty constraint for us-east-1.
+  sendXml(req.ctx, 'LocationConstraint', region === 'us-east-1' ? {} : { '#text': region });
+}
+
+export async function getBucketVersioning(req: S3Request): Promise<void> {
+  await req.objects.getBucketInfo(requireBucket(req));
+  sendXml(req.ctx, 'VersioningConfiguration', {});
+}

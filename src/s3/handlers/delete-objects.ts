@@ -1,0 +1,47 @@
+import { S3Error, isS3Error } from '../../errors.js';
+import { validateObjectKey } from '../names.js';
+import { readSmallBody } from '../read-body.js';
+import { requireBucket, type S3Request } from '../request.js';
+import { sendXml } from '../response.js';
+import { parseXml } from '../xml.js';
+
+const MAX_DELETE_KEYS = 1000;
+
+interface DeleteEntry {
+  Key?: unknown;
+  VersionId?: unknown;
+}
+
+export async function deleteObjects(req: S3Request): Promise<void> {
+  const bucket = requireBucket(req);
+  const headers = req.ctx.req.headers;
+  const hasIntegrity =
+    headers['content-md5'] !== undefined || Object.keys(headers).some((h) => h.startsWith('x-amz-checksum-')) || headers['x-amz-sdk-checksum-algorithm'] !== undefined;
+  if (!hasIntegrity) throw new S3Error('InvalidRequest', 'Missing required header for this request: Content-MD5');
+  const doc = parseXml(await readSmallBody(req));
+  const del = doc.Delete as { Object?: DeleteEntry | DeleteEntry[]; Quiet?: string } | undefined;
+  if (!del || typeof del !== 'object') throw new S3Error('MalformedXML');
+  const entries = del.Object === undefined ? [] : Array.isArray(del.Object) ? del.Object : [del.Object];
+  if (entries.length === 0 || entries.length > MAX_DELETE_KEYS) throw new S3Error('MalformedXML');
+  const quiet = String(del.Quiet ?? '').toLowerCase() === 'true';
+  await req.objects.getBucketInfo(bucket);
+
+  const deleted: Record<string, unknown>[] = [];
+  const errors: Record<string, unknown>[] = [];
+  for (const entry of entries) {
+    const key = typeof entry?.Key === 'string' ? entry.Key : undefined;
+    if (key === undefined) throw new S3Error('MalformedXML');
+    try {
+      validateObjectKey(key);
+      await req.objects.deleteObject(bucket, key);
+      if (!quiet) deleted.push({ Key: key });
+    } catch (err) {
+      if (!isS3Error(err)) throw err;
+      errors.push({ Key: key, Code: err.code, Message: err.message });
+    }
+  }
+  sendXml(req.ctx, 'DeleteResult', {
+    ...(deleted.length > 0 ? { Deleted: deleted } : {}),
+    ...(errors.length > 0 ? { Error: errors } : {}),
+  });
+}

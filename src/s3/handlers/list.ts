@@ -1,0 +1,113 @@
+import { S3Error } from '../../errors.js';
+import type { ListResult, ObjectInfo } from '../../object/types.js';
+import { requireBucket, type S3Request } from '../request.js';
+import { quoteEtag, sendXml, xmlDate } from '../response.js';
+import { OWNER } from './service.js';
+
+const MAX_KEYS = 1000;
+
+/** encoding-type=url: percent-encode like S3 does, leaving '/' readable. */
+function urlEncode(value: string): string {
+  return encodeURIComponent(value).replace(/%2F/g, '/').replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+interface ListParams {
+  prefix: string;
+  delimiter: string;
+  maxKeys: number;
+  encode: (value: string) => string;
+  encodingType?: string;
+}
+
+function listParams(req: S3Request): ListParams {
+  const q = req.target.query;
+  const rawMax = q.get('max-keys');
+  let maxKeys = MAX_KEYS;
+  if (rawMax !== null) {
+    if (!/^\d+$/.test(rawMax)) throw new S3Error('InvalidArgument', 'Provided max-keys not an integer or within integer range', { ArgumentName: 'max-keys', ArgumentValue: rawMax });
+    maxKeys = Math.min(Number(rawMax), MAX_KEYS);
+  }
+  const encodingType = q.get('encoding-type') ?? undefined;
+  if (encodingType !== undefined && encodingType !== 'url') {
+    throw new S3Error('InvalidArgument', 'Invalid Encoding Method specified in Request', { ArgumentName: 'encoding-type', ArgumentValue: encodingType });
+  }
+  return {
+    prefix: q.get('prefix') ?? '',
+    delimiter: q.get('delimiter') ?? '',
+    maxKeys,
+    encodingType,
+    encode: encodingType === 'url' ? urlEncode : (v) => v,
+  };
+}
+
+function contents(objects: ObjectInfo[], encode: (v: string) => string, withOwner: boolean): Record<string, unknown>[] {
+  return objects.map((o) => ({
+    Key: encode(o.key),
+    LastModified: xmlDate(o.modTime),
+    ETag: quoteEtag(o.etag),
+    ...(Object.keys(o.checksums).length > 0 ? { ChecksumAlgorithm: Object.keys(o.checksums) } : {}),
+    Size: o.size,
+    ...(withOwner ? { Owner: OWNER } : {}),
+    StorageClass: o.headers['x-amz-storage-class'] ?? 'STANDARD',
+  }));
+}
+
+function commonPrefixes(result: ListResult, encode: (v: string) => string): Record<string, unknown> {
+  return result.prefixes.length > 0 ? { CommonPrefixes: result.prefixes.map((p) => ({ Prefix: encode(p) })) } : {};
+}
+
+export async function listObjectsV2(req: S3Request): Promise<void> {
+  const bucket = requireBucket(req);
+  const p = listParams(req);
+  const q = req.target.query;
+  const token = q.get('continuation-token') ?? undefined;
+  if (token !== undefined && (token === '' || Buffer.from(token, 'base64').length === 0)) {
+    throw new S3Error('InvalidArgument', 'The continuation token provided is incorrect', { ArgumentName: 'continuation-token' });
+  }
+  const startAfter = q.get('start-after') ?? undefined;
+  const result = await req.objects.listObjects(bucket, {
+    prefix: p.prefix,
+    delimiter: p.delimiter,
+    maxKeys: p.maxKeys,
+    after: startAfter,
+    position: token,
+  });
+  sendXml(req.ctx, 'ListBucketResult', {
+    Name: bucket,
+    Prefix: p.encode(p.prefix),
+    ...(p.delimiter ? { Delimiter: p.encode(p.delimiter) } : {}),
+    MaxKeys: p.maxKeys,
+    ...(p.encodingType ? { EncodingType: p.encodingType } : {}),
+    KeyCount: result.objects.length + result.prefixes.length,
+    IsTruncated: result.isTruncated,
+    ...(token !== undefined ? { ContinuationToken: token } : {}),
+    ...(result.isTruncated && result.nextPosition ? { NextContinuationToken: result.nextPosition } : {}),
+    ...(startAfter !== undefined ? { StartAfter: p.encode(startAfter) } : {}),
+    Contents: contents(result.objects, p.encode, q.get('fetch-owner') === 'true'),
+    ...commonPrefixes(result, p.encode),
+  });
+}
+
+export async function listObjectsV1(req: S3Request): Promise<void> {
+  const bucket = requireBucket(req);
+  const p = listParams(req);
+  const marker = req.target.query.get('marker') ?? '';
+  const result = await req.objects.listObjects(bucket, {
+    prefix: p.prefix,
+    delimiter: p.delimiter,
+    maxKeys: p.maxKeys,
+    after: marker || undefined,
+  });
+  sendXml(req.ctx, 'ListBucketResult', {
+    Name: bucket,
+    Prefix: p.encode(p.prefix),
+    Marker: p.encode(marker),
+    ...(result.isTruncated && p.delimiter && result.nextMarker !== undefined ? { NextMarker: p.encode(result.nextMarker) } : {}),
+    MaxKeys: p.maxKeys,
+    ...(p.delimiter ? { Delimiter: p.encode(p.delimiter) } : {}),
+    ...(p.encodingType ? { EncodingType: p.encodingType } : {}),
+    IsTruncated: result.isTruncated,
+    Contents: contents(result.objects, p.encode, true),
+    ...commonPrefixes(result, p.encode),
+  });
+}

@@ -1,0 +1,52 @@
+/** What a request is about: bucket, key and query, read from the raw (still encoded) request target. */
+import { S3Error } from '../errors.js';
+import type { ObjectLayer } from '../object/types.js';
+import type { AuthResult } from './auth/sigv4.js';
+import type { Context } from 'koa';
+
+export interface S3Target {
+  bucket?: string;
+  key?: string;
+  rawPath: string;
+  rawQuery: string;
+  query: URLSearchParams;
+}
+
+function decodeComponent(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new S3Error('InvalidArgument', 'Invalid URL encoding in the request path.');
+  }
+}
+
+/** Path-style addressing: /bucket/key. The key is taken verbatim: `a//b`, `../x` and `x/` stay as sent. */
+export function parseTarget(url: string): S3Target {
+  const q = url.indexOf('?');
+  const rawPath = q >= 0 ? url.slice(0, q) : url;
+  const rawQuery = q >= 0 ? url.slice(q + 1) : '';
+  const path = rawPath.startsWith('/') ? rawPath.slice(1) : rawPath;
+  const slash = path.indexOf('/');
+  const rawBucket = slash >= 0 ? path.slice(0, slash) : path;
+  const rawKey = slash >= 0 ? path.slice(slash + 1) : '';
+  return {
+    bucket: rawBucket ? decodeComponent(rawBucket) : undefined,
+    key: rawKey ? decodeComponent(rawKey) : undefined,
+    rawPath,
+    rawQuery,
+    query: new URLSearchParams(rawQuery),
+  };
+}
+
+/** Everything a handler needs. */
+export interface S3Request {
+  ctx: Context;
+  target: S3Target;
+  auth: AuthResult;
+  objects: ObjectLayer;
+}
+
+export function requireBucket(req: S3Request): string {
+  if (!req.target.bucket) throw new S3Error('InvalidRequest', 'A bucket name is required.');
+  return req.target.bucket;
+}

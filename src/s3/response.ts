@@ -1,0 +1,37 @@
+/** Writing S3 responses: XML bodies, object headers, errors. */
+import type { Context } from 'koa';
+import type { ObjectInfo } from '../object/types.js';
+import { headerForAlgorithm, type ChecksumAlgorithm } from './checksums.js';
+import { toXml } from './xml.js';
+
+export function sendXml(ctx: Context, root: string, body: Record<string, unknown>, status = 200): void {
+  ctx.status = status;
+  ctx.type = 'application/xml';
+  ctx.body = toXml(root, body);
+}
+
+export function quoteEtag(etag: string): string {
+  return `"${etag}"`;
+}
+
+/** ISO 8601 with milliseconds, as S3 writes dates in XML. */
+export function xmlDate(date: Date): string {
+  return date.toISOString();
+}
+
+/** Headers describing a stored object, for GET and HEAD. */
+export function setObjectHeaders(ctx: Context, info: ObjectInfo, withChecksums: boolean): void {
+  ctx.set('ETag', quoteEtag(info.etag));
+  ctx.set('Last-Modified', info.modTime.toUTCString());
+  ctx.set('Accept-Ranges', 'bytes');
+  ctx.set('Content-Type', info.headers['content-type'] ?? 'binary/octet-stream');
+  for (const [name, value] of Object.entries(info.headers)) {
+    if (name !== 'content-type') ctx.set(name, value);
+  }
+  if (info.versionId !== 'null') ctx.set('x-amz-version-id', info.versionId);
+  if (withChecksums) {
+    for (const [algorithm, value] of Object.entries(info.checksums)) {
+      ctx.set(headerForAlgorithm(algorithm as ChecksumAlgorithm), value);
+    }
+  }
+}

@@ -1,0 +1,65 @@
+/** Which handler serves a request: by method, by what the path names, and by sub-resource. */
+import { S3Error } from '../errors.js';
+import * as bucket from './handlers/bucket.js';
+import { deleteObjects } from './handlers/delete-objects.js';
+import { listObjectsV1, listObjectsV2 } from './handlers/list.js';
+import * as object from './handlers/object.js';
+import { listBuckets } from './handlers/service.js';
+import type { S3Request } from './request.js';
+
+type Handler = (req: S3Request) => Promise<void>;
+
+/** Query parameters that select a sub-resource or an API other than the plain one. */
+const SUBRESOURCES = new Set([
+  'accelerate', 'acl', 'analytics', 'attributes', 'cors', 'delete', 'encryption', 'intelligent-tiering',
+  'inventory', 'legal-hold', 'lifecycle', 'location', 'logging', 'metrics', 'notification', 'object-lock',
+  'ownershipControls', 'partNumber', 'policy', 'policyStatus', 'publicAccessBlock', 'replication',
+  'requestPayment', 'restore', 'retention', 'select', 'tagging', 'torrent', 'uploadId', 'uploads',
+  'versioning', 'versions', 'website',
+]);
+
+function subresourceOf(query: URLSearchParams): string {
+  const found = [...query.keys()].filter((k) => SUBRESOURCES.has(k));
+  return found.length === 1 ? found[0] : found.sort().join('&');
+}
+
+const serviceRoutes: Record<string, Handler> = { 'GET ': listBuckets };
+
+const bucketRoutes: Record<string, Handler> = {
+  'PUT ': bucket.createBucket,
+  'HEAD ': bucket.headBucket,
+  'DELETE ': bucket.deleteBucket,
+  'GET location': bucket.getBucketLocation,
+  'GET versioning': bucket.getBucketVersioning,
+  'POST delete': deleteObjects,
+};
+
+const objectRoutes: Record<string, Handler> = {
+  'PUT ': object.putObject,
+  'GET ': object.getObject,
+  'HEAD ': object.headObject,
+  'DELETE ': object.deleteObject,
+};
+
+export function route(req: S3Request): Handler {
+  const { bucket: bucketName, key, query } = req.target;
+  const method = req.ctx.method;
+  const versionId = query.get('versionId');
+  if (versionId !== null && versionId !== 'null') throw new S3Error('NoSuchVersion');
+  const sub = subresourceOf(query);
+  if (!bucketName) {
+    const handler = serviceRoutes[`${method} ${sub}`];
+    if (!handler) throw new S3Error('MethodNotAllowed');
+    return handler;
+  }
+  if (key === undefined) {
+    if (method === 'GET' && sub === '') return query.get('list-type') === '2' ? listObjectsV2 : listObjectsV1;
+    const handler = bucketRoutes[`${method} ${sub}`];
+    if (handler) return handler;
+  } else {
+    const handler = objectRoutes[`${method} ${sub}`];
+    if (handler) return handler;
+  }
+  if (sub === '') throw new S3Error('MethodNotAllowed');
+  throw new S3Error('NotImplemented', `The ${sub} sub-resource is not implemented.`);
+}

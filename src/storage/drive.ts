@@ -1,0 +1,81 @@
+/**
+ * The Drive interface: everything the erasure layer may do to one drive. LocalDrive implements it on
+ * a directory; a RemoteDrive will implement it over node RPC, so nothing above storage/ can tell.
+ * Methods throw DriveError for drive-level failures (offline, faulty); a missing item is not an error
+ * but an `undefined`/empty result.
+ */
+import type { ObjectRecord } from '../meta/record.js';
+import type { DriveFormat } from './format.js';
+
+export type DriveErrorKind = 'offline' | 'unformatted' | 'faulty' | 'not-found';
+
+export class DriveError extends Error {
+  constructor(readonly kind: DriveErrorKind, message: string) {
+    super(message);
+    this.name = 'DriveError';
+  }
+}
+
+export interface BucketEntry {
+  name: string;
+  created: number;
+}
+
+export interface RecordEntry {
+  key: string;
+  record: ObjectRecord;
+}
+
+export interface ListRecordsOptions {
+  prefix: string;
+  /** Inclusive lower bound on the key's UTF-8 bytes (may lie between keys). */
+  from?: Buffer;
+  limit: number;
+}
+
+/** A shard file being written under the drive's staging area. */
+export interface ShardWriter {
+  write(chunks: Buffer[]): Promise<void>;
+  /** Flushes to stable storage and closes. */
+  finish(): Promise<void>;
+  abort(): Promise<void>;
+}
+
+/** A committed shard file open for reading. */
+export interface ShardReader {
+  /** Reads `length` bytes at `offset`; a shorter result means the file ends early. */
+  read(offset: number, length: number): Promise<Buffer>;
+  close(): Promise<void>;
+}
+
+export interface Drive {
+  /** Where the drive is, for logs and admin output: a path or a URL. */
+  readonly endpoint: string;
+  isOnline(): boolean;
+
+  readFormat(): Promise<DriveFormat | undefined>;
+  writeFormat(format: DriveFormat): Promise<void>;
+
+  makeBucket(name: string, created: number): Promise<void>;
+  deleteBucket(name: string): Promise<void>;
+  listBuckets(): Promise<BucketEntry[]>;
+  statBucket(name: string): Promise<BucketEntry | undefined>;
+  /** True when the bucket holds at least one object record. */
+  bucketHasObjects(name: string): Promise<boolean>;
+
+  readRecord(bucket: string, key: string): Promise<ObjectRecord | undefined>;
+  /** Replaces the record (undefined deletes it), durably. */
+  writeRecord(bucket: string, key: string, record: ObjectRecord | undefined): Promise<void>;
+  listRecords(bucket: string, options: ListRecordsOptions): Promise<RecordEntry[]>;
+
+  /** Creates `<staging>/<stagingId>/<file>` for writing. */
+  createShardWriter(stagingId: string, file: string): Promise<ShardWriter>;
+  /** Moves a staged directory into place as `bucket`'s data directory `dataDir` (replacing none). */
+  commitStaged(stagingId: string, bucket: string, dataDir: string): Promise<void>;
+  discardStaged(stagingId: string): Promise<void>;
+  /** Opens a committed shard file for positioned reads. */
+  openShard(bucket: string, dataDir: string, file: string): Promise<ShardReader>;
+  deleteDataDir(bucket: string, dataDir: string): Promise<void>;
+
+  close(): Promise<void>;
+}

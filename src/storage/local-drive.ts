@@ -1,0 +1,355 @@
+/**
+ * A drive that is a local directory:
+ *   .tessera.sys/format.json          which deployment and slot this drive is
+ *   .tessera.sys/meta/                LMDB environment: bucket entries and object records
+ *   .tessera.sys/tmp/<staging id>/    shard files being written
+ *   <bucket>/<2 hex>/<data dir>/      committed shard files (part.N), never named by object key
+ * Object keys only ever become LMDB keys, so no key can reach a path outside the drive.
+ */
+import { constants as fsConstants, type Stats } from 'node:fs';
+import { mkdir, open, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { open as openLmdb, type Database, type RootDatabase } from 'lmdb';
+import { decodeRecord, encodeRecord } from '../meta/encoding.js';
+import type { ObjectRecord } from '../meta/record.js';
+import {
+  DriveError,
+  type BucketEntry,
+  type Drive,
+  type ListRecordsOptions,
+  type RecordEntry,
+  type ShardReader,
+  type ShardWriter,
+} from './drive.js';
+import { isDriveFormat, type DriveFormat } from './format.js';
+
+export const SYSTEM_DIR = '.tessera.sys';
+const FORMAT_FILE = 'format.json';
+/** How long a successful identity check of the drive is trusted before the next one. */
+const IDENTITY_CHECK_INTERVAL_MS = 100;
+
+const KEY_SEPARATOR = 0;
+
+function recordKey(bucket: string, key: string): Buffer {
+  return Buffer.concat([Buffer.from(bucket), Buffer.of(KEY_SEPARATOR), Buffer.from(key)]);
+}
+
+function bucketRangeEnd(bucket: string): Buffer {
+  return Buffer.concat([Buffer.from(bucket), Buffer.of(KEY_SEPARATOR + 1)]);
+}
+
+export class LocalDrive implements Drive {
+  private env?: RootDatabase;
+  private objects?: Database<Buffer, Buffer>;
+  private buckets?: Database<Buffer, Buffer>;
+  private online = true;
+  /** Inode of format.json when the drive was opened: a wiped or swapped drive no longer matches. */
+  private formatInode?: number;
+  private lastIdentityCheck = 0;
+
+  constructor(readonly root: string) {}
+
+  get endpoint(): string {
+    return this.root;
+  }
+
+  isOnline(): boolean {
+    return this.online;
+  }
+
+  private sys(...parts: string[]): string {
+    return join(this.root, SYSTEM_DIR, ...parts);
+  }
+
+  /** Prepares an existing, writable directory: creates the system folders and clears stale staging data. */
+  async prepare(): Promise<void> {
+    let info: Stats;
+    try {
+      info = await stat(this.root);
+    } catch {
+      await mkdir(this.root, { recursive: true });
+      info = await stat(this.root);
+    }
+    if (!info.isDirectory()) throw new DriveError('faulty', `${this.root} is not a directory`);
+    await rm(this.sys('tmp'), { recursive: true, force: true });
+    await mkdir(this.sys('tmp'), { recursive: true });
+    await mkdir(this.sys('meta'), { recursive: true });
+    const probe = this.sys('tmp', '.write-probe');
+    await writeFile(probe, 'ok');
+    await rm(probe);
+  }
+
+  async readFormat(): Promise<DriveFormat | undefined> {
+    let text: string;
+    try {
+      text = await readFile(this.sys(FORMAT_FILE), 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw new DriveError('faulty', `${this.root}: cannot read format: ${(err as Error).message}`);
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new DriveError('faulty', `${this.root}: format.json is corrupt`);
+    }
+    if (!isDriveFormat(parsed)) throw new DriveError('faulty', `${this.root}: format.json is not a Tessera format`);
+    return parsed;
+  }
+
+  async writeFormat(format: DriveFormat): Promise<void> {
+    const tmp = this.sys('tmp', `${FORMAT_FILE}.${process.pid}`);
+    const handle = await open(tmp, 'w');
+    try {
+      await handle.writeFile(JSON.stringify(format, null, 2));
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(tmp, this.sys(FORMAT_FILE));
+  }
+
+  /** Opens the metadata store; call once the drive is formatted. */
+  async open(): Promise<void> {
+    this.formatInode = (await stat(this.sys(FORMAT_FILE))).ino;
+    this.env = openLmdb({ path: this.sys('meta'), maxDbs: 4, compression: false });
+    this.objects = this.env.openDB<Buffer, Buffer>({ name: 'objects', keyEncoding: 'binary', encoding: 'binary' });
+    this.buckets = this.env.openDB<Buffer, Buffer>({ name: 'buckets', encoding: 'binary' });
+    this.lastIdentityCheck = Date.now();
+  }
+
+  /**
+   * Throws unless the drive is still the one we opened. LMDB keeps serving a deleted environment
+   * through its open map, so without this check a wiped drive would keep answering with ghost data.
+   */
+  private async ensureOnline(): Promise<{ objects: Database<Buffer, Buffer>; buckets: Database<Buffer, Buffer> }> {
+    if (!this.online || !this.objects || !this.buckets) throw new DriveError('offline', `${this.root} is offline`);
+    const now = Date.now();
+    if (now - this.lastIdentityCheck > IDENTITY_CHECK_INTERVAL_MS) {
+      let inode: number | undefined;
+      try {
+        inode = (await stat(this.sys(FORMAT_FILE))).ino;
+      } catch {
+        inode = undefined;
+      }
+      if (inode !== this.formatInode) {
+        await this.goOffline(`${this.root} was wiped or replaced`);
+      }
+      this.lastIdentityCheck = now;
+    }
+    return { objects: this.objects, buckets: this.buckets };
+  }
+
+  private async goOffline(reason: string): Promise<never> {
+    if (this.online) {
+      this.online = false;
+      console.error(`tessera: drive offline: ${reason}`);
+      const env = this.env;
+      this.env = this.objects = this.buckets = undefined;
+      await env?.close().catch(() => undefined);
+    }
+    throw new DriveError('offline', reason);
+  }
+
+  /** Runs a filesystem operation, turning I/O failures into DriveErrors. */
+  private async io<T>(what: string, op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (err) {
+      if (err instanceof DriveError) throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') throw new DriveError('not-found', `${this.root}: ${what}: not found`);
+      throw new DriveError('faulty', `${this.root}: ${what}: ${(err as Error).message}`);
+    }
+  }
+
+  async makeBucket(name: string, created: number): Promise<void> {
+    const { buckets } = await this.ensureOnline();
+    await this.io('make bucket', async () => {
+      await mkdir(join(this.root, name), { recursive: true });
+      await buckets.put(Buffer.from(name), encodeRecord({ created }));
+      await buckets.flushed;
+    });
+  }
+
+  async deleteBucket(name: string): Promise<void> {
+    const { buckets } = await this.ensureOnline();
+    await this.io('delete bucket', async () => {
+      await buckets.remove(Buffer.from(name));
+      await buckets.flushed;
+      await rm(join(this.root, name), { recursive: true, force: true });
+    });
+  }
+
+  async listBuckets(): Promise<BucketEntry[]> {
+    const { buckets } = await this.ensureOnline();
+    const out: BucketEntry[] = [];
+    for (const { key, value } of buckets.getRange({})) {
+      const entry = decodeRecord<{ created: number }>(value as unknown as Buffer);
+      if (entry) out.push({ name: Buffer.from(key).toString(), created: entry.created });
+    }
+    return out;
+  }
+
+  async statBucket(name: string): Promise<BucketEntry | undefined> {
+    const { buckets } = await this.ensureOnline();
+    const value = buckets.get(Buffer.from(name)) as unknown as Buffer | undefined;
+    const entry = value && decodeRecord<{ created: number }>(value);
+    return entry ? { name, created: entry.created } : undefined;
+  }
+
+  async bucketHasObjects(name: string): Promise<boolean> {
+    const { objects } = await this.ensureOnline();
+    for (const _ of objects.getKeys({ start: recordKey(name, ''), end: bucketRangeEnd(name), limit: 1 })) return true;
+    return false;
+  }
+
+  async readRecord(bucket: string, key: string): Promise<ObjectRecord | undefined> {
+    const { objects } = await this.ensureOnline();
+    const value = objects.get(recordKey(bucket, key));
+    return value ? decodeRecord<ObjectRecord>(value) : undefined;
+  }
+
+  async writeRecord(bucket: string, key: string, record: ObjectRecord | undefined): Promise<void> {
+    const { objects } = await this.ensureOnline();
+    await this.io('write record', async () => {
+      if (record && record.versions.length > 0) await objects.put(recordKey(bucket, key), encodeRecord(record));
+      else await objects.remove(recordKey(bucket, key));
+      await objects.flushed;
+    });
+  }
+
+  async listRecords(bucket: string, options: ListRecordsOptions): Promise<RecordEntry[]> {
+    const { objects } = await this.ensureOnline();
+    const base = recordKey(bucket, '');
+    const prefixKey = recordKey(bucket, options.prefix);
+    const from = options.from ? Buffer.concat([base, options.from]) : prefixKey;
+    const start = Buffer.compare(from, prefixKey) > 0 ? from : prefixKey;
+    const out: RecordEntry[] = [];
+    for (const { key, value } of objects.getRange({ start, end: bucketRangeEnd(bucket) })) {
+      const raw = key as Buffer;
+      if (!raw.subarray(0, prefixKey.length).equals(prefixKey)) break;
+      const record = decodeRecord<ObjectRecord>(value);
+      if (!record) continue;
+      out.push({ key: raw.subarray(base.length).toString(), record });
+      if (out.length >= options.limit) break;
+    }
+    return out;
+  }
+
+  async createShardWriter(stagingId: string, file: string): Promise<ShardWriter> {
+    await this.ensureOnline();
+    const dir = this.sys('tmp', stagingId);
+    const handle = await this.io('create shard', async () => {
+      await mkdir(dir, { recursive: true });
+      return open(join(dir, file), fsConstants.O_CREAT | fsConstants.O_WRONLY | fsConstants.O_TRUNC);
+    });
+    return new LocalShardWriter(handle, () => this.discardStaged(stagingId));
+  }
+
+  async commitStaged(stagingId: string, bucket: string, dataDir: string): Promise<void> {
+    await this.ensureOnline();
+    await this.io('commit staged data', async () => {
+      const parent = join(this.root, bucket, dataDir.slice(0, 2));
+      await mkdir(parent, { recursive: true });
+      await rename(this.sys('tmp', stagingId), join(parent, dataDir));
+      await syncDirectory(parent);
+    });
+  }
+
+  async discardStaged(stagingId: string): Promise<void> {
+    await rm(this.sys('tmp', stagingId), { recursive: true, force: true }).catch(() => undefined);
+  }
+
+  async openShard(bucket: string, dataDir: string, file: string): Promise<ShardReader> {
+    await this.ensureOnline();
+    const handle = await this.io('open shard', () => open(this.dataPath(bucket, dataDir, file), 'r'));
+    return new LocalShardReader(handle, (what, op) => this.io(what, op));
+  }
+
+  async deleteDataDir(bucket: string, dataDir: string): Promise<void> {
+    await this.ensureOnline();
+    await this.io('delete data', () =>
+      rm(this.dataPath(bucket, dataDir), { recursive: true, force: true }),
+    );
+  }
+
+  private dataPath(bucket: string, dataDir: string, file?: string): string {
+    const dir = join(this.root, bucket, dataDir.slice(0, 2), dataDir);
+    return file ? join(dir, file) : dir;
+  }
+
+  async close(): Promise<void> {
+    const env = this.env;
+    this.env = this.objects = this.buckets = undefined;
+    await env?.close();
+  }
+}
+
+/** Makes a rename inside `dir` durable. */
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+class LocalShardReader implements ShardReader {
+  constructor(
+    private readonly handle: FileHandle,
+    private readonly io: <T>(what: string, op: () => Promise<T>) => Promise<T>,
+  ) {}
+
+  read(offset: number, length: number): Promise<Buffer> {
+    return this.io('read shard', async () => {
+      const buf = Buffer.allocUnsafe(length);
+      let filled = 0;
+      while (filled < length) {
+        const { bytesRead } = await this.handle.read(buf, filled, length - filled, offset + filled);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+      }
+      return buf.subarray(0, filled);
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.handle.close().catch(() => undefined);
+  }
+}
+
+class LocalShardWriter implements ShardWriter {
+  private closed = false;
+
+  constructor(
+    private readonly handle: FileHandle,
+    private readonly discard: () => Promise<void>,
+  ) {}
+
+  async write(chunks: Buffer[]): Promise<void> {
+    const total = chunks.reduce((n, c) => n + c.length, 0);
+    const { bytesWritten } = await this.handle.writev(chunks);
+    if (bytesWritten < total) {
+      const rest = Buffer.concat(chunks).subarray(bytesWritten);
+      await this.handle.write(rest, 0, rest.length);
+    }
+  }
+
+  async finish(): Promise<void> {
+    await this.handle.sync();
+    await this.close();
+  }
+
+  async abort(): Promise<void> {
+    await this.close();
+    await this.discard();
+  }
+
+  private async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.handle.close();
+  }
+}
