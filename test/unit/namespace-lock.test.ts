@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { NamespaceLock } from '../../src/lock/namespace-lock.js';
+
+const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 5));
+
+describe('namespace lock', () => {
+  it('lets readers share and writers exclude', async () => {
+    const locks = new NamespaceLock();
+    const r1 = await locks.lock('a', false);
+    const r2 = await locks.lock('a', false);
+    let writing = false;
+    const w = locks.lock('a', true).then((release) => {
+      writing = true;
+      return release;
+    });
+    await tick();
+    expect(writing).toBe(false);
+    r1();
+    await tick();
+    expect(writing).toBe(false);
+    r2();
+    const release = await w;
+    expect(writing).toBe(true);
+    release();
+  });
+
+  it('does not let new readers overtake a waiting writer', async () => {
+    const locks = new NamespaceLock();
+    const order: string[] = [];
+    const r1 = await locks.lock('k', false);
+    const w = locks.lock('k', true).then((rel) => (order.push('writer'), rel));
+    const r2 = locks.lock('k', false).then((rel) => (order.push('reader'), rel));
+    await tick();
+    r1();
+    (await w)();
+    (await r2)();
+    expect(order).toEqual(['writer', 'reader']);
+  });
+
+  it('keeps names independent and releases idempotently', async () => {
+    const locks = new NamespaceLock();
+    const a = await locks.lock('a', true);
+    const b = await locks.lock('b', true);
+    a();
+    a();
+    b();
+    const again = await locks.lock('a', true);
+    again();
+  });
+});
