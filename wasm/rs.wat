@@ -26,7 +26,7 @@
 ;; accumulators, which stay in registers until stored. Inputs are re-read once
 ;; per group of four outputs, while the block is still hot in L1.
 (module
-  (memory (export "memory") 32 65536)
+  (memory (export "memory") 2 65536)
 
   ;; ---------------------------------------------------------------------
   ;; dot1: one output, 32 bytes per step.

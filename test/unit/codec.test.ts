@@ -306,6 +306,25 @@ describe('reconstruct', () => {
     });
   }
 
+  it('large codes: 200+56 and 128+128 round-trip with P shards lost', () => {
+    const next = rng(256);
+    for (const [d, p] of [
+      [200, 56],
+      [128, 128],
+    ] as const) {
+      const rs = new ReedSolomon(d, p);
+      const shards = encodedShards(rs, next, 1000 + (next() % 100));
+      for (let t = 0; t < 3; t++) {
+        const missing = randomPattern(next, d + p, p);
+        while (missing.length < p) {
+          const extra = next() % (d + p);
+          if (!missing.includes(extra)) missing.push(extra);
+        }
+        checkReconstruct(rs, shards, missing);
+      }
+    }
+  });
+
   it('one instance stays correct over many sequential reconstructs', () => {
     const next = rng(99);
     const rs = new ReedSolomon(10, 4);

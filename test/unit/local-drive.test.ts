@@ -1,0 +1,103 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ObjectRecord } from '../../src/meta/record.js';
+import { DriveError } from '../../src/storage/drive.js';
+import { LocalDrive } from '../../src/storage/local-drive.js';
+
+function record(etag: string): ObjectRecord {
+  return {
+    versions: [
+      {
+        versionId: 'null',
+        modTime: 1,
+        deleteMarker: false,
+        size: 1,
+        etag,
+        dataDir: '',
+        headers: {},
+        checksums: {},
+        parts: [],
+        erasure: { dataShards: 1, parityShards: 1, blockSize: 1024, index: 1, distribution: [1, 2] },
+      },
+    ],
+  };
+}
+
+describe('LocalDrive', () => {
+  let dir: string;
+  let drive: LocalDrive;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tessera-drive-'));
+    drive = new LocalDrive(join(dir, 'd1'));
+    await drive.prepare();
+    await drive.writeFormat({ version: 1, deploymentId: 'dep', sets: [['a', 'b']], thisDrive: 'a' });
+    await drive.open();
+    await drive.makeBucket('bucket', 1);
+  });
+
+  afterEach(async () => {
+    await drive.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('stores any valid key as data, never as a path', async () => {
+    const keys = ['a//b', '../x', '../../../../etc/passwd', 'x/', './y', '日本語/ファイル', 'k'.repeat(1024), '%2F', ' '];
+    for (const key of keys) await drive.writeRecord('bucket', key, record(key));
+    for (const key of keys) expect((await drive.readRecord('bucket', key))?.versions[0].etag).toBe(key);
+    expect(await readdir(dir)).toEqual(['d1']);
+    expect((await readdir(join(dir, 'd1'))).sort()).toEqual(['.tessera.sys', 'bucket']);
+  });
+
+  it('lists in UTF-8 byte order within the bucket and prefix, from a bound', async () => {
+    const keys = ['b', 'a', 'a/1', 'a/2', 'é', 'z', 'ab'];
+    for (const key of keys) await drive.writeRecord('bucket', key, record(key));
+    await drive.makeBucket('bucket2', 1);
+    await drive.writeRecord('bucket2', 'a', record('other'));
+    const all = await drive.listRecords('bucket', { prefix: '', limit: 100 });
+    expect(all.map((e) => e.key)).toEqual([...keys].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y))));
+    const underA = await drive.listRecords('bucket', { prefix: 'a/', limit: 100 });
+    expect(underA.map((e) => e.key)).toEqual(['a/1', 'a/2']);
+    const fromAb = await drive.listRecords('bucket', { prefix: '', from: Buffer.from('ab'), limit: 2 });
+    expect(fromAb.map((e) => e.key)).toEqual(['ab', 'b']);
+    expect(await drive.bucketHasObjects('bucket2')).toBe(true);
+  });
+
+  it('deletes a record when written as undefined', async () => {
+    await drive.writeRecord('bucket', 'k', record('x'));
+    await drive.writeRecord('bucket', 'k', undefined);
+    expect(await drive.readRecord('bucket', 'k')).toBeUndefined();
+  });
+
+  it('commits staged shard files by rename and reads them back by offset', async () => {
+    const writer = await drive.createShardWriter('stage-1', 'part.1');
+    await writer.write([Buffer.from('hello '), Buffer.from('world')]);
+    await writer.finish();
+    await drive.commitStaged('stage-1', 'bucket', 'abcdef');
+    const reader = await drive.openShard('bucket', 'abcdef', 'part.1');
+    expect((await reader.read(6, 5)).toString()).toBe('world');
+    expect((await reader.read(8, 100)).toString()).toBe('rld');
+    await reader.close();
+    expect(await readdir(join(dir, 'd1', '.tessera.sys', 'tmp'))).toEqual([]);
+    await drive.deleteDataDir('bucket', 'abcdef');
+    await expect(drive.openShard('bucket', 'abcdef', 'part.1')).rejects.toBeInstanceOf(DriveError);
+  });
+
+  it('goes offline when its directory is wiped instead of serving ghost metadata', async () => {
+    await drive.writeRecord('bucket', 'k', record('x'));
+    await rm(join(dir, 'd1'), { recursive: true, force: true });
+    await new Promise((r) => setTimeout(r, 150));
+    await expect(drive.readRecord('bucket', 'k')).rejects.toMatchObject({ kind: 'offline' });
+    expect(drive.isOnline()).toBe(false);
+  });
+
+  it('clears stale staging data when prepared again', async () => {
+    const writer = await drive.createShardWriter('left-behind', 'part.1');
+    await writer.write([Buffer.from('x')]);
+    await writer.finish();
+    await drive.prepare();
+    expect(await readdir(join(dir, 'd1', '.tessera.sys', 'tmp'))).toEqual([]);
+  });
+});
