@@ -85,7 +85,7 @@ function toHttpRequest(r: SdkRequest) {
     port: 9000,
     path: r.path,
     query: r.query ?? {},
-    headers: { host: 'localhost:9000', ...(r.headers ?? {}) },
+    headers: { host: 'localhost:9000', ...(r.headers ?? {}) } as Record<string, string>,
     body: r.body,
   };
 }

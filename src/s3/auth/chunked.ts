@@ -264,7 +264,8 @@ export class ChunkedDecoder extends Transform {
     if (colon <= 0) throw framing('malformed trailer line');
     const name = line.slice(0, colon).trim().toLowerCase();
     const value = line.slice(colon + 1).replace(/[ \t]+/g, ' ').trim();
-    if (name === '' || /[\s]/.test(name)) throw framing('malformed trailer line');
+    // an HTTP header token; '__proto__' is refused so the trailers object can stay a plain object
+    if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(name) || name === '__proto__') throw framing('malformed trailer line');
     if (name === TRAILER_SIGNATURE) {
       if (this.trailerSignature !== undefined) throw framing('repeated x-amz-trailer-signature');
       this.trailerSignature = value;
