@@ -79,7 +79,8 @@ export function createS3App(options: S3AppOptions): Koa {
     ctx.state.region = options.region;
     ctx.state.reducedParity = options.reducedParity;
     const target = parseTarget(ctx.req.url ?? '/');
-    const signed = { method: ctx.method, rawPath: target.rawPath, rawQuery: target.rawQuery, headers: ctx.req.headers };
+    // headersDistinct keeps repeated header lines apart, as SigV4 joins them with "," (Node joins with ", ").
+    const signed = { method: ctx.method, rawPath: target.rawPath, rawQuery: target.rawQuery, headers: ctx.req.headersDistinct };
     if (!hasSignature(signed)) throw new S3Error('AccessDenied');
     const auth = verifySigV4(signed, options.credentials.lookupSecret);
     const req: S3Request = { ctx, target, auth, objects: options.objects };
