@@ -5,7 +5,11 @@ import { EndpointError } from '../cluster/endpoints.js';
 import { runServer, UsageError } from './server.js';
 
 const program = new Command();
-program.name('tessera').description('Tessera: a distributed, S3-compatible, erasure-coded object store').showHelpAfterError();
+program
+  .name('tessera')
+  .description('Tessera: a distributed, S3-compatible, erasure-coded object store')
+  // Usage mistakes are one line, like every other failure; `--help` shows the rest.
+  .configureOutput({ outputError: (message, write) => write(`tessera: ${message.replace(/^error: /, '').trim()} (see --help)\n`) });
 
 program
   .command('server')

@@ -18,3 +18,9 @@ export async function* readBlocks(stream: AsyncIterable<Buffer>, blockSize: numb
   }
   if (filled > 0) yield block.subarray(0, filled);
 }
+
+/** `head` followed by everything `rest` yields. */
+export async function* prepend<T>(head: T, rest: AsyncIterable<T>): AsyncGenerator<T> {
+  yield head;
+  yield* rest;
+}

@@ -6,6 +6,10 @@ import { S3Error } from '../errors.js';
 import type {
   BucketInfo,
   ByteRange,
+  CompleteOptions,
+  NewUploadOptions,
+  PartInfo,
+  UploadInfo,
   ListOptions,
   ListResult,
   ObjectInfo,
@@ -17,6 +21,7 @@ import type {
 import type { BucketEntry, Drive } from '../storage/drive.js';
 import { setIndexFor } from './placement.js';
 import { ErasureSet, toObjectInfo, type ListedVersion } from './set.js';
+import { toPartInfo, toUploadInfo } from './multipart.js';
 
 function settle<T>(promise: Promise<T>): Promise<T | Error> {
   return promise.catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
@@ -162,6 +167,63 @@ export class ErasurePool implements ObjectLayer {
   async deleteObject(bucket: string, key: string): Promise<void> {
     await this.getBucketInfo(bucket);
     await this.setFor(key).deleteObject(bucket, key);
+  }
+
+  async newMultipartUpload(bucket: string, key: string, options: NewUploadOptions): Promise<UploadInfo> {
+    await this.getBucketInfo(bucket);
+    return toUploadInfo(bucket, await this.setFor(key).uploads.create(bucket, key, options));
+  }
+
+  async putObjectPart(bucket: string, key: string, uploadId: string, partNumber: number, body: PutBody): Promise<PartInfo> {
+    await this.getBucketInfo(bucket);
+    return toPartInfo(await this.setFor(key).uploads.uploadPart(bucket, key, uploadId, partNumber, body));
+  }
+
+  async listObjectParts(bucket: string, key: string, uploadId: string): Promise<{ upload: UploadInfo; parts: PartInfo[] }> {
+    await this.getBucketInfo(bucket);
+    const { upload, parts } = await this.setFor(key).uploads.listParts(bucket, key, uploadId);
+    return { upload: toUploadInfo(bucket, upload), parts: parts.map(toPartInfo) };
+  }
+
+  async completeMultipartUpload(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    parts: { number: number; etag: string }[],
+    options: CompleteOptions,
+  ): Promise<ObjectInfo> {
+    await this.getBucketInfo(bucket);
+    return this.setFor(key).uploads.complete(bucket, key, uploadId, parts, options);
+  }
+
+  async abortMultipartUpload(bucket: string, key: string, uploadId: string): Promise<void> {
+    await this.getBucketInfo(bucket);
+    await this.setFor(key).uploads.abort(bucket, key, uploadId);
+  }
+
+  async listMultipartUploads(bucket: string, prefix: string): Promise<UploadInfo[]> {
+    await this.getBucketInfo(bucket);
+    const perSet = await Promise.all(this.sets.map((s) => s.uploads.list(bucket, prefix)));
+    return perSet
+      .flat()
+      .map((e) => toUploadInfo(e.bucket, e.record))
+      .sort((a, b) => Buffer.compare(Buffer.from(a.key), Buffer.from(b.key)) || a.initiated.getTime() - b.initiated.getTime());
+  }
+
+  /** Aborts uploads initiated more than `maxAgeMs` ago, in every bucket; returns how many. */
+  async expireUploads(maxAgeMs: number): Promise<number> {
+    let expired = 0;
+    const cutoff = Date.now() - maxAgeMs;
+    for (const set of this.sets) {
+      for (const entry of await set.uploads.list(undefined, '').catch(() => [])) {
+        if (entry.record.initiated >= cutoff) continue;
+        await set.uploads.abort(entry.bucket, entry.record.key, entry.record.uploadId).then(
+          () => expired++,
+          () => undefined,
+        );
+      }
+    }
+    return expired;
   }
 
   async listObjects(bucket: string, options: ListOptions): Promise<ListResult> {

@@ -33,10 +33,11 @@ function pickVersion(record: ObjectRecord, versionId: string | undefined): Versi
 /**
  * The version (the latest, or `versionId`) that at least its read quorum of drives hold identically.
  * Ties between quorate candidates go to the newest. When no candidate has quorum, the outcome is
- * 'unreadable' if the drives that failed to answer could still complete a quorum, else 'absent'.
- * `defaultReadQuorum` applies when no drive reports any candidate.
+ * 'unreadable' if the drives that failed to answer may hold the missing copies of a committed
+ * version (a commit reaches at least `minWriteQuorum` drives), else 'absent': the drives that did
+ * answer prove there is no such version, or only the dangling remains of a failed write.
  */
-export function resolveVersion(answers: RecordAnswer[], versionId: string | undefined, defaultReadQuorum: number): QuorumOutcome {
+export function resolveVersion(answers: RecordAnswer[], versionId: string | undefined, minWriteQuorum: number): QuorumOutcome {
   const groups = new Map<string, QuorumVersion>();
   const failed = answers.filter((a) => a instanceof Error).length;
   answers.forEach((answer, slot) => {
@@ -52,17 +53,22 @@ export function resolveVersion(answers: RecordAnswer[], versionId: string | unde
     group.holders[slot] = true;
   });
   let best: QuorumVersion | undefined;
-  let couldReachQuorum = failed >= defaultReadQuorum;
+  let mayBeHidden = failed >= minWriteQuorum;
   for (const group of groups.values()) {
     const count = group.holders.filter(Boolean).length;
-    const needed = readQuorum(group.version.erasure.dataShards);
-    if (count >= needed) {
+    const { dataShards, parityShards } = group.version.erasure;
+    if (count >= readQuorum(dataShards)) {
       if (!best || group.version.modTime > best.version.modTime) best = group;
-    } else if (count + failed >= needed) {
-      couldReachQuorum = true;
+    } else if (count + failed >= writeQuorum(dataShards, parityShards)) {
+      mayBeHidden = true;
     }
   }
   if (best) return { kind: 'found', quorum: best };
-  return couldReachQuorum ? { kind: 'unreadable' } : { kind: 'absent' };
+  return mayBeHidden ? { kind: 'unreadable' } : { kind: 'absent' };
 }
 
+/** The smallest write quorum any object on a set of `drives` drives can have (parity at most half). */
+export function minimumWriteQuorum(drives: number): number {
+  const maxParity = Math.floor(drives / 2);
+  return writeQuorum(drives - maxParity, maxParity);
+}

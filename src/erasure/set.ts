@@ -10,12 +10,14 @@ import { S3Error } from '../errors.js';
 import type { NamespaceLock } from '../lock/namespace-lock.js';
 import type { ObjectRecord, VersionRecord } from '../meta/record.js';
 import type { ByteRange, ObjectInfo, ObjectReader, PutBody, PutOptions } from '../object/types.js';
-import type { Drive, ShardWriter } from '../storage/drive.js';
-import { readBlocks } from './blocks.js';
+import type { Drive } from '../storage/drive.js';
+import { prepend, readBlocks } from './blocks.js';
 import { encodeBlock } from './coder.js';
 import { streamVersion } from './decode.js';
 import { shardDistribution } from './placement.js';
-import { readQuorum, resolveVersion, writeQuorum, type QuorumVersion, type RecordAnswer } from './quorum.js';
+import { minimumWriteQuorum, readQuorum, resolveVersion, writeQuorum, type QuorumVersion, type RecordAnswer } from './quorum.js';
+import { discardStaging, writeShardFiles } from './write.js';
+import { MultipartUploads } from './multipart.js';
 
 export interface SetContext {
   blockSize: number;
@@ -23,6 +25,19 @@ export interface SetContext {
   inlineLimit: number;
   defaultParity: number;
   locks: NamespaceLock;
+}
+
+/** How a new version is committed on the set's drives. */
+export interface CommitPlan {
+  /** alive[slot]: the drive received the version's data. */
+  alive: boolean[];
+  quorum: number;
+  /** Per-slot framed shards of a small object kept in the records. */
+  inline?: Buffer[];
+  /** Moves the version's data into place on one drive before its record is written. */
+  placeData?: (drive: Drive) => Promise<void>;
+  /** Checked against the current version under the object's lock; throws to refuse the write. */
+  precondition?: (current: ObjectInfo | undefined) => void;
 }
 
 export interface ListedVersion {
@@ -48,7 +63,9 @@ export function toObjectInfo(bucket: string, key: string, v: VersionRecord): Obj
     deleteMarker: v.deleteMarker,
     headers: v.headers,
     checksums: v.checksums,
-    partCount: v.parts.length,
+    ...(v.checksumType ? { checksumType: v.checksumType } : {}),
+    parts: v.parts,
+    multipart: v.multipart === true,
   };
 }
 
@@ -57,12 +74,16 @@ function compareKeys(a: string, b: string): number {
 }
 
 export class ErasureSet {
+  readonly uploads: MultipartUploads;
+
   constructor(
     readonly drives: Drive[],
-    private readonly ctx: SetContext,
-  ) {}
+    readonly ctx: SetContext,
+  ) {
+    this.uploads = new MultipartUploads(this);
+  }
 
-  private get defaultDataShards(): number {
+  get defaultDataShards(): number {
     return this.drives.length - this.ctx.defaultParity;
   }
 
@@ -75,14 +96,14 @@ export class ErasureSet {
     return this.onlineCount() >= writeQuorum(this.defaultDataShards, this.ctx.defaultParity);
   }
 
-  private readRecords(bucket: string, key: string): Promise<RecordAnswer[]> {
+  readRecords(bucket: string, key: string): Promise<RecordAnswer[]> {
     return Promise.all(this.drives.map((d) => settle(d.readRecord(bucket, key))));
   }
 
   /** The quorum version of an object, with every drive's answer; NoSuchKey or SlowDownRead otherwise. */
   private async resolve(bucket: string, key: string): Promise<{ quorum: QuorumVersion; answers: RecordAnswer[] }> {
     const answers = await this.readRecords(bucket, key);
-    const outcome = resolveVersion(answers, undefined, readQuorum(this.defaultDataShards));
+    const outcome = resolveVersion(answers, undefined, minimumWriteQuorum(this.drives.length));
     if (outcome.kind === 'unreadable') throw new S3Error('SlowDownRead');
     if (outcome.kind === 'absent' || outcome.quorum.version.deleteMarker) throw new S3Error('NoSuchKey');
     return { quorum: outcome.quorum, answers };
@@ -108,7 +129,10 @@ export class ErasureSet {
       const { quorum, answers } = await this.resolve(bucket, key);
       const info = toObjectInfo(bucket, key, quorum.version);
       const range = resolveRange?.(info);
-      const stream = Readable.from(streamVersion(bucket, this.drives, quorum, answers, range), { objectMode: false });
+      const blocks = streamVersion(bucket, this.drives, quorum, answers, range);
+      // Read the first block before answering, so an unreadable object is a clean 503, not a cut connection.
+      const first = await blocks.next();
+      const stream = Readable.from(first.done ? blocks : prepend(first.value, blocks), { objectMode: false });
       stream.once('close', release);
       return { info, range, stream };
     } catch (err) {
@@ -140,14 +164,19 @@ export class ErasureSet {
       alive = this.drives.map((d) => d.isOnline());
       size = firstBlock.length;
     } else {
-      ({ alive, size } = await this.writeShards(stagingId, [firstBlock], blocks, distribution, dataShards, parity, quorum));
+      ({ alive, size } = await writeShardFiles(this.drives, stagingId, PART_FILE, prepend(firstBlock, blocks), {
+        distribution,
+        dataShards,
+        parityShards: parity,
+        quorum,
+      }));
     }
 
     let sealed;
     try {
       sealed = body.seal();
     } catch (err) {
-      await this.discardStaging(stagingId);
+      await discardStaging(this.drives, stagingId);
       throw err;
     }
 
@@ -163,94 +192,47 @@ export class ErasureSet {
       parts: [{ number: 1, size, etag: sealed.etag }],
       erasure: { dataShards, parityShards: parity, blockSize: this.ctx.blockSize, index: 0, distribution },
     };
-    await this.commitVersion(bucket, key, version, stagingId, alive, inline, quorum);
+    try {
+      await this.commitVersion(bucket, key, version, {
+        alive,
+        quorum,
+        inline,
+        precondition: options.precondition,
+        placeData: inline ? undefined : (drive) => drive.commitStaged(stagingId, bucket, version.dataDir),
+      });
+    } finally {
+      await discardStaging(this.drives, stagingId);
+    }
     return toObjectInfo(bucket, key, version);
   }
 
-  /** Streams all blocks to one staged shard file per drive; returns which drives kept up. */
-  private async writeShards(
-    stagingId: string,
-    head: Buffer[],
-    rest: AsyncIterable<Buffer>,
-    distribution: number[],
-    dataShards: number,
-    parity: number,
-    quorum: number,
-  ): Promise<{ alive: boolean[]; size: number }> {
-    const writers: (ShardWriter | undefined)[] = await Promise.all(
-      this.drives.map(async (d) => (d.isOnline() ? d.createShardWriter(stagingId, PART_FILE).catch(() => undefined) : undefined)),
-    );
-    const drop = (slot: number): void => {
-      void writers[slot]?.abort().catch(() => undefined);
-      writers[slot] = undefined;
-    };
-    const requireQuorum = (): void => {
-      if (writers.filter(Boolean).length < quorum) throw new S3Error('SlowDownWrite');
-    };
-    let size = 0;
-    let pending: Promise<void> = Promise.resolve();
-    const writeShardsOf = async (shards: Buffer[]): Promise<void> => {
-      requireQuorum();
-      await Promise.all(
-        writers.map((w, slot) => w?.write(frameShardBlock(shards[distribution[slot] - 1])).catch(() => drop(slot))),
-      );
-    };
-    const queueBlock = async (block: Buffer): Promise<void> => {
-      // Encode this block while the previous one is still being written, then wait for that write.
-      const shards = encodeBlock(block, dataShards, parity);
-      size += block.length;
-      await pending;
-      pending = writeShardsOf(shards);
-    };
-    try {
-      requireQuorum();
-      for (const block of head) await queueBlock(block);
-      for await (const block of rest) await queueBlock(block);
-      await pending;
-      await Promise.all(writers.map((w, slot) => w?.finish().catch(() => drop(slot))));
-      requireQuorum();
-    } catch (err) {
-      await pending.catch(() => undefined);
-      writers.forEach((_, slot) => drop(slot));
-      await this.discardStaging(stagingId);
-      throw err;
-    }
-    return { alive: writers.map(Boolean), size };
-  }
-
-  private async discardStaging(stagingId: string): Promise<void> {
-    await Promise.all(this.drives.map((d) => d.discardStaged(stagingId).catch(() => undefined)));
-  }
-
   /**
-   * Makes `version` the object's current version on every drive that received its shards: move the
-   * staged data into place, then replace the record. Without a write quorum of commits, every drive
-   * that did commit is put back as it was.
+   * Makes `version` the object's current version on every drive that received its data: place the
+   * data (rename into the bucket), then replace the record. Without a write quorum of commits, every
+   * drive that did commit is put back as it was.
    */
-  private async commitVersion(
-    bucket: string,
-    key: string,
-    version: VersionRecord,
-    stagingId: string,
-    alive: boolean[],
-    inline: Buffer[] | undefined,
-    quorum: number,
-  ): Promise<void> {
+  async commitVersion(bucket: string, key: string, version: VersionRecord, plan: CommitPlan): Promise<void> {
     const release = await this.ctx.locks.lock(`${bucket}/${key}`, true);
     try {
       const previous = await this.readRecords(bucket, key);
+      if (plan.precondition) {
+        const current = resolveVersion(previous, undefined, minimumWriteQuorum(this.drives.length));
+        if (current.kind === 'unreadable') throw new S3Error('SlowDownWrite');
+        const live = current.kind === 'found' && !current.quorum.version.deleteMarker ? current.quorum.version : undefined;
+        plan.precondition(live && toObjectInfo(bucket, key, live));
+      }
       const committed = await Promise.all(
         this.drives.map(async (drive, slot) => {
           const old = previous[slot];
-          if (!alive[slot] || old instanceof Error) return false;
+          if (!plan.alive[slot] || old instanceof Error) return false;
           const copy: VersionRecord = {
             ...version,
             erasure: { ...version.erasure, index: version.erasure.distribution[slot] },
-            ...(inline ? { inline: inline[slot] } : {}),
+            ...(plan.inline ? { inline: plan.inline[slot] } : {}),
           };
           const others = old?.versions.filter((v) => v.versionId !== version.versionId) ?? [];
           try {
-            if (!inline) await drive.commitStaged(stagingId, bucket, version.dataDir);
+            await plan.placeData?.(drive);
             await drive.writeRecord(bucket, key, { versions: [copy, ...others] });
             return true;
           } catch {
@@ -258,14 +240,13 @@ export class ErasureSet {
           }
         }),
       );
-      if (committed.filter(Boolean).length < quorum) {
+      if (committed.filter(Boolean).length < plan.quorum) {
         await this.restore(bucket, key, previous, committed, version.dataDir);
         throw new S3Error('SlowDownWrite');
       }
       await this.removeReplacedData(bucket, previous, version.versionId);
     } finally {
       release();
-      await this.discardStaging(stagingId);
     }
   }
 
@@ -349,7 +330,7 @@ export class ErasureSet {
     });
     const entries: ListedVersion[] = [];
     for (const key of [...byKey.keys()].sort(compareKeys)) {
-      const outcome = resolveVersion(byKey.get(key)!, undefined, readQuorum(this.defaultDataShards));
+      const outcome = resolveVersion(byKey.get(key)!, undefined, minimumWriteQuorum(this.drives.length));
       if (outcome.kind === 'found' && !outcome.quorum.version.deleteMarker) {
         entries.push({ key, version: outcome.quorum.version });
       }

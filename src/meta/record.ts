@@ -34,6 +34,10 @@ export interface VersionRecord {
   headers: Record<string, string>;
   /** x-amz-checksum-* values the client sent and we verified, by algorithm (CRC32, SHA256, ...). */
   checksums: Record<string, string>;
+  /** COMPOSITE or FULL_OBJECT for multipart objects' checksums. */
+  checksumType?: string;
+  /** True for objects made by CompleteMultipartUpload (their ETag is not an MD5). */
+  multipart?: boolean;
   parts: PartRecord[];
   erasure: ErasureInfo;
   /** This drive's framed shard of a small object's data. */
@@ -47,4 +51,23 @@ export interface ObjectRecord {
 /** Identity of a version across drives: copies agree when these match. */
 export function versionSignature(v: VersionRecord): string {
   return `${v.versionId}|${v.modTime}|${v.dataDir}|${v.etag}|${v.deleteMarker ? 1 : 0}|${v.size}`;
+}
+
+/** A multipart upload in progress, as every drive of its set stores it. */
+export interface UploadRecord {
+  uploadId: string;
+  key: string;
+  initiated: number;
+  headers: Record<string, string>;
+  erasure: ErasureInfo;
+  /** Where the parts' shard files will live once the upload completes. */
+  dataDir: string;
+  /** Checksum algorithm and type declared at creation (x-amz-checksum-algorithm / -type). */
+  checksumAlgorithm?: string;
+  checksumType?: 'COMPOSITE' | 'FULL_OBJECT';
+}
+
+/** One uploaded part of a multipart upload. */
+export interface UploadPartRecord extends PartRecord {
+  modTime: number;
 }

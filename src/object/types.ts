@@ -21,7 +21,19 @@ export interface ObjectInfo {
   headers: Record<string, string>;
   /** Verified x-amz-checksum-* values by algorithm (CRC32, CRC32C, CRC64NVME, SHA1, SHA256). */
   checksums: Record<string, string>;
-  partCount: number;
+  /** COMPOSITE or FULL_OBJECT, for checksums of multipart objects. */
+  checksumType?: string;
+  /** Sizes and ETags of the parts (one part for a simple PUT). */
+  parts: ObjectPart[];
+  /** True for objects made by CompleteMultipartUpload. */
+  multipart: boolean;
+}
+
+export interface ObjectPart {
+  number: number;
+  size: number;
+  etag: string;
+  checksums?: Record<string, string>;
 }
 
 /** What a fully received body proved about itself. */
@@ -44,6 +56,8 @@ export interface PutOptions {
   headers: Record<string, string>;
   /** Parity shards for this object; the set's default when absent. */
   parity?: number;
+  /** Checked against the current version (undefined when none) under the object's lock; throws to refuse the write. */
+  precondition?: (current: ObjectInfo | undefined) => void;
 }
 
 /** An inclusive byte range already validated against the object size. */
@@ -79,6 +93,37 @@ export interface ListResult {
   nextPosition?: string;
 }
 
+export interface UploadInfo {
+  bucket: string;
+  key: string;
+  uploadId: string;
+  initiated: Date;
+  headers: Record<string, string>;
+  checksumAlgorithm?: string;
+  checksumType?: 'COMPOSITE' | 'FULL_OBJECT';
+}
+
+export interface PartInfo {
+  number: number;
+  size: number;
+  etag: string;
+  modTime: Date;
+  checksums?: Record<string, string>;
+}
+
+export interface NewUploadOptions {
+  headers: Record<string, string>;
+  parity?: number;
+  checksumAlgorithm?: string;
+  checksumType?: 'COMPOSITE' | 'FULL_OBJECT';
+}
+
+export interface CompleteOptions {
+  /** Computes the object's checksums from the chosen parts (or throws to refuse). */
+  checksums: (upload: UploadInfo, parts: PartInfo[]) => Record<string, string>;
+  precondition?: (current: ObjectInfo | undefined) => void;
+}
+
 export interface ObjectLayer {
   makeBucket(bucket: string): Promise<void>;
   getBucketInfo(bucket: string): Promise<BucketInfo>;
@@ -91,6 +136,14 @@ export interface ObjectLayer {
   getObject(bucket: string, key: string, resolveRange?: (info: ObjectInfo) => ByteRange | undefined): Promise<ObjectReader>;
   deleteObject(bucket: string, key: string): Promise<void>;
   listObjects(bucket: string, options: ListOptions): Promise<ListResult>;
+
+  newMultipartUpload(bucket: string, key: string, options: NewUploadOptions): Promise<UploadInfo>;
+  putObjectPart(bucket: string, key: string, uploadId: string, partNumber: number, body: PutBody): Promise<PartInfo>;
+  listObjectParts(bucket: string, key: string, uploadId: string): Promise<{ upload: UploadInfo; parts: PartInfo[] }>;
+  completeMultipartUpload(bucket: string, key: string, uploadId: string, parts: { number: number; etag: string }[], options: CompleteOptions): Promise<ObjectInfo>;
+  abortMultipartUpload(bucket: string, key: string, uploadId: string): Promise<void>;
+  /** Uploads in progress in `bucket` whose keys start with `prefix`, by key then initiation time. */
+  listMultipartUploads(bucket: string, prefix: string): Promise<UploadInfo[]>;
 
   /** True while a write quorum of every set is online. */
   isWritable(): boolean;

@@ -4,7 +4,7 @@
  * Methods throw DriveError for drive-level failures (offline, faulty); a missing item is not an error
  * but an `undefined`/empty result.
  */
-import type { ObjectRecord } from '../meta/record.js';
+import type { ObjectRecord, UploadPartRecord, UploadRecord } from '../meta/record.js';
 import type { DriveFormat } from './format.js';
 
 export type DriveErrorKind = 'offline' | 'unformatted' | 'faulty' | 'not-found';
@@ -24,6 +24,11 @@ export interface BucketEntry {
 export interface RecordEntry {
   key: string;
   record: ObjectRecord;
+}
+
+export interface UploadEntry {
+  bucket: string;
+  record: UploadRecord;
 }
 
 export interface ListRecordsOptions {
@@ -76,6 +81,32 @@ export interface Drive {
   /** Opens a committed shard file for positioned reads. */
   openShard(bucket: string, dataDir: string, file: string): Promise<ShardReader>;
   deleteDataDir(bucket: string, dataDir: string): Promise<void>;
+
+  /** Multipart uploads: their records, parts staged under the drive's multipart area, completion. */
+  readUpload(bucket: string, key: string, uploadId: string): Promise<UploadRecord | undefined>;
+  writeUpload(bucket: string, record: UploadRecord): Promise<void>;
+  /** Removes the upload's record, part records and part files. */
+  deleteUpload(bucket: string, key: string, uploadId: string): Promise<void>;
+  /** Uploads of `bucket` (every bucket when undefined) whose key starts with `prefix`, in key order. */
+  listUploads(bucket: string | undefined, prefix: string): Promise<UploadEntry[]>;
+  /** Moves a staged part file into the upload and records the part (replacing an earlier upload of it). */
+  commitPart(stagingId: string, uploadId: string, part: UploadPartRecord): Promise<void>;
+  listParts(uploadId: string): Promise<UploadPartRecord[]>;
+  /** Moves the upload's part files (only `keep`) into place as `bucket`'s data directory `dataDir`. */
+  commitUploadData(uploadId: string, keep: number[], bucket: string, dataDir: string): Promise<void>;
+
+  /** Multipart uploads: their records, parts staged under the drive's multipart area, completion. */
+  readUpload(bucket: string, key: string, uploadId: string): Promise<UploadRecord | undefined>;
+  writeUpload(bucket: string, record: UploadRecord): Promise<void>;
+  /** Removes the upload's record, part records and part files. */
+  deleteUpload(bucket: string, key: string, uploadId: string): Promise<void>;
+  /** Uploads of `bucket` (every bucket when undefined) whose key starts with `prefix`, in key order. */
+  listUploads(bucket: string | undefined, prefix: string): Promise<UploadEntry[]>;
+  /** Moves a staged part file into the upload and records the part (replacing an earlier upload of it). */
+  commitPart(stagingId: string, uploadId: string, part: UploadPartRecord): Promise<void>;
+  listParts(uploadId: string): Promise<UploadPartRecord[]>;
+  /** Moves the upload's part files (only `keep`) into place as `bucket`'s data directory `dataDir`. */
+  commitUploadData(uploadId: string, keep: number[], bucket: string, dataDir: string): Promise<void>;
 
   close(): Promise<void>;
 }

@@ -7,17 +7,18 @@
  * Object keys only ever become LMDB keys, so no key can reach a path outside the drive.
  */
 import { constants as fsConstants, type Stats } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { open as openLmdb, type Database, type RootDatabase } from 'lmdb';
 import { decodeRecord, encodeRecord } from '../meta/encoding.js';
-import type { ObjectRecord } from '../meta/record.js';
+import type { ObjectRecord, UploadPartRecord, UploadRecord } from '../meta/record.js';
 import {
   DriveError,
   type BucketEntry,
   type Drive,
   type ListRecordsOptions,
   type RecordEntry,
+  type UploadEntry,
   type ShardReader,
   type ShardWriter,
 } from './drive.js';
@@ -34,14 +35,34 @@ function recordKey(bucket: string, key: string): Buffer {
   return Buffer.concat([Buffer.from(bucket), Buffer.of(KEY_SEPARATOR), Buffer.from(key)]);
 }
 
+function uploadKey(bucket: string, key: string, uploadId: string): Buffer {
+  return Buffer.concat([recordKey(bucket, key), Buffer.of(KEY_SEPARATOR), Buffer.from(uploadId)]);
+}
+
+function partKey(uploadId: string, partNumber: number): Buffer {
+  const key = Buffer.alloc(Buffer.byteLength(uploadId) + 5);
+  key.write(uploadId);
+  key.writeUInt32BE(partNumber, key.length - 4);
+  return key;
+}
+
 function bucketRangeEnd(bucket: string): Buffer {
   return Buffer.concat([Buffer.from(bucket), Buffer.of(KEY_SEPARATOR + 1)]);
+}
+
+interface Stores {
+  objects: Database<Buffer, Buffer>;
+  buckets: Database<Buffer, Buffer>;
+  uploads: Database<Buffer, Buffer>;
+  parts: Database<Buffer, Buffer>;
 }
 
 export class LocalDrive implements Drive {
   private env?: RootDatabase;
   private objects?: Database<Buffer, Buffer>;
   private buckets?: Database<Buffer, Buffer>;
+  private uploads?: Database<Buffer, Buffer>;
+  private parts?: Database<Buffer, Buffer>;
   private online = true;
   /** Inode of format.json when the drive was opened: a wiped or swapped drive no longer matches. */
   private formatInode?: number;
@@ -73,6 +94,7 @@ export class LocalDrive implements Drive {
     if (!info.isDirectory()) throw new DriveError('faulty', `${this.root} is not a directory`);
     await rm(this.sys('tmp'), { recursive: true, force: true });
     await mkdir(this.sys('tmp'), { recursive: true });
+    await mkdir(this.sys('multipart'), { recursive: true });
     await mkdir(this.sys('meta'), { recursive: true });
     const probe = this.sys('tmp', '.write-probe');
     await writeFile(probe, 'ok');
@@ -114,7 +136,9 @@ export class LocalDrive implements Drive {
     this.formatInode = (await stat(this.sys(FORMAT_FILE))).ino;
     this.env = openLmdb({ path: this.sys('meta'), maxDbs: 4, compression: false });
     this.objects = this.env.openDB<Buffer, Buffer>({ name: 'objects', keyEncoding: 'binary', encoding: 'binary' });
-    this.buckets = this.env.openDB<Buffer, Buffer>({ name: 'buckets', encoding: 'binary' });
+    this.buckets = this.env.openDB<Buffer, Buffer>({ name: 'buckets', keyEncoding: 'binary', encoding: 'binary' });
+    this.uploads = this.env.openDB<Buffer, Buffer>({ name: 'uploads', keyEncoding: 'binary', encoding: 'binary' });
+    this.parts = this.env.openDB<Buffer, Buffer>({ name: 'parts', keyEncoding: 'binary', encoding: 'binary' });
     this.lastIdentityCheck = Date.now();
   }
 
@@ -122,8 +146,8 @@ export class LocalDrive implements Drive {
    * Throws unless the drive is still the one we opened. LMDB keeps serving a deleted environment
    * through its open map, so without this check a wiped drive would keep answering with ghost data.
    */
-  private async ensureOnline(): Promise<{ objects: Database<Buffer, Buffer>; buckets: Database<Buffer, Buffer> }> {
-    if (!this.online || !this.objects || !this.buckets) throw new DriveError('offline', `${this.root} is offline`);
+  private async ensureOnline(): Promise<Stores> {
+    if (!this.online || !this.objects || !this.buckets || !this.uploads || !this.parts) throw new DriveError('offline', `${this.root} is offline`);
     const now = Date.now();
     if (now - this.lastIdentityCheck > IDENTITY_CHECK_INTERVAL_MS) {
       let inode: number | undefined;
@@ -137,7 +161,7 @@ export class LocalDrive implements Drive {
       }
       this.lastIdentityCheck = now;
     }
-    return { objects: this.objects, buckets: this.buckets };
+    return { objects: this.objects, buckets: this.buckets, uploads: this.uploads, parts: this.parts };
   }
 
   private async goOffline(reason: string): Promise<never> {
@@ -145,7 +169,7 @@ export class LocalDrive implements Drive {
       this.online = false;
       console.error(`tessera: drive offline: ${reason}`);
       const env = this.env;
-      this.env = this.objects = this.buckets = undefined;
+      this.env = this.objects = this.buckets = this.uploads = this.parts = undefined;
       await env?.close().catch(() => undefined);
     }
     throw new DriveError('offline', reason);
@@ -274,6 +298,81 @@ export class LocalDrive implements Drive {
     );
   }
 
+  async readUpload(bucket: string, key: string, uploadId: string): Promise<UploadRecord | undefined> {
+    const { uploads } = await this.ensureOnline();
+    const value = uploads.get(uploadKey(bucket, key, uploadId));
+    return value ? decodeRecord<UploadRecord>(value) : undefined;
+  }
+
+  async writeUpload(bucket: string, record: UploadRecord): Promise<void> {
+    const { uploads } = await this.ensureOnline();
+    await this.io('write upload', async () => {
+      await mkdir(this.sys('multipart', record.uploadId), { recursive: true });
+      await uploads.put(uploadKey(bucket, record.key, record.uploadId), encodeRecord(record));
+      await uploads.flushed;
+    });
+  }
+
+  async deleteUpload(bucket: string, key: string, uploadId: string): Promise<void> {
+    const { uploads, parts } = await this.ensureOnline();
+    await this.io('delete upload', async () => {
+      await uploads.remove(uploadKey(bucket, key, uploadId));
+      for (const k of parts.getKeys({ start: partKey(uploadId, 0), end: partKey(uploadId, 0xffffffff) })) await parts.remove(k as Buffer);
+      await uploads.flushed;
+      await rm(this.sys('multipart', uploadId), { recursive: true, force: true });
+    });
+  }
+
+  async listUploads(bucket: string | undefined, prefix: string): Promise<UploadEntry[]> {
+    const { uploads } = await this.ensureOnline();
+    const start = bucket === undefined ? undefined : recordKey(bucket, prefix);
+    const end = bucket === undefined ? undefined : bucketRangeEnd(bucket);
+    const out: UploadEntry[] = [];
+    for (const { key, value } of uploads.getRange({ start, end })) {
+      const raw = key as Buffer;
+      if (start && !raw.subarray(0, start.length).equals(start)) break;
+      const record = decodeRecord<UploadRecord>(value);
+      if (record) out.push({ bucket: raw.subarray(0, raw.indexOf(KEY_SEPARATOR)).toString(), record });
+    }
+    return out;
+  }
+
+  async commitPart(stagingId: string, uploadId: string, part: UploadPartRecord): Promise<void> {
+    const { parts } = await this.ensureOnline();
+    await this.io('commit part', async () => {
+      const dir = this.sys('multipart', uploadId);
+      await rename(this.sys('tmp', stagingId, `part.${part.number}`), join(dir, `part.${part.number}`));
+      await syncDirectory(dir);
+      await parts.put(partKey(uploadId, part.number), encodeRecord(part));
+      await parts.flushed;
+    });
+  }
+
+  async listParts(uploadId: string): Promise<UploadPartRecord[]> {
+    const { parts } = await this.ensureOnline();
+    const out: UploadPartRecord[] = [];
+    for (const { value } of parts.getRange({ start: partKey(uploadId, 0), end: partKey(uploadId, 0xffffffff) })) {
+      const part = decodeRecord<UploadPartRecord>(value);
+      if (part) out.push(part);
+    }
+    return out;
+  }
+
+  async commitUploadData(uploadId: string, keep: number[], bucket: string, dataDir: string): Promise<void> {
+    await this.ensureOnline();
+    await this.io('commit upload', async () => {
+      const dir = this.sys('multipart', uploadId);
+      const wanted = new Set(keep.map((n) => `part.${n}`));
+      for (const name of await readdir(dir)) {
+        if (!wanted.has(name)) await rm(join(dir, name), { force: true });
+      }
+      const parent = join(this.root, bucket, dataDir.slice(0, 2));
+      await mkdir(parent, { recursive: true });
+      await rename(dir, join(parent, dataDir));
+      await syncDirectory(parent);
+    });
+  }
+
   private dataPath(bucket: string, dataDir: string, file?: string): string {
     const dir = join(this.root, bucket, dataDir.slice(0, 2), dataDir);
     return file ? join(dir, file) : dir;
@@ -281,7 +380,7 @@ export class LocalDrive implements Drive {
 
   async close(): Promise<void> {
     const env = this.env;
-    this.env = this.objects = this.buckets = undefined;
+    this.env = this.objects = this.buckets = this.uploads = this.parts = undefined;
     await env?.close();
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readQuorum, resolveVersion, writeQuorum, type RecordAnswer } from '../../src/erasure/quorum.js';
+import { minimumWriteQuorum, readQuorum, resolveVersion, writeQuorum, type RecordAnswer } from '../../src/erasure/quorum.js';
 import type { ObjectRecord, VersionRecord } from '../../src/meta/record.js';
 
 function version(modTime: number, dataDir = `dir-${modTime}`, d = 2, p = 2): VersionRecord {
@@ -26,55 +26,65 @@ describe('quorum rules', () => {
     expect(writeQuorum(2, 2)).toBe(3);
     expect(writeQuorum(8, 8)).toBe(9);
     expect(writeQuorum(12, 4)).toBe(12);
+    expect(minimumWriteQuorum(4)).toBe(3);
+    expect(minimumWriteQuorum(5)).toBe(3);
+    expect(minimumWriteQuorum(16)).toBe(9);
   });
 });
 
 describe('resolveVersion', () => {
   it('picks the version all drives agree on', () => {
     const v = version(100);
-    const out = resolveVersion([rec(v), rec(v), rec(v), rec(v)], undefined, 2);
+    const out = resolveVersion([rec(v), rec(v), rec(v), rec(v)], undefined, 3);
     expect(out.kind).toBe('found');
     if (out.kind === 'found') expect(out.quorum.holders).toEqual([true, true, true, true]);
   });
 
   it('still finds the version with exactly read quorum (N/2 drives down)', () => {
     const v = version(100);
-    const out = resolveVersion([offline(), rec(v), offline(), rec(v)], undefined, 2);
+    const out = resolveVersion([offline(), rec(v), offline(), rec(v)], undefined, 3);
     expect(out.kind).toBe('found');
     if (out.kind === 'found') expect(out.quorum.holders).toEqual([false, true, false, true]);
   });
 
   it('is unreadable, not absent, when failed drives could complete a quorum', () => {
     const v = version(100);
-    expect(resolveVersion([offline(), rec(v), offline(), offline()], undefined, 2).kind).toBe('unreadable');
-    expect(resolveVersion([offline(), undefined, offline(), offline()], undefined, 2).kind).toBe('unreadable');
+    expect(resolveVersion([offline(), rec(v), offline(), offline()], undefined, 3).kind).toBe('unreadable');
+    expect(resolveVersion([offline(), undefined, offline(), offline()], undefined, 3).kind).toBe('unreadable');
+  });
+
+  it('is absent when the live drives prove no committed copy can hide on the failed ones', () => {
+    // A commit reaches 3 of 4 drives, so two live drives without the key prove it is not there.
+    expect(resolveVersion([offline(), undefined, offline(), undefined], undefined, 3).kind).toBe('absent');
+    expect(resolveVersion([offline(), rec(version(1)), undefined, undefined], undefined, 3).kind).toBe('absent');
+    expect(resolveVersion([offline(), rec(version(1)), offline(), undefined], undefined, 3).kind).toBe('unreadable');
   });
 
   it('is absent when every drive answered and no copy reaches quorum (dangling)', () => {
-    expect(resolveVersion([rec(version(1)), undefined, undefined, undefined], undefined, 2).kind).toBe('absent');
-    expect(resolveVersion([undefined, undefined, undefined, undefined], undefined, 2).kind).toBe('absent');
+    expect(resolveVersion([rec(version(1)), undefined, undefined, undefined], undefined, 3).kind).toBe('absent');
+    expect(resolveVersion([undefined, undefined, undefined, undefined], undefined, 3).kind).toBe('absent');
   });
 
   it('prefers the newest of two quorate versions (a commit interrupted half-way)', () => {
     const old = version(100);
     const neu = version(200);
-    const out = resolveVersion([rec(neu, old), rec(neu, old), rec(old), rec(old)], undefined, 2);
+    const out = resolveVersion([rec(neu, old), rec(neu, old), rec(old), rec(old)], undefined, 3);
     expect(out.kind === 'found' && out.quorum.version.modTime).toBe(200);
   });
 
   it('ignores a newer version held by fewer than read quorum drives', () => {
     const old = version(100);
     const partial = version(200);
-    const out = resolveVersion([rec(partial), rec(old), rec(old), rec(old)], undefined, 2);
+    const out = resolveVersion([rec(partial), rec(old), rec(old), rec(old)], undefined, 3);
     expect(out.kind === 'found' && out.quorum.version.modTime).toBe(100);
   });
 
   it('treats copies that differ in data directory as different versions', () => {
     const a = version(100, 'dir-a');
     const b = version(100, 'dir-b');
-    const out = resolveVersion([rec(a), rec(b), rec(a), rec(b)], undefined, 2);
+    const out = resolveVersion([rec(a), rec(b), rec(a), rec(b)], undefined, 3);
     expect(out.kind).toBe('found');
-    const none = resolveVersion([rec(a), rec(b), rec(version(100, 'dir-c')), undefined as RecordAnswer], undefined, 2);
+    const none = resolveVersion([rec(a), rec(b), rec(version(100, 'dir-c')), undefined as RecordAnswer], undefined, 3);
     expect(none.kind).toBe('absent');
   });
 });

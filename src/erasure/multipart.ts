@@ -1,0 +1,250 @@
+/**
+ * Multipart uploads on one erasure set. Every drive keeps the upload's record and one record per
+ * part; part shard files are staged, then moved into the drive's multipart area. Completion moves
+ * the chosen part files into the bucket as the new version's data directory and commits the version
+ * like any PUT. Parts are coded with the upload's own geometry, fixed at creation.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { S3Error } from '../errors.js';
+import type { UploadPartRecord, UploadRecord, VersionRecord } from '../meta/record.js';
+import type { CompleteOptions, NewUploadOptions, ObjectInfo, PartInfo, PutBody, UploadInfo } from '../object/types.js';
+import type { UploadEntry } from '../storage/drive.js';
+import { readBlocks } from './blocks.js';
+import { readQuorum, writeQuorum } from './quorum.js';
+import { NULL_VERSION, toObjectInfo, type ErasureSet } from './set.js';
+import { shardDistribution } from './placement.js';
+import { discardStaging, writeShardFiles } from './write.js';
+
+export const MAX_PART_NUMBER = 10_000;
+export const MIN_PART_SIZE = 5 * 1024 * 1024;
+export const MAX_PART_SIZE = 5 * 1024 ** 3;
+
+export interface CompletePart {
+  number: number;
+  etag: string;
+}
+
+export function toUploadInfo(bucket: string, u: UploadRecord): UploadInfo {
+  return {
+    bucket,
+    key: u.key,
+    uploadId: u.uploadId,
+    initiated: new Date(u.initiated),
+    headers: u.headers,
+    ...(u.checksumAlgorithm ? { checksumAlgorithm: u.checksumAlgorithm } : {}),
+    ...(u.checksumType ? { checksumType: u.checksumType } : {}),
+  };
+}
+
+export function toPartInfo(p: UploadPartRecord): PartInfo {
+  return { number: p.number, size: p.size, etag: p.etag, modTime: new Date(p.modTime), ...(p.checksums ? { checksums: p.checksums } : {}) };
+}
+
+function settle<T>(promise: Promise<T>): Promise<T | Error> {
+  return promise.catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+}
+
+function stripQuotes(etag: string): string {
+  return etag.replace(/^"+|"+$/g, '');
+}
+
+/** The S3 multipart ETag: MD5 of the concatenated binary part MD5s, then `-N`. */
+export function multipartEtag(partEtags: string[]): string {
+  const md5 = createHash('md5');
+  for (const etag of partEtags) md5.update(Buffer.from(etag, 'hex'));
+  return `${md5.digest('hex')}-${partEtags.length}`;
+}
+
+export class MultipartUploads {
+  constructor(private readonly set: ErasureSet) {}
+
+  private get drives() {
+    return this.set.drives;
+  }
+
+  async create(bucket: string, key: string, options: NewUploadOptions): Promise<UploadRecord> {
+    const parity = options.parity ?? this.set.ctx.defaultParity;
+    const dataShards = this.drives.length - parity;
+    const quorum = writeQuorum(dataShards, parity);
+    const record: UploadRecord = {
+      uploadId: `${randomUUID()}${randomUUID()}`.replace(/-/g, ''),
+      key,
+      initiated: Date.now(),
+      headers: options.headers,
+      erasure: {
+        dataShards,
+        parityShards: parity,
+        blockSize: this.set.ctx.blockSize,
+        index: 0,
+        distribution: shardDistribution(key, this.drives.length),
+      },
+      dataDir: randomUUID(),
+      ...(options.checksumAlgorithm ? { checksumAlgorithm: options.checksumAlgorithm } : {}),
+      ...(options.checksumType ? { checksumType: options.checksumType } : {}),
+    };
+    const results = await Promise.all(this.drives.map((d) => settle(d.writeUpload(bucket, record))));
+    if (results.filter((r) => !(r instanceof Error)).length < quorum) {
+      await Promise.all(this.drives.map((d) => settle(d.deleteUpload(bucket, key, record.uploadId))));
+      throw new S3Error('SlowDownWrite');
+    }
+    return record;
+  }
+
+  /** The upload as a read quorum of drives records it, and which drives hold it. */
+  async resolve(bucket: string, key: string, uploadId: string): Promise<{ upload: UploadRecord; holders: boolean[] }> {
+    const answers = await Promise.all(this.drives.map((d) => settle(d.readUpload(bucket, key, uploadId))));
+    const holders = answers.map((a) => !!a && !(a instanceof Error));
+    const found = answers.find((a): a is UploadRecord => !!a && !(a instanceof Error));
+    const failed = answers.filter((a) => a instanceof Error).length;
+    const needed = found ? readQuorum(found.erasure.dataShards) : readQuorum(this.set.defaultDataShards);
+    const count = holders.filter(Boolean).length;
+    if (found && count >= needed) return { upload: found, holders };
+    if (count + failed >= needed && failed > 0) throw new S3Error('SlowDownRead');
+    throw new S3Error('NoSuchUpload');
+  }
+
+  async uploadPart(bucket: string, key: string, uploadId: string, partNumber: number, body: PutBody): Promise<UploadPartRecord> {
+    const release = await this.set.ctx.locks.lock(`upload/${uploadId}`, false);
+    try {
+      const { upload, holders } = await this.resolve(bucket, key, uploadId);
+      const { dataShards, parityShards, distribution } = upload.erasure;
+      const quorum = writeQuorum(dataShards, parityShards);
+      const stagingId = randomUUID();
+      const file = `part.${partNumber}`;
+      const { alive, size } = await writeShardFiles(this.drives, stagingId, file, readBlocks(body.stream, upload.erasure.blockSize), {
+        distribution,
+        dataShards,
+        parityShards,
+        quorum,
+        eligible: holders,
+      });
+      try {
+        if (size > MAX_PART_SIZE) throw new S3Error('EntityTooLarge');
+        const sealed = body.seal();
+        const part: UploadPartRecord = {
+          number: partNumber,
+          size,
+          etag: sealed.etag,
+          modTime: Date.now(),
+          ...(Object.keys(sealed.checksums).length > 0 ? { checksums: sealed.checksums } : {}),
+        };
+        const committed = await Promise.all(
+          this.drives.map((d, slot) => (alive[slot] ? settle(d.commitPart(stagingId, uploadId, part)) : Promise.resolve(new Error('skipped')))),
+        );
+        if (committed.filter((r) => !(r instanceof Error)).length < quorum) throw new S3Error('SlowDownWrite');
+        return part;
+      } finally {
+        await discardStaging(this.drives, stagingId);
+      }
+    } finally {
+      release();
+    }
+  }
+
+  /** Parts that a read quorum of the upload's drives agree on, by part number. */
+  async listParts(bucket: string, key: string, uploadId: string): Promise<{ upload: UploadRecord; parts: UploadPartRecord[] }> {
+    const { upload, holders } = await this.resolve(bucket, key, uploadId);
+    return { upload, parts: await this.quorumParts(upload, holders) };
+  }
+
+  private async quorumParts(upload: UploadRecord, holders: boolean[]): Promise<UploadPartRecord[]> {
+    const lists = await Promise.all(this.drives.map((d, slot) => (holders[slot] ? settle(d.listParts(upload.uploadId)) : Promise.resolve([]))));
+    const votes = new Map<string, { part: UploadPartRecord; count: number }>();
+    for (const list of lists) {
+      if (list instanceof Error) continue;
+      for (const part of list) {
+        const id = `${part.number}|${part.etag}|${part.size}`;
+        const vote = votes.get(id) ?? { part, count: 0 };
+        vote.count++;
+        votes.set(id, vote);
+      }
+    }
+    const byNumber = new Map<number, UploadPartRecord>();
+    for (const { part, count } of votes.values()) {
+      if (count < readQuorum(upload.erasure.dataShards)) continue;
+      const seen = byNumber.get(part.number);
+      if (!seen || part.modTime > seen.modTime) byNumber.set(part.number, part);
+    }
+    return [...byNumber.values()].sort((a, b) => a.number - b.number);
+  }
+
+  async complete(bucket: string, key: string, uploadId: string, chosen: CompletePart[], options: CompleteOptions): Promise<ObjectInfo> {
+    const release = await this.set.ctx.locks.lock(`upload/${uploadId}`, true);
+    try {
+      const { upload, holders } = await this.resolve(bucket, key, uploadId);
+      const available = new Map((await this.quorumParts(upload, holders)).map((p) => [p.number, p]));
+      if (chosen.length === 0) throw new S3Error('MalformedXML');
+      const parts: UploadPartRecord[] = [];
+      chosen.forEach((c, i) => {
+        if (i > 0 && c.number <= chosen[i - 1].number) throw new S3Error('InvalidPartOrder');
+        const part = available.get(c.number);
+        if (!part || part.etag !== stripQuotes(c.etag)) throw new S3Error('InvalidPart', undefined, { PartNumber: String(c.number) });
+        parts.push(part);
+      });
+      parts.forEach((p, i) => {
+        if (i < parts.length - 1 && p.size < MIN_PART_SIZE) {
+          throw new S3Error('EntityTooSmall', undefined, { ProposedSize: String(p.size), MinSizeAllowed: String(MIN_PART_SIZE), PartNumber: String(p.number) });
+        }
+      });
+      const checksums = options.checksums(toUploadInfo(bucket, upload), parts.map(toPartInfo));
+      const etag = multipartEtag(parts.map((p) => p.etag));
+      const { dataShards, parityShards } = upload.erasure;
+      const version: VersionRecord = {
+        versionId: NULL_VERSION,
+        modTime: Date.now(),
+        deleteMarker: false,
+        size: parts.reduce((n, p) => n + p.size, 0),
+        etag,
+        dataDir: upload.dataDir,
+        headers: upload.headers,
+        checksums,
+        ...(upload.checksumType && Object.keys(checksums).length > 0 ? { checksumType: upload.checksumType } : {}),
+        multipart: true,
+        parts: parts.map((p) => ({ number: p.number, size: p.size, etag: p.etag, ...(p.checksums ? { checksums: p.checksums } : {}) })),
+        erasure: upload.erasure,
+      };
+      const keep = parts.map((p) => p.number);
+      await this.set.commitVersion(bucket, key, version, {
+        alive: holders,
+        quorum: writeQuorum(dataShards, parityShards),
+        precondition: options.precondition,
+        placeData: (drive) => drive.commitUploadData(uploadId, keep, bucket, upload.dataDir),
+      });
+      await Promise.all(this.drives.map((d) => settle(d.deleteUpload(bucket, key, uploadId))));
+      return toObjectInfo(bucket, key, version);
+    } finally {
+      release();
+    }
+  }
+
+  async abort(bucket: string, key: string, uploadId: string): Promise<void> {
+    const release = await this.set.ctx.locks.lock(`upload/${uploadId}`, true);
+    try {
+      await this.resolve(bucket, key, uploadId);
+      const results = await Promise.all(this.drives.map((d) => settle(d.deleteUpload(bucket, key, uploadId))));
+      if (results.filter((r) => !(r instanceof Error)).length < writeQuorum(this.set.defaultDataShards, this.set.ctx.defaultParity)) {
+        throw new S3Error('SlowDownWrite');
+      }
+    } finally {
+      release();
+    }
+  }
+
+  /** Uploads recorded by a read quorum of drives, for `bucket` (all buckets when undefined). */
+  async list(bucket: string | undefined, prefix: string): Promise<UploadEntry[]> {
+    const answers = await Promise.all(this.drives.map((d) => settle(d.listUploads(bucket, prefix))));
+    const failed = answers.filter((a) => a instanceof Error).length;
+    if (this.drives.length - failed < readQuorum(this.set.defaultDataShards)) throw new S3Error('SlowDownRead');
+    const votes = new Map<string, { entry: UploadEntry; count: number }>();
+    for (const list of answers) {
+      if (list instanceof Error) continue;
+      for (const entry of list) {
+        const id = `${entry.bucket}\u0000${entry.record.key}\u0000${entry.record.uploadId}`;
+        const vote = votes.get(id) ?? { entry, count: 0 };
+        vote.count++;
+        votes.set(id, vote);
+      }
+    }
+    return [...votes.values()].filter((v) => v.count >= readQuorum(v.entry.record.erasure.dataShards)).map((v) => v.entry);
+  }
+}

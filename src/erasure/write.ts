@@ -1,0 +1,72 @@
+/** The write path's streaming half: encode blocks and append each shard to a staged file per drive. */
+import { frameShardBlock } from '../codec/bitrot.js';
+import { S3Error } from '../errors.js';
+import type { Drive, ShardWriter } from '../storage/drive.js';
+import { encodeBlock } from './coder.js';
+
+export interface ShardPlan {
+  /** distribution[slot] = 1-based shard index the drive at `slot` receives. */
+  distribution: number[];
+  dataShards: number;
+  parityShards: number;
+  /** Fewer drives keeping up than this fails the write with SlowDownWrite. */
+  quorum: number;
+  /** eligible[slot] false keeps that drive out of the write (e.g. it lacks the multipart upload). */
+  eligible?: boolean[];
+}
+
+export async function discardStaging(drives: Drive[], stagingId: string): Promise<void> {
+  await Promise.all(drives.map((d) => d.discardStaged(stagingId).catch(() => undefined)));
+}
+
+/**
+ * Streams `blocks` into `<staging>/<stagingId>/<file>` on every online drive and fsyncs them. A drive
+ * that fails is dropped from the write; returns which drives have the complete file. On any error
+ * (the body failed, quorum lost) the staged files are removed and the error is rethrown.
+ */
+export async function writeShardFiles(
+  drives: Drive[],
+  stagingId: string,
+  file: string,
+  blocks: AsyncIterable<Buffer>,
+  plan: ShardPlan,
+): Promise<{ alive: boolean[]; size: number }> {
+  const { distribution, dataShards, parityShards, quorum, eligible } = plan;
+  const writers: (ShardWriter | undefined)[] = await Promise.all(
+    drives.map(async (d, slot) => (d.isOnline() && eligible?.[slot] !== false ? d.createShardWriter(stagingId, file).catch(() => undefined) : undefined)),
+  );
+  const drop = (slot: number): void => {
+    void writers[slot]?.abort().catch(() => undefined);
+    writers[slot] = undefined;
+  };
+  const requireQuorum = (): void => {
+    if (writers.filter(Boolean).length < quorum) throw new S3Error('SlowDownWrite');
+  };
+  let size = 0;
+  let pending: Promise<void> = Promise.resolve();
+  const writeShards = async (shards: Buffer[]): Promise<void> => {
+    requireQuorum();
+    await Promise.all(
+      writers.map((w, slot) => w?.write(frameShardBlock(shards[distribution[slot] - 1])).catch(() => drop(slot))),
+    );
+  };
+  try {
+    requireQuorum();
+    for await (const block of blocks) {
+      // Encode this block while the previous one is still being written, then wait for that write.
+      const shards = encodeBlock(block, dataShards, parityShards);
+      size += block.length;
+      await pending;
+      pending = writeShards(shards);
+    }
+    await pending;
+    await Promise.all(writers.map((w, slot) => w?.finish().catch(() => drop(slot))));
+    requireQuorum();
+  } catch (err) {
+    await pending.catch(() => undefined);
+    writers.forEach((_, slot) => drop(slot));
+    await discardStaging(drives, stagingId);
+    throw err;
+  }
+  return { alive: writers.map(Boolean), size };
+}
