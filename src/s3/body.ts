@@ -87,16 +87,60 @@ export function uploadBody(req: IncomingMessage, auth: AuthResult): PutBody {
     source = pipeline(req, decoder, () => undefined);
   }
 
+  return hashingBody(source, {
+    maxSize: expectedSize,
+    sha256: payload.kind === 'sha256',
+    algorithm: checksum?.algorithm,
+    verify(d) {
+      if (d.size !== expectedSize) throw new S3Error('IncompleteBody');
+      if (contentMd5 && !contentMd5.equals(d.md5)) throw new S3Error('BadDigest');
+      if (payload.kind === 'sha256' && d.sha256 !== payload.hex.toLowerCase()) throw new S3Error('XAmzContentSHA256Mismatch');
+      if (!checksum || d.checksum === undefined) return;
+      const expected = checksum.fromTrailer ? decoder?.trailers[headerForAlgorithm(checksum.algorithm)] : headerChecksum;
+      if (expected !== undefined) {
+        parseChecksumValue(checksum.algorithm, expected);
+        if (expected !== d.checksum) {
+          throw new S3Error('BadDigest', `The ${checksum.algorithm} you specified did not match the calculated checksum.`);
+        }
+      } else if (checksum.fromTrailer) {
+        throw new S3Error('InvalidRequest', `The trailer ${headerForAlgorithm(checksum.algorithm)} was declared but not sent.`);
+      }
+    },
+  });
+}
+
+/** What hashing a body found. */
+interface Digests {
+  size: number;
+  md5: Buffer;
+  sha256?: string;
+  /** base64 of the requested x-amz-checksum algorithm's value. */
+  checksum?: string;
+}
+
+interface HashingOptions {
+  /** More bytes than this is IncompleteBody (the body is longer than declared). */
+  maxSize?: number;
+  sha256?: boolean;
+  algorithm?: ChecksumAlgorithm;
+  /** Throws when the digests contradict what the client declared. */
+  verify?: (digests: Digests) => void;
+}
+
+/** A PutBody over `source` that hashes every byte as it passes and seals with the digests. */
+export function hashingBody(source: AsyncIterable<Buffer>, options: HashingOptions): PutBody {
   const md5 = createHash('md5');
-  const sha256: Hash | undefined = payload.kind === 'sha256' ? createHash('sha256') : undefined;
-  const checksummer: Checksummer | undefined = checksum ? createChecksummer(checksum.algorithm) : undefined;
+  const sha256: Hash | undefined = options.sha256 ? createHash('sha256') : undefined;
+  const checksummer: Checksummer | undefined = options.algorithm ? createChecksummer(options.algorithm) : undefined;
   let size = 0;
   let ended = false;
 
   async function* hashed(): AsyncGenerator<Buffer> {
     for await (const chunk of source) {
       size += chunk.length;
-      if (size > expectedSize!) throw new S3Error('IncompleteBody', 'The request body is longer than its declared length.');
+      if (options.maxSize !== undefined && size > options.maxSize) {
+        throw new S3Error('IncompleteBody', 'The request body is longer than its declared length.');
+      }
       md5.update(chunk);
       sha256?.update(chunk);
       checksummer?.update(chunk);
@@ -106,27 +150,17 @@ export function uploadBody(req: IncomingMessage, auth: AuthResult): PutBody {
   }
 
   function seal(): SealedBody {
-    if (!ended || size !== expectedSize) throw new S3Error('IncompleteBody');
-    const etag = md5.digest();
-    if (contentMd5 && !contentMd5.equals(etag)) throw new S3Error('BadDigest');
-    if (sha256 && payload.kind === 'sha256' && sha256.digest('hex') !== payload.hex.toLowerCase()) {
-      throw new S3Error('XAmzContentSHA256Mismatch');
-    }
+    if (!ended) throw new S3Error('IncompleteBody');
+    const digests: Digests = {
+      size,
+      md5: md5.digest(),
+      ...(sha256 ? { sha256: sha256.digest('hex') } : {}),
+      ...(checksummer ? { checksum: checksummer.digest().toString('base64') } : {}),
+    };
+    options.verify?.(digests);
     const checksums: Record<string, string> = {};
-    if (checksum && checksummer) {
-      const expected = checksum.fromTrailer ? decoder?.trailers[headerForAlgorithm(checksum.algorithm)] : headerChecksum;
-      const actual = checksummer.digest().toString('base64');
-      if (expected !== undefined) {
-        parseChecksumValue(checksum.algorithm, expected);
-        if (expected !== actual) {
-          throw new S3Error('BadDigest', `The ${checksum.algorithm} you specified did not match the calculated checksum.`);
-        }
-      } else if (checksum.fromTrailer) {
-        throw new S3Error('InvalidRequest', `The trailer ${headerForAlgorithm(checksum.algorithm)} was declared but not sent.`);
-      }
-      checksums[checksum.algorithm] = actual;
-    }
-    return { etag: etag.toString('hex'), size, checksums };
+    if (options.algorithm && digests.checksum !== undefined) checksums[options.algorithm] = digests.checksum;
+    return { etag: digests.md5.toString('hex'), size, checksums };
   }
 
   return { stream: hashed(), seal };

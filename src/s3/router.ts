@@ -4,6 +4,9 @@ import * as bucket from './handlers/bucket.js';
 import { deleteObjects } from './handlers/delete-objects.js';
 import { listObjectsV1, listObjectsV2 } from './handlers/list.js';
 import * as object from './handlers/object.js';
+import * as multipart from './handlers/multipart.js';
+import * as acl from './handlers/acl.js';
+import { getObjectAttributes } from './handlers/attributes.js';
 import { listBuckets } from './handlers/service.js';
 import type { S3Request } from './request.js';
 
@@ -32,6 +35,9 @@ const bucketRoutes: Record<string, Handler> = {
   'GET location': bucket.getBucketLocation,
   'GET versioning': bucket.getBucketVersioning,
   'POST delete': deleteObjects,
+  'GET uploads': multipart.listMultipartUploads,
+  'GET acl': acl.getAcl,
+  'PUT acl': acl.putAcl,
 };
 
 const objectRoutes: Record<string, Handler> = {
@@ -39,6 +45,16 @@ const objectRoutes: Record<string, Handler> = {
   'GET ': object.getObject,
   'HEAD ': object.headObject,
   'DELETE ': object.deleteObject,
+  'GET partNumber': object.getObject,
+  'HEAD partNumber': object.headObject,
+  'GET attributes': getObjectAttributes,
+  'GET acl': acl.getAcl,
+  'PUT acl': acl.putAcl,
+  'POST uploads': multipart.createMultipartUpload,
+  'PUT partNumber&uploadId': multipart.uploadPart,
+  'POST uploadId': multipart.completeMultipartUpload,
+  'DELETE uploadId': multipart.abortMultipartUpload,
+  'GET uploadId': multipart.listParts,
 };
 
 export function route(req: S3Request): Handler {

@@ -1,25 +1,14 @@
 import type { Context } from 'koa';
 import { S3Error } from '../../errors.js';
-import type { ObjectInfo } from '../../object/types.js';
 import { uploadBody } from '../body.js';
-import { validateObjectKey } from '../names.js';
+import { firstValue, parityFor, requireKey, storedHeaders } from '../object-request.js';
 import { resolveRange } from '../range.js';
-import { requireBucket, type S3Request } from '../request.js';
-import { quoteEtag, setObjectHeaders } from '../response.js';
+import { checkReadConditions, writePrecondition } from '../conditions.js';
+import { copyBody, openCopySource } from '../copy-source.js';
+import type { S3Request } from '../request.js';
+import { quoteEtag, sendXml, setObjectHeaders, xmlDate } from '../response.js';
+import type { ByteRange, ObjectInfo } from '../../object/types.js';
 import { headerForAlgorithm, type ChecksumAlgorithm } from '../checksums.js';
-
-/** Request headers stored with an object and returned on GET/HEAD. */
-const STORED_HEADERS = [
-  'content-type',
-  'content-encoding',
-  'content-disposition',
-  'content-language',
-  'cache-control',
-  'expires',
-  'x-amz-website-redirect-location',
-];
-/** S3's limit on user metadata (x-amz-meta-* names and values). */
-const MAX_USER_METADATA_BYTES = 2048;
 
 const RESPONSE_OVERRIDES: Record<string, string> = {
   'response-content-type': 'Content-Type',
@@ -30,61 +19,19 @@ const RESPONSE_OVERRIDES: Record<string, string> = {
   'response-content-encoding': 'Content-Encoding',
 };
 
-function requireKey(req: S3Request): { bucket: string; key: string } {
-  const bucket = requireBucket(req);
-  const key = req.target.key;
-  if (key === undefined) throw new S3Error('InvalidRequest', 'An object key is required.');
-  validateObjectKey(key);
-  return { bucket, key };
-}
-
-function firstValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value.join(',') : value;
-}
-
-/** Content headers and user metadata to store, as the request gave them (aws-chunked removed). */
-function storedHeaders(ctx: Context): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const name of STORED_HEADERS) {
-    const value = firstValue(ctx.req.headers[name]);
-    if (value !== undefined) headers[name] = value;
-  }
-  if (headers['content-encoding'] !== undefined) {
-    const encodings = headers['content-encoding']
-      .split(',')
-      .map((e) => e.trim())
-      .filter((e) => e && e.toLowerCase() !== 'aws-chunked');
-    if (encodings.length > 0) headers['content-encoding'] = encodings.join(',');
-    else delete headers['content-encoding'];
-  }
-  let userBytes = 0;
-  for (const [name, raw] of Object.entries(ctx.req.headers)) {
-    if (!name.startsWith('x-amz-meta-')) continue;
-    const value = firstValue(raw) ?? '';
-    userBytes += Buffer.byteLength(name.slice('x-amz-meta-'.length)) + Buffer.byteLength(value);
-    headers[name] = value;
-  }
-  if (userBytes > MAX_USER_METADATA_BYTES) throw new S3Error('MetadataTooLarge');
-  return headers;
-}
-
-function parityFor(ctx: Context): number | undefined {
-  const storageClass = firstValue(ctx.req.headers['x-amz-storage-class']);
-  if (storageClass === undefined || storageClass === 'STANDARD') return undefined;
-  if (storageClass === 'REDUCED_REDUNDANCY') return ctx.state.reducedParity as number;
-  throw new S3Error('InvalidStorageClass');
-}
-
 export async function putObject(req: S3Request): Promise<void> {
   const { bucket, key } = requireKey(req);
-  if (req.ctx.req.headers['x-amz-copy-source'] !== undefined) {
-    throw new S3Error('NotImplemented', 'CopyObject is not implemented yet.');
-  }
+  if (req.ctx.req.headers['x-amz-copy-source'] !== undefined) return copyObject(req, bucket, key);
   const headers = storedHeaders(req.ctx);
   const parity = parityFor(req.ctx);
   if (parity !== undefined) headers['x-amz-storage-class'] = 'REDUCED_REDUNDANCY';
+  const precondition = writePrecondition(req.ctx.req.headers);
+  if (precondition) {
+    // Fail fast before the body is read; the check that counts is repeated under the object's lock.
+    precondition(await req.objects.getObjectInfo(bucket, key).catch(ignoreNoSuchKey));
+  }
   const body = uploadBody(req.ctx.req, req.auth);
-  const info = await req.objects.putObject(bucket, key, body, { headers, parity });
+  const info = await req.objects.putObject(bucket, key, body, { headers, parity, precondition });
   req.ctx.set('ETag', quoteEtag(info.etag));
   for (const [algorithm, value] of Object.entries(info.checksums)) {
     req.ctx.set(headerForAlgorithm(algorithm as ChecksumAlgorithm), value);
@@ -93,41 +40,54 @@ export async function putObject(req: S3Request): Promise<void> {
   req.ctx.body = '';
 }
 
-function headerDate(value: string | undefined): Date | undefined {
-  if (value === undefined) return undefined;
-  const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? undefined : date;
+function ignoreNoSuchKey(err: unknown): undefined {
+  if (err instanceof S3Error && err.code === 'NoSuchKey') return undefined;
+  throw err;
 }
 
-function etagMatches(condition: string, etag: string): boolean {
-  return condition.split(',').some((c) => {
-    const t = c.trim();
-    return t === '*' || t.replace(/^W\//, '').replace(/"/g, '') === etag;
-  });
-}
+const SELF_COPY_MESSAGE =
+  "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.";
 
-/** The If-* rules of RFC 7232 as S3 applies them to GET and HEAD. */
-function checkConditions(ctx: Context, info: ObjectInfo): void {
-  const h = ctx.req.headers;
-  const ifMatch = firstValue(h['if-match']);
-  const ifNoneMatch = firstValue(h['if-none-match']);
-  const ifModifiedSince = headerDate(firstValue(h['if-modified-since']));
-  const ifUnmodifiedSince = headerDate(firstValue(h['if-unmodified-since']));
-  const modifiedSeconds = Math.floor(info.modTime.getTime() / 1000);
-  if (ifMatch !== undefined) {
-    if (!etagMatches(ifMatch, info.etag)) throw new S3Error('PreconditionFailed', undefined, { Condition: 'If-Match' });
-  } else if (ifUnmodifiedSince && modifiedSeconds > Math.floor(ifUnmodifiedSince.getTime() / 1000)) {
-    throw new S3Error('PreconditionFailed', undefined, { Condition: 'If-Unmodified-Since' });
+async function copyObject(req: S3Request, bucket: string, key: string): Promise<void> {
+  const headers = req.ctx.req.headers;
+  const directive = (firstValue(headers['x-amz-metadata-directive']) ?? 'COPY').toUpperCase();
+  if (directive !== 'COPY' && directive !== 'REPLACE') throw new S3Error('InvalidArgument', 'Unknown metadata directive.');
+  const parity = parityFor(req.ctx);
+  const requested = firstValue(headers['x-amz-checksum-algorithm'])?.toUpperCase() as ChecksumAlgorithm | undefined;
+  const { source, reader } = await openCopySource(req, { allowRange: false });
+  try {
+    const changesSomething = directive === 'REPLACE' || parity !== undefined || headers['x-amz-storage-class'] !== undefined || requested !== undefined;
+    if (source.bucket === bucket && source.key === key && !changesSomething) throw new S3Error('InvalidRequest', SELF_COPY_MESSAGE);
+    const stored = directive === 'REPLACE' ? storedHeaders(req.ctx) : { ...reader.info.headers };
+    delete stored['x-amz-storage-class'];
+    if (parity !== undefined) stored['x-amz-storage-class'] = 'REDUCED_REDUNDANCY';
+    const algorithm = requested ?? (Object.keys(reader.info.checksums)[0] as ChecksumAlgorithm | undefined);
+    const info = await req.objects.putObject(bucket, key, copyBody(reader, algorithm), {
+      headers: stored,
+      parity,
+      precondition: writePrecondition(headers),
+    });
+    const checksums = Object.fromEntries(Object.entries(info.checksums).map(([alg, v]) => [`Checksum${alg}`, v]));
+    sendXml(req.ctx, 'CopyObjectResult', { LastModified: xmlDate(info.modTime), ETag: quoteEtag(info.etag), ...checksums });
+  } finally {
+    reader.stream.destroy();
   }
-  if (ifNoneMatch !== undefined) {
-    if (etagMatches(ifNoneMatch, info.etag)) throw notModified(info);
-  } else if (ifModifiedSince && modifiedSeconds <= Math.floor(ifModifiedSince.getTime() / 1000)) {
-    throw notModified(info);
-  }
 }
 
-function notModified(info: ObjectInfo): S3Error {
-  return new S3Error('NotModified', undefined, { ETag: quoteEtag(info.etag), 'Last-Modified': info.modTime.toUTCString() });
+/** The byte range of part `partNumber` (GET/HEAD ?partNumber=N); undefined means the whole object. */
+function partRange(req: S3Request, info: ObjectInfo): ByteRange | undefined {
+  const raw = req.target.query.get('partNumber');
+  if (raw === null) return undefined;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n < 1 || n > 10_000) throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive');
+  req.ctx.set('x-amz-mp-parts-count', String(info.parts.length));
+  if (!info.multipart && n === 1) return undefined;
+  let start = 0;
+  for (const part of info.parts) {
+    if (part.number === n) return part.size > 0 ? { start, end: start + part.size - 1 } : undefined;
+    start += part.size;
+  }
+  throw new S3Error('InvalidPartNumber');
 }
 
 function applyResponseOverrides(req: S3Request): void {
@@ -145,8 +105,8 @@ export async function getObject(req: S3Request): Promise<void> {
   const { bucket, key } = requireKey(req);
   const rangeHeader = firstValue(req.ctx.req.headers.range);
   const reader = await req.objects.getObject(bucket, key, (info) => {
-    checkConditions(req.ctx, info);
-    return resolveRange(rangeHeader, info.size);
+    checkReadConditions(req.ctx.req.headers, info);
+    return partRange(req, info) ?? resolveRange(rangeHeader, info.size);
   });
   const { info, range, stream } = reader;
   // A failure after the headers went out must not look like a short but complete body.
@@ -168,8 +128,8 @@ export async function getObject(req: S3Request): Promise<void> {
 export async function headObject(req: S3Request): Promise<void> {
   const { bucket, key } = requireKey(req);
   const info = await req.objects.getObjectInfo(bucket, key);
-  checkConditions(req.ctx, info);
-  const range = resolveRange(firstValue(req.ctx.req.headers.range), info.size);
+  checkReadConditions(req.ctx.req.headers, info);
+  const range = partRange(req, info) ?? resolveRange(firstValue(req.ctx.req.headers.range), info.size);
   setObjectHeaders(req.ctx, info, checksumModeEnabled(req.ctx));
   applyResponseOverrides(req);
   req.ctx.status = range ? 206 : 200;

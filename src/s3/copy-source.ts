@@ -1,0 +1,71 @@
+/** The source side of CopyObject and UploadPartCopy: which object, which bytes, under what conditions. */
+import { S3Error } from '../errors.js';
+import type { ByteRange, ObjectInfo, ObjectReader } from '../object/types.js';
+import { hashingBody } from './body.js';
+import type { ChecksumAlgorithm } from './checksums.js';
+import { checkCopySourceConditions } from './conditions.js';
+import { validateObjectKey } from './names.js';
+import type { S3Request } from './request.js';
+import type { PutBody } from '../object/types.js';
+
+export interface CopySource {
+  bucket: string;
+  key: string;
+}
+
+/** `x-amz-copy-source: [/]bucket/key[?versionId=...]`, URL-encoded. */
+export function parseCopySource(header: string): CopySource {
+  const [rawPath, rawQuery] = header.split('?', 2);
+  let path: string;
+  try {
+    path = decodeURIComponent(rawPath);
+  } catch {
+    throw new S3Error('InvalidArgument', 'Invalid copy source encoding.');
+  }
+  if (path.startsWith('/')) path = path.slice(1);
+  const slash = path.indexOf('/');
+  if (slash <= 0 || slash === path.length - 1) throw new S3Error('InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey.');
+  const versionId = rawQuery ? new URLSearchParams(rawQuery).get('versionId') : null;
+  if (versionId !== null && versionId !== 'null') throw new S3Error('NoSuchVersion');
+  const source = { bucket: path.slice(0, slash), key: path.slice(slash + 1) };
+  validateObjectKey(source.key);
+  return source;
+}
+
+/** `x-amz-copy-source-range: bytes=first-last`, which must lie within the source. */
+function parseCopyRange(header: string, size: number): ByteRange {
+  const match = /^bytes=(\d+)-(\d+)$/.exec(header.trim());
+  if (!match) throw new S3Error('InvalidArgument', 'The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy');
+  const start = Number(match[1]);
+  const end = Number(match[2]);
+  if (end < start || end >= size) {
+    throw new S3Error('InvalidRequest', `The specified copy source range is not valid for the source object of size: ${size}`);
+  }
+  return { start, end };
+}
+
+/** Opens the copy source named by the request, checking its conditions and optional range. */
+export async function openCopySource(req: S3Request, options: { allowRange: boolean }): Promise<{ source: CopySource; reader: ObjectReader }> {
+  const headers = req.ctx.req.headers;
+  const source = parseCopySource(String(headers['x-amz-copy-source']));
+  const rangeHeader = headers['x-amz-copy-source-range'];
+  if (rangeHeader !== undefined && !options.allowRange) throw new S3Error('InvalidArgument', 'Range is only valid for UploadPartCopy.');
+  const reader = await req.objects.getObject(source.bucket, source.key, (info: ObjectInfo) => {
+    checkCopySourceConditions(headers, info);
+    return rangeHeader !== undefined ? parseCopyRange(String(rangeHeader), info.size) : undefined;
+  });
+  return { source, reader };
+}
+
+/** The copy's bytes as an upload body, hashed as they stream through (never through the client). */
+export function copyBody(reader: ObjectReader, algorithm?: ChecksumAlgorithm): PutBody {
+  const body = hashingBody(reader.stream, { algorithm });
+  return {
+    stream: body.stream,
+    seal() {
+      // Let go of the source (and its read lock) before the destination commits: it may be the same key.
+      reader.stream.destroy();
+      return body.seal();
+    },
+  };
+}

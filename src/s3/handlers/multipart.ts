@@ -1,0 +1,249 @@
+import { S3Error } from '../../errors.js';
+import { MAX_PART_NUMBER } from '../../erasure/multipart.js';
+import type { PartInfo } from '../../object/types.js';
+import { uploadBody } from '../body.js';
+import { algorithmFromHeader, headerForAlgorithm, CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from '../checksums.js';
+import { writePrecondition } from '../conditions.js';
+import { copyBody, openCopySource } from '../copy-source.js';
+import { checkListedPartChecksums, defaultChecksumType, isFullObjectCapable, multipartChecksums, type ChecksumType } from '../multipart-checksums.js';
+import { firstValue, parityFor, requireKey, storedHeaders } from '../object-request.js';
+import { readSmallBody } from '../read-body.js';
+import { requireBucket, type S3Request } from '../request.js';
+import { quoteEtag, sendXml, xmlDate } from '../response.js';
+import { parseXml } from '../xml.js';
+import { OWNER } from './service.js';
+
+const MAX_LISTED = 1000;
+
+function checksumHeaderName(alg: string): string {
+  return `Checksum${alg}`;
+}
+
+function requestedAlgorithm(req: S3Request): { algorithm?: ChecksumAlgorithm; type?: ChecksumType } {
+  const rawAlg = firstValue(req.ctx.req.headers['x-amz-checksum-algorithm']);
+  const rawType = firstValue(req.ctx.req.headers['x-amz-checksum-type'])?.toUpperCase();
+  if (rawAlg === undefined) {
+    if (rawType !== undefined) throw new S3Error('InvalidRequest', 'The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.');
+    return {};
+  }
+  const algorithm = algorithmFromHeader(`x-amz-checksum-${rawAlg.toLowerCase()}`);
+  if (!algorithm) throw new S3Error('InvalidRequest', `Checksum algorithm ${rawAlg} is not supported.`);
+  if (rawType !== undefined && rawType !== 'COMPOSITE' && rawType !== 'FULL_OBJECT') {
+    throw new S3Error('InvalidRequest', `Value for x-amz-checksum-type header is invalid.`);
+  }
+  const type = (rawType as ChecksumType | undefined) ?? defaultChecksumType(algorithm);
+  if (type === 'FULL_OBJECT' && !isFullObjectCapable(algorithm)) {
+    throw new S3Error('InvalidRequest', `The ${algorithm} algorithm does not support the FULL_OBJECT checksum type.`);
+  }
+  if (type === 'COMPOSITE' && algorithm === 'CRC64NVME') {
+    throw new S3Error('InvalidRequest', 'The CRC64NVME algorithm does not support the COMPOSITE checksum type.');
+  }
+  return { algorithm, type };
+}
+
+export async function createMultipartUpload(req: S3Request): Promise<void> {
+  const { bucket, key } = requireKey(req);
+  const headers = storedHeaders(req.ctx);
+  const parity = parityFor(req.ctx);
+  if (parity !== undefined) headers['x-amz-storage-class'] = 'REDUCED_REDUNDANCY';
+  const { algorithm, type } = requestedAlgorithm(req);
+  const upload = await req.objects.newMultipartUpload(bucket, key, {
+    headers,
+    parity,
+    ...(algorithm ? { checksumAlgorithm: algorithm, checksumType: type } : {}),
+  });
+  if (algorithm) {
+    req.ctx.set('x-amz-checksum-algorithm', algorithm);
+    req.ctx.set('x-amz-checksum-type', type!);
+  }
+  sendXml(req.ctx, 'InitiateMultipartUploadResult', { Bucket: bucket, Key: key, UploadId: upload.uploadId });
+}
+
+function partNumberOf(req: S3Request): number {
+  const raw = req.target.query.get('partNumber') ?? '';
+  const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!(n >= 1 && n <= MAX_PART_NUMBER)) {
+    throw new S3Error('InvalidArgument', `Part number must be an integer between 1 and ${MAX_PART_NUMBER}, inclusive`, { ArgumentName: 'partNumber', ArgumentValue: raw });
+  }
+  return n;
+}
+
+function uploadIdOf(req: S3Request): string {
+  const id = req.target.query.get('uploadId');
+  if (!id) throw new S3Error('NoSuchUpload');
+  return id;
+}
+
+function setPartChecksumHeaders(req: S3Request, part: PartInfo): void {
+  for (const [alg, value] of Object.entries(part.checksums ?? {})) req.ctx.set(headerForAlgorithm(alg as ChecksumAlgorithm), value);
+}
+
+export async function uploadPart(req: S3Request): Promise<void> {
+  const { bucket, key } = requireKey(req);
+  const partNumber = partNumberOf(req);
+  const uploadId = uploadIdOf(req);
+  if (req.ctx.req.headers['x-amz-copy-source'] !== undefined) return uploadPartCopy(req, bucket, key, uploadId, partNumber);
+  const part = await req.objects.putObjectPart(bucket, key, uploadId, partNumber, uploadBody(req.ctx.req, req.auth));
+  req.ctx.set('ETag', quoteEtag(part.etag));
+  setPartChecksumHeaders(req, part);
+  req.ctx.status = 200;
+  req.ctx.body = '';
+}
+
+async function uploadPartCopy(req: S3Request, bucket: string, key: string, uploadId: string, partNumber: number): Promise<void> {
+  const { upload } = await req.objects.listObjectParts(bucket, key, uploadId);
+  const { reader } = await openCopySource(req, { allowRange: true });
+  const part = await req.objects.putObjectPart(
+    bucket,
+    key,
+    uploadId,
+    partNumber,
+    copyBody(reader, upload.checksumAlgorithm as ChecksumAlgorithm | undefined),
+  );
+  const checksums = Object.fromEntries(Object.entries(part.checksums ?? {}).map(([alg, v]) => [checksumHeaderName(alg), v]));
+  sendXml(req.ctx, 'CopyPartResult', { LastModified: xmlDate(part.modTime), ETag: quoteEtag(part.etag), ...checksums });
+}
+
+interface ListedPart {
+  PartNumber?: unknown;
+  ETag?: unknown;
+  [checksum: string]: unknown;
+}
+
+export async function completeMultipartUpload(req: S3Request): Promise<void> {
+  const { bucket, key } = requireKey(req);
+  const uploadId = uploadIdOf(req);
+  const doc = parseXml(await readSmallBody(req));
+  const root = doc.CompleteMultipartUpload as { Part?: ListedPart | ListedPart[] } | undefined;
+  if (!root || typeof root !== 'object') throw new S3Error('MalformedXML');
+  const listed = root.Part === undefined ? [] : Array.isArray(root.Part) ? root.Part : [root.Part];
+  if (listed.length === 0) throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
+  const parts = listed.map((p) => {
+    const number = Number(p.PartNumber);
+    if (!Number.isInteger(number) || typeof p.ETag !== 'string') throw new S3Error('MalformedXML');
+    const checksums: Record<string, string> = {};
+    for (const alg of CHECKSUM_ALGORITHMS) {
+      const value = p[checksumHeaderName(alg)];
+      if (typeof value === 'string') checksums[alg] = value;
+    }
+    return { number, etag: p.ETag, checksums };
+  });
+  const declared: Record<string, string> = {};
+  for (const alg of CHECKSUM_ALGORITHMS) {
+    const value = firstValue(req.ctx.req.headers[headerForAlgorithm(alg)]);
+    if (value !== undefined) declared[alg] = value;
+  }
+  const info = await req.objects.completeMultipartUpload(bucket, key, uploadId, parts, {
+    checksums: (upload, chosen) => {
+      chosen.forEach((part, i) => checkListedPartChecksums(parts[i].checksums, part));
+      return multipartChecksums(upload, chosen, declared);
+    },
+    precondition: writePrecondition(req.ctx.req.headers),
+  });
+  const checksums = Object.fromEntries(Object.entries(info.checksums).map(([alg, v]) => [checksumHeaderName(alg), v]));
+  sendXml(req.ctx, 'CompleteMultipartUploadResult', {
+    Location: `${req.ctx.protocol}://${req.ctx.host}/${bucket}/${encodeURIComponent(key).replace(/%2F/g, '/')}`,
+    Bucket: bucket,
+    Key: key,
+    ETag: quoteEtag(info.etag),
+    ...checksums,
+    ...(info.checksumType ? { ChecksumType: info.checksumType } : {}),
+  });
+}
+
+export async function abortMultipartUpload(req: S3Request): Promise<void> {
+  const { bucket, key } = requireKey(req);
+  await req.objects.abortMultipartUpload(bucket, key, uploadIdOf(req));
+  req.ctx.status = 204;
+}
+
+function boundedInt(req: S3Request, name: string, fallback: number): number {
+  const raw = req.target.query.get(name);
+  if (raw === null) return fallback;
+  if (!/^\d+$/.test(raw)) throw new S3Error('InvalidArgument', `Provided ${name} not an integer or within integer range`, { ArgumentName: name, ArgumentValue: raw });
+  return Math.min(Number(raw), MAX_LISTED);
+}
+
+export async function listParts(req: S3Request): Promise<void> {
+  const { bucket, key } = requireKey(req);
+  const uploadId = uploadIdOf(req);
+  const maxParts = boundedInt(req, 'max-parts', MAX_LISTED);
+  const marker = boundedInt(req, 'part-number-marker', 0);
+  const { upload, parts } = await req.objects.listObjectParts(bucket, key, uploadId);
+  const after = parts.filter((p) => p.number > marker);
+  const page = after.slice(0, maxParts);
+  const truncated = after.length > page.length;
+  sendXml(req.ctx, 'ListPartsResult', {
+    Bucket: bucket,
+    Key: key,
+    UploadId: uploadId,
+    Initiator: OWNER,
+    Owner: OWNER,
+    StorageClass: upload.headers['x-amz-storage-class'] ?? 'STANDARD',
+    PartNumberMarker: marker,
+    ...(page.length > 0 ? { NextPartNumberMarker: page[page.length - 1].number } : {}),
+    MaxParts: maxParts,
+    IsTruncated: truncated,
+    ...(upload.checksumAlgorithm ? { ChecksumAlgorithm: upload.checksumAlgorithm, ChecksumType: upload.checksumType } : {}),
+    Part: page.map((p) => ({
+      PartNumber: p.number,
+      LastModified: xmlDate(p.modTime),
+      ETag: quoteEtag(p.etag),
+      Size: p.size,
+      ...Object.fromEntries(Object.entries(p.checksums ?? {}).map(([alg, v]) => [checksumHeaderName(alg), v])),
+    })),
+  });
+}
+
+export async function listMultipartUploads(req: S3Request): Promise<void> {
+  const bucket = requireBucket(req);
+  const q = req.target.query;
+  const prefix = q.get('prefix') ?? '';
+  const delimiter = q.get('delimiter') ?? '';
+  const keyMarker = q.get('key-marker') ?? '';
+  const uploadIdMarker = q.get('upload-id-marker') ?? '';
+  const maxUploads = boundedInt(req, 'max-uploads', MAX_LISTED);
+  const all = await req.objects.listMultipartUploads(bucket, prefix);
+
+  const uploads: typeof all = [];
+  const prefixes: string[] = [];
+  let truncated = false;
+  let passedMarker = keyMarker === '';
+  for (const u of all) {
+    if (!passedMarker) {
+      const order = Buffer.compare(Buffer.from(u.key), Buffer.from(keyMarker));
+      if (order < 0 || (order === 0 && (uploadIdMarker === '' || u.uploadId <= uploadIdMarker))) continue;
+      passedMarker = true;
+    }
+    const at = delimiter ? u.key.indexOf(delimiter, prefix.length) : -1;
+    const common = at >= 0 ? u.key.slice(0, at + delimiter.length) : undefined;
+    if (common !== undefined && (prefixes[prefixes.length - 1] === common || common === keyMarker)) continue;
+    if (uploads.length + prefixes.length >= maxUploads) {
+      truncated = true;
+      break;
+    }
+    if (common !== undefined) prefixes.push(common);
+    else uploads.push(u);
+  }
+  const last = uploads[uploads.length - 1];
+  sendXml(req.ctx, 'ListMultipartUploadsResult', {
+    Bucket: bucket,
+    KeyMarker: keyMarker,
+    UploadIdMarker: uploadIdMarker,
+    ...(truncated && last ? { NextKeyMarker: last.key, NextUploadIdMarker: last.uploadId } : {}),
+    Prefix: prefix,
+    ...(delimiter ? { Delimiter: delimiter } : {}),
+    MaxUploads: maxUploads,
+    IsTruncated: truncated,
+    Upload: uploads.map((u) => ({
+      Key: u.key,
+      UploadId: u.uploadId,
+      Initiator: OWNER,
+      Owner: OWNER,
+      StorageClass: u.headers['x-amz-storage-class'] ?? 'STANDARD',
+      Initiated: xmlDate(u.initiated),
+      ...(u.checksumAlgorithm ? { ChecksumAlgorithm: u.checksumAlgorithm, ChecksumType: u.checksumType } : {}),
+    })),
+    ...(prefixes.length > 0 ? { CommonPrefixes: prefixes.map((p) => ({ Prefix: p })) } : {}),
+  });
+}
