@@ -1,0 +1,559 @@
+/**
+ * `npm run bench`: end-to-end throughput of a single-node Tessera server next to the limits of the
+ * machine it runs on, all measured in one run.
+ *
+ *   node dist/bench/run.js [--quick] [--json] [--list-keys N]
+ *                          [--endpoint URL --access-key K --secret-key S [--region R]]
+ *
+ * Without --endpoint it creates a temp directory under os.tmpdir(), starts `tessera server` over
+ * 4 drives in it (EC 2+2), and removes everything at the end (also on Ctrl-C and errors).
+ */
+import { createHash, randomBytes, randomFillSync } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { measureCodec } from './codec.js';
+import { measureDisk, measureMd5, type DiskResult } from './disk.js';
+import { objectPath, runPhase, S3Http, type PhaseResult } from './load.js';
+import { BenchServer } from './server.js';
+import { SigV4Signer } from './sigv4.js';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const DATA_SHARDS = 2;
+const PARITY_SHARDS = 2;
+const DRIVES = DATA_SHARDS + PARITY_SHARDS;
+
+interface SizeClass {
+  name: string;
+  prefix: string;
+  size: number;
+  concurrency: number;
+  putSeconds: number;
+  getSeconds: number;
+  /** start at least this many operations, however long they take */
+  minOps: number;
+  /** the figure to headline: payload MB/s or ops/s */
+  unit: 'MB/s' | 'ops/s';
+}
+
+interface Config {
+  diskBytes: number;
+  md5Seconds: number;
+  codecSeconds: number;
+  classes: SizeClass[];
+  listKeys: number;
+  listObjectSize: number;
+  listCreateConcurrency: number;
+  listPageSize: number;
+  listSeconds: number;
+  /** unmeasured 1 MiB PUTs and GETs first, so the first phase does not pay for JIT warm-up */
+  warmupSeconds: number;
+}
+
+function config(quick: boolean, listKeys: number | undefined): Config {
+  const s = (full: number, q: number): number => (quick ? q : full);
+  return {
+    diskBytes: s(512, 128) * MiB,
+    md5Seconds: s(1.5, 0.5),
+    codecSeconds: s(2, 1),
+    classes: [
+      { name: '64 MiB', prefix: 'big', size: 64 * MiB, concurrency: 4, putSeconds: s(15, 3), getSeconds: s(10, 2), minOps: s(12, 4), unit: 'MB/s' },
+      { name: '1 MiB', prefix: 'mid', size: 1 * MiB, concurrency: 4, putSeconds: s(10, 2.5), getSeconds: s(8, 2), minOps: 8, unit: 'MB/s' },
+      { name: '4 KiB', prefix: 'small', size: 4 * KiB, concurrency: 32, putSeconds: s(10, 2.5), getSeconds: s(8, 2), minOps: 64, unit: 'ops/s' },
+    ],
+    listKeys: listKeys ?? 10_000,
+    listObjectSize: 4 * KiB,
+    listCreateConcurrency: 128,
+    listPageSize: 1000,
+    listSeconds: s(5, 1),
+    warmupSeconds: s(2, 1),
+  };
+}
+
+function log(msg: string): void {
+  process.stderr.write(`[bench] ${msg}\n`);
+}
+
+function fmt(x: number | undefined): string {
+  if (x === undefined || !Number.isFinite(x)) return '—';
+  if (x >= 1000) return Math.round(x).toLocaleString('en-US');
+  if (x >= 100) return x.toFixed(0);
+  if (x >= 10) return x.toFixed(1);
+  return x.toFixed(2);
+}
+
+function fmtMs(x: number): string {
+  if (!Number.isFinite(x)) return '—';
+  return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2);
+}
+
+const keyName = (prefix: string, i: number): string => `${prefix}/${String(i).padStart(6, '0')}`;
+
+interface ResultRow {
+  workload: string;
+  op: 'PUT' | 'GET' | 'LIST';
+  objectBytes?: number;
+  concurrency: number;
+  ops: number;
+  seconds: number;
+  opsPerSec: number;
+  mbPerSec: number;
+  /** keys/s for listings */
+  keysPerSec?: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  errorSamples: string[];
+  unit: 'MB/s' | 'ops/s' | 'keys/s';
+  limitName?: string;
+  limitMBps?: number;
+  ratio?: number;
+}
+
+interface Limits {
+  disk: DiskResult;
+  md5MBps: number;
+  codecEncodeMBps: number;
+  codecReconstructMBps: number;
+  /** min(raw write / 2, MD5) */
+  putLimitMBps: number;
+  putLimitName: string;
+  /** raw read (uncached if the drop worked) */
+  getLimitMBps: number;
+}
+
+function row(workload: string, op: ResultRow['op'], unit: ResultRow['unit'], concurrency: number, r: PhaseResult, objectBytes?: number): ResultRow {
+  return {
+    workload,
+    op,
+    objectBytes,
+    concurrency,
+    ops: r.ops,
+    seconds: r.seconds,
+    opsPerSec: r.opsPerSec,
+    mbPerSec: r.mbPerSec,
+    p50Ms: r.p50Ms,
+    p99Ms: r.p99Ms,
+    errors: r.errors,
+    errorSamples: r.errorSamples,
+    unit,
+  };
+}
+
+function withLimit(r: ResultRow, name: string, limit: number): ResultRow {
+  return { ...r, limitName: name, limitMBps: limit, ratio: r.mbPerSec / limit };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      endpoint: { type: 'string' },
+      'access-key': { type: 'string' },
+      'secret-key': { type: 'string' },
+      region: { type: 'string', default: 'us-east-1' },
+      'list-keys': { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(
+      [
+        'usage: node dist/bench/run.js [--quick] [--json] [--list-keys N]',
+        '                              [--endpoint URL --access-key K --secret-key S [--region R]]',
+        '',
+        '  --quick       a ~30 s run (shorter phases, smaller raw-disk file)',
+        '  --json        print the figures as JSON instead of a Markdown table',
+        '  --list-keys   how many keys to create and list (default 10,000)',
+        '  --endpoint    bench an already-running server instead of starting one',
+        '',
+      ].join('\n'),
+    );
+    return;
+  }
+  const listKeysArg = values['list-keys'] === undefined ? undefined : Number(values['list-keys']);
+  if (listKeysArg !== undefined && !(Number.isInteger(listKeysArg) && listKeysArg > 0)) throw new Error('--list-keys must be a positive integer');
+  const cfg = config(values.quick!, listKeysArg);
+  const remote = values.endpoint !== undefined;
+  if (remote && (values['access-key'] === undefined || values['secret-key'] === undefined)) {
+    throw new Error('--endpoint needs --access-key and --secret-key');
+  }
+
+  // --- cleanup, also on Ctrl-C / SIGTERM / unexpected exit ----------------------------------
+  let tmp: string | undefined;
+  let server: BenchServer | undefined;
+  let remoteBuckets: string[] = [];
+  const cleanupSync = (): void => {
+    server?.killNow();
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+    tmp = undefined;
+  };
+  const onSignal = (signal: NodeJS.Signals, code: number): void => {
+    log(`${signal}: stopping the server and removing the temp directory`);
+    cleanupSync();
+    if (remoteBuckets.length > 0) log(`left behind on ${values.endpoint}: bucket(s) ${remoteBuckets.join(', ')}`);
+    process.exit(code);
+  };
+  process.once('SIGINT', () => onSignal('SIGINT', 130));
+  process.once('SIGTERM', () => onSignal('SIGTERM', 143));
+  process.once('exit', cleanupSync);
+
+  let clients: S3Http[] = [];
+  try {
+    tmp = await mkdtemp(join(os.tmpdir(), 'tessera-bench-'));
+    log(`temp directory ${tmp}`);
+
+    // --- limits -------------------------------------------------------------------------------
+    log(`raw disk: writing ${cfg.diskBytes / MiB} MiB in 1 MiB writes + fsync, then reading it back`);
+    const disk = await measureDisk(tmp, cfg.diskBytes);
+    log(`raw disk: write ${fmt(disk.writeMBps)} MB/s, read ${fmt(disk.readMBps)} MB/s (${disk.readMethod}), cached read ${fmt(disk.cachedReadMBps)} MB/s`);
+    log('MD5 (node:crypto, 1 MiB buffers, one core)');
+    const md5MBps = measureMd5(cfg.md5Seconds);
+    log(`MD5 ${fmt(md5MBps)} MB/s`);
+    log(`Reed-Solomon ${DATA_SHARDS}+${PARITY_SHARDS} (bench/codec.ts measureCodec)`);
+    const codec = await measureCodec(DATA_SHARDS, PARITY_SHARDS, cfg.codecSeconds);
+    log(`codec encode ${fmt(codec.encodeMBps)} MB/s, reconstruct ${fmt(codec.reconstructMBps)} MB/s`);
+    const writeHalf = (disk.writeMBps * DATA_SHARDS) / DRIVES;
+    const limits: Limits = {
+      disk,
+      md5MBps,
+      codecEncodeMBps: codec.encodeMBps,
+      codecReconstructMBps: codec.reconstructMBps,
+      putLimitMBps: Math.min(writeHalf, md5MBps),
+      putLimitName: writeHalf <= md5MBps ? 'raw write / 2' : 'MD5',
+      getLimitMBps: disk.readMBps,
+    };
+
+    // --- the server ----------------------------------------------------------------------------
+    let endpoint: string;
+    let accessKey: string;
+    let secretKey: string;
+    let layout: string;
+    if (remote) {
+      endpoint = values.endpoint!.replace(/\/+$/, '');
+      accessKey = values['access-key']!;
+      secretKey = values['secret-key']!;
+      layout = `remote server at ${endpoint} (layout unknown; limits assume EC ${DATA_SHARDS}+${PARITY_SHARDS} and were measured on this machine's ${os.tmpdir()})`;
+    } else {
+      accessKey = 'benchadmin';
+      secretKey = `bench-${randomBytes(12).toString('hex')}`;
+      const drives = Array.from({ length: DRIVES }, (_, i) => join(tmp!, `drive${i + 1}`));
+      log(`starting tessera server over ${DRIVES} drives in ${tmp}`);
+      server = await BenchServer.start(drives, PARITY_SHARDS, accessKey, secretKey);
+      endpoint = server.endpoint;
+      layout = `single node, ${server.layout ?? `${DRIVES} drives, --parity ${PARITY_SHARDS}`}`;
+      log(`server ready at ${endpoint}: ${server.layout ?? '(no layout line)'}`);
+    }
+    const signer = new SigV4Signer(accessKey, secretKey, values.region!);
+    const client = (concurrency: number): S3Http => {
+      const c = new S3Http(endpoint, signer, concurrency);
+      clients.push(c);
+      return c;
+    };
+    const checkServer = (): void => {
+      if (server && !server.running) throw new Error(`the server exited during the benchmark (${server.proc.exitCode ?? server.proc.signalCode}):\n${server.output}`);
+    };
+
+    const suffix = randomBytes(4).toString('hex');
+    const bucket = `tessera-bench-${suffix}`;
+    const listBucket = `tessera-bench-list-${suffix}`;
+    const admin = client(4);
+    await admin.request('PUT', objectPath(bucket));
+    remoteBuckets = remote ? [bucket] : [];
+    await admin.request('PUT', objectPath(listBucket));
+    remoteBuckets = remote ? [bucket, listBucket] : [];
+
+    // One random pool; object i of size S is pool[off(i) .. off(i) + S).
+    const maxSize = Math.max(...cfg.classes.map((c) => c.size), cfg.listObjectSize);
+    const pool = randomFillSync(Buffer.allocUnsafe(maxSize + MiB));
+    const bodyFor = (size: number, i: number): Buffer => {
+      const off = ((i * 7919 * 64) % (pool.length - size + 1)) & ~63;
+      return pool.subarray(off, off + size);
+    };
+
+    const rows: ResultRow[] = [];
+    const written = new Map<string, number[]>();
+
+    log(`warm-up: unmeasured 1 MiB PUTs and GETs for ~${cfg.warmupSeconds} s`);
+    const warmClient = client(4);
+    const warm = await runPhase({
+      concurrency: 4,
+      seconds: cfg.warmupSeconds,
+      minOps: 8,
+      op: async (i) => {
+        const path = objectPath(bucket, keyName('warm', i));
+        await warmClient.request('PUT', path, { body: bodyFor(MiB, i) });
+        return (await warmClient.request('GET', path)).bytes;
+      },
+    });
+    checkServer();
+    written.set('warm', warm.succeeded);
+    if (warm.ops === 0) throw new Error(`every warm-up request failed: ${warm.errorSamples.join('; ')}`);
+    warmClient.close();
+    for (const sc of cfg.classes) {
+      const c = client(sc.concurrency);
+      log(`PUT ${sc.name} x${sc.concurrency} for ~${sc.putSeconds} s`);
+      const put = await runPhase({
+        concurrency: sc.concurrency,
+        seconds: sc.putSeconds,
+        minOps: sc.minOps,
+        op: async (i) => {
+          const body = bodyFor(sc.size, i);
+          await c.request('PUT', objectPath(bucket, keyName(sc.prefix, i)), { body });
+          return body.length;
+        },
+      });
+      checkServer();
+      if (put.ops === 0) throw new Error(`every PUT of ${sc.name} failed: ${put.errorSamples.join('; ')}`);
+      written.set(sc.prefix, put.succeeded);
+      log(`  ${put.ops} ops in ${put.seconds.toFixed(1)} s: ${fmt(put.mbPerSec)} MB/s, ${fmt(put.opsPerSec)} ops/s, ${put.errors} errors`);
+      let putRow = row(`PUT ${sc.name}`, 'PUT', sc.unit, sc.concurrency, put, sc.size);
+      if (sc.unit === 'MB/s') putRow = withLimit(putRow, limits.putLimitName, limits.putLimitMBps);
+      rows.push(putRow);
+
+      // correctness spot check: one object read back whole
+      const probe = put.succeeded[0]!;
+      const got = await c.request('GET', objectPath(bucket, keyName(sc.prefix, probe)), { keepBody: true });
+      if (!got.body || Buffer.compare(got.body, bodyFor(sc.size, probe)) !== 0) {
+        throw new Error(`GET ${keyName(sc.prefix, probe)} returned ${got.bytes} bytes that differ from what was PUT`);
+      }
+
+      const keys = put.succeeded;
+      log(`GET ${sc.name} x${sc.concurrency} for ~${sc.getSeconds} s over ${keys.length} objects`);
+      const get = await runPhase({
+        concurrency: sc.concurrency,
+        seconds: sc.getSeconds,
+        minOps: sc.minOps,
+        op: async (i) => {
+          const res = await c.request('GET', objectPath(bucket, keyName(sc.prefix, keys[i % keys.length]!)));
+          if (res.bytes !== sc.size) throw new Error(`GET returned ${res.bytes} bytes, expected ${sc.size}`);
+          return res.bytes;
+        },
+      });
+      checkServer();
+      log(`  ${get.ops} ops in ${get.seconds.toFixed(1)} s: ${fmt(get.mbPerSec)} MB/s, ${fmt(get.opsPerSec)} ops/s, ${get.errors} errors`);
+      let getRow = row(`GET ${sc.name}`, 'GET', sc.unit, sc.concurrency, get, sc.size);
+      if (sc.unit === 'MB/s') getRow = withLimit(getRow, limits.disk.readUncached ? 'raw read' : 'raw read (cached)', limits.getLimitMBps);
+      rows.push(getRow);
+      c.close();
+    }
+
+    // --- listing -------------------------------------------------------------------------------
+    const lc = client(cfg.listCreateConcurrency);
+    log(`creating ${cfg.listKeys} keys of ${cfg.listObjectSize / KiB} KiB at concurrency ${cfg.listCreateConcurrency}`);
+    const create = await runPhase({
+      concurrency: cfg.listCreateConcurrency,
+      count: cfg.listKeys,
+      maxErrors: 1,
+      op: async (i) => {
+        const body = bodyFor(cfg.listObjectSize, i);
+        await lc.request('PUT', objectPath(listBucket, keyName('k', i)), { body });
+        return body.length;
+      },
+    });
+    checkServer();
+    if (create.errors > 0) throw new Error(`creating the listing keys failed: ${create.errorSamples.join('; ')}`);
+    log(`  ${create.ops} ops in ${create.seconds.toFixed(1)} s: ${fmt(create.opsPerSec)} ops/s`);
+    rows.push(row(`PUT 4 KiB, ${cfg.listKeys.toLocaleString('en-US')} keys for the listing`, 'PUT', 'ops/s', cfg.listCreateConcurrency, create, cfg.listObjectSize));
+    lc.close();
+
+    const listClient = client(1);
+    log(`ListObjectsV2 over ${cfg.listKeys} keys, ${cfg.listPageSize} per page, for ~${cfg.listSeconds} s`);
+    let pageLatencies: number[] = [];
+    const list = await runPhase({
+      concurrency: 1,
+      seconds: cfg.listSeconds,
+      maxErrors: 1,
+      op: async () => {
+        let token: string | undefined;
+        let keys = 0;
+        let last = '';
+        for (;;) {
+          const query: Record<string, string> = { 'list-type': '2', 'max-keys': String(cfg.listPageSize) };
+          if (token !== undefined) query['continuation-token'] = token;
+          const t0 = performance.now();
+          const res = await listClient.request('GET', objectPath(listBucket), { query, keepBody: true });
+          pageLatencies.push(performance.now() - t0);
+          const xml = res.body!.toString('utf8');
+          const pageKeys = [...xml.matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) => m[1]!);
+          if (pageKeys.length > cfg.listPageSize) throw new Error(`a page held ${pageKeys.length} keys, max-keys was ${cfg.listPageSize}`);
+          if (pageKeys.length > 0 && pageKeys[0]! <= last) throw new Error(`listing went backwards: ${pageKeys[0]} after ${last}`);
+          last = pageKeys.at(-1) ?? last;
+          keys += pageKeys.length;
+          if (!/<IsTruncated>true<\/IsTruncated>/.test(xml)) break;
+          const next = /<NextContinuationToken>([^<]*)<\/NextContinuationToken>/.exec(xml)?.[1];
+          if (!next) throw new Error('IsTruncated without a NextContinuationToken');
+          token = next.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+        }
+        if (keys !== cfg.listKeys) throw new Error(`a full listing returned ${keys} keys, expected ${cfg.listKeys}`);
+        return keys;
+      },
+    });
+    checkServer();
+    if (list.ops === 0) throw new Error(`listing failed: ${list.errorSamples.join('; ')}`);
+    pageLatencies = pageLatencies.sort((a, b) => a - b);
+    const listRow = row(`ListObjectsV2, ${cfg.listKeys.toLocaleString('en-US')} keys, ${cfg.listPageSize.toLocaleString('en-US')}/page`, 'LIST', 'keys/s', 1, list);
+    listRow.keysPerSec = list.bytes / list.seconds; // the op returns keys, not bytes
+    listRow.mbPerSec = NaN;
+    listRow.p50Ms = pageLatencies[Math.floor(pageLatencies.length * 0.5)] ?? NaN;
+    listRow.p99Ms = pageLatencies[Math.min(pageLatencies.length - 1, Math.ceil(pageLatencies.length * 0.99) - 1)] ?? NaN;
+    rows.push(listRow);
+    log(`  ${list.ops} full listings in ${list.seconds.toFixed(1)} s: ${fmt(listRow.keysPerSec)} keys/s`);
+
+    // --- clean up a remote server's buckets -----------------------------------------------------
+    if (remote) {
+      log('deleting the benchmark buckets from the remote server');
+      const toDelete: [string, string[]][] = [
+        [bucket, [...written].flatMap(([prefix, indices]) => indices.map((i) => keyName(prefix, i)))],
+        [listBucket, create.succeeded.map((i) => keyName('k', i))],
+      ];
+      for (const [b, keys] of toDelete) {
+        for (let off = 0; off < keys.length; off += 1000) {
+          const xml = `<Delete><Quiet>true</Quiet>${keys
+            .slice(off, off + 1000)
+            .map((k) => `<Object><Key>${k}</Key></Object>`)
+            .join('')}</Delete>`;
+          const body = Buffer.from(xml);
+          await admin.request('POST', objectPath(b), {
+            query: { delete: '' },
+            body,
+            headers: { 'content-md5': createHash('md5').update(body).digest('base64'), 'content-type': 'application/xml' },
+          });
+        }
+        await admin.request('DELETE', objectPath(b));
+      }
+      remoteBuckets = [];
+    }
+    for (const c of clients) c.close();
+    clients = [];
+
+    // --- stop the server ------------------------------------------------------------------------
+    const noteworthy = server ? [...server.noteworthy] : [];
+    if (server) {
+      log('stopping the server');
+      await server.stop();
+      server = undefined;
+    }
+    await rm(tmp, { recursive: true, force: true });
+    tmp = undefined;
+
+    const machine = {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? 'unknown',
+      memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+      node: process.version,
+      platform: `${os.platform()} ${os.release()}`,
+      tmpdir: os.tmpdir(),
+    };
+    if (values.json) {
+      process.stdout.write(
+        `${JSON.stringify(
+          {
+            quick: values.quick,
+            server: layout,
+            machine,
+            limits: {
+              rawWriteMBps: disk.writeMBps,
+              rawReadMBps: disk.readMBps,
+              rawReadUncached: disk.readUncached,
+              rawReadMethod: disk.readMethod,
+              rawCachedReadMBps: disk.cachedReadMBps,
+              rawBytes: disk.bytes,
+              md5MBps: limits.md5MBps,
+              codecEncodeMBps: limits.codecEncodeMBps,
+              codecReconstructMBps: limits.codecReconstructMBps,
+              putLimitMBps: limits.putLimitMBps,
+              putLimitName: limits.putLimitName,
+              getLimitMBps: limits.getLimitMBps,
+            },
+            results: rows.map((r) => ({ ...r, mbPerSec: Number.isFinite(r.mbPerSec) ? r.mbPerSec : undefined })),
+            serverLogNoteworthy: noteworthy,
+          },
+          null,
+          2,
+        )}\n`,
+      );
+    } else {
+      process.stdout.write(renderMarkdown(rows, limits, layout, machine, values.quick!, noteworthy));
+    }
+  } finally {
+    for (const c of clients) c.close();
+    if (server) {
+      log('stopping the server');
+      await server.stop(5_000).catch(() => server?.killNow());
+      server = undefined;
+    }
+    if (tmp) {
+      await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+      tmp = undefined;
+    }
+    if (remoteBuckets.length > 0) log(`left behind on ${values.endpoint}: bucket(s) ${remoteBuckets.join(', ')}`);
+  }
+}
+
+function renderMarkdown(
+  rows: ResultRow[],
+  limits: Limits,
+  layout: string,
+  machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; platform: string; tmpdir: string },
+  quick: boolean,
+  noteworthy: string[],
+): string {
+  const d = limits.disk;
+  const out: string[] = [];
+  out.push(`### Tessera benchmark${quick ? ' (--quick)' : ''}`);
+  out.push('');
+  out.push(`${layout}; ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB RAM, Node ${machine.node}, ${machine.platform}.`);
+  out.push('MB = 10^6 bytes; object sizes are binary (MiB/KiB). Client: node:http keep-alive, SigV4 with UNSIGNED-PAYLOAD, in the same machine as the server.');
+  out.push('');
+  out.push('| Workload | Concurrency | Result | Ops | p50 / p99 latency (ms) | Limit | Ratio |');
+  out.push('| --- | ---: | ---: | ---: | ---: | --- | ---: |');
+  for (const r of rows) {
+    let result: string;
+    if (r.unit === 'keys/s') result = `${fmt(r.keysPerSec)} keys/s`;
+    else if (r.unit === 'ops/s') result = `${fmt(r.opsPerSec)} ops/s (${fmt(r.mbPerSec)} MB/s)`;
+    else result = `${fmt(r.mbPerSec)} MB/s (${fmt(r.opsPerSec)} ops/s)`;
+    const opsCell = r.op === 'LIST' ? `${r.ops} listings` : `${r.ops}${r.errors > 0 ? ` (+${r.errors} failed)` : ''}`;
+    const latency = `${fmtMs(r.p50Ms)} / ${fmtMs(r.p99Ms)}${r.op === 'LIST' ? ' per page' : ''}`;
+    const limit = r.limitMBps === undefined ? '—' : `${fmt(r.limitMBps)} MB/s (${r.limitName})`;
+    const ratio = r.ratio === undefined ? '—' : r.ratio.toFixed(2);
+    out.push(`| ${r.workload} | ${r.concurrency} | ${result} | ${opsCell} | ${latency} | ${limit} | ${ratio} |`);
+  }
+  out.push('');
+  out.push('Limits measured in the same run:');
+  out.push('');
+  out.push('| Limit | Value | How |');
+  out.push('| --- | ---: | --- |');
+  out.push(`| Raw sequential write | ${fmt(d.writeMBps)} MB/s | ${d.bytes / MiB} MiB in 1 MiB writes via node:fs, then one fsync (timed together), in ${machine.tmpdir} |`);
+  out.push(`| Raw sequential read | ${fmt(d.readMBps)} MB/s | the same file, 1 MiB reads; ${d.readMethod} |`);
+  out.push(`| Raw read, page cache | ${fmt(d.cachedReadMBps)} MB/s | the same file read again (for reference: GETs of just-written objects may be served from the page cache) |`);
+  out.push(`| MD5 | ${fmt(limits.md5MBps)} MB/s | node:crypto, 1 MiB buffers, one core |`);
+  out.push(`| Reed-Solomon ${DATA_SHARDS}+${PARITY_SHARDS} encode | ${fmt(limits.codecEncodeMBps)} MB/s | bench/codec.ts measureCodec(${DATA_SHARDS}, ${PARITY_SHARDS}), data bytes in, one core |`);
+  out.push(`| Reed-Solomon ${DATA_SHARDS}+${PARITY_SHARDS} reconstruct | ${fmt(limits.codecReconstructMBps)} MB/s | same, rebuilding ${Math.min(DATA_SHARDS, PARITY_SHARDS)} lost data shards |`);
+  out.push('');
+  out.push('Ratios: PUT MB/s ÷ min(raw write / 2, MD5) — EC 2+2 writes 2 bytes per byte stored and every PUT is MD5-hashed for its ETag; ' +
+    `here the smaller is ${limits.putLimitName}. GET MB/s ÷ raw sequential read${d.readUncached ? ' (uncached)' : ' (which was cached, see above)'}. ` +
+    'Codec and MD5 are absolute. A ratio above 1 means the figure beat the disk as measured, e.g. because writes have not reached the disk yet or reads came from the page cache. ' +
+    'Small-object and listing figures have no limit.');
+  for (const r of rows.filter((x) => x.errors > 0)) out.push(`\n${r.workload}: ${r.errors} failed operation(s), e.g. ${r.errorSamples.join('; ')}`);
+  if (noteworthy.length > 0) {
+    out.push('');
+    out.push('Server log lines worth a look:');
+    out.push('');
+    out.push('```');
+    out.push(...noteworthy.slice(0, 20));
+    out.push('```');
+  }
+  out.push('');
+  return out.join('\n');
+}
+
+main().catch((err: unknown) => {
+  log(`failed: ${(err as Error)?.stack ?? String(err)}`);
+  process.exitCode = 1;
+});
