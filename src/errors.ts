@@ -10,6 +10,7 @@ export interface ErrorSpec {
 }
 
 export const ERRORS = {
+  AccessForbidden: { status: 403, message: 'CORSResponse: This CORS request is not allowed.' },
   AccessDenied: { status: 403, message: 'Access Denied.' },
   AuthorizationHeaderMalformed: { status: 400, message: 'The authorization header is malformed.' },
   AuthorizationQueryParametersError: { status: 400, message: 'Error parsing the X-Amz-Credential parameter.' },

@@ -2,7 +2,11 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { BootstrapError } from '../erasure/bootstrap.js';
 import { EndpointError } from '../cluster/endpoints.js';
-import { runServer, UsageError } from './server.js';
+import { runServer, UsageError, type ServerOptions } from './server.js';
+
+function commaList(value: string): string[] {
+  return value.split(',').map((v) => v.trim()).filter(Boolean);
+}
 
 const program = new Command();
 program
@@ -18,6 +22,8 @@ program
   .option('--address <host:port>', 'where to listen', '127.0.0.1:9000')
   .option('--parity <M>', 'parity shards per erasure set (default: half the set); also EC:M')
   .option('--region <name>', 'the region this server answers for', 'us-east-1')
+  .option('--domain <names>', 'comma-separated domains for virtual-host style requests (bucket.<domain>)', commaList, [])
+  .option('--cors-allow-origin <origins>', 'comma-separated origins allowed to make cross-origin requests (* for any); off by default', commaList, [])
   .addHelpText(
     'after',
     `
@@ -25,9 +31,10 @@ Credentials come from TESSERA_ROOT_USER and TESSERA_ROOT_PASSWORD (default tesse
 
 Examples:
   $ tessera server ./data/drive{1...4}
-  $ tessera server --address 0.0.0.0:9000 --parity 2 /mnt/disk{1...8}`,
+  $ tessera server --address 0.0.0.0:9000 --parity 2 /mnt/disk{1...8}
+  $ tessera server --domain s3.example.com --cors-allow-origin https://app.example.com /mnt/disk{1...4}`,
   )
-  .action(async (drives: string[], options: { address: string; parity?: string; region: string }) => {
+  .action(async (drives: string[], options: ServerOptions) => {
     await runServer(drives, options);
   });
 

@@ -10,7 +10,13 @@ export interface ServerOptions {
   address: string;
   parity?: string;
   region: string;
+  domain: string[];
+  corsAllowOrigin: string[];
 }
+
+/** Multipart uploads left unfinished this long are aborted, as S3 lifecycle rules and MinIO do by default. */
+const STALE_UPLOAD_AGE_MS = 24 * 3600_000;
+const STALE_UPLOAD_SWEEP_MS = 3600_000;
 
 const REDUCED_REDUNDANCY_PARITY = 1;
 
@@ -82,6 +88,8 @@ export async function runServer(driveArgs: string[], options: ServerOptions): Pr
     region: options.region,
     // As in MinIO, REDUCED_REDUNDANCY keeps a single parity shard.
     reducedParity: REDUCED_REDUNDANCY_PARITY,
+    domains: options.domain.map((d) => d.toLowerCase()),
+    corsOrigins: options.corsAllowOrigin,
   });
   const server = createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5_000 }, app.callback());
   try {
@@ -96,10 +104,19 @@ export async function runServer(driveArgs: string[], options: ServerOptions): Pr
     console.warn('WARNING: using the default root credentials; set TESSERA_ROOT_USER and TESSERA_ROOT_PASSWORD.');
   }
 
+  const sweep = setInterval(() => {
+    pool.expireUploads(STALE_UPLOAD_AGE_MS).then(
+      (n) => n > 0 && console.log(`tessera: aborted ${n} multipart upload(s) older than 24 h`),
+      (err: unknown) => console.error(`tessera: stale upload sweep failed: ${(err as Error).message}`),
+    );
+  }, STALE_UPLOAD_SWEEP_MS);
+  sweep.unref();
+
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
+    clearInterval(sweep);
     console.log(`tessera: ${signal} received, finishing in-flight requests`);
     const force = setTimeout(() => {
       console.error('tessera: requests still running after 30 s, closing them');

@@ -6,7 +6,8 @@ import { S3Error, isS3Error } from '../errors.js';
 import type { CredentialStore } from '../iam/credentials.js';
 import type { ObjectLayer } from '../object/types.js';
 import { hasSignature, verifySigV4 } from './auth/sigv4.js';
-import { parseTarget, type S3Request } from './request.js';
+import { parseTarget, type S3Request, type S3Target } from './request.js';
+import { corsHandler } from './cors.js';
 import { route } from './router.js';
 import { toXml } from './xml.js';
 
@@ -16,10 +17,14 @@ export interface S3AppOptions {
   region: string;
   /** Parity used for x-amz-storage-class: REDUCED_REDUNDANCY. */
   reducedParity: number;
+  /** Domains under which `bucket.<domain>` Host headers address buckets (virtual-host style). */
+  domains: string[];
+  /** Origins allowed by CORS (`*` for any); empty refuses cross-origin requests. */
+  corsOrigins: string[];
 }
 
 function errorBody(ctx: Context, err: S3Error, requestId: string): string {
-  const target = parseTarget(ctx.req.url ?? '/');
+  const target = (ctx.state.target as S3Target | undefined) ?? parseTarget(ctx.req.url ?? '/');
   return toXml(
     'Error',
     {
@@ -75,10 +80,12 @@ export function createS3App(options: S3AppOptions): Koa {
   app.silent = true;
   app.use(errorHandler());
   app.use(healthRoutes(options.objects));
+  app.use(corsHandler(options.corsOrigins));
   app.use(async (ctx) => {
     ctx.state.region = options.region;
     ctx.state.reducedParity = options.reducedParity;
-    const target = parseTarget(ctx.req.url ?? '/');
+    const target = parseTarget(ctx.req.url ?? '/', ctx.get('host'), options.domains);
+    ctx.state.target = target;
     // headersDistinct keeps repeated header lines apart, as SigV4 joins them with "," (Node joins with ", ").
     const signed = { method: ctx.method, rawPath: target.rawPath, rawQuery: target.rawQuery, headers: ctx.req.headersDistinct };
     if (!hasSignature(signed)) throw new S3Error('AccessDenied');

@@ -20,15 +20,30 @@ function decodeComponent(raw: string): string {
   }
 }
 
-/** Path-style addressing: /bucket/key. The key is taken verbatim: `a//b`, `../x` and `x/` stay as sent. */
-export function parseTarget(url: string): S3Target {
+/** The bucket named by a virtual-host style Host header (`bucket.example.com` under domain `example.com`). */
+function bucketFromHost(host: string | undefined, domains: string[]): string | undefined {
+  if (!host || domains.length === 0) return undefined;
+  const name = host.replace(/:\d+$/, '').toLowerCase();
+  for (const domain of domains) {
+    if (name.endsWith(`.${domain}`)) return name.slice(0, -domain.length - 1);
+  }
+  return undefined;
+}
+
+/**
+ * Virtual-host style (`bucket.<domain>/key`) when the Host header names a bucket under one of
+ * `domains`, else path style (`/bucket/key`). The key is taken verbatim: `a//b`, `../x` and `x/`
+ * stay as sent.
+ */
+export function parseTarget(url: string, host?: string, domains: string[] = []): S3Target {
   const q = url.indexOf('?');
   const rawPath = q >= 0 ? url.slice(0, q) : url;
   const rawQuery = q >= 0 ? url.slice(q + 1) : '';
   const path = rawPath.startsWith('/') ? rawPath.slice(1) : rawPath;
-  const slash = path.indexOf('/');
-  const rawBucket = slash >= 0 ? path.slice(0, slash) : path;
-  const rawKey = slash >= 0 ? path.slice(slash + 1) : '';
+  const hostBucket = bucketFromHost(host, domains);
+  const slash = hostBucket !== undefined ? -1 : path.indexOf('/');
+  const rawBucket = hostBucket !== undefined ? encodeURIComponent(hostBucket) : slash >= 0 ? path.slice(0, slash) : path;
+  const rawKey = hostBucket !== undefined ? path : slash >= 0 ? path.slice(slash + 1) : '';
   return {
     bucket: rawBucket ? decodeComponent(rawBucket) : undefined,
     key: rawKey ? decodeComponent(rawKey) : undefined,

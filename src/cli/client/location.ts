@@ -79,7 +79,13 @@ export async function* listPages(
 }
 
 /** Objects under `prefix`, with `rel` relative to it; with `shallow`, sub-folders as entries too. */
-export async function* listRemote(remote: Remote, bucket: string, prefix: string, shallow = false): AsyncGenerator<Entry> {
+export async function* listRemote(
+  remote: Remote,
+  bucket: string,
+  prefix: string,
+  shallow = false,
+  markers = false,
+): AsyncGenerator<Entry> {
   for await (const page of listPages(remote, bucket, prefix, shallow ? '/' : undefined)) {
     const folders = (page.CommonPrefixes ?? []).map((p) => p.Prefix ?? '').filter((p) => p !== '');
     const objects = page.Contents ?? [];
@@ -88,7 +94,7 @@ export async function* listRemote(remote: Remote, bucket: string, prefix: string
     for (const object of objects) {
       const key = object.Key ?? '';
       while (i < folders.length && folders[i] < key) yield folderEntry(folders[i++], prefix);
-      if (key === prefix || (!shallow && key.endsWith('/') && (object.Size ?? 0) === 0)) continue; // folder marker
+      if (!markers && (key === prefix || (!shallow && key.endsWith('/') && (object.Size ?? 0) === 0))) continue; // folder marker
       yield {
         rel: key.slice(prefix.length),
         size: object.Size ?? 0,

@@ -39,7 +39,7 @@ Examples:
             await remote.requireBucket(bucket);
             const versions = await listAllVersions(remote, bucket, '');
             const items: KeyVersion[] = versions ?? [];
-            if (!versions) for await (const e of listRemote(remote, bucket, '')) items.push({ key: e.rel });
+            if (!versions) for await (const e of listRemote(remote, bucket, '', false, true)) items.push({ key: e.rel });
             await deleteKeys(remote, bucket, items, () => removed++);
             for (const upload of (await listIncomplete(remote, bucket, '')) ?? []) await abortUpload(remote, bucket, upload);
           }
