@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { BootstrapError } from '../erasure/bootstrap.js';
 import { EndpointError } from '../cluster/endpoints.js';
 import { runServer, UsageError, type ServerOptions } from './server.js';
+import { registerClientCommands } from './client/index.js';
 
 function commaList(value: string): string[] {
   return value.split(',').map((v) => v.trim()).filter(Boolean);
@@ -37,6 +38,8 @@ Examples:
   .action(async (drives: string[], options: ServerOptions) => {
     await runServer(drives, options);
   });
+
+registerClientCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof UsageError || err instanceof BootstrapError || err instanceof EndpointError || err instanceof InvalidArgumentError) {

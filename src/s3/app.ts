@@ -8,6 +8,7 @@ import type { ObjectLayer } from '../object/types.js';
 import { hasSignature, verifySigV4 } from './auth/sigv4.js';
 import { parseTarget, type S3Request, type S3Target } from './request.js';
 import { corsHandler } from './cors.js';
+import { isPostObject, postObject } from './handlers/post-object.js';
 import { route } from './router.js';
 import { toXml } from './xml.js';
 
@@ -86,6 +87,10 @@ export function createS3App(options: S3AppOptions): Koa {
     ctx.state.reducedParity = options.reducedParity;
     const target = parseTarget(ctx.req.url ?? '/', ctx.get('host'), options.domains);
     ctx.state.target = target;
+    if (isPostObject(ctx, target.bucket, target.key)) {
+      await postObject(ctx, options.objects, target.bucket!, options.credentials.lookupSecret);
+      return;
+    }
     // headersDistinct keeps repeated header lines apart, as SigV4 joins them with "," (Node joins with ", ").
     const signed = { method: ctx.method, rawPath: target.rawPath, rawQuery: target.rawQuery, headers: ctx.req.headersDistinct };
     if (!hasSignature(signed)) throw new S3Error('AccessDenied');

@@ -119,8 +119,9 @@ interface Digests {
 }
 
 interface HashingOptions {
-  /** More bytes than this is IncompleteBody (the body is longer than declared). */
+  /** More bytes than this fails the body: IncompleteBody (longer than declared) unless `oversize` says otherwise. */
   maxSize?: number;
+  oversize?: () => S3Error;
   sha256?: boolean;
   algorithm?: ChecksumAlgorithm;
   /** Throws when the digests contradict what the client declared. */
@@ -139,7 +140,7 @@ export function hashingBody(source: AsyncIterable<Buffer>, options: HashingOptio
     for await (const chunk of source) {
       size += chunk.length;
       if (options.maxSize !== undefined && size > options.maxSize) {
-        throw new S3Error('IncompleteBody', 'The request body is longer than its declared length.');
+        throw options.oversize?.() ?? new S3Error('IncompleteBody', 'The request body is longer than its declared length.');
       }
       md5.update(chunk);
       sha256?.update(chunk);

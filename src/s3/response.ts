@@ -10,6 +10,11 @@ export function sendXml(ctx: Context, root: string, body: Record<string, unknown
   ctx.body = toXml(root, body);
 }
 
+/** The path-style URL of an object on this endpoint, as S3 writes it in Location fields. */
+export function objectUrl(ctx: Context, bucket: string, key: string): string {
+  return `${ctx.protocol}://${ctx.host}/${bucket}/${encodeURIComponent(key).replace(/%2F/g, '/')}`;
+}
+
 export function quoteEtag(etag: string): string {
   return `"${etag}"`;
 }

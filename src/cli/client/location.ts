@@ -2,9 +2,10 @@
  * Objects and folders on either side of a transfer, local or remote, and recursive listings of
  * folders. Paths inside a folder ("rel") always use '/'.
  */
-import { ListObjectsV2Command, type ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
+import { ListBucketsCommand, ListObjectsV2Command, type ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
 import { lstat, opendir, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
+import { CliError } from './errors.js';
 import type { Remote } from './remote.js';
 import type { Target } from './target.js';
 
@@ -189,4 +190,52 @@ export async function statLoc(loc: Loc): Promise<Entry | undefined> {
 export async function remoteFolderExists(remote: Remote, bucket: string, prefix: string): Promise<boolean> {
   const page = await remote.call({ bucket }, (c) => c.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix || undefined, MaxKeys: 1 })));
   return (page.KeyCount ?? page.Contents?.length ?? 0) > 0;
+}
+
+/** A target's files and objects, recursively, each with its path below the target. */
+export interface TargetWalk {
+  /** The target as written, ending with '/', to put before `rel` in output. */
+  base: string;
+  entries: AsyncGenerator<Entry>;
+}
+
+async function* allBuckets(remote: Remote): AsyncGenerator<Entry> {
+  const result = await remote.call({}, (c) => c.send(new ListBucketsCommand({})));
+  for (const b of result.Buckets ?? []) {
+    const name = b.Name ?? '';
+    for await (const e of listRemote(remote, name, '')) yield { ...e, rel: `${name}/${e.rel}` };
+  }
+}
+
+async function* single(entry: Entry): AsyncGenerator<Entry> {
+  yield entry;
+}
+
+/**
+ * Walks a target as a folder: an alias (every bucket), a bucket, a prefix ("x" means "x/"), or a
+ * local folder. A target that is one object or file yields just that (rel = its name).
+ */
+export async function walkTarget(target: Target): Promise<TargetWalk> {
+  const base = target.text.endsWith('/') ? target.text : `${target.text}/`;
+  if (target.kind === 'local') {
+    const st = await stat(target.path);
+    if (!st.isDirectory()) {
+      const name = target.path.split(sep).pop() ?? target.path;
+      return { base: target.text.slice(0, target.text.length - name.length), entries: single({ rel: name, size: st.size, modTime: st.mtime }) };
+    }
+    return { base, entries: listLocal(target.path) };
+  }
+  const { remote, bucket, key } = target;
+  if (!bucket) return { base, entries: allBuckets(remote) };
+  const prefix = key === '' || key.endsWith('/') ? key : `${key}/`;
+  if (key !== '' && !key.endsWith('/') && !(await remoteFolderExists(remote, bucket, prefix))) {
+    const entry = await statLoc({ kind: 'remote', remote, bucket, key });
+    if (entry) {
+      const name = key.split('/').pop() ?? key;
+      return { base: target.text.slice(0, target.text.length - name.length), entries: single({ ...entry, rel: name }) };
+    }
+    throw new CliError(`object or folder "${target.text}" does not exist`);
+  }
+  if (key === '') await remote.requireBucket(bucket);
+  return { base, entries: listRemote(remote, bucket, prefix) };
 }

@@ -9,7 +9,7 @@ import { checkListedPartChecksums, defaultChecksumType, isFullObjectCapable, mul
 import { firstValue, parityFor, requireKey, storedHeaders } from '../object-request.js';
 import { readSmallBody } from '../read-body.js';
 import { requireBucket, type S3Request } from '../request.js';
-import { quoteEtag, sendXml, xmlDate } from '../response.js';
+import { objectUrl, quoteEtag, sendXml, xmlDate } from '../response.js';
 import { parseXml } from '../xml.js';
 import { OWNER } from './service.js';
 
@@ -142,7 +142,7 @@ export async function completeMultipartUpload(req: S3Request): Promise<void> {
   });
   const checksums = Object.fromEntries(Object.entries(info.checksums).map(([alg, v]) => [checksumHeaderName(alg), v]));
   sendXml(req.ctx, 'CompleteMultipartUploadResult', {
-    Location: `${req.ctx.protocol}://${req.ctx.host}/${bucket}/${encodeURIComponent(key).replace(/%2F/g, '/')}`,
+    Location: objectUrl(req.ctx, bucket, key),
     Bucket: bucket,
     Key: key,
     ETag: quoteEtag(info.etag),

@@ -1,0 +1,68 @@
+/**
+ * The client side of `tessera`: mc-like commands against any S3 endpoint named by an alias.
+ *
+ * Layout: one module per command under commands/, each exporting a register function that adds
+ * it to the program; shared concerns beside this file (config, targets, remote calls and their
+ * error messages, listings, transfers, progress, output). A command group such as a future
+ * `admin` (info, heal) is one more module that makes `program.command('admin')` and its
+ * subcommands, using Remote for signed calls, run() for one-line errors and Output for --json,
+ * and one more entry in COMMANDS.
+ */
+import type { Command } from 'commander';
+import { registerAlias } from './commands/alias.js';
+import { registerCat } from './commands/cat.js';
+import { registerCp } from './commands/cp.js';
+import { registerDiff } from './commands/diff.js';
+import { registerDu } from './commands/du.js';
+import { registerFind } from './commands/find.js';
+import { registerLs } from './commands/ls.js';
+import { registerMb } from './commands/mb.js';
+import { registerMirror } from './commands/mirror.js';
+import { registerPing } from './commands/ping.js';
+import { registerPipe } from './commands/pipe.js';
+import { registerRb } from './commands/rb.js';
+import { registerReady } from './commands/ready.js';
+import { registerRm } from './commands/rm.js';
+import { registerShare } from './commands/share.js';
+import { registerStat } from './commands/stat.js';
+import { registerTree } from './commands/tree.js';
+
+const COMMANDS: ((program: Command) => void)[] = [
+  registerAlias,
+  registerLs,
+  registerMb,
+  registerRb,
+  registerCp, // cp and mv
+  registerMirror,
+  registerCat, // cat and head
+  registerPipe,
+  registerRm,
+  registerStat,
+  registerDu,
+  registerFind,
+  registerTree,
+  registerDiff,
+  registerShare,
+  registerPing,
+  registerReady,
+];
+
+export function registerClientCommands(program: Command): void {
+  for (const register of COMMANDS) register(program);
+  program.addHelpText(
+    'after',
+    `
+Targets are ALIAS/BUCKET/KEY (the first segment names an alias) or local paths.
+Every client command takes --json; transfers show a progress bar on a terminal (--quiet hides it).
+
+Examples:
+  $ tessera alias set local http://127.0.0.1:9000 tesseraadmin tesseraadmin
+  $ tessera mb local/photos
+  $ tessera cp -r ./pictures/ local/photos/
+  $ tessera ls -r local/photos
+  $ tessera mirror --remove ./site local/www
+  $ tessera share download --expire 1d local/photos/cat.jpg
+
+Run \`tessera COMMAND --help\` for a command's options and examples.`,
+  );
+}
