@@ -34,6 +34,7 @@ export const ERRORS = {
   InvalidRange: { status: 416, message: 'The requested range is not satisfiable.' },
   InvalidRequest: { status: 400, message: 'Invalid Request.' },
   InvalidChunkSizeError: { status: 400, message: 'Only the last chunk is allowed to have a size less than 8192 bytes.' },
+  InvalidURI: { status: 400, message: "Couldn't parse the specified URI." },
   InvalidStorageClass: { status: 400, message: 'The storage class you specified is not valid.' },
   KeyTooLongError: { status: 400, message: 'Your key is too long.' },
   MalformedPOSTRequest: { status: 400, message: 'The body of your POST request is not well-formed multipart/form-data.' },

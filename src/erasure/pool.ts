@@ -36,6 +36,21 @@ function justAfter(key: string): Buffer {
   return Buffer.concat([Buffer.from(key), Buffer.of(0)]);
 }
 
+/** Marks positions this server issued, so a made-up continuation token is refused rather than obeyed. */
+const POSITION_TAG = Buffer.from('tp1:');
+
+function encodePosition(from: Buffer): string {
+  return Buffer.concat([POSITION_TAG, from]).toString('base64url');
+}
+
+function decodePosition(token: string, prefix: string): Buffer {
+  const raw = Buffer.from(token, 'base64url');
+  const from = raw.subarray(POSITION_TAG.length);
+  const issued = raw.subarray(0, POSITION_TAG.length).equals(POSITION_TAG) && Buffer.compare(from, Buffer.from(prefix)) >= 0;
+  if (!issued) throw new S3Error('InvalidArgument', 'The continuation token provided is incorrect', { ArgumentName: 'continuation-token' });
+  return from;
+}
+
 /** Reads one set's listing page by page, exposing the smallest unread entry. */
 class SetCursor {
   private entries: ListedVersion[] = [];
@@ -233,7 +248,7 @@ export class ErasurePool implements ObjectLayer {
     const cursors = this.sets.map((s) => new SetCursor(s, bucket, prefix, pageSize));
     const seekAll = (from: Buffer | undefined): void => cursors.forEach((c) => c.seek(from));
     const after = options.after;
-    seekAll(options.position !== undefined ? Buffer.from(options.position, 'base64') : after !== undefined ? justAfter(after) : undefined);
+    seekAll(options.position !== undefined ? decodePosition(options.position, prefix) : after !== undefined ? justAfter(after) : undefined);
 
     const result: ListResult = { objects: [], prefixes: [], isTruncated: false };
     const isAfterMarker = (name: string): boolean => after === undefined || Buffer.compare(Buffer.from(name), Buffer.from(after)) > 0;
@@ -267,7 +282,7 @@ export class ErasurePool implements ObjectLayer {
         result.nextMarker = key;
       }
     }
-    if (result.isTruncated && resumeFrom) result.nextPosition = resumeFrom.toString('base64');
+    if (result.isTruncated && resumeFrom) result.nextPosition = encodePosition(resumeFrom);
     return result;
   }
 

@@ -24,8 +24,25 @@ export interface S3AppOptions {
   corsOrigins: string[];
 }
 
+/** The target for an error body; a URL that cannot even be parsed is reported by its raw path. */
+function errorTarget(ctx: Context): Pick<S3Target, 'bucket' | 'key' | 'rawPath'> {
+  const known = ctx.state.target as S3Target | undefined;
+  if (known) return known;
+  try {
+    return parseTarget(ctx.req.url ?? '/');
+  } catch {
+    return { rawPath: (ctx.req.url ?? '/').split('?')[0] };
+  }
+}
+
+/** The request failed because the client went away (or broke the connection), not because of us. */
+function clientVanished(ctx: Context, err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return ctx.req.readableAborted || code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || (err as Error)?.message === 'aborted';
+}
+
 function errorBody(ctx: Context, err: S3Error, requestId: string): string {
-  const target = (ctx.state.target as S3Target | undefined) ?? parseTarget(ctx.req.url ?? '/');
+  const target = errorTarget(ctx);
   return toXml(
     'Error',
     {
@@ -51,8 +68,9 @@ function errorHandler() {
     try {
       await next();
     } catch (caught) {
-      const err = isS3Error(caught) ? caught : new S3Error('InternalError');
-      if (!isS3Error(caught)) console.error(`tessera: ${ctx.method} ${ctx.url}: internal error:`, caught);
+      const vanished = !isS3Error(caught) && clientVanished(ctx, caught);
+      const err = isS3Error(caught) ? caught : vanished ? new S3Error('IncompleteBody') : new S3Error('InternalError');
+      if (!isS3Error(caught) && !vanished) console.error(`tessera: ${ctx.method} ${ctx.url}: internal error:`, caught);
       if (ctx.headerSent) {
         ctx.req.socket.destroy();
         return;

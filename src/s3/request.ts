@@ -16,7 +16,7 @@ function decodeComponent(raw: string): string {
   try {
     return decodeURIComponent(raw);
   } catch {
-    throw new S3Error('InvalidArgument', 'Invalid URL encoding in the request path.');
+    throw new S3Error('InvalidURI');
   }
 }
 

@@ -37,6 +37,8 @@ export interface ServerOptions {
   /** Reuse these drive directories (e.g. after a kill). */
   driveDirs?: string[];
   port?: number;
+  /** More server options, e.g. ['--domain', 'localhost']. */
+  extraArgs?: string[];
 }
 
 export class TestServer {
@@ -48,12 +50,13 @@ export class TestServer {
     readonly drives: string[],
     readonly port: number,
     private readonly parity?: number,
+    private readonly extraArgs: string[] = [],
   ) {}
 
   static async start(options: ServerOptions = {}): Promise<TestServer> {
     const dir = await mkdtemp(join(tmpdir(), 'tessera-test-'));
     const drives = options.driveDirs ?? Array.from({ length: options.drives ?? 4 }, (_, i) => join(dir, `drive${i + 1}`));
-    const server = new TestServer(dir, drives, options.port ?? (await freePort()), options.parity);
+    const server = new TestServer(dir, drives, options.port ?? (await freePort()), options.parity, options.extraArgs);
     await server.launch();
     return server;
   }
@@ -66,6 +69,7 @@ export class TestServer {
   async launch(): Promise<void> {
     const args = ['bin/tessera.js', 'server', '--address', `127.0.0.1:${this.port}`];
     if (this.parity !== undefined) args.push('--parity', String(this.parity));
+    args.push(...this.extraArgs);
     args.push(...this.drives);
     this.output = '';
     const proc = spawn(process.execPath, args, {

@@ -16,6 +16,8 @@ export interface Job {
   src: Loc;
   entry: Entry;
   dst: Loc;
+  /** For a file from a local folder copied with -r: that folder (mv removes it once empty). */
+  root?: string;
 }
 
 export interface TransferFlags {
@@ -72,7 +74,7 @@ export async function planCopies(sources: string[], destArg: string, recursive: 
         if (!recursive) throw new CliError(`"${arg}" is a folder; use -r to copy it`);
         const prefix = copyContents ? '' : `${basename(src.path)}/`;
         for await (const entry of listLocal(src.path)) {
-          jobs.push({ src: { kind: 'local', path: join(src.path, ...entry.rel.split('/')) }, entry, dst: inside(dest, prefix + entry.rel) });
+          jobs.push({ src: { kind: 'local', path: join(src.path, ...entry.rel.split('/')) }, entry, dst: inside(dest, prefix + entry.rel), root: src.path });
         }
         continue;
       }

@@ -15,6 +15,10 @@ export function progressMode(options: OutputOptions): ProgressMode {
   return process.stderr.isTTY ? 'bar' : 'none';
 }
 
+function etaText(seconds: number): string {
+  return seconds < 60 ? `${Math.ceil(seconds)}s` : humanDuration(seconds * 1000);
+}
+
 export class Progress {
   private done = 0;
   private readonly started = Date.now();
@@ -31,7 +35,7 @@ export class Progress {
       const known = total !== undefined;
       this.bar = new cliProgress.SingleBar(
         {
-          format: known ? '{bar} {percentage}% | {done} / {size} | {rate} | ETA {eta}' : '{done} | {rate} | {elapsed}',
+          format: known ? '{bar} {percentage}% | {done} / {size} | {rate} | ETA {remaining}' : '{done} | {rate} | {elapsed}',
           stream: process.stderr,
           barsize: 30,
           fps: 10,
@@ -66,7 +70,7 @@ export class Progress {
       done: humanSize(this.done),
       size: humanSize(this.total ?? 0),
       rate: humanRate(rate),
-      eta: rate > 0 && this.total !== undefined ? humanDuration((remaining / rate) * 1000) : '-',
+      remaining: rate > 0 && this.total !== undefined ? etaText(remaining / rate) : '-',
       elapsed: humanDuration(Date.now() - this.started),
     };
   }

@@ -61,9 +61,7 @@ export async function listObjectsV2(req: S3Request): Promise<void> {
   const p = listParams(req);
   const q = req.target.query;
   const token = q.get('continuation-token') ?? undefined;
-  if (token !== undefined && (token === '' || Buffer.from(token, 'base64').length === 0)) {
-    throw new S3Error('InvalidArgument', 'The continuation token provided is incorrect', { ArgumentName: 'continuation-token' });
-  }
+  if (token === '') throw new S3Error('InvalidArgument', 'The continuation token provided is incorrect', { ArgumentName: 'continuation-token' });
   const startAfter = q.get('start-after') ?? undefined;
   const result = await req.objects.listObjects(bucket, {
     prefix: p.prefix,

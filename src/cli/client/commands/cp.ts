@@ -1,7 +1,7 @@
 /** `tessera cp` and `tessera mv`: copy (or move) files and objects between any two places. */
 import type { Command } from 'commander';
 import { rmdir, unlink } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, sep } from 'node:path';
 import { run } from '../action.js';
 import { CliError } from '../errors.js';
 import { planCopies, runJobs, withTransferOptions, type Job, type TransferFlags } from '../jobs.js';
@@ -28,10 +28,11 @@ Examples:
 async function removeSources(jobs: Job[]): Promise<void> {
   const byBucket = new Map<string, { remote: Remote; bucket: string; keys: string[] }>();
   const dirs = new Set<string>();
-  for (const { src } of jobs) {
+  for (const { src, root } of jobs) {
     if (src.kind === 'local') {
       await unlink(src.path);
-      dirs.add(dirname(src.path));
+      // The folders between the file and the moved folder's root, the root included.
+      for (let dir = dirname(src.path); root !== undefined && (dir === root || dir.startsWith(`${root}${sep}`)); dir = dirname(dir)) dirs.add(dir);
       continue;
     }
     const id = `${src.remote.alias}\0${src.bucket}`;
@@ -41,7 +42,7 @@ async function removeSources(jobs: Job[]): Promise<void> {
   for (const { remote, bucket, keys } of byBucket.values()) {
     await deleteKeys(remote, bucket, keys.map((key) => ({ key })));
   }
-  // Folders a recursive move emptied go too (deepest first; non-empty ones stay).
+  // Folders a recursive move emptied go too (deepest first; non-empty ones stay, e.g. with files added meanwhile).
   for (const dir of [...dirs].sort((a, b) => b.length - a.length)) await rmdir(dir).catch(() => {});
 }
 

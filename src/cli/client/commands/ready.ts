@@ -1,7 +1,9 @@
 /** `tessera ready`: is the server behind an alias ready (its health endpoint)? Exit 0 or 1. */
 import type { Command } from 'commander';
 import { run } from '../action.js';
-import { CliError, networkReason } from '../errors.js';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { CliError, describeError, networkReason } from '../errors.js';
 import { humanDuration, parseDuration } from '../format.js';
 import { Output, withOutputOptions, type OutputOptions } from '../output.js';
 import { parseRemote } from '../target.js';
@@ -13,15 +15,27 @@ interface ReadyOptions extends OutputOptions {
 
 type Check = { ready: true; status: number } | { ready: false; status?: number; reason: string };
 
+/** One GET of a health URL (node:http rather than fetch, which refuses some ports, e.g. 9). */
+function get(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = (url.startsWith('https:') ? httpsRequest : httpRequest)(url, { method: 'GET', timeout: 5000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    request.once('timeout', () => request.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
+    request.once('error', reject);
+    request.end();
+  });
+}
+
 async function check(url: string): Promise<Check> {
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
-    await res.body?.cancel();
-    if (res.status === 200) return { ready: true, status: 200 };
-    if (res.status === 404) return { ready: false, status: 404, reason: 'has no Tessera health endpoint (HTTP 404)' };
-    return { ready: false, status: res.status, reason: `is not ready (HTTP ${res.status})` };
+    const status = await get(url);
+    if (status === 200) return { ready: true, status };
+    if (status === 404) return { ready: false, status, reason: 'has no Tessera health endpoint (HTTP 404)' };
+    return { ready: false, status, reason: `is not ready (HTTP ${status})` };
   } catch (err) {
-    return { ready: false, reason: networkReason(err) ?? (err as Error).message };
+    return { ready: false, reason: networkReason(err) ?? describeError(err) };
   }
 }
 
