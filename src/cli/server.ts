@@ -1,7 +1,10 @@
 /** `tessera server`: bring the drives up, serve S3, and shut down cleanly on SIGTERM/SIGINT. */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { initCodec } from '../codec/reed-solomon.js';
-import { parseDriveArgs } from '../cluster/endpoints.js';
+import { parseTopology } from '../cluster/endpoints.js';
+import { createClusterNode } from '../cluster/node.js';
+import type { ErasurePool } from '../erasure/pool.js';
+import { toXml } from '../s3/xml.js';
 import { bootstrapPool, type PoolLayout } from '../erasure/bootstrap.js';
 import { CredentialStore, rootCredentialsFromEnv, validateCredentials } from '../iam/credentials.js';
 import { createS3App } from '../s3/app.js';
@@ -72,16 +75,57 @@ function listen(server: Server, host: string, port: number): Promise<void> {
   });
 }
 
+/** Until the pool is up, S3 requests get a 503 and readiness says no; liveness and node RPC already work. */
+function notReady(req: IncomingMessage, res: ServerResponse): void {
+  if (req.url === '/tessera/health/live') {
+    res.writeHead(200).end();
+    return;
+  }
+  res.writeHead(503, { 'content-type': 'application/xml', 'retry-after': '1' });
+  res.end(toXml('Error', { Code: 'SlowDown', Message: 'Server is starting: waiting for the other nodes and drives.' }, false));
+  req.resume();
+}
+
 export async function runServer(driveArgs: string[], options: ServerOptions): Promise<void> {
-  const { host, port } = parseAddress(options.address);
+  const address = parseAddress(options.address);
+  const { host, port } = address;
   const parity = parseParity(options.parity);
   const root = rootCredentialsFromEnv();
   const problem = validateCredentials(root);
   if (problem) throw new UsageError(problem);
-  const drives = parseDriveArgs(driveArgs);
+  const topology = parseTopology(driveArgs, address);
   await initCodec();
-  const { pool, layout } = await bootstrapPool(drives, parity);
 
+  const node = createClusterNode(topology, root);
+  let serveS3: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  const server = createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5_000 }, (req, res) => {
+    if (node.rpc.handles(req.url)) void node.rpc.handle(req, res);
+    else (serveS3 ?? notReady)(req, res);
+  });
+  try {
+    await listen(server, host, port);
+  } catch (err) {
+    node.close();
+    throw err;
+  }
+
+  let pool: ErasurePool;
+  let layout: PoolLayout;
+  try {
+    ({ pool, layout } = await bootstrapPool({
+      drives: node.drives,
+      driveNodes: node.driveNodes,
+      local: node.local,
+      formatsFreshPool: topology.localNode === 0,
+      parity,
+      locks: node.locks,
+      log: (line) => console.log(line),
+    }));
+  } catch (err) {
+    server.close();
+    node.close();
+    throw err;
+  }
   const app = createS3App({
     objects: pool,
     credentials: new CredentialStore(root),
@@ -91,15 +135,11 @@ export async function runServer(driveArgs: string[], options: ServerOptions): Pr
     domains: options.domain.map((d) => d.toLowerCase()),
     corsOrigins: options.corsAllowOrigin,
   });
-  const server = createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5_000 }, app.callback());
-  try {
-    await listen(server, host, port);
-  } catch (err) {
-    await pool.close();
-    throw err;
-  }
+  serveS3 = app.callback();
+
   const shown = host.includes(':') ? `[${host}]` : host;
   console.log(describeLayout(layout, `http://${shown === '0.0.0.0' ? '127.0.0.1' : shown}:${port}`, root.accessKey, root.secretKey));
+  if (topology.nodes.length > 1) console.log(`  Nodes: ${topology.nodes.join(' ')} (this is ${topology.nodes[topology.localNode]})`);
   if (root.isDefault) {
     console.warn('WARNING: using the default root credentials; set TESSERA_ROOT_USER and TESSERA_ROOT_PASSWORD.');
   }
@@ -124,6 +164,7 @@ export async function runServer(driveArgs: string[], options: ServerOptions): Pr
     }, 30_000);
     force.unref();
     server.close(async () => {
+      node.close();
       await pool.close();
       console.log('tessera: stopped');
       process.exit(0);

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /** Drive arguments: `{a...b}` ellipses expand (zero-padded when written so), the rest is taken as given. */
 
 export class EndpointError extends Error {}
@@ -22,18 +24,69 @@ export function expandEllipses(arg: string): string[] {
   return out;
 }
 
-/** Local drive paths of a single-node deployment, from the command line's drive arguments. */
-export function parseDriveArgs(args: string[]): string[] {
-  const drives = args.flatMap(expandEllipses);
-  for (const d of drives) {
-    if (/^https?:\/\//.test(d)) {
-      throw new EndpointError(`${d}: distributed endpoints (http://host:port/path) are not supported yet; give local paths`);
-    }
+/** One drive of the deployment: where it is and which node serves it. */
+export interface DriveEndpoint {
+  /** As given (after ellipsis expansion), for messages. */
+  text: string;
+  /** host:port of the serving node; '' for a local path (single-node form). */
+  node: string;
+  path: string;
+}
+
+export interface Topology {
+  drives: DriveEndpoint[];
+  /** Every node's host:port, in the order they first appear; [''] for the single-node form. */
+  nodes: string[];
+  /** Index in `nodes` of the node this process is. */
+  localNode: number;
+  /** Identifies the whole endpoint list: nodes started with different lists must not form a cluster. */
+  fingerprint: string;
+}
+
+/** 'localhost' and '127.0.0.1' name the same loopback node; hosts compare case-insensitively. */
+function normaliseHost(host: string): string {
+  const h = host.toLowerCase();
+  return h === 'localhost' ? '127.0.0.1' : h;
+}
+
+function parseEndpoint(text: string): DriveEndpoint {
+  if (!/^https?:\/\//.test(text)) return { text, node: '', path: text };
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new EndpointError(`${text} is not a valid endpoint (expected http://host:port/path)`);
   }
+  if (url.protocol !== 'http:') throw new EndpointError(`${text}: only http:// endpoints are supported`);
+  if (!url.port) throw new EndpointError(`${text}: the endpoint needs an explicit port`);
+  if (url.pathname === '/' || url.pathname === '') throw new EndpointError(`${text}: the endpoint needs a drive path`);
+  return { text, node: `${normaliseHost(url.hostname)}:${url.port}`, path: decodeURIComponent(url.pathname) };
+}
+
+/**
+ * The deployment from the command line's drive arguments and this node's address. Either all local
+ * paths (one node) or all URLs (every node given the same list); a node serves the URLs whose
+ * host:port is its own.
+ */
+export function parseTopology(args: string[], address: { host: string; port: number }): Topology {
+  const drives = args.flatMap(expandEllipses).map(parseEndpoint);
+  const remote = drives.filter((d) => d.node !== '').length;
+  if (remote > 0 && remote < drives.length) throw new EndpointError('mix of local paths and http:// endpoints: give one or the other');
   const seen = new Set<string>();
   for (const d of drives) {
-    if (seen.has(d)) throw new EndpointError(`drive ${d} is given twice`);
-    seen.add(d);
+    const id = `${d.node}${d.path}`;
+    if (seen.has(id)) throw new EndpointError(`drive ${d.text} is given twice`);
+    seen.add(id);
   }
-  return drives;
+  const nodes = [...new Set(drives.map((d) => d.node))];
+  let localNode = 0;
+  if (remote > 0) {
+    const self = `${normaliseHost(address.host)}:${address.port}`;
+    localNode = nodes.indexOf(self);
+    if (localNode < 0) {
+      throw new EndpointError(`this node (${self}) is not among the endpoints' nodes (${nodes.join(', ')}); start it with --address set to its own host:port`);
+    }
+  }
+  const fingerprint = createHash('sha256').update(JSON.stringify(drives.map((d) => [d.node, d.path]))).digest('hex').slice(0, 16);
+  return { drives, nodes, localNode, fingerprint };
 }

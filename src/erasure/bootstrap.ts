@@ -1,27 +1,53 @@
 /**
- * Bringing a pool's drives up: validate each directory, agree on one format (writing it to fresh
- * drives), put every drive in its slot, and build the erasure sets.
+ * Bringing a pool up: validate the local drives, agree with the other nodes on one format (the first
+ * endpoint's node writes it to all-fresh drives), give fresh drives in a formatted pool their slot
+ * back, and build the erasure sets. A drive's slot is fixed by its position in the endpoint list.
  */
 import { randomUUID } from 'node:crypto';
-import { NamespaceLock } from '../lock/namespace-lock.js';
-import type { DriveFormat } from '../storage/format.js';
-import { locateDrive, sameLayout } from '../storage/format.js';
-import { LocalDrive } from '../storage/local-drive.js';
+import type { Locker } from '../lock/locker.js';
+import type { Drive } from '../storage/drive.js';
+import { sameLayout, type DriveFormat } from '../storage/format.js';
+import type { LocalDrive } from '../storage/local-drive.js';
 import { ErasurePool } from './pool.js';
 import { ErasureSet } from './set.js';
 
 export const BLOCK_SIZE = 1024 * 1024;
 export const INLINE_LIMIT = 128 * 1024;
 export const MAX_SET_SIZE = 16;
+const WAIT_REPORT_MS = 3_000;
+const RETRY_MS = 500;
 
 export class BootstrapError extends Error {}
 
-/** The largest set size from 2 to 16 that divides the drive count. */
-export function chooseSetSize(driveCount: number): number {
+/**
+ * The largest set size from 2 to 16 that divides the drive count and, with several nodes, gives every
+ * set the same number of drives from each node (or one drive from each of as many nodes).
+ */
+export function chooseSetSize(driveCount: number, nodeCount = 1): number {
   for (let size = Math.min(MAX_SET_SIZE, driveCount); size >= 2; size--) {
-    if (driveCount % size === 0) return size;
+    if (driveCount % size !== 0) continue;
+    if (nodeCount === 1 || size % nodeCount === 0 || nodeCount % size === 0) return size;
   }
-  throw new BootstrapError(`${driveCount} drives cannot be divided into erasure sets of 2 to ${MAX_SET_SIZE} drives`);
+  throw new BootstrapError(
+    `${driveCount} drives on ${nodeCount} node(s) cannot be divided into erasure sets of 2 to ${MAX_SET_SIZE} drives spread evenly over the nodes`,
+  );
+}
+
+/**
+ * Drive indexes (into the endpoint list) of every set, in slot order: drives are taken round-robin
+ * over the nodes (first drive of every node, then the second, ...) so each set spans all nodes.
+ */
+export function layoutSets(driveNodes: number[], setSize: number): number[][] {
+  const perNode = new Map<number, number[]>();
+  driveNodes.forEach((node, index) => perNode.set(node, [...(perNode.get(node) ?? []), index]));
+  const queues = [...perNode.values()];
+  const order: number[] = [];
+  for (let round = 0; order.length < driveNodes.length; round++) {
+    for (const queue of queues) if (round < queue.length) order.push(queue[round]);
+  }
+  const sets: number[][] = [];
+  for (let i = 0; i < order.length; i += setSize) sets.push(order.slice(i, i + setSize));
+  return sets;
 }
 
 export interface PoolLayout {
@@ -29,89 +55,141 @@ export interface PoolLayout {
   setSize: number;
   setCount: number;
   parity: number;
-  /** Drive paths per set, in slot order. */
+  /** Drive endpoints per set, in slot order. */
   sets: string[][];
-  /** Drives that were fresh in an already formatted pool and were given their slot back (to be healed). */
+  /** Local drives that were fresh in an already formatted pool and were given their slot back (to be healed). */
   replaced: string[];
 }
 
-function freshFormat(driveCount: number, setSize: number): DriveFormat {
-  const ids = Array.from({ length: driveCount }, () => randomUUID());
-  const sets: string[][] = [];
-  for (let i = 0; i < driveCount; i += setSize) sets.push(ids.slice(i, i + setSize));
-  return { version: 1, deploymentId: randomUUID(), sets, thisDrive: '' };
+export interface BootstrapOptions {
+  /** Every drive of the pool in endpoint order, local (LocalDrive) or remote. */
+  drives: Drive[];
+  /** Node index of every drive (all 0 on a single node). */
+  driveNodes: number[];
+  /** This node's drives, by endpoint index. */
+  local: Map<number, LocalDrive>;
+  /** This node formats an all-fresh pool (the node of the first endpoint). */
+  formatsFreshPool: boolean;
+  parity?: number;
+  locks: Locker;
+  /** Progress lines while waiting for other nodes. */
+  log?: (line: string) => void;
 }
 
-export async function bootstrapPool(paths: string[], parityOption?: number): Promise<{ pool: ErasurePool; layout: PoolLayout }> {
-  if (paths.length < 2) throw new BootstrapError(`at least 2 drives are needed, ${paths.length} given`);
-  const setSize = chooseSetSize(paths.length);
-  const parity = parityOption ?? Math.floor(setSize / 2);
-  if (!Number.isInteger(parity) || parity < 1 || parity > setSize / 2) {
-    throw new BootstrapError(`--parity must be between 1 and ${Math.floor(setSize / 2)} for erasure sets of ${setSize} drives, got ${parityOption}`);
-  }
+function freshFormat(sets: number[][]): DriveFormat {
+  return { version: 1, deploymentId: randomUUID(), sets: sets.map((s) => s.map(() => randomUUID())), thisDrive: '' };
+}
 
-  const drives = paths.map((p) => new LocalDrive(p));
-  for (const drive of drives) {
+function settle<T>(promise: Promise<T>): Promise<T | Error> {
+  return promise.catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export async function bootstrapPool(options: BootstrapOptions): Promise<{ pool: ErasurePool; layout: PoolLayout }> {
+  const { drives, driveNodes, local } = options;
+  const nodeCount = new Set(driveNodes).size;
+  if (drives.length < 2) throw new BootstrapError(`at least 2 drives are needed, ${drives.length} given`);
+  const setSize = chooseSetSize(drives.length, nodeCount);
+  const parity = options.parity ?? Math.floor(setSize / 2);
+  if (!Number.isInteger(parity) || parity < 1 || parity > setSize / 2) {
+    throw new BootstrapError(`--parity must be between 1 and ${Math.floor(setSize / 2)} for erasure sets of ${setSize} drives, got ${options.parity}`);
+  }
+  const sets = layoutSets(driveNodes, setSize);
+  const slotOf = new Map<number, { set: number; slot: number }>();
+  sets.forEach((s, set) => s.forEach((index, slot) => slotOf.set(index, { set, slot })));
+
+  for (const [index, drive] of local) {
     try {
       await drive.prepare();
     } catch (err) {
-      throw new BootstrapError(`drive ${drive.root} is not usable: ${(err as Error).message}`);
-    }
-  }
-  const formats = await Promise.all(drives.map((d) => d.readFormat()));
-  const existing = formats.filter((f): f is DriveFormat => f !== undefined);
-
-  let reference: DriveFormat;
-  if (existing.length === 0) {
-    reference = freshFormat(paths.length, setSize);
-  } else {
-    reference = existing[0];
-    const stranger = existing.find((f) => !sameLayout(f, reference));
-    if (stranger) {
-      const path = drives[formats.indexOf(stranger)].root;
-      throw new BootstrapError(`drive ${path} belongs to another deployment or layout (${stranger.deploymentId}, not ${reference.deploymentId})`);
-    }
-    const formattedCount = reference.sets.reduce((n, s) => n + s.length, 0);
-    if (formattedCount !== paths.length) {
-      throw new BootstrapError(`the drives were formatted as a pool of ${formattedCount} drives, but ${paths.length} are given`);
+      throw new BootstrapError(`drive ${drives[index].endpoint} is not usable: ${(err as Error).message}`);
     }
   }
 
-  // Every drive takes the slot its format names; fresh drives take the slots nobody claimed.
-  const slots: (LocalDrive | undefined)[][] = reference.sets.map((s) => s.map(() => undefined));
-  const fresh: LocalDrive[] = [];
-  drives.forEach((drive, i) => {
-    const format = formats[i];
-    if (!format) return fresh.push(drive);
-    const at = locateDrive(reference, format.thisDrive);
-    if (!at || slots[at.set][at.slot]) throw new BootstrapError(`drive ${drive.root} has an id that is not in the pool's layout or is used twice`);
-    slots[at.set][at.slot] = drive;
-  });
+  const reference = await agreeOnFormat(options, sets, slotOf);
   const replaced: string[] = [];
-  for (let set = 0; set < slots.length; set++) {
-    for (let slot = 0; slot < slots[set].length; slot++) {
-      if (slots[set][slot]) continue;
-      const drive = fresh.shift()!;
+  for (const [index, drive] of local) {
+    const { set, slot } = slotOf.get(index)!;
+    const format = await drive.readFormat();
+    if (!format) {
       await drive.writeFormat({ ...reference, thisDrive: reference.sets[set][slot] });
-      slots[set][slot] = drive;
-      if (existing.length > 0) replaced.push(drive.root);
+      replaced.push(drive.endpoint);
+    } else if (format.thisDrive !== reference.sets[set][slot]) {
+      throw new BootstrapError(`drive ${drive.endpoint} holds the format of another slot: were the drives given in a different order?`);
     }
+    await drive.open();
   }
 
-  const placed = slots.map((s) => s as LocalDrive[]);
-  await Promise.all(placed.flat().map((d) => d.open()));
-  const locks = new NamespaceLock();
-  const context = { blockSize: BLOCK_SIZE, inlineLimit: INLINE_LIMIT, defaultParity: parity, locks };
-  const pool = new ErasurePool(placed.map((s) => new ErasureSet(s, context)), reference.deploymentId);
+  const context = { blockSize: BLOCK_SIZE, inlineLimit: INLINE_LIMIT, defaultParity: parity, locks: options.locks };
+  const pool = new ErasurePool(sets.map((s) => new ErasureSet(s.map((i) => drives[i]), context)), reference.deploymentId);
   return {
     pool,
     layout: {
       deploymentId: reference.deploymentId,
       setSize,
-      setCount: placed.length,
+      setCount: sets.length,
       parity,
-      sets: placed.map((s) => s.map((d) => d.root)),
+      sets: sets.map((s) => s.map((i) => drives[i].endpoint)),
       replaced,
     },
   };
+}
+
+/**
+ * Reads every drive's format until more than half of the pool's drives agree on one (writing a fresh
+ * one first when this node formats an all-fresh pool), checking that nothing contradicts it.
+ */
+async function agreeOnFormat(
+  options: BootstrapOptions,
+  sets: number[][],
+  slotOf: Map<number, { set: number; slot: number }>,
+): Promise<DriveFormat> {
+  const { drives, log } = options;
+  const needed = Math.floor(drives.length / 2) + 1;
+  let lastReport = 0;
+  for (;;) {
+    const answers = await Promise.all(drives.map((d) => settle(d.readFormat())));
+    const silent = answers.flatMap((a, i) => (a instanceof Error ? [drives[i].endpoint] : []));
+    const formats = answers.filter((a): a is DriveFormat => !!a && !(a instanceof Error));
+
+    if (formats.length === 0 && silent.length === 0 && options.formatsFreshPool) {
+      const fresh = freshFormat(sets);
+      const written = await Promise.all(
+        drives.map((d, i) => {
+          const { set, slot } = slotOf.get(i)!;
+          return settle(d.writeFormat({ ...fresh, thisDrive: fresh.sets[set][slot] }));
+        }),
+      );
+      const failed = written.findIndex((w) => w instanceof Error);
+      if (failed >= 0) throw new BootstrapError(`cannot format drive ${drives[failed].endpoint}: ${(written[failed] as Error).message}`);
+      log?.(`tessera: formatted ${drives.length} fresh drives as deployment ${fresh.deploymentId}`);
+      continue;
+    }
+
+    if (formats.length > 0) {
+      const reference = formats[0];
+      const stranger = formats.find((f) => !sameLayout(f, reference));
+      if (stranger) {
+        const at = answers.indexOf(stranger);
+        throw new BootstrapError(`drive ${drives[at].endpoint} belongs to another deployment or layout (${stranger.deploymentId}, not ${reference.deploymentId})`);
+      }
+      const shape = reference.sets.map((s) => s.length).join(',');
+      if (shape !== sets.map((s) => s.length).join(',')) {
+        throw new BootstrapError(`the drives were formatted as sets of [${shape}] drives, but the endpoints given make [${sets.map((s) => s.length).join(',')}]`);
+      }
+      const fresh = answers.filter((a) => a === undefined).length;
+      // Fresh drives in a formatted pool are replacements; they count once their node formats them.
+      if (formats.length >= needed || (silent.length === 0 && formats.length + fresh === drives.length && formats.length > 0)) {
+        return reference;
+      }
+    }
+
+    if (Date.now() - lastReport > WAIT_REPORT_MS) {
+      lastReport = Date.now();
+      const waitingFor = silent.length > 0 ? `drives that do not answer yet: ${silent.join(' ')}` : 'the first node to format the drives';
+      log?.(`tessera: waiting for ${waitingFor}`);
+    }
+    await sleep(RETRY_MS);
+  }
 }

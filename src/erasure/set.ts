@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { frameShardBlock } from '../codec/bitrot.js';
 import { S3Error } from '../errors.js';
-import type { NamespaceLock } from '../lock/namespace-lock.js';
+import type { Locker } from '../lock/locker.js';
 import type { ObjectRecord, VersionRecord } from '../meta/record.js';
 import type { ByteRange, ObjectInfo, ObjectReader, PutBody, PutOptions } from '../object/types.js';
 import type { Drive } from '../storage/drive.js';
@@ -24,7 +24,7 @@ export interface SetContext {
   /** Objects up to this size keep their shards inside the metadata records. */
   inlineLimit: number;
   defaultParity: number;
-  locks: NamespaceLock;
+  locks: Locker;
 }
 
 /** How a new version is committed on the set's drives. */

@@ -8,9 +8,9 @@ interface LockState {
   queue: { write: boolean; grant: () => void }[];
 }
 
-export type Release = () => void;
+import type { Locker, Release } from './locker.js';
 
-export class NamespaceLock {
+export class NamespaceLock implements Locker {
   private readonly locks = new Map<string, LockState>();
 
   async lock(name: string, write: boolean): Promise<Release> {

@@ -17,6 +17,8 @@ const parser = new XMLParser({
   parseTagValue: false,
   trimValues: true,
   processEntities: true,
+  // Numeric character references (&#34;) are what Go's encoding/xml writes for quotes (rclone, minio-go).
+  htmlEntities: true,
   removeNSPrefix: true,
 });
 

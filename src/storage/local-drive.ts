@@ -68,11 +68,11 @@ export class LocalDrive implements Drive {
   private formatInode?: number;
   private lastIdentityCheck = 0;
 
-  constructor(readonly root: string) {}
-
-  get endpoint(): string {
-    return this.root;
-  }
+  constructor(
+    readonly root: string,
+    /** How the drive was named on the command line (a path, or a URL in a cluster). */
+    readonly endpoint: string = root,
+  ) {}
 
   isOnline(): boolean {
     return this.online;

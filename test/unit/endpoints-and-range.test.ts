@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { EndpointError, expandEllipses, parseDriveArgs } from '../../src/cluster/endpoints.js';
+import { EndpointError, expandEllipses, parseTopology } from '../../src/cluster/endpoints.js';
 import { resolveRange } from '../../src/s3/range.js';
 import { S3Error } from '../../src/errors.js';
-import { chooseSetSize } from '../../src/erasure/bootstrap.js';
+import { chooseSetSize, layoutSets } from '../../src/erasure/bootstrap.js';
 
 describe('drive arguments', () => {
   it('expands ellipses, several and zero-padded', () => {
@@ -12,9 +12,33 @@ describe('drive arguments', () => {
     expect(() => expandEllipses('/d{3...1}')).toThrow(EndpointError);
   });
 
-  it('refuses duplicates and (for now) remote endpoints', () => {
-    expect(() => parseDriveArgs(['/a', '/a'])).toThrow(EndpointError);
-    expect(() => parseDriveArgs(['http://host:9000/d{1...4}'])).toThrow(/not supported yet/);
+  const here = { host: '127.0.0.1', port: 9002 };
+
+  it('reads local paths as one node and URLs as nodes, finding this one by host:port', () => {
+    const single = parseTopology(['/d{1...4}'], here);
+    expect([single.nodes, single.localNode, single.drives.length]).toEqual([[''], 0, 4]);
+    const cluster = parseTopology(['http://localhost:{9001...9004}/n/d{1...2}'], here);
+    expect(cluster.nodes).toEqual(['127.0.0.1:9001', '127.0.0.1:9002', '127.0.0.1:9003', '127.0.0.1:9004']);
+    expect(cluster.localNode).toBe(1);
+    expect(cluster.drives[2]).toEqual({ text: 'http://localhost:9002/n/d1', node: '127.0.0.1:9002', path: '/n/d1' });
+    expect(cluster.fingerprint).toBe(parseTopology(['http://127.0.0.1:{9001...9004}/n/d{1...2}'], here).fingerprint);
+    expect(cluster.fingerprint).not.toBe(parseTopology(['http://127.0.0.1:{9001...9004}/n/d{1...3}'], here).fingerprint);
+  });
+
+  it('refuses duplicates, mixtures and a node that is not in the list', () => {
+    expect(() => parseTopology(['/a', '/a'], here)).toThrow(EndpointError);
+    expect(() => parseTopology(['/a', 'http://127.0.0.1:9002/b'], here)).toThrow(/mix/);
+    expect(() => parseTopology(['http://127.0.0.1:{9005...9006}/d'], here)).toThrow(/not among/);
+    expect(() => parseTopology(['http://127.0.0.1/d'], here)).toThrow(/port/);
+  });
+
+  it('lays sets out round-robin over the nodes', () => {
+    // 2 nodes x 4 drives, endpoint order node-major; sets of 4 take two drives of each node.
+    const nodes = [0, 0, 0, 0, 1, 1, 1, 1];
+    expect(chooseSetSize(8, 2)).toBe(8);
+    expect(layoutSets(nodes, 4)).toEqual([[0, 4, 1, 5], [2, 6, 3, 7]]);
+    expect(chooseSetSize(12, 3)).toBe(12);
+    expect(chooseSetSize(20, 4)).toBe(4);
   });
 
   it('chooses the largest set size up to 16 that divides the drive count', () => {

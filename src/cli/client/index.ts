@@ -53,7 +53,7 @@ export function registerClientCommands(program: Command): void {
     'after',
     `
 Targets are ALIAS/BUCKET/KEY (the first segment names an alias) or local paths.
-Every client command takes --json; transfers show a progress bar on a terminal (--quiet hides it).
+Client commands take --json (one JSON object per line; cat stays raw); transfers show a progress bar on a terminal (--quiet hides it).
 
 Examples:
   $ tessera alias set local http://127.0.0.1:9000 tesseraadmin tesseraadmin

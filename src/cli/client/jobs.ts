@@ -1,6 +1,5 @@
 /** Planning and running copies for cp and mv: which source goes where, with progress and output. */
-import type { Command } from 'commander';
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { CliError } from './errors.js';
@@ -36,8 +35,12 @@ function parsePartSize(text: string): number {
 /** --part-size and --parallel, for the commands that move data. */
 export function withTransferOptions(cmd: Command): Command {
   return cmd
-    .option('--part-size <size>', 'multipart part size; files up to it go in one PUT', parsePartSize, DEFAULT_PART_SIZE)
-    .option('--parallel <n>', 'files transferred at once', parsePositiveInt, 4);
+    .addOption(
+      new Option('--part-size <size>', 'multipart part size; anything up to it goes in one PUT')
+        .argParser(parsePartSize)
+        .default(DEFAULT_PART_SIZE, '64MiB'),
+    )
+    .option('--parallel <n>', 'transfers at once (files, or parts of one multipart upload)', parsePositiveInt, 4);
 }
 
 /** The destination for `rel` inside a destination taken as a folder. */

@@ -1,0 +1,65 @@
+/**
+ * This process as a member of the deployment: its local drives, a RemoteDrive and Peer for every
+ * drive and node elsewhere, the lock service (in-process on a single node, distributed otherwise)
+ * and the RPC server that lets the other nodes use this node's drives and locks.
+ */
+import type { Credentials } from '../iam/credentials.js';
+import { DistributedLocker, localLockNode } from '../lock/distributed-lock.js';
+import { LockTable } from '../lock/lock-table.js';
+import type { Locker } from '../lock/locker.js';
+import { NamespaceLock } from '../lock/namespace-lock.js';
+import type { Drive } from '../storage/drive.js';
+import { LocalDrive } from '../storage/local-drive.js';
+import { RemoteDrive } from '../storage/remote-drive.js';
+import type { Topology } from './endpoints.js';
+import { Peer } from './peer.js';
+import { rpcToken } from './rpc-auth.js';
+import { RpcServer, remoteLockNode } from './rpc-server.js';
+
+export interface ClusterNode {
+  drives: Drive[];
+  driveNodes: number[];
+  local: Map<number, LocalDrive>;
+  peers: Peer[];
+  locks: Locker;
+  rpc: RpcServer;
+  close(): void;
+}
+
+export function createClusterNode(topology: Topology, root: Credentials): ClusterNode {
+  const token = rpcToken(root);
+  const self = topology.nodes[topology.localNode];
+  const peers = new Map<string, Peer>();
+  for (const node of topology.nodes) if (node !== self) peers.set(node, new Peer(node, token, topology.fingerprint));
+
+  const local = new Map<number, LocalDrive>();
+  const drives: Drive[] = topology.drives.map((d, index) => {
+    if (d.node === self) {
+      const drive = new LocalDrive(d.path, d.text);
+      local.set(index, drive);
+      return drive;
+    }
+    return new RemoteDrive(peers.get(d.node)!, index, d.text);
+  });
+
+  const table = new LockTable();
+  const locks: Locker =
+    topology.nodes.length === 1
+      ? new NamespaceLock()
+      : new DistributedLocker(topology.nodes.map((node) => (node === self ? localLockNode(table) : remoteLockNode(peers.get(node)!))));
+  const rpc = new RpcServer({ token, fingerprint: topology.fingerprint, node: self || 'local', drives: local, locks: table });
+  for (const peer of peers.values()) peer.start();
+
+  return {
+    drives,
+    driveNodes: topology.drives.map((d) => topology.nodes.indexOf(d.node)),
+    local,
+    peers: [...peers.values()],
+    locks,
+    rpc,
+    close() {
+      rpc.close();
+      for (const peer of peers.values()) peer.close();
+    },
+  };
+}

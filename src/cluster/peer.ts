@@ -1,0 +1,143 @@
+/**
+ * The client side of node RPC: one Peer per other node, with a keep-alive connection pool, time
+ * limits, and a health state. A peer that fails to answer is marked offline at once and probed in the
+ * background, so calls to it fail fast instead of waiting on a dead node.
+ */
+import http from 'node:http';
+import { Packr } from 'msgpackr';
+import { DriveError } from '../storage/drive.js';
+import { RPC_PREFIX, authHeaders } from './rpc-auth.js';
+
+export const rpcPackr = new Packr({ useRecords: false, moreTypes: false, bundleStrings: false });
+
+/** Default limit for one RPC; shard appends and reads get longer. */
+const CALL_TIMEOUT_MS = 5_000;
+/** Every node is pinged this often: a heartbeat while it answers, a probe while it does not. */
+const PING_INTERVAL_MS = 1_000;
+const PING_TIMEOUT_MS = 1_500;
+
+export class RpcError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+    this.name = 'RpcError';
+  }
+}
+
+export interface PingAnswer {
+  node: string;
+  /** Online flags of that node's drives, by global drive index. */
+  drives: Record<number, boolean>;
+}
+
+export class Peer {
+  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  private online = true;
+  private pinger?: NodeJS.Timeout;
+  private pinging = false;
+  private driveStates: Record<number, boolean> = {};
+
+  constructor(
+    readonly address: string,
+    private readonly token: Buffer,
+    private readonly fingerprint: string,
+  ) {}
+
+  isOnline(): boolean {
+    return this.online;
+  }
+
+  /** Whether the peer last reported drive `index` online (true until it says otherwise). */
+  driveOnline(index: number): boolean {
+    return this.online && this.driveStates[index] !== false;
+  }
+
+  setDriveState(index: number, online: boolean): void {
+    this.driveStates[index] = online;
+  }
+
+  /** Calls `path` (under the RPC prefix) with msgpack `args`; rejects with DriveError('offline') when the peer is down. */
+  async call<T>(path: string, args: unknown, timeoutMs = CALL_TIMEOUT_MS): Promise<T> {
+    if (!this.online) throw new DriveError('offline', `node ${this.address} is offline`);
+    try {
+      return await this.request<T>(path, args, timeoutMs);
+    } catch (err) {
+      if (!(err instanceof RpcError) && !(err instanceof DriveError)) this.markOffline((err as Error).message);
+      throw err instanceof RpcError || err instanceof DriveError ? err : new DriveError('offline', `node ${this.address}: ${(err as Error).message}`);
+    }
+  }
+
+  /** One request without health bookkeeping (used by probes and by bootstrap, which waits for peers). */
+  request<T>(path: string, args: unknown, timeoutMs = CALL_TIMEOUT_MS): Promise<T> {
+    const fullPath = `${RPC_PREFIX}${path}`;
+    const body = rpcPackr.pack(args);
+    const [host, port] = [this.address.slice(0, this.address.lastIndexOf(':')), Number(this.address.slice(this.address.lastIndexOf(':') + 1))];
+    return new Promise<T>((resolve, reject) => {
+      const req = http.request(
+        {
+          host,
+          port,
+          method: 'POST',
+          path: fullPath,
+          agent: this.agent,
+          headers: { 'content-type': 'application/msgpack', 'content-length': body.length, ...authHeaders(this.token, fullPath, this.fingerprint) },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', reject);
+          res.on('end', () => {
+            const payload = Buffer.concat(chunks);
+            if (res.statusCode !== 200) return reject(new RpcError(payload.toString() || `HTTP ${res.statusCode}`, res.statusCode ?? 0));
+            try {
+              const answer = rpcPackr.unpack(payload) as { r?: T; e?: { kind: string; message: string } };
+              if (answer.e) reject(new DriveError(answer.e.kind as DriveError['kind'], answer.e.message));
+              else resolve(answer.r as T);
+            } catch (err) {
+              reject(err as Error);
+            }
+          });
+        },
+      );
+      req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  markOffline(reason: string): void {
+    if (!this.online) return;
+    this.online = false;
+    console.error(`tessera: node ${this.address} is offline (${reason}); probing it in the background`);
+  }
+
+  /** Starts the heartbeat that keeps the peer's and its drives' states current. */
+  start(): void {
+    this.pinger ??= setInterval(() => void this.ping(), PING_INTERVAL_MS);
+    this.pinger.unref();
+  }
+
+  private async ping(): Promise<void> {
+    if (this.pinging) return;
+    this.pinging = true;
+    try {
+      const answer = await this.request<PingAnswer>('ping', null, PING_TIMEOUT_MS);
+      this.driveStates = { ...answer.drives };
+      if (!this.online) {
+        this.online = true;
+        console.log(`tessera: node ${this.address} is back online`);
+      }
+    } catch (err) {
+      this.markOffline((err as Error).message);
+    } finally {
+      this.pinging = false;
+    }
+  }
+
+  close(): void {
+    clearInterval(this.pinger);
+    this.agent.destroy();
+  }
+}

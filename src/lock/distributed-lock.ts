@@ -1,0 +1,75 @@
+/**
+ * Locks across nodes: a write lock needs grants from a majority of nodes, a read lock from half of
+ * them (so reads keep working with half the nodes down, like the data's read quorum). Grants are
+ * refreshed while held and expire when the holder stops refreshing.
+ */
+import { randomUUID } from 'node:crypto';
+import { S3Error } from '../errors.js';
+import type { LockTable } from './lock-table.js';
+import type { Locker, Release } from './locker.js';
+
+/** A grant lasts this long unless refreshed; holders refresh at a third of it. */
+export const LOCK_TTL_MS = 30_000;
+const REFRESH_MS = LOCK_TTL_MS / 3;
+/** Give up (SlowDown) when a lock cannot be had within this time. */
+const ACQUIRE_TIMEOUT_MS = 10_000;
+
+/** One node's lock service, local or over RPC. */
+export interface LockNode {
+  isOnline(): boolean;
+  acquire(name: string, uid: string, write: boolean, ttlMs: number): Promise<boolean>;
+  refresh(name: string, uid: string, ttlMs: number): Promise<boolean>;
+  release(name: string, uid: string): Promise<void>;
+}
+
+export function localLockNode(table: LockTable): LockNode {
+  return {
+    isOnline: () => true,
+    acquire: async (name, uid, write, ttl) => table.acquire(name, uid, write, ttl),
+    refresh: async (name, uid, ttl) => table.refresh(name, uid, ttl),
+    release: async (name, uid) => table.release(name, uid),
+  };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export class DistributedLocker implements Locker {
+  constructor(private readonly nodes: LockNode[]) {}
+
+  private quorum(write: boolean): number {
+    return write ? Math.floor(this.nodes.length / 2) + 1 : Math.ceil(this.nodes.length / 2);
+  }
+
+  async lock(name: string, write: boolean): Promise<Release> {
+    const quorum = this.quorum(write);
+    const uid = randomUUID();
+    const deadline = Date.now() + ACQUIRE_TIMEOUT_MS;
+    for (let attempt = 0; ; attempt++) {
+      if (this.nodes.filter((n) => n.isOnline()).length < quorum) {
+        throw new S3Error(write ? 'SlowDownWrite' : 'SlowDownRead', 'Not enough nodes are online to lock this object.');
+      }
+      const granted = await Promise.all(
+        this.nodes.map((n) => (n.isOnline() ? n.acquire(name, uid, write, LOCK_TTL_MS).catch(() => false) : Promise.resolve(false))),
+      );
+      if (granted.filter(Boolean).length >= quorum) return this.hold(name, uid, granted);
+      await Promise.all(this.nodes.map((n, i) => (granted[i] ? n.release(name, uid).catch(() => undefined) : undefined)));
+      if (Date.now() > deadline) throw new S3Error('SlowDown', 'Timed out waiting for a lock on this object.');
+      // Back off with jitter so two contenders do not keep splitting the nodes between them.
+      await sleep(Math.min(5 * 2 ** Math.min(attempt, 6), 250) * (0.5 + Math.random()));
+    }
+  }
+
+  private hold(name: string, uid: string, granted: boolean[]): Release {
+    const refresher = setInterval(() => {
+      for (const [i, node] of this.nodes.entries()) if (granted[i]) void node.refresh(name, uid, LOCK_TTL_MS).catch(() => false);
+    }, REFRESH_MS);
+    refresher.unref();
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      clearInterval(refresher);
+      for (const [i, node] of this.nodes.entries()) if (granted[i]) void node.release(name, uid).catch(() => undefined);
+    };
+  }
+}

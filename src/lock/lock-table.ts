@@ -1,0 +1,70 @@
+/**
+ * One node's share of the distributed lock service: which lock ids hold which names, until when.
+ * Grants expire unless refreshed, so a holder that dies (or is paused) cannot block a name forever.
+ */
+interface Holders {
+  writer?: { uid: string; expires: number };
+  readers: Map<string, number>;
+}
+
+export class LockTable {
+  private readonly names = new Map<string, Holders>();
+
+  private holders(name: string, now: number): Holders {
+    let h = this.names.get(name);
+    if (!h) {
+      h = { readers: new Map() };
+      this.names.set(name, h);
+    }
+    if (h.writer && h.writer.expires <= now) h.writer = undefined;
+    for (const [uid, expires] of h.readers) if (expires <= now) h.readers.delete(uid);
+    return h;
+  }
+
+  private tidy(name: string, h: Holders): void {
+    if (!h.writer && h.readers.size === 0) this.names.delete(name);
+  }
+
+  /** Grants at once or refuses at once; the caller retries. */
+  acquire(name: string, uid: string, write: boolean, ttlMs: number): boolean {
+    const now = Date.now();
+    const h = this.holders(name, now);
+    let granted = false;
+    if (write && !h.writer && h.readers.size === 0) {
+      h.writer = { uid, expires: now + ttlMs };
+      granted = true;
+    } else if (!write && !h.writer) {
+      h.readers.set(uid, now + ttlMs);
+      granted = true;
+    }
+    this.tidy(name, h);
+    return granted;
+  }
+
+  /** Extends a grant; false when `uid` no longer holds `name` (it expired). */
+  refresh(name: string, uid: string, ttlMs: number): boolean {
+    const now = Date.now();
+    const h = this.holders(name, now);
+    let held = false;
+    if (h.writer?.uid === uid) {
+      h.writer.expires = now + ttlMs;
+      held = true;
+    } else if (h.readers.has(uid)) {
+      h.readers.set(uid, now + ttlMs);
+      held = true;
+    }
+    this.tidy(name, h);
+    return held;
+  }
+
+  release(name: string, uid: string): void {
+    const h = this.holders(name, Date.now());
+    if (h.writer?.uid === uid) h.writer = undefined;
+    h.readers.delete(uid);
+    this.tidy(name, h);
+  }
+
+  get size(): number {
+    return this.names.size;
+  }
+}

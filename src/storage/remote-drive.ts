@@ -1,0 +1,110 @@
+/**
+ * A drive served by another node, used exactly like a LocalDrive: every method is one RPC to the
+ * node that owns it. Shard files stream as one request per framed block.
+ */
+import type { Peer } from '../cluster/peer.js';
+import type { ObjectRecord, UploadPartRecord, UploadRecord } from '../meta/record.js';
+import type { DriveFormat } from './format.js';
+import type { BucketEntry, Drive, ListRecordsOptions, RecordEntry, ShardReader, ShardWriter, UploadEntry } from './drive.js';
+
+/** Shard data moves in bigger, slower requests than metadata. */
+const DATA_TIMEOUT_MS = 30_000;
+
+export class RemoteDrive implements Drive {
+  constructor(
+    private readonly peer: Peer,
+    /** The drive's position in the deployment's endpoint list, which is how its node knows it. */
+    readonly index: number,
+    readonly endpoint: string,
+  ) {}
+
+  isOnline(): boolean {
+    return this.peer.driveOnline(this.index);
+  }
+
+  private call<T>(method: string, args: unknown[], timeoutMs?: number): Promise<T> {
+    return this.peer.call<T>(`drive/${this.index}/${method}`, args, timeoutMs);
+  }
+
+  readFormat(): Promise<DriveFormat | undefined> {
+    return this.call('readFormat', []);
+  }
+  writeFormat(format: DriveFormat): Promise<void> {
+    return this.call('writeFormat', [format]);
+  }
+  makeBucket(name: string, created: number): Promise<void> {
+    return this.call('makeBucket', [name, created]);
+  }
+  deleteBucket(name: string): Promise<void> {
+    return this.call('deleteBucket', [name]);
+  }
+  listBuckets(): Promise<BucketEntry[]> {
+    return this.call('listBuckets', []);
+  }
+  statBucket(name: string): Promise<BucketEntry | undefined> {
+    return this.call('statBucket', [name]);
+  }
+  bucketHasObjects(name: string): Promise<boolean> {
+    return this.call('bucketHasObjects', [name]);
+  }
+  readRecord(bucket: string, key: string): Promise<ObjectRecord | undefined> {
+    return this.call('readRecord', [bucket, key]);
+  }
+  writeRecord(bucket: string, key: string, record: ObjectRecord | undefined): Promise<void> {
+    return this.call('writeRecord', [bucket, key, record]);
+  }
+  listRecords(bucket: string, options: ListRecordsOptions): Promise<RecordEntry[]> {
+    return this.call('listRecords', [bucket, options]);
+  }
+
+  async createShardWriter(stagingId: string, file: string): Promise<ShardWriter> {
+    await this.call('shardCreate', [stagingId, file]);
+    return {
+      write: (chunks) => this.call('shardWrite', [stagingId, file, Buffer.concat(chunks)], DATA_TIMEOUT_MS),
+      finish: () => this.call('shardFinish', [stagingId, file], DATA_TIMEOUT_MS),
+      abort: () => this.call('shardAbort', [stagingId, file]),
+    };
+  }
+
+  commitStaged(stagingId: string, bucket: string, dataDir: string): Promise<void> {
+    return this.call('commitStaged', [stagingId, bucket, dataDir]);
+  }
+  discardStaged(stagingId: string): Promise<void> {
+    return this.call('discardStaged', [stagingId]);
+  }
+
+  async openShard(bucket: string, dataDir: string, file: string): Promise<ShardReader> {
+    await this.call('shardStat', [bucket, dataDir, file]);
+    return {
+      read: (offset, length) => this.call('shardRead', [bucket, dataDir, file, offset, length], DATA_TIMEOUT_MS),
+      close: async () => undefined,
+    };
+  }
+
+  deleteDataDir(bucket: string, dataDir: string): Promise<void> {
+    return this.call('deleteDataDir', [bucket, dataDir]);
+  }
+  readUpload(bucket: string, key: string, uploadId: string): Promise<UploadRecord | undefined> {
+    return this.call('readUpload', [bucket, key, uploadId]);
+  }
+  writeUpload(bucket: string, record: UploadRecord): Promise<void> {
+    return this.call('writeUpload', [bucket, record]);
+  }
+  deleteUpload(bucket: string, key: string, uploadId: string): Promise<void> {
+    return this.call('deleteUpload', [bucket, key, uploadId]);
+  }
+  listUploads(bucket: string | undefined, prefix: string): Promise<UploadEntry[]> {
+    return this.call('listUploads', [bucket, prefix]);
+  }
+  commitPart(stagingId: string, uploadId: string, part: UploadPartRecord): Promise<void> {
+    return this.call('commitPart', [stagingId, uploadId, part]);
+  }
+  listParts(uploadId: string): Promise<UploadPartRecord[]> {
+    return this.call('listParts', [uploadId]);
+  }
+  commitUploadData(uploadId: string, keep: number[], bucket: string, dataDir: string): Promise<void> {
+    return this.call('commitUploadData', [uploadId, keep, bucket, dataDir]);
+  }
+
+  async close(): Promise<void> {}
+}

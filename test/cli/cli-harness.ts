@@ -1,0 +1,94 @@
+/**
+ * Runs the built `tessera` client (node bin/tessera.js) as a subprocess with its configuration in
+ * a temp directory (TESSERA_CONFIG_DIR) and the harness's clean environment.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ACCESS_KEY, ROOT, SECRET_KEY, cleanEnv, type TestServer } from '../helpers/server.js';
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  input?: string | Buffer;
+  env?: Record<string, string>;
+  cwd?: string;
+}
+
+export class Cli {
+  private constructor(
+    readonly dir: string,
+    readonly configDir: string,
+  ) {}
+
+  /** A client with its own config dir and, given a server, the alias "local" (and "bad", "down"). */
+  static async create(server?: TestServer): Promise<Cli> {
+    const dir = await mkdtemp(join(tmpdir(), 'tessera-cli-'));
+    const cli = new Cli(dir, join(dir, 'config'));
+    if (server) {
+      await cli.ok(['alias', 'set', 'local', server.endpoint, ACCESS_KEY, SECRET_KEY]);
+      await cli.ok(['alias', 'set', 'bad', server.endpoint, ACCESS_KEY, 'not-the-secret']);
+      // Port 9 (discard) has nothing listening on this machine.
+      await cli.ok(['alias', 'set', 'down', 'http://127.0.0.1:9', ACCESS_KEY, SECRET_KEY]);
+    }
+    return cli;
+  }
+
+  get env(): NodeJS.ProcessEnv {
+    return cleanEnv({ TESSERA_CONFIG_DIR: this.configDir });
+  }
+
+  run(args: string[], options: RunOptions = {}): Promise<CliResult> {
+    return new Promise((resolve, reject) => {
+      const proc = spawn(process.execPath, [join(ROOT, 'bin/tessera.js'), ...args], {
+        cwd: options.cwd ?? ROOT,
+        env: { ...this.env, ...options.env },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      proc.once('error', reject);
+      proc.once('close', (code) => resolve({ code, stdout, stderr }));
+      proc.stdin.on('error', () => {});
+      proc.stdin.end(options.input ?? '');
+    });
+  }
+
+  /** Runs and expects exit 0 with nothing on stderr. */
+  async ok(args: string[], options: RunOptions = {}): Promise<CliResult> {
+    const result = await this.run(args, options);
+    if (result.code !== 0 || result.stderr !== '') {
+      throw new Error(`tessera ${args.join(' ')} -> exit ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`);
+    }
+    return result;
+  }
+
+  /** Runs with --json, expects exit 0, and parses stdout's lines. */
+  async json<T = Record<string, unknown>>(args: string[], options: RunOptions = {}): Promise<T[]> {
+    const { stdout } = await this.ok([...args, '--json'], options);
+    return stdout
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => JSON.parse(l) as T);
+  }
+
+  /** Runs, expects a non-zero exit and exactly one line on stderr; returns that line. */
+  async fails(args: string[], options: RunOptions = {}): Promise<{ code: number | null; line: string; stdout: string }> {
+    const result = await this.run(args, options);
+    if (result.code === 0) throw new Error(`tessera ${args.join(' ')} succeeded, expected a failure\nstdout: ${result.stdout}`);
+    const lines = result.stderr.split('\n').filter((l) => l !== '');
+    if (lines.length !== 1) throw new Error(`tessera ${args.join(' ')}: expected one line on stderr, got:\n${result.stderr}`);
+    return { code: result.code, line: lines[0], stdout: result.stdout };
+  }
+
+  async destroy(): Promise<void> {
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * Compatibility with rclone (remote "t" of type s3, provider Other, configured only through
+ * RCLONE_CONFIG_T_* environment variables, path style): mkdir, copy of a tree with a 40 MiB file
+ * (multipart: 5 MiB cutoff and chunks), check, sync after changes, check --download, lsjson,
+ * delete and purge. Content is compared by sha256 after copying everything back down.
+ */
+import { appendFile, mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { HeadBucketCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { ACCESS_KEY, SECRET_KEY, TestServer, cleanEnv } from '../helpers/server.js';
+import { KiB, MiB, clientSuite, expectSuccess, findExecutable, hashTree, makeSmallTree, run, treeObject, writeRandomFile } from './compat.js';
+
+const RCLONE = findExecutable('rclone');
+const missing = RCLONE ? undefined : 'rclone not found on PATH (install the Debian package "rclone")';
+
+interface LsEntry {
+  Path: string;
+  Name: string;
+  Size: number;
+  IsDir: boolean;
+  Hashes?: Record<string, string>;
+}
+
+clientSuite('rclone', missing, () => {
+  let server: TestServer;
+  let s3: S3Client;
+  let work: string;
+  let env: NodeJS.ProcessEnv;
+  const bucket = 'rclone-compat';
+  const multipart = ['--s3-upload-cutoff', '5M', '--s3-chunk-size', '5M'];
+
+  const rclone = (...args: string[]) => run(RCLONE!, [...args], { env, cwd: work, timeoutMs: 80_000 });
+  const differences = (text: string) => /(\d+) differences found/.exec(text)?.[1];
+
+  beforeAll(async () => {
+    server = await TestServer.start({ drives: 4 });
+    s3 = server.client();
+    work = await mkdtemp(join(tmpdir(), 'tessera-compat-rclone-'));
+    await writeFile(join(work, 'rclone.conf'), '');
+    env = cleanEnv({
+      RCLONE_CONFIG: join(work, 'rclone.conf'),
+      RCLONE_CONFIG_T_TYPE: 's3',
+      RCLONE_CONFIG_T_PROVIDER: 'Other',
+      RCLONE_CONFIG_T_ENDPOINT: server.endpoint,
+      RCLONE_CONFIG_T_ACCESS_KEY_ID: ACCESS_KEY,
+      RCLONE_CONFIG_T_SECRET_ACCESS_KEY: SECRET_KEY,
+      RCLONE_CONFIG_T_FORCE_PATH_STYLE: 'true',
+      RCLONE_CONFIG_T_REGION: 'us-east-1',
+      RCLONE_CONFIG_T_ENV_AUTH: 'false',
+      RCLONE_CACHE_DIR: join(work, 'cache'),
+      HOME: work,
+    });
+  });
+
+  afterAll(async () => {
+    s3?.destroy();
+    await server?.destroy();
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  const src = () => join(work, 'src');
+  let small: string[] = [];
+
+  it('mkdir creates the bucket', async () => {
+    expectSuccess(await rclone('mkdir', `t:${bucket}`));
+    await s3.send(new HeadBucketCommand({ Bucket: bucket }));
+    const lsd = expectSuccess(await rclone('lsd', 't:'));
+    expect(lsd.stdout).toContain(bucket);
+  });
+
+  it('copy of a tree with a 40 MiB file (multipart), then check finds 0 differences', async () => {
+    small = await makeSmallTree(src(), 60, 64 * KiB, 7);
+    await writeRandomFile(join(src(), 'large', '40MiB.bin'), 40 * MiB);
+    await writeRandomFile(join(src(), 'large', '6MiB.bin'), 6 * MiB + 5);
+    const copy = expectSuccess(await rclone('copy', ...multipart, '--transfers', '4', src(), `t:${bucket}/tree`));
+    expect(copy.stderr).not.toMatch(/ERROR/);
+    // 40 MiB in 5 MiB chunks: 8 parts.
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'tree/large/40MiB.bin' }));
+    expect(head.ContentLength).toBe(40 * MiB);
+    expect(head.ETag).toMatch(/^"[0-9a-f]{32}-8"$/);
+    const check = await rclone('check', src(), `t:${bucket}/tree`);
+    expectSuccess(check);
+    expect(differences(check.stderr), check.stderr).toBe('0');
+    expect(check.stderr).toMatch(/62 matching files/);
+
+    const down = join(work, 'down1');
+    expectSuccess(await rclone('copy', `t:${bucket}/tree`, down));
+    expect(treeObject(await hashTree(down))).toEqual(treeObject(await hashTree(src())));
+  });
+
+  it('sync after changes, then check --download finds 0 differences', async () => {
+    // Change two files (one of them the large one), add two, delete two.
+    await appendFile(join(src(), small[3]), 'changed\n');
+    await writeRandomFile(join(src(), 'large', '40MiB.bin'), 40 * MiB);
+    await writeRandomFile(join(src(), 'new', 'added-1.bin'), 10 * KiB);
+    await writeRandomFile(join(src(), 'new', 'added 2.bin'), 0);
+    await unlink(join(src(), small[10]));
+    await unlink(join(src(), small[11]));
+    const sync = expectSuccess(await rclone('sync', ...multipart, '-v', src(), `t:${bucket}/tree`));
+    // -v logs one "Copied" line per transferred file and one "Deleted" per removed one.
+    expect(sync.stderr.match(/: Copied \(/g) ?? [], sync.stderr).toHaveLength(4);
+    expect(sync.stderr.match(/: Deleted/g) ?? [], sync.stderr).toHaveLength(2);
+
+    const check = await rclone('check', '--download', src(), `t:${bucket}/tree`);
+    expectSuccess(check);
+    expect(differences(check.stderr), check.stderr).toBe('0');
+    expect(check.stderr).toMatch(/62 matching files/);
+
+    const down = join(work, 'down2');
+    expectSuccess(await rclone('copy', `t:${bucket}/tree`, down));
+    expect(treeObject(await hashTree(down))).toEqual(treeObject(await hashTree(src())));
+  });
+
+  it('lsjson -R --hash lists every file with its size and MD5', async () => {
+    const ls = expectSuccess(await rclone('lsjson', '-R', '--hash', '--files-only', `t:${bucket}/tree`));
+    const entries = JSON.parse(ls.stdout) as LsEntry[];
+    const local = await hashTree(src());
+    expect(entries.map((e) => e.Path).sort()).toEqual([...local.keys()].sort());
+    for (const e of entries) {
+      const l = local.get(e.Path)!;
+      expect(l.type === 'file' && l.size, e.Path).toBe(e.Size);
+    }
+    // Single-part objects have their MD5 as ETag; rclone keeps it in metadata for multipart ones.
+    const md5sum = expectSuccess(await rclone('md5sum', `t:${bucket}/tree`));
+    const local5 = expectSuccess(await rclone('md5sum', src()));
+    const norm = (t: string) => t.trim().split('\n').sort();
+    expect(norm(md5sum.stdout)).toEqual(norm(local5.stdout));
+  });
+
+  it('delete removes the matching files and keeps the rest', async () => {
+    const before = (JSON.parse(expectSuccess(await rclone('lsjson', '-R', '--files-only', `t:${bucket}/tree`)).stdout) as LsEntry[]).map((e) => e.Path);
+    expectSuccess(await rclone('delete', '--include', '*.txt', `t:${bucket}/tree`));
+    const after = (JSON.parse(expectSuccess(await rclone('lsjson', '-R', '--files-only', `t:${bucket}/tree`)).stdout) as LsEntry[]).map((e) => e.Path);
+    expect(after.sort()).toEqual(before.filter((p) => !p.endsWith('.txt')).sort());
+    expect(after.length).toBeGreaterThan(0);
+  });
+
+  it('purge removes the bucket with everything in it', async () => {
+    expectSuccess(await rclone('purge', `t:${bucket}`));
+    await expect(s3.send(new HeadBucketCommand({ Bucket: bucket }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
+    const lsd = expectSuccess(await rclone('lsd', 't:'));
+    expect(lsd.stdout).not.toContain(bucket);
+  });
+});
