@@ -90,6 +90,9 @@ export class Peer {
           res.on('error', reject);
           res.on('end', () => {
             const payload = Buffer.concat(chunks);
+            if (res.statusCode === 403 || res.statusCode === 409) {
+              return reject(new DriveError('refused', `${this.address}: ${payload.toString()}`));
+            }
             if (res.statusCode !== 200) return reject(new RpcError(payload.toString() || `HTTP ${res.statusCode}`, res.statusCode ?? 0));
             try {
               const answer = rpcPackr.unpack(payload) as { r?: T; e?: { kind: string; message: string } };

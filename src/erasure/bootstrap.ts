@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Locker } from '../lock/locker.js';
-import type { Drive } from '../storage/drive.js';
+import { DriveError, type Drive } from '../storage/drive.js';
 import { sameLayout, type DriveFormat } from '../storage/format.js';
 import type { LocalDrive } from '../storage/local-drive.js';
 import { ErasurePool } from './pool.js';
@@ -150,6 +150,8 @@ async function agreeOnFormat(
   let lastReport = 0;
   for (;;) {
     const answers = await Promise.all(drives.map((d) => settle(d.readFormat())));
+    const refusal = answers.find((a): a is DriveError => a instanceof DriveError && a.kind === 'refused');
+    if (refusal) throw new BootstrapError(`cannot form a cluster: ${refusal.message}`);
     const silent = answers.flatMap((a, i) => (a instanceof Error ? [drives[i].endpoint] : []));
     const formats = answers.filter((a): a is DriveFormat => !!a && !(a instanceof Error));
 

@@ -7,7 +7,8 @@
 import type { ObjectRecord, UploadPartRecord, UploadRecord } from '../meta/record.js';
 import type { DriveFormat } from './format.js';
 
-export type DriveErrorKind = 'offline' | 'unformatted' | 'faulty' | 'not-found';
+/** 'refused': the drive's node will not talk to us (other credentials or another endpoint list). */
+export type DriveErrorKind = 'offline' | 'unformatted' | 'faulty' | 'not-found' | 'refused';
 
 export class DriveError extends Error {
   constructor(readonly kind: DriveErrorKind, message: string) {
@@ -107,6 +108,23 @@ export interface Drive {
   listParts(uploadId: string): Promise<UploadPartRecord[]>;
   /** Moves the upload's part files (only `keep`) into place as `bucket`'s data directory `dataDir`. */
   commitUploadData(uploadId: string, keep: number[], bucket: string, dataDir: string): Promise<void>;
+
+  /**
+   * Healing support (src/erasure/heal.ts, src/heal/*). Plain values in and out (types in ./healing.ts),
+   * so a RemoteDrive forwards each of these as one RPC, like every other method.
+   */
+  /** Checks a version's shard files on this drive: presence and size, and with `deep` every block's hash. */
+  checkShards(bucket: string, dataDir: string, request: import('./healing.js').ShardCheckRequest): Promise<import('./healing.js').ShardState[]>;
+  /** Moves staged files (`<staging>/<stagingId>/<file>`) into `bucket`'s data directory `dataDir`, creating it, replacing same-named files. */
+  commitHealedShards(stagingId: string, bucket: string, dataDir: string, files: string[]): Promise<void>;
+  /** Keys (no records) of `bucket` in key order, as listRecords would list them. */
+  listRecordKeys(bucket: string, options: ListRecordsOptions): Promise<string[]>;
+  /** Data directories under `<bucket>/<prefix>/` (prefix: two hex digits), with their last change time. */
+  listDataDirs(bucket: string, prefix: string): Promise<import('./healing.js').DataDirEntry[]>;
+  /** A small state file under the drive's system area (healing progress, MRF queue); undefined when absent. */
+  readSysFile(name: string): Promise<Buffer | undefined>;
+  /** Replaces (undefined: removes) a small state file under the drive's system area, durably. */
+  writeSysFile(name: string, data: Buffer | undefined): Promise<void>;
 
   close(): Promise<void>;
 }
