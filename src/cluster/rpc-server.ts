@@ -15,6 +15,8 @@ const DRIVE_METHODS = new Set([
   'readFormat', 'writeFormat', 'makeBucket', 'deleteBucket', 'listBuckets', 'statBucket', 'bucketHasObjects',
   'readRecord', 'writeRecord', 'listRecords', 'commitStaged', 'discardStaged', 'deleteDataDir',
   'readUpload', 'writeUpload', 'deleteUpload', 'listUploads', 'commitPart', 'listParts', 'commitUploadData',
+  // healing support
+  'checkShards', 'commitHealedShards', 'listRecordKeys', 'listDataDirs', 'readSysFile', 'writeSysFile',
 ]);
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
 /** A shard writer nobody has touched for this long belongs to a writer that died: drop it. */

@@ -96,18 +96,6 @@ export interface Drive {
   /** Moves the upload's part files (only `keep`) into place as `bucket`'s data directory `dataDir`. */
   commitUploadData(uploadId: string, keep: number[], bucket: string, dataDir: string): Promise<void>;
 
-  /** Multipart uploads: their records, parts staged under the drive's multipart area, completion. */
-  readUpload(bucket: string, key: string, uploadId: string): Promise<UploadRecord | undefined>;
-  writeUpload(bucket: string, record: UploadRecord): Promise<void>;
-  /** Removes the upload's record, part records and part files. */
-  deleteUpload(bucket: string, key: string, uploadId: string): Promise<void>;
-  /** Uploads of `bucket` (every bucket when undefined) whose key starts with `prefix`, in key order. */
-  listUploads(bucket: string | undefined, prefix: string): Promise<UploadEntry[]>;
-  /** Moves a staged part file into the upload and records the part (replacing an earlier upload of it). */
-  commitPart(stagingId: string, uploadId: string, part: UploadPartRecord): Promise<void>;
-  listParts(uploadId: string): Promise<UploadPartRecord[]>;
-  /** Moves the upload's part files (only `keep`) into place as `bucket`'s data directory `dataDir`. */
-  commitUploadData(uploadId: string, keep: number[], bucket: string, dataDir: string): Promise<void>;
 
   /**
    * Healing support (src/erasure/heal.ts, src/heal/*). Plain values in and out (types in ./healing.ts),

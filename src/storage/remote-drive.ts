@@ -5,6 +5,7 @@
 import type { Peer } from '../cluster/peer.js';
 import type { ObjectRecord, UploadPartRecord, UploadRecord } from '../meta/record.js';
 import type { DriveFormat } from './format.js';
+import type { DataDirEntry, ShardCheckRequest, ShardState } from './healing.js';
 import type { BucketEntry, Drive, ListRecordsOptions, RecordEntry, ShardReader, ShardWriter, UploadEntry } from './drive.js';
 
 /** Shard data moves in bigger, slower requests than metadata. */
@@ -104,6 +105,26 @@ export class RemoteDrive implements Drive {
   }
   commitUploadData(uploadId: string, keep: number[], bucket: string, dataDir: string): Promise<void> {
     return this.call('commitUploadData', [uploadId, keep, bucket, dataDir]);
+  }
+
+  // Healing support (see drive.ts): forwarded as they are.
+  checkShards(bucket: string, dataDir: string, request: ShardCheckRequest): Promise<ShardState[]> {
+    return this.call('checkShards', [bucket, dataDir, request], DATA_TIMEOUT_MS);
+  }
+  commitHealedShards(stagingId: string, bucket: string, dataDir: string, files: string[]): Promise<void> {
+    return this.call('commitHealedShards', [stagingId, bucket, dataDir, files]);
+  }
+  listRecordKeys(bucket: string, options: ListRecordsOptions): Promise<string[]> {
+    return this.call('listRecordKeys', [bucket, options]);
+  }
+  listDataDirs(bucket: string, prefix: string): Promise<DataDirEntry[]> {
+    return this.call('listDataDirs', [bucket, prefix]);
+  }
+  readSysFile(name: string): Promise<Buffer | undefined> {
+    return this.call('readSysFile', [name]);
+  }
+  writeSysFile(name: string, data: Buffer | undefined): Promise<void> {
+    return this.call('writeSysFile', [name, data]);
   }
 
   async close(): Promise<void> {}
