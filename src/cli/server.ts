@@ -22,6 +22,7 @@ const STALE_UPLOAD_AGE_MS = 24 * 3600_000;
 const STALE_UPLOAD_SWEEP_MS = 3600_000;
 
 const REDUCED_REDUNDANCY_PARITY = 1;
+const IDLE_CONNECTION_MS = 5 * 60_000;
 
 /** A failure the operator can fix; printed as one line, exit code 1. */
 export class UsageError extends Error {}
@@ -98,10 +99,12 @@ export async function runServer(driveArgs: string[], options: ServerOptions): Pr
 
   const node = createClusterNode(topology, root);
   let serveS3: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  // No limit on a whole request (uploads may take hours), but a connection idle this long is dropped.
   const server = createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5_000 }, (req, res) => {
     if (node.rpc.handles(req.url)) void node.rpc.handle(req, res);
     else (serveS3 ?? notReady)(req, res);
   });
+  server.setTimeout(IDLE_CONNECTION_MS);
   try {
     await listen(server, host, port);
   } catch (err) {
