@@ -40,6 +40,14 @@ export interface CommitPlan {
   precondition?: (current: ObjectInfo | undefined) => void;
 }
 
+/** Healing support: how a set tells the heal workers (src/heal) about objects that need healing. */
+export interface SetHealHooks {
+  /** A write or delete reached quorum but missed some drives: the MRF queue. */
+  partialWrite?(bucket: string, key: string): void;
+  /** A read met a drive without the current version, or a shard missing or failing its hash: heal on read. */
+  degradedRead?(bucket: string, key: string, corrupt: boolean): void;
+}
+
 export interface ListedVersion {
   key: string;
   version: VersionRecord;
@@ -75,6 +83,8 @@ function compareKeys(a: string, b: string): number {
 
 export class ErasureSet {
   readonly uploads: MultipartUploads;
+  /** Healing support: set by the heal workers once they run. */
+  healHooks: SetHealHooks = {};
 
   constructor(
     readonly drives: Drive[],
@@ -106,6 +116,7 @@ export class ErasureSet {
     const outcome = resolveVersion(answers, undefined, minimumWriteQuorum(this.drives.length));
     if (outcome.kind === 'unreadable') throw new S3Error('SlowDownRead');
     if (outcome.kind === 'absent' || outcome.quorum.version.deleteMarker) throw new S3Error('NoSuchKey');
+    if (outcome.quorum.holders.some((held, slot) => !held && !(answers[slot] instanceof Error))) this.healHooks.degradedRead?.(bucket, key, false);
     return { quorum: outcome.quorum, answers };
   }
 
@@ -129,11 +140,15 @@ export class ErasureSet {
       const { quorum, answers } = await this.resolve(bucket, key);
       const info = toObjectInfo(bucket, key, quorum.version);
       const range = resolveRange?.(info);
-      const blocks = streamVersion(bucket, this.drives, quorum, answers, range);
+      const blocks = streamVersion(bucket, this.drives, quorum, answers, range, (corrupt) => this.healHooks.degradedRead?.(bucket, key, corrupt));
       // Read the first block before answering, so an unreadable object is a clean 503, not a cut connection.
       const first = await blocks.next();
       const stream = Readable.from(first.done ? blocks : prepend(first.value, blocks), { objectMode: false });
-      stream.once('close', release);
+      stream.once('close', () => {
+        // A stream destroyed before it was read never ran `blocks`' cleanup (open shard files): run it now.
+        void blocks.return(undefined);
+        release();
+      });
       return { info, range, stream };
     } catch (err) {
       release();
@@ -245,6 +260,7 @@ export class ErasureSet {
         throw new S3Error('SlowDownWrite');
       }
       await this.removeReplacedData(bucket, previous, version.versionId);
+      if (committed.some((ok) => !ok)) this.healHooks.partialWrite?.(bucket, key);
     } finally {
       release();
     }
@@ -294,6 +310,7 @@ export class ErasureSet {
       );
       if (removed.filter(Boolean).length < quorum) throw new S3Error('SlowDownWrite');
       await this.removeReplacedData(bucket, previous, NULL_VERSION);
+      if (removed.some((ok) => !ok)) this.healHooks.partialWrite?.(bucket, key);
     } finally {
       release();
     }
