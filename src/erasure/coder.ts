@@ -16,8 +16,12 @@ function codecFor(dataShards: number, parityShards: number): ReedSolomon {
 /** Encodes one block into D data shards (zero-padded) and P parity shards, all of one length. */
 export function encodeBlock(block: Buffer, dataShards: number, parityShards: number): Buffer[] {
   const shardLength = Math.ceil(block.length / dataShards);
-  const padded = Buffer.alloc(shardLength * dataShards);
-  block.copy(padded);
+  // Full blocks usually divide evenly: then the data shards are views of the block, not a copy.
+  let padded = block;
+  if (block.length !== shardLength * dataShards) {
+    padded = Buffer.alloc(shardLength * dataShards);
+    block.copy(padded);
+  }
   const shards: Buffer[] = [];
   for (let i = 0; i < dataShards; i++) shards.push(padded.subarray(i * shardLength, (i + 1) * shardLength));
   for (let i = 0; i < parityShards; i++) shards.push(Buffer.allocUnsafe(shardLength));

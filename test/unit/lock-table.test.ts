@@ -1,0 +1,63 @@
+import { describe, expect, it, vi } from 'vitest';
+import { DistributedLocker, localLockNode, type LockNode } from '../../src/lock/distributed-lock.js';
+import { LockTable } from '../../src/lock/lock-table.js';
+
+describe('lock table', () => {
+  it('grants one writer or many readers, and expires grants that are not refreshed', () => {
+    vi.useFakeTimers();
+    try {
+      const t = new LockTable();
+      expect(t.acquire('k', 'r1', false, 1000)).toBe(true);
+      expect(t.acquire('k', 'r2', false, 1000)).toBe(true);
+      expect(t.acquire('k', 'w1', true, 1000)).toBe(false);
+      t.release('k', 'r1');
+      vi.advanceTimersByTime(600);
+      expect(t.refresh('k', 'r2', 1000)).toBe(true);
+      vi.advanceTimersByTime(600);
+      expect(t.acquire('k', 'w1', true, 1000)).toBe(false);
+      vi.advanceTimersByTime(500);
+      // r2 stopped refreshing: its grant is gone and the writer gets in.
+      expect(t.acquire('k', 'w1', true, 1000)).toBe(true);
+      expect(t.refresh('k', 'r2', 1000)).toBe(false);
+      expect(t.acquire('k', 'r3', false, 1000)).toBe(false);
+      t.release('k', 'w1');
+      expect(t.size).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
+describe('distributed locker', () => {
+  const offline: LockNode = {
+    isOnline: () => false,
+    acquire: async () => false,
+    refresh: async () => false,
+    release: async () => undefined,
+  };
+
+  it('needs a majority of nodes for a write lock and half of them for a read lock', async () => {
+    const tables = [new LockTable(), new LockTable()];
+    const locker = new DistributedLocker([localLockNode(tables[0]), localLockNode(tables[1]), offline, offline]);
+    const read = await locker.lock('obj', false);
+    read();
+    await expect(locker.lock('obj', true)).rejects.toMatchObject({ code: 'SlowDownWrite' });
+  });
+
+  it('excludes a second writer across nodes until the first releases', async () => {
+    const nodes = [new LockTable(), new LockTable(), new LockTable()].map(localLockNode);
+    const a = new DistributedLocker(nodes);
+    const b = new DistributedLocker(nodes);
+    const first = await a.lock('obj', true);
+    let second = false;
+    const waiting = b.lock('obj', true).then((release) => {
+      second = true;
+      return release;
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(second).toBe(false);
+    first();
+    (await waiting)();
+    expect(second).toBe(true);
+  });
+});
