@@ -79,3 +79,6 @@ export class S3Error extends Error {
 export function isS3Error(err: unknown): err is S3Error {
   return err instanceof S3Error;
 }
+
+/** A problem with how the server was started (arguments, drives, other nodes): one line for the operator, exit 1. */
+export class ConfigurationError extends Error {}

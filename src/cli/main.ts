@@ -1,8 +1,7 @@
 /** The `tessera` program: the server and, later, the client commands. */
 import { Command, InvalidArgumentError } from 'commander';
-import { BootstrapError } from '../erasure/bootstrap.js';
-import { EndpointError } from '../cluster/endpoints.js';
-import { runServer, UsageError, type ServerOptions } from './server.js';
+import { ConfigurationError } from '../errors.js';
+import type { ServerOptions } from './server.js';
 import { registerClientCommands } from './client/index.js';
 
 function commaList(value: string): string[] {
@@ -36,13 +35,15 @@ Examples:
   $ tessera server --domain s3.example.com --cors-allow-origin https://app.example.com /mnt/disk{1...4}`,
   )
   .action(async (drives: string[], options: ServerOptions) => {
+    // Loaded on demand: the client commands start faster without the server's modules.
+    const { runServer } = await import('./server.js');
     await runServer(drives, options);
   });
 
 registerClientCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  if (err instanceof UsageError || err instanceof BootstrapError || err instanceof EndpointError || err instanceof InvalidArgumentError) {
+  if (err instanceof ConfigurationError || err instanceof InvalidArgumentError) {
     console.error(`tessera: ${err.message}`);
   } else {
     console.error(`tessera: ${(err as Error)?.stack ?? String(err)}`);

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
+import { ConfigurationError } from '../errors.js';
 
 /** Drive arguments: `{a...b}` ellipses expand (zero-padded when written so), the rest is taken as given. */
 
-export class EndpointError extends Error {}
+export class EndpointError extends ConfigurationError {}
 
 const ELLIPSIS = /\{(\d+)\.\.\.(\d+)\}/;
 

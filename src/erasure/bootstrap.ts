@@ -10,6 +10,7 @@ import { sameLayout, type DriveFormat } from '../storage/format.js';
 import type { LocalDrive } from '../storage/local-drive.js';
 import { ErasurePool } from './pool.js';
 import { ErasureSet } from './set.js';
+import { ConfigurationError } from '../errors.js';
 
 export const BLOCK_SIZE = 1024 * 1024;
 export const INLINE_LIMIT = 128 * 1024;
@@ -17,7 +18,7 @@ export const MAX_SET_SIZE = 16;
 const WAIT_REPORT_MS = 3_000;
 const RETRY_MS = 500;
 
-export class BootstrapError extends Error {}
+export class BootstrapError extends ConfigurationError {}
 
 /**
  * The largest set size from 2 to 16 that divides the drive count and, with several nodes, gives every

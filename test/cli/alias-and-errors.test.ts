@@ -3,7 +3,7 @@
  * stderr (unknown alias, wrong keys, missing bucket or object, unreachable endpoint, bad usage),
  * and every command's --help shows usage with examples.
  */
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCESS_KEY, SECRET_KEY, TestServer } from '../helpers/server.js';
@@ -133,6 +133,28 @@ describe('errors: one line, non-zero exit', () => {
     expect((await cli.fails(['mb', 'local/errors'])).line).toBe('tessera: bucket "errors" already exists');
     expect((await cli.fails(['mb', 'local/Bad_Name'])).line).toMatch(/^tessera: invalid bucket name "Bad_Name"/);
     expect((await cli.fails(['rb', 'local/errors'])).line).toMatch(/^tessera: bucket "errors" is not empty \(use --force/);
+  });
+
+  it('refuses what would destroy or escape: --remove from an empty source, ".." in object names', async () => {
+    const dir = join(cli.dir, 'keep');
+    await mkdir(dir);
+    await writeFile(join(dir, 'precious.txt'), 'keep me');
+    expect((await cli.fails(['mirror', '--remove', 'local/errors/typo/', dir])).line).toBe(
+      `tessera: refusing to remove everything at ${dir}: the source local/errors/typo/ is empty or does not exist`,
+    );
+    expect(await readFile(join(dir, 'precious.txt'), 'utf8')).toBe('keep me');
+    expect((await cli.fails(['cp', '-r', 'local/errors/typo/', dir])).line).toBe('tessera: folder "local/errors/typo/" does not exist');
+
+    await cli.ok(['pipe', 'local/errors/evil/../../escaped.txt'], { input: 'x' });
+    expect((await cli.fails(['cp', '-r', 'local/errors/evil/', `${dir}/`])).line).toBe(
+      `tessera: refusing to write "../../escaped.txt" outside ${dir}/ (the object name has a ".." segment)`,
+    );
+    const mirror = await cli.run(['mirror', 'local/errors/evil/', dir]);
+    expect(mirror.code).toBe(0);
+    expect(mirror.stderr).toMatch(/^tessera: skipping local\/errors\/evil\/\.\.\/\.\.\/escaped\.txt: its name has a "\.\." segment/);
+    await expect(stat(join(cli.dir, 'escaped.txt'))).rejects.toThrow();
+    await expect(stat(join(dir, '..', '..', 'escaped.txt'))).rejects.toThrow();
+    await cli.ok(['rm', 'local/errors/evil/../../escaped.txt']);
   });
 
   it('never prints a stack trace', async () => {

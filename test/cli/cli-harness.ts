@@ -3,6 +3,8 @@
  * a temp directory (TESSERA_CONFIG_DIR) and the harness's clean environment.
  */
 import { spawn } from 'node:child_process';
+import { createServer, request as httpRequest, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -91,4 +93,49 @@ export class Cli {
   async destroy(): Promise<void> {
     await rm(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * An HTTP proxy in front of a server that answers 501 NotImplemented to the requests `refuse`
+ * picks and forwards the rest unchanged (signatures stay valid: the client signed for the
+ * proxy's host, which is forwarded as is). Stands in for S3 servers lacking an API.
+ */
+export interface RefusingProxy {
+  url: string;
+  /** How many requests were refused so far. */
+  refused: number;
+  close(): Promise<void>;
+}
+
+export async function refusingProxy(backend: string, refuse: (req: IncomingMessage) => boolean): Promise<RefusingProxy> {
+  const proxy: RefusingProxy = { url: '', refused: 0, close: async () => {} };
+  const server = createServer((req, res) => {
+    if (refuse(req)) {
+      proxy.refused++;
+      req.resume();
+      req.once('end', () => {
+        res.writeHead(501, { 'content-type': 'application/xml' });
+        res.end(
+          req.method === 'HEAD'
+            ? undefined
+            : '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NotImplemented</Code><Message>Not implemented by this proxy.</Message></Error>',
+        );
+      });
+      return;
+    }
+    const upstream = httpRequest(`${backend}${req.url}`, { method: req.method, headers: req.headers }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
+    upstream.once('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  proxy.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  proxy.close = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+  return proxy;
 }

@@ -6,8 +6,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestServer } from '../helpers/server.js';
-import { Cli } from './cli-harness.js';
+import { ACCESS_KEY, SECRET_KEY, TestServer } from '../helpers/server.js';
+import { Cli, refusingProxy } from './cli-harness.js';
 
 let server: TestServer;
 let cli: Cli;
@@ -87,6 +87,8 @@ describe('cp, ls, cat, head, stat', () => {
     expect(new Date(recursive[0].lastModified as string).getTime()).toBeGreaterThan(Date.now() - 600_000);
     const partial = await cli.json(['ls', 'local/main/docs/a']);
     expect(partial.map((e) => e.key)).toEqual(['a.txt']);
+    const [one] = await cli.json(['ls', 'local/main/docs/sub/c.txt']);
+    expect(one).toMatchObject({ type: 'file', key: 'c.txt', size: 19, url: 'local/main/docs/sub/c.txt' });
   });
 
   it('ls --versions says when the server has no versions', async () => {
@@ -287,5 +289,48 @@ describe('share, ping, ready', () => {
     expect((await cli.ok(['ready', 'local'])).stdout).toMatch(/^local \(http:\/\/127\.0\.0\.1:\d+\) is ready\.\n$/);
     expect(await cli.json(['ready', '--cluster', 'local'])).toEqual([{ alias: 'local', url: server.endpoint, ready: true, status: 200 }]);
     expect((await cli.run(['ready', 'down'])).code).toBe(1);
+  });
+});
+
+describe('against a server without CopyObject, versions or multipart', () => {
+  it('copies remote to remote by streaming when CopyObject is NotImplemented, saying nothing', async () => {
+    const proxy = await refusingProxy(server.endpoint, (req) => req.headers['x-amz-copy-source'] !== undefined);
+    try {
+      await cli.ok(['alias', 'set', 'plain', proxy.url, ACCESS_KEY, SECRET_KEY]);
+      const data = randomBytes(200_000);
+      await cli.ok(['pipe', 'plain/main/fallback/src.bin'], { input: data });
+      const { stdout, stderr } = await cli.ok(['cp', '-r', 'plain/main/fallback/', 'plain/main/fallback-copy/']);
+      expect(stdout).toBe('plain/main/fallback/src.bin -> plain/main/fallback-copy/src.bin (195 KiB)\n');
+      expect(stderr).toBe('');
+      expect(proxy.refused).toBe(1); // asked once, then streamed
+      const [st] = await cli.json(['stat', 'plain/main/fallback-copy/src.bin']);
+      expect(st.etag).toBe(md5(data));
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('says versions and incomplete uploads are not supported; a multipart upload fails in one line', async () => {
+    const proxy = await refusingProxy(server.endpoint, (req) => /[?&](versions|uploads)(=|&|$)/.test(req.url ?? ''));
+    try {
+      await cli.ok(['alias', 'set', 'plain', proxy.url, ACCESS_KEY, SECRET_KEY]);
+      expect((await cli.fails(['ls', '--versions', 'plain/main'])).line).toBe(
+        'tessera: plain does not support object versions (listing versions is not implemented)',
+      );
+      expect((await cli.fails(['rm', '--versions', 'plain/main/docs/a.txt'])).line).toBe(
+        'tessera: plain does not support object versions (removing versions is not implemented)',
+      );
+      expect((await cli.fails(['rm', '-r', '--force', '--incomplete', 'plain/main/'])).line).toBe(
+        'tessera: plain does not support multipart uploads, so there are no incomplete uploads to remove',
+      );
+      const big = join(cli.dir, 'six.bin');
+      await writeFile(big, randomBytes(6 * 1024 * 1024));
+      const { line } = await cli.fails(['cp', '--part-size', '5MiB', big, 'plain/main/six.bin']);
+      expect(line).toBe('tessera: plain does not support this operation: Not implemented by this proxy.');
+      // Up to the part size it is one PUT, which works.
+      await cli.ok(['cp', big, 'plain/main/six.bin']);
+    } finally {
+      await proxy.close();
+    }
   });
 });

@@ -28,7 +28,7 @@ function installSignalHandlers(): void {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       runCleanups();
-      process.stderr.write(`\ntessera: interrupted\n`);
+      process.stderr.write(`tessera: interrupted\n`);
       process.exit(signal === 'SIGINT' ? 130 : 143);
     });
   }

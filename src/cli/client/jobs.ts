@@ -4,7 +4,7 @@ import { stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { CliError } from './errors.js';
 import { humanSize, parsePositiveInt, parseSize } from './format.js';
-import { listLocal, listRemote, locText, remoteFolderExists, statLoc, type Entry, type Loc } from './location.js';
+import { isSafeLocalRel, listLocal, listRemote, locText, remoteFolderExists, statLoc, type Entry, type Loc } from './location.js';
 import type { Output } from './output.js';
 import { forEachLimit } from './pool.js';
 import { Progress, progressMode } from './progress.js';
@@ -45,7 +45,10 @@ export function withTransferOptions(cmd: Command): Command {
 
 /** The destination for `rel` inside a destination taken as a folder. */
 function inside(dest: Target, rel: string): Loc {
-  if (dest.kind === 'local') return { kind: 'local', path: join(dest.path, ...rel.split('/')) };
+  if (dest.kind === 'local') {
+    if (!isSafeLocalRel(rel)) throw new CliError(`refusing to write "${rel}" outside ${dest.text} (the object name has a ".." segment)`);
+    return { kind: 'local', path: join(dest.path, ...rel.split('/')) };
+  }
   const base = dest.key === '' || dest.key.endsWith('/') ? dest.key : `${dest.key}/`;
   return { kind: 'remote', remote: dest.remote, bucket: dest.bucket, key: base + rel };
 }
@@ -95,10 +98,12 @@ export async function planCopies(sources: string[], destArg: string, recursive: 
         found++;
         jobs.push({ src: { kind: 'remote', remote, bucket, key: srcPrefix + entry.rel }, entry, dst: inside(dest, prefix + entry.rel) });
       }
-      if (found > 0 || key === '' || key.endsWith('/')) {
-        if (found === 0) await remote.requireBucket(bucket);
+      if (found > 0) continue;
+      if (key === '') {
+        await remote.requireBucket(bucket); // an empty bucket copies nothing
         continue;
       }
+      if (key.endsWith('/')) throw new CliError(`folder "${remote.name(bucket, key)}" does not exist`);
     }
     if (key === '' || key.endsWith('/')) throw new CliError(`"${arg}" is a folder; use -r to copy it`);
     const loc: Loc = { kind: 'remote', remote, bucket, key };

@@ -31,6 +31,14 @@ export interface Entry {
 /** Partial downloads are written under this suffix and renamed when complete. */
 export const PARTIAL_SUFFIX = '.tessera-part';
 
+/**
+ * Whether an object's path below a prefix can be written under a local folder: no ".." segment
+ * (a key like "../../etc/x" must not escape the destination).
+ */
+export function isSafeLocalRel(rel: string): boolean {
+  return !rel.split('/').includes('..');
+}
+
 export function locText(loc: Loc): string {
   return loc.kind === 'local' ? loc.path : loc.remote.name(loc.bucket, loc.key);
 }
@@ -95,7 +103,8 @@ export async function* listRemote(
     for (const object of objects) {
       const key = object.Key ?? '';
       while (i < folders.length && folders[i] < key) yield folderEntry(folders[i++], prefix);
-      if (!markers && (key === prefix || (!shallow && key.endsWith('/') && (object.Size ?? 0) === 0))) continue; // folder marker
+      // Folder markers ("dir/", empty): not files. The prefix's own marker is never listed in it.
+      if (!markers && key.endsWith('/') && (key === prefix || (!shallow && (object.Size ?? 0) === 0))) continue;
       yield {
         rel: key.slice(prefix.length),
         size: object.Size ?? 0,

@@ -6,19 +6,18 @@
  */
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import type { Command } from 'commander';
-import { unlink } from 'node:fs/promises';
+import { stat, unlink } from 'node:fs/promises';
 import { minimatch } from 'minimatch';
 import { run } from '../action.js';
 import { differs } from '../compare.js';
 import { CliError } from '../errors.js';
 import { humanDuration, humanRate, humanSize } from '../format.js';
 import { runJobs, withTransferOptions, type Job, type TransferFlags } from '../jobs.js';
-import { childOf, collect, folderOf, folderText, locText, type Entry, type Folder } from '../location.js';
+import { childOf, collect, folderOf, folderText, isSafeLocalRel, locText, type Entry, type Folder } from '../location.js';
 import { Output, withOutputOptions, type OutputOptions } from '../output.js';
 import { forEachLimit } from '../pool.js';
 import { deleteKeys } from '../remove.js';
 import { parseTarget } from '../target.js';
-import { stat } from 'node:fs/promises';
 
 interface MirrorOptions extends OutputOptions, TransferFlags {
   overwrite?: boolean;
@@ -92,6 +91,10 @@ Examples:
             excludedCount++;
             continue;
           }
+          if (dst.kind === 'local' && !isSafeLocalRel(rel)) {
+            out.warn(`skipping ${locText(childOf(src, rel))}: its name has a ".." segment and would land outside ${folderText(dst)}`);
+            continue;
+          }
           const d = dstEntries.get(rel);
           if (!d) {
             const job: Job = { src: childOf(src, rel), entry: s, dst: childOf(dst, rel) };
@@ -119,6 +122,10 @@ Examples:
         }
         jobs.sort((a, b) => (a.entry.rel < b.entry.rel ? -1 : 1));
         const removals = options.remove ? [...dstEntries.keys()].filter((rel) => !srcEntries.has(rel) && !excluded(rel)).sort() : [];
+        if (srcEntries.size === 0 && removals.length > 0) {
+          // A mistyped prefix lists as empty: never take that as "delete everything".
+          throw new CliError(`refusing to remove everything at ${folderText(dst)}: the source ${srcArg} is empty or does not exist`);
+        }
 
         if (options.dryRun) {
           for (const job of jobs) {
