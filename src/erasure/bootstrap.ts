@@ -4,6 +4,7 @@
  * back, and build the erasure sets. A drive's slot is fixed by its position in the endpoint list.
  */
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Locker } from '../lock/locker.js';
 import { DriveError, type Drive } from '../storage/drive.js';
 import { sameLayout, type DriveFormat } from '../storage/format.js';
@@ -11,6 +12,7 @@ import type { LocalDrive } from '../storage/local-drive.js';
 import { ErasurePool } from './pool.js';
 import { ErasureSet } from './set.js';
 import { ConfigurationError } from '../errors.js';
+import { settle } from './settle.js';
 
 export const BLOCK_SIZE = 1024 * 1024;
 export const INLINE_LIMIT = 128 * 1024;
@@ -80,12 +82,6 @@ export interface BootstrapOptions {
 function freshFormat(sets: number[][]): DriveFormat {
   return { version: 1, deploymentId: randomUUID(), sets: sets.map((s) => s.map(() => randomUUID())), thisDrive: '' };
 }
-
-function settle<T>(promise: Promise<T>): Promise<T | Error> {
-  return promise.catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export async function bootstrapPool(options: BootstrapOptions): Promise<{ pool: ErasurePool; layout: PoolLayout }> {
   const { drives, driveNodes, local } = options;

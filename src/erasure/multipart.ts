@@ -14,6 +14,7 @@ import { readQuorum, writeQuorum } from './quorum.js';
 import { NULL_VERSION, toObjectInfo, type ErasureSet } from './set.js';
 import { shardDistribution } from './placement.js';
 import { discardStaging, writeShardFiles } from './write.js';
+import { settle } from './settle.js';
 
 export const MAX_PART_NUMBER = 10_000;
 export const MIN_PART_SIZE = 5 * 1024 * 1024;
@@ -38,10 +39,6 @@ export function toUploadInfo(bucket: string, u: UploadRecord): UploadInfo {
 
 export function toPartInfo(p: UploadPartRecord): PartInfo {
   return { number: p.number, size: p.size, etag: p.etag, modTime: new Date(p.modTime), ...(p.checksums ? { checksums: p.checksums } : {}) };
-}
-
-function settle<T>(promise: Promise<T>): Promise<T | Error> {
-  return promise.catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
 }
 
 function stripQuotes(etag: string): string {

@@ -22,10 +22,7 @@ import type { BucketEntry, Drive } from '../storage/drive.js';
 import { setIndexFor } from './placement.js';
 import { ErasureSet, toObjectInfo, type ListedVersion } from './set.js';
 import { toPartInfo, toUploadInfo } from './multipart.js';
-
-function settle<T>(promise: Promise<T>): Promise<T | Error> {
-  return promise.catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
-}
+import { settle } from './settle.js';
 
 /** The smallest byte string greater than every key that starts with `prefix`. */
 function pastPrefix(prefix: string): Buffer {

@@ -18,6 +18,7 @@ import { shardDistribution } from './placement.js';
 import { minimumWriteQuorum, readQuorum, resolveVersion, writeQuorum, type QuorumVersion, type RecordAnswer } from './quorum.js';
 import { discardStaging, writeShardFiles } from './write.js';
 import { MultipartUploads } from './multipart.js';
+import { settle } from './settle.js';
 
 export interface SetContext {
   blockSize: number;
@@ -55,10 +56,6 @@ export interface ListedVersion {
 
 export const NULL_VERSION = 'null';
 const PART_FILE = 'part.1';
-
-function settle<T>(promise: Promise<T>): Promise<T | Error> {
-  return promise.catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
-}
 
 export function toObjectInfo(bucket: string, key: string, v: VersionRecord): ObjectInfo {
   return {

@@ -4,6 +4,7 @@
  * refreshed while held and expire when the holder stops refreshing.
  */
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { S3Error } from '../errors.js';
 import type { LockTable } from './lock-table.js';
 import type { Locker, Release } from './locker.js';
@@ -30,8 +31,6 @@ export function localLockNode(table: LockTable): LockNode {
     release: async (name, uid) => table.release(name, uid),
   };
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export class DistributedLocker implements Locker {
   constructor(private readonly nodes: LockNode[]) {}
