@@ -2,11 +2,16 @@
  * `npm run bench`: end-to-end throughput of a single-node Tessera server next to the limits of the
  * machine it runs on, all measured in one run.
  *
- *   node dist/bench/run.js [--quick] [--json] [--list-keys N]
+ *   node dist/bench/run.js [--quick] [--json] [--list-keys N] [--cluster]
  *                          [--endpoint URL --access-key K --secret-key S [--region R]]
  *
  * Without --endpoint it creates a temp directory under os.tmpdir(), starts `tessera server` over
  * 4 drives in it (EC 2+2), and removes everything at the end (also on Ctrl-C and errors).
+ *
+ * With --cluster it then starts 4 local nodes × 4 drives (one set of 16 drives, EC 8+8: the same 2×
+ * storage overhead) on loopback ports (bench/cluster.ts), runs the same workloads with requests spread
+ * round-robin over the nodes, and prints that table too, each figure beside its ratio to the single
+ * node's figure from the same run: the cost of going distributed on one machine.
  */
 import { createHash, randomBytes, randomFillSync } from 'node:crypto';
 import { rmSync } from 'node:fs';
@@ -17,6 +22,7 @@ import { parseArgs } from 'node:util';
 import { measureCodec } from './codec.js';
 import { measureDisk, measureMd5, type DiskResult } from './disk.js';
 import { objectPath, runPhase, S3Http, type PhaseResult } from './load.js';
+import { BenchCluster, RoundRobinHttp } from './cluster.js';
 import { BenchServer } from './server.js';
 import { SigV4Signer } from './sigv4.js';
 
@@ -25,6 +31,8 @@ const MiB = 1024 * KiB;
 const DATA_SHARDS = 2;
 const PARITY_SHARDS = 2;
 const DRIVES = DATA_SHARDS + PARITY_SHARDS;
+const CLUSTER_NODES = 4;
+const CLUSTER_DRIVES_PER_NODE = 4;
 
 interface SizeClass {
   name: string;
@@ -53,7 +61,7 @@ interface Config {
   warmupSeconds: number;
 }
 
-function config(quick: boolean, listKeys: number | undefined): Config {
+function config(quick: boolean, listKeys: number | undefined, cluster = false): Config {
   const s = (full: number, q: number): number => (quick ? q : full);
   return {
     diskBytes: s(512, 128) * MiB,
@@ -64,7 +72,9 @@ function config(quick: boolean, listKeys: number | undefined): Config {
       { name: '1 MiB', prefix: 'mid', size: 1 * MiB, concurrency: 4, putSeconds: s(10, 2.5), getSeconds: s(8, 2), minOps: 8, unit: 'MB/s' },
       { name: '4 KiB', prefix: 'small', size: 4 * KiB, concurrency: 32, putSeconds: s(10, 2.5), getSeconds: s(8, 2), minOps: 64, unit: 'ops/s' },
     ],
-    listKeys: listKeys ?? 10_000,
+    // A cluster creates small objects ~10x slower than one node: fewer keys keep --cluster within ~4 minutes
+    // (both runs list the same number, so their figures compare).
+    listKeys: listKeys ?? (cluster ? s(5_000, 2_000) : 10_000),
     listObjectSize: 4 * KiB,
     listCreateConcurrency: 128,
     listPageSize: 1000,
@@ -147,6 +157,153 @@ function withLimit(r: ResultRow, name: string, limit: number): ResultRow {
   return { ...r, limitName: name, limitMBps: limit, ratio: r.mbPerSec / limit };
 }
 
+/** What runWorkloads needs: where to send requests and how to check the server is still there. */
+interface WorkloadTarget {
+  cfg: Config;
+  limits: Limits;
+  /** A client allowing `concurrency` requests in flight (one node, or round-robin over a cluster's nodes). */
+  client: (concurrency: number) => Pick<S3Http, 'request' | 'close'>;
+  /** Throws if the server (or a cluster node) has exited. */
+  checkServer: () => void;
+  bodyFor: (size: number, i: number) => Buffer;
+  bucket: string;
+  listBucket: string;
+}
+
+/** The measured workloads (warm-up, PUT/GET per size class, listing), the same for a single node and a cluster. */
+async function runWorkloads(target: WorkloadTarget): Promise<{ rows: ResultRow[]; written: Map<string, number[]>; create: PhaseResult }> {
+  const { cfg, limits, client, checkServer, bodyFor, bucket, listBucket } = target;
+  const rows: ResultRow[] = [];
+  const written = new Map<string, number[]>();
+
+  log(`warm-up: unmeasured 1 MiB PUTs and GETs for ~${cfg.warmupSeconds} s`);
+  const warmClient = client(4);
+  const warm = await runPhase({
+    concurrency: 4,
+    seconds: cfg.warmupSeconds,
+    minOps: 8,
+    op: async (i) => {
+      const path = objectPath(bucket, keyName('warm', i));
+      await warmClient.request('PUT', path, { body: bodyFor(MiB, i) });
+      return (await warmClient.request('GET', path)).bytes;
+    },
+  });
+  checkServer();
+  written.set('warm', warm.succeeded);
+  if (warm.ops === 0) throw new Error(`every warm-up request failed: ${warm.errorSamples.join('; ')}`);
+  warmClient.close();
+  for (const sc of cfg.classes) {
+    const c = client(sc.concurrency);
+    log(`PUT ${sc.name} x${sc.concurrency} for ~${sc.putSeconds} s`);
+    const put = await runPhase({
+      concurrency: sc.concurrency,
+      seconds: sc.putSeconds,
+      minOps: sc.minOps,
+      op: async (i) => {
+        const body = bodyFor(sc.size, i);
+        await c.request('PUT', objectPath(bucket, keyName(sc.prefix, i)), { body });
+        return body.length;
+      },
+    });
+    checkServer();
+    if (put.ops === 0) throw new Error(`every PUT of ${sc.name} failed: ${put.errorSamples.join('; ')}`);
+    written.set(sc.prefix, put.succeeded);
+    log(`  ${put.ops} ops in ${put.seconds.toFixed(1)} s: ${fmt(put.mbPerSec)} MB/s, ${fmt(put.opsPerSec)} ops/s, ${put.errors} errors`);
+    let putRow = row(`PUT ${sc.name}`, 'PUT', sc.unit, sc.concurrency, put, sc.size);
+    if (sc.unit === 'MB/s') putRow = withLimit(putRow, limits.putLimitName, limits.putLimitMBps);
+    rows.push(putRow);
+
+    // correctness spot check: one object read back whole
+    const probe = put.succeeded[0]!;
+    const got = await c.request('GET', objectPath(bucket, keyName(sc.prefix, probe)), { keepBody: true });
+    if (!got.body || Buffer.compare(got.body, bodyFor(sc.size, probe)) !== 0) {
+      throw new Error(`GET ${keyName(sc.prefix, probe)} returned ${got.bytes} bytes that differ from what was PUT`);
+    }
+
+    const keys = put.succeeded;
+    log(`GET ${sc.name} x${sc.concurrency} for ~${sc.getSeconds} s over ${keys.length} objects`);
+    const get = await runPhase({
+      concurrency: sc.concurrency,
+      seconds: sc.getSeconds,
+      minOps: sc.minOps,
+      op: async (i) => {
+        const res = await c.request('GET', objectPath(bucket, keyName(sc.prefix, keys[i % keys.length]!)));
+        if (res.bytes !== sc.size) throw new Error(`GET returned ${res.bytes} bytes, expected ${sc.size}`);
+        return res.bytes;
+      },
+    });
+    checkServer();
+    log(`  ${get.ops} ops in ${get.seconds.toFixed(1)} s: ${fmt(get.mbPerSec)} MB/s, ${fmt(get.opsPerSec)} ops/s, ${get.errors} errors`);
+    let getRow = row(`GET ${sc.name}`, 'GET', sc.unit, sc.concurrency, get, sc.size);
+    if (sc.unit === 'MB/s') getRow = withLimit(getRow, limits.disk.readUncached ? 'raw read' : 'raw read (cached)', limits.getLimitMBps);
+    rows.push(getRow);
+    c.close();
+  }
+
+  // --- listing -------------------------------------------------------------------------------
+  const lc = client(cfg.listCreateConcurrency);
+  log(`creating ${cfg.listKeys} keys of ${cfg.listObjectSize / KiB} KiB at concurrency ${cfg.listCreateConcurrency}`);
+  const create = await runPhase({
+    concurrency: cfg.listCreateConcurrency,
+    count: cfg.listKeys,
+    maxErrors: 1,
+    op: async (i) => {
+      const body = bodyFor(cfg.listObjectSize, i);
+      await lc.request('PUT', objectPath(listBucket, keyName('k', i)), { body });
+      return body.length;
+    },
+  });
+  checkServer();
+  if (create.errors > 0) throw new Error(`creating the listing keys failed: ${create.errorSamples.join('; ')}`);
+  log(`  ${create.ops} ops in ${create.seconds.toFixed(1)} s: ${fmt(create.opsPerSec)} ops/s`);
+  rows.push(row(`PUT 4 KiB, ${cfg.listKeys.toLocaleString('en-US')} keys for the listing`, 'PUT', 'ops/s', cfg.listCreateConcurrency, create, cfg.listObjectSize));
+  lc.close();
+
+  const listClient = client(1);
+  log(`ListObjectsV2 over ${cfg.listKeys} keys, ${cfg.listPageSize} per page, for ~${cfg.listSeconds} s`);
+  let pageLatencies: number[] = [];
+  const list = await runPhase({
+    concurrency: 1,
+    seconds: cfg.listSeconds,
+    maxErrors: 1,
+    op: async () => {
+      let token: string | undefined;
+      let keys = 0;
+      let last = '';
+      for (;;) {
+        const query: Record<string, string> = { 'list-type': '2', 'max-keys': String(cfg.listPageSize) };
+        if (token !== undefined) query['continuation-token'] = token;
+        const t0 = performance.now();
+        const res = await listClient.request('GET', objectPath(listBucket), { query, keepBody: true });
+        pageLatencies.push(performance.now() - t0);
+        const xml = res.body!.toString('utf8');
+        const pageKeys = [...xml.matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) => m[1]!);
+        if (pageKeys.length > cfg.listPageSize) throw new Error(`a page held ${pageKeys.length} keys, max-keys was ${cfg.listPageSize}`);
+        if (pageKeys.length > 0 && pageKeys[0]! <= last) throw new Error(`listing went backwards: ${pageKeys[0]} after ${last}`);
+        last = pageKeys.at(-1) ?? last;
+        keys += pageKeys.length;
+        if (!/<IsTruncated>true<\/IsTruncated>/.test(xml)) break;
+        const next = /<NextContinuationToken>([^<]*)<\/NextContinuationToken>/.exec(xml)?.[1];
+        if (!next) throw new Error('IsTruncated without a NextContinuationToken');
+        token = next.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+      }
+      if (keys !== cfg.listKeys) throw new Error(`a full listing returned ${keys} keys, expected ${cfg.listKeys}`);
+      return keys;
+    },
+  });
+  checkServer();
+  if (list.ops === 0) throw new Error(`listing failed: ${list.errorSamples.join('; ')}`);
+  pageLatencies = pageLatencies.sort((a, b) => a - b);
+  const listRow = row(`ListObjectsV2, ${cfg.listKeys.toLocaleString('en-US')} keys, ${cfg.listPageSize.toLocaleString('en-US')}/page`, 'LIST', 'keys/s', 1, list);
+  listRow.keysPerSec = list.bytes / list.seconds; // the op returns keys, not bytes
+  listRow.mbPerSec = NaN;
+  listRow.p50Ms = pageLatencies[Math.floor(pageLatencies.length * 0.5)] ?? NaN;
+  listRow.p99Ms = pageLatencies[Math.min(pageLatencies.length - 1, Math.ceil(pageLatencies.length * 0.99) - 1)] ?? NaN;
+  rows.push(listRow);
+  log(`  ${list.ops} full listings in ${list.seconds.toFixed(1)} s: ${fmt(listRow.keysPerSec)} keys/s`);
+  return { rows, written, create };
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -157,6 +314,7 @@ async function main(): Promise<void> {
       'secret-key': { type: 'string' },
       region: { type: 'string', default: 'us-east-1' },
       'list-keys': { type: 'string' },
+      cluster: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -164,13 +322,15 @@ async function main(): Promise<void> {
   if (values.help) {
     process.stdout.write(
       [
-        'usage: node dist/bench/run.js [--quick] [--json] [--list-keys N]',
+        'usage: node dist/bench/run.js [--quick] [--json] [--list-keys N] [--cluster]',
         '                              [--endpoint URL --access-key K --secret-key S [--region R]]',
         '',
         '  --quick       a ~30 s run (shorter phases, smaller raw-disk file)',
         '  --json        print the figures as JSON instead of a Markdown table',
-        '  --list-keys   how many keys to create and list (default 10,000)',
+        '  --list-keys   how many keys to create and list (default 10,000; with --cluster 5,000, or 2,000 with --quick)',
         '  --endpoint    bench an already-running server instead of starting one',
+        `  --cluster     then also start ${CLUSTER_NODES} local nodes x ${CLUSTER_DRIVES_PER_NODE} drives and run the same workloads`,
+        '                round-robin over them; figures are also given as ratios of the single node\'s',
         '',
       ].join('\n'),
     );
@@ -178,18 +338,21 @@ async function main(): Promise<void> {
   }
   const listKeysArg = values['list-keys'] === undefined ? undefined : Number(values['list-keys']);
   if (listKeysArg !== undefined && !(Number.isInteger(listKeysArg) && listKeysArg > 0)) throw new Error('--list-keys must be a positive integer');
-  const cfg = config(values.quick!, listKeysArg);
+  const cfg = config(values.quick!, listKeysArg, values.cluster!);
   const remote = values.endpoint !== undefined;
   if (remote && (values['access-key'] === undefined || values['secret-key'] === undefined)) {
     throw new Error('--endpoint needs --access-key and --secret-key');
   }
+  if (remote && values.cluster) throw new Error('--cluster starts its own local nodes; it cannot be combined with --endpoint');
 
   // --- cleanup, also on Ctrl-C / SIGTERM / unexpected exit ----------------------------------
   let tmp: string | undefined;
   let server: BenchServer | undefined;
+  let cluster: BenchCluster | undefined;
   let remoteBuckets: string[] = [];
   const cleanupSync = (): void => {
     server?.killNow();
+    cluster?.killNow();
     if (tmp) rmSync(tmp, { recursive: true, force: true });
     tmp = undefined;
   };
@@ -203,7 +366,7 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => onSignal('SIGTERM', 143));
   process.once('exit', cleanupSync);
 
-  let clients: S3Http[] = [];
+  let clients: { close(): void }[] = [];
   try {
     tmp = await mkdtemp(join(os.tmpdir(), 'tessera-bench-'));
     log(`temp directory ${tmp}`);
@@ -276,134 +439,7 @@ async function main(): Promise<void> {
       return pool.subarray(off, off + size);
     };
 
-    const rows: ResultRow[] = [];
-    const written = new Map<string, number[]>();
-
-    log(`warm-up: unmeasured 1 MiB PUTs and GETs for ~${cfg.warmupSeconds} s`);
-    const warmClient = client(4);
-    const warm = await runPhase({
-      concurrency: 4,
-      seconds: cfg.warmupSeconds,
-      minOps: 8,
-      op: async (i) => {
-        const path = objectPath(bucket, keyName('warm', i));
-        await warmClient.request('PUT', path, { body: bodyFor(MiB, i) });
-        return (await warmClient.request('GET', path)).bytes;
-      },
-    });
-    checkServer();
-    written.set('warm', warm.succeeded);
-    if (warm.ops === 0) throw new Error(`every warm-up request failed: ${warm.errorSamples.join('; ')}`);
-    warmClient.close();
-    for (const sc of cfg.classes) {
-      const c = client(sc.concurrency);
-      log(`PUT ${sc.name} x${sc.concurrency} for ~${sc.putSeconds} s`);
-      const put = await runPhase({
-        concurrency: sc.concurrency,
-        seconds: sc.putSeconds,
-        minOps: sc.minOps,
-        op: async (i) => {
-          const body = bodyFor(sc.size, i);
-          await c.request('PUT', objectPath(bucket, keyName(sc.prefix, i)), { body });
-          return body.length;
-        },
-      });
-      checkServer();
-      if (put.ops === 0) throw new Error(`every PUT of ${sc.name} failed: ${put.errorSamples.join('; ')}`);
-      written.set(sc.prefix, put.succeeded);
-      log(`  ${put.ops} ops in ${put.seconds.toFixed(1)} s: ${fmt(put.mbPerSec)} MB/s, ${fmt(put.opsPerSec)} ops/s, ${put.errors} errors`);
-      let putRow = row(`PUT ${sc.name}`, 'PUT', sc.unit, sc.concurrency, put, sc.size);
-      if (sc.unit === 'MB/s') putRow = withLimit(putRow, limits.putLimitName, limits.putLimitMBps);
-      rows.push(putRow);
-
-      // correctness spot check: one object read back whole
-      const probe = put.succeeded[0]!;
-      const got = await c.request('GET', objectPath(bucket, keyName(sc.prefix, probe)), { keepBody: true });
-      if (!got.body || Buffer.compare(got.body, bodyFor(sc.size, probe)) !== 0) {
-        throw new Error(`GET ${keyName(sc.prefix, probe)} returned ${got.bytes} bytes that differ from what was PUT`);
-      }
-
-      const keys = put.succeeded;
-      log(`GET ${sc.name} x${sc.concurrency} for ~${sc.getSeconds} s over ${keys.length} objects`);
-      const get = await runPhase({
-        concurrency: sc.concurrency,
-        seconds: sc.getSeconds,
-        minOps: sc.minOps,
-        op: async (i) => {
-          const res = await c.request('GET', objectPath(bucket, keyName(sc.prefix, keys[i % keys.length]!)));
-          if (res.bytes !== sc.size) throw new Error(`GET returned ${res.bytes} bytes, expected ${sc.size}`);
-          return res.bytes;
-        },
-      });
-      checkServer();
-      log(`  ${get.ops} ops in ${get.seconds.toFixed(1)} s: ${fmt(get.mbPerSec)} MB/s, ${fmt(get.opsPerSec)} ops/s, ${get.errors} errors`);
-      let getRow = row(`GET ${sc.name}`, 'GET', sc.unit, sc.concurrency, get, sc.size);
-      if (sc.unit === 'MB/s') getRow = withLimit(getRow, limits.disk.readUncached ? 'raw read' : 'raw read (cached)', limits.getLimitMBps);
-      rows.push(getRow);
-      c.close();
-    }
-
-    // --- listing -------------------------------------------------------------------------------
-    const lc = client(cfg.listCreateConcurrency);
-    log(`creating ${cfg.listKeys} keys of ${cfg.listObjectSize / KiB} KiB at concurrency ${cfg.listCreateConcurrency}`);
-    const create = await runPhase({
-      concurrency: cfg.listCreateConcurrency,
-      count: cfg.listKeys,
-      maxErrors: 1,
-      op: async (i) => {
-        const body = bodyFor(cfg.listObjectSize, i);
-        await lc.request('PUT', objectPath(listBucket, keyName('k', i)), { body });
-        return body.length;
-      },
-    });
-    checkServer();
-    if (create.errors > 0) throw new Error(`creating the listing keys failed: ${create.errorSamples.join('; ')}`);
-    log(`  ${create.ops} ops in ${create.seconds.toFixed(1)} s: ${fmt(create.opsPerSec)} ops/s`);
-    rows.push(row(`PUT 4 KiB, ${cfg.listKeys.toLocaleString('en-US')} keys for the listing`, 'PUT', 'ops/s', cfg.listCreateConcurrency, create, cfg.listObjectSize));
-    lc.close();
-
-    const listClient = client(1);
-    log(`ListObjectsV2 over ${cfg.listKeys} keys, ${cfg.listPageSize} per page, for ~${cfg.listSeconds} s`);
-    let pageLatencies: number[] = [];
-    const list = await runPhase({
-      concurrency: 1,
-      seconds: cfg.listSeconds,
-      maxErrors: 1,
-      op: async () => {
-        let token: string | undefined;
-        let keys = 0;
-        let last = '';
-        for (;;) {
-          const query: Record<string, string> = { 'list-type': '2', 'max-keys': String(cfg.listPageSize) };
-          if (token !== undefined) query['continuation-token'] = token;
-          const t0 = performance.now();
-          const res = await listClient.request('GET', objectPath(listBucket), { query, keepBody: true });
-          pageLatencies.push(performance.now() - t0);
-          const xml = res.body!.toString('utf8');
-          const pageKeys = [...xml.matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) => m[1]!);
-          if (pageKeys.length > cfg.listPageSize) throw new Error(`a page held ${pageKeys.length} keys, max-keys was ${cfg.listPageSize}`);
-          if (pageKeys.length > 0 && pageKeys[0]! <= last) throw new Error(`listing went backwards: ${pageKeys[0]} after ${last}`);
-          last = pageKeys.at(-1) ?? last;
-          keys += pageKeys.length;
-          if (!/<IsTruncated>true<\/IsTruncated>/.test(xml)) break;
-          const next = /<NextContinuationToken>([^<]*)<\/NextContinuationToken>/.exec(xml)?.[1];
-          if (!next) throw new Error('IsTruncated without a NextContinuationToken');
-          token = next.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
-        }
-        if (keys !== cfg.listKeys) throw new Error(`a full listing returned ${keys} keys, expected ${cfg.listKeys}`);
-        return keys;
-      },
-    });
-    checkServer();
-    if (list.ops === 0) throw new Error(`listing failed: ${list.errorSamples.join('; ')}`);
-    pageLatencies = pageLatencies.sort((a, b) => a - b);
-    const listRow = row(`ListObjectsV2, ${cfg.listKeys.toLocaleString('en-US')} keys, ${cfg.listPageSize.toLocaleString('en-US')}/page`, 'LIST', 'keys/s', 1, list);
-    listRow.keysPerSec = list.bytes / list.seconds; // the op returns keys, not bytes
-    listRow.mbPerSec = NaN;
-    listRow.p50Ms = pageLatencies[Math.floor(pageLatencies.length * 0.5)] ?? NaN;
-    listRow.p99Ms = pageLatencies[Math.min(pageLatencies.length - 1, Math.ceil(pageLatencies.length * 0.99) - 1)] ?? NaN;
-    rows.push(listRow);
-    log(`  ${list.ops} full listings in ${list.seconds.toFixed(1)} s: ${fmt(listRow.keysPerSec)} keys/s`);
+    const { rows, written, create } = await runWorkloads({ cfg, limits, client, checkServer, bodyFor, bucket, listBucket });
 
     // --- clean up a remote server's buckets -----------------------------------------------------
     if (remote) {
@@ -439,6 +475,40 @@ async function main(): Promise<void> {
       await server.stop();
       server = undefined;
     }
+
+    // --- the same workloads on a local cluster -----------------------------------------------------
+    let clusterRun: ClusterRun | undefined;
+    if (values.cluster) {
+      for (let i = 0; i < DRIVES; i++) await rm(join(tmp, `drive${i + 1}`), { recursive: true, force: true });
+      const dir = join(tmp, 'cluster');
+      log(`starting a cluster of ${CLUSTER_NODES} nodes x ${CLUSTER_DRIVES_PER_NODE} drives in ${dir}`);
+      cluster = await BenchCluster.start(dir, CLUSTER_NODES, CLUSTER_DRIVES_PER_NODE, accessKey, secretKey);
+      const nodes = cluster;
+      log(`cluster ready at ${nodes.endpoints.join(' ')}: ${nodes.layout ?? '(no layout line)'}`);
+      const roundRobins: RoundRobinHttp[] = [];
+      const roundRobin = (concurrency: number): RoundRobinHttp => {
+        const c = new RoundRobinHttp(nodes.endpoints, signer, concurrency);
+        clients.push(c);
+        roundRobins.push(c);
+        return c;
+      };
+      const clusterAdmin = roundRobin(4);
+      await clusterAdmin.request('PUT', objectPath(bucket));
+      await clusterAdmin.request('PUT', objectPath(listBucket));
+      const result = await runWorkloads({ cfg, limits, client: roundRobin, checkServer: () => nodes.check(), bodyFor, bucket, listBucket });
+      for (const c of clients) c.close();
+      clients = [];
+      const clusterNoteworthy = nodes.noteworthy;
+      log('stopping the cluster');
+      await nodes.stop();
+      cluster = undefined;
+      clusterRun = {
+        layout: `${CLUSTER_NODES} nodes × ${CLUSTER_DRIVES_PER_NODE} drives on loopback, ${nodes.layout ?? `${CLUSTER_NODES * CLUSTER_DRIVES_PER_NODE} drives, default parity`}; requests round-robin over the nodes`,
+        rows: result.rows,
+        noteworthy: clusterNoteworthy,
+        retries: roundRobins.reduce((n, c) => n + c.retries, 0),
+      };
+    }
     await rm(tmp, { recursive: true, force: true });
     tmp = undefined;
 
@@ -473,6 +543,20 @@ async function main(): Promise<void> {
             },
             results: rows.map((r) => ({ ...r, mbPerSec: Number.isFinite(r.mbPerSec) ? r.mbPerSec : undefined })),
             serverLogNoteworthy: noteworthy,
+            ...(clusterRun
+              ? {
+                  cluster: {
+                    server: clusterRun.layout,
+                    results: clusterRun.rows.map((r, i) => ({
+                      ...r,
+                      mbPerSec: Number.isFinite(r.mbPerSec) ? r.mbPerSec : undefined,
+                      vsSingleNode: versus(r, rows[i]),
+                    })),
+                    serverLogNoteworthy: clusterRun.noteworthy,
+                    retriedAfterConnectionReset: clusterRun.retries,
+                  },
+                }
+              : {}),
           },
           null,
           2,
@@ -480,9 +564,15 @@ async function main(): Promise<void> {
       );
     } else {
       process.stdout.write(renderMarkdown(rows, limits, layout, machine, values.quick!, noteworthy));
+      if (clusterRun) process.stdout.write(renderCluster(clusterRun, rows, layout, values.quick!));
     }
   } finally {
     for (const c of clients) c.close();
+    if (cluster) {
+      log('stopping the cluster');
+      await cluster.stop(5_000).catch(() => cluster?.killNow());
+      cluster = undefined;
+    }
     if (server) {
       log('stopping the server');
       await server.stop(5_000).catch(() => server?.killNow());
@@ -494,6 +584,64 @@ async function main(): Promise<void> {
     }
     if (remoteBuckets.length > 0) log(`left behind on ${values.endpoint}: bucket(s) ${remoteBuckets.join(', ')}`);
   }
+}
+
+interface ClusterRun {
+  layout: string;
+  rows: ResultRow[];
+  noteworthy: string[];
+  /** Requests sent a second time after a connection reset (see RoundRobinHttp). */
+  retries: number;
+}
+
+/** The headline figure of a row in its unit. */
+function headline(r: ResultRow): number {
+  return r.unit === 'keys/s' ? (r.keysPerSec ?? NaN) : r.unit === 'ops/s' ? r.opsPerSec : r.mbPerSec;
+}
+
+/** A cluster row's figures divided by the single node's (throughput above 1: the cluster is faster; latency above 1: slower). */
+function versus(c: ResultRow, s: ResultRow | undefined): { result: number; p50: number; p99: number } | undefined {
+  if (!s || s.workload !== c.workload) return undefined;
+  return { result: headline(c) / headline(s), p50: c.p50Ms / s.p50Ms, p99: c.p99Ms / s.p99Ms };
+}
+
+function fmtRatio(x: number | undefined): string {
+  return x === undefined || !Number.isFinite(x) ? '—' : `${x.toFixed(2)}×`;
+}
+
+function renderCluster(run: ClusterRun, single: ResultRow[], singleLayout: string, quick: boolean): string {
+  const out: string[] = [];
+  out.push(`### Tessera cluster benchmark${quick ? ' (--quick)' : ''}`);
+  out.push('');
+  out.push(`${run.layout}. Same machine, same client, same workloads and limits as above, in the same run.`);
+  out.push(`"× single" is the cluster's figure divided by the single node's (${singleLayout}): throughput below 1× and latency above 1× are the cost of going distributed.`);
+  out.push('');
+  out.push('| Workload | Concurrency | Result | × single | Ops | p50 / p99 latency (ms) | × single (p50 / p99) | Limit | Ratio |');
+  out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |');
+  run.rows.forEach((r, i) => {
+    const v = versus(r, single[i]);
+    let result: string;
+    if (r.unit === 'keys/s') result = `${fmt(r.keysPerSec)} keys/s`;
+    else if (r.unit === 'ops/s') result = `${fmt(r.opsPerSec)} ops/s (${fmt(r.mbPerSec)} MB/s)`;
+    else result = `${fmt(r.mbPerSec)} MB/s (${fmt(r.opsPerSec)} ops/s)`;
+    const opsCell = r.op === 'LIST' ? `${r.ops} listings` : `${r.ops}${r.errors > 0 ? ` (+${r.errors} failed)` : ''}`;
+    const latency = `${fmtMs(r.p50Ms)} / ${fmtMs(r.p99Ms)}${r.op === 'LIST' ? ' per page' : ''}`;
+    const limit = r.limitMBps === undefined ? '—' : `${fmt(r.limitMBps)} MB/s (${r.limitName})`;
+    const ratio = r.ratio === undefined ? '—' : r.ratio.toFixed(2);
+    out.push(`| ${r.workload} | ${r.concurrency} | ${result} | ${fmtRatio(v?.result)} | ${opsCell} | ${latency} | ${fmtRatio(v?.p50)} / ${fmtRatio(v?.p99)} | ${limit} | ${ratio} |`);
+  });
+  for (const r of run.rows.filter((x) => x.errors > 0)) out.push(`\n${r.workload}: ${r.errors} failed operation(s), e.g. ${r.errorSamples.join('; ')}`);
+  if (run.retries > 0) out.push(`\n${run.retries} request(s) were sent again (to the next node) after a connection reset on a keep-alive socket.`);
+  if (run.noteworthy.length > 0) {
+    out.push('');
+    out.push('Cluster log lines worth a look:');
+    out.push('');
+    out.push('```');
+    out.push(...run.noteworthy.slice(0, 20));
+    out.push('```');
+  }
+  out.push('');
+  return out.join('\n');
 }
 
 function renderMarkdown(

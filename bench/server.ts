@@ -79,8 +79,17 @@ export class BenchServer {
   static async start(drives: string[], parity: number, accessKey: string, secretKey: string): Promise<BenchServer> {
     for (const d of drives) await mkdir(d, { recursive: true });
     const port = await freePort();
-    const args = ['bin/tessera.js', 'server', '--address', `127.0.0.1:${port}`, '--parity', String(parity), ...drives];
-    const proc = spawn(process.execPath, args, {
+    const server = BenchServer.spawn(port, ['--parity', String(parity), ...drives], accessKey, secretKey);
+    await server.waitReady();
+    return server;
+  }
+
+  /**
+   * Starts `tessera server --address 127.0.0.1:<port> <args...>` without waiting for it (a cluster's
+   * nodes only become ready once they all run).
+   */
+  static spawn(port: number, args: string[], accessKey: string, secretKey: string): BenchServer {
+    const proc = spawn(process.execPath, ['bin/tessera.js', 'server', '--address', `127.0.0.1:${port}`, ...args], {
       cwd: ROOT,
       env: cleanEnv({ TESSERA_ROOT_USER: accessKey, TESSERA_ROOT_PASSWORD: secretKey }),
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -90,20 +99,25 @@ export class BenchServer {
       if (server.partial) server.addLine(server.partial);
       server.partial = '';
     });
-    const deadline = Date.now() + 30_000;
+    return server;
+  }
+
+  /** Waits until `/tessera/health/ready` answers 200; kills the process and throws if it does not in time. */
+  async waitReady(timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      if (!server.running) throw new Error(`server exited with ${proc.exitCode ?? proc.signalCode} before it was ready:\n${server.output}`);
+      if (!this.running) throw new Error(`server exited with ${this.proc.exitCode ?? this.proc.signalCode} before it was ready:\n${this.output}`);
       try {
-        const res = await fetch(`${server.endpoint}/tessera/health/ready`);
+        const res = await fetch(`${this.endpoint}/tessera/health/ready`);
         await res.arrayBuffer();
-        if (res.status === 200) return server;
+        if (res.status === 200) return;
       } catch {
         // not listening yet
       }
       await new Promise((r) => setTimeout(r, 100));
     }
-    server.killNow();
-    throw new Error(`server did not become ready within 30 s:\n${server.output}`);
+    this.killNow();
+    throw new Error(`server did not become ready within ${timeoutMs / 1000} s:\n${this.output}`);
   }
 
   /** SIGTERM, then SIGKILL if it has not exited after `graceMs`. */

@@ -8,6 +8,9 @@ import { toXml } from '../s3/xml.js';
 import { bootstrapPool, type PoolLayout } from '../erasure/bootstrap.js';
 import { CredentialStore, rootCredentialsFromEnv, validateCredentials } from '../iam/credentials.js';
 import { createS3App } from '../s3/app.js';
+import { adminRoutes } from '../admin/router.js';
+import { HealManager } from '../heal/manager.js';
+import { ConfigurationError } from '../errors.js';
 
 export interface ServerOptions {
   address: string;
@@ -25,7 +28,7 @@ const REDUCED_REDUNDANCY_PARITY = 1;
 const IDLE_CONNECTION_MS = 5 * 60_000;
 
 /** A failure the operator can fix; printed as one line, exit code 1. */
-export class UsageError extends Error {}
+export class UsageError extends ConfigurationError {}
 
 export function parseAddress(address: string): { host: string; port: number } {
   const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(address);
@@ -129,7 +132,17 @@ export async function runServer(driveArgs: string[], options: ServerOptions): Pr
     node.close();
     throw err;
   }
+  // Healing: MRF / heal-on-read queue, scanner, replaced-drive healer (knobs: src/heal/config.ts).
+  const healing = new HealManager({
+    sets: pool.sets,
+    replaced: layout.replaced,
+    parity: layout.parity,
+    node: topology.nodes[topology.localNode] || `${host}:${port}`,
+    // Each node scans its share of the sets; MRF and replaced drives stay with the node that saw them.
+    shouldScan: (set) => set % topology.nodes.length === topology.localNode,
+  });
   const app = createS3App({
+    routes: [adminRoutes({ manager: healing, credentials: new CredentialStore(root), rootAccessKey: root.accessKey })],
     objects: pool,
     credentials: new CredentialStore(root),
     region: options.region,
@@ -146,6 +159,7 @@ export async function runServer(driveArgs: string[], options: ServerOptions): Pr
   if (root.isDefault) {
     console.warn('WARNING: using the default root credentials; set TESSERA_ROOT_USER and TESSERA_ROOT_PASSWORD.');
   }
+  await healing.start();
 
   const sweep = setInterval(() => {
     pool.expireUploads(STALE_UPLOAD_AGE_MS).then(
@@ -160,6 +174,7 @@ export async function runServer(driveArgs: string[], options: ServerOptions): Pr
     if (stopping) return;
     stopping = true;
     clearInterval(sweep);
+    const healingStopped = healing.stop().catch(() => undefined);
     console.log(`tessera: ${signal} received, finishing in-flight requests`);
     const force = setTimeout(() => {
       console.error('tessera: requests still running after 30 s, closing them');
@@ -167,6 +182,7 @@ export async function runServer(driveArgs: string[], options: ServerOptions): Pr
     }, 30_000);
     force.unref();
     server.close(async () => {
+      await healingStopped;
       node.close();
       await pool.close();
       console.log('tessera: stopped');

@@ -3,7 +3,7 @@
  * first; a shard that is missing, short or fails its bitrot hash takes its drive out of this read and
  * a parity shard is read in its place. Only verified bytes are ever decoded and yielded.
  */
-import { BITROT_HASH_SIZE, ShardLayout, verifyShardBlock } from '../codec/bitrot.js';
+import { BITROT_HASH_SIZE, BitrotError, ShardLayout, verifyShardBlock } from '../codec/bitrot.js';
 import { S3Error } from '../errors.js';
 import type { ByteRange } from '../object/types.js';
 import type { Drive, ShardReader } from '../storage/drive.js';
@@ -27,6 +27,9 @@ class ShardSources {
   /** slotOfShard[i] = the drive slot holding shard index i (0-based). */
   private readonly slotOfShard: number[];
   degraded = false;
+  /** Healing support: a shard read failed (missing, short, unreadable), or failed its bitrot hash. */
+  failed = false;
+  corrupt = false;
 
   constructor(
     private readonly bucket: string,
@@ -66,9 +69,11 @@ class ShardSources {
       const length = layout.shardLength(block);
       const frame = await reader.read(layout.frameOffset(block), BITROT_HASH_SIZE + length);
       return verifyShardBlock(frame, length);
-    } catch {
+    } catch (err) {
       this.usable[slot] = false;
       this.degraded = true;
+      this.failed = true;
+      if (err instanceof BitrotError) this.corrupt = true;
       return undefined;
     }
   }
@@ -145,6 +150,8 @@ export async function* streamVersion(
   quorum: QuorumVersion,
   answers: RecordAnswer[],
   range?: ByteRange,
+  /** Healing support: called at the end when a shard read failed (corrupt: one failed its hash). */
+  onReadProblem?: (corrupt: boolean) => void,
 ): AsyncGenerator<Buffer> {
   const size = quorum.version.size;
   if (size === 0) return;
@@ -164,5 +171,6 @@ export async function* streamVersion(
     }
   } finally {
     await sources.close();
+    if (sources.failed) onReadProblem?.(sources.corrupt);
   }
 }

@@ -144,8 +144,13 @@ export class MultipartUploads {
     return { upload, parts: await this.quorumParts(upload, holders) };
   }
 
-  private async quorumParts(upload: UploadRecord, holders: boolean[]): Promise<UploadPartRecord[]> {
-    const lists = await Promise.all(this.drives.map((d, slot) => (holders[slot] ? settle(d.listParts(upload.uploadId)) : Promise.resolve([]))));
+  /** Every drive's own part list (empty for drives without the upload). */
+  private partLists(upload: UploadRecord, holders: boolean[]): Promise<(UploadPartRecord[] | Error)[]> {
+    return Promise.all(this.drives.map((d, slot) => (holders[slot] ? settle(d.listParts(upload.uploadId)) : Promise.resolve([]))));
+  }
+
+  private async quorumParts(upload: UploadRecord, holders: boolean[], known?: (UploadPartRecord[] | Error)[]): Promise<UploadPartRecord[]> {
+    const lists = known ?? (await this.partLists(upload, holders));
     const votes = new Map<string, { part: UploadPartRecord; count: number }>();
     for (const list of lists) {
       if (list instanceof Error) continue;
@@ -169,7 +174,8 @@ export class MultipartUploads {
     const release = await this.set.ctx.locks.lock(`upload/${uploadId}`, true);
     try {
       const { upload, holders } = await this.resolve(bucket, key, uploadId);
-      const available = new Map((await this.quorumParts(upload, holders)).map((p) => [p.number, p]));
+      const lists = await this.partLists(upload, holders);
+      const available = new Map((await this.quorumParts(upload, holders, lists)).map((p) => [p.number, p]));
       if (chosen.length === 0) throw new S3Error('MalformedXML');
       const parts: UploadPartRecord[] = [];
       chosen.forEach((c, i) => {
@@ -201,8 +207,14 @@ export class MultipartUploads {
         erasure: upload.erasure,
       };
       const keep = parts.map((p) => p.number);
+      // Only drives holding every chosen part as chosen (a drive that missed a re-upload of a part
+      // has an older one, whose shards verify but belong to other bytes) may commit the version.
+      const complete = holders.map((held, slot) => {
+        const list = lists[slot];
+        return held && !(list instanceof Error) && parts.every((p) => list.some((q) => q.number === p.number && q.etag === p.etag && q.size === p.size));
+      });
       await this.set.commitVersion(bucket, key, version, {
-        alive: holders,
+        alive: complete,
         quorum: writeQuorum(dataShards, parityShards),
         precondition: options.precondition,
         placeData: (drive) => drive.commitUploadData(uploadId, keep, bucket, upload.dataDir),

@@ -51,7 +51,8 @@ export class DistributedLocker implements Locker {
         this.nodes.map((n) => (n.isOnline() ? n.acquire(name, uid, write, LOCK_TTL_MS).catch(() => false) : Promise.resolve(false))),
       );
       if (granted.filter(Boolean).length >= quorum) return this.hold(name, uid, granted);
-      await Promise.all(this.nodes.map((n, i) => (granted[i] ? n.release(name, uid).catch(() => undefined) : undefined)));
+      // Release everywhere, not only where granted: an acquire that timed out may still land later.
+      await Promise.all(this.nodes.map((n) => (n.isOnline() ? n.release(name, uid).catch(() => undefined) : undefined)));
       if (Date.now() > deadline) throw new S3Error('SlowDown', 'Timed out waiting for a lock on this object.');
       // Back off with jitter so two contenders do not keep splitting the nodes between them.
       await sleep(Math.min(5 * 2 ** Math.min(attempt, 6), 250) * (0.5 + Math.random()));
@@ -68,7 +69,7 @@ export class DistributedLocker implements Locker {
       if (released) return;
       released = true;
       clearInterval(refresher);
-      for (const [i, node] of this.nodes.entries()) if (granted[i]) void node.release(name, uid).catch(() => undefined);
+      for (const node of this.nodes) if (node.isOnline()) void node.release(name, uid).catch(() => undefined);
     };
   }
 }

@@ -22,6 +22,8 @@ export interface S3AppOptions {
   domains: string[];
   /** Origins allowed by CORS (`*` for any); empty refuses cross-origin requests. */
   corsOrigins: string[];
+  /** Routes served before S3 authentication and routing, after health (the admin API and metrics). */
+  routes?: Koa.Middleware[];
 }
 
 /** The target for an error body; a URL that cannot even be parsed is reported by its raw path. */
@@ -99,6 +101,7 @@ export function createS3App(options: S3AppOptions): Koa {
   app.silent = true;
   app.use(errorHandler());
   app.use(healthRoutes(options.objects));
+  for (const routes of options.routes ?? []) app.use(routes);
   app.use(corsHandler(options.corsOrigins));
   app.use(async (ctx) => {
     ctx.state.region = options.region;

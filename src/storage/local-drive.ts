@@ -22,7 +22,9 @@ import {
   type ShardReader,
   type ShardWriter,
 } from './drive.js';
-import { isDriveFormat, type DriveFormat } from './format.js';
+import { isDriveFormat, sameLayout, type DriveFormat } from './format.js';
+import { BITROT_HASH_SIZE, ShardLayout, verifyShardBlock } from '../codec/bitrot.js';
+import type { DataDirEntry, ShardCheckRequest, ShardState } from './healing.js';
 
 export const SYSTEM_DIR = '.tessera.sys';
 const FORMAT_FILE = 'format.json';
@@ -67,6 +69,8 @@ export class LocalDrive implements Drive {
   /** Inode of format.json when the drive was opened: a wiped or swapped drive no longer matches. */
   private formatInode?: number;
   private lastIdentityCheck = 0;
+  /** Healing support: the drive was a mount point of its own when opened (see revive). */
+  private wasMountPoint = false;
 
   constructor(
     readonly root: string,
@@ -134,6 +138,7 @@ export class LocalDrive implements Drive {
   /** Opens the metadata store; call once the drive is formatted. */
   async open(): Promise<void> {
     this.formatInode = (await stat(this.sys(FORMAT_FILE))).ino;
+    this.wasMountPoint = await isMountPoint(this.root);
     this.env = openLmdb({ path: this.sys('meta'), maxDbs: 4, compression: false });
     this.objects = this.env.openDB<Buffer, Buffer>({ name: 'objects', keyEncoding: 'binary', encoding: 'binary' });
     this.buckets = this.env.openDB<Buffer, Buffer>({ name: 'buckets', keyEncoding: 'binary', encoding: 'binary' });
@@ -373,6 +378,167 @@ export class LocalDrive implements Drive {
     });
   }
 
+  // ---------------------------------------------------------------------------------------------
+  // Healing support (Drive methods; see drive.ts), and reviving a drive that went offline.
+
+  async checkShards(bucket: string, dataDir: string, request: ShardCheckRequest): Promise<ShardState[]> {
+    await this.ensureOnline();
+    const states: ShardState[] = [];
+    for (const spec of request.files) {
+      checkName(spec.file, SHARD_FILE);
+      const layout = new ShardLayout(spec.partSize, request.blockSize, request.dataShards);
+      const path = this.dataPath(bucket, dataDir, spec.file);
+      let size: number;
+      try {
+        size = (await stat(path)).size;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') {
+          states.push('missing');
+          continue;
+        }
+        throw new DriveError('faulty', `${this.root}: check shard: ${(err as Error).message}`);
+      }
+      if (size !== layout.shardFileSize) states.push('wrong-size');
+      else if (request.deep) states.push(await this.io('verify shard', () => verifyShardFile(path, layout)));
+      else states.push('ok');
+    }
+    return states;
+  }
+
+  async commitHealedShards(stagingId: string, bucket: string, dataDir: string, files: string[]): Promise<void> {
+    await this.ensureOnline();
+    for (const file of files) checkName(file, SHARD_FILE);
+    await this.io('commit healed shards', async () => {
+      const parent = join(this.root, bucket, dataDir.slice(0, 2));
+      const dir = join(parent, dataDir);
+      await mkdir(dir, { recursive: true });
+      for (const file of files) await rename(this.sys('tmp', stagingId, file), join(dir, file));
+      await syncDirectory(dir);
+      await syncDirectory(parent);
+    });
+  }
+
+  async listRecordKeys(bucket: string, options: ListRecordsOptions): Promise<string[]> {
+    const { objects } = await this.ensureOnline();
+    const base = recordKey(bucket, '');
+    const prefixKey = recordKey(bucket, options.prefix);
+    const from = options.from ? Buffer.concat([base, options.from]) : prefixKey;
+    const start = Buffer.compare(from, prefixKey) > 0 ? from : prefixKey;
+    const out: string[] = [];
+    for (const key of objects.getKeys({ start, end: bucketRangeEnd(bucket) })) {
+      const raw = key as Buffer;
+      if (!raw.subarray(0, prefixKey.length).equals(prefixKey)) break;
+      out.push(raw.subarray(base.length).toString());
+      if (out.length >= options.limit) break;
+    }
+    return out;
+  }
+
+  async listDataDirs(bucket: string, prefix: string): Promise<DataDirEntry[]> {
+    await this.ensureOnline();
+    checkName(bucket, BUCKET_DIR);
+    checkName(prefix, DATA_PREFIX);
+    const dir = join(this.root, bucket, prefix);
+    return this.io('list data dirs', async () => {
+      let names: string[];
+      try {
+        names = await readdir(dir);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+        throw err;
+      }
+      const out: DataDirEntry[] = [];
+      for (const name of names) {
+        const info = await stat(join(dir, name)).catch(() => undefined);
+        if (info?.isDirectory()) out.push({ dataDir: name, changed: Math.max(info.mtimeMs, info.ctimeMs) });
+      }
+      return out;
+    });
+  }
+
+  async readSysFile(name: string): Promise<Buffer | undefined> {
+    await this.ensureOnline();
+    checkName(name, SYS_FILE);
+    try {
+      return await readFile(this.sys(name));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw new DriveError('faulty', `${this.root}: read ${name}: ${(err as Error).message}`);
+    }
+  }
+
+  async writeSysFile(name: string, data: Buffer | undefined): Promise<void> {
+    await this.ensureOnline();
+    checkName(name, SYS_FILE);
+    await this.io(`write ${name}`, async () => {
+      if (data === undefined) {
+        await rm(this.sys(name), { force: true });
+        return;
+      }
+      const tmp = this.sys('tmp', `${name}.${process.pid}.${Math.random().toString(36).slice(2)}`);
+      const handle = await open(tmp, 'w');
+      try {
+        await handle.writeFile(data);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(tmp, this.sys(name));
+      await syncDirectory(this.sys());
+    });
+  }
+
+  /** True while the drive is online and still the one that was opened (this runs the identity check). */
+  async probe(): Promise<boolean> {
+    try {
+      await this.ensureOnline();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Brings back a drive that went offline (e.g. it was wiped): if its directory now holds nothing (a
+   * replacement disk), it is formatted into slot `driveId` of `reference` and reopened empty, to be
+   * healed; if it holds this very slot's format (the old disk is back), it is reopened. A missing
+   * directory is left alone (an unmounted disk must not fill the root filesystem), as is a directory
+   * with other contents or another deployment's format.
+   */
+  async revive(reference: DriveFormat, driveId: string): Promise<'online' | 'reformatted' | 'reopened' | 'absent' | 'unmounted' | 'not-empty' | 'foreign'> {
+    if (this.online && this.objects) return 'online';
+    let entries: string[];
+    try {
+      entries = await readdir(this.root);
+    } catch {
+      return 'absent';
+    }
+    // A disk that was mounted here and is not any more leaves an empty directory of the parent
+    // filesystem: that is not a new disk, and formatting it would fill the wrong filesystem.
+    if (this.wasMountPoint && !(await isMountPoint(this.root))) return 'unmounted';
+    let format: DriveFormat | undefined;
+    try {
+      format = await this.readFormat();
+    } catch {
+      return 'foreign';
+    }
+    if (format) {
+      if (!sameLayout(format, reference) || format.thisDrive !== driveId) return 'foreign';
+      await this.prepare();
+      await this.open();
+      this.online = true;
+      return 'reopened';
+    }
+    if (entries.some((e) => e !== SYSTEM_DIR && e !== 'lost+found')) return 'not-empty';
+    // What is left of an old system area (an old metadata store) must not come back as this drive's records.
+    await rm(join(this.root, SYSTEM_DIR), { recursive: true, force: true });
+    await this.prepare();
+    await this.writeFormat({ ...reference, thisDrive: driveId });
+    await this.open();
+    this.online = true;
+    return 'reformatted';
+  }
+
   private dataPath(bucket: string, dataDir: string, file?: string): string {
     const dir = join(this.root, bucket, dataDir.slice(0, 2), dataDir);
     return file ? join(dir, file) : dir;
@@ -382,6 +548,58 @@ export class LocalDrive implements Drive {
     const env = this.env;
     this.env = this.objects = this.buckets = this.uploads = this.parts = undefined;
     await env?.close();
+  }
+}
+
+const SHARD_FILE = /^part\.\d{1,5}$/;
+const DATA_PREFIX = /^[0-9a-f]{2}$/;
+const SYS_FILE = /^(?!format\.json$)[a-z0-9][a-z0-9_-]*\.json$/;
+const BUCKET_DIR = /^(?!\.)[^/\\\u0000]+$/;
+
+/** Refuses names that could reach outside the place they are meant for. */
+function checkName(name: string, allowed: RegExp): void {
+  if (!allowed.test(name)) throw new DriveError('faulty', `invalid name ${JSON.stringify(name)}`);
+}
+
+/** True when `dir` is on another filesystem than its parent (a mount point). */
+async function isMountPoint(dir: string): Promise<boolean> {
+  try {
+    const [self, parent] = await Promise.all([stat(dir), stat(join(dir, '..'))]);
+    return self.dev !== parent.dev;
+  } catch {
+    return false;
+  }
+}
+
+/** Re-hashes every block of a shard file of the expected size: `ok` or `corrupt`. */
+async function verifyShardFile(path: string, layout: ShardLayout): Promise<ShardState> {
+  const frame = BITROT_HASH_SIZE + layout.shardSize;
+  const framesPerRead = Math.max(1, Math.floor((4 * 1024 * 1024) / frame));
+  const buf = Buffer.allocUnsafe(framesPerRead * frame);
+  const handle = await open(path, 'r');
+  try {
+    for (let block = 0; block < layout.blockCount; block += framesPerRead) {
+      const last = Math.min(layout.blockCount, block + framesPerRead);
+      const start = layout.frameOffset(block);
+      const length = layout.frameOffset(last - 1) + BITROT_HASH_SIZE + layout.shardLength(last - 1) - start;
+      let filled = 0;
+      while (filled < length) {
+        const { bytesRead } = await handle.read(buf, filled, length - filled, start + filled);
+        if (bytesRead === 0) return 'corrupt';
+        filled += bytesRead;
+      }
+      for (let i = block; i < last; i++) {
+        const at = layout.frameOffset(i) - start;
+        try {
+          verifyShardBlock(buf.subarray(at, at + BITROT_HASH_SIZE + layout.shardLength(i)), layout.shardLength(i));
+        } catch {
+          return 'corrupt';
+        }
+      }
+    }
+    return 'ok';
+  } finally {
+    await handle.close();
   }
 }
 

@@ -16,6 +16,10 @@ import { CreateBucketCommand, HeadObjectCommand, ListObjectsV2Command, PutObject
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ACCESS_KEY, SECRET_KEY, TestServer } from '../helpers/server.js';
 
+// These tests edit shard files in place (and put bytes back) to test the read and write paths alone;
+// background healing (tested in heal-*.test.ts) would race with those edits, so the servers run without it.
+process.env.TESSERA_HEAL = 'off';
+
 const KiB = 1024;
 const MiB = 1024 * KiB;
 const BLOCK_SIZE = MiB;

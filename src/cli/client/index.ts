@@ -9,6 +9,7 @@
  * and one more entry in COMMANDS.
  */
 import type { Command } from 'commander';
+import { registerAdmin } from './commands/admin.js';
 import { registerAlias } from './commands/alias.js';
 import { registerCat } from './commands/cat.js';
 import { registerCp } from './commands/cp.js';
@@ -45,6 +46,7 @@ const COMMANDS: ((program: Command) => void)[] = [
   registerShare,
   registerPing,
   registerReady,
+  registerAdmin, // admin heal, admin info
 ];
 
 export function registerClientCommands(program: Command): void {

@@ -1,0 +1,148 @@
+/**
+ * The admin API under `/tessera/admin/v1/`, and `/tessera/metrics`, mounted in the S3 app before S3
+ * authentication and routing. Admin requests are signed with SigV4 exactly like S3 requests (same
+ * verifier, same credential store) and only the root user may call them; answers are JSON (errors
+ * too: `{"code", "message"}`).
+ *
+ *   GET  /tessera/admin/v1/info      nodes, drives (online / offline / healing with progress), sets and
+ *                                    how many more drive failures each can take, heal queue, scanner
+ *   POST /tessera/admin/v1/heal?bucket=B&prefix=P&recursive=true&deep=true&dryRun=true
+ *                                    starts a heal sequence; streams one JSON object per line
+ *                                    (application/x-ndjson): buckets, objects, then a summary
+ *   GET  /tessera/admin/v1/heal      the recent heal sequences' summaries
+ *
+ * It also counts every other (S3) request, for the metrics and for pacing the heal workers.
+ */
+import { PassThrough } from 'node:stream';
+import type { Context, Next } from 'koa';
+import { isS3Error } from '../errors.js';
+import type { HealManager } from '../heal/manager.js';
+import type { HealRequest, SequenceLine } from '../heal/sequence.js';
+import type { CredentialStore } from '../iam/credentials.js';
+import { hasSignature, verifySigV4 } from '../s3/auth/sigv4.js';
+import { METRICS_PATH, RequestMetrics, renderMetrics } from './metrics.js';
+
+export const ADMIN_PREFIX = '/tessera/admin/v1/';
+
+export interface AdminOptions {
+  manager: HealManager;
+  credentials: CredentialStore;
+  /** Only this access key (the root user) may use the admin API. */
+  rootAccessKey: string;
+}
+
+class AdminError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function flag(value: string | string[] | undefined, name: string): boolean {
+  const v = Array.isArray(value) ? value[value.length - 1] : value;
+  if (v === undefined) return false;
+  if (v === '' || v === 'true' || v === '1') return true;
+  if (v === 'false' || v === '0') return false;
+  throw new AdminError(400, 'InvalidArgument', `${name} must be true or false, got ${JSON.stringify(v)}`);
+}
+
+function text(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[value.length - 1] : value;
+}
+
+function authenticate(ctx: Context, options: AdminOptions): void {
+  const url = ctx.req.url ?? '/';
+  const q = url.indexOf('?');
+  const signed = {
+    method: ctx.method,
+    rawPath: q < 0 ? url : url.slice(0, q),
+    rawQuery: q < 0 ? '' : url.slice(q + 1),
+    headers: ctx.req.headersDistinct,
+  };
+  if (!hasSignature(signed)) throw new AdminError(403, 'AccessDenied', 'the admin API needs requests signed with SigV4 by the root user');
+  const auth = verifySigV4(signed, options.credentials.lookupSecret);
+  if (auth.accessKey !== options.rootAccessKey) throw new AdminError(403, 'AccessDenied', 'only the root user may use the admin API');
+}
+
+function healRequest(ctx: Context): HealRequest {
+  const bucket = text(ctx.query.bucket) || undefined;
+  const prefix = text(ctx.query.prefix) ?? '';
+  if (bucket === undefined && prefix !== '') throw new AdminError(400, 'InvalidArgument', 'a prefix needs a bucket');
+  return {
+    bucket,
+    prefix,
+    recursive: flag(ctx.query.recursive, 'recursive'),
+    deep: flag(ctx.query.deep, 'deep'),
+    dryRun: flag(ctx.query.dryRun, 'dryRun'),
+  };
+}
+
+async function handleAdmin(ctx: Context, options: AdminOptions): Promise<void> {
+  authenticate(ctx, options);
+  const route = ctx.path.slice(ADMIN_PREFIX.length).replace(/\/+$/, '');
+  const { manager } = options;
+  if (route === 'info' && ctx.method === 'GET') {
+    ctx.type = 'application/json';
+    ctx.body = JSON.stringify(await manager.info());
+    return;
+  }
+  if (route === 'heal' && ctx.method === 'GET') {
+    ctx.type = 'application/json';
+    ctx.body = JSON.stringify({ sequences: manager.sequences.list() });
+    return;
+  }
+  if (route === 'heal' && ctx.method === 'POST') {
+    const request = healRequest(ctx);
+    const stream = new PassThrough();
+    const write = (line: SequenceLine): void => {
+      if (!stream.destroyed && !stream.writableEnded) stream.write(`${JSON.stringify(line)}\n`);
+    };
+    const sequence = manager.sequences.start(request, write);
+    void sequence.done.finally(() => {
+      if (!stream.destroyed) stream.end();
+    });
+    ctx.status = 200;
+    ctx.type = 'application/x-ndjson';
+    ctx.set('Cache-Control', 'no-store');
+    ctx.set('x-tessera-heal-sequence', sequence.id);
+    ctx.body = stream;
+    return;
+  }
+  if (route === 'info' || route === 'heal') throw new AdminError(405, 'MethodNotAllowed', `${ctx.method} is not allowed on ${ctx.path}`);
+  throw new AdminError(404, 'NotFound', `no admin API at ${ctx.path}`);
+}
+
+export function adminRoutes(options: AdminOptions) {
+  const requests = new RequestMetrics();
+  return async (ctx: Context, next: Next): Promise<void> => {
+    if (ctx.path === METRICS_PATH && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
+      ctx.type = 'text/plain; version=0.0.4; charset=utf-8';
+      ctx.body = await renderMetrics(options.manager, requests);
+      return;
+    }
+    if (ctx.path.startsWith(ADMIN_PREFIX)) {
+      try {
+        await handleAdmin(ctx, options);
+      } catch (err) {
+        const status = err instanceof AdminError ? err.status : isS3Error(err) ? err.status : 500;
+        const code = err instanceof AdminError ? err.code : isS3Error(err) ? err.code : 'InternalError';
+        if (status === 500) console.error(`tessera: ${ctx.method} ${ctx.url}: admin API error:`, err);
+        ctx.status = status;
+        ctx.type = 'application/json';
+        ctx.body = JSON.stringify({ code, message: status === 500 ? 'internal error' : (err as Error).message });
+      }
+      return;
+    }
+    // An S3 request: counted while it runs (to the end of its response body), so healing makes way.
+    const leave = options.manager.foreground.enter();
+    const started = Date.now();
+    ctx.res.once('close', () => {
+      leave();
+      requests.observe(ctx.method, ctx.res.statusCode, Date.now() - started);
+    });
+    await next();
+  };
+}

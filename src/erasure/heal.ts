@@ -1,0 +1,695 @@
+/**
+ * Heal one object on its erasure set (DESIGN §7).
+ *
+ * Under the object's read lock (writers wait; readers go on, and only ever see complete copies):
+ *  1. read every drive's record; every version id any drive holds is judged on its own;
+ *  2. a version that a read quorum of drives hold identically is the truth for that id. Drives with
+ *     no copy, another copy (stale), a wrong shard index, a bad inline shard, or part files that are
+ *     missing, of the wrong size or (deep mode: every block re-hashed) corrupt, are targets;
+ *  3. each target's missing shards are rebuilt block by block from D verified shards of the drives
+ *     that are good (Reed-Solomon reconstruct), written to the drive's staging area, moved into the
+ *     data directory, and only then is the drive's record rewritten (inline objects: the drive's
+ *     inline shard is rebuilt into its record);
+ *  4. a version held by fewer than its read quorum while EVERY drive of the set answered, or whose
+ *     part files exist on fewer than D drives (again with every drive answering), can never be read:
+ *     it is dangling and is removed. When any drive did not answer nothing is removed: the missing
+ *     copies may be on it (a drive still starting, a node down).
+ * A heal that cannot reach read quorum for something changes nothing about it and says why.
+ */
+import { randomUUID } from 'node:crypto';
+import { BITROT_HASH_SIZE, ShardLayout, frameShardBlock, verifyShardBlock } from '../codec/bitrot.js';
+import { ReedSolomon } from '../codec/reed-solomon.js';
+import { versionSignature, type ObjectRecord, type PartRecord, type VersionRecord } from '../meta/record.js';
+import type { ShardReader, ShardWriter } from '../storage/drive.js';
+import type { ShardState } from '../storage/healing.js';
+import { minimumWriteQuorum, readQuorum, resolveVersion, type QuorumVersion, type RecordAnswer } from './quorum.js';
+import type { ErasureSet } from './set.js';
+
+/** A drive's condition for an object: before the heal (ok … offline), after it (ok, healed, failed, offline). */
+export type DriveState = 'ok' | 'missing' | 'stale' | 'corrupt' | 'offline' | 'healed' | 'failed';
+
+export type HealOutcome =
+  /** Every drive that answered holds a good copy of everything. */
+  | 'ok'
+  | 'healed'
+  /** Some drives were healed, some could not be (see reasons). */
+  | 'partial'
+  /** Dangling versions were removed (and nothing of the object is left). */
+  | 'removed'
+  | 'failed'
+  /** No drive has the object. */
+  | 'absent'
+  | 'would-heal'
+  | 'would-remove';
+
+export interface HealOptions {
+  /** Re-hash every block of every shard file, not only check that the files are there with the right size. */
+  deep?: boolean;
+  /** Find and report, change nothing. */
+  dryRun?: boolean;
+  /** Remove dangling versions (default true). */
+  removeDangling?: boolean;
+  /** Awaited between blocks of a rebuild, so foreground requests go first. */
+  pace?: () => Promise<void>;
+}
+
+export interface HealResult {
+  bucket: string;
+  key: string;
+  outcome: HealOutcome;
+  /** Per drive slot of the set. */
+  before: DriveState[];
+  after: DriveState[];
+  versions: number;
+  versionsHealed: number;
+  versionsRemoved: number;
+  /** Bytes of shard data written (framed shard files, inline shards). */
+  bytesWritten: number;
+  bytesPerDrive: number[];
+  /** Shard files or inline shards found corrupt (failed hash) or of the wrong size. */
+  corruptShards: number;
+  /** Drives that did not answer (offline, faulty): nothing on them was judged. */
+  offlineDrives: number;
+  /** Why something was not healed, or what was removed and why. */
+  reasons: string[];
+  /** Every data directory any drive's record names (for the scanner's orphan check). */
+  dataDirs: string[];
+}
+
+const RANK: Record<DriveState, number> = { ok: 0, healed: 1, missing: 2, stale: 2, corrupt: 3, failed: 4, offline: 5 };
+
+function worse(a: DriveState, b: DriveState): DriveState {
+  return RANK[b] > RANK[a] ? b : a;
+}
+
+const codecs = new Map<string, ReedSolomon>();
+function codecFor(dataShards: number, parityShards: number): ReedSolomon {
+  const id = `${dataShards}+${parityShards}`;
+  let codec = codecs.get(id);
+  if (!codec) {
+    codec = new ReedSolomon(dataShards, parityShards);
+    codecs.set(id, codec);
+  }
+  return codec;
+}
+
+function settle<T>(promise: Promise<T>): Promise<T | Error> {
+  return promise.catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** The verified payload of a record's inline shard, or undefined when it is missing or bad. */
+function inlineShard(copy: VersionRecord): Buffer | undefined {
+  const { dataShards } = copy.erasure;
+  if (!copy.inline) return undefined;
+  const bytes = Buffer.from(copy.inline.buffer, copy.inline.byteOffset, copy.inline.byteLength);
+  try {
+    return verifyShardBlock(bytes, Math.ceil(copy.size / dataShards));
+  } catch {
+    return undefined;
+  }
+}
+
+/** What one quorate version needs on each drive. */
+interface VersionWork {
+  id: string;
+  quorum: QuorumVersion;
+  /** The drive's record holds this version exactly right (data not considered). */
+  recordOk: boolean[];
+  /** What is wrong on the drive, for the report. */
+  state: DriveState[];
+  /** The drive needs something (record or data). */
+  needs: boolean[];
+  /** The drive will hold a good copy once its planned rebuild succeeds. */
+  fixable: boolean[];
+  /** Inline shards rebuilt for drives, framed. */
+  inline: (Buffer | undefined)[];
+  /** Part indexes (into version.parts) to rebuild, per drive. */
+  rebuild: number[][];
+  /** Per part: the drives whose file is good (rebuild sources). */
+  sources: number[][];
+  dangling?: string;
+}
+
+interface Context {
+  set: ErasureSet;
+  bucket: string;
+  key: string;
+  options: HealOptions;
+  answers: RecordAnswer[];
+  answered: boolean[];
+  allAnswered: boolean;
+  result: HealResult;
+}
+
+/** Heals `bucket/key` on `set`; never throws (failures are in the result). */
+export async function healObject(set: ErasureSet, bucket: string, key: string, options: HealOptions = {}): Promise<HealResult> {
+  // One heal of an object at a time in this process: a second caller waits, then looks again.
+  let running = inflight.get(set);
+  if (!running) inflight.set(set, (running = new Map()));
+  const id = `${bucket}\u0000${key}`;
+  const before = running.get(id);
+  const mine = (before ?? Promise.resolve()).then(() => healLocked(set, bucket, key, options));
+  const tracked = mine.catch(() => undefined);
+  running.set(id, tracked);
+  try {
+    return await mine;
+  } finally {
+    if (running.get(id) === tracked) running.delete(id);
+  }
+}
+
+const inflight = new WeakMap<ErasureSet, Map<string, Promise<unknown>>>();
+
+async function healLocked(set: ErasureSet, bucket: string, key: string, options: HealOptions): Promise<HealResult> {
+  let release: (() => void) | undefined;
+  try {
+    release = await set.ctx.locks.lock(`${bucket}/${key}`, false);
+  } catch (err) {
+    const result = emptyResult(bucket, key, set.drives.length);
+    result.outcome = 'failed';
+    result.reasons.push(`could not lock the object: ${message(err)}`);
+    return result;
+  }
+  try {
+    let deep = options.deep === true;
+    let first: HealResult | undefined;
+    for (;;) {
+      const { result, retryDeep } = await healOnce(set, bucket, key, { ...options, deep });
+      // A source that looked fine by size failed its hash during a rebuild: look at every block.
+      if (retryDeep && !deep) {
+        deep = true;
+        first = result;
+        continue;
+      }
+      return first ? merge(first, result) : result;
+    }
+  } catch (err) {
+    const result = emptyResult(bucket, key, set.drives.length);
+    result.outcome = 'failed';
+    result.reasons.push(message(err));
+    return result;
+  } finally {
+    release();
+  }
+}
+
+/** The result of a heal that was redone in deep mode, counting what the first pass already fixed. */
+function merge(first: HealResult, second: HealResult): HealResult {
+  const out = { ...second, before: [...second.before], after: [...second.after], bytesPerDrive: [...second.bytesPerDrive] };
+  for (let slot = 0; slot < out.before.length; slot++) {
+    const fixedBefore = first.bytesPerDrive[slot] > 0;
+    out.before[slot] = worse(first.before[slot], second.before[slot]);
+    out.bytesPerDrive[slot] += first.bytesPerDrive[slot];
+    if (fixedBefore && out.after[slot] === 'ok') out.after[slot] = 'healed';
+  }
+  out.bytesWritten += first.bytesWritten;
+  out.corruptShards = Math.max(first.corruptShards, second.corruptShards);
+  if (out.outcome === 'ok' && out.after.includes('healed')) out.outcome = 'healed';
+  return out;
+}
+
+function emptyResult(bucket: string, key: string, n: number): HealResult {
+  return {
+    bucket,
+    key,
+    outcome: 'ok',
+    before: new Array<DriveState>(n).fill('ok'),
+    after: new Array<DriveState>(n).fill('ok'),
+    versions: 0,
+    versionsHealed: 0,
+    versionsRemoved: 0,
+    bytesWritten: 0,
+    bytesPerDrive: new Array<number>(n).fill(0),
+    corruptShards: 0,
+    offlineDrives: 0,
+    reasons: [],
+    dataDirs: [],
+  };
+}
+
+async function healOnce(set: ErasureSet, bucket: string, key: string, options: HealOptions): Promise<{ result: HealResult; retryDeep: boolean }> {
+  const n = set.drives.length;
+  const result = emptyResult(bucket, key, n);
+  const answers = await set.readRecords(bucket, key);
+  const answered = answers.map((a) => !(a instanceof Error));
+  result.offlineDrives = answered.filter((a) => !a).length;
+  const ctx: Context = { set, bucket, key, options, answers, answered, allAnswered: result.offlineDrives === 0, result };
+  answered.forEach((ok, slot) => (result.before[slot] = ok ? 'ok' : 'offline'));
+
+  const ids: string[] = [];
+  const dataDirs = new Set<string>();
+  for (const answer of answers) {
+    if (!answer || answer instanceof Error) continue;
+    for (const v of answer.versions) {
+      if (!ids.includes(v.versionId)) ids.push(v.versionId);
+      if (v.dataDir) dataDirs.add(v.dataDir);
+    }
+  }
+  result.dataDirs = [...dataDirs];
+  result.versions = ids.length;
+  if (ids.length === 0) {
+    result.outcome = 'absent';
+    result.after = [...result.before];
+    return { result, retryDeep: false };
+  }
+
+  const removeDangling = options.removeDangling !== false;
+  const works: VersionWork[] = [];
+  const dangling = new Map<string, string>();
+  const undecided = new Set<string>();
+  for (const id of ids) {
+    const holders = answers.map((a) => (a && !(a instanceof Error) ? a.versions.some((v) => v.versionId === id) : false));
+    const count = holders.filter(Boolean).length;
+    const sample = answers.flatMap((a) => (a && !(a instanceof Error) ? a.versions.filter((v) => v.versionId === id) : []))[0];
+    const outcome = resolveVersion(answers, id, minimumWriteQuorum(n));
+    if (outcome.kind === 'found') {
+      const work = await examine(ctx, id, outcome.quorum);
+      if (work.dangling === undefined) {
+        works.push(work);
+        continue;
+      }
+      if (ctx.allAnswered && removeDangling) dangling.set(id, work.dangling);
+      else {
+        undecided.add(id);
+        result.reasons.push(`${work.dangling}; not removed${removeDangling ? '' : ' (removal of dangling versions is off)'}`);
+      }
+      holders.forEach((held, slot) => held && (result.before[slot] = worse(result.before[slot], 'corrupt')));
+      continue;
+    }
+    const needed = readQuorum(sample.erasure.dataShards);
+    const why = `version ${id}: ${count} drive(s) hold it, read quorum is ${needed}`;
+    if (ctx.allAnswered && removeDangling) {
+      dangling.set(id, `${why} and every drive answered: dangling, removed`);
+    } else {
+      undecided.add(id);
+      result.reasons.push(
+        ctx.allAnswered
+          ? `${why}: dangling, not removed (removal of dangling versions is off)`
+          : `${why} and ${result.offlineDrives} drive(s) did not answer: cannot decide, left as is`,
+      );
+    }
+    holders.forEach((held, slot) => held && (result.before[slot] = worse(result.before[slot], 'stale')));
+  }
+  for (const work of works) {
+    work.state.forEach((state, slot) => (result.before[slot] = worse(result.before[slot], state)));
+  }
+  for (const why of dangling.values()) result.reasons.push(why);
+
+  const needsWork = works.some((w) => w.needs.some(Boolean)) || dangling.size > 0;
+  if (options.dryRun || !needsWork) {
+    result.after = [...result.before];
+    const fixable = works.some((w) => w.needs.some((need, slot) => need && w.fixable[slot]));
+    if (!needsWork) result.outcome = result.reasons.length > 0 ? 'failed' : 'ok';
+    else if (fixable) result.outcome = 'would-heal';
+    else if (dangling.size > 0) result.outcome = 'would-remove';
+    else result.outcome = 'failed';
+    return { result, retryDeep: false };
+  }
+
+  // Rebuild and place data, version by version; a drive gets a version's record only once its data is in place.
+  let retryDeep = false;
+  for (const work of works) {
+    if (!work.needs.some(Boolean)) continue;
+    const outcome = await rebuildVersion(ctx, work);
+    if (outcome.badSources && !options.deep) retryDeep = true;
+  }
+  if (retryDeep) return { result, retryDeep };
+
+  // Records, drive by drive.
+  const slotFailed = new Array<boolean>(n).fill(false);
+  const slotChanged = new Array<boolean>(n).fill(false);
+  await Promise.all(
+    set.drives.map(async (drive, slot) => {
+      if (!answered[slot]) return;
+      const current = answers[slot] as ObjectRecord | undefined;
+      const versions: VersionRecord[] = [];
+      for (const id of ids) {
+        if (dangling.has(id)) continue;
+        const own = ownCopy(current, id);
+        const work = works.find((w) => w.id === id);
+        if (work && work.needs[slot] && work.fixable[slot] && !work.recordOk[slot]) versions.push(copyFor(work, slot));
+        else if (own) versions.push(own);
+        if (work && work.needs[slot] && !work.fixable[slot]) slotFailed[slot] = true;
+      }
+      versions.sort((a, b) => b.modTime - a.modTime);
+      const unchanged = current ? current.versions.length === versions.length && versions.every((v, i) => v === current.versions[i]) : versions.length === 0;
+      if (unchanged) return;
+      try {
+        await drive.writeRecord(bucket, key, versions.length > 0 ? { versions } : undefined);
+        slotChanged[slot] = true;
+      } catch (err) {
+        slotFailed[slot] = true;
+        result.reasons.push(`drive ${slot + 1} (${drive.endpoint}): record not written: ${message(err)}`);
+        return;
+      }
+      // Data directories the drive's record no longer names (replaced stale versions, dangling ones).
+      const kept = new Set(versions.map((v) => v.dataDir).filter(Boolean));
+      const gone = new Set((current?.versions ?? []).map((v) => v.dataDir).filter((d) => d && !kept.has(d)));
+      for (const id of dangling.keys()) {
+        for (const answer of answers) {
+          const copy = ownCopy(answer, id);
+          if (copy?.dataDir && !kept.has(copy.dataDir)) gone.add(copy.dataDir);
+        }
+      }
+      for (const dir of gone) await drive.deleteDataDir(bucket, dir).catch(() => undefined);
+    }),
+  );
+  // Drives without any record may still hold a dangling version's files.
+  for (const id of dangling.keys()) {
+    const dirs = new Set(answers.map((a) => ownCopy(a, id)?.dataDir).filter((d): d is string => !!d));
+    await Promise.all(
+      set.drives.map(async (drive, slot) => {
+        if (!answered[slot] || slotChanged[slot]) return;
+        for (const dir of dirs) await drive.deleteDataDir(bucket, dir).catch(() => undefined);
+      }),
+    );
+  }
+
+  result.versionsRemoved = dangling.size;
+  result.versionsHealed = works.filter((w) => w.needs.some((need, slot) => need && w.fixable[slot] && !slotFailed[slot])).length;
+  for (let slot = 0; slot < n; slot++) {
+    const before = result.before[slot];
+    if (before === 'offline') result.after[slot] = 'offline';
+    else if (before === 'ok') result.after[slot] = 'ok';
+    else result.after[slot] = slotFailed[slot] ? 'failed' : 'healed';
+  }
+  const failedSlots = result.after.filter((s) => s === 'failed').length;
+  const healedSlots = result.after.filter((s) => s === 'healed').length;
+  if (failedSlots === 0 && undecided.size === 0) {
+    result.outcome = works.length === 0 ? 'removed' : healedSlots > 0 ? 'healed' : dangling.size > 0 ? 'removed' : 'ok';
+  } else {
+    result.outcome = healedSlots > 0 || dangling.size > 0 ? 'partial' : 'failed';
+  }
+  return { result, retryDeep: false };
+}
+
+function ownCopy(answer: RecordAnswer, id: string): VersionRecord | undefined {
+  return answer && !(answer instanceof Error) ? answer.versions.find((v) => v.versionId === id) : undefined;
+}
+
+/** The quorum version as `slot`'s record should hold it. */
+function copyFor(work: VersionWork, slot: number): VersionRecord {
+  const { inline: _drop, ...version } = work.quorum.version;
+  void _drop;
+  const copy: VersionRecord = { ...version, erasure: { ...version.erasure, index: version.erasure.distribution[slot] } };
+  if (version.dataDir === '' && !version.deleteMarker) {
+    copy.inline = version.size === 0 ? Buffer.alloc(0) : work.inline[slot];
+  }
+  return copy;
+}
+
+/** Judges one quorate version on every drive: what is wrong where, and whether it can be rebuilt. */
+async function examine(ctx: Context, id: string, quorum: QuorumVersion): Promise<VersionWork> {
+  const { set, answers, answered, result, bucket } = ctx;
+  const n = set.drives.length;
+  const version = quorum.version;
+  const { dataShards: D, parityShards: P, distribution, blockSize } = version.erasure;
+  const signature = versionSignature(version);
+  const work: VersionWork = {
+    id,
+    quorum,
+    recordOk: new Array<boolean>(n).fill(false),
+    state: answered.map((ok): DriveState => (ok ? 'ok' : 'offline')),
+    needs: new Array<boolean>(n).fill(false),
+    fixable: new Array<boolean>(n).fill(false),
+    inline: new Array<Buffer | undefined>(n).fill(undefined),
+    rebuild: Array.from({ length: n }, () => []),
+    sources: [],
+  };
+  for (let slot = 0; slot < n; slot++) {
+    if (!answered[slot]) continue;
+    const copy = ownCopy(answers[slot], id);
+    work.recordOk[slot] =
+      !!copy && versionSignature(copy) === signature && copy.erasure.index === distribution[slot] &&
+      copy.erasure.dataShards === D && copy.erasure.parityShards === P;
+    if (!work.recordOk[slot]) work.state[slot] = !copy ? 'missing' : versionSignature(copy) !== signature ? 'stale' : 'corrupt';
+  }
+
+  if (version.deleteMarker || (version.dataDir === '' && version.size === 0)) {
+    // No data: a drive needs only the record.
+    for (let slot = 0; slot < n; slot++) {
+      if (!answered[slot] || work.recordOk[slot]) continue;
+      work.needs[slot] = true;
+      work.fixable[slot] = true;
+    }
+    return work;
+  }
+
+  if (version.dataDir === '') {
+    // Inline: the shards are in the records.
+    const shards: (Uint8Array | null)[] = new Array(D + P).fill(null);
+    let good = 0;
+    for (let slot = 0; slot < n; slot++) {
+      if (!work.recordOk[slot]) continue;
+      const payload = inlineShard(ownCopy(answers[slot], id)!);
+      if (payload) {
+        shards[distribution[slot] - 1] = payload;
+        good++;
+      } else {
+        work.recordOk[slot] = false;
+        work.state[slot] = 'corrupt';
+        result.corruptShards++;
+      }
+    }
+    const targets = [...Array(n).keys()].filter((slot) => answered[slot] && !work.recordOk[slot]);
+    if (targets.length === 0) return work;
+    targets.forEach((slot) => (work.needs[slot] = true));
+    if (good < D) {
+      const present = [...Array(n).keys()].filter((slot) => answered[slot] && ownCopy(answers[slot], id)?.inline !== undefined).length;
+      const why = `version ${id}: only ${good} of the ${D} inline shards needed are intact`;
+      if (present < D) work.dangling = `${why} (${present} drive(s) have one at all)`;
+      else result.reasons.push(`${why}: cannot rebuild the others`);
+      return work;
+    }
+    // Keep only D inputs so the codec rebuilds every other shard from verified ones.
+    let kept = 0;
+    for (let i = 0; i < shards.length; i++) if (shards[i] && ++kept > D) shards[i] = null;
+    codecFor(D, P).reconstruct(shards);
+    for (const slot of targets) {
+      work.inline[slot] = Buffer.concat(frameShardBlock(shards[distribution[slot] - 1]!));
+      work.fixable[slot] = true;
+    }
+    return work;
+  }
+
+  // Part files in a data directory.
+  const files = version.parts.map((p) => ({ file: `part.${p.number}`, partSize: p.size }));
+  const checks = await Promise.all(
+    set.drives.map((drive, slot) =>
+      answered[slot]
+        ? settle(drive.checkShards(bucket, version.dataDir, { files, blockSize, dataShards: D, deep: ctx.options.deep === true }))
+        : Promise.resolve(new Error('offline')),
+    ),
+  );
+  const checked = checks.map((c) => !(c instanceof Error));
+  for (let slot = 0; slot < n; slot++) {
+    const states = checks[slot];
+    if (states instanceof Error) {
+      if (answered[slot]) {
+        result.reasons.push(`drive ${slot + 1} (${set.drives[slot].endpoint}): cannot check shards: ${states.message}`);
+        work.state[slot] = 'failed';
+      }
+      continue;
+    }
+    result.corruptShards += states.filter((s) => s === 'corrupt' || s === 'wrong-size').length;
+    for (const s of states) {
+      if (s === 'missing') work.state[slot] = worse(work.state[slot], 'missing');
+      else if (s !== 'ok') work.state[slot] = worse(work.state[slot], 'corrupt');
+    }
+  }
+  const fileState = (slot: number, part: number): ShardState | undefined => {
+    const states = checks[slot];
+    return states instanceof Error ? undefined : states[part];
+  };
+  const unfixable = new Set<number>();
+  for (let part = 0; part < files.length; part++) {
+    const sources = [...Array(n).keys()].filter((slot) => fileState(slot, part) === 'ok');
+    const targets = [...Array(n).keys()].filter((slot) => checked[slot] && fileState(slot, part) !== 'ok');
+    work.sources[part] = sources;
+    if (targets.length === 0) continue;
+    if (sources.length < D) {
+      const present = [...Array(n).keys()].filter((slot) => checked[slot] && fileState(slot, part) !== 'missing').length;
+      const why = `version ${id} ${files[part].file}: only ${sources.length} of the ${D} shards needed are intact`;
+      if (present < D && checked.every(Boolean)) {
+        work.dangling = `${why} and only ${present} drive(s) have the file at all: dangling`;
+      } else {
+        result.reasons.push(`${why}: cannot rebuild the others`);
+      }
+      targets.forEach((slot) => unfixable.add(slot));
+      targets.forEach((slot) => (work.needs[slot] = true));
+      continue;
+    }
+    for (const slot of targets) {
+      work.needs[slot] = true;
+      work.rebuild[slot].push(part);
+    }
+  }
+  if (work.dangling !== undefined) return work;
+  for (let slot = 0; slot < n; slot++) {
+    if (!answered[slot]) continue;
+    if (!work.recordOk[slot] || !checked[slot]) work.needs[slot] = true;
+    if (!work.needs[slot]) continue;
+    // A drive whose shards cannot be checked (or rebuilt) keeps what it has.
+    work.fixable[slot] = checked[slot] && !unfixable.has(slot);
+  }
+  return work;
+}
+
+/** Rebuilds the parts `work` plans for each drive, then moves them into the data directory. */
+async function rebuildVersion(ctx: Context, work: VersionWork): Promise<{ badSources: boolean }> {
+  const { set, bucket, result } = ctx;
+  const version = work.quorum.version;
+  const n = set.drives.length;
+  const targets = [...Array(n).keys()].filter((slot) => work.fixable[slot] && work.rebuild[slot].length > 0);
+  if (version.dataDir === '' || targets.length === 0) {
+    // Inline shards go in with the record.
+    for (let slot = 0; slot < n; slot++) {
+      const inline = work.inline[slot];
+      if (work.fixable[slot] && inline) {
+        result.bytesPerDrive[slot] += inline.length;
+        result.bytesWritten += inline.length;
+      }
+    }
+    return { badSources: false };
+  }
+  const stagingId = `heal-${randomUUID()}`;
+  let badSources = false;
+  try {
+    const parts = [...new Set(targets.flatMap((slot) => work.rebuild[slot]))].sort((a, b) => a - b);
+    for (const part of parts) {
+      const partTargets = targets.filter((slot) => work.fixable[slot] && work.rebuild[slot].includes(part));
+      if (partTargets.length === 0) continue;
+      const outcome = await rebuildPart(ctx, work, version.parts[part], work.sources[part], partTargets, stagingId);
+      for (const slot of partTargets) {
+        if (outcome.failed.has(slot)) work.fixable[slot] = false;
+        else {
+          result.bytesPerDrive[slot] += outcome.written[slot];
+          result.bytesWritten += outcome.written[slot];
+        }
+      }
+      if (outcome.error) result.reasons.push(`version ${work.id} part.${version.parts[part].number}: ${outcome.error}`);
+      if (outcome.badSources) badSources = true;
+    }
+    await Promise.all(
+      targets.map(async (slot) => {
+        if (!work.fixable[slot]) return;
+        const files = work.rebuild[slot].map((part) => `part.${version.parts[part].number}`);
+        try {
+          await set.drives[slot].commitHealedShards(stagingId, bucket, version.dataDir, files);
+        } catch (err) {
+          work.fixable[slot] = false;
+          result.reasons.push(`drive ${slot + 1} (${set.drives[slot].endpoint}): rebuilt shards not placed: ${message(err)}`);
+        }
+      }),
+    );
+  } finally {
+    await Promise.all(targets.map((slot) => set.drives[slot].discardStaged(stagingId).catch(() => undefined)));
+  }
+  return { badSources };
+}
+
+interface PartOutcome {
+  written: number[];
+  failed: Set<number>;
+  badSources: boolean;
+  error?: string;
+}
+
+/** Streams one part's blocks: D verified shards in, every target's shard out to its staged file. */
+async function rebuildPart(ctx: Context, work: VersionWork, part: PartRecord, sources: number[], targets: number[], stagingId: string): Promise<PartOutcome> {
+  const { set, bucket, options } = ctx;
+  const version = work.quorum.version;
+  const { dataShards: D, parityShards: P, distribution, blockSize } = version.erasure;
+  const layout = new ShardLayout(part.size, blockSize, D);
+  const file = `part.${part.number}`;
+  const outcome: PartOutcome = { written: new Array<number>(set.drives.length).fill(0), failed: new Set(), badSources: false };
+  const writers = new Map<number, ShardWriter>();
+  await Promise.all(
+    targets.map(async (slot) => {
+      try {
+        writers.set(slot, await set.drives[slot].createShardWriter(stagingId, file));
+      } catch {
+        outcome.failed.add(slot);
+      }
+    }),
+  );
+  // Data shards first: they are what a healthy read uses, so they are likelier to be in cache.
+  const order = [...sources].sort((a, b) => distribution[a] - distribution[b]);
+  const usable = new Set(order);
+  const readers = new Map<number, Promise<ShardReader>>();
+  const readShard = async (slot: number, block: number): Promise<Buffer | undefined> => {
+    try {
+      let reader = readers.get(slot);
+      if (!reader) {
+        reader = set.drives[slot].openShard(bucket, version.dataDir, file);
+        readers.set(slot, reader);
+      }
+      const length = layout.shardLength(block);
+      const frame = await (await reader).read(layout.frameOffset(block), BITROT_HASH_SIZE + length);
+      return verifyShardBlock(frame, length);
+    } catch {
+      usable.delete(slot);
+      outcome.badSources = true;
+      return undefined;
+    }
+  };
+  const codec = codecFor(D, P);
+  try {
+    for (let block = 0; block < layout.blockCount && writers.size > 0; block++) {
+      const shards: (Uint8Array | null)[] = new Array(D + P).fill(null);
+      let have = 0;
+      let next = 0;
+      while (have < D && next < order.length) {
+        const batch: number[] = [];
+        while (batch.length < D - have && next < order.length) {
+          if (usable.has(order[next])) batch.push(order[next]);
+          next++;
+        }
+        const got = await Promise.all(batch.map((slot) => readShard(slot, block)));
+        got.forEach((shard, i) => {
+          if (!shard) return;
+          shards[distribution[batch[i]] - 1] = shard;
+          have++;
+        });
+      }
+      if (have < D) throw new Error(`block ${block}: only ${have} of the ${D} shards needed could be read intact`);
+      codec.reconstruct(shards);
+      await Promise.all(
+        [...writers].map(async ([slot, writer]) => {
+          const shard = shards[distribution[slot] - 1]!;
+          try {
+            await writer.write(frameShardBlock(shard));
+            outcome.written[slot] += BITROT_HASH_SIZE + shard.length;
+          } catch {
+            outcome.failed.add(slot);
+            writers.delete(slot);
+            await writer.abort().catch(() => undefined);
+          }
+        }),
+      );
+      await options.pace?.();
+    }
+    await Promise.all(
+      [...writers].map(async ([slot, writer]) => {
+        try {
+          await writer.finish();
+        } catch {
+          outcome.failed.add(slot);
+        }
+      }),
+    );
+  } catch (err) {
+    outcome.error = message(err);
+    for (const [slot, writer] of writers) {
+      outcome.failed.add(slot);
+      await writer.abort().catch(() => undefined);
+    }
+  } finally {
+    for (const reader of readers.values()) await reader.then((r) => r.close()).catch(() => undefined);
+  }
+  return outcome;
+}

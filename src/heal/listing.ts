@@ -1,0 +1,196 @@
+/**
+ * What the heal workers walk: every key that ANY drive of a set has a record for (a listing of the
+ * set would hide exactly the objects that need healing), and the buckets of the pool.
+ */
+import type { ErasureSet } from '../erasure/set.js';
+import type { Drive } from '../storage/drive.js';
+
+const PAGE = 500;
+
+function compareKeys(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+/** The first byte string after `key`. */
+export function justAfter(key: string): Buffer {
+  return Buffer.concat([Buffer.from(key), Buffer.of(0)]);
+}
+
+class KeyCursor {
+  private keys: string[] = [];
+  private next: Buffer | undefined;
+  private done = false;
+
+  constructor(
+    private readonly drive: Drive,
+    private readonly bucket: string,
+    private readonly prefix: string,
+    from: Buffer | undefined,
+  ) {
+    this.next = from;
+  }
+
+  async peek(): Promise<string | undefined> {
+    while (this.keys.length === 0 && !this.done) {
+      if (!this.drive.isOnline()) {
+        this.done = true;
+        break;
+      }
+      try {
+        this.keys = await this.drive.listRecordKeys(this.bucket, { prefix: this.prefix, from: this.next, limit: PAGE });
+      } catch {
+        this.keys = [];
+        this.done = true;
+        break;
+      }
+      if (this.keys.length < PAGE) this.done = true;
+      if (this.keys.length > 0) this.next = justAfter(this.keys[this.keys.length - 1]);
+    }
+    return this.keys[0];
+  }
+
+  advance(): void {
+    this.keys.shift();
+  }
+}
+
+/**
+ * Every key under `prefix` in `bucket` that any online drive of the set has, in key order, from
+ * `from` (inclusive, raw key bytes). Drives that fail while listing are skipped.
+ */
+export async function* setKeys(set: ErasureSet, bucket: string, prefix = '', from?: Buffer): AsyncGenerator<string> {
+  const cursors = set.drives.map((d) => new KeyCursor(d, bucket, prefix, from));
+  for (;;) {
+    let smallest: string | undefined;
+    const heads = await Promise.all(cursors.map((c) => c.peek()));
+    for (const head of heads) if (head !== undefined && (smallest === undefined || compareKeys(head, smallest) < 0)) smallest = head;
+    if (smallest === undefined) return;
+    heads.forEach((head, i) => head === smallest && cursors[i].advance());
+    yield smallest;
+  }
+}
+
+/** Counts the keys one drive has in `bucket` (an estimate of a set's object count). */
+export async function countKeys(drive: Drive, bucket: string): Promise<number> {
+  let count = 0;
+  let from: Buffer | undefined;
+  for (;;) {
+    const keys = await drive.listRecordKeys(bucket, { prefix: '', from, limit: 1000 });
+    count += keys.length;
+    if (keys.length < 1000) return count;
+    from = justAfter(keys[keys.length - 1]);
+  }
+}
+
+export interface PoolBucket {
+  name: string;
+  created: number;
+  /** Drives that have the bucket entry, of those that answered. */
+  count: number;
+}
+
+/** Buckets any drive knows, with how many drives have each; `answered` is how many drives answered. */
+export async function surveyBuckets(drives: Drive[]): Promise<{ buckets: PoolBucket[]; answered: number; lists: (string[] | undefined)[] }> {
+  const lists = await Promise.all(drives.map((d) => d.listBuckets().catch(() => undefined)));
+  const seen = new Map<string, PoolBucket>();
+  for (const list of lists) {
+    for (const b of list ?? []) {
+      const entry = seen.get(b.name) ?? { name: b.name, created: b.created, count: 0 };
+      entry.count++;
+      entry.created = Math.min(entry.created, b.created);
+      seen.set(b.name, entry);
+    }
+  }
+  const buckets = [...seen.values()].sort((a, b) => compareKeys(a.name, b.name));
+  return { buckets, answered: lists.filter(Boolean).length, lists: lists.map((l) => l?.map((b) => b.name)) };
+}
+
+export interface BucketHealResult {
+  bucket: string;
+  /** Drives the bucket entry was created on. */
+  created: number;
+  /** Drives a dangling bucket entry was removed from. */
+  removed: number;
+  state: 'ok' | 'healed' | 'removed' | 'failed' | 'would-heal' | 'would-remove';
+  error?: string;
+}
+
+/**
+ * Buckets a pool has (at least half of its drives have the entry) are created on the drives that
+ * lack them (a replaced drive first of all). An entry on fewer than half the drives, while every
+ * drive answered, is the remains of a failed create or delete; it is removed where it holds no object.
+ */
+export async function healBuckets(drives: Drive[], options: { dryRun?: boolean; only?: string; settleMs?: number } = {}): Promise<BucketHealResult[]> {
+  const first = await surveyBuckets(drives);
+  const half = Math.ceil(drives.length / 2);
+  const unsettled = (names: (string[] | undefined)[], name: string): boolean => names.some((list) => list !== undefined && !list.includes(name));
+  let survey = first;
+  if (!options.dryRun && first.buckets.some((b) => unsettled(first.lists, b.name))) {
+    // A bucket being created or deleted right now looks exactly like one to heal: look again a
+    // moment later and touch only what stayed the same.
+    await new Promise((r) => setTimeout(r, options.settleMs ?? 2000));
+    survey = await surveyBuckets(drives);
+  }
+  const { buckets, answered, lists } = survey;
+  const signature = (l: (string[] | undefined)[], name: string): string => l.map((x) => (x === undefined ? '?' : x.includes(name) ? '1' : '0')).join('');
+  const out: BucketHealResult[] = [];
+  for (const bucket of buckets) {
+    if (options.only !== undefined && bucket.name !== options.only) continue;
+    if (survey !== first && signature(first.lists, bucket.name) !== signature(lists, bucket.name)) continue;
+    const result: BucketHealResult = { bucket: bucket.name, created: 0, removed: 0, state: 'ok' };
+    out.push(result);
+    const has = (i: number): boolean => lists[i]?.includes(bucket.name) ?? false;
+    if (bucket.count >= half) {
+      const missing = drives.map((_, i) => i).filter((i) => lists[i] !== undefined && !has(i));
+      if (missing.length === 0) continue;
+      if (options.dryRun) {
+        result.state = 'would-heal';
+        continue;
+      }
+      for (const i of missing) {
+        try {
+          await drives[i].makeBucket(bucket.name, bucket.created);
+          result.created++;
+        } catch (err) {
+          result.error = (err as Error).message;
+        }
+      }
+      result.state = result.error ? 'failed' : 'healed';
+    } else if (answered === drives.length) {
+      const holders = drives.map((_, i) => i).filter(has);
+      if (options.dryRun) {
+        result.state = 'would-remove';
+        continue;
+      }
+      for (const i of holders) {
+        try {
+          if (await drives[i].bucketHasObjects(bucket.name)) continue;
+          await drives[i].deleteBucket(bucket.name);
+          result.removed++;
+        } catch (err) {
+          result.error = (err as Error).message;
+        }
+      }
+      result.state = result.error ? 'failed' : result.removed > 0 ? 'removed' : 'ok';
+    }
+  }
+  return out;
+}
+
+/** Buckets of the pool worth walking: on at least half of the drives. */
+export async function poolBuckets(drives: Drive[]): Promise<string[]> {
+  const { buckets } = await surveyBuckets(drives);
+  const half = Math.ceil(drives.length / 2);
+  return buckets.filter((b) => b.count >= half).map((b) => b.name);
+}
+
+/** Gives `drive` the entries of the pool's buckets (on at least half the drives) it lacks: the first step of healing it. */
+export async function ensureBuckets(drive: Drive, drives: Drive[]): Promise<void> {
+  const { buckets, lists } = await surveyBuckets(drives);
+  const mine = lists[drives.indexOf(drive)];
+  if (mine === undefined) throw new Error(`${drive.endpoint} does not answer`);
+  const half = Math.ceil(drives.length / 2);
+  for (const bucket of buckets) {
+    if (bucket.count >= half && !mine.includes(bucket.name)) await drive.makeBucket(bucket.name, bucket.created);
+  }
+}

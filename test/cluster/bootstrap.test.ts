@@ -1,0 +1,225 @@
+/**
+ * Bringing a 4-node cluster up, and who may join it:
+ *  - node 1 alone waits (ready stays 503, its log names the drives it waits for); with the others
+ *    started every node becomes ready;
+ *  - a node stopped and started again later rejoins by itself (no operator step);
+ *  - a node started with other root credentials, or with another endpoint list, exits non-zero
+ *    with a message that names the reason; the cluster is unharmed and the node can then join properly;
+ *  - node RPC without the token, with a wrong token, with a stale timestamp (or from another
+ *    endpoint list) is refused; a correctly signed request is answered (the control).
+ */
+import { createHmac } from 'node:crypto';
+import http from 'node:http';
+import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { unpack } from 'msgpackr';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rpcToken } from '../../src/cluster/rpc-auth.js';
+import { ACCESS_KEY, SECRET_KEY, TestCluster, getBytes, sha256, sleep } from '../helpers/cluster.js';
+
+const BUCKET = 'boot';
+const PING = '/tessera/rpc/v1/ping';
+
+interface RpcAnswer {
+  status: number;
+  body: Buffer;
+}
+
+/** A raw POST to a node's RPC route with exactly these headers. */
+function rpcPost(port: number, path: string, headers: Record<string, string>, body = Buffer.alloc(0)): Promise<RpcAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: '127.0.0.1', port, method: 'POST', path, agent: false, headers: { 'content-type': 'application/msgpack', 'content-length': String(body.length), ...headers } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+        res.on('error', reject);
+      },
+    );
+    req.setTimeout(10_000, () => req.destroy(new Error('no answer within 10 s')));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** The headers of src/cluster/rpc-auth.ts, built independently: HMAC-SHA256(token, `${time}\n${path}`). */
+function rpcHeaders(token: Buffer, path: string, fingerprint: string, time = Date.now()): Record<string, string> {
+  const t = String(time);
+  return {
+    'x-tessera-time': t,
+    'x-tessera-topology': fingerprint,
+    authorization: `Tessera ${createHmac('sha256', token).update(`${t}\n${path}`).digest('hex')}`,
+  };
+}
+
+/** The endpoint-list fingerprint of src/cluster/endpoints.ts, as a node computes it. */
+async function fingerprintOf(cluster: TestCluster): Promise<string> {
+  const { parseTopology } = await import('../../src/cluster/endpoints.js');
+  return parseTopology(cluster.endpointArgs, { host: '127.0.0.1', port: cluster.node(0).port }).fingerprint;
+}
+
+describe('cluster bootstrap and membership: 4 nodes x 4 drives', () => {
+  let cluster: TestCluster;
+  let clients: S3Client[];
+  let failed = false;
+
+  beforeAll(async () => {
+    cluster = await TestCluster.create({ nodes: 4, drivesPerNode: 4, start: [] });
+    clients = cluster.nodes.map((n) => n.client());
+  });
+
+  afterAll(async () => {
+    if (failed && cluster) console.error(cluster.logs());
+    await cluster?.destroy();
+  });
+
+  const step = (name: string, fn: () => Promise<void>, timeout?: number): void => {
+    it(
+      name,
+      async () => {
+        try {
+          await fn();
+        } catch (err) {
+          failed = true;
+          throw err;
+        }
+      },
+      timeout,
+    );
+  };
+
+  step('node 1 alone waits for the others (ready 503, its log says for whom); with all four started every node is ready', async () => {
+    const first = cluster.node(0);
+    first.spawn();
+    await first.waitHealth('live', 200, 15_000);
+    const t0 = Date.now();
+    while (Date.now() - t0 < 4_000) {
+      expect(await first.health('ready'), 'node 1 must not be ready alone').toBe(503);
+      const s3 = await first.request({ method: 'GET', path: '/', timeoutMs: 5_000 });
+      expect(s3.status).toBe(503);
+      await sleep(500);
+    }
+    expect(first.running).toBe(true);
+    expect(first.output).toMatch(/waiting for/);
+    for (const other of cluster.nodes.slice(1)) expect(first.output, `node 1's log names ${other.address}`).toContain(other.address);
+    expect(first.output).not.toContain(`waiting for drives that do not answer yet: ${first.endpoint}`);
+
+    for (const n of cluster.nodes.slice(1)) n.spawn();
+    await Promise.all(cluster.nodes.map((n) => n.waitReady(60_000)));
+    for (const n of cluster.nodes) await n.waitHealth('cluster', 200, 10_000);
+    // exactly one node formatted the fresh drives, and all agree on the deployment
+    expect(cluster.nodes.filter((n) => /formatted 16 fresh drives/.test(n.output)).map((n) => n.index)).toEqual([0]);
+    const deployments = cluster.nodes.map((n) => /Deployment: (\S+)/.exec(n.output)?.[1]);
+    expect(new Set(deployments).size).toBe(1);
+    expect(deployments[0]).toBeDefined();
+
+    await clients[0].send(new CreateBucketCommand({ Bucket: BUCKET }));
+    const body = Buffer.from('hello from node 4');
+    await clients[3].send(new PutObjectCommand({ Bucket: BUCKET, Key: 'hello', Body: body }));
+    for (const c of clients) expect((await getBytes(c, BUCKET, 'hello')).toString()).toBe(body.toString());
+  });
+
+  step('a node stopped (SIGTERM) and started again later rejoins without any operator step', async () => {
+    const n3 = cluster.node(2);
+    const t0 = Date.now();
+    const exit = await n3.stop();
+    console.log(`SIGTERM: node 3 exited with ${exit.code ?? exit.signal} after ${Date.now() - t0} ms`);
+    expect(exit.code).toBe(0);
+    // the cluster keeps working without it
+    await clients[0].send(new PutObjectCommand({ Bucket: BUCKET, Key: 'while-3-away', Body: Buffer.from('x'.repeat(300_000)) }));
+    await sleep(1_000);
+    const marks = cluster.outputMarks();
+    await n3.start();
+    for (const n of cluster.nodes) await n.waitHealth('cluster', 200, 10_000);
+    // the others' next ping sees it back, by itself
+    if (!(await cluster.waitPeerState(2, 'online', [0, 1, 3], marks))) await sleep(1_500);
+    // node 1 writes to node 3's drives again: a non-inline object puts one data dir on each of them
+    const before = await n3.dataDirCount(BUCKET);
+    await clients[0].send(new PutObjectCommand({ Bucket: BUCKET, Key: 'after-3-back', Body: Buffer.alloc(400_000, 7) }));
+    expect(await n3.dataDirCount(BUCKET)).toBeGreaterThanOrEqual(before + cluster.drivesPerNode);
+    await clients[2].send(new PutObjectCommand({ Bucket: BUCKET, Key: 'from-3', Body: Buffer.from('back') }));
+    for (const c of clients) {
+      expect((await getBytes(c, BUCKET, 'from-3')).toString()).toBe('back');
+      expect((await getBytes(c, BUCKET, 'while-3-away')).toString()).toBe('x'.repeat(300_000));
+    }
+  });
+
+  step('a node started with other root credentials exits non-zero and says why', async () => {
+    const n4 = cluster.node(3);
+    await n4.stop();
+    n4.spawn({ env: { TESSERA_ROOT_PASSWORD: `${SECRET_KEY}-not-the-same` } });
+    const exit = await n4.waitExit(30_000);
+    expect(exit, `node 4 with other credentials is still running after 30 s:\n${n4.output}`).toBeDefined();
+    expect(exit!.code, n4.output).not.toBe(0);
+    expect(exit!.code).not.toBeNull();
+    expect(n4.output).toMatch(/credentials/i);
+    console.log(`other credentials: exit ${exit!.code}: ${n4.output.trim().split('\n').at(-1)}`);
+    // the other nodes were not disturbed
+    for (const i of [0, 1, 2]) expect(await cluster.node(i).health('ready')).toBe(200);
+  });
+
+  step('a node started with another endpoint list exits non-zero and says why', async () => {
+    const n4 = cluster.node(3);
+    const otherList = cluster.endpointArgs.map((arg, i) => (i === 3 ? arg.replace(/\/d\{1\.\.\.(\d+)\}$/, '/other{1...$1}') : arg));
+    expect(otherList[3]).not.toBe(cluster.endpointArgs[3]);
+    n4.spawn({ endpointArgs: otherList });
+    const exit = await n4.waitExit(30_000);
+    expect(exit, `node 4 with another endpoint list is still running after 30 s:\n${n4.output}`).toBeDefined();
+    expect(exit!.code, n4.output).not.toBe(0);
+    expect(exit!.code).not.toBeNull();
+    expect(n4.output).toMatch(/endpoint list/i);
+    console.log(`other endpoint list: exit ${exit!.code}: ${n4.output.trim().split('\n').at(-1)}`);
+
+    // started properly, it joins
+    const marks = cluster.outputMarks();
+    await n4.start();
+    for (const n of cluster.nodes) await n.waitHealth('cluster', 200, 10_000);
+    if (!(await cluster.waitPeerState(3, 'online', [0, 1, 2], marks))) await sleep(1_500);
+    await clients[3].send(new PutObjectCommand({ Bucket: BUCKET, Key: 'from-4', Body: Buffer.from('joined') }));
+    for (const c of clients) expect((await getBytes(c, BUCKET, 'from-4')).toString()).toBe('joined');
+  });
+
+  step('node RPC is refused without the token, with a wrong token, with a stale timestamp or another endpoint list', async () => {
+    const port = cluster.node(1).port;
+    const token = rpcToken({ accessKey: ACCESS_KEY, secretKey: SECRET_KEY } as Parameters<typeof rpcToken>[0]);
+    const fingerprint = await fingerprintOf(cluster);
+
+    // control: correctly signed, answered with the node's msgpack ping answer
+    const ok = await rpcPost(port, PING, rpcHeaders(token, PING, fingerprint));
+    expect(ok.status, ok.body.toString()).toBe(200);
+    expect((unpack(ok.body) as { r: { node: string } }).r.node).toBe(cluster.node(1).address);
+
+    const refused = async (what: string, headers: Record<string, string>, path = PING, status = 403): Promise<string> => {
+      const res = await rpcPost(port, path, headers);
+      expect(res.status, `${what}: ${res.status} ${res.body.toString()}`).toBe(status);
+      expect(res.body.includes(Buffer.from('node RPC refused')), `${what}: ${res.body.toString()}`).toBe(true);
+      return res.body.toString();
+    };
+    await refused('no headers at all', {});
+    const { authorization: _auth, ...noAuth } = rpcHeaders(token, PING, fingerprint);
+    await refused('no authorization', noAuth);
+    await refused('no timestamp', { authorization: rpcHeaders(token, PING, fingerprint).authorization, 'x-tessera-topology': fingerprint });
+    await refused('another scheme', { ...rpcHeaders(token, PING, fingerprint), authorization: `Bearer ${rpcHeaders(token, PING, fingerprint).authorization.slice(8)}` });
+    const wrongToken = rpcToken({ accessKey: ACCESS_KEY, secretKey: `${SECRET_KEY}x` } as Parameters<typeof rpcToken>[0]);
+    expect(await refused('wrong token', rpcHeaders(wrongToken, PING, fingerprint))).toMatch(/token|credentials/);
+    // signed for another path (a signature must not be replayable on another route)
+    await refused('signature of another path', rpcHeaders(token, '/tessera/rpc/v1/lock/release', fingerprint));
+    // a valid signature whose timestamp was then changed
+    const tampered = rpcHeaders(token, PING, fingerprint);
+    tampered['x-tessera-time'] = String(Number(tampered['x-tessera-time']) + 1);
+    await refused('timestamp changed after signing', tampered);
+    // correctly signed, but 20 minutes old / 20 minutes ahead (the limit is 15)
+    expect(await refused('stale timestamp', rpcHeaders(token, PING, fingerprint, Date.now() - 20 * 60_000))).toMatch(/stale/);
+    expect(await refused('future timestamp', rpcHeaders(token, PING, fingerprint, Date.now() + 20 * 60_000))).toMatch(/stale/);
+    expect(await refused('another endpoint list', rpcHeaders(token, PING, 'ffffffffffffffff'), PING, 409)).toMatch(/endpoint list/);
+
+    // drive and lock routes are refused the same way, and do nothing
+    const readFormat = '/tessera/rpc/v1/drive/0/readFormat';
+    await refused('unsigned drive call', {}, readFormat);
+    await refused('drive call with a wrong token', rpcHeaders(wrongToken, readFormat, fingerprint), readFormat);
+    await refused('lock call with a stale timestamp', rpcHeaders(token, '/tessera/rpc/v1/lock/acquire', fingerprint, Date.now() - 16 * 60_000), '/tessera/rpc/v1/lock/acquire');
+    // and the cluster is still fine
+    for (const n of cluster.nodes) expect(await n.health('cluster')).toBe(200);
+    expect(sha256(await getBytes(clients[1], BUCKET, 'hello'))).toBe(sha256(Buffer.from('hello from node 4')));
+  });
+});

@@ -1,0 +1,205 @@
+/**
+ * Checks what is really on the drives, without asking the server: every drive's LMDB record (opened
+ * read-only, so a running server is fine), every shard file's size and every block's xxHash64, that
+ * the parity shards are the encoding of the data shards, and that the data shards decode to exactly
+ * the bytes that were uploaded.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { open as openLmdb } from 'lmdb';
+import { BITROT_HASH_SIZE, ShardLayout, verifyShardBlock } from '../../src/codec/bitrot.js';
+import { initCodec, ReedSolomon } from '../../src/codec/reed-solomon.js';
+import { decodeRecord } from '../../src/meta/encoding.js';
+import type { ObjectRecord, VersionRecord } from '../../src/meta/record.js';
+import { versionSignature } from '../../src/meta/record.js';
+
+export const SYS = '.tessera.sys';
+
+export interface Expected {
+  bucket: string;
+  key: string;
+  body: Buffer;
+}
+
+function recordKey(bucket: string, key: string): Buffer {
+  return Buffer.concat([Buffer.from(bucket), Buffer.of(0), Buffer.from(key)]);
+}
+
+/** Reads records from a drive's metadata store, read-only. */
+export async function readRecords(drive: string, wanted: { bucket: string; key: string }[]): Promise<(ObjectRecord | undefined)[]> {
+  const path = join(drive, SYS, 'meta');
+  if (!existsSync(join(path, 'data.mdb'))) return wanted.map(() => undefined);
+  const env = openLmdb({ path, maxDbs: 4, compression: false, readOnly: true });
+  try {
+    const objects = env.openDB<Buffer, Buffer>({ name: 'objects', keyEncoding: 'binary', encoding: 'binary' });
+    return wanted.map(({ bucket, key }) => {
+      const value = objects.get(recordKey(bucket, key));
+      return value ? decodeRecord<ObjectRecord>(value) : undefined;
+    });
+  } finally {
+    await env.close();
+  }
+}
+
+/** Every key a drive has a record for in `bucket`. */
+export async function listKeysOnDrive(drive: string, bucket: string): Promise<string[]> {
+  const path = join(drive, SYS, 'meta');
+  if (!existsSync(join(path, 'data.mdb'))) return [];
+  const env = openLmdb({ path, maxDbs: 4, compression: false, readOnly: true });
+  try {
+    const objects = env.openDB<Buffer, Buffer>({ name: 'objects', keyEncoding: 'binary', encoding: 'binary' });
+    const base = recordKey(bucket, '');
+    const out: string[] = [];
+    for (const key of objects.getKeys({ start: base, end: Buffer.concat([Buffer.from(bucket), Buffer.of(1)]) })) {
+      out.push((key as Buffer).subarray(base.length).toString());
+    }
+    return out;
+  } finally {
+    await env.close();
+  }
+}
+
+export function shardPath(drive: string, bucket: string, dataDir: string, part: number): string {
+  return join(drive, bucket, dataDir.slice(0, 2), dataDir, `part.${part}`);
+}
+
+/** Data directories on a drive under `bucket`. */
+export function dataDirsOnDrive(drive: string, bucket: string): string[] {
+  const base = join(drive, bucket);
+  if (!existsSync(base)) return [];
+  const out: string[] = [];
+  for (const prefix of readdirSync(base)) {
+    if (!/^[0-9a-f]{2}$/.test(prefix)) continue;
+    for (const d of readdirSync(join(base, prefix))) out.push(d);
+  }
+  return out.sort();
+}
+
+export interface DiskReport {
+  /** Problems found; empty when every object is whole on every drive. */
+  problems: string[];
+  /** Shards found intact, per object key (should be N each). */
+  shards: Map<string, number>;
+  /** Shard blocks whose hash was checked. */
+  blocksVerified: number;
+}
+
+const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+/**
+ * For every expected object: every drive has a record whose current version is the same, with its
+ * own shard index; its shard (inline, or part files) has the right size and every block verifies;
+ * the parity shards re-encode from the data shards; the data shards give back the uploaded bytes.
+ */
+export async function verifyDrives(drives: string[], expected: Expected[]): Promise<DiskReport> {
+  await initCodec();
+  const report: DiskReport = { problems: [], shards: new Map(), blocksVerified: 0 };
+  const records = await Promise.all(drives.map((d) => readRecords(d, expected)));
+  for (let i = 0; i < expected.length; i++) {
+    const { bucket, key, body } = expected[i];
+    const label = `${bucket}/${key}`;
+    const copies = drives.map((_, d) => records[d][i]?.versions[0]);
+    const reference = copies.find(Boolean);
+    if (!reference) {
+      report.problems.push(`${label}: no drive has a record`);
+      continue;
+    }
+    const { dataShards: D, parityShards: P, distribution, blockSize } = reference.erasure;
+    let intact = 0;
+    const shardFiles: (Buffer | undefined)[][] = []; // [slot][partIndex] raw file (or inline frame)
+    for (let slot = 0; slot < drives.length; slot++) {
+      const copy = copies[slot];
+      shardFiles[slot] = [];
+      if (!copy) {
+        report.problems.push(`${label}: drive ${slot + 1} has no record`);
+        continue;
+      }
+      if (versionSignature(copy) !== versionSignature(reference)) {
+        report.problems.push(`${label}: drive ${slot + 1} holds another version`);
+        continue;
+      }
+      if (copy.erasure.index !== distribution[slot]) {
+        report.problems.push(`${label}: drive ${slot + 1} has shard index ${copy.erasure.index}, expected ${distribution[slot]}`);
+        continue;
+      }
+      if (copy.size !== body.length) report.problems.push(`${label}: drive ${slot + 1} records size ${copy.size}, expected ${body.length}`);
+      let ok = true;
+      if (copy.dataDir === '') {
+        const inline = Buffer.from(copy.inline ?? new Uint8Array());
+        if (copy.size > 0) {
+          try {
+            verifyShardBlock(inline, Math.ceil(copy.size / D));
+            report.blocksVerified++;
+          } catch (err) {
+            ok = false;
+            report.problems.push(`${label}: drive ${slot + 1} inline shard: ${(err as Error).message}`);
+          }
+        }
+        shardFiles[slot][0] = inline;
+      } else {
+        for (let p = 0; p < copy.parts.length; p++) {
+          const part = copy.parts[p];
+          const file = shardPath(drives[slot], bucket, copy.dataDir, part.number);
+          const layout = new ShardLayout(part.size, blockSize, D);
+          let bytes: Buffer;
+          try {
+            bytes = await readFile(file);
+          } catch {
+            ok = false;
+            report.problems.push(`${label}: drive ${slot + 1} part.${part.number} missing`);
+            continue;
+          }
+          if (bytes.length !== layout.shardFileSize) {
+            ok = false;
+            report.problems.push(`${label}: drive ${slot + 1} part.${part.number} is ${bytes.length} bytes, expected ${layout.shardFileSize}`);
+            continue;
+          }
+          for (let b = 0; b < layout.blockCount; b++) {
+            const at = layout.frameOffset(b);
+            try {
+              verifyShardBlock(bytes.subarray(at, at + BITROT_HASH_SIZE + layout.shardLength(b)), layout.shardLength(b));
+              report.blocksVerified++;
+            } catch {
+              ok = false;
+              report.problems.push(`${label}: drive ${slot + 1} part.${part.number} block ${b} fails its hash`);
+            }
+          }
+          shardFiles[slot][p] = bytes;
+        }
+      }
+      if (ok) intact++;
+    }
+    report.shards.set(label, intact);
+    if (intact !== drives.length) continue;
+    // Decode from the data shards, and check that the parity shards are the encoding of them.
+    const slotOf: number[] = [];
+    distribution.forEach((index, slot) => (slotOf[index - 1] = slot));
+    const codec = new ReedSolomon(D, P);
+    const out: Buffer[] = [];
+    const parts = reference.dataDir === '' ? [{ number: 1, size: reference.size }] : reference.parts;
+    for (let p = 0; p < parts.length; p++) {
+      const layout = new ShardLayout(parts[p].size, blockSize, D);
+      for (let b = 0; b < layout.blockCount; b++) {
+        const len = layout.shardLength(b);
+        const at = layout.frameOffset(b) + BITROT_HASH_SIZE;
+        const shards = slotOf.map((slot) => Buffer.from(shardFiles[slot][p]!.subarray(at, at + len)));
+        const parity = shards.slice(D).map((s) => Buffer.from(s));
+        codec.encode(shards);
+        for (let j = 0; j < P; j++) {
+          if (!parity[j].equals(shards[D + j])) report.problems.push(`${label}: part ${p + 1} block ${b}: parity shard ${j + 1} is not the encoding of the data`);
+        }
+        out.push(Buffer.concat(shards.slice(0, D)).subarray(0, layout.blockDataLength(b)));
+      }
+    }
+    const decoded = Buffer.concat(out);
+    if (decoded.length !== body.length || sha(decoded) !== sha(body)) report.problems.push(`${label}: the data shards do not decode to the uploaded bytes`);
+  }
+  return report;
+}
+
+/** A version's first part file on each drive (undefined where there is none). */
+export function partFilesOf(drives: string[], bucket: string, version: VersionRecord): string[] {
+  return drives.map((d) => shardPath(d, bucket, version.dataDir, version.parts[0].number));
+}
