@@ -3,7 +3,8 @@ import { ReedSolomon } from '../codec/reed-solomon.js';
 
 const codecs = new Map<string, ReedSolomon>();
 
-function codecFor(dataShards: number, parityShards: number): ReedSolomon {
+/** One long-lived codec per geometry (its decode matrices are cached per erasure pattern). */
+export function codecFor(dataShards: number, parityShards: number): ReedSolomon {
   const id = `${dataShards}+${parityShards}`;
   let codec = codecs.get(id);
   if (!codec) {

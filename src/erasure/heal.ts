@@ -18,12 +18,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { BITROT_HASH_SIZE, ShardLayout, frameShardBlock, verifyShardBlock } from '../codec/bitrot.js';
-import { ReedSolomon } from '../codec/reed-solomon.js';
+import { codecFor } from './coder.js';
 import { versionSignature, type ObjectRecord, type PartRecord, type VersionRecord } from '../meta/record.js';
 import type { ShardReader, ShardWriter } from '../storage/drive.js';
 import type { ShardState } from '../storage/healing.js';
 import { minimumWriteQuorum, readQuorum, resolveVersion, type QuorumVersion, type RecordAnswer } from './quorum.js';
 import type { ErasureSet } from './set.js';
+import { settle } from './settle.js';
 
 /** A drive's condition for an object: before the heal (ok … offline), after it (ok, healed, failed, offline). */
 export type DriveState = 'ok' | 'missing' | 'stale' | 'corrupt' | 'offline' | 'healed' | 'failed';
@@ -82,20 +83,6 @@ function worse(a: DriveState, b: DriveState): DriveState {
   return RANK[b] > RANK[a] ? b : a;
 }
 
-const codecs = new Map<string, ReedSolomon>();
-function codecFor(dataShards: number, parityShards: number): ReedSolomon {
-  const id = `${dataShards}+${parityShards}`;
-  let codec = codecs.get(id);
-  if (!codec) {
-    codec = new ReedSolomon(dataShards, parityShards);
-    codecs.set(id, codec);
-  }
-  return codec;
-}
-
-function settle<T>(promise: Promise<T>): Promise<T | Error> {
-  return promise.catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
-}
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
