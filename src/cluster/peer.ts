@@ -15,6 +15,18 @@ const CALL_TIMEOUT_MS = 5_000;
 /** Every node is pinged this often: a heartbeat while it answers, a probe while it does not. */
 const PING_INTERVAL_MS = 1_000;
 const PING_TIMEOUT_MS = 1_500;
+/** Unanswered pings in a row (timeouts, not refusals) before a node counts as offline. */
+const MISSED_PINGS_OFFLINE = 2;
+
+const CONNECTION_FAILURES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE']);
+
+function isTimeout(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException)?.code === 'ETIMEDOUT';
+}
+
+function isConnectionFailure(err: unknown): boolean {
+  return CONNECTION_FAILURES.has((err as NodeJS.ErrnoException)?.code ?? '');
+}
 
 export class RpcError extends Error {
   constructor(
@@ -37,6 +49,7 @@ export class Peer {
   private online = true;
   private pinger?: NodeJS.Timeout;
   private pinging = false;
+  private missedPings = 0;
   private driveStates: Record<number, boolean> = {};
 
   constructor(
@@ -64,7 +77,8 @@ export class Peer {
     try {
       return await this.request<T>(path, args, timeoutMs);
     } catch (err) {
-      if (!(err instanceof RpcError) && !(err instanceof DriveError)) this.markOffline((err as Error).message);
+      // A refused or reset connection proves the node is gone; a slow answer may be load, which the heartbeat judges.
+      if (isConnectionFailure(err) || (isTimeout(err) && ++this.missedPings >= MISSED_PINGS_OFFLINE)) this.markOffline((err as Error).message);
       throw err instanceof RpcError || err instanceof DriveError ? err : new DriveError('offline', `node ${this.address}: ${(err as Error).message}`);
     }
   }
@@ -104,7 +118,7 @@ export class Peer {
           });
         },
       );
-      req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+      req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })));
       req.on('error', reject);
       req.end(body);
     });
@@ -132,8 +146,9 @@ export class Peer {
         this.online = true;
         console.log(`tessera: node ${this.address} is back online`);
       }
+      this.missedPings = 0;
     } catch (err) {
-      this.markOffline((err as Error).message);
+      if (isConnectionFailure(err) || (isTimeout(err) && ++this.missedPings >= MISSED_PINGS_OFFLINE)) this.markOffline((err as Error).message);
     } finally {
       this.pinging = false;
     }

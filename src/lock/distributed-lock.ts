@@ -12,8 +12,8 @@ import type { Locker, Release } from './locker.js';
 /** A grant lasts this long unless refreshed; holders refresh at a third of it. */
 export const LOCK_TTL_MS = 30_000;
 const REFRESH_MS = LOCK_TTL_MS / 3;
-/** Give up (SlowDown) when a lock cannot be had within this time. */
-const ACQUIRE_TIMEOUT_MS = 10_000;
+/** Give up (SlowDown) when a lock cannot be had within this time: a grant held by a dead node expires first. */
+const ACQUIRE_TIMEOUT_MS = LOCK_TTL_MS + 5_000;
 
 /** One node's lock service, local or over RPC. */
 export interface LockNode {
@@ -41,12 +41,13 @@ export class DistributedLocker implements Locker {
 
   async lock(name: string, write: boolean): Promise<Release> {
     const quorum = this.quorum(write);
-    const uid = randomUUID();
     const deadline = Date.now() + ACQUIRE_TIMEOUT_MS;
     for (let attempt = 0; ; attempt++) {
       if (this.nodes.filter((n) => n.isOnline()).length < quorum) {
         throw new S3Error(write ? 'SlowDownWrite' : 'SlowDownRead', 'Not enough nodes are online to lock this object.');
       }
+      // A fresh id per attempt: the nodes refuse an id once released, so a late grant cannot linger.
+      const uid = randomUUID();
       const granted = await Promise.all(
         this.nodes.map((n) => (n.isOnline() ? n.acquire(name, uid, write, LOCK_TTL_MS).catch(() => false) : Promise.resolve(false))),
       );

@@ -7,8 +7,12 @@ interface Holders {
   readers: Map<string, number>;
 }
 
+/** How long a released lock id is remembered, so that its acquire arriving late (after a timeout) is refused. */
+const RELEASED_MEMORY_MS = 2 * 60_000;
+
 export class LockTable {
   private readonly names = new Map<string, Holders>();
+  private readonly released = new Map<string, number>();
 
   private holders(name: string, now: number): Holders {
     let h = this.names.get(name);
@@ -28,6 +32,7 @@ export class LockTable {
   /** Grants at once or refuses at once; the caller retries. */
   acquire(name: string, uid: string, write: boolean, ttlMs: number): boolean {
     const now = Date.now();
+    if (this.released.has(uid)) return false;
     const h = this.holders(name, now);
     let granted = false;
     if (write && !h.writer && h.readers.size === 0) {
@@ -58,7 +63,13 @@ export class LockTable {
   }
 
   release(name: string, uid: string): void {
-    const h = this.holders(name, Date.now());
+    const now = Date.now();
+    this.released.set(uid, now + RELEASED_MEMORY_MS);
+    for (const [id, until] of this.released) {
+      if (until > now) break;
+      this.released.delete(id);
+    }
+    const h = this.holders(name, now);
     if (h.writer?.uid === uid) h.writer = undefined;
     h.readers.delete(uid);
     this.tidy(name, h);

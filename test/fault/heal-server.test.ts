@@ -391,7 +391,9 @@ describe('a replaced drive, the node restarted half-way through its heal', () =>
     expect(saved.objectsDone).toBeLessThan(160);
 
     await relaunchWith(server, { ...knobs, TESSERA_HEAL_DRIVE_DELAY_MS: '0' });
-    expect(server.output).toMatch(new RegExp(`resuming the heal of .*: ${saved.objectsDone} of ~160 objects done, continuing in bucket resume after "${saved.lastKey}"`));
+    // Healing starts just after the node answers ready, so its first log line may lag a little.
+    const resuming = new RegExp(`resuming the heal of .*: ${saved.objectsDone} of ~160 objects done, continuing in bucket resume after "${saved.lastKey}"`);
+    await waitFor('the resume message', async () => (resuming.test(server.output) ? true : undefined), 10_000, server);
     const info = await waitFor(
       'the resumed heal to finish',
       async () => {

@@ -22,6 +22,10 @@ describe('lock table', () => {
       expect(t.acquire('k', 'r3', false, 1000)).toBe(false);
       t.release('k', 'w1');
       expect(t.size).toBe(0);
+      // An acquire that arrives after its release (it timed out at the caller) is refused.
+      t.release('late', 'x1');
+      expect(t.acquire('late', 'x1', true, 1000)).toBe(false);
+      expect(t.acquire('late', 'x2', true, 1000)).toBe(true);
     } finally {
       vi.useRealTimers();
     }
