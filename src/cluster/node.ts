@@ -46,7 +46,12 @@ export function createClusterNode(topology: Topology, root: Credentials): Cluste
   const locks: Locker =
     topology.nodes.length === 1
       ? new NamespaceLock()
-      : new DistributedLocker(topology.nodes.map((node) => (node === self ? localLockNode(table) : remoteLockNode(peers.get(node)!))));
+      : new DistributedLocker(
+          topology.nodes.map((node) => (node === self ? localLockNode(table) : remoteLockNode(peers.get(node)!))),
+          self,
+        );
+  // A node that died holds its locks no longer: drop its grants here rather than wait for them to expire.
+  for (const peer of peers.values()) peer.offlineListeners.push(() => table.dropOwner(peer.address));
   const rpc = new RpcServer({ token, fingerprint: topology.fingerprint, node: self || 'local', drives: local, locks: table });
   for (const peer of peers.values()) peer.start();
 

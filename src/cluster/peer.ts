@@ -124,9 +124,13 @@ export class Peer {
     });
   }
 
+  /** Called each time the peer is found offline. */
+  readonly offlineListeners: (() => void)[] = [];
+
   markOffline(reason: string): void {
     if (!this.online) return;
     this.online = false;
+    for (const listener of this.offlineListeners) listener();
     console.error(`tessera: node ${this.address} is offline (${reason}); probing it in the background`);
   }
 

@@ -22,6 +22,14 @@ const MAX_BODY_BYTES = 64 * 1024 * 1024;
 /** A shard writer nobody has touched for this long belongs to a writer that died: drop it. */
 const IDLE_WRITER_MS = 10 * 60_000;
 
+interface LockArgs {
+  name: string;
+  uid: string;
+  write?: boolean;
+  ttl?: number;
+  owner?: string;
+}
+
 interface OpenWriter {
   writer: ShardWriter;
   lastUsed: number;
@@ -97,7 +105,7 @@ export class RpcServer {
   private async dispatch(route: string, args: unknown): Promise<unknown> {
     const parts = route.split('/');
     if (route === 'ping') return this.ping();
-    if (parts[0] === 'lock') return this.lock(parts[1], args as { name: string; uid: string; write?: boolean; ttl?: number });
+    if (parts[0] === 'lock') return this.lock(parts[1], args as LockArgs);
     if (parts[0] === 'drive' && parts.length === 3) return this.driveCall(this.drive(parts[1]), parts[1], parts[2], args as unknown[]);
     throw new DriveError('faulty', `unknown RPC ${route}`);
   }
@@ -108,9 +116,9 @@ export class RpcServer {
     return { node: this.options.node, drives };
   }
 
-  private lock(op: string, a: { name: string; uid: string; write?: boolean; ttl?: number }): unknown {
+  private lock(op: string, a: LockArgs): unknown {
     const table = this.options.locks;
-    if (op === 'acquire') return table.acquire(a.name, a.uid, a.write === true, a.ttl ?? 0);
+    if (op === 'acquire') return table.acquire(a.name, a.uid, a.write === true, a.ttl ?? 0, a.owner ?? '');
     if (op === 'refresh') return table.refresh(a.name, a.uid, a.ttl ?? 0);
     if (op === 'release') return table.release(a.name, a.uid);
     throw new DriveError('faulty', `unknown lock operation ${op}`);
@@ -183,7 +191,8 @@ export class RpcServer {
 export function remoteLockNode(peer: { isOnline(): boolean; call<T>(path: string, args: unknown): Promise<T> }) {
   return {
     isOnline: () => peer.isOnline(),
-    acquire: (name: string, uid: string, write: boolean, ttl: number) => peer.call<boolean>('lock/acquire', { name, uid, write, ttl }),
+    acquire: (name: string, uid: string, write: boolean, ttl: number, owner: string) =>
+      peer.call<boolean>('lock/acquire', { name, uid, write, ttl, owner }),
     refresh: (name: string, uid: string, ttl: number) => peer.call<boolean>('lock/refresh', { name, uid, ttl }),
     release: (name: string, uid: string) => peer.call<void>('lock/release', { name, uid }),
   };

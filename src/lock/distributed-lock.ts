@@ -12,13 +12,14 @@ import type { Locker, Release } from './locker.js';
 /** A grant lasts this long unless refreshed; holders refresh at a third of it. */
 export const LOCK_TTL_MS = 30_000;
 const REFRESH_MS = LOCK_TTL_MS / 3;
-/** Give up (SlowDown) when a lock cannot be had within this time: a grant held by a dead node expires first. */
-const ACQUIRE_TIMEOUT_MS = LOCK_TTL_MS + 5_000;
+/** Give up (SlowDown) when a lock cannot be had within this time. */
+const ACQUIRE_TIMEOUT_MS = 10_000;
 
 /** One node's lock service, local or over RPC. */
 export interface LockNode {
   isOnline(): boolean;
-  acquire(name: string, uid: string, write: boolean, ttlMs: number): Promise<boolean>;
+  /** `owner` is the asking node, whose grants go when it is seen to die. */
+  acquire(name: string, uid: string, write: boolean, ttlMs: number, owner: string): Promise<boolean>;
   refresh(name: string, uid: string, ttlMs: number): Promise<boolean>;
   release(name: string, uid: string): Promise<void>;
 }
@@ -26,14 +27,18 @@ export interface LockNode {
 export function localLockNode(table: LockTable): LockNode {
   return {
     isOnline: () => true,
-    acquire: async (name, uid, write, ttl) => table.acquire(name, uid, write, ttl),
+    acquire: async (name, uid, write, ttl, owner) => table.acquire(name, uid, write, ttl, owner),
     refresh: async (name, uid, ttl) => table.refresh(name, uid, ttl),
     release: async (name, uid) => table.release(name, uid),
   };
 }
 
 export class DistributedLocker implements Locker {
-  constructor(private readonly nodes: LockNode[]) {}
+  constructor(
+    private readonly nodes: LockNode[],
+    /** This node's host:port, recorded with its grants. */
+    private readonly self: string,
+  ) {}
 
   private quorum(write: boolean): number {
     return write ? Math.floor(this.nodes.length / 2) + 1 : Math.ceil(this.nodes.length / 2);
@@ -49,7 +54,7 @@ export class DistributedLocker implements Locker {
       // A fresh id per attempt: the nodes refuse an id once released, so a late grant cannot linger.
       const uid = randomUUID();
       const granted = await Promise.all(
-        this.nodes.map((n) => (n.isOnline() ? n.acquire(name, uid, write, LOCK_TTL_MS).catch(() => false) : Promise.resolve(false))),
+        this.nodes.map((n) => (n.isOnline() ? n.acquire(name, uid, write, LOCK_TTL_MS, this.self).catch(() => false) : Promise.resolve(false))),
       );
       if (granted.filter(Boolean).length >= quorum) return this.hold(name, uid, granted);
       // Release everywhere, not only where granted: an acquire that timed out may still land later.

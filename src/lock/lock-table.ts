@@ -2,9 +2,15 @@
  * One node's share of the distributed lock service: which lock ids hold which names, until when.
  * Grants expire unless refreshed, so a holder that dies (or is paused) cannot block a name forever.
  */
+interface Grant {
+  expires: number;
+  /** The node that asked (its host:port), so its grants can be dropped when it dies. */
+  owner: string;
+}
+
 interface Holders {
-  writer?: { uid: string; expires: number };
-  readers: Map<string, number>;
+  writer?: Grant & { uid: string };
+  readers: Map<string, Grant>;
 }
 
 /** How long a released lock id is remembered, so that its acquire arriving late (after a timeout) is refused. */
@@ -21,7 +27,7 @@ export class LockTable {
       this.names.set(name, h);
     }
     if (h.writer && h.writer.expires <= now) h.writer = undefined;
-    for (const [uid, expires] of h.readers) if (expires <= now) h.readers.delete(uid);
+    for (const [uid, grant] of h.readers) if (grant.expires <= now) h.readers.delete(uid);
     return h;
   }
 
@@ -30,16 +36,16 @@ export class LockTable {
   }
 
   /** Grants at once or refuses at once; the caller retries. */
-  acquire(name: string, uid: string, write: boolean, ttlMs: number): boolean {
+  acquire(name: string, uid: string, write: boolean, ttlMs: number, owner = ''): boolean {
     const now = Date.now();
     if (this.released.has(uid)) return false;
     const h = this.holders(name, now);
     let granted = false;
     if (write && !h.writer && h.readers.size === 0) {
-      h.writer = { uid, expires: now + ttlMs };
+      h.writer = { uid, expires: now + ttlMs, owner };
       granted = true;
     } else if (!write && !h.writer) {
-      h.readers.set(uid, now + ttlMs);
+      h.readers.set(uid, { expires: now + ttlMs, owner });
       granted = true;
     }
     this.tidy(name, h);
@@ -55,7 +61,7 @@ export class LockTable {
       h.writer.expires = now + ttlMs;
       held = true;
     } else if (h.readers.has(uid)) {
-      h.readers.set(uid, now + ttlMs);
+      h.readers.get(uid)!.expires = now + ttlMs;
       held = true;
     }
     this.tidy(name, h);
@@ -73,6 +79,15 @@ export class LockTable {
     if (h.writer?.uid === uid) h.writer = undefined;
     h.readers.delete(uid);
     this.tidy(name, h);
+  }
+
+  /** Drops every grant of a node that died, instead of waiting for them to expire. */
+  dropOwner(owner: string): void {
+    for (const [name, h] of this.names) {
+      if (h.writer?.owner === owner) h.writer = undefined;
+      for (const [uid, grant] of h.readers) if (grant.owner === owner) h.readers.delete(uid);
+      this.tidy(name, h);
+    }
   }
 
   get size(): number {

@@ -26,6 +26,10 @@ describe('lock table', () => {
       t.release('late', 'x1');
       expect(t.acquire('late', 'x1', true, 1000)).toBe(false);
       expect(t.acquire('late', 'x2', true, 1000)).toBe(true);
+      // A node seen dead loses its grants at once.
+      expect(t.acquire('held', 'd1', true, 60_000, 'dead:1')).toBe(true);
+      t.dropOwner('dead:1');
+      expect(t.acquire('held', 'd2', true, 1000, 'alive:2')).toBe(true);
     } finally {
       vi.useRealTimers();
     }
@@ -42,7 +46,7 @@ describe('distributed locker', () => {
 
   it('needs a majority of nodes for a write lock and half of them for a read lock', async () => {
     const tables = [new LockTable(), new LockTable()];
-    const locker = new DistributedLocker([localLockNode(tables[0]), localLockNode(tables[1]), offline, offline]);
+    const locker = new DistributedLocker([localLockNode(tables[0]), localLockNode(tables[1]), offline, offline], 'n1');
     const read = await locker.lock('obj', false);
     read();
     await expect(locker.lock('obj', true)).rejects.toMatchObject({ code: 'SlowDownWrite' });
@@ -50,8 +54,8 @@ describe('distributed locker', () => {
 
   it('excludes a second writer across nodes until the first releases', async () => {
     const nodes = [new LockTable(), new LockTable(), new LockTable()].map(localLockNode);
-    const a = new DistributedLocker(nodes);
-    const b = new DistributedLocker(nodes);
+    const a = new DistributedLocker(nodes, 'n1');
+    const b = new DistributedLocker(nodes, 'n2');
     const first = await a.lock('obj', true);
     let second = false;
     const waiting = b.lock('obj', true).then((release) => {
