@@ -5,7 +5,7 @@ import { parseTopology } from '../cluster/endpoints.js';
 import { createClusterNode } from '../cluster/node.js';
 import type { ErasurePool } from '../erasure/pool.js';
 import { toXml } from '../s3/xml.js';
-import { bootstrapPool, type PoolLayout } from '../erasure/bootstrap.js';
+import { bootstrapPool, prepareLocalDrives, type PoolLayout } from '../erasure/bootstrap.js';
 import { CredentialStore, rootCredentialsFromEnv, validateCredentials } from '../iam/credentials.js';
 import { createS3App } from '../s3/app.js';
 import { adminRoutes } from '../admin/router.js';
@@ -109,6 +109,7 @@ export async function runServer(driveArgs: string[], options: ServerOptions): Pr
   });
   server.setTimeout(IDLE_CONNECTION_MS);
   try {
+    await prepareLocalDrives(node.local);
     await listen(server, host, port);
   } catch (err) {
     node.close();

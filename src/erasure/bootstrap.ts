@@ -83,6 +83,21 @@ function freshFormat(sets: number[][]): DriveFormat {
   return { version: 1, deploymentId: randomUUID(), sets: sets.map((s) => s.map(() => randomUUID())), thisDrive: '' };
 }
 
+/**
+ * Readies this node's drives (system folders, stale staging cleared). Must finish before the node
+ * answers RPC: another node may format these drives as soon as it can reach them.
+ */
+export async function prepareLocalDrives(local: Map<number, LocalDrive>): Promise<void> {
+  for (const drive of local.values()) {
+    try {
+      await drive.prepare();
+    } catch (err) {
+      throw new BootstrapError(`drive ${drive.endpoint} is not usable: ${(err as Error).message}`);
+    }
+  }
+}
+
+/** Agrees on the format with the other nodes and builds the pool; local drives must be prepared. */
 export async function bootstrapPool(options: BootstrapOptions): Promise<{ pool: ErasurePool; layout: PoolLayout }> {
   const { drives, driveNodes, local } = options;
   const nodeCount = new Set(driveNodes).size;
@@ -95,14 +110,6 @@ export async function bootstrapPool(options: BootstrapOptions): Promise<{ pool: 
   const sets = layoutSets(driveNodes, setSize);
   const slotOf = new Map<number, { set: number; slot: number }>();
   sets.forEach((s, set) => s.forEach((index, slot) => slotOf.set(index, { set, slot })));
-
-  for (const [index, drive] of local) {
-    try {
-      await drive.prepare();
-    } catch (err) {
-      throw new BootstrapError(`drive ${drives[index].endpoint} is not usable: ${(err as Error).message}`);
-    }
-  }
 
   const reference = await agreeOnFormat(options, sets, slotOf);
   const replaced: string[] = [];

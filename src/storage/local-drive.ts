@@ -6,6 +6,7 @@
  *   <bucket>/<2 hex>/<data dir>/      committed shard files (part.N), never named by object key
  * Object keys only ever become LMDB keys, so no key can reach a path outside the drive.
  */
+import { randomUUID } from 'node:crypto';
 import { constants as fsConstants, type Stats } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -124,7 +125,7 @@ export class LocalDrive implements Drive {
   }
 
   async writeFormat(format: DriveFormat): Promise<void> {
-    const tmp = this.sys('tmp', `${FORMAT_FILE}.${process.pid}`);
+    const tmp = this.sys('tmp', `${FORMAT_FILE}.${randomUUID()}`);
     const handle = await open(tmp, 'w');
     try {
       await handle.writeFile(JSON.stringify(format, null, 2));
