@@ -12,9 +12,9 @@ import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { unpack } from 'msgpackr';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { rpcToken } from '../../src/cluster/rpc-auth.js';
-import { ACCESS_KEY, SECRET_KEY, TestCluster, getBytes, sha256, sleep } from '../helpers/cluster.js';
+import { ACCESS_KEY, SECRET_KEY, TestCluster, getBytes, sha256, sleep, clusterSuite } from '../helpers/cluster.js';
 
 const BUCKET = 'boot';
 const PING = '/tessera/rpc/v1/ping';
@@ -61,32 +61,12 @@ async function fingerprintOf(cluster: TestCluster): Promise<string> {
 describe('cluster bootstrap and membership: 4 nodes x 4 drives', () => {
   let cluster: TestCluster;
   let clients: S3Client[];
-  let failed = false;
 
-  beforeAll(async () => {
-    cluster = await TestCluster.create({ nodes: 4, drivesPerNode: 4, start: [] });
+  const { step } = clusterSuite({ nodes: 4, drivesPerNode: 4, start: [] }, async (started) => {
+    cluster = started;
     clients = cluster.nodes.map((n) => n.client());
   });
 
-  afterAll(async () => {
-    if (failed && cluster) console.error(cluster.logs());
-    await cluster?.destroy();
-  });
-
-  const step = (name: string, fn: () => Promise<void>, timeout?: number): void => {
-    it(
-      name,
-      async () => {
-        try {
-          await fn();
-        } catch (err) {
-          failed = true;
-          throw err;
-        }
-      },
-      timeout,
-    );
-  };
 
   step('node 1 alone waits for the others (ready 503, its log says for whom); with all four started every node is ready', async () => {
     const first = cluster.node(0);

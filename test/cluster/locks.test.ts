@@ -12,9 +12,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildHeaders } from '../helpers/raw.js';
-import { TestCluster, getBytes, objectPath, sha256, sleep } from '../helpers/cluster.js';
+import { TestCluster, getBytes, objectPath, sha256, sleep, clusterSuite } from '../helpers/cluster.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -28,33 +28,13 @@ const md5 = (b: Uint8Array): string => createHash('md5').update(b).digest('hex')
 describe('cluster locks: 4 nodes x 4 drives', () => {
   let cluster: TestCluster;
   let clients: S3Client[];
-  let failed = false;
 
-  beforeAll(async () => {
-    cluster = await TestCluster.create({ nodes: 4, drivesPerNode: 4 });
+  const { step } = clusterSuite({ nodes: 4, drivesPerNode: 4 }, async (started) => {
+    cluster = started;
     clients = cluster.nodes.map((n) => n.client());
     await clients[0].send(new CreateBucketCommand({ Bucket: BUCKET }));
   });
 
-  afterAll(async () => {
-    if (failed && cluster) console.error(cluster.logs());
-    await cluster?.destroy();
-  });
-
-  const step = (name: string, fn: () => Promise<void>, timeout?: number): void => {
-    it(
-      name,
-      async () => {
-        try {
-          await fn();
-        } catch (err) {
-          failed = true;
-          throw err;
-        }
-      },
-      timeout,
-    );
-  };
 
   step('4 writers x 10 rounds of distinct 2 MiB bodies on one key: always exactly one written body, on every node, never a mix', async () => {
     const key = 'hot/key';

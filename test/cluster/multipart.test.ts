@@ -24,9 +24,9 @@ import {
   UploadPartCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildHeaders } from '../helpers/raw.js';
-import { TestCluster, getBytes, objectPath, sha256, sleep, type NodeProcess } from '../helpers/cluster.js';
+import { TestCluster, getBytes, objectPath, sha256, sleep, type NodeProcess, clusterSuite } from '../helpers/cluster.js';
 
 const MiB = 1024 * 1024;
 const BUCKET = 'multipart';
@@ -69,35 +69,15 @@ function streamedGet(node: NodeProcess, path: string): Promise<StreamedGet> {
 describe('cluster multipart upload spanning a node failure', () => {
   let cluster: TestCluster;
   let clients: S3Client[];
-  let failed = false;
   const parts = [randomBytes(5 * MiB), randomBytes(5 * MiB), randomBytes(1 * MiB + 7)];
   const whole = Buffer.concat(parts);
 
-  beforeAll(async () => {
-    cluster = await TestCluster.create({ nodes: 4, drivesPerNode: 4, env: { TESSERA_HEAL: 'off' } });
+  const { step } = clusterSuite({ nodes: 4, drivesPerNode: 4, env: { TESSERA_HEAL: 'off' } }, async (started) => {
+    cluster = started;
     clients = cluster.nodes.map((n) => n.client());
     await clients[0].send(new CreateBucketCommand({ Bucket: BUCKET }));
   });
 
-  afterAll(async () => {
-    if (failed && cluster) console.error(cluster.logs());
-    await cluster?.destroy();
-  });
-
-  const step = (name: string, fn: () => Promise<void>, timeout?: number): void => {
-    it(
-      name,
-      async () => {
-        try {
-          await fn();
-        } catch (err) {
-          failed = true;
-          throw err;
-        }
-      },
-      timeout,
-    );
-  };
 
   /** Part files per drive of node `n` for every data dir of the bucket: { dataDir: [part files] } per drive. */
   const partFilesOn = async (n: NodeProcess): Promise<Record<string, string[]>[]> => {

@@ -20,8 +20,8 @@ import {
   UploadPartCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestCluster, getBytes, listKeys, objectPath, sha256, sleep, sortKeys } from '../helpers/cluster.js';
+import { describe, expect, it } from 'vitest';
+import { TestCluster, getBytes, listKeys, objectPath, sha256, sleep, sortKeys, clusterSuite } from '../helpers/cluster.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -34,7 +34,6 @@ describe('cluster quorum: 4 nodes x 4 drives, EC 8+8', () => {
   let clients: S3Client[];
   /** key -> sha256 of what the last acknowledged write put there */
   const expected = new Map<string, string>();
-  let failed = false;
 
   const put = async (node: number, key: string, body: Buffer): Promise<void> => {
     const res = await clients[node].send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
@@ -70,31 +69,12 @@ describe('cluster quorum: 4 nodes x 4 drives, EC 8+8', () => {
 
   const bodyOf = (size: number): Buffer => randomBytes(size);
 
-  beforeAll(async () => {
-    cluster = await TestCluster.create({ nodes: 4, drivesPerNode: 4 });
+  const { step } = clusterSuite({ nodes: 4, drivesPerNode: 4 }, async (started) => {
+    cluster = started;
     clients = cluster.nodes.map((n) => n.client());
     await clients[0].send(new CreateBucketCommand({ Bucket: BUCKET }));
   });
 
-  afterAll(async () => {
-    if (failed && cluster) console.error(cluster.logs());
-    await cluster?.destroy();
-  });
-
-  const step = (name: string, fn: () => Promise<void>, timeout?: number): void => {
-    it(
-      name,
-      async () => {
-        try {
-          await fn();
-        } catch (err) {
-          failed = true;
-          throw err;
-        }
-      },
-      timeout,
-    );
-  };
 
   step('all nodes up: the layout is one set of 16 drives, EC 8+8, and every node reports cluster health', async () => {
     expect(cluster.node(0).output).toMatch(/1 erasure set\(s\) of 16 drives, EC 8\+8 \(reads need 8 drives of a set, writes 9\)/);

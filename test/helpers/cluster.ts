@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { afterAll, beforeAll, it } from 'vitest';
 import { buildHeaders, errorCode, openRaw } from './raw.js';
 import { ACCESS_KEY, ROOT, SECRET_KEY, cleanEnv, freePort } from './server.js';
 
@@ -443,4 +444,36 @@ export async function listKeys(client: S3Client, bucket: string, prefix = '', pa
 /** Keys in S3 listing order (UTF-8 bytes). */
 export function sortKeys(keys: Iterable<string>): string[] {
   return [...keys].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+}
+
+/**
+ * One cluster for a describe block whose tests are steps of one story: started before them, its
+ * node logs printed when a step fails, destroyed after. `setup` runs once the nodes are up.
+ */
+export function clusterSuite(options: ClusterOptions, setup?: (cluster: TestCluster) => Promise<void>) {
+  let cluster: TestCluster | undefined;
+  let failed = false;
+  beforeAll(async () => {
+    cluster = await TestCluster.create(options);
+    await setup?.(cluster);
+  });
+  afterAll(async () => {
+    if (failed && cluster) console.error(cluster.logs());
+    await cluster?.destroy();
+  });
+  const step = (name: string, fn: () => Promise<void>, timeout?: number): void => {
+    it(
+      name,
+      async () => {
+        try {
+          await fn();
+        } catch (err) {
+          failed = true;
+          throw err;
+        }
+      },
+      timeout,
+    );
+  };
+  return { step };
 }
