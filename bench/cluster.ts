@@ -23,8 +23,8 @@ export class BenchCluster {
     while (ports.size < nodeCount) ports.add(await freePort());
     const nodeDirs = [...ports].map((_, i) => join(dir, `n${i + 1}`));
     for (const d of nodeDirs) for (let j = 0; j < drivesPerNode; j++) await mkdir(join(d, `d${j + 1}`), { recursive: true });
-    // One argument per node: `http://host:port/dir/d{1...M}` (a single argument with two ellipses would be the cartesian product).
-    const endpointArgs = [...ports].map((port, i) => `http://127.0.0.1:${port}${nodeDirs[i]}/d{1...${drivesPerNode}}`);
+    // Every drive explicitly: several {...} arguments would be several server pools.
+    const endpointArgs = [...ports].flatMap((port, i) => Array.from({ length: drivesPerNode }, (_, d) => `http://127.0.0.1:${port}${nodeDirs[i]}/d${d + 1}`));
     const nodes = [...ports].map((port) => BenchServer.spawn(port, endpointArgs, accessKey, secretKey));
     const cluster = new BenchCluster(nodes, drivesPerNode);
     try {

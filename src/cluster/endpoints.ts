@@ -70,6 +70,11 @@ function parseEndpoint(text: string): DriveEndpoint {
  * host:port is its own.
  */
 export function parseTopology(args: string[], address: { host: string; port: number }): Topology {
+  if (args.filter((a) => ELLIPSIS.test(a)).length > 1) {
+    throw new EndpointError(
+      'several argument groups with {a...b} make several server pools, which are not supported yet: give one group (e.g. http://10.0.0.{1...4}:9000/mnt/disk{1...4}) or list every drive',
+    );
+  }
   const drives = args.flatMap(expandEllipses).map(parseEndpoint);
   const remote = drives.filter((d) => d.node !== '').length;
   if (remote > 0 && remote < drives.length) throw new EndpointError('mix of local paths and http:// endpoints: give one or the other');

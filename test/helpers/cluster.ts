@@ -172,9 +172,9 @@ export class NodeProcess {
     return `http://${this.address}`;
   }
 
-  /** This node's argument in the shared endpoint list. */
-  get endpointArg(): string {
-    return `http://${this.address}${this.dir}/d{1...${this.cluster.drivesPerNode}}`;
+  /** This node's drives in the shared endpoint list, one explicit endpoint each (several {...} groups would be pools). */
+  get endpointArgs(): string[] {
+    return Array.from({ length: this.cluster.drivesPerNode }, (_, d) => `http://${this.address}${this.dir}/d${d + 1}`);
   }
 
   drivePath(drive: number): string {
@@ -366,9 +366,9 @@ export class TestCluster {
     return cluster;
   }
 
-  /** The endpoint list every node is given: one argument per node (not a cartesian product). */
+  /** The endpoint list every node is given: every drive of every node, explicitly, as on one test machine. */
   get endpointArgs(): string[] {
-    return this.nodes.map((n) => n.endpointArg);
+    return this.nodes.flatMap((n) => n.endpointArgs);
   }
 
   node(i: number): NodeProcess {

@@ -30,6 +30,8 @@ describe('drive arguments', () => {
     expect(() => parseTopology(['/a', 'http://127.0.0.1:9002/b'], here)).toThrow(/mix/);
     expect(() => parseTopology(['http://127.0.0.1:{9005...9006}/d'], here)).toThrow(/not among/);
     expect(() => parseTopology(['http://127.0.0.1/d'], here)).toThrow(/port/);
+    expect(() => parseTopology(['http://127.0.0.1:{9001...9002}/d{1...4}', 'http://127.0.0.1:{9003...9004}/d{1...4}'], here)).toThrow(/pools/);
+    expect(() => parseTopology(['/a{1...2}', '/b{1...2}'], here)).toThrow(/pools/);
   });
 
   it('lays sets out round-robin over the nodes', () => {
