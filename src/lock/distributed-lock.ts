@@ -13,7 +13,7 @@ import type { Locker, Release } from './locker.js';
 export const LOCK_TTL_MS = 30_000;
 const REFRESH_MS = LOCK_TTL_MS / 3;
 /** Give up (SlowDown) when a lock cannot be had within this time. */
-const ACQUIRE_TIMEOUT_MS = 10_000;
+const ACQUIRE_TIMEOUT_MS = 20_000;
 
 /** One node's lock service, local or over RPC. */
 export interface LockNode {
@@ -61,7 +61,7 @@ export class DistributedLocker implements Locker {
       await Promise.all(this.nodes.map((n) => (n.isOnline() ? n.release(name, uid).catch(() => undefined) : undefined)));
       if (Date.now() > deadline) throw new S3Error('SlowDown', 'Timed out waiting for a lock on this object.');
       // Back off with jitter so two contenders do not keep splitting the nodes between them.
-      await sleep(Math.min(5 * 2 ** Math.min(attempt, 6), 250) * (0.5 + Math.random()));
+      await sleep(Math.min(5 * 2 ** Math.min(attempt, 8), 1_000) * (0.5 + Math.random()));
     }
   }
 

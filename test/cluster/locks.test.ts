@@ -21,7 +21,7 @@ const MiB = 1024 * KiB;
 const BUCKET = 'locks';
 /** src/lock/distributed-lock.ts: LOCK_TTL_MS and ACQUIRE_TIMEOUT_MS. */
 const LOCK_TTL_MS = 30_000;
-const ACQUIRE_TIMEOUT_MS = 10_000;
+const ACQUIRE_TIMEOUT_MS = 20_000;
 
 const md5 = (b: Uint8Array): string => createHash('md5').update(b).digest('hex');
 
@@ -45,7 +45,7 @@ describe('cluster locks: 4 nodes x 4 drives', () => {
     // readers on every node, all the time: each GET is whole, verified against its own ETag, and one of the bodies written so far
     const readers = cluster.nodes.map(async (n, node) => {
       while (!stopReaders) {
-        const res = await n.request({ method: 'GET', path: objectPath(BUCKET, key), timeoutMs: 20_000 });
+        const res = await n.request({ method: 'GET', path: objectPath(BUCKET, key), timeoutMs: 30_000 });
         if (res.status === 404) {
           await sleep(20);
           continue;
