@@ -103,7 +103,9 @@ export async function runServer(driveArgs: string[], options: ServerOptions): Pr
   const node = createClusterNode(topology, root);
   let serveS3: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   // No limit on a whole request (uploads may take hours), but a connection idle this long is dropped.
-  const server = createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5_000 }, (req, res) => {
+  // Keep-alive connections stay open longer than clients keep idle sockets (a server closing one just as
+  // a client reuses it is a "socket hang up" for the client).
+  const server = createServer({ requestTimeout: 0, headersTimeout: 70_000, keepAliveTimeout: 65_000 }, (req, res) => {
     if (node.rpc.handles(req.url)) void node.rpc.handle(req, res);
     else (serveS3 ?? notReady)(req, res);
   });
