@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { appendFile, mkdir, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { HeadBucketCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ACCESS_KEY, SECRET_KEY, TestServer, cleanEnv } from '../helpers/server.js';
 import {
@@ -25,22 +25,11 @@ import {
   sha256File,
   treeObject,
   writeRandomFile,
+  listKeys,
 } from './compat.js';
 
 const AWS = '/usr/bin/aws';
 const missing = findExecutable(AWS) ? undefined : `${AWS} not found (install the Debian package "awscli", aws-cli v2)`;
-
-/** Every key under `prefix`, through the SDK, independently of the client under test. */
-async function listKeys(s3: S3Client, bucket: string, prefix = ''): Promise<string[]> {
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-    for (const o of page.Contents ?? []) keys.push(o.Key!);
-    token = page.NextContinuationToken;
-  } while (token);
-  return keys.sort();
-}
 
 clientSuite('aws-cli v2', missing, () => {
   let server: TestServer;

@@ -8,6 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { accessSync, constants, createReadStream, existsSync } from 'node:fs';
 import { lstat, mkdir, readdir, readlink, writeFile } from 'node:fs/promises';
 import { delimiter, dirname, join, relative } from 'node:path';
+import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 
 export const KiB = 1024;
@@ -197,4 +198,16 @@ export function treeObject(tree: Map<string, TreeEntry>): Record<string, TreeEnt
 /** A bucket name unique enough for one server. */
 export function bucketName(prefix: string): string {
   return `${prefix}-${randomBytes(4).toString('hex')}`;
+}
+
+/** Every key under `prefix`, through the SDK, independently of the client under test. */
+export async function listKeys(s3: S3Client, bucket: string, prefix = ''): Promise<string[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    for (const o of page.Contents ?? []) keys.push(o.Key!);
+    token = page.NextContinuationToken;
+  } while (token);
+  return keys.sort();
 }

@@ -6,24 +6,13 @@
 import { mkdtemp, rm, writeFile, appendFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { HeadBucketCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ACCESS_KEY, SECRET_KEY, TestServer, cleanEnv } from '../helpers/server.js';
-import { KiB, MiB, clientSuite, expectSuccess, findExecutable, hashTree, makeSmallTree, run, sha256File, treeObject, writeRandomFile } from './compat.js';
+import { KiB, MiB, clientSuite, expectSuccess, findExecutable, hashTree, makeSmallTree, run, sha256File, treeObject, writeRandomFile, listKeys } from './compat.js';
 
 const S3CMD = findExecutable('s3cmd');
 const missing = S3CMD ? undefined : 's3cmd not found on PATH (install the Debian package "s3cmd")';
-
-async function listKeys(s3: S3Client, bucket: string, prefix = ''): Promise<string[]> {
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-    for (const o of page.Contents ?? []) keys.push(o.Key!);
-    token = page.NextContinuationToken;
-  } while (token);
-  return keys.sort();
-}
 
 clientSuite('s3cmd', missing, () => {
   let server: TestServer;

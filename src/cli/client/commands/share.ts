@@ -31,10 +31,8 @@ async function presign(remote: Remote, method: 'GET' | 'PUT', bucket: string, ke
 
 function report(out: Output, kind: 'download' | 'upload', url: string, target: string, seconds: number): void {
   const expires = new Date(Date.now() + seconds * 1000).toISOString();
-  const human =
-    kind === 'download'
-      ? `URL    : ${target}\nExpire : ${humanDuration(seconds * 1000)} (${expires})\nShare  : ${url}`
-      : `URL    : ${target}\nExpire : ${humanDuration(seconds * 1000)} (${expires})\nShare  : curl -T <FILE> '${url}'`;
+  const share = kind === 'download' ? url : `curl -T <FILE> '${url}'`;
+  const human = `URL    : ${target}\nExpire : ${humanDuration(seconds * 1000)} (${expires})\nShare  : ${share}`;
   out.result(human, { type: kind, target, url, expiresInSeconds: seconds, expires, ...(kind === 'upload' ? { method: 'PUT' } : {}) });
 }
 
