@@ -13,7 +13,7 @@ import { LocalDrive } from '../storage/local-drive.js';
 import { RemoteDrive } from '../storage/remote-drive.js';
 import type { Topology } from './endpoints.js';
 import { Peer } from './peer.js';
-import { rpcToken } from './rpc-auth.js';
+import { rpcKey } from './rpc-auth.js';
 import { RpcServer, remoteLockNode } from './rpc-server.js';
 
 export interface ClusterNode {
@@ -22,15 +22,16 @@ export interface ClusterNode {
   local: Map<number, LocalDrive>;
   peers: Peer[];
   locks: Locker;
-  rpc: RpcServer;
+  /** Serves this node's drives and locks to its peers; undefined on a single node, which serves no RPC at all. */
+  rpc?: RpcServer;
   close(): void;
 }
 
 export function createClusterNode(topology: Topology, root: Credentials): ClusterNode {
-  const token = rpcToken(root);
+  const key = rpcKey(root);
   const self = topology.nodes[topology.localNode];
   const peers = new Map<string, Peer>();
-  for (const node of topology.nodes) if (node !== self) peers.set(node, new Peer(node, token, topology.fingerprint));
+  for (const node of topology.nodes) if (node !== self) peers.set(node, new Peer(node, key, topology.fingerprint));
 
   const local = new Map<number, LocalDrive>();
   const drives: Drive[] = topology.drives.map((d, index) => {
@@ -52,7 +53,7 @@ export function createClusterNode(topology: Topology, root: Credentials): Cluste
         );
   // A node that died holds its locks no longer: drop its grants here rather than wait for them to expire.
   for (const peer of peers.values()) peer.offlineListeners.push(() => table.dropOwner(peer.address));
-  const rpc = new RpcServer({ token, fingerprint: topology.fingerprint, node: self || 'local', drives: local, locks: table });
+  const rpc = peers.size > 0 ? new RpcServer({ key, fingerprint: topology.fingerprint, node: self, drives: local, locks: table }) : undefined;
   for (const peer of peers.values()) peer.start();
 
   return {
@@ -63,7 +64,7 @@ export function createClusterNode(topology: Topology, root: Credentials): Cluste
     locks,
     rpc,
     close() {
-      rpc.close();
+      rpc?.close();
       for (const peer of peers.values()) peer.close();
     },
   };

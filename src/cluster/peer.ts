@@ -6,7 +6,7 @@
 import http from 'node:http';
 import { Packr } from 'msgpackr';
 import { DriveError } from '../storage/drive.js';
-import { RPC_PREFIX, authHeaders } from './rpc-auth.js';
+import { RPC_PREFIX, RpcSigner } from './rpc-auth.js';
 
 export const rpcPackr = new Packr({ useRecords: false, moreTypes: false, bundleStrings: false });
 
@@ -51,12 +51,15 @@ export class Peer {
   private pinging = false;
   private missedPings = 0;
   private driveStates: Record<number, boolean> = {};
+  private readonly signer: RpcSigner;
 
   constructor(
     readonly address: string,
-    private readonly token: Buffer,
-    private readonly fingerprint: string,
-  ) {}
+    key: Buffer,
+    fingerprint: string,
+  ) {
+    this.signer = new RpcSigner(key, fingerprint);
+  }
 
   isOnline(): boolean {
     return this.online;
@@ -96,7 +99,7 @@ export class Peer {
           method: 'POST',
           path: fullPath,
           agent: this.agent,
-          headers: { 'content-type': 'application/msgpack', 'content-length': body.length, ...authHeaders(this.token, fullPath, this.fingerprint) },
+          headers: { 'content-type': 'application/msgpack', 'content-length': body.length, ...this.signer.headers('POST', fullPath, body) },
         },
         (res) => {
           const chunks: Buffer[] = [];
@@ -104,7 +107,7 @@ export class Peer {
           res.on('error', reject);
           res.on('end', () => {
             const payload = Buffer.concat(chunks);
-            if (res.statusCode === 403 || res.statusCode === 409) {
+            if (res.statusCode === 403) {
               return reject(new DriveError('refused', `${this.address}: ${payload.toString()}`));
             }
             if (res.statusCode !== 200) return reject(new RpcError(payload.toString() || `HTTP ${res.statusCode}`, res.statusCode ?? 0));

@@ -2,13 +2,16 @@
  * The server side of node RPC: a plain HTTP handler for `/tessera/rpc/v1/...` that runs drive
  * operations on this node's local drives and answers the lock service. Bodies and answers are
  * msgpack; a drive failure travels back as `{ e: { kind, message } }` and is rethrown as a DriveError.
+ * Only served when the deployment has other nodes. A request is authenticated from its headers before
+ * a byte of its body is read (see rpc-auth.ts); a refused one is answered 403 and its connection closed.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LockTable } from '../lock/lock-table.js';
 import { DriveError, type ShardWriter } from '../storage/drive.js';
 import type { LocalDrive } from '../storage/local-drive.js';
+import { checkName } from '../storage/names.js';
 import { rpcPackr, type PingAnswer } from './peer.js';
-import { RPC_PREFIX, verifyRpc } from './rpc-auth.js';
+import { RPC_PREFIX, RpcVerifier, sha256Hex, type RpcRefusal } from './rpc-auth.js';
 
 /** Drive methods a peer may call as they are. */
 const DRIVE_METHODS = new Set([
@@ -36,7 +39,7 @@ interface OpenWriter {
 }
 
 export interface RpcServerOptions {
-  token: Buffer;
+  key: Buffer;
   fingerprint: string;
   node: string;
   /** This node's drives by their index in the endpoint list. */
@@ -44,25 +47,43 @@ export interface RpcServerOptions {
   locks: LockTable;
 }
 
+/** Reads a body of exactly the declared length (at most MAX_BODY_BYTES). */
 function readBody(req: IncomingMessage): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (!Number.isSafeInteger(declared) || declared < 0 || declared > MAX_BODY_BYTES) return Promise.reject(new Error('RPC body length missing or too large'));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > MAX_BODY_BYTES) req.destroy(new Error('RPC body too large'));
+      if (size > declared) req.destroy(new Error('RPC body longer than declared'));
       else chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('end', () => (size === declared ? resolve(Buffer.concat(chunks)) : reject(new Error('RPC body shorter than declared'))));
     req.on('error', reject);
   });
+}
+
+const REFUSALS: Record<RpcRefusal, string> = {
+  unauthenticated: 'node RPC refused: not authenticated (are all nodes started with the same root credentials?)',
+  stale: "node RPC refused: timestamp outside the allowed window (are the nodes' clocks in sync?)",
+  'other-topology': 'node RPC refused: the caller was started with a different endpoint list',
+  replayed: 'node RPC refused: this request was seen before',
+};
+
+/** Every refusal is a 403, and the connection is closed so nothing more is read from it. */
+function refuse(res: ServerResponse, message: string): void {
+  res.shouldKeepAlive = false;
+  res.writeHead(403, { 'content-type': 'text/plain', connection: 'close' }).end(message, () => res.req.destroy());
 }
 
 export class RpcServer {
   private readonly writers = new Map<string, OpenWriter>();
   private readonly sweeper: NodeJS.Timeout;
+  private readonly verifier: RpcVerifier;
 
   constructor(private readonly options: RpcServerOptions) {
+    this.verifier = new RpcVerifier(options.key, options.fingerprint);
     this.sweeper = setInterval(() => this.dropIdleWriters(), 60_000);
     this.sweeper.unref();
   }
@@ -73,20 +94,25 @@ export class RpcServer {
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = req.url ?? '';
-    const verdict = verifyRpc(this.options.token, this.options.fingerprint, path, req.headers);
-    if (verdict !== 'ok') {
-      const message = {
-        unauthenticated: 'node RPC refused: wrong or missing token (are all nodes started with the same root credentials?)',
-        stale: 'node RPC refused: stale timestamp (are the nodes\' clocks in sync?)',
-        'other-topology': `node RPC refused: ${this.options.node} was started with a different endpoint list`,
-      }[verdict];
-      res.writeHead(verdict === 'other-topology' ? 409 : 403, { 'content-type': 'text/plain' }).end(message);
-      req.resume();
+    const verdict = this.verifier.verify(req.method ?? '', path, req.headers);
+    if (!verdict.ok) {
+      // Only a caller that holds the key learns why; anyone else gets the generic answer.
+      refuse(res, REFUSALS[verdict.refusal]);
+      return;
+    }
+    let body: Buffer;
+    try {
+      body = await readBody(req);
+    } catch (err) {
+      refuse(res, `node RPC refused: ${(err as Error).message}`);
+      return;
+    }
+    if (sha256Hex(body) !== verdict.bodyHash) {
+      refuse(res, 'node RPC refused: the body does not match its signature');
       return;
     }
     let answer: unknown;
     try {
-      const body = await readBody(req);
       const args = body.length > 0 ? rpcPackr.unpack(body) : null;
       answer = { r: await this.dispatch(path.slice(RPC_PREFIX.length), args) };
     } catch (err) {
@@ -105,8 +131,11 @@ export class RpcServer {
   private async dispatch(route: string, args: unknown): Promise<unknown> {
     const parts = route.split('/');
     if (route === 'ping') return this.ping();
-    if (parts[0] === 'lock') return this.lock(parts[1], args as LockArgs);
-    if (parts[0] === 'drive' && parts.length === 3) return this.driveCall(this.drive(parts[1]), parts[1], parts[2], args as unknown[]);
+    if (parts[0] === 'lock' && parts.length === 2) return this.lock(parts[1], checkLockArgs(args));
+    if (parts[0] === 'drive' && parts.length === 3) {
+      if (!Array.isArray(args)) throw new DriveError('invalid', 'drive call arguments must be a list');
+      return this.driveCall(this.drive(parts[1]), parts[1], parts[2], args);
+    }
     throw new DriveError('faulty', `unknown RPC ${route}`);
   }
 
@@ -129,21 +158,23 @@ export class RpcServer {
       const fn = (drive as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[method];
       return fn.apply(drive, args);
     }
-    const [stagingId, file] = args as [string, string];
-    const id = `${index}/${stagingId}/${file}`;
     switch (method) {
       case 'shardCreate': {
-        this.writers.set(id, { writer: await drive.createShardWriter(stagingId, file), lastUsed: Date.now() });
+        const id = writerId(index, args);
+        this.writers.set(id, { writer: await drive.createShardWriter(args[0] as string, args[1] as string), lastUsed: Date.now() });
         return null;
       }
       case 'shardWrite':
-        return this.writer(id).write([args[2] as Buffer]);
+        if (!Buffer.isBuffer(args[2])) throw new DriveError('invalid', 'shard data must be bytes');
+        return this.writer(writerId(index, args)).write([args[2]]);
       case 'shardFinish': {
+        const id = writerId(index, args);
         const writer = this.writer(id);
         this.writers.delete(id);
         return writer.finish();
       }
       case 'shardAbort': {
+        const id = writerId(index, args);
         const open = this.writers.get(id);
         this.writers.delete(id);
         return open?.writer.abort();
@@ -185,6 +216,31 @@ export class RpcServer {
     for (const open of this.writers.values()) void open.writer.abort().catch(() => undefined);
     this.writers.clear();
   }
+}
+
+/** Open shard writers are known by drive, staging id and file, each checked as a drive checks them. */
+function writerId(index: string, args: unknown[]): string {
+  const [stagingId, file] = args;
+  checkName('staging id', stagingId);
+  checkName('shard file', file);
+  return `${index}/${stagingId}/${file}`;
+}
+
+const MAX_LOCK_NAME = 4096;
+const MAX_LOCK_TTL_MS = 5 * 60_000;
+
+/** Lock calls come from peers: bounded strings, a bounded lease. */
+function checkLockArgs(args: unknown): LockArgs {
+  const a = args as LockArgs;
+  const ok =
+    typeof a === 'object' && a !== null &&
+    typeof a.name === 'string' && a.name.length <= MAX_LOCK_NAME &&
+    typeof a.uid === 'string' && a.uid.length <= 64 &&
+    (a.ttl === undefined || (Number.isInteger(a.ttl) && a.ttl >= 0 && a.ttl <= MAX_LOCK_TTL_MS)) &&
+    (a.owner === undefined || (typeof a.owner === 'string' && a.owner.length <= 300)) &&
+    (a.write === undefined || typeof a.write === 'boolean');
+  if (!ok) throw new DriveError('invalid', 'invalid lock arguments');
+  return a;
 }
 
 /** The lock service of another node, over RPC. */

@@ -16,7 +16,7 @@ import { shardDistribution } from './placement.js';
 import { discardStaging, writeShardFiles } from './write.js';
 import { settle } from './settle.js';
 
-export const MAX_PART_NUMBER = 10_000;
+export { MAX_PART_NUMBER } from '../storage/names.js';
 export const MIN_PART_SIZE = 5 * 1024 * 1024;
 export const MAX_PART_SIZE = 5 * 1024 ** 3;
 

@@ -7,8 +7,11 @@
 import type { ObjectRecord, UploadPartRecord, UploadRecord } from '../meta/record.js';
 import type { DriveFormat } from './format.js';
 
-/** 'refused': the drive's node will not talk to us (other credentials or another endpoint list). */
-export type DriveErrorKind = 'offline' | 'unformatted' | 'faulty' | 'not-found' | 'refused';
+/**
+ * 'refused': the drive's node will not talk to us (other credentials or another endpoint list).
+ * 'invalid': an argument (a name, an id, a number) is not of the form the drive accepts; nothing was touched.
+ */
+export type DriveErrorKind = 'offline' | 'unformatted' | 'faulty' | 'not-found' | 'refused' | 'invalid';
 
 export class DriveError extends Error {
   constructor(readonly kind: DriveErrorKind, message: string) {

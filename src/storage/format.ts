@@ -11,9 +11,10 @@ export interface DriveFormat {
 
 export function isDriveFormat(value: unknown): value is DriveFormat {
   const f = value as DriveFormat;
+  const isId = (id: unknown): boolean => typeof id === 'string' && id.length <= 64;
   return (
-    typeof f === 'object' && f !== null && f.version === 1 && typeof f.deploymentId === 'string' &&
-    typeof f.thisDrive === 'string' && Array.isArray(f.sets) && f.sets.every((s) => Array.isArray(s))
+    typeof f === 'object' && f !== null && f.version === 1 && isId(f.deploymentId) && isId(f.thisDrive) &&
+    Array.isArray(f.sets) && f.sets.every((s) => Array.isArray(s) && s.every(isId))
   );
 }
 

@@ -24,6 +24,7 @@ import {
   type ShardWriter,
 } from './drive.js';
 import { isDriveFormat, sameLayout, type DriveFormat } from './format.js';
+import { MAX_OBJECT_KEY_BYTES, MAX_PART_NUMBER, checkInteger, checkName, checkObjectKey } from './names.js';
 import { BITROT_HASH_SIZE, ShardLayout, verifyShardBlock } from '../codec/bitrot.js';
 import type { DataDirEntry, ShardCheckRequest, ShardState } from './healing.js';
 
@@ -125,6 +126,7 @@ export class LocalDrive implements Drive {
   }
 
   async writeFormat(format: DriveFormat): Promise<void> {
+    if (!isDriveFormat(format)) throw new DriveError('invalid', 'invalid drive format');
     const tmp = this.sys('tmp', `${FORMAT_FILE}.${randomUUID()}`);
     const handle = await open(tmp, 'w');
     try {
@@ -194,6 +196,8 @@ export class LocalDrive implements Drive {
   }
 
   async makeBucket(name: string, created: number): Promise<void> {
+    checkName('bucket', name);
+    checkInteger('creation time', created, 0, Number.MAX_SAFE_INTEGER);
     const { buckets } = await this.ensureOnline();
     await this.io('make bucket', async () => {
       await mkdir(join(this.root, name), { recursive: true });
@@ -203,6 +207,7 @@ export class LocalDrive implements Drive {
   }
 
   async deleteBucket(name: string): Promise<void> {
+    checkName('bucket', name);
     const { buckets } = await this.ensureOnline();
     await this.io('delete bucket', async () => {
       await buckets.remove(Buffer.from(name));
@@ -222,6 +227,7 @@ export class LocalDrive implements Drive {
   }
 
   async statBucket(name: string): Promise<BucketEntry | undefined> {
+    checkName('bucket', name);
     const { buckets } = await this.ensureOnline();
     const value = buckets.get(Buffer.from(name)) as unknown as Buffer | undefined;
     const entry = value && decodeRecord<{ created: number }>(value);
@@ -229,18 +235,24 @@ export class LocalDrive implements Drive {
   }
 
   async bucketHasObjects(name: string): Promise<boolean> {
+    checkName('bucket', name);
     const { objects } = await this.ensureOnline();
     for (const _ of objects.getKeys({ start: recordKey(name, ''), end: bucketRangeEnd(name), limit: 1 })) return true;
     return false;
   }
 
   async readRecord(bucket: string, key: string): Promise<ObjectRecord | undefined> {
+    checkName('bucket', bucket);
+    checkObjectKey(key);
     const { objects } = await this.ensureOnline();
     const value = objects.get(recordKey(bucket, key));
     return value ? decodeRecord<ObjectRecord>(value) : undefined;
   }
 
   async writeRecord(bucket: string, key: string, record: ObjectRecord | undefined): Promise<void> {
+    checkName('bucket', bucket);
+    checkObjectKey(key);
+    checkRecord(record);
     const { objects } = await this.ensureOnline();
     await this.io('write record', async () => {
       if (record && record.versions.length > 0) await objects.put(recordKey(bucket, key), encodeRecord(record));
@@ -250,6 +262,8 @@ export class LocalDrive implements Drive {
   }
 
   async listRecords(bucket: string, options: ListRecordsOptions): Promise<RecordEntry[]> {
+    checkName('bucket', bucket);
+    checkListOptions(options);
     const { objects } = await this.ensureOnline();
     const base = recordKey(bucket, '');
     const prefixKey = recordKey(bucket, options.prefix);
@@ -268,6 +282,8 @@ export class LocalDrive implements Drive {
   }
 
   async createShardWriter(stagingId: string, file: string): Promise<ShardWriter> {
+    checkName('staging id', stagingId);
+    checkName('shard file', file);
     await this.ensureOnline();
     const dir = this.sys('tmp', stagingId);
     const handle = await this.io('create shard', async () => {
@@ -278,6 +294,9 @@ export class LocalDrive implements Drive {
   }
 
   async commitStaged(stagingId: string, bucket: string, dataDir: string): Promise<void> {
+    checkName('staging id', stagingId);
+    checkName('bucket', bucket);
+    checkName('data dir', dataDir);
     await this.ensureOnline();
     await this.io('commit staged data', async () => {
       const parent = join(this.root, bucket, dataDir.slice(0, 2));
@@ -288,16 +307,22 @@ export class LocalDrive implements Drive {
   }
 
   async discardStaged(stagingId: string): Promise<void> {
+    checkName('staging id', stagingId);
     await rm(this.sys('tmp', stagingId), { recursive: true, force: true }).catch(() => undefined);
   }
 
   async openShard(bucket: string, dataDir: string, file: string): Promise<ShardReader> {
+    checkName('bucket', bucket);
+    checkName('data dir', dataDir);
+    checkName('shard file', file);
     await this.ensureOnline();
     const handle = await this.io('open shard', () => open(this.dataPath(bucket, dataDir, file), 'r'));
     return new LocalShardReader(handle, (what, op) => this.io(what, op));
   }
 
   async deleteDataDir(bucket: string, dataDir: string): Promise<void> {
+    checkName('bucket', bucket);
+    checkName('data dir', dataDir);
     await this.ensureOnline();
     await this.io('delete data', () =>
       rm(this.dataPath(bucket, dataDir), { recursive: true, force: true }),
@@ -305,12 +330,18 @@ export class LocalDrive implements Drive {
   }
 
   async readUpload(bucket: string, key: string, uploadId: string): Promise<UploadRecord | undefined> {
+    checkName('bucket', bucket);
+    checkObjectKey(key);
+    checkName('upload id', uploadId);
     const { uploads } = await this.ensureOnline();
     const value = uploads.get(uploadKey(bucket, key, uploadId));
     return value ? decodeRecord<UploadRecord>(value) : undefined;
   }
 
   async writeUpload(bucket: string, record: UploadRecord): Promise<void> {
+    checkName('bucket', bucket);
+    checkObjectKey(record?.key);
+    checkName('upload id', record.uploadId);
     const { uploads } = await this.ensureOnline();
     await this.io('write upload', async () => {
       await mkdir(this.sys('multipart', record.uploadId), { recursive: true });
@@ -320,6 +351,9 @@ export class LocalDrive implements Drive {
   }
 
   async deleteUpload(bucket: string, key: string, uploadId: string): Promise<void> {
+    checkName('bucket', bucket);
+    checkObjectKey(key);
+    checkName('upload id', uploadId);
     const { uploads, parts } = await this.ensureOnline();
     await this.io('delete upload', async () => {
       await uploads.remove(uploadKey(bucket, key, uploadId));
@@ -330,6 +364,8 @@ export class LocalDrive implements Drive {
   }
 
   async listUploads(bucket: string | undefined, prefix: string): Promise<UploadEntry[]> {
+    if (bucket !== undefined) checkName('bucket', bucket);
+    checkObjectKey(prefix, true);
     const { uploads } = await this.ensureOnline();
     const start = bucket === undefined ? undefined : recordKey(bucket, prefix);
     const end = bucket === undefined ? undefined : bucketRangeEnd(bucket);
@@ -344,6 +380,9 @@ export class LocalDrive implements Drive {
   }
 
   async commitPart(stagingId: string, uploadId: string, part: UploadPartRecord): Promise<void> {
+    checkName('staging id', stagingId);
+    checkName('upload id', uploadId);
+    checkInteger('part number', part?.number, 1, MAX_PART_NUMBER);
     const { parts } = await this.ensureOnline();
     await this.io('commit part', async () => {
       const dir = this.sys('multipart', uploadId);
@@ -355,6 +394,7 @@ export class LocalDrive implements Drive {
   }
 
   async listParts(uploadId: string): Promise<UploadPartRecord[]> {
+    checkName('upload id', uploadId);
     const { parts } = await this.ensureOnline();
     const out: UploadPartRecord[] = [];
     for (const { value } of parts.getRange({ start: partKey(uploadId, 0), end: partKey(uploadId, 0xffffffff) })) {
@@ -365,6 +405,11 @@ export class LocalDrive implements Drive {
   }
 
   async commitUploadData(uploadId: string, keep: number[], bucket: string, dataDir: string): Promise<void> {
+    checkName('upload id', uploadId);
+    if (!Array.isArray(keep)) throw new DriveError('invalid', 'invalid part list');
+    for (const n of keep) checkInteger('part number', n, 1, MAX_PART_NUMBER);
+    checkName('bucket', bucket);
+    checkName('data dir', dataDir);
     await this.ensureOnline();
     await this.io('commit upload', async () => {
       const dir = this.sys('multipart', uploadId);
@@ -383,10 +428,12 @@ export class LocalDrive implements Drive {
   // Healing support (Drive methods; see drive.ts), and reviving a drive that went offline.
 
   async checkShards(bucket: string, dataDir: string, request: ShardCheckRequest): Promise<ShardState[]> {
+    checkName('bucket', bucket);
+    checkName('data dir', dataDir);
+    checkShardCheckRequest(request);
     await this.ensureOnline();
     const states: ShardState[] = [];
     for (const spec of request.files) {
-      checkName(spec.file, SHARD_FILE);
       const layout = new ShardLayout(spec.partSize, request.blockSize, request.dataShards);
       const path = this.dataPath(bucket, dataDir, spec.file);
       let size: number;
@@ -407,8 +454,12 @@ export class LocalDrive implements Drive {
   }
 
   async commitHealedShards(stagingId: string, bucket: string, dataDir: string, files: string[]): Promise<void> {
+    checkName('staging id', stagingId);
+    checkName('bucket', bucket);
+    checkName('data dir', dataDir);
+    if (!Array.isArray(files)) throw new DriveError('invalid', 'invalid file list');
+    for (const file of files) checkName('shard file', file);
     await this.ensureOnline();
-    for (const file of files) checkName(file, SHARD_FILE);
     await this.io('commit healed shards', async () => {
       const parent = join(this.root, bucket, dataDir.slice(0, 2));
       const dir = join(parent, dataDir);
@@ -420,6 +471,8 @@ export class LocalDrive implements Drive {
   }
 
   async listRecordKeys(bucket: string, options: ListRecordsOptions): Promise<string[]> {
+    checkName('bucket', bucket);
+    checkListOptions(options);
     const { objects } = await this.ensureOnline();
     const base = recordKey(bucket, '');
     const prefixKey = recordKey(bucket, options.prefix);
@@ -436,9 +489,9 @@ export class LocalDrive implements Drive {
   }
 
   async listDataDirs(bucket: string, prefix: string): Promise<DataDirEntry[]> {
+    checkName('bucket', bucket);
+    checkName('data prefix', prefix);
     await this.ensureOnline();
-    checkName(bucket, BUCKET_DIR);
-    checkName(prefix, DATA_PREFIX);
     const dir = join(this.root, bucket, prefix);
     return this.io('list data dirs', async () => {
       let names: string[];
@@ -458,8 +511,8 @@ export class LocalDrive implements Drive {
   }
 
   async readSysFile(name: string): Promise<Buffer | undefined> {
+    checkName('system file', name);
     await this.ensureOnline();
-    checkName(name, SYS_FILE);
     try {
       return await readFile(this.sys(name));
     } catch (err) {
@@ -469,8 +522,9 @@ export class LocalDrive implements Drive {
   }
 
   async writeSysFile(name: string, data: Buffer | undefined): Promise<void> {
+    checkName('system file', name);
+    if (data !== undefined && data !== null && !Buffer.isBuffer(data)) throw new DriveError('invalid', 'invalid system file contents');
     await this.ensureOnline();
-    checkName(name, SYS_FILE);
     await this.io(`write ${name}`, async () => {
       if (data === undefined) {
         await rm(this.sys(name), { force: true });
@@ -552,14 +606,31 @@ export class LocalDrive implements Drive {
   }
 }
 
-const SHARD_FILE = /^part\.\d{1,5}$/;
-const DATA_PREFIX = /^[0-9a-f]{2}$/;
-const SYS_FILE = /^(?!format\.json$)[a-z0-9][a-z0-9_-]*\.json$/;
-const BUCKET_DIR = /^(?!\.)[^/\\\u0000]+$/;
+/** The most one shard read may return: a few 1 MiB blocks' frames, never a whole file at once. */
+const MAX_SHARD_READ = 64 * 1024 * 1024;
 
-/** Refuses names that could reach outside the place they are meant for. */
-function checkName(name: string, allowed: RegExp): void {
-  if (!allowed.test(name)) throw new DriveError('faulty', `invalid name ${JSON.stringify(name)}`);
+function checkRecord(record: unknown): void {
+  if (record === undefined || record === null) return;
+  if (typeof record !== 'object' || !Array.isArray((record as ObjectRecord).versions)) throw new DriveError('invalid', 'invalid object record');
+}
+
+function checkListOptions(options: ListRecordsOptions): void {
+  if (typeof options !== 'object' || options === null) throw new DriveError('invalid', 'invalid listing options');
+  checkObjectKey(options.prefix, true);
+  if (options.from !== undefined && options.from !== null && (!Buffer.isBuffer(options.from) || options.from.length > MAX_OBJECT_KEY_BYTES)) {
+    throw new DriveError('invalid', 'invalid listing start');
+  }
+  checkInteger('listing limit', options.limit, 1, 1_000_000);
+}
+
+function checkShardCheckRequest(request: ShardCheckRequest): void {
+  if (typeof request !== 'object' || request === null || !Array.isArray(request.files)) throw new DriveError('invalid', 'invalid shard check request');
+  checkInteger('block size', request.blockSize, 1, 1 << 30);
+  checkInteger('data shards', request.dataShards, 1, 256);
+  for (const spec of request.files) {
+    checkName('shard file', spec?.file);
+    checkInteger('part size', spec.partSize, 0, Number.MAX_SAFE_INTEGER);
+  }
 }
 
 /** True when `dir` is on another filesystem than its parent (a mount point). */
@@ -622,6 +693,8 @@ class LocalShardReader implements ShardReader {
 
   read(offset: number, length: number): Promise<Buffer> {
     return this.io('read shard', async () => {
+      checkInteger('shard offset', offset, 0, Number.MAX_SAFE_INTEGER);
+      checkInteger('shard read length', length, 0, MAX_SHARD_READ);
       const buf = Buffer.allocUnsafe(length);
       let filled = 0;
       while (filled < length) {

@@ -14,7 +14,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Peer } from '../../src/cluster/peer.js';
-import { rpcToken } from '../../src/cluster/rpc-auth.js';
+import { rpcKey } from '../../src/cluster/rpc-auth.js';
 import { RpcServer } from '../../src/cluster/rpc-server.js';
 import { LockTable } from '../../src/lock/lock-table.js';
 import { RemoteDrive } from '../../src/storage/remote-drive.js';
@@ -430,8 +430,8 @@ describe('over node RPC (two of the four drives are RemoteDrives)', () => {
   it('heal, deep verification, the key listing, the queue file and orphan removal all work through msgpack RPC', async () => {
     const rig = await makeRig();
     rigs.push(rig);
-    const token = rpcToken({ accessKey: 'heal-rpc', secretKey: 'heal-rpc-secret' });
-    const rpc = new RpcServer({ token, fingerprint: 'heal-fp', node: 'heal-node', drives: new Map([[2, rig.local[2]], [3, rig.local[3]]]), locks: new LockTable() });
+    const token = rpcKey({ accessKey: 'heal-rpc', secretKey: 'heal-rpc-secret' });
+    const rpc = new RpcServer({ key: token, fingerprint: 'heal-fp', node: 'heal-node', drives: new Map([[2, rig.local[2]], [3, rig.local[3]]]), locks: new LockTable() });
     const server = createServer((req, res) => (rpc.handles(req.url) ? void rpc.handle(req, res) : res.writeHead(404).end()));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const peer = new Peer(`127.0.0.1:${(server.address() as AddressInfo).port}`, token, 'heal-fp');

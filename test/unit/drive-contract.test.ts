@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Peer } from '../../src/cluster/peer.js';
-import { rpcToken } from '../../src/cluster/rpc-auth.js';
+import { rpcKey } from '../../src/cluster/rpc-auth.js';
 import { RpcServer } from '../../src/cluster/rpc-server.js';
 import { frameShardBlock, ShardLayout } from '../../src/codec/bitrot.js';
 import { initCodec } from '../../src/codec/reed-solomon.js';
@@ -43,7 +43,7 @@ import { RemoteDrive } from '../../src/storage/remote-drive.js';
 
 const KiB = 1024;
 const FINGERPRINT = 'drive-contract-fp';
-const TOKEN = rpcToken({ accessKey: 'contract-user', secretKey: 'contract-secret' });
+const TOKEN = rpcKey({ accessKey: 'contract-user', secretKey: 'contract-secret' });
 
 // ---------------------------------------------------------------------------------------------
 // Harnesses: a Drive under test plus the LocalDrive that really holds the bytes (for inspection).
@@ -74,7 +74,7 @@ async function localHarness(): Promise<Harness> {
 
 /** An RpcServer on a node:http server on a loopback port, serving `drives` by their index. */
 async function rpcNode(drives: Map<number, LocalDrive>): Promise<{ address: string; rpc: RpcServer; server: Server }> {
-  const rpc = new RpcServer({ token: TOKEN, fingerprint: FINGERPRINT, node: 'contract-node', drives, locks: new LockTable() });
+  const rpc = new RpcServer({ key: TOKEN, fingerprint: FINGERPRINT, node: 'contract-node', drives, locks: new LockTable() });
   const server = createServer((req, res) => {
     if (rpc.handles(req.url)) void rpc.handle(req, res);
     else res.writeHead(404).end();
@@ -356,14 +356,14 @@ describe.each(implementations)('Drive contract: %s', (_name, makeHarness) => {
 
   it('multipart: upload records, parts (replaced on re-upload), listing, commitUploadData keeps only the chosen parts', async () => {
     const erasure = { dataShards: 2, parityShards: 2, blockSize: 1024 * 1024, index: 0, distribution: [1, 2, 3, 4] };
-    const upload: UploadRecord = { uploadId: 'u'.repeat(64), key: '../weird//key é', initiated: 5, headers: { 'content-type': 'x/y' }, erasure, dataDir: randomUUID(), checksumAlgorithm: 'CRC32', checksumType: 'COMPOSITE' };
-    const other: UploadRecord = { ...upload, uploadId: 'v'.repeat(64), key: 'another', dataDir: randomUUID() };
+    const upload: UploadRecord = { uploadId: 'a'.repeat(64), key: '../weird//key é', initiated: 5, headers: { 'content-type': 'x/y' }, erasure, dataDir: randomUUID(), checksumAlgorithm: 'CRC32', checksumType: 'COMPOSITE' };
+    const other: UploadRecord = { ...upload, uploadId: 'b'.repeat(64), key: 'another', dataDir: randomUUID() };
     await drive.writeUpload('bucket', upload);
     await drive.writeUpload('bucket', other);
     await drive.makeBucket('bucket2', 1);
-    await drive.writeUpload('bucket2', { ...other, uploadId: 'w'.repeat(64) });
+    await drive.writeUpload('bucket2', { ...other, uploadId: 'c'.repeat(64) });
     expect(plain(await drive.readUpload('bucket', upload.key, upload.uploadId))).toEqual(plain(upload));
-    expect(await drive.readUpload('bucket', upload.key, 'x'.repeat(64))).toBeUndefined();
+    expect(await drive.readUpload('bucket', upload.key, 'd'.repeat(64))).toBeUndefined();
     expect(await drive.readUpload('bucket', 'another', upload.uploadId)).toBeUndefined();
 
     const inBucket: UploadEntry[] = await drive.listUploads('bucket', '');
@@ -419,7 +419,7 @@ describe.each(implementations)('Drive contract: %s', (_name, makeHarness) => {
     await drive.commitPart(stagingId, other.uploadId, { number: 1, size: 10, etag: 'x', modTime: 1 });
     await drive.deleteUpload('bucket', other.key, other.uploadId);
     expect(await drive.listParts(other.uploadId)).toEqual([]);
-    expect(await readdir(join(h.backing.root, '.tessera.sys', 'multipart'))).toEqual(['w'.repeat(64)]);
+    expect(await readdir(join(h.backing.root, '.tessera.sys', 'multipart'))).toEqual(['c'.repeat(64)]);
   });
 
   it('healing support: checkShards finds ok / missing / wrong-size / corrupt (deep only) shards', async () => {
@@ -447,7 +447,7 @@ describe.each(implementations)('Drive contract: %s', (_name, makeHarness) => {
     expect(await check({ files: [request.files[0]] })).toEqual(['ok']);
     expect(await check({ files: [request.files[0]], deep: true })).toEqual(['corrupt']);
     // names that could leave the data directory are refused
-    await expectDriveError(check({ files: [{ file: '../../x', partSize: 1 }] }), ['faulty']);
+    await expectDriveError(check({ files: [{ file: '../../x', partSize: 1 }] }), ['invalid']);
   });
 
   it('healing support: commitHealedShards moves staged files in, creating or replacing', async () => {
@@ -471,7 +471,7 @@ describe.each(implementations)('Drive contract: %s', (_name, makeHarness) => {
     expect((await readdir(join(h.backing.root, 'bucket', dataDir.slice(0, 2), dataDir))).sort()).toEqual(['part.1', 'part.2']);
     await drive.discardStaged(s1);
     await drive.discardStaged(s2);
-    await expectDriveError(drive.commitHealedShards(randomUUID(), 'bucket', dataDir, ['../escape']), ['faulty']);
+    await expectDriveError(drive.commitHealedShards(randomUUID(), 'bucket', dataDir, ['../escape']), ['invalid']);
   });
 
   it('healing support: system files round-trip, undefined removes, unsafe names are refused', async () => {
@@ -484,8 +484,8 @@ describe.each(implementations)('Drive contract: %s', (_name, makeHarness) => {
     await drive.writeSysFile('heal-progress.json', undefined);
     expect(await drive.readSysFile('heal-progress.json')).toBeUndefined();
     for (const bad of ['format.json', '../x.json', 'a/b.json', '.hidden.json', 'x.txt']) {
-      await expectDriveError(drive.writeSysFile(bad, Buffer.from('{}')), ['faulty']);
-      await expectDriveError(drive.readSysFile(bad), ['faulty']);
+      await expectDriveError(drive.writeSysFile(bad, Buffer.from('{}')), ['invalid']);
+      await expectDriveError(drive.readSysFile(bad), ['invalid']);
     }
     expect(await drive.readFormat()).toEqual(FORMAT);
   });

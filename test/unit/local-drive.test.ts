@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,17 +73,19 @@ describe('LocalDrive', () => {
   });
 
   it('commits staged shard files by rename and reads them back by offset', async () => {
-    const writer = await drive.createShardWriter('stage-1', 'part.1');
+    const stagingId = randomUUID();
+    const dataDir = randomUUID();
+    const writer = await drive.createShardWriter(stagingId, 'part.1');
     await writer.write([Buffer.from('hello '), Buffer.from('world')]);
     await writer.finish();
-    await drive.commitStaged('stage-1', 'bucket', 'abcdef');
-    const reader = await drive.openShard('bucket', 'abcdef', 'part.1');
+    await drive.commitStaged(stagingId, 'bucket', dataDir);
+    const reader = await drive.openShard('bucket', dataDir, 'part.1');
     expect((await reader.read(6, 5)).toString()).toBe('world');
     expect((await reader.read(8, 100)).toString()).toBe('rld');
     await reader.close();
     expect(await readdir(join(dir, 'd1', '.tessera.sys', 'tmp'))).toEqual([]);
-    await drive.deleteDataDir('bucket', 'abcdef');
-    await expect(drive.openShard('bucket', 'abcdef', 'part.1')).rejects.toBeInstanceOf(DriveError);
+    await drive.deleteDataDir('bucket', dataDir);
+    await expect(drive.openShard('bucket', dataDir, 'part.1')).rejects.toBeInstanceOf(DriveError);
   });
 
   it('goes offline when its directory is wiped instead of serving ghost metadata', async () => {
@@ -94,7 +97,7 @@ describe('LocalDrive', () => {
   });
 
   it('clears stale staging data when prepared again', async () => {
-    const writer = await drive.createShardWriter('left-behind', 'part.1');
+    const writer = await drive.createShardWriter(randomUUID(), 'part.1');
     await writer.write([Buffer.from('x')]);
     await writer.finish();
     await drive.prepare();

@@ -1,5 +1,6 @@
 import { S3Error } from '../../errors.js';
 import type { ListResult, ObjectInfo } from '../../object/types.js';
+import { validatePrefix } from '../names.js';
 import { requireBucket, type S3Request } from '../request.js';
 import { quoteEtag, sendXml, xmlDate } from '../response.js';
 import { OWNER } from './service.js';
@@ -32,7 +33,7 @@ function listParams(req: S3Request): ListParams {
     throw new S3Error('InvalidArgument', 'Invalid Encoding Method specified in Request', { ArgumentName: 'encoding-type', ArgumentValue: encodingType });
   }
   return {
-    prefix: q.get('prefix') ?? '',
+    prefix: validatePrefix(q.get('prefix') ?? ''),
     delimiter: q.get('delimiter') ?? '',
     maxKeys,
     encodingType,

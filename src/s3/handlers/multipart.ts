@@ -8,6 +8,7 @@ import { copyBody, openCopySource } from '../copy-source.js';
 import { checkListedPartChecksums, defaultChecksumType, isFullObjectCapable, multipartChecksums, type ChecksumType } from '../multipart-checksums.js';
 import { firstValue, parityFor, requireKey, storedHeaders } from '../object-request.js';
 import { readSmallBody } from '../read-body.js';
+import { validatePrefix } from '../names.js';
 import { requireBucket, type S3Request } from '../request.js';
 import { objectUrl, quoteEtag, sendXml, xmlDate } from '../response.js';
 import { parseXml } from '../xml.js';
@@ -198,7 +199,7 @@ export async function listParts(req: S3Request): Promise<void> {
 export async function listMultipartUploads(req: S3Request): Promise<void> {
   const bucket = requireBucket(req);
   const q = req.target.query;
-  const prefix = q.get('prefix') ?? '';
+  const prefix = validatePrefix(q.get('prefix') ?? '');
   const delimiter = q.get('delimiter') ?? '';
   const keyMarker = q.get('key-marker') ?? '';
   const uploadIdMarker = q.get('upload-id-marker') ?? '';

@@ -1,0 +1,66 @@
+/**
+ * The names a drive accepts. Every LocalDrive method checks its arguments here before it touches the
+ * filesystem or the metadata store, because node RPC, heal and every future caller reach a drive with
+ * values that may have come from a hostile peer: a name that is not of its exact form is refused, so
+ * no `..`, separator, NUL or absolute path can ever become part of a path.
+ */
+import { DriveError } from './drive.js';
+
+/** AWS S3's general-purpose bucket naming rules (which also keep every bucket clear of `.tessera.sys`). */
+export function isValidBucketName(name: string): boolean {
+  return (
+    name.length >= 3 &&
+    name.length <= 63 &&
+    /^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(name) &&
+    !name.includes('..') &&
+    !/^\d+\.\d+\.\d+\.\d+$/.test(name) &&
+    !name.startsWith('xn--') &&
+    !name.startsWith('sthree-') &&
+    !name.endsWith('-s3alias') &&
+    !name.endsWith('--ol-s3')
+  );
+}
+
+export const MAX_OBJECT_KEY_BYTES = 1024;
+export const MAX_PART_NUMBER = 10_000;
+
+const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+
+const FORMS = {
+  bucket: { test: isValidBucketName },
+  /** A staging directory under `.tessera.sys/tmp/`: a UUID, `heal-` prefixed for heal rebuilds. */
+  'staging id': new RegExp(`^(heal-)?${UUID}$`),
+  /** A version's data directory under `<bucket>/<2 hex>/`. */
+  'data dir': new RegExp(`^${UUID}$`),
+  /** A multipart upload (two UUIDs' hex digits), also its directory under `.tessera.sys/multipart/`. */
+  'upload id': /^[0-9a-f]{64}$/,
+  /** A shard file inside a data or staging directory. */
+  'shard file': /^part\.[1-9]\d{0,4}$/,
+  /** A two-hex-digit fan-out directory under a bucket. */
+  'data prefix': /^[0-9a-f]{2}$/,
+  /** A small state file in the system area (never format.json, which has its own methods). */
+  'system file': /^(?!format\.json$)[a-z0-9][a-z0-9_-]*\.json$/,
+} satisfies Record<string, { test(value: string): boolean }>;
+
+export type NameKind = keyof typeof FORMS;
+
+/** Throws DriveError('invalid') unless `value` is a string of the given form. */
+export function checkName(kind: NameKind, value: unknown): asserts value is string {
+  if (typeof value !== 'string' || !FORMS[kind].test(value)) {
+    throw new DriveError('invalid', `invalid ${kind} ${typeof value === 'string' ? JSON.stringify(value).slice(0, 80) : `(a ${typeof value})`}`);
+  }
+}
+
+/** Object keys only ever become metadata-store keys, but their size and type are still bounded. */
+export function checkObjectKey(value: unknown, allowEmpty = false): asserts value is string {
+  if (typeof value !== 'string' || (!allowEmpty && value.length === 0) || value.includes('\u0000') || Buffer.byteLength(value) > MAX_OBJECT_KEY_BYTES) {
+    throw new DriveError('invalid', 'invalid object key');
+  }
+}
+
+/** Throws unless `value` is an integer in [min, max]. */
+export function checkInteger(what: string, value: unknown, min: number, max: number): asserts value is number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new DriveError('invalid', `invalid ${what} ${typeof value === 'number' ? value : `(a ${typeof value})`}`);
+  }
+}
