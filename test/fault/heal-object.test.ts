@@ -38,7 +38,7 @@ import { dataDirsOnDrive, shardPath, verifyDrives, type Expected } from '../help
 const KiB = 1024;
 const MiB = 1024 * KiB;
 const BLOCK = 64 * KiB;
-const BUCKET = 'b';
+const BUCKET = 'heal-bucket';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Fault switches for one drive. */
