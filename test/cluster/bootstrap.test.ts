@@ -114,4 +114,3 @@ describe('cluster bootstrap and membership: 4 nodes x 4 drives', () => {
     for (const c of clients) expect((await getBytes(c, BUCKET, 'from-4')).toString()).toBe('joined');
   });
 });
-});
