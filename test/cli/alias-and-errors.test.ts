@@ -100,7 +100,7 @@ describe('alias set: the secret key stays out of argv', () => {
     expect((await fresh.run(['alias', 'set', 'inline', url, 'AK', 'inline-secret', '--quiet'])).stderr).toBe('');
   });
 
-  it('prompts for it on a terminal without echoing it', async () => {
+  it('prompts for it on a terminal without echoing it; Ctrl-C at the prompt interrupts', async () => {
     if (!hasTerminal) {
       console.warn('SKIPPED ASSERTION: script(1) from util-linux is not installed, so the prompt cannot be checked in a pseudo-terminal');
       return;
@@ -112,6 +112,13 @@ describe('alias set: the secret key stays out of argv', () => {
     expect(typed.stdout).toContain(`Added alias "typed" for ${url}.`);
     expect(typed.stdout).not.toContain('typed-secre');
     expect(await secretOf('typed')).toBe('typed-secret');
+
+    // Raw mode turns Ctrl-C into a character; it must still interrupt, saving nothing.
+    const interrupted = await fresh.terminal(['alias', 'set', 'stopped', url, 'AK'], { answer: { prompt: 'Enter secret key: ', keys: 'half\u0003' } });
+    expect(interrupted.code).toBe(130);
+    expect(interrupted.stdout).toContain('tessera: interrupted');
+    expect(interrupted.stdout).not.toContain('half');
+    expect((await fresh.json(['alias', 'ls'])).map((a) => a.alias)).not.toContain('stopped');
   });
 });
 

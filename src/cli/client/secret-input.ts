@@ -31,9 +31,9 @@ function promptHidden(prompt: string): Promise<string> {
           return;
         }
         if (ch === CTRL_C) {
-          // Raw mode swallowed the signal the terminal would have sent; send it, so Ctrl-C acts as everywhere else.
+          // Raw mode turned Ctrl-C into a character: act as the signal would (the command's handler, else exit 130).
           done();
-          process.kill(process.pid, 'SIGINT');
+          if (!process.emit('SIGINT', 'SIGINT')) process.exit(130);
           return;
         }
         if (BACKSPACE.has(ch)) typed = typed.slice(0, -1);
