@@ -39,11 +39,11 @@ export function refuseDefaultCredentials(c: DefaultCredentialsContext): string |
   return undefined;
 }
 
-/** Printed to stderr at every start with the default credentials. */
-export function defaultCredentialsWarning(endpoint: string): string {
+/** Printed to stderr at every start with the default credentials; `listening` is the address served (HOST:PORT). */
+export function defaultCredentialsWarning(listening: string): string {
   return [
     'WARNING: the root password is the published default: everyone knows it.',
-    `WARNING: anyone who can reach ${endpoint} can take over this server: read, change and delete every object.`,
+    `WARNING: anyone who can connect to ${listening} can take over this server: read, change and delete every object.`,
     `WARNING: ${SET_THEM} before storing anything.`,
   ].join('\n');
 }

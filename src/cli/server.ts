@@ -160,10 +160,9 @@ export async function runServer(driveArgs: string[], options: ServerOptions): Pr
   serveS3 = app.callback();
 
   const shown = host.includes(':') ? `[${host}]` : host;
-  const endpoint = `http://${shown === '0.0.0.0' ? '127.0.0.1' : shown}:${port}`;
-  console.log(describeLayout(layout, endpoint, root));
+  console.log(describeLayout(layout, `http://${shown === '0.0.0.0' ? '127.0.0.1' : shown}:${port}`, root));
   if (topology.nodes.length > 1) console.log(`  Nodes: ${topology.nodes.join(' ')} (this is ${topology.nodes[topology.localNode]})`);
-  if (root.isDefault) console.error(defaultCredentialsWarning(endpoint));
+  if (root.isDefault) console.error(defaultCredentialsWarning(`${shown}:${port}`));
   await healing.start();
 
   const sweep = setInterval(() => {

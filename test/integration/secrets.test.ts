@@ -76,7 +76,7 @@ describe('start-up banner', () => {
     await server.stop('SIGTERM');
     expect(server.output).toContain('RootUser: tesseraadmin\n');
     expect(server.output).toContain('Credentials: the built-in defaults (published: anyone can use them)\n');
-    expect(server.output).toContain(`WARNING: anyone who can reach ${server.endpoint} can take over this server`);
+    expect(server.output).toContain(`WARNING: anyone who can connect to 127.0.0.1:${server.port} can take over this server`);
     expect(server.output).not.toContain('RootPass');
   });
 

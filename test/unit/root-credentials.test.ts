@@ -97,9 +97,9 @@ describe('the default credentials at start-up', () => {
   });
 
   it('warn loudly, naming the endpoint and never the password', () => {
-    const warning = defaultCredentialsWarning('http://127.0.0.1:9000');
+    const warning = defaultCredentialsWarning('127.0.0.1:9000');
     expect(warning.split('\n').every((line) => line.startsWith('WARNING: '))).toBe(true);
-    expect(warning).toContain('anyone who can reach http://127.0.0.1:9000 can take over this server');
+    expect(warning).toContain('anyone who can connect to 127.0.0.1:9000 can take over this server');
     expect(warning).not.toContain(DEFAULT_ROOT_PASSWORD);
   });
 });
