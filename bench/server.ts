@@ -29,7 +29,6 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 const NOTEWORTHY = /error|exception|warn|fail|fatal|unhandled|stack/i;
-const EXPECTED = /using the default root credentials/;
 
 export class BenchServer {
   /** the last lines the server printed */
@@ -55,7 +54,7 @@ export class BenchServer {
   private addLine(line: string): void {
     this.tail.push(line);
     if (this.tail.length > 200) this.tail.shift();
-    if (NOTEWORTHY.test(line) && !EXPECTED.test(line) && this.noteworthy.length < 50) this.noteworthy.push(line);
+    if (NOTEWORTHY.test(line) && this.noteworthy.length < 50) this.noteworthy.push(line);
   }
 
   get endpoint(): string {

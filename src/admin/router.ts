@@ -16,6 +16,7 @@
 import { PassThrough } from 'node:stream';
 import type { Context, Next } from 'koa';
 import { isS3Error } from '../errors.js';
+import { logError } from '../log.js';
 import type { HealManager } from '../heal/manager.js';
 import type { HealRequest, SequenceLine } from '../heal/sequence.js';
 import type { CredentialStore } from '../iam/credentials.js';
@@ -129,7 +130,7 @@ export function adminRoutes(options: AdminOptions) {
       } catch (err) {
         const status = err instanceof AdminError ? err.status : isS3Error(err) ? err.status : 500;
         const code = err instanceof AdminError ? err.code : isS3Error(err) ? err.code : 'InternalError';
-        if (status === 500) console.error(`tessera: ${ctx.method} ${ctx.url}: admin API error:`, err);
+        if (status === 500) logError(`tessera: ${ctx.method} ${ctx.url}: admin API error:`, err);
         ctx.status = status;
         ctx.type = 'application/json';
         ctx.body = JSON.stringify({ code, message: status === 500 ? 'internal error' : (err as Error).message });

@@ -1,6 +1,7 @@
 /** The `tessera` program: the server and, later, the client commands. */
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigurationError } from '../errors.js';
+import { logError } from '../log.js';
 import type { ServerOptions } from './server.js';
 import { registerClientCommands } from './client/index.js';
 
@@ -24,10 +25,15 @@ program
   .option('--region <name>', 'the region this server answers for', 'us-east-1')
   .option('--domain <names>', 'comma-separated domains for virtual-host style requests (bucket.<domain>)', commaList, [])
   .option('--cors-allow-origin <origins>', 'comma-separated origins allowed to make cross-origin requests (* for any); off by default', commaList, [])
+  .option('--allow-default-credentials', 'start with the published default credentials even on an address other machines can reach')
   .addHelpText(
     'after',
     `
-Credentials come from TESSERA_ROOT_USER and TESSERA_ROOT_PASSWORD (default tesseraadmin/tesseraadmin).
+Credentials come from TESSERA_ROOT_USER and TESSERA_ROOT_PASSWORD, or from the files named by
+TESSERA_ROOT_USER_FILE and TESSERA_ROOT_PASSWORD_FILE. Unset, the published defaults
+(tesseraadmin/tesseraadmin) are used on a loopback address only, with a warning at every start;
+they are refused on other addresses (unless --allow-default-credentials) and whenever
+TESSERA_REQUIRE_CREDENTIALS=1. The secret is never printed.
 
 Examples:
   $ tessera server ./data/drive{1...4}
@@ -46,7 +52,7 @@ program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigurationError || err instanceof InvalidArgumentError) {
     console.error(`tessera: ${err.message}`);
   } else {
-    console.error(`tessera: ${(err as Error)?.stack ?? String(err)}`);
+    logError(`tessera: ${(err as Error)?.stack ?? String(err)}`);
   }
   process.exit(1);
 });

@@ -6,11 +6,13 @@ import { createClusterNode } from '../cluster/node.js';
 import type { ErasurePool } from '../erasure/pool.js';
 import { toXml } from '../s3/xml.js';
 import { bootstrapPool, prepareLocalDrives, type PoolLayout } from '../erasure/bootstrap.js';
-import { CredentialStore, rootCredentialsFromEnv, validateCredentials } from '../iam/credentials.js';
+import { CredentialStore } from '../iam/credentials.js';
+import { describeRootSource, rootCredentialsFromEnv, type RootCredentials } from '../iam/root.js';
 import { createS3App } from '../s3/app.js';
 import { adminRoutes } from '../admin/router.js';
 import { HealManager } from '../heal/manager.js';
 import { ConfigurationError } from '../errors.js';
+import { defaultCredentialsWarning, refuseDefaultCredentials } from './default-credentials.js';
 
 export interface ServerOptions {
   address: string;
@@ -18,6 +20,7 @@ export interface ServerOptions {
   region: string;
   domain: string[];
   corsAllowOrigin: string[];
+  allowDefaultCredentials?: boolean;
 }
 
 /** Multipart uploads left unfinished this long are aborted, as S3 lifecycle rules and MinIO do by default. */
@@ -44,13 +47,13 @@ function parseParity(value: string | undefined): number | undefined {
   return Number(text);
 }
 
-function describeLayout(layout: PoolLayout, endpoint: string, user: string, password: string): string {
+function describeLayout(layout: PoolLayout, endpoint: string, root: RootCredentials): string {
   const data = layout.setSize - layout.parity;
   const writeQuorum = data === layout.parity ? data + 1 : data;
   const lines = [
     `Tessera S3 endpoint: ${endpoint}`,
-    `  RootUser: ${user}`,
-    `  RootPass: ${password}`,
+    `  RootUser: ${root.accessKey}`,
+    `  Credentials: ${describeRootSource(root)}`,
     `  Deployment: ${layout.deploymentId}`,
     `  Layout: ${layout.setCount} erasure set(s) of ${layout.setSize} drives, EC ${data}+${layout.parity} ` +
       `(reads need ${data} drives of a set, writes ${writeQuorum})`,
@@ -95,8 +98,8 @@ export async function runServer(driveArgs: string[], options: ServerOptions): Pr
   const { host, port } = address;
   const parity = parseParity(options.parity);
   const root = rootCredentialsFromEnv();
-  const problem = validateCredentials(root);
-  if (problem) throw new UsageError(problem);
+  const refusal = root.isDefault ? refuseDefaultCredentials({ host, port, allowDefault: options.allowDefaultCredentials === true, env: process.env }) : undefined;
+  if (refusal) throw new UsageError(refusal);
   const topology = parseTopology(driveArgs, address);
   await initCodec();
 
@@ -157,11 +160,9 @@ export async function runServer(driveArgs: string[], options: ServerOptions): Pr
   serveS3 = app.callback();
 
   const shown = host.includes(':') ? `[${host}]` : host;
-  console.log(describeLayout(layout, `http://${shown === '0.0.0.0' ? '127.0.0.1' : shown}:${port}`, root.accessKey, root.secretKey));
+  console.log(describeLayout(layout, `http://${shown === '0.0.0.0' ? '127.0.0.1' : shown}:${port}`, root));
   if (topology.nodes.length > 1) console.log(`  Nodes: ${topology.nodes.join(' ')} (this is ${topology.nodes[topology.localNode]})`);
-  if (root.isDefault) {
-    console.warn('WARNING: using the default root credentials; set TESSERA_ROOT_USER and TESSERA_ROOT_PASSWORD.');
-  }
+  if (root.isDefault) console.error(defaultCredentialsWarning(`${shown}:${port}`));
   await healing.start();
 
   const sweep = setInterval(() => {

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import Koa, { type Context, type Next } from 'koa';
 import { healthRoutes } from '../admin/health.js';
 import { S3Error, isS3Error } from '../errors.js';
+import { logError } from '../log.js';
 import type { CredentialStore } from '../iam/credentials.js';
 import type { ObjectLayer } from '../object/types.js';
 import { hasSignature, verifySigV4 } from './auth/sigv4.js';
@@ -72,7 +73,7 @@ function errorHandler() {
     } catch (caught) {
       const vanished = !isS3Error(caught) && clientVanished(ctx, caught);
       const err = isS3Error(caught) ? caught : vanished ? new S3Error('IncompleteBody') : new S3Error('InternalError');
-      if (!isS3Error(caught) && !vanished) console.error(`tessera: ${ctx.method} ${ctx.url}: internal error:`, caught);
+      if (!isS3Error(caught) && !vanished) logError(`tessera: ${ctx.method} ${ctx.url}: internal error:`, caught);
       if (ctx.headerSent) {
         ctx.req.socket.destroy();
         return;

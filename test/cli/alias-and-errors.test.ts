@@ -7,7 +7,7 @@ import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCESS_KEY, SECRET_KEY, TestServer } from '../helpers/server.js';
-import { Cli } from './cli-harness.js';
+import { Cli, hasTerminal } from './cli-harness.js';
 
 let server: TestServer;
 let cli: Cli;
@@ -33,7 +33,7 @@ describe('alias', () => {
   });
 
   it('sets, lists (secret masked) and removes', async () => {
-    const set = await cli.ok(['alias', 'set', 'extra', 'http://127.0.0.1:9000/', 'AK', 'a-long-secret']);
+    const set = await cli.setAlias('extra', 'http://127.0.0.1:9000/', 'AK', 'a-long-secret');
     expect(set.stdout).toBe('Added alias "extra" for http://127.0.0.1:9000.\n');
     const ls = await cli.ok(['alias', 'ls', 'extra']);
     expect(ls.stdout).toContain('URL       : http://127.0.0.1:9000');
@@ -58,13 +58,67 @@ describe('alias', () => {
   it('reports a config file that is not JSON', async () => {
     const other = await Cli.create();
     try {
-      await other.ok(['alias', 'set', 'x', 'http://127.0.0.1:1', 'k', 's']);
+      await other.setAlias('x', 'http://127.0.0.1:1', 'k', 's');
       await writeFile(join(other.configDir, 'config.json'), '{ not json');
       const { line } = await other.fails(['ls', 'x/bucket']);
       expect(line).toMatch(/^tessera: .*config\.json is not valid JSON/);
     } finally {
       await other.destroy();
     }
+  });
+});
+
+describe('alias set: the secret key stays out of argv', () => {
+  let fresh: Cli;
+  const url = 'http://127.0.0.1:9000';
+  const secretOf = async (name: string): Promise<string> =>
+    JSON.parse(await readFile(join(fresh.configDir, 'config.json'), 'utf8')).aliases[name].secretKey;
+
+  beforeAll(async () => {
+    fresh = await Cli.create();
+  });
+  afterAll(async () => {
+    await fresh?.destroy();
+  });
+
+  it('reads it from the first line of stdin when it is omitted', async () => {
+    const set = await fresh.ok(['alias', 'set', 'piped', url, 'AK'], { input: 'piped-secret\r\nsecond line\n' });
+    expect(set.stdout).toBe(`Added alias "piped" for ${url}.\n`);
+    expect(await secretOf('piped')).toBe('piped-secret');
+    expect((await fresh.fails(['alias', 'set', 'empty', url, 'AK'], { input: '' })).line).toBe('tessera: no secret key on stdin (give it as its first line)');
+    expect((await fresh.fails(['alias', 'set', 'empty', url, 'AK'], { input: '\n' })).line).toBe('tessera: no secret key on stdin (give it as its first line)');
+  });
+
+  it('still takes it in argv, with a warning on stderr', async () => {
+    const set = await fresh.run(['alias', 'set', 'inline', url, 'AK', 'inline-secret']);
+    expect(set.code).toBe(0);
+    expect(set.stdout).toBe(`Added alias "inline" for ${url}.\n`);
+    expect(set.stderr).toBe(
+      'tessera: warning: a secret key on the command line shows in process listings and shell history; omit it to be prompted, or pipe it on stdin\n',
+    );
+    expect(await secretOf('inline')).toBe('inline-secret');
+    expect((await fresh.run(['alias', 'set', 'inline', url, 'AK', 'inline-secret', '--quiet'])).stderr).toBe('');
+  });
+
+  it('prompts for it on a terminal without echoing it; Ctrl-C at the prompt interrupts', async () => {
+    if (!hasTerminal) {
+      console.warn('SKIPPED ASSERTION: script(1) from util-linux is not installed, so the prompt cannot be checked in a pseudo-terminal');
+      return;
+    }
+    // Typed as keys: a backspace corrects the last character, Enter ends the line.
+    const typed = await fresh.terminal(['alias', 'set', 'typed', url, 'AK'], { answer: { prompt: 'Enter secret key: ', keys: 'typed-secreX\u007ft\r' } });
+    expect(typed.code).toBe(0);
+    expect(typed.stdout).toContain('Enter secret key: ');
+    expect(typed.stdout).toContain(`Added alias "typed" for ${url}.`);
+    expect(typed.stdout).not.toContain('typed-secre');
+    expect(await secretOf('typed')).toBe('typed-secret');
+
+    // Raw mode turns Ctrl-C into a character; it must still interrupt, saving nothing.
+    const interrupted = await fresh.terminal(['alias', 'set', 'stopped', url, 'AK'], { answer: { prompt: 'Enter secret key: ', keys: 'half\u0003' } });
+    expect(interrupted.code).toBe(130);
+    expect(interrupted.stdout).toContain('tessera: interrupted');
+    expect(interrupted.stdout).not.toContain('half');
+    expect((await fresh.json(['alias', 'ls'])).map((a) => a.alias)).not.toContain('stopped');
   });
 });
 

@@ -2,7 +2,7 @@
  * Runs the built `tessera` client (node bin/tessera.js) as a subprocess with its configuration in
  * a temp directory (TESSERA_CONFIG_DIR) and the harness's clean environment.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createServer, request as httpRequest, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -22,6 +22,17 @@ export interface RunOptions {
   cwd?: string;
 }
 
+/** script(1) from util-linux, which runs a command in a pseudo-terminal; without it terminal tests skip their assertions. */
+export const hasTerminal = spawnSync('sh', ['-c', 'command -v script'], { encoding: 'utf8' }).status === 0;
+
+export interface TerminalOptions {
+  /** Typed once `prompt` has appeared on the screen (so the terminal's own echo, if still on, would show it). */
+  answer?: { prompt: string; keys: string };
+  timeoutMs?: number;
+}
+
+const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+
 export class Cli {
   private constructor(
     readonly dir: string,
@@ -33,10 +44,10 @@ export class Cli {
     const dir = await mkdtemp(join(tmpdir(), 'tessera-cli-'));
     const cli = new Cli(dir, join(dir, 'config'));
     if (server) {
-      await cli.ok(['alias', 'set', 'local', server.endpoint, ACCESS_KEY, SECRET_KEY]);
-      await cli.ok(['alias', 'set', 'bad', server.endpoint, ACCESS_KEY, 'not-the-secret']);
+      await cli.setAlias('local', server.endpoint, ACCESS_KEY, SECRET_KEY);
+      await cli.setAlias('bad', server.endpoint, ACCESS_KEY, 'not-the-secret');
       // Port 9 (discard) has nothing listening on this machine.
-      await cli.ok(['alias', 'set', 'down', 'http://127.0.0.1:9', ACCESS_KEY, SECRET_KEY]);
+      await cli.setAlias('down', 'http://127.0.0.1:9', ACCESS_KEY, SECRET_KEY);
     }
     return cli;
   }
@@ -60,6 +71,39 @@ export class Cli {
       proc.once('close', (code) => resolve({ code, stdout, stderr }));
       proc.stdin.on('error', () => {});
       proc.stdin.end(options.input ?? '');
+    });
+  }
+
+  /** Adds an alias the recommended way: the secret key on stdin, not in argv. */
+  setAlias(name: string, url: string, accessKey: string, secretKey: string): Promise<CliResult> {
+    return this.ok(['alias', 'set', name, url, accessKey], { input: `${secretKey}\n` });
+  }
+
+  /**
+   * Runs in a pseudo-terminal (needs `hasTerminal`); stdout is the whole screen, stdout and stderr
+   * together, as the terminal showed it.
+   */
+  terminal(args: string[], options: TerminalOptions = {}): Promise<CliResult> {
+    const command = [process.execPath, join(ROOT, 'bin/tessera.js'), ...args].map(quote).join(' ');
+    return new Promise((resolve, reject) => {
+      const proc = spawn('script', ['-qfec', command, '/dev/null'], { env: this.env, stdio: ['pipe', 'pipe', 'pipe'] });
+      const timer = setTimeout(() => proc.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+      let screen = '';
+      let answered = false;
+      proc.stdout.on('data', (d: Buffer) => {
+        screen += d.toString();
+        if (options.answer && !answered && screen.includes(options.answer.prompt)) {
+          answered = true;
+          proc.stdin.write(options.answer.keys);
+        }
+      });
+      proc.stderr.on('data', (d: Buffer) => (screen += d.toString()));
+      proc.stdin.on('error', () => {});
+      proc.once('error', reject);
+      proc.once('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code, stdout: screen, stderr: '' });
+      });
     });
   }
 

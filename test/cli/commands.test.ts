@@ -296,7 +296,7 @@ describe('against a server without CopyObject, versions or multipart', () => {
   it('copies remote to remote by streaming when CopyObject is NotImplemented, saying nothing', async () => {
     const proxy = await refusingProxy(server.endpoint, (req) => req.headers['x-amz-copy-source'] !== undefined);
     try {
-      await cli.ok(['alias', 'set', 'plain', proxy.url, ACCESS_KEY, SECRET_KEY]);
+      await cli.setAlias('plain', proxy.url, ACCESS_KEY, SECRET_KEY);
       const data = randomBytes(200_000);
       await cli.ok(['pipe', 'plain/main/fallback/src.bin'], { input: data });
       const { stdout, stderr } = await cli.ok(['cp', '-r', 'plain/main/fallback/', 'plain/main/fallback-copy/']);
@@ -313,7 +313,7 @@ describe('against a server without CopyObject, versions or multipart', () => {
   it('says versions and incomplete uploads are not supported; a multipart upload fails in one line', async () => {
     const proxy = await refusingProxy(server.endpoint, (req) => /[?&](versions|uploads)(=|&|$)/.test(req.url ?? ''));
     try {
-      await cli.ok(['alias', 'set', 'plain', proxy.url, ACCESS_KEY, SECRET_KEY]);
+      await cli.setAlias('plain', proxy.url, ACCESS_KEY, SECRET_KEY);
       expect((await cli.fails(['ls', '--versions', 'plain/main'])).line).toBe(
         'tessera: plain does not support object versions (listing versions is not implemented)',
       );

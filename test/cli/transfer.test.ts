@@ -3,19 +3,18 @@
  * mirror of a 1,000-file tree — only changes copied on re-runs, --remove, --dry-run, --exclude,
  * back to local, and finishing the job after the first run was killed part-way.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { appendFile, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, TestServer } from '../helpers/server.js';
-import { Cli } from './cli-harness.js';
+import { Cli, hasTerminal } from './cli-harness.js';
 
 let server: TestServer;
 let cli: Cli;
 
 const md5 = (data: Buffer | string): string => createHash('md5').update(data).digest('hex');
-const hasScript = spawnSync('sh', ['-c', 'command -v script'], { encoding: 'utf8' }).status === 0;
 
 type Rec = Record<string, unknown>;
 const ofType = (records: Rec[], type: string): Rec[] => records.filter((r) => r.type === type);
@@ -44,15 +43,13 @@ describe('cp of a ~50 MiB file', () => {
   });
 
   it('shows a progress bar with bytes, rate and ETA on a terminal', async () => {
-    if (!hasScript) {
+    if (!hasTerminal) {
       console.warn('SKIPPED ASSERTION: script(1) from util-linux is not installed, so the progress bar cannot be checked in a pseudo-terminal');
       await cli.ok(['cp', file, 'local/big/tty.bin']);
       return;
     }
-    const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
-    const command = [process.execPath, join(ROOT, 'bin/tessera.js'), 'cp', file, 'local/big/tty.bin'].map(quote).join(' ');
-    const result = spawnSync('script', ['-qfec', command, '/dev/null'], { env: cli.env, encoding: 'utf8', timeout: 60_000 });
-    expect(result.status).toBe(0);
+    const result = await cli.terminal(['cp', file, 'local/big/tty.bin']);
+    expect(result.code).toBe(0);
     const screen = result.stdout;
     expect(screen).toContain('\u2588'); // the bar's filled blocks
     expect(screen).toContain('100% | 50.0 MiB / 50.0 MiB');

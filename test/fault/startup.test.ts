@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACCESS_KEY, cleanEnv, freePort, ROOT, SECRET_KEY, TestServer } from '../helpers/server.js';
+import { freePort, ROOT, serverEnv, TestServer } from '../helpers/server.js';
 
 interface RunResult {
   code: number | null;
@@ -18,13 +18,13 @@ interface RunResult {
   ms: number;
 }
 
-/** Runs `node bin/tessera.js server ...args`; kills it if it is still running after `timeoutMs`. */
-function runServer(args: string[], timeoutMs = 20_000): Promise<RunResult> {
+/** Runs `node bin/tessera.js server ...args` with `credentials`; kills it if it is still running after `timeoutMs`. */
+function runServer(args: string[], credentials?: Record<string, string>, timeoutMs = 20_000): Promise<RunResult> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const proc = spawn(process.execPath, ['bin/tessera.js', 'server', ...args], {
       cwd: ROOT,
-      env: cleanEnv({ TESSERA_ROOT_USER: ACCESS_KEY, TESSERA_ROOT_PASSWORD: SECRET_KEY }),
+      env: serverEnv(credentials),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -118,5 +118,30 @@ describe('tessera server refuses bad command lines', () => {
     const mixed = [...first.slice(0, 3), second[0]];
     const r = await runServer(['--address', `127.0.0.1:${port}`, ...mixed]);
     expectOneLineFailure(r, /deployment/i);
+  });
+});
+
+describe('tessera server refuses credentials it cannot trust', () => {
+  it('the published defaults where credentials are required (the container image): exit 1, one line', async () => {
+    const r = await runServer(['--address', `127.0.0.1:${port}`, ...drives('required')], { TESSERA_REQUIRE_CREDENTIALS: '1' });
+    expectOneLineFailure(r, /^tessera: refusing to start with the published default root credentials \(TESSERA_REQUIRE_CREDENTIALS is set\): set TESSERA_ROOT_USER and TESSERA_ROOT_PASSWORD/);
+    expect(r.code).toBe(1);
+    // No flag overrides the requirement.
+    const flagged = await runServer(['--address', `127.0.0.1:${port}`, '--allow-default-credentials', ...drives('required')], { TESSERA_REQUIRE_CREDENTIALS: '1' });
+    expectOneLineFailure(flagged, /TESSERA_REQUIRE_CREDENTIALS is set/);
+  });
+
+  it('the published defaults on an address other machines can reach', async () => {
+    const r = await runServer(['--address', `0.0.0.0:${port}`, ...drives('exposed')], {});
+    expectOneLineFailure(r, new RegExp(`on 0\\.0\\.0\\.0:${port}, which other machines can reach: .* or pass --allow-default-credentials$`));
+    expect(r.code).toBe(1);
+  });
+
+  it('half a configuration, and an unreadable secret file', async () => {
+    const half = await runServer(['--address', `127.0.0.1:${port}`, ...drives('half')], { TESSERA_ROOT_USER: 'admin' });
+    expectOneLineFailure(half, /TESSERA_ROOT_USER is set but TESSERA_ROOT_PASSWORD is not/);
+    const missing = join(dir, 'no-such-secret');
+    const unreadable = await runServer(['--address', `127.0.0.1:${port}`, ...drives('unreadable')], { TESSERA_ROOT_USER: 'admin', TESSERA_ROOT_PASSWORD_FILE: missing });
+    expectOneLineFailure(unreadable, new RegExp(`cannot read TESSERA_ROOT_PASSWORD_FILE \\(${missing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)`));
   });
 });

@@ -31,6 +31,16 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   return { ...env, ...extra };
 }
 
+/** The root credentials test servers get unless a test gives others. */
+export const ROOT_ENV: Record<string, string> = { TESSERA_ROOT_USER: ACCESS_KEY, TESSERA_ROOT_PASSWORD: SECRET_KEY };
+
+/** A server's environment: cleanEnv, with `credentials` as the only credential settings (none of the host's). */
+export function serverEnv(credentials: Record<string, string> = ROOT_ENV): NodeJS.ProcessEnv {
+  const env = cleanEnv();
+  for (const name of Object.keys(env)) if (name.startsWith('TESSERA_ROOT_') || name === 'TESSERA_REQUIRE_CREDENTIALS') delete env[name];
+  return { ...env, ...credentials };
+}
+
 export interface ServerOptions {
   drives?: number;
   parity?: number;
@@ -39,6 +49,8 @@ export interface ServerOptions {
   port?: number;
   /** More server options, e.g. ['--domain', 'localhost']. */
   extraArgs?: string[];
+  /** Credential variables instead of ROOT_ENV (`{}`: the published defaults). */
+  credentials?: Record<string, string>;
 }
 
 export class TestServer {
@@ -51,12 +63,13 @@ export class TestServer {
     readonly port: number,
     private readonly parity?: number,
     private readonly extraArgs: string[] = [],
+    private readonly credentials: Record<string, string> = ROOT_ENV,
   ) {}
 
   static async start(options: ServerOptions = {}): Promise<TestServer> {
     const dir = await mkdtemp(join(tmpdir(), 'tessera-test-'));
     const drives = options.driveDirs ?? Array.from({ length: options.drives ?? 4 }, (_, i) => join(dir, `drive${i + 1}`));
-    const server = new TestServer(dir, drives, options.port ?? (await freePort()), options.parity, options.extraArgs);
+    const server = new TestServer(dir, drives, options.port ?? (await freePort()), options.parity, options.extraArgs, options.credentials);
     await server.launch();
     return server;
   }
@@ -74,7 +87,7 @@ export class TestServer {
     this.output = '';
     const proc = spawn(process.execPath, args, {
       cwd: ROOT,
-      env: cleanEnv({ TESSERA_ROOT_USER: ACCESS_KEY, TESSERA_ROOT_PASSWORD: SECRET_KEY }),
+      env: serverEnv(this.credentials),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.proc = proc;

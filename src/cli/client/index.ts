@@ -58,7 +58,7 @@ Targets are ALIAS/BUCKET/KEY (the first segment names an alias) or local paths.
 Client commands take --json (one JSON object per line; cat stays raw); transfers show a progress bar on a terminal (--quiet hides it).
 
 Examples:
-  $ tessera alias set local http://127.0.0.1:9000 tesseraadmin tesseraadmin
+  $ tessera alias set local http://127.0.0.1:9000 tesseraadmin          (asks for the secret key)
   $ tessera mb local/photos
   $ tessera cp -r ./pictures/ local/photos/
   $ tessera ls -r local/photos

@@ -4,6 +4,7 @@ import { run } from '../action.js';
 import { ALIAS_NAME, configPath, loadConfig, saveConfig, type AliasConfig } from '../config.js';
 import { CliError } from '../errors.js';
 import { Output, withOutputOptions, type OutputOptions } from '../output.js';
+import { readSecret } from '../secret-input.js';
 
 function normalizeUrl(text: string): string {
   let url: URL;
@@ -32,7 +33,7 @@ export function registerAlias(program: Command): void {
 Aliases live in ~/.tessera/config.json (or $TESSERA_CONFIG_DIR/config.json), mode 0600.
 
 Examples:
-  $ tessera alias set local http://127.0.0.1:9000 tesseraadmin tesseraadmin
+  $ tessera alias set local http://127.0.0.1:9000 tesseraadmin
   $ tessera alias ls
   $ tessera alias rm local`,
     );
@@ -44,26 +45,37 @@ Examples:
       .argument('<name>', 'the alias, used as the first segment of targets (NAME/BUCKET/KEY)')
       .argument('<url>', 'the S3 endpoint, e.g. http://127.0.0.1:9000')
       .argument('<access-key>', 'access key')
-      .argument('<secret-key>', 'secret key')
+      .argument('[secret-key]', 'secret key; omit it to type it at a prompt, or pipe it on stdin (on the command line it shows in process listings and shell history)')
       .option('--region <region>', 'the region to sign requests for', 'us-east-1'),
   )
     .addHelpText(
       'after',
       `
+Without SECRET-KEY the secret is read from a prompt that does not echo, or from the first line
+of stdin when stdin is not a terminal.
+
 Examples:
-  $ tessera alias set local http://127.0.0.1:9000 tesseraadmin tesseraadmin
-  $ tessera alias set aws https://s3.amazonaws.com AKIA... SECRET --region eu-west-1`,
+  $ tessera alias set local http://127.0.0.1:9000 tesseraadmin
+  Enter secret key:
+  $ printf '%s\n' "$SECRET" | tessera alias set aws https://s3.amazonaws.com AKIA... --region eu-west-1`,
     )
     .action(
-      run(async (name: string, url: string, accessKey: string, secretKey: string, options: OutputOptions & { region: string }) => {
+      run(async (name: string, url: string, accessKey: string, givenSecret: string | undefined, options: OutputOptions & { region: string }) => {
+        const out = new Output(options);
         if (!ALIAS_NAME.test(name)) throw new CliError(`invalid alias name "${name}": use letters, digits, '-', '_' and '.'`);
-        if (!accessKey || !secretKey) throw new CliError('the access key and the secret key must not be empty');
+        const endpoint = normalizeUrl(url);
+        if (!accessKey) throw new CliError('the access key must not be empty');
+        if (givenSecret !== undefined) {
+          out.warn('warning: a secret key on the command line shows in process listings and shell history; omit it to be prompted, or pipe it on stdin');
+        }
+        const secretKey = givenSecret ?? (await readSecret('Enter secret key: '));
+        if (!secretKey) throw new CliError('the secret key must not be empty');
         const config = await loadConfig();
-        const entry: AliasConfig = { url: normalizeUrl(url), accessKey, secretKey };
+        const entry: AliasConfig = { url: endpoint, accessKey, secretKey };
         if (options.region && options.region !== 'us-east-1') entry.region = options.region;
         config.aliases[name] = entry;
         await saveConfig(config);
-        new Output(options).result(`Added alias "${name}" for ${entry.url}.`, { status: 'success', alias: name, url: entry.url });
+        out.result(`Added alias "${name}" for ${entry.url}.`, { status: 'success', alias: name, url: entry.url });
       }),
     );
 
@@ -83,7 +95,7 @@ Examples:
         const names = Object.keys(config.aliases).sort();
         if (name !== undefined && !names.includes(name)) throw new CliError(`unknown alias "${name}"`);
         const shown = name !== undefined ? [name] : names;
-        if (shown.length === 0) out.text(`No aliases yet (${configPath()}); add one with \`tessera alias set NAME URL ACCESS_KEY SECRET_KEY\`.`);
+        if (shown.length === 0) out.text(`No aliases yet (${configPath()}); add one with \`tessera alias set NAME URL ACCESS_KEY\`.`);
         for (const n of shown) {
           const a = config.aliases[n];
           out.result(

@@ -1,0 +1,112 @@
+/**
+ * Logged failures never carry credentials: presigned-URL signatures and credentials are REDACTED,
+ * in the request line and in the error printed after it (whose properties may hold the URL again).
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { CredentialStore } from '../../src/iam/credentials.js';
+import { logError, redactSecrets } from '../../src/log.js';
+import type { ObjectLayer } from '../../src/object/types.js';
+import { createS3App } from '../../src/s3/app.js';
+
+const SIGNATURE = 'a'.repeat(24) + '0123456789abcdef0123456789abcdef0123456789';
+
+describe('redactSecrets', () => {
+  it('redacts SigV4 presigned query parameters and keeps the rest', () => {
+    const url =
+      '/photos/cat.jpg?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20260101%2Fus-east-1%2Fs3%2Faws4_request' +
+      `&X-Amz-Date=20260101T000000Z&X-Amz-Expires=900&X-Amz-Security-Token=FQoGZXIvYXdzEXAMPLE%2B%3D&X-Amz-SignedHeaders=host&X-Amz-Signature=${SIGNATURE}`;
+    expect(redactSecrets(url)).toBe(
+      '/photos/cat.jpg?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=REDACTED' +
+        '&X-Amz-Date=20260101T000000Z&X-Amz-Expires=900&X-Amz-Security-Token=REDACTED&X-Amz-SignedHeaders=host&X-Amz-Signature=REDACTED',
+    );
+  });
+
+  it('redacts SigV2 presigned parameters, any case, percent-encoded dashes and fragments', () => {
+    expect(redactSecrets('/b/k?AWSAccessKeyId=AKIDEXAMPLE&Expires=1700000000&Signature=vjbyPxybdZaNmGa%2ByT272YEAiv4%3D')).toBe(
+      '/b/k?AWSAccessKeyId=REDACTED&Expires=1700000000&Signature=REDACTED',
+    );
+    expect(redactSecrets(`/b/k?x-amz-signature=${SIGNATURE}#top`)).toBe('/b/k?x-amz-signature=REDACTED#top');
+    expect(redactSecrets(`/b/k?X%2DAmz%2DSignature=${SIGNATURE}`)).toBe('/b/k?X%2DAmz%2DSignature=REDACTED');
+  });
+
+  it('redacts the credential and signature inside an Authorization header', () => {
+    const header = `AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/s3/aws4_request, SignedHeaders=host;x-amz-date, Signature=${SIGNATURE}`;
+    expect(redactSecrets(`authorization: '${header}'`)).toBe(
+      "authorization: 'AWS4-HMAC-SHA256 Credential=REDACTED, SignedHeaders=host;x-amz-date, Signature=REDACTED'",
+    );
+  });
+
+  it('leaves names that merely contain a field name alone', () => {
+    for (const text of ['/b/MySignature=1', '/b/k?prefix=a&XSignature=2', 'GET /b/k?uploads&max-keys=10']) expect(redactSecrets(text)).toBe(text);
+  });
+
+  it('logError redacts the error it prints, properties included', () => {
+    const printed = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const err = Object.assign(new TypeError('Invalid URL'), { input: `http://x/b/k?X-Amz-Signature=${SIGNATURE}` });
+      logError(`tessera: GET /b/k?Signature=${SIGNATURE}: internal error:`, err);
+      const line = String(printed.mock.calls[0][0]);
+      expect(line).toContain('tessera: GET /b/k?Signature=REDACTED: internal error: TypeError: Invalid URL');
+      expect(line).toContain("input: 'http://x/b/k?X-Amz-Signature=REDACTED'");
+      expect(line).not.toContain(SIGNATURE);
+    } finally {
+      printed.mockRestore();
+    }
+  });
+});
+
+describe('an internal error on a presigned request', () => {
+  const credentials = { accessKeyId: 'logtestadmin', secretAccessKey: 'logtest-secret-key' };
+  let server: Server;
+  let endpoint: string;
+
+  beforeAll(async () => {
+    // Every object-layer call fails with a plain error that carries the request URL, as some Node errors do.
+    const failing = new Proxy({} as ObjectLayer, {
+      get: () => () => Promise.reject(Object.assign(new Error('disk on fire'), { url: lastUrl })),
+    });
+    let lastUrl = '';
+    const app = createS3App({
+      objects: failing,
+      credentials: new CredentialStore({ accessKey: credentials.accessKeyId, secretKey: credentials.secretAccessKey }),
+      region: 'us-east-1',
+      reducedParity: 1,
+      domains: [],
+      corsOrigins: [],
+    });
+    const handle = app.callback();
+    server = createServer((req, res) => {
+      lastUrl = req.url ?? '';
+      void handle(req, res);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  it('is logged with the signature and credential redacted', async () => {
+    const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials });
+    const url = await getSignedUrl(client, new GetObjectCommand({ Bucket: 'photos', Key: 'cat.jpg' }), { expiresIn: 600 });
+    const signature = new URL(url).searchParams.get('X-Amz-Signature')!;
+    const printed = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const res = await fetch(url);
+      expect(res.status).toBe(500);
+      const log = printed.mock.calls.map((args) => args.join(' ')).join('\n');
+      expect(log).toMatch(/^tessera: GET \/photos\/cat\.jpg\?.*X-Amz-Signature=REDACTED.*: internal error: Error: disk on fire/);
+      expect(log).toContain('X-Amz-Credential=REDACTED');
+      expect(log).not.toContain(signature);
+      expect(log).not.toContain(credentials.accessKeyId);
+      expect(log).not.toContain(credentials.secretAccessKey);
+    } finally {
+      printed.mockRestore();
+      client.destroy();
+    }
+  });
+});
