@@ -8,6 +8,7 @@ import { toXml } from '../s3/xml.js';
 import { bootstrapPool, prepareLocalDrives, type PoolLayout } from '../erasure/bootstrap.js';
 import { CredentialStore, rootCredentialsFromEnv, validateCredentials } from '../iam/credentials.js';
 import { createS3App } from '../s3/app.js';
+import { answerClientError } from '../s3/client-error.js';
 import { adminRoutes } from '../admin/router.js';
 import { HealManager } from '../heal/manager.js';
 import { ConfigurationError } from '../errors.js';
@@ -110,6 +111,7 @@ export async function runServer(driveArgs: string[], options: ServerOptions): Pr
     else (serveS3 ?? notReady)(req, res);
   });
   server.setTimeout(IDLE_CONNECTION_MS);
+  server.on('clientError', answerClientError);
   try {
     await prepareLocalDrives(node.local);
     await listen(server, host, port);

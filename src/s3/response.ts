@@ -1,9 +1,15 @@
 /** Writing S3 responses: XML bodies, object headers, errors. */
+import { randomBytes } from 'node:crypto';
 import type { Context } from 'koa';
 import type { ObjectInfo } from '../object/types.js';
 import { headerForAlgorithm, type ChecksumAlgorithm } from './checksums.js';
 import { sendableHeaders } from './header-values.js';
 import { toXml } from './xml.js';
+
+/** The x-amz-request-id (and x-amz-id-2) of one response. */
+export function newRequestId(): string {
+  return randomBytes(8).toString('hex').toUpperCase();
+}
 
 export function sendXml(ctx: Context, root: string, body: Record<string, unknown>, status = 200): void {
   ctx.status = status;
