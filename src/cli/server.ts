@@ -9,6 +9,7 @@ import { bootstrapPool, prepareLocalDrives, type PoolLayout } from '../erasure/b
 import { CredentialStore } from '../iam/credentials.js';
 import { describeRootSource, rootCredentialsFromEnv, type RootCredentials } from '../iam/root.js';
 import { createS3App } from '../s3/app.js';
+import { answerClientError } from '../s3/client-error.js';
 import { adminRoutes } from '../admin/router.js';
 import { HealManager } from '../heal/manager.js';
 import { ConfigurationError } from '../errors.js';
@@ -113,6 +114,7 @@ export async function runServer(driveArgs: string[], options: ServerOptions): Pr
     else (serveS3 ?? notReady)(req, res);
   });
   server.setTimeout(IDLE_CONNECTION_MS);
+  server.on('clientError', answerClientError);
   try {
     await prepareLocalDrives(node.local);
     await listen(server, host, port);

@@ -1,5 +1,4 @@
 /** The S3 endpoint as a koa application: request ids, errors as S3 XML, health, auth, routing. */
-import { randomBytes } from 'node:crypto';
 import Koa, { type Context, type Next } from 'koa';
 import { healthRoutes } from '../admin/health.js';
 import { S3Error, isS3Error } from '../errors.js';
@@ -10,6 +9,7 @@ import { hasSignature, verifySigV4 } from './auth/sigv4.js';
 import { parseTarget, type S3Request, type S3Target } from './request.js';
 import { corsHandler } from './cors.js';
 import { isPostObject, postObject } from './handlers/post-object.js';
+import { newRequestId } from './response.js';
 import { route } from './router.js';
 import { toXml } from './xml.js';
 
@@ -64,7 +64,7 @@ function errorBody(ctx: Context, err: S3Error, requestId: string): string {
 
 function errorHandler() {
   return async (ctx: Context, next: Next): Promise<void> => {
-    const requestId = randomBytes(8).toString('hex').toUpperCase();
+    const requestId = newRequestId();
     ctx.set('x-amz-request-id', requestId);
     ctx.set('x-amz-id-2', requestId);
     ctx.set('Server', 'Tessera');

@@ -1,6 +1,7 @@
 /** What object-writing requests share: the target key, the headers to store, the storage class. */
 import type { Context } from 'koa';
 import { S3Error } from '../errors.js';
+import { USER_METADATA_PREFIX, checkHeaders } from './header-values.js';
 import { validateObjectKey } from './names.js';
 import { requireBucket, type S3Request } from './request.js';
 
@@ -14,8 +15,6 @@ const STORED_HEADERS = [
   'expires',
   'x-amz-website-redirect-location',
 ];
-/** S3's limit on user metadata (x-amz-meta-* names and values). */
-const MAX_USER_METADATA_BYTES = 2048;
 
 export function requireKey(req: S3Request): { bucket: string; key: string } {
   const bucket = requireBucket(req);
@@ -29,11 +28,17 @@ export function firstValue(value: string | string[] | undefined): string | undef
   return Array.isArray(value) ? value.join(',') : value;
 }
 
-/** Content headers and user metadata to store, as the request gave them (aws-chunked removed). */
-export function storedHeaders(ctx: Context): Record<string, string> {
+/** Request headers by lower-cased name: a request's own, or the fields of a POST form. */
+export type HeaderSource = Record<string, string | string[] | undefined>;
+
+/**
+ * Content headers and user metadata to store, as the request gave them (aws-chunked removed), checked
+ * so that every later response can carry them.
+ */
+export function storedHeaders(source: HeaderSource): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const name of STORED_HEADERS) {
-    const value = firstValue(ctx.req.headers[name]);
+    const value = firstValue(source[name]);
     if (value !== undefined) headers[name] = value;
   }
   if (headers['content-encoding'] !== undefined) {
@@ -44,14 +49,10 @@ export function storedHeaders(ctx: Context): Record<string, string> {
     if (encodings.length > 0) headers['content-encoding'] = encodings.join(',');
     else delete headers['content-encoding'];
   }
-  let userBytes = 0;
-  for (const [name, raw] of Object.entries(ctx.req.headers)) {
-    if (!name.startsWith('x-amz-meta-')) continue;
-    const value = firstValue(raw) ?? '';
-    userBytes += Buffer.byteLength(name.slice('x-amz-meta-'.length)) + Buffer.byteLength(value);
-    headers[name] = value;
+  for (const [name, value] of Object.entries(source)) {
+    if (name.startsWith(USER_METADATA_PREFIX)) headers[name] = firstValue(value) ?? '';
   }
-  if (userBytes > MAX_USER_METADATA_BYTES) throw new S3Error('MetadataTooLarge');
+  checkHeaders(headers);
   return headers;
 }
 

@@ -1,8 +1,15 @@
 /** Writing S3 responses: XML bodies, object headers, errors. */
+import { randomBytes } from 'node:crypto';
 import type { Context } from 'koa';
 import type { ObjectInfo } from '../object/types.js';
 import { headerForAlgorithm, type ChecksumAlgorithm } from './checksums.js';
+import { sendableHeaders } from './header-values.js';
 import { toXml } from './xml.js';
+
+/** The x-amz-request-id (and x-amz-id-2) of one response. */
+export function newRequestId(): string {
+  return randomBytes(8).toString('hex').toUpperCase();
+}
 
 export function sendXml(ctx: Context, root: string, body: Record<string, unknown>, status = 200): void {
   ctx.status = status;
@@ -24,13 +31,26 @@ export function xmlDate(date: Date): string {
   return date.toISOString();
 }
 
+let reportedUnsendable = false;
+
+/** The stored headers of an object that HTTP can carry: records written before values were checked may hold others. */
+function storedHeadersToSend(info: ObjectInfo): Record<string, string> {
+  const { sendable, dropped } = sendableHeaders(info.headers);
+  if (dropped.length > 0 && !reportedUnsendable) {
+    reportedUnsendable = true;
+    console.warn(`tessera: ${info.bucket}/${info.key}: stored headers left out of responses, not valid in HTTP: ${dropped.join(', ')} (reported once)`);
+  }
+  return sendable;
+}
+
 /** Headers describing a stored object, for GET and HEAD. */
 export function setObjectHeaders(ctx: Context, info: ObjectInfo, withChecksums: boolean): void {
+  const stored = storedHeadersToSend(info);
   ctx.set('ETag', quoteEtag(info.etag));
   ctx.set('Last-Modified', info.modTime.toUTCString());
   ctx.set('Accept-Ranges', 'bytes');
-  ctx.set('Content-Type', info.headers['content-type'] ?? 'binary/octet-stream');
-  for (const [name, value] of Object.entries(info.headers)) {
+  ctx.set('Content-Type', stored['content-type'] ?? 'binary/octet-stream');
+  for (const [name, value] of Object.entries(stored)) {
     if (name !== 'content-type') ctx.set(name, value);
   }
   if (info.versionId !== 'null') ctx.set('x-amz-version-id', info.versionId);

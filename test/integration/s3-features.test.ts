@@ -2,7 +2,7 @@
  * Multipart, copy, conditional writes, attributes, ACLs, POST policy uploads, virtual hosts and CORS,
  * driven with the AWS SDK (and fetch for browser-style requests) against a real server process.
  */
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import {
   AbortMultipartUploadCommand,
@@ -23,6 +23,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postForm, signedPolicyFields } from '../helpers/post-form.js';
+import { errorCode } from '../helpers/raw.js';
 import { ACCESS_KEY, SECRET_KEY, TestServer } from '../helpers/server.js';
 
 const MiB = 1024 * 1024;
@@ -181,50 +183,21 @@ describe('S3 features with real clients', () => {
   });
 
   it('accepts a POST policy upload and enforces its conditions', async () => {
-    const date = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-    const day = date.slice(0, 8);
-    const credential = `${ACCESS_KEY}/${day}/us-east-1/s3/aws4_request`;
-    const policy = Buffer.from(
-      JSON.stringify({
-        expiration: new Date(Date.now() + 600_000).toISOString(),
-        conditions: [
-          { bucket },
-          ['starts-with', '$key', 'forms/'],
-          ['content-length-range', 1, 100],
-          { 'x-amz-algorithm': 'AWS4-HMAC-SHA256' },
-          { 'x-amz-credential': credential },
-          { 'x-amz-date': date },
-          ['starts-with', '$Content-Type', 'text/'],
-        ],
-      }),
-    ).toString('base64');
-    let key: Buffer | string = `AWS4${SECRET_KEY}`;
-    for (const part of [day, 'us-east-1', 's3', 'aws4_request']) key = createHmac('sha256', key).update(part).digest();
-    const signature = createHmac('sha256', key).update(policy).digest('hex');
-    const post = (fields: Record<string, string>, content: string) => {
-      const form = new FormData();
-      for (const [k, v] of Object.entries(fields)) form.append(k, v);
-      form.append('file', new Blob([content]), 'upload.txt');
-      return fetch(`${server.endpoint}/${bucket}`, { method: 'POST', body: form });
-    };
     const fields = {
       key: 'forms/${filename}',
       'Content-Type': 'text/plain',
-      policy,
-      'x-amz-algorithm': 'AWS4-HMAC-SHA256',
-      'x-amz-credential': credential,
-      'x-amz-date': date,
-      'x-amz-signature': signature,
+      ...signedPolicyFields([{ bucket }, ['starts-with', '$key', 'forms/'], ['content-length-range', 1, 100], ['starts-with', '$Content-Type', 'text/']]),
     };
+    const post = (form: Record<string, string>, content: string) => postForm(server.endpoint, bucket, form, { name: 'upload.txt', content });
     expect((await post(fields, 'from a browser')).status).toBe(204);
     const stored = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'forms/upload.txt' }));
     expect([await stored.Body!.transformToString(), stored.ContentType]).toEqual(['from a browser', 'text/plain']);
     const tooBig = await post(fields, 'x'.repeat(101));
-    expect([tooBig.status, (await tooBig.text()).match(/<Code>(\w+)</)?.[1]]).toEqual([400, 'EntityTooLarge']);
+    expect([tooBig.status, errorCode(tooBig.text)]).toEqual([400, 'EntityTooLarge']);
     const wrongKey = await post({ ...fields, key: 'elsewhere/x' }, 'data');
-    expect([wrongKey.status, (await wrongKey.text()).match(/<Code>(\w+)</)?.[1]]).toEqual([403, 'AccessDenied']);
+    expect([wrongKey.status, errorCode(wrongKey.text)]).toEqual([403, 'AccessDenied']);
     const forged = await post({ ...fields, 'x-amz-signature': '0'.repeat(64) }, 'data');
-    expect([forged.status, (await forged.text()).match(/<Code>(\w+)</)?.[1]]).toEqual([403, 'SignatureDoesNotMatch']);
+    expect([forged.status, errorCode(forged.text)]).toEqual([403, 'SignatureDoesNotMatch']);
     const extra = await post({ ...fields, 'x-amz-meta-unlisted': 'v' }, 'data');
     expect(extra.status).toBe(403);
   });

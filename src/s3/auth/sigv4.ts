@@ -388,8 +388,18 @@ export function canonicalRequestFor(
   );
 }
 
-export function stringToSign(amzDate: string, scope: string, canonicalRequest: string): string {
-  return `${ALGORITHM}\n${amzDate}\n${scope}\n${sha256Hex(canonicalRequest)}`;
+export function stringToSign(amzDate: string, scope: string, canonicalRequest: string, encoding: BufferEncoding = 'utf8'): string {
+  return `${ALGORITHM}\n${amzDate}\n${scope}\n${sha256Hex(Buffer.from(canonicalRequest, encoding))}`;
+}
+
+/**
+ * How the canonical request may have been encoded when it was signed. Node reads header bytes as
+ * Latin-1: a client that signed the bytes it sent (UTF-8 metadata from Go clients, or from the JS SDK
+ * with a string body) gets them back with 'latin1'; the JS SDK with a Buffer or stream body sends
+ * Latin-1 but signs UTF-8. Both are tried only when a header is not ASCII.
+ */
+function signedEncodings(canonicalRequest: string): BufferEncoding[] {
+  return /[^\x00-\x7f]/.test(canonicalRequest) ? ['latin1', 'utf8'] : ['utf8'];
 }
 
 /** hex(HMAC-SHA256(signingKey, stringToSign(amzDate, scope, canonicalRequest))) */
@@ -399,7 +409,7 @@ export function computeSignature(signingKey: Buffer, amzDate: string, scope: str
 
 /**
  * Computes the signature over the canonical request for each candidate URI (canonical first, then
- * the raw path if it differs) and throws SignatureDoesNotMatch if none matches.
+ * the raw path if it differs) and encoding, and throws SignatureDoesNotMatch if none matches.
  */
 function checkSignature(
   req: IncomingSignedRequest,
@@ -421,12 +431,14 @@ function checkSignature(
   let firstStringToSign = '';
   for (const uri of uris) {
     const canonical = buildCanonicalRequest(method, uri, query, req.headers, signedHeaders, payloadHash);
-    const sts = stringToSign(amzDate, scope, canonical);
-    const expected = hmacSha256(signingKey, sts).toString('hex');
-    if (signaturesEqual(expected, provided)) return;
-    if (firstCanonical === '') {
-      firstCanonical = canonical;
-      firstStringToSign = sts;
+    for (const encoding of signedEncodings(canonical)) {
+      const sts = stringToSign(amzDate, scope, canonical, encoding);
+      const expected = hmacSha256(signingKey, sts).toString('hex');
+      if (signaturesEqual(expected, provided)) return;
+      if (firstCanonical === '') {
+        firstCanonical = canonical;
+        firstStringToSign = sts;
+      }
     }
   }
   throw new S3Error('SignatureDoesNotMatch', undefined, {

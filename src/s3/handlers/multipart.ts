@@ -44,7 +44,7 @@ function requestedAlgorithm(req: S3Request): { algorithm?: ChecksumAlgorithm; ty
 
 export async function createMultipartUpload(req: S3Request): Promise<void> {
   const { bucket, key } = requireKey(req);
-  const headers = storedHeaders(req.ctx);
+  const headers = storedHeaders(req.ctx.req.headers);
   const parity = parityFor(req.ctx);
   if (parity !== undefined) headers['x-amz-storage-class'] = 'REDUCED_REDUNDANCY';
   const { algorithm, type } = requestedAlgorithm(req);

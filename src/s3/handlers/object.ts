@@ -4,25 +4,27 @@ import { uploadBody } from '../body.js';
 import { firstValue, parityFor, requireKey, storedHeaders } from '../object-request.js';
 import { resolveRange } from '../range.js';
 import { checkReadConditions, writePrecondition } from '../conditions.js';
+import { checkHeaders } from '../header-values.js';
 import { copyBody, openCopySource } from '../copy-source.js';
 import type { S3Request } from '../request.js';
 import { quoteEtag, sendXml, setObjectHeaders, xmlDate } from '../response.js';
 import type { ByteRange, ObjectInfo } from '../../object/types.js';
 import { headerForAlgorithm, type ChecksumAlgorithm } from '../checksums.js';
 
+/** Query parameters of GET and HEAD that set a response header, by the header they set. */
 const RESPONSE_OVERRIDES: Record<string, string> = {
-  'response-content-type': 'Content-Type',
-  'response-content-language': 'Content-Language',
-  'response-expires': 'Expires',
-  'response-cache-control': 'Cache-Control',
-  'response-content-disposition': 'Content-Disposition',
-  'response-content-encoding': 'Content-Encoding',
+  'content-type': 'response-content-type',
+  'content-language': 'response-content-language',
+  'expires': 'response-expires',
+  'cache-control': 'response-cache-control',
+  'content-disposition': 'response-content-disposition',
+  'content-encoding': 'response-content-encoding',
 };
 
 export async function putObject(req: S3Request): Promise<void> {
   const { bucket, key } = requireKey(req);
   if (req.ctx.req.headers['x-amz-copy-source'] !== undefined) return copyObject(req, bucket, key);
-  const headers = storedHeaders(req.ctx);
+  const headers = storedHeaders(req.ctx.req.headers);
   const parity = parityFor(req.ctx);
   if (parity !== undefined) headers['x-amz-storage-class'] = 'REDUCED_REDUNDANCY';
   const precondition = writePrecondition(req.ctx.req.headers);
@@ -54,11 +56,12 @@ async function copyObject(req: S3Request, bucket: string, key: string): Promise<
   if (directive !== 'COPY' && directive !== 'REPLACE') throw new S3Error('InvalidArgument', 'Unknown metadata directive.');
   const parity = parityFor(req.ctx);
   const requested = firstValue(headers['x-amz-checksum-algorithm'])?.toUpperCase() as ChecksumAlgorithm | undefined;
+  const replaced = directive === 'REPLACE' ? storedHeaders(headers) : undefined;
   const { source, reader } = await openCopySource(req, { allowRange: false });
   try {
     const changesSomething = directive === 'REPLACE' || parity !== undefined || headers['x-amz-storage-class'] !== undefined || requested !== undefined;
     if (source.bucket === bucket && source.key === key && !changesSomething) throw new S3Error('InvalidRequest', SELF_COPY_MESSAGE);
-    const stored = directive === 'REPLACE' ? storedHeaders(req.ctx) : { ...reader.info.headers };
+    const stored = replaced ?? { ...reader.info.headers };
     delete stored['x-amz-storage-class'];
     if (parity !== undefined) stored['x-amz-storage-class'] = 'REDUCED_REDUNDANCY';
     const algorithm = requested ?? (Object.keys(reader.info.checksums)[0] as ChecksumAlgorithm | undefined);
@@ -90,11 +93,15 @@ function partRange(req: S3Request, info: ObjectInfo): ByteRange | undefined {
   throw new S3Error('InvalidPartNumber');
 }
 
-function applyResponseOverrides(req: S3Request): void {
-  for (const [param, headerName] of Object.entries(RESPONSE_OVERRIDES)) {
+/** The response headers the request's response-* parameters ask for, checked before anything is read. */
+function responseOverrides(req: S3Request): Record<string, string> {
+  const overrides: Record<string, string> = {};
+  for (const [header, param] of Object.entries(RESPONSE_OVERRIDES)) {
     const value = req.target.query.get(param);
-    if (value !== null) req.ctx.set(headerName, value);
+    if (value !== null) overrides[header] = value;
   }
+  checkHeaders(overrides, (header) => RESPONSE_OVERRIDES[header]);
+  return overrides;
 }
 
 function checksumModeEnabled(ctx: Context): boolean {
@@ -103,6 +110,7 @@ function checksumModeEnabled(ctx: Context): boolean {
 
 export async function getObject(req: S3Request): Promise<void> {
   const { bucket, key } = requireKey(req);
+  const overrides = responseOverrides(req);
   const rangeHeader = firstValue(req.ctx.req.headers.range);
   const reader = await req.objects.getObject(bucket, key, (info) => {
     checkReadConditions(req.ctx.req.headers, info);
@@ -112,7 +120,7 @@ export async function getObject(req: S3Request): Promise<void> {
   // A failure after the headers went out must not look like a short but complete body.
   stream.once('error', () => req.ctx.req.socket.destroy());
   setObjectHeaders(req.ctx, info, checksumModeEnabled(req.ctx) && !range);
-  applyResponseOverrides(req);
+  req.ctx.set(overrides);
   if (range) {
     req.ctx.status = 206;
     req.ctx.set('Content-Range', `bytes ${range.start}-${range.end}/${info.size}`);
@@ -127,11 +135,12 @@ export async function getObject(req: S3Request): Promise<void> {
 
 export async function headObject(req: S3Request): Promise<void> {
   const { bucket, key } = requireKey(req);
+  const overrides = responseOverrides(req);
   const info = await req.objects.getObjectInfo(bucket, key);
   checkReadConditions(req.ctx.req.headers, info);
   const range = partRange(req, info) ?? resolveRange(firstValue(req.ctx.req.headers.range), info.size);
   setObjectHeaders(req.ctx, info, checksumModeEnabled(req.ctx));
-  applyResponseOverrides(req);
+  req.ctx.set(overrides);
   req.ctx.status = range ? 206 : 200;
   if (range) req.ctx.set('Content-Range', `bytes ${range.start}-${range.end}/${info.size}`);
   req.ctx.set('Content-Length', String(range ? range.end - range.start + 1 : info.size));

@@ -4,24 +4,17 @@ import type { Readable } from 'node:stream';
 import { S3Error } from '../../errors.js';
 import type { ObjectLayer } from '../../object/types.js';
 import { MAX_OBJECT_SIZE, hashingBody } from '../body.js';
+import { redirectUrl } from '../header-values.js';
 import { validateObjectKey } from '../names.js';
+import { storedHeaders } from '../object-request.js';
 import { verifyPostPolicy } from '../post-policy.js';
 import type { Context } from 'koa';
 import { objectUrl, quoteEtag, sendXml } from '../response.js';
 
-const STORED_FORM_FIELDS = ['content-type', 'content-encoding', 'content-disposition', 'cache-control', 'expires'];
 const MAX_FORM_FIELD_BYTES = 64 * 1024;
 
 export function isPostObject(ctx: Context, bucket: string | undefined, key: string | undefined): boolean {
   return ctx.method === 'POST' && bucket !== undefined && key === undefined && ctx.is('multipart/form-data') !== false;
-}
-
-function storedFields(fields: Map<string, string>): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of fields) {
-    if (STORED_FORM_FIELDS.includes(name) || name.startsWith('x-amz-meta-')) headers[name] = value;
-  }
-  return headers;
 }
 
 async function storeFile(
@@ -38,6 +31,10 @@ async function storeFile(
   const policy = verifyPostPolicy(fields, bucket, lookupSecret, MAX_OBJECT_SIZE);
   const key = rawKey.replace(/\$\{filename\}/g, filename);
   validateObjectKey(key);
+  const headers = storedHeaders(Object.fromEntries(fields));
+  const redirectField = fields.has('success_action_redirect') ? 'success_action_redirect' : 'redirect';
+  const redirectValue = fields.get(redirectField);
+  const redirect = redirectValue ? redirectUrl(redirectValue, redirectField) : undefined;
   const body = hashingBody(file as AsyncIterable<Buffer>, {
     maxSize: policy.maxSize,
     oversize: () => new S3Error('EntityTooLarge'),
@@ -45,16 +42,14 @@ async function storeFile(
       if (d.size < policy.minSize) throw new S3Error('EntityTooSmall');
     },
   });
-  const info = await objects.putObject(bucket, key, body, { headers: storedFields(fields) });
+  const info = await objects.putObject(bucket, key, body, { headers });
 
-  const redirect = fields.get('success_action_redirect') ?? fields.get('redirect');
   if (redirect) {
-    const url = new URL(redirect);
-    url.searchParams.set('bucket', bucket);
-    url.searchParams.set('key', key);
-    url.searchParams.set('etag', quoteEtag(info.etag));
+    redirect.searchParams.set('bucket', bucket);
+    redirect.searchParams.set('key', key);
+    redirect.searchParams.set('etag', quoteEtag(info.etag));
     ctx.status = 303;
-    ctx.set('Location', url.toString());
+    ctx.set('Location', redirect.toString());
     ctx.body = '';
     return;
   }
