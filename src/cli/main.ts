@@ -24,6 +24,7 @@ program
   .option('--region <name>', 'the region this server answers for', 'us-east-1')
   .option('--domain <names>', 'comma-separated domains for virtual-host style requests (bucket.<domain>)', commaList, [])
   .option('--cors-allow-origin <origins>', 'comma-separated origins allowed to make cross-origin requests (* for any); off by default', commaList, [])
+  .option('--certs-dir <dir>', 'serve https with DIR/public.crt and DIR/private.key; nodes trust the CAs in DIR/CAs/ (off by default)')
   .addHelpText(
     'after',
     `
@@ -32,7 +33,8 @@ Credentials come from TESSERA_ROOT_USER and TESSERA_ROOT_PASSWORD (default tesse
 Examples:
   $ tessera server ./data/drive{1...4}
   $ tessera server --address 0.0.0.0:9000 --parity 2 /mnt/disk{1...8}
-  $ tessera server --domain s3.example.com --cors-allow-origin https://app.example.com /mnt/disk{1...4}`,
+  $ tessera server --domain s3.example.com --cors-allow-origin https://app.example.com /mnt/disk{1...4}
+  $ tessera server --certs-dir /etc/tessera/certs --address 10.0.0.1:9000 'https://10.0.0.{1...4}:9000/mnt/disk{1...4}'`,
   )
   .action(async (drives: string[], options: ServerOptions) => {
     // Loaded on demand: the client commands start faster without the server's modules.
