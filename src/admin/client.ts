@@ -4,7 +4,7 @@
  */
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { request as httpsRequest, type Agent } from 'node:https';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { HealRequest, SequenceLine } from '../heal/sequence.js';
 
@@ -13,6 +13,8 @@ export interface AdminEndpoint {
   accessKey: string;
   secretKey: string;
   region?: string;
+  /** For an https URL: whom to trust (default: the system's CAs). */
+  httpsAgent?: Agent;
 }
 
 type Data = string | ArrayBuffer | ArrayBufferView;
@@ -63,8 +65,10 @@ export class AdminApiError extends Error {
 export class AdminClient {
   private readonly signer: SignatureV4;
   private readonly base: URL;
+  private readonly httpsAgent?: Agent;
 
   constructor(endpoint: AdminEndpoint) {
+    this.httpsAgent = endpoint.httpsAgent;
     this.base = new URL(endpoint.url);
     this.signer = new SignatureV4({
       service: 's3',
@@ -90,7 +94,8 @@ export class AdminClient {
     const search = Object.entries(query)
       .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
       .join('&');
-    const send = this.base.protocol === 'https:' ? httpsRequest : httpRequest;
+    const https = this.base.protocol === 'https:';
+    const send = https ? httpsRequest : httpRequest;
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
       const req = send(
         {
@@ -99,6 +104,7 @@ export class AdminClient {
           port: this.base.port || undefined,
           path: `${path}${search ? `?${search}` : ''}`,
           headers: signed.headers,
+          agent: https ? this.httpsAgent : undefined,
           signal,
         },
         resolve,

@@ -26,6 +26,7 @@ program
   .option('--domain <names>', 'comma-separated domains for virtual-host style requests (bucket.<domain>)', commaList, [])
   .option('--cors-allow-origin <origins>', 'comma-separated origins allowed to make cross-origin requests (* for any); off by default', commaList, [])
   .option('--allow-default-credentials', 'start with the published default credentials even on an address other machines can reach')
+  .option('--certs-dir <dir>', 'serve https with DIR/public.crt and DIR/private.key; nodes trust the CAs in DIR/CAs/ (off by default)')
   .addHelpText(
     'after',
     `
@@ -38,7 +39,8 @@ TESSERA_REQUIRE_CREDENTIALS=1. The secret is never printed.
 Examples:
   $ tessera server ./data/drive{1...4}
   $ tessera server --address 0.0.0.0:9000 --parity 2 /mnt/disk{1...8}
-  $ tessera server --domain s3.example.com --cors-allow-origin https://app.example.com /mnt/disk{1...4}`,
+  $ tessera server --domain s3.example.com --cors-allow-origin https://app.example.com /mnt/disk{1...4}
+  $ tessera server --certs-dir /etc/tessera/certs --address 10.0.0.1:9000 'https://10.0.0.{1...4}:9000/mnt/disk{1...4}'`,
   )
   .action(async (drives: string[], options: ServerOptions) => {
     // Loaded on demand: the client commands start faster without the server's modules.

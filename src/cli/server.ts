@@ -1,7 +1,9 @@
 /** `tessera server`: bring the drives up, serve S3, and shut down cleanly on SIGTERM/SIGINT. */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { initCodec } from '../codec/reed-solomon.js';
+import { readCertsDir } from '../cluster/certs.js';
 import { parseTopology } from '../cluster/endpoints.js';
+import { createListener, type Listener } from '../cluster/listener.js';
 import { createClusterNode } from '../cluster/node.js';
 import type { ErasurePool } from '../erasure/pool.js';
 import { toXml } from '../s3/xml.js';
@@ -22,6 +24,7 @@ export interface ServerOptions {
   domain: string[];
   corsAllowOrigin: string[];
   allowDefaultCredentials?: boolean;
+  certsDir?: string;
 }
 
 /** Multipart uploads left unfinished this long are aborted, as S3 lifecycle rules and MinIO do by default. */
@@ -64,7 +67,7 @@ function describeLayout(layout: PoolLayout, endpoint: string, root: RootCredenti
   return lines.join('\n');
 }
 
-function listen(server: Server, host: string, port: number): Promise<void> {
+function listen(server: Listener, host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
       reject(
@@ -101,15 +104,16 @@ export async function runServer(driveArgs: string[], options: ServerOptions): Pr
   const root = rootCredentialsFromEnv();
   const refusal = root.isDefault ? refuseDefaultCredentials({ host, port, allowDefault: options.allowDefaultCredentials === true, env: process.env }) : undefined;
   if (refusal) throw new UsageError(refusal);
-  const topology = parseTopology(driveArgs, address);
+  const certs = options.certsDir === undefined ? undefined : await readCertsDir(options.certsDir);
+  const topology = parseTopology(driveArgs, address, { tls: certs !== undefined });
   await initCodec();
 
-  const node = createClusterNode(topology, root);
+  const node = createClusterNode(topology, root, certs);
   let serveS3: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   // No limit on a whole request (uploads may take hours), but a connection idle this long is dropped.
   // Keep-alive connections stay open longer than clients keep idle sockets (a server closing one just as
   // a client reuses it is a "socket hang up" for the client).
-  const server = createServer({ requestTimeout: 0, headersTimeout: 70_000, keepAliveTimeout: 65_000 }, (req, res) => {
+  const server = createListener(certs, { requestTimeout: 0, headersTimeout: 70_000, keepAliveTimeout: 65_000 }, (req, res) => {
     if (node.rpc?.handles(req.url)) void node.rpc.handle(req, res);
     else (serveS3 ?? notReady)(req, res);
   });
@@ -162,7 +166,7 @@ export async function runServer(driveArgs: string[], options: ServerOptions): Pr
   serveS3 = app.callback();
 
   const shown = host.includes(':') ? `[${host}]` : host;
-  console.log(describeLayout(layout, `http://${shown === '0.0.0.0' ? '127.0.0.1' : shown}:${port}`, root));
+  console.log(describeLayout(layout, `${certs ? 'https' : 'http'}://${shown === '0.0.0.0' ? '127.0.0.1' : shown}:${port}`, root));
   if (topology.nodes.length > 1) console.log(`  Nodes: ${topology.nodes.join(' ')} (this is ${topology.nodes[topology.localNode]})`);
   if (root.isDefault) console.error(defaultCredentialsWarning(`${shown}:${port}`));
   await healing.start();

@@ -56,20 +56,29 @@ function parseEndpoint(text: string): DriveEndpoint {
   try {
     url = new URL(text);
   } catch {
-    throw new EndpointError(`${text} is not a valid endpoint (expected http://host:port/path)`);
+    throw new EndpointError(`${text} is not a valid endpoint (expected http://host:port/path or https://host:port/path)`);
   }
-  if (url.protocol !== 'http:') throw new EndpointError(`${text}: only http:// endpoints are supported`);
   if (!url.port) throw new EndpointError(`${text}: the endpoint needs an explicit port`);
   if (url.pathname === '/' || url.pathname === '') throw new EndpointError(`${text}: the endpoint needs a drive path`);
   return { text, node: `${normaliseHost(url.hostname)}:${url.port}`, path: decodeURIComponent(url.pathname) };
 }
 
+/** URL endpoints share one scheme, https exactly when the nodes serve TLS (`tls`: --certs-dir given). */
+function checkScheme(drives: DriveEndpoint[], tls: boolean): void {
+  const urls = drives.filter((d) => d.node !== '');
+  const plain = urls.find((d) => d.text.startsWith('http://'));
+  const secure = urls.find((d) => d.text.startsWith('https://'));
+  if (plain && secure) throw new EndpointError(`mix of http:// and https:// endpoints (${plain.text}, ${secure.text}): every node must be reached the same way`);
+  if (secure && !tls) throw new EndpointError(`https:// endpoints need --certs-dir with this node's certificate and key (public.crt, private.key)`);
+  if (plain && tls) throw new EndpointError(`with --certs-dir the nodes serve https: write the endpoints as https://, not ${plain.text}`);
+}
+
 /**
  * The deployment from the command line's drive arguments and this node's address. Either all local
  * paths (one node) or all URLs (every node given the same list); a node serves the URLs whose
- * host:port is its own.
+ * host:port is its own. `options.tls`: the nodes serve https (--certs-dir).
  */
-export function parseTopology(args: string[], address: { host: string; port: number }): Topology {
+export function parseTopology(args: string[], address: { host: string; port: number }, options: { tls?: boolean } = {}): Topology {
   if (args.filter((a) => ELLIPSIS.test(a)).length > 1) {
     throw new EndpointError(
       'several argument groups with {a...b} make several server pools, which are not supported yet: give one group (e.g. http://10.0.0.{1...4}:9000/mnt/disk{1...4}) or list every drive',
@@ -78,6 +87,7 @@ export function parseTopology(args: string[], address: { host: string; port: num
   const drives = args.flatMap(expandEllipses).map(parseEndpoint);
   const remote = drives.filter((d) => d.node !== '').length;
   if (remote > 0 && remote < drives.length) throw new EndpointError('mix of local paths and http:// endpoints: give one or the other');
+  checkScheme(drives, options.tls === true);
   const seen = new Set<string>();
   for (const d of drives) {
     const id = `${d.node}${d.path}`;

@@ -11,10 +11,12 @@ import { NamespaceLock } from '../lock/namespace-lock.js';
 import type { Drive } from '../storage/drive.js';
 import { LocalDrive } from '../storage/local-drive.js';
 import { RemoteDrive } from '../storage/remote-drive.js';
+import type { ServerCerts } from './certs.js';
 import type { Topology } from './endpoints.js';
 import { Peer } from './peer.js';
 import { rpcKey } from './rpc-auth.js';
 import { RpcServer, remoteLockNode } from './rpc-server.js';
+import { peerTransport } from './transport.js';
 
 export interface ClusterNode {
   drives: Drive[];
@@ -27,11 +29,12 @@ export interface ClusterNode {
   close(): void;
 }
 
-export function createClusterNode(topology: Topology, root: Credentials): ClusterNode {
+/** `certs`: the nodes serve https and verify each other's certificates with these CAs. */
+export function createClusterNode(topology: Topology, root: Credentials, certs?: ServerCerts): ClusterNode {
   const key = rpcKey(root);
   const self = topology.nodes[topology.localNode];
   const peers = new Map<string, Peer>();
-  for (const node of topology.nodes) if (node !== self) peers.set(node, new Peer(node, key, topology.fingerprint));
+  for (const node of topology.nodes) if (node !== self) peers.set(node, new Peer(node, key, topology.fingerprint, peerTransport(certs)));
 
   const local = new Map<number, LocalDrive>();
   const drives: Drive[] = topology.drives.map((d, index) => {

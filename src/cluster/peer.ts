@@ -3,10 +3,10 @@
  * limits, and a health state. A peer that fails to answer is marked offline at once and probed in the
  * background, so calls to it fail fast instead of waiting on a dead node.
  */
-import http from 'node:http';
 import { Packr } from 'msgpackr';
 import { DriveError } from '../storage/drive.js';
 import { RPC_PREFIX, RpcSigner } from './rpc-auth.js';
+import { explainTlsFailure, peerTransport, type PeerTransport } from './transport.js';
 
 export const rpcPackr = new Packr({ useRecords: false, moreTypes: false, bundleStrings: false });
 
@@ -18,7 +18,8 @@ const PING_TIMEOUT_MS = 1_500;
 /** Unanswered pings in a row (timeouts, not refusals) before a node counts as offline. */
 const MISSED_PINGS_OFFLINE = 2;
 
-const CONNECTION_FAILURES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE']);
+// A node whose certificate fails verification (EPEERTLS) cannot be used either.
+const CONNECTION_FAILURES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'EPEERTLS']);
 
 function isTimeout(err: unknown): boolean {
   return (err as NodeJS.ErrnoException)?.code === 'ETIMEDOUT';
@@ -45,18 +46,19 @@ export interface PingAnswer {
 }
 
 export class Peer {
-  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   private online = true;
   private pinger?: NodeJS.Timeout;
   private pinging = false;
   private missedPings = 0;
   private driveStates: Record<number, boolean> = {};
   private readonly signer: RpcSigner;
+  private offlineReason = '';
 
   constructor(
     readonly address: string,
     key: Buffer,
     fingerprint: string,
+    private readonly transport: PeerTransport = peerTransport(),
   ) {
     this.signer = new RpcSigner(key, fingerprint);
   }
@@ -92,13 +94,13 @@ export class Peer {
     const body = rpcPackr.pack(args);
     const [host, port] = [this.address.slice(0, this.address.lastIndexOf(':')), Number(this.address.slice(this.address.lastIndexOf(':') + 1))];
     return new Promise<T>((resolve, reject) => {
-      const req = http.request(
+      const req = this.transport.request(
         {
           host,
           port,
           method: 'POST',
           path: fullPath,
-          agent: this.agent,
+          agent: this.transport.agent,
           headers: { 'content-type': 'application/msgpack', 'content-length': body.length, ...this.signer.headers('POST', fullPath, body) },
         },
         (res) => {
@@ -122,7 +124,7 @@ export class Peer {
         },
       );
       req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })));
-      req.on('error', reject);
+      req.on('error', (err) => reject(explainTlsFailure(err, this.address)));
       req.end(body);
     });
   }
@@ -131,8 +133,14 @@ export class Peer {
   readonly offlineListeners: (() => void)[] = [];
 
   markOffline(reason: string): void {
-    if (!this.online) return;
+    if (!this.online) {
+      // A node down for another reason now (say, back with a certificate this node does not trust) is worth a line.
+      if (reason !== this.offlineReason) console.error(`tessera: node ${this.address} is still offline (${reason})`);
+      this.offlineReason = reason;
+      return;
+    }
     this.online = false;
+    this.offlineReason = reason;
     for (const listener of this.offlineListeners) listener();
     console.error(`tessera: node ${this.address} is offline (${reason}); probing it in the background`);
   }
@@ -163,6 +171,6 @@ export class Peer {
 
   close(): void {
     clearInterval(this.pinger);
-    this.agent.destroy();
+    this.transport.agent.destroy();
   }
 }

@@ -14,10 +14,10 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { afterAll, beforeAll, it } from 'vitest';
 import { buildHeaders, errorCode, openRaw } from './raw.js';
 import { ACCESS_KEY, ROOT, SECRET_KEY, cleanEnv, freePort } from './server.js';
+import { sdkRequestHandler, type TestCerts } from './tls.js';
 
 export { ACCESS_KEY, SECRET_KEY };
 
@@ -93,6 +93,8 @@ export interface TimedRequestOptions {
   /** false: no SigV4 (e.g. health endpoints). */
   sign?: boolean;
   timeoutMs?: number;
+  /** The CA to trust for an https endpoint. */
+  ca?: string;
 }
 
 export async function timedRequest(endpoint: string, opts: TimedRequestOptions): Promise<TimedResponse> {
@@ -102,7 +104,7 @@ export async function timedRequest(endpoint: string, opts: TimedRequestOptions):
   const target = opts.path + (opts.query ? `?${opts.query}` : '');
   let req: ReturnType<typeof openRaw>['req'] | undefined;
   try {
-    const open = openRaw(endpoint, opts.method, target, headers);
+    const open = openRaw(endpoint, opts.method, target, headers, opts.ca);
     req = open.req;
     const timer = new Promise<never>((_, reject) => {
       const t = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
@@ -139,6 +141,8 @@ export interface ClusterOptions {
   /** Extra environment for every node (e.g. healing knobs). */
   env?: Record<string, string>;
   readyTimeoutMs?: number;
+  /** Serve https with this certs directory on every node (endpoints become https://). */
+  tls?: TestCerts;
 }
 
 export interface SpawnOptions {
@@ -146,6 +150,8 @@ export interface SpawnOptions {
   env?: Record<string, string>;
   /** Replace the endpoint list given to this node (e.g. to test a mismatch). */
   endpointArgs?: string[];
+  /** Another --certs-dir for this node (e.g. a certificate of a CA the others do not trust). */
+  certsDir?: string;
 }
 
 export class NodeProcess {
@@ -169,12 +175,12 @@ export class NodeProcess {
   }
 
   get endpoint(): string {
-    return `http://${this.address}`;
+    return `${this.cluster.scheme}://${this.address}`;
   }
 
   /** This node's drives in the shared endpoint list, one explicit endpoint each (several {...} groups would be pools). */
   get endpointArgs(): string[] {
-    return Array.from({ length: this.cluster.drivesPerNode }, (_, d) => `http://${this.address}${this.dir}/d${d + 1}`);
+    return Array.from({ length: this.cluster.drivesPerNode }, (_, d) => `${this.endpoint}${this.dir}/d${d + 1}`);
   }
 
   drivePath(drive: number): string {
@@ -206,7 +212,11 @@ export class NodeProcess {
     if (this.output) this.history += `${this.output}\n--- (restart) ---\n`;
     this.output = '';
     this.paused = false;
-    const args = ['bin/tessera.js', 'server', '--address', this.address, ...this.cluster.extraArgs, ...(options.endpointArgs ?? this.cluster.endpointArgs)];
+    const certsDir = options.certsDir ?? this.cluster.tls?.dir;
+    const args = [
+      'bin/tessera.js', 'server', '--address', this.address, ...(certsDir ? ['--certs-dir', certsDir] : []),
+      ...this.cluster.extraArgs, ...(options.endpointArgs ?? this.cluster.endpointArgs),
+    ];
     const proc = spawn(process.execPath, args, {
       cwd: ROOT,
       env: cleanEnv({ TESSERA_ROOT_USER: ACCESS_KEY, TESSERA_ROOT_PASSWORD: SECRET_KEY, ...this.cluster.env, ...options.env }),
@@ -240,7 +250,7 @@ export class NodeProcess {
 
   /** Status of `/tessera/health/<kind>`, 0 when there is no answer within `timeoutMs`. */
   async health(kind: 'live' | 'ready' | 'cluster', timeoutMs = 3_000): Promise<number> {
-    const res = await timedRequest(this.endpoint, { method: 'GET', path: `/tessera/health/${kind}`, sign: false, timeoutMs });
+    const res = await this.request({ method: 'GET', path: `/tessera/health/${kind}`, sign: false, timeoutMs });
     return res.status;
   }
 
@@ -317,7 +327,7 @@ export class NodeProcess {
       forcePathStyle: true,
       credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY },
       maxAttempts: options.maxAttempts ?? 1,
-      requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: options.requestTimeoutMs ?? 60_000 }),
+      requestHandler: sdkRequestHandler({ ca: this.cluster.tls?.ca, connectionTimeout: 5_000, requestTimeout: options.requestTimeoutMs ?? 60_000 }),
     });
     this.cluster.clients.push(client);
     return client;
@@ -325,7 +335,7 @@ export class NodeProcess {
 
   /** A raw SigV4-signed request to this node with a time limit. */
   request(opts: TimedRequestOptions): Promise<TimedResponse> {
-    return timedRequest(this.endpoint, opts);
+    return timedRequest(this.endpoint, { ca: this.cluster.tls?.ca, ...opts });
   }
 }
 
@@ -335,6 +345,7 @@ export class TestCluster {
   readonly extraArgs: string[];
   readonly env: Record<string, string>;
   readonly readyTimeoutMs: number;
+  readonly tls?: TestCerts;
 
   private constructor(
     readonly dir: string,
@@ -345,6 +356,7 @@ export class TestCluster {
     this.extraArgs = options.extraArgs ?? [];
     this.env = options.env ?? {};
     this.readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
+    this.tls = options.tls;
     ports.forEach((port, i) => this.nodes.push(new NodeProcess(this, i, port, join(dir, `n${i + 1}`))));
   }
 
@@ -364,6 +376,10 @@ export class TestCluster {
       throw err;
     }
     return cluster;
+  }
+
+  get scheme(): 'http' | 'https' {
+    return this.tls ? 'https' : 'http';
   }
 
   /** The endpoint list every node is given: every drive of every node, explicitly, as on one test machine. */

@@ -5,6 +5,7 @@
  */
 import { createHash, createHmac } from 'node:crypto';
 import http from 'node:http';
+import https from 'node:https';
 import { crc32 } from 'node:zlib';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { ACCESS_KEY, SECRET_KEY } from './server.js';
@@ -195,9 +196,12 @@ export interface OpenRequest {
 }
 
 /** Opens a request with exactly these headers; the caller writes the body and ends or destroys it. */
-export function openRaw(endpoint: string, method: string, pathAndQuery: string, headers: Record<string, string>): OpenRequest {
+/** `ca`: the certificate(s) to trust for an https endpoint. */
+export function openRaw(endpoint: string, method: string, pathAndQuery: string, headers: Record<string, string>, ca?: string): OpenRequest {
   const url = new URL(endpoint);
-  const req = http.request({
+  const secure = url.protocol === 'https:';
+  const req = (secure ? https.request : http.request)({
+    ...(secure && ca ? { ca } : {}),
     host: url.hostname,
     port: Number(url.port),
     method,

@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
+import { getStatus, sdkRequestHandler, type TestCerts } from './tls.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const ACCESS_KEY = 'testadmin';
@@ -51,6 +52,8 @@ export interface ServerOptions {
   extraArgs?: string[];
   /** Credential variables instead of ROOT_ENV (`{}`: the published defaults). */
   credentials?: Record<string, string>;
+  /** Serve https with this certs directory (clients made here trust its CA). */
+  tls?: TestCerts;
 }
 
 export class TestServer {
@@ -64,24 +67,26 @@ export class TestServer {
     private readonly parity?: number,
     private readonly extraArgs: string[] = [],
     private readonly credentials: Record<string, string> = ROOT_ENV,
+    readonly tls?: TestCerts,
   ) {}
 
   static async start(options: ServerOptions = {}): Promise<TestServer> {
     const dir = await mkdtemp(join(tmpdir(), 'tessera-test-'));
     const drives = options.driveDirs ?? Array.from({ length: options.drives ?? 4 }, (_, i) => join(dir, `drive${i + 1}`));
-    const server = new TestServer(dir, drives, options.port ?? (await freePort()), options.parity, options.extraArgs, options.credentials);
+    const server = new TestServer(dir, drives, options.port ?? (await freePort()), options.parity, options.extraArgs, options.credentials, options.tls);
     await server.launch();
     return server;
   }
 
   get endpoint(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `${this.tls ? 'https' : 'http'}://127.0.0.1:${this.port}`;
   }
 
   /** Starts (or restarts) the process and waits until it answers health checks. */
   async launch(): Promise<void> {
     const args = ['bin/tessera.js', 'server', '--address', `127.0.0.1:${this.port}`];
     if (this.parity !== undefined) args.push('--parity', String(this.parity));
+    if (this.tls) args.push('--certs-dir', this.tls.dir);
     args.push(...this.extraArgs);
     args.push(...this.drives);
     this.output = '';
@@ -97,8 +102,7 @@ export class TestServer {
     while (Date.now() < deadline) {
       if (proc.exitCode !== null) throw new Error(`server exited with ${proc.exitCode}: ${this.output}`);
       try {
-        const res = await fetch(`${this.endpoint}/tessera/health/ready`);
-        if (res.status === 200) return;
+        if ((await getStatus(`${this.endpoint}/tessera/health/ready`, this.tls?.ca)) === 200) return;
       } catch {
         // not listening yet
       }
@@ -113,6 +117,7 @@ export class TestServer {
       region: 'us-east-1',
       forcePathStyle: options.forcePathStyle ?? true,
       credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY },
+      ...(this.tls ? { requestHandler: sdkRequestHandler({ ca: this.tls.ca }) } : {}),
     });
   }
 

@@ -19,6 +19,8 @@ export interface RemoteContext {
   key?: string;
 }
 
+const UNTRUSTED_HINT = ' (trust its CA by copying it to certs/CAs/ in the config directory, or use --insecure)';
+
 const NETWORK_REASONS: Record<string, string> = {
   ECONNREFUSED: 'connection refused',
   ENOTFOUND: 'host not found',
@@ -34,9 +36,10 @@ const NETWORK_REASONS: Record<string, string> = {
   UND_ERR_SOCKET: 'connection closed by the server',
   ERR_SSL_WRONG_VERSION_NUMBER: 'TLS handshake failed (does the endpoint speak http rather than https?)',
   EPROTO: 'TLS handshake failed (does the endpoint speak http rather than https?)',
-  DEPTH_ZERO_SELF_SIGNED_CERT: 'the server\'s TLS certificate is self-signed',
-  SELF_SIGNED_CERT_IN_CHAIN: 'the server\'s TLS certificate chain is self-signed',
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'the server\'s TLS certificate cannot be verified',
+  DEPTH_ZERO_SELF_SIGNED_CERT: `the server's TLS certificate is self-signed${UNTRUSTED_HINT}`,
+  SELF_SIGNED_CERT_IN_CHAIN: `the server's TLS certificate chain is self-signed${UNTRUSTED_HINT}`,
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: `the server's TLS certificate cannot be verified${UNTRUSTED_HINT}`,
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: `the server's TLS certificate is signed by an unknown CA${UNTRUSTED_HINT}`,
   CERT_HAS_EXPIRED: 'the server\'s TLS certificate has expired',
   ERR_TLS_CERT_ALTNAME_INVALID: 'the server\'s TLS certificate does not match its host name',
 };

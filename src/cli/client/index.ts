@@ -27,6 +27,7 @@ import { registerRm } from './commands/rm.js';
 import { registerShare } from './commands/share.js';
 import { registerStat } from './commands/stat.js';
 import { registerTree } from './commands/tree.js';
+import { setInsecure } from './trust.js';
 
 const COMMANDS: ((program: Command) => void)[] = [
   registerAlias,
@@ -50,6 +51,8 @@ const COMMANDS: ((program: Command) => void)[] = [
 ];
 
 export function registerClientCommands(program: Command): void {
+  program.option('--insecure', 'do not verify the TLS certificates of https endpoints (unsafe; says so on stderr)');
+  program.hook('preAction', () => setInsecure(program.opts().insecure === true));
   for (const register of COMMANDS) register(program);
   program.addHelpText(
     'after',

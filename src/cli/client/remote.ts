@@ -1,7 +1,9 @@
 /** An S3 endpoint named by an alias: its client, and calls whose failures become one-line messages. */
+import type { Agent } from 'node:https';
 import { HeadBucketCommand, HeadObjectCommand, S3Client, type HeadObjectCommandOutput } from '@aws-sdk/client-s3';
 import { getAlias, type AliasConfig } from './config.js';
 import { CliError, explainRemote, isNotFound } from './errors.js';
+import { httpsAgent } from './trust.js';
 
 // The SDK warns on stderr about future Node versions; that is not this program's user's concern.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -13,6 +15,12 @@ export interface Where {
   key?: string;
 }
 
+export interface RemoteOptions {
+  maxAttempts?: number;
+  /** For an https endpoint: the agent that knows which CAs to trust. */
+  httpsAgent?: Agent;
+}
+
 export class Remote {
   readonly client: S3Client;
   /** Set once the server answered NotImplemented to CopyObject: copies then stream GET → PUT. */
@@ -21,7 +29,7 @@ export class Remote {
   constructor(
     readonly alias: string,
     readonly config: AliasConfig,
-    options: { maxAttempts?: number } = {},
+    private readonly options: RemoteOptions = {},
   ) {
     this.client = new S3Client({
       endpoint: config.url,
@@ -33,12 +41,16 @@ export class Remote {
       responseChecksumValidation: 'WHEN_REQUIRED',
       maxAttempts: options.maxAttempts ?? 3,
       logger: silentLogger,
-      requestHandler: { connectionTimeout: 10_000 },
+      requestHandler: { connectionTimeout: 10_000, httpsAgent: options.httpsAgent },
     });
   }
 
   get url(): string {
     return this.config.url;
+  }
+
+  get httpsAgent(): Agent | undefined {
+    return this.options.httpsAgent;
   }
 
   /** Runs `fn` with the client; any failure comes back as a CliError naming `where`. */
@@ -94,7 +106,8 @@ export async function remoteFor(alias: string, options: { maxAttempts?: number }
   const cacheKey = `${alias}\0${options.maxAttempts ?? ''}`;
   let remote = remotes.get(cacheKey);
   if (!remote) {
-    remote = new Remote(alias, await getAlias(alias), options);
+    const config = await getAlias(alias);
+    remote = new Remote(alias, config, { ...options, httpsAgent: config.url.startsWith('https:') ? await httpsAgent() : undefined });
     remotes.set(cacheKey, remote);
   }
   return remote;

@@ -22,7 +22,7 @@ interface HealOptions extends OutputOptions {
 
 function clientFor(remote: Remote): AdminClient {
   const { url, accessKey, secretKey, region } = remote.config;
-  return new AdminClient({ url, accessKey, secretKey, region });
+  return new AdminClient({ url, accessKey, secretKey, region, httpsAgent: remote.httpsAgent });
 }
 
 /** One-line messages for what can go wrong talking to the admin API. */

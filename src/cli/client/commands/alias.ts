@@ -31,6 +31,8 @@ export function registerAlias(program: Command): void {
       'after',
       `
 Aliases live in ~/.tessera/config.json (or $TESSERA_CONFIG_DIR/config.json), mode 0600.
+https endpoints are verified against the system's CAs and those in certs/CAs/ beside it
+(*.crt, *.pem); the global --insecure skips the check.
 
 Examples:
   $ tessera alias set local http://127.0.0.1:9000 tesseraadmin

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { run } from '../action.js';
 import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { request as httpsRequest, type Agent } from 'node:https';
 import { CliError, describeError, networkReason } from '../errors.js';
 import { humanDuration, parseDuration } from '../format.js';
 import { Output, withOutputOptions, type OutputOptions } from '../output.js';
@@ -16,9 +16,10 @@ interface ReadyOptions extends OutputOptions {
 type Check = { ready: true; status: number } | { ready: false; status?: number; reason: string };
 
 /** One GET of a health URL (node:http rather than fetch, which refuses some ports, e.g. 9). */
-function get(url: string): Promise<number> {
+function get(url: string, agent?: Agent): Promise<number> {
+  const https = url.startsWith('https:');
   return new Promise((resolve, reject) => {
-    const request = (url.startsWith('https:') ? httpsRequest : httpRequest)(url, { method: 'GET', timeout: 5000 }, (res) => {
+    const request = (https ? httpsRequest : httpRequest)(url, { method: 'GET', timeout: 5000, agent: https ? agent : undefined }, (res) => {
       res.resume();
       resolve(res.statusCode ?? 0);
     });
@@ -28,9 +29,9 @@ function get(url: string): Promise<number> {
   });
 }
 
-async function check(url: string): Promise<Check> {
+async function check(url: string, agent?: Agent): Promise<Check> {
   try {
-    const status = await get(url);
+    const status = await get(url, agent);
     if (status === 200) return { ready: true, status };
     if (status === 404) return { ready: false, status, reason: 'has no Tessera health endpoint (HTTP 404)' };
     return { ready: false, status, reason: `is not ready (HTTP ${status})` };
@@ -66,10 +67,10 @@ Examples:
         const { remote } = await parseRemote(arg);
         const url = `${remote.url}/tessera/health/${options.cluster ? 'cluster' : 'ready'}`;
         const deadline = Date.now() + (options.wait ?? 0);
-        let result = await check(url);
+        let result = await check(url, remote.httpsAgent);
         while (!result.ready && Date.now() < deadline) {
           await new Promise((r) => setTimeout(r, 500));
-          result = await check(url);
+          result = await check(url, remote.httpsAgent);
         }
         if (!result.ready) {
           out.record({ alias: remote.alias, url: remote.url, ready: false, status: result.status ?? null, reason: result.reason });
