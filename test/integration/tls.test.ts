@@ -98,7 +98,7 @@ describe('one node over https', () => {
   it('the tessera CLI trusts the CAs in its certs/CAs/; without them it fails in one line, with --insecure it warns', async () => {
     const cli = await Cli.create();
     try {
-      await cli.ok(['alias', 'set', 'secure', server.endpoint, ACCESS_KEY, SECRET_KEY]);
+      await cli.setAlias('secure', server.endpoint, ACCESS_KEY, SECRET_KEY);
       const untrusted = await cli.fails(['ls', 'secure']);
       expect(untrusted.line).toMatch(/^tessera: cannot reach secure \(https:.*\): the server's TLS certificate .*certs\/CAs\/.*--insecure/);
 
