@@ -114,7 +114,7 @@ export async function runServer(driveArgs: string[], options: ServerOptions): Pr
   // Keep-alive connections stay open longer than clients keep idle sockets (a server closing one just as
   // a client reuses it is a "socket hang up" for the client).
   const server = createListener(certs, { requestTimeout: 0, headersTimeout: 70_000, keepAliveTimeout: 65_000 }, (req, res) => {
-    if (node.rpc?.handles(req.url)) void node.rpc.handle(req, res);
+    if (node.rpc?.handles(req.url)) void node.rpc.handle(req, res); // handle() never rejects
     else (serveS3 ?? notReady)(req, res);
   });
   server.setTimeout(IDLE_CONNECTION_MS);

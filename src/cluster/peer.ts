@@ -5,7 +5,7 @@
  */
 import { Packr } from 'msgpackr';
 import { DriveError } from '../storage/drive.js';
-import { RPC_PREFIX, RpcSigner } from './rpc-auth.js';
+import { BOOT_HEADER, REFUSAL_HEADER, RPC_PREFIX, RpcSigner } from './rpc-auth.js';
 import { explainTlsFailure, peerTransport, type PeerTransport } from './transport.js';
 
 export const rpcPackr = new Packr({ useRecords: false, moreTypes: false, bundleStrings: false });
@@ -39,8 +39,13 @@ export class RpcError extends Error {
   }
 }
 
+/** A refusal because the request named an earlier run of the peer: retried once with the new boot id. */
+class BootChanged extends Error {}
+
 export interface PingAnswer {
   node: string;
+  /** The answering process's boot id (see rpc-auth.ts). */
+  boot: string;
   /** Online flags of that node's drives, by global drive index. */
   drives: Record<number, boolean>;
 }
@@ -52,6 +57,8 @@ export class Peer {
   private missedPings = 0;
   private driveStates: Record<number, boolean> = {};
   private readonly signer: RpcSigner;
+  /** The peer process's boot id, which our requests must name (learned from pings and refusals). */
+  private receiverBoot = '';
   private offlineReason = '';
 
   constructor(
@@ -89,9 +96,20 @@ export class Peer {
   }
 
   /** One request without health bookkeeping (used by probes and by bootstrap, which waits for peers). */
-  request<T>(path: string, args: unknown, timeoutMs = CALL_TIMEOUT_MS): Promise<T> {
-    const fullPath = `${RPC_PREFIX}${path}`;
+  async request<T>(path: string, args: unknown, timeoutMs = CALL_TIMEOUT_MS): Promise<T> {
     const body = rpcPackr.pack(args);
+    try {
+      return await this.send<T>(path, body, timeoutMs);
+    } catch (err) {
+      // The node restarted since we last heard from it: its refusal told us its new boot id, so sign again.
+      if (!(err instanceof BootChanged)) throw err;
+      return this.send<T>(path, body, timeoutMs);
+    }
+  }
+
+  private send<T>(path: string, body: Buffer, timeoutMs: number): Promise<T> {
+    const fullPath = `${RPC_PREFIX}${path}`;
+    const boot = this.receiverBoot;
     const [host, port] = [this.address.slice(0, this.address.lastIndexOf(':')), Number(this.address.slice(this.address.lastIndexOf(':') + 1))];
     return new Promise<T>((resolve, reject) => {
       const req = this.transport.request(
@@ -101,7 +119,7 @@ export class Peer {
           method: 'POST',
           path: fullPath,
           agent: this.transport.agent,
-          headers: { 'content-type': 'application/msgpack', 'content-length': body.length, ...this.signer.headers('POST', fullPath, body) },
+          headers: { 'content-type': 'application/msgpack', 'content-length': body.length, ...this.signer.headers('POST', fullPath, body, boot) },
         },
         (res) => {
           const chunks: Buffer[] = [];
@@ -110,6 +128,11 @@ export class Peer {
           res.on('end', () => {
             const payload = Buffer.concat(chunks);
             if (res.statusCode === 403) {
+              const newBoot = res.headers[BOOT_HEADER];
+              if (res.headers[REFUSAL_HEADER] === 'other-boot' && typeof newBoot === 'string' && newBoot !== boot) {
+                this.receiverBoot = newBoot;
+                return reject(new BootChanged());
+              }
               return reject(new DriveError('refused', `${this.address}: ${payload.toString()}`));
             }
             if (res.statusCode !== 200) return reject(new RpcError(payload.toString() || `HTTP ${res.statusCode}`, res.statusCode ?? 0));
@@ -157,6 +180,7 @@ export class Peer {
     try {
       const answer = await this.request<PingAnswer>('ping', null, PING_TIMEOUT_MS);
       this.driveStates = { ...answer.drives };
+      this.receiverBoot = answer.boot;
       if (!this.online) {
         this.online = true;
         console.log(`tessera: node ${this.address} is back online`);

@@ -11,7 +11,7 @@ import { DriveError, type ShardWriter } from '../storage/drive.js';
 import type { LocalDrive } from '../storage/local-drive.js';
 import { checkName } from '../storage/names.js';
 import { rpcPackr, type PingAnswer } from './peer.js';
-import { RPC_PREFIX, RpcVerifier, sha256Hex, type RpcRefusal } from './rpc-auth.js';
+import { BOOT_HEADER, REFUSAL_HEADER, RPC_PREFIX, RpcVerifier, sha256Hex, type RpcRefusal } from './rpc-auth.js';
 
 /** Drive methods a peer may call as they are. */
 const DRIVE_METHODS = new Set([
@@ -21,7 +21,14 @@ const DRIVE_METHODS = new Set([
   // healing support
   'checkShards', 'commitHealedShards', 'listRecordKeys', 'listDataDirs', 'readSysFile', 'writeSysFile',
 ]);
-const MAX_BODY_BYTES = 64 * 1024 * 1024;
+/**
+ * Body limits per method. msgpack can expand a lot in memory (an empty map is one byte on the wire),
+ * so only the calls that carry shard bytes or whole records get more than a small allowance.
+ */
+const MAX_ARGS_BYTES = 1024 * 1024;
+const MAX_BODY_BYTES: Record<string, number> = { shardWrite: 4 * 1024 * 1024, writeRecord: 4 * 1024 * 1024, writeUpload: 4 * 1024 * 1024 };
+/** Shard files open for writing at once on behalf of peers (each holds a file descriptor). */
+const MAX_OPEN_WRITERS = 4096;
 /** A shard writer nobody has touched for this long belongs to a writer that died: drop it. */
 const IDLE_WRITER_MS = 10 * 60_000;
 
@@ -47,10 +54,10 @@ export interface RpcServerOptions {
   locks: LockTable;
 }
 
-/** Reads a body of exactly the declared length (at most MAX_BODY_BYTES). */
-function readBody(req: IncomingMessage): Promise<Buffer> {
+/** Reads a body of exactly the declared length, at most `limit` bytes. */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
-  if (!Number.isSafeInteger(declared) || declared < 0 || declared > MAX_BODY_BYTES) return Promise.reject(new Error('RPC body length missing or too large'));
+  if (!Number.isSafeInteger(declared) || declared < 0 || declared > limit) return Promise.reject(new Error('RPC body length missing or too large'));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -68,13 +75,20 @@ const REFUSALS: Record<RpcRefusal, string> = {
   unauthenticated: 'node RPC refused: not authenticated (are all nodes started with the same root credentials?)',
   stale: "node RPC refused: timestamp outside the allowed window (are the nodes' clocks in sync?)",
   'other-topology': 'node RPC refused: the caller was started with a different endpoint list',
+  'other-boot': 'node RPC refused: the request was meant for an earlier run of this node',
   replayed: 'node RPC refused: this request was seen before',
 };
 
 /** Every refusal is a 403, and the connection is closed so nothing more is read from it. */
-function refuse(res: ServerResponse, message: string): void {
+function refuse(res: ServerResponse, message: string, headers: Record<string, string> = {}): void {
   res.shouldKeepAlive = false;
-  res.writeHead(403, { 'content-type': 'text/plain', connection: 'close' }).end(message, () => res.req.destroy());
+  res.writeHead(403, { 'content-type': 'text/plain', connection: 'close', ...headers }).end(message, () => res.req.destroy());
+}
+
+/** A drive's index as the endpoint list numbers it, written one way only (so one drive has one name). */
+function driveIndex(text: string): number {
+  if (!/^(0|[1-9]\d{0,5})$/.test(text)) throw new DriveError('invalid', 'invalid drive index');
+  return Number(text);
 }
 
 export class RpcServer {
@@ -92,17 +106,30 @@ export class RpcServer {
     return url?.startsWith(RPC_PREFIX) ?? false;
   }
 
+  /** Never rejects: whatever goes wrong is answered (or the connection dropped), never left to crash the process. */
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      await this.serve(req, res);
+    } catch (err) {
+      console.error(`tessera: node RPC ${req.url?.slice(0, 200)}: ${err instanceof Error ? err.message : String(err)}`);
+      if (!res.headersSent) res.writeHead(500, { connection: 'close' }).end();
+      req.destroy();
+    }
+  }
+
+  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = req.url ?? '';
     const verdict = this.verifier.verify(req.method ?? '', path, req.headers);
     if (!verdict.ok) {
-      // Only a caller that holds the key learns why; anyone else gets the generic answer.
-      refuse(res, REFUSALS[verdict.refusal]);
+      // Only a caller that holds the key learns why (and this process's boot id); anyone else gets the generic answer.
+      const told: Record<string, string> = verdict.refusal === 'unauthenticated' ? {} : { [REFUSAL_HEADER]: verdict.refusal, [BOOT_HEADER]: this.verifier.boot };
+      refuse(res, REFUSALS[verdict.refusal], told);
       return;
     }
+    const route = path.slice(RPC_PREFIX.length);
     let body: Buffer;
     try {
-      body = await readBody(req);
+      body = await readBody(req, MAX_BODY_BYTES[route.slice(route.lastIndexOf('/') + 1)] ?? MAX_ARGS_BYTES);
     } catch (err) {
       refuse(res, `node RPC refused: ${(err as Error).message}`);
       return;
@@ -111,19 +138,19 @@ export class RpcServer {
       refuse(res, 'node RPC refused: the body does not match its signature');
       return;
     }
-    let answer: unknown;
+    let answer: Buffer;
     try {
       const args = body.length > 0 ? rpcPackr.unpack(body) : null;
-      answer = { r: await this.dispatch(path.slice(RPC_PREFIX.length), args) };
+      answer = rpcPackr.pack({ r: await this.dispatch(route, args) });
     } catch (err) {
       const kind = err instanceof DriveError ? err.kind : 'faulty';
-      answer = { e: { kind, message: (err as Error).message } };
+      answer = rpcPackr.pack({ e: { kind, message: err instanceof Error ? err.message : String(err) } });
     }
-    res.writeHead(200, { 'content-type': 'application/msgpack' }).end(rpcPackr.pack(answer));
+    res.writeHead(200, { 'content-type': 'application/msgpack' }).end(answer);
   }
 
   private drive(index: string): LocalDrive {
-    const drive = this.options.drives.get(Number(index));
+    const drive = this.options.drives.get(driveIndex(index));
     if (!drive) throw new DriveError('not-found', `drive ${index} is not served by ${this.options.node}`);
     return drive;
   }
@@ -142,7 +169,7 @@ export class RpcServer {
   private ping(): PingAnswer {
     const drives: Record<number, boolean> = {};
     for (const [index, drive] of this.options.drives) drives[index] = drive.isOnline();
-    return { node: this.options.node, drives };
+    return { node: this.options.node, boot: this.verifier.boot, drives };
   }
 
   private lock(op: string, a: LockArgs): unknown {
@@ -161,6 +188,9 @@ export class RpcServer {
     switch (method) {
       case 'shardCreate': {
         const id = writerId(index, args);
+        await this.writers.get(id)?.writer.abort().catch(() => undefined);
+        this.writers.delete(id);
+        if (this.writers.size >= MAX_OPEN_WRITERS) throw new DriveError('faulty', `too many shard files open for peers (${MAX_OPEN_WRITERS})`);
         this.writers.set(id, { writer: await drive.createShardWriter(args[0] as string, args[1] as string), lastUsed: Date.now() });
         return null;
       }

@@ -19,6 +19,7 @@ import type {
   PutOptions,
 } from '../object/types.js';
 import type { BucketEntry, Drive } from '../storage/drive.js';
+import { MAX_OBJECT_KEY_BYTES } from '../storage/names.js';
 import { setIndexFor } from './placement.js';
 import { ErasureSet, toObjectInfo, type ListedVersion } from './set.js';
 import { toPartInfo, toUploadInfo } from './multipart.js';
@@ -29,8 +30,12 @@ function pastPrefix(prefix: string): Buffer {
   return Buffer.concat([Buffer.from(prefix), Buffer.of(0xff)]);
 }
 
-function justAfter(key: string): Buffer {
-  return Buffer.concat([Buffer.from(key), Buffer.of(0)]);
+/**
+ * The first position after `key`. A marker longer than any key (a client's start-after) is cut to
+ * the key length first: no key of at most that length sorts between the cut and the whole marker.
+ */
+export function justAfter(key: string): Buffer {
+  return Buffer.concat([Buffer.from(key).subarray(0, MAX_OBJECT_KEY_BYTES), Buffer.of(0)]);
 }
 
 /** Marks positions this server issued, so a made-up continuation token is refused rather than obeyed. */
@@ -43,7 +48,8 @@ function encodePosition(from: Buffer): string {
 function decodePosition(token: string, prefix: string): Buffer {
   const raw = Buffer.from(token, 'base64url');
   const from = raw.subarray(POSITION_TAG.length);
-  const issued = raw.subarray(0, POSITION_TAG.length).equals(POSITION_TAG) && Buffer.compare(from, Buffer.from(prefix)) >= 0;
+  const issued =
+    raw.subarray(0, POSITION_TAG.length).equals(POSITION_TAG) && from.length <= MAX_OBJECT_KEY_BYTES + 1 && Buffer.compare(from, Buffer.from(prefix)) >= 0;
   if (!issued) throw new S3Error('InvalidArgument', 'The continuation token provided is incorrect', { ArgumentName: 'continuation-token' });
   return from;
 }

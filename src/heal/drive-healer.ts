@@ -17,12 +17,25 @@ import type { ErasureSet } from '../erasure/set.js';
 import type { Drive } from '../storage/drive.js';
 import { isDriveFormat, sameLayout, type DriveFormat } from '../storage/format.js';
 import type { LocalDrive } from '../storage/local-drive.js';
-import { countKeys, ensureBuckets, justAfter, poolBuckets, setKeys } from './listing.js';
+import { justAfter } from '../erasure/pool.js';
+import { countKeys, ensureBuckets, poolBuckets, setKeys } from './listing.js';
 import type { HealStats } from './stats.js';
 import type { Pacer } from './throttle.js';
 
 export const HEALING_FILE = 'healing.json';
 const SAVE_EVERY_MS = 1000;
+
+/** The file is the drive's, and a drive can be written by a peer: trust nothing about its shape. */
+function isHealingProgress(value: unknown): value is HealingProgress {
+  const p = value as HealingProgress;
+  const optionalString = (v: unknown): boolean => v === undefined || typeof v === 'string';
+  return (
+    typeof p === 'object' && p !== null && p.version === 1 &&
+    Array.isArray(p.buckets) && p.buckets.every((b) => typeof b === 'string') &&
+    optionalString(p.bucket) && optionalString(p.lastKey) && optionalString(p.finished) &&
+    [p.set, p.slot, p.objectsTotal, p.objectsDone, p.objectsHealed, p.objectsFailed, p.bytesDone].every((n) => Number.isFinite(n))
+  );
+}
 
 export interface HealingProgress {
   version: 1;
@@ -104,13 +117,13 @@ export class DriveHealer {
       if (this.jobs.has(drive) || !drive.isOnline()) continue;
       const raw = await drive.readSysFile(HEALING_FILE).catch(() => undefined);
       if (!raw) continue;
-      let progress: HealingProgress;
+      let progress: unknown;
       try {
-        progress = JSON.parse(raw.toString()) as HealingProgress;
+        progress = JSON.parse(raw.toString());
       } catch {
         continue;
       }
-      if (progress.version !== 1 || progress.finished) continue;
+      if (!isHealingProgress(progress) || progress.finished) continue;
       progress.resumed = (progress.resumed ?? 0) + 1;
       this.options.log(
         `resuming the heal of ${drive.endpoint}: ${progress.objectsDone} of ~${progress.objectsTotal} objects done` +

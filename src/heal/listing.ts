@@ -2,18 +2,14 @@
  * What the heal workers walk: every key that ANY drive of a set has a record for (a listing of the
  * set would hide exactly the objects that need healing), and the buckets of the pool.
  */
+import { justAfter } from '../erasure/pool.js';
 import type { ErasureSet } from '../erasure/set.js';
-import type { Drive } from '../storage/drive.js';
+import { DriveError, type Drive } from '../storage/drive.js';
 
 const PAGE = 500;
 
 function compareKeys(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
-}
-
-/** The first byte string after `key`. */
-export function justAfter(key: string): Buffer {
-  return Buffer.concat([Buffer.from(key), Buffer.of(0)]);
 }
 
 class KeyCursor {
@@ -38,7 +34,9 @@ class KeyCursor {
       }
       try {
         this.keys = await this.drive.listRecordKeys(this.bucket, { prefix: this.prefix, from: this.next, limit: PAGE });
-      } catch {
+      } catch (err) {
+        // A refused argument is a bug of ours, not a failing drive: a walk that ended here would skip keys silently.
+        if (err instanceof DriveError && err.kind === 'invalid') throw err;
         this.keys = [];
         this.done = true;
         break;

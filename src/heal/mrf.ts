@@ -95,13 +95,16 @@ export class HealQueue {
     let loaded = 0;
     for (const file of files) {
       if (!file) continue;
-      let saved: { entries?: SavedEntry[] };
+      let saved: { entries?: SavedEntry[] } | null;
       try {
-        saved = JSON.parse(file.toString()) as { entries?: SavedEntry[] };
+        saved = JSON.parse(file.toString()) as { entries?: SavedEntry[] } | null;
       } catch {
         continue;
       }
-      for (const e of saved.entries ?? []) {
+      // A drive's file may hold anything (a peer can write it): take only well-formed entries.
+      if (typeof saved !== 'object' || saved === null || !Array.isArray(saved.entries)) continue;
+      for (const e of saved.entries) {
+        if (typeof e !== 'object' || e === null) continue;
         if (typeof e.b !== 'string' || typeof e.k !== 'string' || !(e.s >= 0 && e.s < this.options.sets.length)) continue;
         const before = this.entries.size;
         this.add(e.s, e.b, e.k, e.r ? 'read' : 'mrf', e.d === 1);

@@ -4,7 +4,7 @@ import type { ByteRange, ObjectInfo, ObjectReader } from '../object/types.js';
 import { hashingBody } from './body.js';
 import type { ChecksumAlgorithm } from './checksums.js';
 import { checkCopySourceConditions } from './conditions.js';
-import { validateObjectKey } from './names.js';
+import { validateBucketName, validateObjectKey } from './names.js';
 import type { S3Request } from './request.js';
 import type { PutBody } from '../object/types.js';
 
@@ -28,6 +28,7 @@ export function parseCopySource(header: string): CopySource {
   const versionId = rawQuery ? new URLSearchParams(rawQuery).get('versionId') : null;
   if (versionId !== null && versionId !== 'null') throw new S3Error('NoSuchVersion');
   const source = { bucket: path.slice(0, slash), key: path.slice(slash + 1) };
+  validateBucketName(source.bucket);
   validateObjectKey(source.key);
   return source;
 }

@@ -1,5 +1,6 @@
 /** What a request is about: bucket, key and query, read from the raw (still encoded) request target. */
 import { S3Error } from '../errors.js';
+import { validateBucketName } from './names.js';
 import type { ObjectLayer } from '../object/types.js';
 import type { AuthResult } from './auth/sigv4.js';
 import type { Context } from 'koa';
@@ -63,5 +64,6 @@ export interface S3Request {
 
 export function requireBucket(req: S3Request): string {
   if (!req.target.bucket) throw new S3Error('InvalidRequest', 'A bucket name is required.');
+  validateBucketName(req.target.bucket);
   return req.target.bucket;
 }

@@ -617,7 +617,8 @@ function checkRecord(record: unknown): void {
 function checkListOptions(options: ListRecordsOptions): void {
   if (typeof options !== 'object' || options === null) throw new DriveError('invalid', 'invalid listing options');
   checkObjectKey(options.prefix, true);
-  if (options.from !== undefined && options.from !== null && (!Buffer.isBuffer(options.from) || options.from.length > MAX_OBJECT_KEY_BYTES)) {
+  // A listing resumes just after a key (key + 0x00) or past a prefix (prefix + 0xff): one byte more than a key.
+  if (options.from !== undefined && options.from !== null && (!Buffer.isBuffer(options.from) || options.from.length > MAX_OBJECT_KEY_BYTES + 1)) {
     throw new DriveError('invalid', 'invalid listing start');
   }
   checkInteger('listing limit', options.limit, 1, 1_000_000);

@@ -44,9 +44,13 @@ const FORMS = {
 
 export type NameKind = keyof typeof FORMS;
 
+export function isNameOf(kind: NameKind, value: unknown): value is string {
+  return typeof value === 'string' && FORMS[kind].test(value);
+}
+
 /** Throws DriveError('invalid') unless `value` is a string of the given form. */
 export function checkName(kind: NameKind, value: unknown): asserts value is string {
-  if (typeof value !== 'string' || !FORMS[kind].test(value)) {
+  if (!isNameOf(kind, value)) {
     throw new DriveError('invalid', `invalid ${kind} ${typeof value === 'string' ? JSON.stringify(value).slice(0, 80) : `(a ${typeof value})`}`);
   }
 }

@@ -26,6 +26,7 @@ const PING = `${PREFIX}ping`;
 interface RpcAnswer {
   status: number;
   body: Buffer;
+  headers: http.IncomingHttpHeaders;
   /** The server closed the connection after answering. */
   closed: boolean;
 }
@@ -38,7 +39,7 @@ function rpcPost(port: number, path: string, headers: Record<string, string>, bo
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), closed: res.headers.connection === 'close' }));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), headers: res.headers, closed: res.headers.connection === 'close' }));
         res.on('error', reject);
       },
     );
@@ -59,15 +60,20 @@ class Signer {
     private readonly fingerprint: string,
   ) {}
 
-  headers(path: string, body: Buffer, options: { time?: number; fingerprint?: string } = {}): Record<string, string> {
+  /** The receiving process's boot id, as learned from a ping answer. */
+  boot = '';
+
+  headers(path: string, body: Buffer, options: { time?: number; fingerprint?: string; boot?: string } = {}): Record<string, string> {
     const time = String(options.time ?? Date.now());
     const nonce = `${this.sender}.${++this.counter}`;
     const fingerprint = options.fingerprint ?? this.fingerprint;
+    const boot = options.boot ?? this.boot;
     const bodyHash = createHash('sha256').update(body).digest('hex');
-    const mac = createHmac('sha256', this.key).update(`TESSERA-RPC-2\nPOST\n${path}\n${time}\n${nonce}\n${fingerprint}\n${bodyHash}`).digest('hex');
+    const mac = createHmac('sha256', this.key).update(`TESSERA-RPC-2\nPOST\n${path}\n${time}\n${nonce}\n${boot}\n${fingerprint}\n${bodyHash}`).digest('hex');
     return {
       'x-tessera-time': time,
       'x-tessera-nonce': nonce,
+      'x-tessera-boot': boot,
       'x-tessera-topology': fingerprint,
       'x-tessera-content-sha256': bodyHash,
       authorization: `Tessera-HMAC-SHA256 ${mac}`,
@@ -115,9 +121,19 @@ describe('node RPC security: 2 nodes x 2 drives', () => {
   step('a correctly signed call is answered; every forged, stale, foreign or replayed one is refused with 403', async () => {
     const port = cluster.node(1).port;
     const empty = pack(null);
+    // a ping may name any run of the node: it is how a caller learns the node's boot id
     const ok = await rpcPost(port, PING, signer.headers(PING, empty), empty);
     expect(ok.status, ok.body.toString()).toBe(200);
-    expect((unpack(ok.body) as { r: { node: string } }).r.node).toBe(cluster.node(1).address);
+    const pinged = (unpack(ok.body) as { r: { node: string; boot: string } }).r;
+    expect(pinged.node).toBe(cluster.node(1).address);
+    expect(pinged.boot).toMatch(/^[0-9a-f]{32}$/);
+    // any other call must name it; a refusal tells a caller holding the key which one to name
+    const formatPath = `${PREFIX}drive/2/readFormat`;
+    const noBoot = await rpcPost(port, formatPath, signer.headers(formatPath, pack([])), pack([]));
+    await refused('a drive call naming no boot id', noBoot, /earlier run/);
+    expect(noBoot.headers['x-tessera-refusal']).toBe('other-boot');
+    expect(noBoot.headers['x-tessera-boot']).toBe(pinged.boot);
+    signer.boot = pinged.boot;
 
     await refused('no headers at all', await rpcPost(port, PING, {}, empty));
     const { authorization: _a, ...unsigned } = signer.headers(PING, empty);
@@ -148,9 +164,36 @@ describe('node RPC security: 2 nodes x 2 drives', () => {
     const capturedDelete = signer.headers(bucketPath, pack(['nothing-here']));
     await refused('headers of one body with another body', await rpcPost(port, bucketPath, capturedDelete, pack(['victim'])), /body/);
     await refused('the headers again once their nonce is spent', await rpcPost(port, bucketPath, capturedDelete, pack(['nothing-here'])), /seen before/);
+    // the body limits apply before a byte is decoded: 2 MiB of one-byte empty maps (a memory bomb) to a metadata call
+    const bomb = Buffer.concat([Buffer.from([0xdd, 0, 0x20, 0, 0]), Buffer.alloc(2 * 1024 * 1024, 0x80)]);
+    await refused('a 2 MiB argument list for readFormat', await rpcPost(port, formatPath, signer.headers(formatPath, bomb), bomb), /too large/);
+    const garbage = Buffer.from([0xc1, 0xff, 0x00]);
+    const undecodable = await rpcPost(port, formatPath, signer.headers(formatPath, garbage), garbage);
+    expect(undecodable.status).toBe(200);
+    expect((unpack(undecodable.body) as { e?: { kind: string } }).e?.kind).toBeDefined();
+    // a drive index written another way is not another name for the same drive
+    for (const alias of ['2.0', '0x2', '02', '', '%32', '2e0']) {
+      const path = `${PREFIX}drive/${alias}/readFormat`;
+      const res = await rpcPost(port, path, signer.headers(path, pack([])), pack([]));
+      expect((unpack(res.body) as { e?: { kind: string } }).e?.kind, `drive index ${JSON.stringify(alias)}`).toBe('invalid');
+    }
     // the lock service is behind the same door
     await refused('unsigned lock call', await rpcPost(port, `${PREFIX}lock/acquire`, {}, pack({ name: 'x', uid: 'y', write: true, ttl: 1000 })));
     for (const n of cluster.nodes) expect(await n.health('cluster')).toBe(200);
+  });
+
+  step('a request captured before the node restarted is refused after it', async () => {
+    const node = cluster.node(1);
+    const path = `${PREFIX}drive/2/readSysFile`;
+    const args = pack(['mrf.json']);
+    const captured = signer.headers(path, args);
+    expect((await rpcPost(node.port, path, captured, args)).status).toBe(200);
+    await node.stop();
+    await node.start();
+    await refused('the captured request, replayed to the new run', await rpcPost(node.port, path, captured, args), /earlier run/);
+    for (const n of cluster.nodes) await n.waitHealth('cluster', 200, 15_000);
+    const ping = await rpcPost(node.port, PING, signer.headers(PING, pack(null)), pack(null));
+    signer.boot = (unpack(ping.body) as { r: { boot: string } }).r.boot;
   });
 
   step('correctly signed drive calls with traversal arguments are refused, and nothing outside the drives changes', async () => {

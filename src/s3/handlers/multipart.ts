@@ -8,6 +8,7 @@ import { copyBody, openCopySource } from '../copy-source.js';
 import { checkListedPartChecksums, defaultChecksumType, isFullObjectCapable, multipartChecksums, type ChecksumType } from '../multipart-checksums.js';
 import { firstValue, parityFor, requireKey, storedHeaders } from '../object-request.js';
 import { readSmallBody } from '../read-body.js';
+import { isNameOf } from '../../storage/names.js';
 import { validatePrefix } from '../names.js';
 import { requireBucket, type S3Request } from '../request.js';
 import { objectUrl, quoteEtag, sendXml, xmlDate } from '../response.js';
@@ -71,7 +72,8 @@ function partNumberOf(req: S3Request): number {
 
 function uploadIdOf(req: S3Request): string {
   const id = req.target.query.get('uploadId');
-  if (!id) throw new S3Error('NoSuchUpload');
+  // An id this server could never have issued names no upload (and must not reach a drive).
+  if (!id || !isNameOf('upload id', id)) throw new S3Error('NoSuchUpload');
   return id;
 }
 

@@ -5,7 +5,7 @@ import { S3Error } from '../../errors.js';
 import type { ObjectLayer } from '../../object/types.js';
 import { MAX_OBJECT_SIZE, hashingBody } from '../body.js';
 import { redirectUrl } from '../header-values.js';
-import { validateObjectKey } from '../names.js';
+import { validateBucketName, validateObjectKey } from '../names.js';
 import { storedHeaders } from '../object-request.js';
 import { verifyPostPolicy } from '../post-policy.js';
 import type { Context } from 'koa';
@@ -66,6 +66,7 @@ async function storeFile(
 }
 
 export async function postObject(ctx: Context, objects: ObjectLayer, bucket: string, lookupSecret: (accessKey: string) => string | undefined): Promise<void> {
+  validateBucketName(bucket);
   await objects.getBucketInfo(bucket);
   let parser: busboy.Busboy;
   try {
