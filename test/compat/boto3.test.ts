@@ -8,94 +8,24 @@
  * The script runs under every distinct boto3 found: `python3` on PATH and Debian's
  * /usr/bin/python3 (python3-boto3), when they carry different boto3 versions.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACCESS_KEY, SECRET_KEY, TestServer, cleanEnv } from '../helpers/server.js';
-import { MiB, clientSuite, excerpt, findExecutable, run, writeRandomFile, type RunResult } from './compat.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { TestServer } from '../helpers/server.js';
+import {
+  BOTO3_MISSING,
+  MiB,
+  boto3Interpreters,
+  boto3Script,
+  clientSuite,
+  describeBoto3Runs,
+} from './compat.js';
 
-interface Interpreter {
-  python: string;
-  boto3: string;
-  botocore: string;
-}
+const found = boto3Interpreters();
+const missing = found.length > 0 ? undefined : BOTO3_MISSING;
 
-/** Each python3 with an importable boto3, one per distinct boto3 installation. */
-function interpreters(): Interpreter[] {
-  const found: Interpreter[] = [];
-  const seen = new Set<string>();
-  for (const candidate of ['python3', '/usr/bin/python3']) {
-    const python = findExecutable(candidate);
-    if (!python) continue;
-    try {
-      const out = execFileSync(python, ['-c', 'import boto3, botocore, json; print(json.dumps([boto3.__version__, botocore.__version__, boto3.__file__]))'], {
-        env: cleanEnv(),
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'ignore'],
-        timeout: 20_000,
-      });
-      const [boto3, botocore, file] = JSON.parse(out) as string[];
-      if (seen.has(file)) continue;
-      seen.add(file);
-      found.push({ python, boto3, botocore });
-    } catch {
-      // no boto3 for this interpreter
-    }
-  }
-  return found;
-}
-
-const found = interpreters();
-const missing = found.length > 0 ? undefined : 'no python3 with boto3 found (install the Debian package "python3-boto3")';
-
-const SCRIPT = String.raw`
-import concurrent.futures, hashlib, json, os, sys, traceback, urllib.request, urllib.error
-import boto3, botocore
-from botocore.config import Config
-from boto3.s3.transfer import TransferConfig
-
-E = os.environ
-MiB = 1024 * 1024
-s3 = boto3.client(
-    's3',
-    endpoint_url=E['S3_ENDPOINT'],
-    aws_access_key_id=E['S3_ACCESS_KEY'],
-    aws_secret_access_key=E['S3_SECRET_KEY'],
-    region_name='us-east-1',
-    config=Config(s3={'addressing_style': 'path'}, signature_version='s3v4', max_pool_connections=32,
-                  retries={'max_attempts': 2, 'mode': 'standard'}),
-)
-bucket = E['S3_BUCKET']
-work = E['WORK']
-results = {'versions': {'boto3': boto3.__version__, 'botocore': botocore.__version__, 'python': sys.version.split()[0]}}
-
-def sha256(data):
-    return hashlib.sha256(data).hexdigest()
-
-def sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(MiB), b''):
-            h.update(chunk)
-    return h.hexdigest()
-
-def error_of(e):
-    out = {'error': '%s: %s' % (type(e).__name__, e), 'traceback': traceback.format_exc()[-3000:]}
-    if isinstance(e, botocore.exceptions.ClientError):
-        out['response'] = {k: v for k, v in e.response.items() if k in ('Error', 'ResponseMetadata')}
-    return out
-
-def step(name):
-    def wrap(fn):
-        try:
-            results[name] = {'ok': True, **(fn() or {})}
-        except Exception as e:
-            results[name] = {'ok': False, **error_of(e)}
-        return fn
-    return wrap
-
+const SCRIPT = boto3Script(String.raw`
 @step('create_bucket')
 def _():
     s3.create_bucket(Bucket=bucket)
@@ -121,13 +51,7 @@ def _():
 
 @step('transfer_20MiB')
 def _():
-    cfg = TransferConfig(multipart_threshold=5 * MiB, multipart_chunksize=5 * MiB, max_concurrency=4)
-    src = os.path.join(work, 'big.bin')
-    dst = os.path.join(work, 'big.down')
-    s3.upload_file(src, bucket, 'big/20MiB.bin', Config=cfg)
-    head = s3.head_object(Bucket=bucket, Key='big/20MiB.bin')
-    s3.download_file(bucket, 'big/20MiB.bin', dst, Config=cfg)
-    return {'etag': head['ETag'], 'length': head['ContentLength'], 'down_sha256': sha256_file(dst), 'down_size': os.path.getsize(dst)}
+    return transfer_big('big/20MiB.bin', 4)
 
 @step('paginate_1200')
 def _():
@@ -219,10 +143,7 @@ def _():
             'length': h['ContentLength'], 'etag': h['ETag'], 'md5': '"%s"' % hashlib.md5(b'meta').hexdigest(),
             'has_last_modified': 'LastModified' in h, 'missing_code': missing}
 
-print(json.dumps(results))
-`;
-
-type Step = { ok: boolean; error?: string; traceback?: string; response?: unknown; [k: string]: any };
+`);
 
 clientSuite('boto3', missing, () => {
   let server: TestServer;
@@ -239,52 +160,15 @@ clientSuite('boto3', missing, () => {
     if (work) await rm(work, { recursive: true, force: true });
   });
 
-  // Keeps the skipped suite non-empty when no boto3 is found.
-  if (found.length === 0) it('runs the boto3 script under python3', () => undefined);
-
-  for (const [n, interp] of found.entries()) {
-    describe(`boto3 ${interp.boto3} (botocore ${interp.botocore}, ${interp.python})`, () => {
-      let results: Record<string, Step> = {};
-      let raw: RunResult;
-      let bigHash: string;
-
-      /** The step's results, failing with the script's error and traceback if the step failed. */
-      const stepOf = (name: string): Step => {
-        const s = results[name];
-        if (!s) expect.fail(`step ${name} did not run; script exited ${raw.code}\n${excerpt(raw.stderr)}\n${excerpt(raw.stdout)}`);
-        if (!s.ok) expect.fail(`step ${name} failed: ${s.error}\n${JSON.stringify(s.response ?? {}, null, 1)}\n${s.traceback}`);
-        return s;
-      };
-
-      beforeAll(async () => {
-        const dir = join(work, `run${n}`);
-        bigHash = await writeRandomFile(join(dir, 'big.bin'), 20 * MiB);
-        raw = await run(interp.python, [join(work, 'compat.py')], {
-          env: cleanEnv({
-            S3_ENDPOINT: server.endpoint,
-            S3_ACCESS_KEY: ACCESS_KEY,
-            S3_SECRET_KEY: SECRET_KEY,
-            S3_BUCKET: `boto3-compat-${n}`,
-            WORK: dir,
-            AWS_CONFIG_FILE: join(work, 'no-config'),
-            AWS_SHARED_CREDENTIALS_FILE: join(work, 'no-credentials'),
-            AWS_EC2_METADATA_DISABLED: 'true',
-            PYTHONDONTWRITEBYTECODE: '1',
-          }),
-          timeoutMs: 100_000,
-        });
-        const last = raw.stdout.trim().split('\n').pop() ?? '';
-        try {
-          results = JSON.parse(last);
-        } catch {
-          results = {};
-        }
-      }, 110_000);
-
-      it('the script ran to the end', () => {
-        expect(raw.code, `${raw.command}\n${excerpt(raw.stderr)}`).toBe(0);
-        expect(results.versions).toBeDefined();
-      });
+  describeBoto3Runs(
+    found,
+    {
+      bigSize: 20 * MiB,
+      timeoutMs: 100_000,
+      setup: (n) => ({ script: join(work, 'compat.py'), work, vars: { S3_ENDPOINT: server.endpoint, S3_BUCKET: `boto3-compat-${n}` } }),
+    },
+    (boto3) => {
+      const stepOf = boto3.step;
 
       it('create_bucket, head_bucket, list_buckets', () => {
         expect(stepOf('create_bucket').listed).toBe(true);
@@ -308,7 +192,7 @@ clientSuite('boto3', missing, () => {
         expect(s.length).toBe(20 * MiB);
         expect(s.etag).toMatch(/^"[0-9a-f]{32}-4"$/);
         expect(s.down_size).toBe(20 * MiB);
-        expect(s.down_sha256).toBe(bigHash);
+        expect(s.down_sha256).toBe(boto3.bigHash);
       });
 
       it('list_objects_v2 paginator over 1,200 keys sees every key exactly once, in order', () => {
@@ -367,6 +251,6 @@ clientSuite('boto3', missing, () => {
         expect(s.has_last_modified).toBe(true);
         expect(s.missing_code).toBe('404');
       });
-    });
-  }
+    },
+  );
 });

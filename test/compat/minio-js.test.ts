@@ -8,18 +8,10 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { AbortMultipartUploadCommand, CreateMultipartUploadCommand, HeadBucketCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { ACCESS_KEY, SECRET_KEY, TestServer } from '../helpers/server.js';
-import { KiB, MiB, clientSuite, sha256, sha256Stream } from './compat.js';
+import { TestServer } from '../helpers/server.js';
+import { KiB, MiB, clientSuite, importMinio, minioClient, sha256, sha256Stream, type MinioClient } from './compat.js';
 
-type MinioModule = typeof import('minio');
-let minio: MinioModule | undefined;
-let loadError = '';
-try {
-  minio = await import('minio');
-} catch (err) {
-  loadError = String(err);
-}
-const missing = minio ? undefined : `the npm package "minio" cannot be loaded (npm install --save-dev minio): ${loadError}`;
+const { minio, missing } = await importMinio();
 
 /** Collects every item of a minio object stream. */
 function collect<T>(stream: NodeJS.ReadableStream): Promise<T[]> {
@@ -48,23 +40,14 @@ function chunked(data: Buffer): Readable {
 clientSuite('minio-js', missing, () => {
   let server: TestServer;
   let s3: S3Client;
-  let client: InstanceType<MinioModule['Client']>;
+  let client: MinioClient;
   const bucket = 'minio-js-compat';
   const big = randomBytes(12 * MiB);
 
   beforeAll(async () => {
     server = await TestServer.start({ drives: 4 });
     s3 = server.client();
-    client = new minio!.Client({
-      endPoint: '127.0.0.1',
-      port: server.port,
-      useSSL: false,
-      accessKey: ACCESS_KEY,
-      secretKey: SECRET_KEY,
-      region: 'us-east-1',
-      pathStyle: true,
-      partSize: 5 * MiB,
-    });
+    client = minioClient(minio!, server.port);
   });
 
   afterAll(async () => {

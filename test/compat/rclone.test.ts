@@ -4,16 +4,29 @@
  * (multipart: 5 MiB cutoff and chunks), check, sync after changes, check --download, lsjson,
  * delete and purge. Content is compared by sha256 after copying everything back down.
  */
-import { appendFile, mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, rm, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HeadBucketCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { ACCESS_KEY, SECRET_KEY, TestServer, cleanEnv } from '../helpers/server.js';
-import { KiB, MiB, clientSuite, expectSuccess, findExecutable, hashTree, makeSmallTree, run, treeObject, writeRandomFile } from './compat.js';
+import { TestServer } from '../helpers/server.js';
+import {
+  KiB,
+  MiB,
+  RCLONE_MULTIPART as multipart,
+  clientSuite,
+  debianClient,
+  expectSuccess,
+  hashTree,
+  makeSmallTree,
+  rcloneDifferences as differences,
+  rcloneEnv,
+  run,
+  treeObject,
+  writeRandomFile,
+} from './compat.js';
 
-const RCLONE = findExecutable('rclone');
-const missing = RCLONE ? undefined : 'rclone not found on PATH (install the Debian package "rclone")';
+const { path: RCLONE, missing } = debianClient('rclone');
 
 interface LsEntry {
   Path: string;
@@ -29,29 +42,14 @@ clientSuite('rclone', missing, () => {
   let work: string;
   let env: NodeJS.ProcessEnv;
   const bucket = 'rclone-compat';
-  const multipart = ['--s3-upload-cutoff', '5M', '--s3-chunk-size', '5M'];
 
   const rclone = (...args: string[]) => run(RCLONE!, [...args], { env, cwd: work, timeoutMs: 80_000 });
-  const differences = (text: string) => /(\d+) differences found/.exec(text)?.[1];
 
   beforeAll(async () => {
     server = await TestServer.start({ drives: 4 });
     s3 = server.client();
     work = await mkdtemp(join(tmpdir(), 'tessera-compat-rclone-'));
-    await writeFile(join(work, 'rclone.conf'), '');
-    env = cleanEnv({
-      RCLONE_CONFIG: join(work, 'rclone.conf'),
-      RCLONE_CONFIG_T_TYPE: 's3',
-      RCLONE_CONFIG_T_PROVIDER: 'Other',
-      RCLONE_CONFIG_T_ENDPOINT: server.endpoint,
-      RCLONE_CONFIG_T_ACCESS_KEY_ID: ACCESS_KEY,
-      RCLONE_CONFIG_T_SECRET_ACCESS_KEY: SECRET_KEY,
-      RCLONE_CONFIG_T_FORCE_PATH_STYLE: 'true',
-      RCLONE_CONFIG_T_REGION: 'us-east-1',
-      RCLONE_CONFIG_T_ENV_AUTH: 'false',
-      RCLONE_CACHE_DIR: join(work, 'cache'),
-      HOME: work,
-    });
+    env = await rcloneEnv(work, server.endpoint);
   });
 
   afterAll(async () => {

@@ -10,11 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { ACCESS_KEY, SECRET_KEY, TestServer, cleanEnv } from '../helpers/server.js';
-import { KiB, MiB, clientSuite, expectSuccess, findExecutable, hashTree, makeSmallTree, run, treeObject, writeRandomFile } from './compat.js';
+import { TestServer } from '../helpers/server.js';
+import { KiB, MiB, clientSuite, debianClient, expectSuccess, hashTree, makeSmallTree, resticEnv, resticRepoArgs, run, treeObject, writeRandomFile } from './compat.js';
 
-const RESTIC = findExecutable('restic');
-const missing = RESTIC ? undefined : 'restic not found on PATH (install the Debian package "restic")';
+const { path: RESTIC, missing } = debianClient('restic');
 
 interface Snapshot {
   id: string;
@@ -28,11 +27,10 @@ clientSuite('restic', missing, () => {
   let s3: S3Client;
   let work: string;
   let env: NodeJS.ProcessEnv;
-  let repo: string;
+  let repoArgs: string[];
   const bucket = 'restic-compat';
 
-  const restic = (...args: string[]) =>
-    run(RESTIC!, ['-r', repo, '-o', 's3.bucket-lookup=path', '--no-cache', ...args], { env, cwd: work, timeoutMs: 85_000 });
+  const restic = (...args: string[]) => run(RESTIC!, [...repoArgs, ...args], { env, cwd: work, timeoutMs: 85_000 });
   const data = () => join(work, 'data');
   let small: string[] = [];
   let first: Snapshot;
@@ -42,19 +40,8 @@ clientSuite('restic', missing, () => {
     server = await TestServer.start({ drives: 4 });
     s3 = server.client();
     work = await mkdtemp(join(tmpdir(), 'tessera-compat-restic-'));
-    repo = `s3:${server.endpoint}/${bucket}/repo`;
-    env = cleanEnv({
-      AWS_ACCESS_KEY_ID: ACCESS_KEY,
-      AWS_SECRET_ACCESS_KEY: SECRET_KEY,
-      AWS_DEFAULT_REGION: 'us-east-1',
-      RESTIC_PASSWORD: 'compat-test-password',
-      RESTIC_PROGRESS_FPS: '0.016',
-      HOME: work,
-      XDG_CACHE_HOME: join(work, 'cache'),
-    });
-    delete env.RESTIC_REPOSITORY;
-    delete env.RESTIC_PASSWORD_FILE;
-    delete env.RESTIC_PASSWORD_COMMAND;
+    repoArgs = resticRepoArgs(server.endpoint, `${bucket}/repo`);
+    env = resticEnv(work);
   });
 
   afterAll(async () => {

@@ -3,16 +3,29 @@
  * plain HTTP), configured by a temp file: mb, put of a 20 MiB file in 5 MiB multipart chunks, get,
  * ls, info (object and bucket: GET ?acl and friends), cp, mv, sync of a small directory, del, rb.
  */
-import { mkdtemp, rm, writeFile, appendFile } from 'node:fs/promises';
+import { mkdtemp, rm, appendFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HeadBucketCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { ACCESS_KEY, SECRET_KEY, TestServer, cleanEnv } from '../helpers/server.js';
-import { KiB, MiB, clientSuite, expectSuccess, findExecutable, hashTree, makeSmallTree, run, sha256File, treeObject, writeRandomFile, listKeys } from './compat.js';
+import { TestServer, cleanEnv } from '../helpers/server.js';
+import {
+  KiB,
+  MiB,
+  clientSuite,
+  debianClient,
+  expectSuccess,
+  hashTree,
+  listKeys,
+  makeSmallTree,
+  run,
+  sha256File,
+  treeObject,
+  writeRandomFile,
+  writeS3cmdConfig,
+} from './compat.js';
 
-const S3CMD = findExecutable('s3cmd');
-const missing = S3CMD ? undefined : 's3cmd not found on PATH (install the Debian package "s3cmd")';
+const { path: S3CMD, missing } = debianClient('s3cmd');
 
 clientSuite('s3cmd', missing, () => {
   let server: TestServer;
@@ -30,23 +43,7 @@ clientSuite('s3cmd', missing, () => {
     s3 = server.client();
     work = await mkdtemp(join(tmpdir(), 'tessera-compat-s3cmd-'));
     config = join(work, 's3cfg');
-    const host = `127.0.0.1:${server.port}`;
-    await writeFile(
-      config,
-      [
-        '[default]',
-        `access_key = ${ACCESS_KEY}`,
-        `secret_key = ${SECRET_KEY}`,
-        `host_base = ${host}`,
-        `host_bucket = ${host}`,
-        'use_https = False',
-        'signature_v2 = False',
-        'bucket_location = us-east-1',
-        'check_ssl_certificate = False',
-        'guess_mime_type = True',
-        '',
-      ].join('\n'),
-    );
+    await writeS3cmdConfig(config, server.port, false);
     env = cleanEnv({ HOME: work });
   });
 
