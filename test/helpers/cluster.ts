@@ -17,7 +17,7 @@ import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/clien
 import { afterAll, beforeAll, it } from 'vitest';
 import { buildHeaders, errorCode, openRaw } from './raw.js';
 import { ACCESS_KEY, ROOT, SECRET_KEY, cleanEnv, freePort } from './server.js';
-import { sdkRequestHandler, type TestCerts } from './tls.js';
+import { makeCertsDir, sdkRequestHandler, type TestCerts } from './tls.js';
 
 export { ACCESS_KEY, SECRET_KEY };
 
@@ -366,7 +366,9 @@ export class TestCluster {
     const dir = await mkdtemp(join(tmpdir(), 'tessera-cluster-'));
     const ports = new Set<number>();
     while (ports.size < count) ports.add(await freePort());
-    const cluster = new TestCluster(dir, options.drivesPerNode ?? 4, [...ports], options);
+    // TESSERA_TEST_TLS=1 runs every cluster suite over https, with one self-signed certificate shared by the nodes.
+    const tls = options.tls ?? (process.env.TESSERA_TEST_TLS === '1' ? await makeCertsDir(join(dir, 'certs')) : undefined);
+    const cluster = new TestCluster(dir, options.drivesPerNode ?? 4, [...ports], { ...options, tls });
     const start = options.start ?? cluster.nodes.map((n) => n.index);
     try {
       for (const i of start) cluster.nodes[i].spawn();
