@@ -62,13 +62,18 @@ function parseContentMd5(value: string | undefined): Buffer | undefined {
   return digest;
 }
 
-export function uploadBody(req: IncomingMessage, auth: AuthResult): PutBody {
+export function entityTooLarge(size: number, maxSize: number): S3Error {
+  return new S3Error('EntityTooLarge', undefined, { ProposedSize: String(size), MaxSizeAllowed: String(maxSize) });
+}
+
+/** The request's body as an upload of at most `maxSize` bytes; a larger declared size is refused before a byte is read. */
+export function uploadBody(req: IncomingMessage, auth: AuthResult, maxSize = MAX_OBJECT_SIZE): PutBody {
   const payload = auth.payload;
   const streaming = payload.kind === 'streaming-signed' || payload.kind === 'streaming-unsigned-trailer';
   const contentLength = parseLength(header(req, 'content-length'), 'Content-Length');
   const expectedSize = streaming ? parseLength(header(req, 'x-amz-decoded-content-length'), 'x-amz-decoded-content-length') : contentLength;
   if (expectedSize === undefined) throw new S3Error('MissingContentLength');
-  if (expectedSize > MAX_OBJECT_SIZE) throw new S3Error('EntityTooLarge');
+  if (expectedSize > maxSize) throw entityTooLarge(expectedSize, maxSize);
 
   const contentMd5 = parseContentMd5(header(req, 'content-md5'));
   const checksum = declaredChecksum(req);
