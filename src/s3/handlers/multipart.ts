@@ -83,7 +83,7 @@ export async function uploadPart(req: S3Request): Promise<void> {
   const partNumber = partNumberOf(req);
   const uploadId = uploadIdOf(req);
   if (req.ctx.req.headers['x-amz-copy-source'] !== undefined) return uploadPartCopy(req, bucket, key, uploadId, partNumber);
-  const part = await req.objects.putObjectPart(bucket, key, uploadId, partNumber, uploadBody(req.ctx.req, req.auth, MAX_PART_SIZE));
+  const part = await req.objects.putObjectPart(bucket, key, uploadId, partNumber, uploadBody(req.ctx, req.auth, MAX_PART_SIZE));
   req.ctx.set('ETag', quoteEtag(part.etag));
   setPartChecksumHeaders(req, part);
   req.ctx.status = 200;
