@@ -24,6 +24,7 @@ program
   .option('--region <name>', 'the region this server answers for', 'us-east-1')
   .option('--domain <names>', 'comma-separated domains for virtual-host style requests (bucket.<domain>)', commaList, [])
   .option('--cors-allow-origin <origins>', 'comma-separated origins allowed to make cross-origin requests (* for any); off by default', commaList, [])
+  .option('--max-connections <N>', 'client connections served at once; past them only health checks are answered (default 4096)')
   .addHelpText(
     'after',
     `
