@@ -39,6 +39,8 @@ export interface ServerOptions {
   port?: number;
   /** More server options, e.g. ['--domain', 'localhost']. */
   extraArgs?: string[];
+  /** More environment for the server process, e.g. { TESSERA_BODY_STALL_SECONDS: '2' }. */
+  env?: Record<string, string>;
 }
 
 export class TestServer {
@@ -51,12 +53,13 @@ export class TestServer {
     readonly port: number,
     private readonly parity?: number,
     private readonly extraArgs: string[] = [],
+    private readonly env: Record<string, string> = {},
   ) {}
 
   static async start(options: ServerOptions = {}): Promise<TestServer> {
     const dir = await mkdtemp(join(tmpdir(), 'tessera-test-'));
     const drives = options.driveDirs ?? Array.from({ length: options.drives ?? 4 }, (_, i) => join(dir, `drive${i + 1}`));
-    const server = new TestServer(dir, drives, options.port ?? (await freePort()), options.parity, options.extraArgs);
+    const server = new TestServer(dir, drives, options.port ?? (await freePort()), options.parity, options.extraArgs, options.env);
     await server.launch();
     return server;
   }
@@ -74,7 +77,7 @@ export class TestServer {
     this.output = '';
     const proc = spawn(process.execPath, args, {
       cwd: ROOT,
-      env: cleanEnv({ TESSERA_ROOT_USER: ACCESS_KEY, TESSERA_ROOT_PASSWORD: SECRET_KEY }),
+      env: cleanEnv({ TESSERA_ROOT_USER: ACCESS_KEY, TESSERA_ROOT_PASSWORD: SECRET_KEY, ...this.env }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.proc = proc;
