@@ -7,6 +7,7 @@
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
+import { finished } from 'node:stream';
 import { HEALTH_PREFIX } from '../admin/health.js';
 import { RPC_PREFIX } from '../cluster/rpc-auth.js';
 import { toXml } from './xml.js';
@@ -25,17 +26,21 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = { maxConnections: 409
  * a dead one) and node RPC are answered, one request per connection; any other request gets 503 SlowDown.
  * Further connections are closed at once.
  */
-export const OVERFLOW_CONNECTIONS = 64;
+const OVERFLOW_CONNECTIONS = 64;
 /**
  * Connections the kernel holds until the server accepts them (Linux caps it at net.core.somaxconn). A
  * full queue drops new connections for a second or more, health checks included, so it must outlast a
  * burst of connections arriving while the process waits for a CPU.
  */
 export const LISTEN_BACKLOG = 4096;
-/** After the answer, so much of a body still arriving is read and dropped (the connection stays usable); past it, the connection is closed. */
-export const DRAIN_BYTES = 256 * 1024;
-export const DRAIN_MS = 5_000;
-const DRAIN_CHECK_MS = 100;
+/**
+ * After the answer, a body still arriving that was declared this small is read to its end and dropped,
+ * within DRAIN_MS, so the connection can serve another request. A larger one is not read at all: the
+ * connection is half-closed and dropped LINGER_MS later (time for the client to read the answer first).
+ */
+const DRAIN_BYTES = 256 * 1024;
+const DRAIN_MS = 5_000;
+const LINGER_MS = 1_000;
 /**
  * Keep-alive connections stay open longer than clients keep idle sockets (a server closing one just as a
  * client reuses it is a "socket hang up" for the client).
@@ -79,20 +84,21 @@ class Admission {
   }
 }
 
-/** Once the answer is out, a body still arriving is dropped within the drain bounds, or its connection is closed. */
+/** Once the answer is out, a body still arriving is not left to keep its connection open. */
 function boundUnreadBody(req: IncomingMessage, res: ServerResponse): void {
   res.once('finish', () => {
     if (req.complete) return;
     const socket = req.socket;
-    // Counted on the socket: Node drops the body of an unread request without emitting it.
-    const start = socket.bytesRead;
-    const deadline = Date.now() + DRAIN_MS;
-    const watch = setInterval(() => {
-      if (socket.bytesRead - start > DRAIN_BYTES || Date.now() >= deadline) socket.destroy();
-    }, DRAIN_CHECK_MS);
-    req.once('close', () => clearInterval(watch));
-    req.unpipe();
-    req.resume();
+    if (Number(req.headers['content-length']) <= DRAIN_BYTES) {
+      const timer = setTimeout(() => socket.destroy(), DRAIN_MS);
+      finished(req, () => clearTimeout(timer));
+      req.unpipe();
+      req.resume();
+      return;
+    }
+    socket.pause();
+    socket.end();
+    setTimeout(() => socket.destroy(), LINGER_MS);
   });
 }
 
