@@ -27,6 +27,7 @@ program
   .option('--cors-allow-origin <origins>', 'comma-separated origins allowed to make cross-origin requests (* for any); off by default', commaList, [])
   .option('--allow-default-credentials', 'start with the published default credentials even on an address other machines can reach')
   .option('--certs-dir <dir>', 'serve https with DIR/public.crt and DIR/private.key; nodes trust the CAs in DIR/CAs/ (off by default)')
+  .option('--max-connections <N>', 'client connections served at once; past them only health checks are answered (default 4096)')
   .addHelpText(
     'after',
     `

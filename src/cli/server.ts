@@ -6,12 +6,13 @@ import { parseTopology } from '../cluster/endpoints.js';
 import { createListener, type Listener } from '../cluster/listener.js';
 import { createClusterNode } from '../cluster/node.js';
 import type { ErasurePool } from '../erasure/pool.js';
-import { toXml } from '../s3/xml.js';
 import { bootstrapPool, prepareLocalDrives, type PoolLayout } from '../erasure/bootstrap.js';
 import { CredentialStore } from '../iam/credentials.js';
 import { describeRootSource, rootCredentialsFromEnv, type RootCredentials } from '../iam/root.js';
 import { createS3App } from '../s3/app.js';
 import { answerClientError } from '../s3/client-error.js';
+import { applyConnectionLimits, LISTEN_BACKLOG, refuseBusy } from '../s3/connection-limits.js';
+import { requestLimitsFromEnv } from '../s3/limits-config.js';
 import { adminRoutes } from '../admin/router.js';
 import { HealManager } from '../heal/manager.js';
 import { ConfigurationError } from '../errors.js';
@@ -25,6 +26,7 @@ export interface ServerOptions {
   corsAllowOrigin: string[];
   allowDefaultCredentials?: boolean;
   certsDir?: string;
+  maxConnections?: string;
 }
 
 /** Multipart uploads left unfinished this long are aborted, as S3 lifecycle rules and MinIO do by default. */
@@ -32,7 +34,6 @@ const STALE_UPLOAD_AGE_MS = 24 * 3600_000;
 const STALE_UPLOAD_SWEEP_MS = 3600_000;
 
 const REDUCED_REDUNDANCY_PARITY = 1;
-const IDLE_CONNECTION_MS = 5 * 60_000;
 
 /** A failure the operator can fix; printed as one line, exit code 1. */
 export class UsageError extends ConfigurationError {}
@@ -49,6 +50,12 @@ function parseParity(value: string | undefined): number | undefined {
   const text = value.toUpperCase().startsWith('EC:') ? value.slice(3) : value;
   if (!/^\d+$/.test(text)) throw new UsageError(`invalid --parity ${value}: expected a number of parity shards, e.g. 2 or EC:2`);
   return Number(text);
+}
+
+function parseMaxConnections(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`invalid --max-connections ${value}: expected a number of connections, e.g. 4096`);
+  return Number(value);
 }
 
 function describeLayout(layout: PoolLayout, endpoint: string, root: RootCredentials): string {
@@ -79,7 +86,7 @@ function listen(server: Listener, host: string, port: number): Promise<void> {
       );
     };
     server.once('error', onError);
-    server.listen(port, host, () => {
+    server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
       server.off('error', onError);
       resolve();
     });
@@ -92,15 +99,14 @@ function notReady(req: IncomingMessage, res: ServerResponse): void {
     res.writeHead(200).end();
     return;
   }
-  res.writeHead(503, { 'content-type': 'application/xml', 'retry-after': '1' });
-  res.end(toXml('Error', { Code: 'SlowDown', Message: 'Server is starting: waiting for the other nodes and drives.' }, false));
-  req.resume();
+  refuseBusy(res, 'Server is starting: waiting for the other nodes and drives.');
 }
 
 export async function runServer(driveArgs: string[], options: ServerOptions): Promise<void> {
   const address = parseAddress(options.address);
   const { host, port } = address;
   const parity = parseParity(options.parity);
+  const limits = requestLimitsFromEnv(parseMaxConnections(options.maxConnections));
   const root = rootCredentialsFromEnv();
   const refusal = root.isDefault ? refuseDefaultCredentials({ host, port, allowDefault: options.allowDefaultCredentials === true, env: process.env }) : undefined;
   if (refusal) throw new UsageError(refusal);
@@ -110,14 +116,11 @@ export async function runServer(driveArgs: string[], options: ServerOptions): Pr
 
   const node = createClusterNode(topology, root, certs);
   let serveS3: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
-  // No limit on a whole request (uploads may take hours), but a connection idle this long is dropped.
-  // Keep-alive connections stay open longer than clients keep idle sockets (a server closing one just as
-  // a client reuses it is a "socket hang up" for the client).
-  const server = createListener(certs, { requestTimeout: 0, headersTimeout: 70_000, keepAliveTimeout: 65_000 }, (req, res) => {
+  const server = createListener(certs, (req, res) => {
     if (node.rpc?.handles(req.url)) void node.rpc.handle(req, res); // handle() never rejects
     else (serveS3 ?? notReady)(req, res);
   });
-  server.setTimeout(IDLE_CONNECTION_MS);
+  applyConnectionLimits(server, limits.connections);
   server.on('clientError', answerClientError);
   try {
     await prepareLocalDrives(node.local);
@@ -162,6 +165,7 @@ export async function runServer(driveArgs: string[], options: ServerOptions): Pr
     reducedParity: REDUCED_REDUNDANCY_PARITY,
     domains: options.domain.map((d) => d.toLowerCase()),
     corsOrigins: options.corsAllowOrigin,
+    bodyFloor: limits.bodyFloor,
   });
   serveS3 = app.callback();
 

@@ -19,7 +19,7 @@
  *   TESSERA_MRF_DELAY_MS              pause after each object healed from the MRF / heal-on-read queue (default 0).
  */
 
-import { ConfigurationError } from '../errors.js';
+import { envNumber as number } from '../env.js';
 
 export interface HealConfig {
   /** Background healing at all (TESSERA_HEAL). */
@@ -36,16 +36,6 @@ export interface HealConfig {
   mrfDelayMs: number;
   /** Most entries the MRF queue holds; more are dropped (the scanner finds them later). */
   mrfCapacity: number;
-}
-
-function number(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
-  const text = env[name];
-  if (text === undefined || text.trim() === '') return fallback;
-  const value = Number(text);
-  if (!Number.isFinite(value) || value < min) {
-    throw new ConfigurationError(`${name} must be a number >= ${min}, got ${JSON.stringify(text)}`);
-  }
-  return value;
 }
 
 export function healConfigFromEnv(env: NodeJS.ProcessEnv = process.env): HealConfig {

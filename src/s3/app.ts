@@ -6,6 +6,7 @@ import { logError } from '../log.js';
 import type { CredentialStore } from '../iam/credentials.js';
 import type { ObjectLayer } from '../object/types.js';
 import { hasSignature, verifySigV4 } from './auth/sigv4.js';
+import { BODY_FLOOR_STATE, DEFAULT_BODY_FLOOR, type BodyFloor } from './body-watchdog.js';
 import { parseTarget, type S3Request, type S3Target } from './request.js';
 import { corsHandler } from './cors.js';
 import { isPostObject, postObject } from './handlers/post-object.js';
@@ -25,6 +26,8 @@ export interface S3AppOptions {
   corsOrigins: string[];
   /** Routes served before S3 authentication and routing, after health (the admin API and metrics). */
   routes?: Koa.Middleware[];
+  /** The floor rate of request bodies (default DEFAULT_BODY_FLOOR). */
+  bodyFloor?: BodyFloor;
 }
 
 /** The target for an error body; a URL that cannot even be parsed is reported by its raw path. */
@@ -107,6 +110,7 @@ export function createS3App(options: S3AppOptions): Koa {
   app.use(async (ctx) => {
     ctx.state.region = options.region;
     ctx.state.reducedParity = options.reducedParity;
+    ctx.state[BODY_FLOOR_STATE] = options.bodyFloor ?? DEFAULT_BODY_FLOOR;
     const target = parseTarget(ctx.req.url ?? '/', ctx.get('host'), options.domains);
     ctx.state.target = target;
     if (isPostObject(ctx, target.bucket, target.key)) {

@@ -6,10 +6,12 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { pipeline } from 'node:stream';
+import type { Context } from 'koa';
 import { S3Error } from '../errors.js';
 import type { PutBody, SealedBody } from '../object/types.js';
 import { ChunkedDecoder } from './auth/chunked.js';
 import type { AuthResult } from './auth/sigv4.js';
+import { requestBody } from './body-watchdog.js';
 import {
   algorithmFromHeader,
   createChecksummer,
@@ -62,13 +64,19 @@ function parseContentMd5(value: string | undefined): Buffer | undefined {
   return digest;
 }
 
-export function uploadBody(req: IncomingMessage, auth: AuthResult): PutBody {
+export function entityTooLarge(size: number, maxSize: number): S3Error {
+  return new S3Error('EntityTooLarge', undefined, { ProposedSize: String(size), MaxSizeAllowed: String(maxSize) });
+}
+
+/** The request's body as an upload of at most `maxSize` bytes; a larger declared size is refused before a byte is read. */
+export function uploadBody(ctx: Context, auth: AuthResult, maxSize = MAX_OBJECT_SIZE): PutBody {
+  const req = ctx.req;
   const payload = auth.payload;
   const streaming = payload.kind === 'streaming-signed' || payload.kind === 'streaming-unsigned-trailer';
   const contentLength = parseLength(header(req, 'content-length'), 'Content-Length');
   const expectedSize = streaming ? parseLength(header(req, 'x-amz-decoded-content-length'), 'x-amz-decoded-content-length') : contentLength;
   if (expectedSize === undefined) throw new S3Error('MissingContentLength');
-  if (expectedSize > MAX_OBJECT_SIZE) throw new S3Error('EntityTooLarge');
+  if (expectedSize > maxSize) throw entityTooLarge(expectedSize, maxSize);
 
   const contentMd5 = parseContentMd5(header(req, 'content-md5'));
   const checksum = declaredChecksum(req);
@@ -77,14 +85,15 @@ export function uploadBody(req: IncomingMessage, auth: AuthResult): PutBody {
   if (headerChecksum !== undefined) parseChecksumValue(checksum!.algorithm, headerChecksum);
 
   let decoder: ChunkedDecoder | undefined;
-  let source: AsyncIterable<Buffer> = req;
+  const body = requestBody(ctx);
+  let source: AsyncIterable<Buffer> = body;
   if (streaming) {
     decoder = new ChunkedDecoder({
       signing: payload.kind === 'streaming-signed' ? auth.context : undefined,
       trailer: payload.kind === 'streaming-unsigned-trailer' || (payload.kind === 'streaming-signed' && payload.trailer),
       decodedLength: expectedSize,
     });
-    source = pipeline(req, decoder, () => undefined);
+    source = pipeline(body, decoder, () => undefined);
   }
 
   return hashingBody(source, {

@@ -10,7 +10,7 @@ export async function readSmallBody(req: S3Request, limit = MAX_XML_BODY): Promi
     return '';
   }
   if (Number(length) > limit + 64 * 1024) throw new S3Error('MalformedXML', 'The XML document is too large.');
-  const body = uploadBody(req.ctx.req, req.auth);
+  const body = uploadBody(req.ctx, req.auth);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body.stream) {

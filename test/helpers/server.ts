@@ -54,6 +54,8 @@ export interface ServerOptions {
   credentials?: Record<string, string>;
   /** Serve https with this certs directory (clients made here trust its CA). */
   tls?: TestCerts;
+  /** More environment for the server process, e.g. { TESSERA_BODY_STALL_SECONDS: '2' }. */
+  env?: Record<string, string>;
 }
 
 export class TestServer {
@@ -68,12 +70,13 @@ export class TestServer {
     private readonly extraArgs: string[] = [],
     private readonly credentials: Record<string, string> = ROOT_ENV,
     readonly tls?: TestCerts,
+    private readonly env: Record<string, string> = {},
   ) {}
 
   static async start(options: ServerOptions = {}): Promise<TestServer> {
     const dir = await mkdtemp(join(tmpdir(), 'tessera-test-'));
     const drives = options.driveDirs ?? Array.from({ length: options.drives ?? 4 }, (_, i) => join(dir, `drive${i + 1}`));
-    const server = new TestServer(dir, drives, options.port ?? (await freePort()), options.parity, options.extraArgs, options.credentials, options.tls);
+    const server = new TestServer(dir, drives, options.port ?? (await freePort()), options.parity, options.extraArgs, options.credentials, options.tls, options.env);
     await server.launch();
     return server;
   }
@@ -92,7 +95,7 @@ export class TestServer {
     this.output = '';
     const proc = spawn(process.execPath, args, {
       cwd: ROOT,
-      env: serverEnv(this.credentials),
+      env: { ...serverEnv(this.credentials), ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.proc = proc;

@@ -1,7 +1,7 @@
 import { S3Error } from '../../errors.js';
-import { MAX_PART_NUMBER } from '../../erasure/multipart.js';
+import { MAX_PART_NUMBER, MAX_PART_SIZE } from '../../erasure/multipart.js';
 import type { PartInfo } from '../../object/types.js';
-import { uploadBody } from '../body.js';
+import { entityTooLarge, uploadBody } from '../body.js';
 import { algorithmFromHeader, headerForAlgorithm, CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from '../checksums.js';
 import { writePrecondition } from '../conditions.js';
 import { copyBody, openCopySource } from '../copy-source.js';
@@ -86,7 +86,7 @@ export async function uploadPart(req: S3Request): Promise<void> {
   const partNumber = partNumberOf(req);
   const uploadId = uploadIdOf(req);
   if (req.ctx.req.headers['x-amz-copy-source'] !== undefined) return uploadPartCopy(req, bucket, key, uploadId, partNumber);
-  const part = await req.objects.putObjectPart(bucket, key, uploadId, partNumber, uploadBody(req.ctx.req, req.auth));
+  const part = await req.objects.putObjectPart(bucket, key, uploadId, partNumber, uploadBody(req.ctx, req.auth, MAX_PART_SIZE));
   req.ctx.set('ETag', quoteEtag(part.etag));
   setPartChecksumHeaders(req, part);
   req.ctx.status = 200;
@@ -96,6 +96,11 @@ export async function uploadPart(req: S3Request): Promise<void> {
 async function uploadPartCopy(req: S3Request, bucket: string, key: string, uploadId: string, partNumber: number): Promise<void> {
   const { upload } = await req.objects.listObjectParts(bucket, key, uploadId);
   const { reader } = await openCopySource(req, { allowRange: true });
+  const size = reader.range ? reader.range.end - reader.range.start + 1 : reader.info.size;
+  if (size > MAX_PART_SIZE) {
+    reader.stream.destroy();
+    throw entityTooLarge(size, MAX_PART_SIZE);
+  }
   const part = await req.objects.putObjectPart(
     bucket,
     key,

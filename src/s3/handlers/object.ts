@@ -32,7 +32,7 @@ export async function putObject(req: S3Request): Promise<void> {
     // Fail fast before the body is read; the check that counts is repeated under the object's lock.
     precondition(await req.objects.getObjectInfo(bucket, key).catch(ignoreNoSuchKey));
   }
-  const body = uploadBody(req.ctx.req, req.auth);
+  const body = uploadBody(req.ctx, req.auth);
   const info = await req.objects.putObject(bucket, key, body, { headers, parity, precondition });
   req.ctx.set('ETag', quoteEtag(info.etag));
   for (const [algorithm, value] of Object.entries(info.checksums)) {

@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import { S3Error } from '../../errors.js';
 import type { ObjectLayer } from '../../object/types.js';
 import { MAX_OBJECT_SIZE, hashingBody } from '../body.js';
+import { requestBody } from '../body-watchdog.js';
 import { redirectUrl } from '../header-values.js';
 import { validateBucketName, validateObjectKey } from '../names.js';
 import { storedHeaders } from '../object-request.js';
@@ -11,7 +12,13 @@ import { verifyPostPolicy } from '../post-policy.js';
 import type { Context } from 'koa';
 import { objectUrl, quoteEtag, sendXml } from '../response.js';
 
-const MAX_FORM_FIELD_BYTES = 64 * 1024;
+/**
+ * The bytes of the form before its file part (fields, part headers and boundaries), and the number of
+ * fields: checked as the form streams in, so nothing past them is ever buffered. AWS bounds the policy
+ * alone to 20 KB.
+ */
+export const MAX_FORM_PRE_DATA = 64 * 1024;
+const MAX_FORM_FIELDS = 200;
 
 export function isPostObject(ctx: Context, bucket: string | undefined, key: string | undefined): boolean {
   return ctx.method === 'POST' && bucket !== undefined && key === undefined && ctx.is('multipart/form-data') !== false;
@@ -70,18 +77,37 @@ export async function postObject(ctx: Context, objects: ObjectLayer, bucket: str
   await objects.getBucketInfo(bucket);
   let parser: busboy.Busboy;
   try {
-    parser = busboy({ headers: ctx.req.headers, limits: { files: 1, fields: 200, fieldSize: MAX_FORM_FIELD_BYTES, parts: 220 } });
+    parser = busboy({
+      headers: ctx.req.headers,
+      limits: { files: 1, fields: MAX_FORM_FIELDS, fieldSize: MAX_FORM_PRE_DATA, parts: MAX_FORM_FIELDS + 20 },
+    });
   } catch {
     throw new S3Error('MalformedPOSTRequest');
   }
   const fields = new Map<string, string>();
   let sawFile = false;
+  const body = requestBody(ctx);
   await new Promise<void>((resolve, reject) => {
+    const fail = (err: unknown): void => {
+      // Stop reading the form; a file being stored then fails instead of waiting for bytes forever.
+      body.destroy();
+      parser.destroy();
+      reject(err);
+    };
+    const preDataTooLarge = (): void => {
+      if (!sawFile) fail(new S3Error('MaxPostPreDataLengthExceeded'));
+    };
     parser.on('field', (name, value, info) => {
-      if (info.valueTruncated) reject(new S3Error('MalformedPOSTRequest', `The form field ${name} is too large.`));
+      // As in S3, fields after the file are ignored.
+      if (sawFile) return;
+      if (info.valueTruncated) preDataTooLarge();
       fields.set(name.toLowerCase(), value);
     });
+    parser.on('fieldsLimit', preDataTooLarge);
+    parser.on('partsLimit', preDataTooLarge);
     parser.on('file', (name, stream, info) => {
+      // Failing the form errors the part being read, whether or not anyone still reads it.
+      stream.on('error', () => undefined);
       if (name.toLowerCase() !== 'file' || sawFile) {
         stream.resume();
         return;
@@ -89,14 +115,21 @@ export async function postObject(ctx: Context, objects: ObjectLayer, bucket: str
       sawFile = true;
       storeFile(ctx, objects, bucket, fields, stream, info.filename ?? '', lookupSecret).then(resolve, (err: unknown) => {
         stream.resume();
-        reject(err);
+        fail(err);
       });
     });
-    parser.on('error', () => reject(new S3Error('MalformedPOSTRequest')));
+    parser.on('error', () => fail(new S3Error('MalformedPOSTRequest')));
     parser.on('close', () => {
       if (!sawFile) reject(new S3Error('InvalidArgument', 'POST requires exactly one file upload per request.'));
     });
-    ctx.req.on('error', reject);
-    ctx.req.pipe(parser);
+    body.on('error', fail);
+    body.pipe(parser);
+    // Added after pipe(), so it runs once the parser has taken the chunk: a chunk in which the file
+    // part begins does not count against the fields before it.
+    let preData = 0;
+    body.on('data', (chunk: Buffer) => {
+      preData += chunk.length;
+      if (preData > MAX_FORM_PRE_DATA) preDataTooLarge();
+    });
   });
 }
