@@ -30,17 +30,17 @@ export function exactPolicyForm(bucket: string, fields: Record<string, string>):
 }
 
 /**
- * A multipart/form-data body: the fields in order, then the file. Part headers (field names) are
- * written as Latin-1, as the server reads them; values as UTF-8, as browsers send them.
+ * A multipart/form-data body: the fields in order, then the file. Part headers (field and file names)
+ * and values are written as UTF-8, as browsers send them.
  */
 export function formBody(fields: Record<string, string>, file: { name: string; content: string | Buffer }): { body: Buffer; contentType: string } {
   const boundary = `----tessera${randomBytes(12).toString('hex')}`;
   const parts: Buffer[] = [];
   for (const [name, value] of Object.entries(fields)) {
-    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n`, 'latin1'), Buffer.from(value, 'utf8'), Buffer.from('\r\n'));
+    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n`, 'utf8'), Buffer.from(value, 'utf8'), Buffer.from('\r\n'));
   }
   parts.push(
-    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${file.name}"\r\nContent-Type: application/octet-stream\r\n\r\n`, 'latin1'),
+    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${file.name}"\r\nContent-Type: application/octet-stream\r\n\r\n`, 'utf8'),
     Buffer.from(file.content),
     Buffer.from(`\r\n--${boundary}--\r\n`),
   );

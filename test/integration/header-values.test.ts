@@ -258,6 +258,14 @@ describe('POST form fields', () => {
     expect(await postOutcome({ redirect: 'not a url' })).toEqual(refused('redirect'));
   });
 
+  it('a file name in UTF-8 becomes the key through ${filename} unchanged', async () => {
+    const prefix = newKey();
+    const name = 'fötö 日本 🎉.txt';
+    const res = await postForm(server.endpoint, BUCKET, { key: `${prefix}/\${filename}`, ...signedPolicyFields([{ bucket: BUCKET }, ['starts-with', '$key', `${prefix}/`]]) }, { name, content: 'named' });
+    expect(res.status, res.text).toBe(204);
+    expect(await objectStored(`${prefix}/${name}`)).toBe(true);
+  });
+
   it('valid values round-trip and a valid redirect answers 303', async () => {
     const key = newKey();
     const res = await postForm(

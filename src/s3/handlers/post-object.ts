@@ -79,6 +79,8 @@ export async function postObject(ctx: Context, objects: ObjectLayer, bucket: str
   try {
     parser = busboy({
       headers: ctx.req.headers,
+      // Browsers send file names (which `${filename}` puts into keys) as UTF-8.
+      defParamCharset: 'utf8',
       limits: { files: 1, fields: MAX_FORM_FIELDS, fieldSize: MAX_FORM_PRE_DATA, parts: MAX_FORM_FIELDS + 20 },
     });
   } catch {
