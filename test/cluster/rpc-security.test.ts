@@ -14,6 +14,7 @@
 import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import http from 'node:http';
+import https from 'node:https';
 import { join, relative } from 'node:path';
 import { pack, unpack } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
@@ -31,18 +32,23 @@ interface RpcAnswer {
   closed: boolean;
 }
 
+/** Where to send: a node's port, and the CA to trust when it serves https. */
+interface Target {
+  port: number;
+  ca?: string;
+}
+
 /** A raw POST with exactly these headers and body, on a connection of its own. */
-function rpcPost(port: number, path: string, headers: Record<string, string>, body = Buffer.alloc(0)): Promise<RpcAnswer> {
+function rpcPost(target: Target, path: string, headers: Record<string, string>, body = Buffer.alloc(0)): Promise<RpcAnswer> {
   return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: '127.0.0.1', port, method: 'POST', path, agent: false, headers: { 'content-type': 'application/msgpack', 'content-length': String(body.length), ...headers } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), headers: res.headers, closed: res.headers.connection === 'close' }));
-        res.on('error', reject);
-      },
-    );
+    const options = { host: '127.0.0.1', port: target.port, method: 'POST', path, agent: false as const, headers: { 'content-type': 'application/msgpack', 'content-length': String(body.length), ...headers } };
+    const respond = (res: http.IncomingMessage): void => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), headers: res.headers, closed: res.headers.connection === 'close' }));
+      res.on('error', reject);
+    };
+    const req = target.ca ? https.request({ ...options, ca: target.ca }, respond) : http.request(options, respond);
     req.setTimeout(10_000, () => req.destroy(new Error('no answer within 10 s')));
     req.on('error', reject);
     req.end(body);
@@ -83,7 +89,7 @@ class Signer {
 
 async function fingerprintOf(cluster: TestCluster): Promise<string> {
   const { parseTopology } = await import('../../src/cluster/endpoints.js');
-  return parseTopology(cluster.endpointArgs, { host: '127.0.0.1', port: cluster.node(0).port }).fingerprint;
+  return parseTopology(cluster.endpointArgs, { host: '127.0.0.1', port: cluster.node(0).port }, { tls: cluster.tls !== undefined }).fingerprint;
 }
 
 /** Every file and directory under `dir` (drives excluded) with its size and change time. */
@@ -106,6 +112,7 @@ describe('node RPC security: 2 nodes x 2 drives', () => {
   let cluster: TestCluster;
   let signer: Signer;
   let fingerprint: string;
+  const target = (node: number): Target => ({ port: cluster.node(node).port, ca: cluster.tls?.ca });
   const { step } = clusterSuite({ nodes: 2, drivesPerNode: 2 }, async (started) => {
     cluster = started;
     fingerprint = await fingerprintOf(cluster);
@@ -119,7 +126,7 @@ describe('node RPC security: 2 nodes x 2 drives', () => {
   };
 
   step('a correctly signed call is answered; every forged, stale, foreign or replayed one is refused with 403', async () => {
-    const port = cluster.node(1).port;
+    const port = target(1);
     const empty = pack(null);
     // a ping may name any run of the node: it is how a caller learns the node's boot id
     const ok = await rpcPost(port, PING, signer.headers(PING, empty), empty);
@@ -187,12 +194,12 @@ describe('node RPC security: 2 nodes x 2 drives', () => {
     const path = `${PREFIX}drive/2/readSysFile`;
     const args = pack(['mrf.json']);
     const captured = signer.headers(path, args);
-    expect((await rpcPost(node.port, path, captured, args)).status).toBe(200);
+    expect((await rpcPost(target(1), path, captured, args)).status).toBe(200);
     await node.stop();
     await node.start();
-    await refused('the captured request, replayed to the new run', await rpcPost(node.port, path, captured, args), /earlier run/);
+    await refused('the captured request, replayed to the new run', await rpcPost(target(1), path, captured, args), /earlier run/);
     for (const n of cluster.nodes) await n.waitHealth('cluster', 200, 15_000);
-    const ping = await rpcPost(node.port, PING, signer.headers(PING, pack(null)), pack(null));
+    const ping = await rpcPost(target(1), PING, signer.headers(PING, pack(null)), pack(null));
     signer.boot = (unpack(ping.body) as { r: { boot: string } }).r.boot;
   });
 
@@ -203,7 +210,7 @@ describe('node RPC security: 2 nodes x 2 drives', () => {
     await writeFile(join(outside, 'canary-dir', 'inner.txt'), 'inner');
     const isDrive = (path: string): boolean => /\/n\d+\/d\d+$/.test(path);
     const before = await snapshot(cluster.dir, isDrive);
-    const port = cluster.node(1).port;
+    const port = target(1);
     const drive = 2; // the first drive of node 2 in the endpoint list
 
     const traversals: unknown[] = [
@@ -282,7 +289,7 @@ describe('node RPC on a single node', () => {
       const signer = new Signer(keyFor(SECRET_KEY), 'any');
       for (const path of [PING, `${PREFIX}drive/0/readFormat`, `${PREFIX}drive/0/deleteBucket`]) {
         const body = pack([]);
-        const res = await rpcPost(server.port, path, signer.headers(path, body), body);
+        const res = await rpcPost({ port: server.port }, path, signer.headers(path, body), body);
         expect(res.status, res.body.toString()).toBe(403);
         expect(res.body.toString()).toContain('<Code>AccessDenied</Code>');
       }
