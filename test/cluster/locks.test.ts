@@ -10,10 +10,9 @@
  *    never 500, never hanging, until then.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import http from 'node:http';
+import type http from 'node:http';
 import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
-import { buildHeaders } from '../helpers/raw.js';
 import { TestCluster, getBytes, objectPath, sha256, sleep, clusterSuite } from '../helpers/cluster.js';
 
 const KiB = 1024;
@@ -98,7 +97,7 @@ describe('cluster locks: 4 nodes x 4 drives', () => {
       await clients[0].send(new PutObjectCommand({ Bucket: BUCKET, Key: heldKey, Body: heldBody }));
       const stalled = await new Promise<http.IncomingMessage>((resolve, reject) => {
         const path = objectPath(BUCKET, heldKey);
-        const req = http.request({ host: '127.0.0.1', port: dying.port, method: 'GET', path, headers: buildHeaders(dying.endpoint, { method: 'GET', path }), agent: false, setHost: false });
+        const req = dying.openRequest('GET', path);
         req.on('response', (res) => {
           res.pause(); // read nothing: the server's stream (and its read lock) stays open
           resolve(res);

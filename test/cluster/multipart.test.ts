@@ -14,7 +14,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
-import http from 'node:http';
 import { join } from 'node:path';
 import {
   CompleteMultipartUploadCommand,
@@ -25,7 +24,6 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
-import { buildHeaders } from '../helpers/raw.js';
 import { TestCluster, getBytes, objectPath, sha256, sleep, type NodeProcess, clusterSuite } from '../helpers/cluster.js';
 
 const MiB = 1024 * 1024;
@@ -44,7 +42,7 @@ interface StreamedGet {
 /** A signed GET that records the status, every byte received and whether the body ended normally. */
 function streamedGet(node: NodeProcess, path: string): Promise<StreamedGet> {
   return new Promise((resolve) => {
-    const req = http.request({ host: '127.0.0.1', port: node.port, method: 'GET', path, headers: buildHeaders(node.endpoint, { method: 'GET', path }), agent: false, setHost: false });
+    const req = node.openRequest('GET', path);
     req.setTimeout(30_000, () => req.destroy(new Error('no progress within 30 s')));
     req.on('error', (err) => resolve({ status: 0, bytes: Buffer.alloc(0), complete: false, error: err.message }));
     req.on('response', (res) => {

@@ -10,7 +10,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import type { IncomingHttpHeaders } from 'node:http';
+import type { ClientRequest, IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
@@ -336,6 +336,11 @@ export class NodeProcess {
   /** A raw SigV4-signed request to this node with a time limit. */
   request(opts: TimedRequestOptions): Promise<TimedResponse> {
     return timedRequest(this.endpoint, { ca: this.cluster.tls?.ca, ...opts });
+  }
+
+  /** A SigV4-signed request to this node on a connection of its own, whose answer the caller reads as it streams. */
+  openRequest(method: string, path: string): ClientRequest {
+    return openRaw(this.endpoint, method, path, buildHeaders(this.endpoint, { method, path }), this.cluster.tls?.ca).req;
   }
 }
 
