@@ -16,7 +16,7 @@ export function isLoopback(host: string): boolean {
   return isIP(v4) === 4 && v4.startsWith('127.');
 }
 
-export function credentialsRequired(env: NodeJS.ProcessEnv): boolean {
+function credentialsRequired(env: NodeJS.ProcessEnv): boolean {
   return /^(1|true|yes|on)$/i.test(env.TESSERA_REQUIRE_CREDENTIALS ?? '');
 }
 

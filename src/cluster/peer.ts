@@ -5,7 +5,7 @@
  */
 import { Packr } from 'msgpackr';
 import { DriveError } from '../storage/drive.js';
-import { BOOT_HEADER, REFUSAL_HEADER, RPC_PREFIX, RpcSigner } from './rpc-auth.js';
+import { BOOT_HEADER, REFUSAL_HEADER, RPC_PREFIX, RpcSigner, sha256Hex } from './rpc-auth.js';
 import { explainTlsFailure, peerTransport, type PeerTransport } from './transport.js';
 
 export const rpcPackr = new Packr({ useRecords: false, moreTypes: false, bundleStrings: false });
@@ -39,8 +39,11 @@ export class RpcError extends Error {
   }
 }
 
-/** A refusal because the request named an earlier run of the peer: retried once with the new boot id. */
-class BootChanged extends Error {}
+/**
+ * A refusal that a fresh signature may cure: the request named an earlier run of the peer (its new
+ * boot id came with the refusal), or its timestamp went stale while it waited for a socket. Retried once.
+ */
+class SignAgain extends Error {}
 
 export interface PingAnswer {
   node: string;
@@ -98,16 +101,16 @@ export class Peer {
   /** One request without health bookkeeping (used by probes and by bootstrap, which waits for peers). */
   async request<T>(path: string, args: unknown, timeoutMs = CALL_TIMEOUT_MS): Promise<T> {
     const body = rpcPackr.pack(args);
+    const bodyHash = sha256Hex(body);
     try {
-      return await this.send<T>(path, body, timeoutMs);
+      return await this.send<T>(path, body, bodyHash, timeoutMs);
     } catch (err) {
-      // The node restarted since we last heard from it: its refusal told us its new boot id, so sign again.
-      if (!(err instanceof BootChanged)) throw err;
-      return this.send<T>(path, body, timeoutMs);
+      if (!(err instanceof SignAgain)) throw err;
+      return this.send<T>(path, body, bodyHash, timeoutMs);
     }
   }
 
-  private send<T>(path: string, body: Buffer, timeoutMs: number): Promise<T> {
+  private send<T>(path: string, body: Buffer, bodyHash: string, timeoutMs: number): Promise<T> {
     const fullPath = `${RPC_PREFIX}${path}`;
     const boot = this.receiverBoot;
     const [host, port] = [this.address.slice(0, this.address.lastIndexOf(':')), Number(this.address.slice(this.address.lastIndexOf(':') + 1))];
@@ -119,7 +122,7 @@ export class Peer {
           method: 'POST',
           path: fullPath,
           agent: this.transport.agent,
-          headers: { 'content-type': 'application/msgpack', 'content-length': body.length, ...this.signer.headers('POST', fullPath, body, boot) },
+          headers: { 'content-type': 'application/msgpack', 'content-length': body.length, ...this.signer.headers('POST', fullPath, bodyHash, boot) },
         },
         (res) => {
           const chunks: Buffer[] = [];
@@ -128,11 +131,14 @@ export class Peer {
           res.on('end', () => {
             const payload = Buffer.concat(chunks);
             if (res.statusCode === 403) {
+              const refusal = res.headers[REFUSAL_HEADER];
               const newBoot = res.headers[BOOT_HEADER];
-              if (res.headers[REFUSAL_HEADER] === 'other-boot' && typeof newBoot === 'string' && newBoot !== boot) {
+              if (refusal === 'other-boot' && typeof newBoot === 'string' && newBoot !== boot) {
                 this.receiverBoot = newBoot;
-                return reject(new BootChanged());
+                return reject(new SignAgain());
               }
+              // Signed when it was queued: a request that waited long for a socket is stale through no clock's fault.
+              if (refusal === 'stale') return reject(new SignAgain());
               return reject(new DriveError('refused', `${this.address}: ${payload.toString()}`));
             }
             if (res.statusCode !== 200) return reject(new RpcError(payload.toString() || `HTTP ${res.statusCode}`, res.statusCode ?? 0));

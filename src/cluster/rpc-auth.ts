@@ -67,9 +67,9 @@ export class RpcSigner {
     private readonly fingerprint: string,
   ) {}
 
-  /** `boot`: the receiver's boot id as last learned ('' before the first answer). */
-  headers(method: string, path: string, body: Buffer, boot: string): Record<string, string> {
-    const signed: Signed = { method, path, time: String(Date.now()), nonce: `${this.sender}.${++this.counter}`, boot, fingerprint: this.fingerprint, bodyHash: sha256Hex(body) };
+  /** `bodyHash`: sha256Hex of the body; `boot`: the receiver's boot id as last learned ('' before the first answer). */
+  headers(method: string, path: string, bodyHash: string, boot: string): Record<string, string> {
+    const signed: Signed = { method, path, time: String(Date.now()), nonce: `${this.sender}.${++this.counter}`, boot, fingerprint: this.fingerprint, bodyHash };
     return {
       [TIME_HEADER]: signed.time,
       [NONCE_HEADER]: signed.nonce,

@@ -18,7 +18,7 @@ const AGENT_OPTIONS = { keepAlive: true, maxSockets: 64 };
 /** A transport for one peer: HTTPS trusting `certs` when given, plain HTTP otherwise. */
 export function peerTransport(certs?: ServerCerts): PeerTransport {
   if (!certs) return { request: http.request, agent: new http.Agent(AGENT_OPTIONS) };
-  return { request: https.request, agent: new https.Agent({ ...AGENT_OPTIONS, ca: trustedWith([...certs.cas, certs.cert]) }) };
+  return { request: https.request, agent: new https.Agent({ ...AGENT_OPTIONS, secureContext: trustedWith([...certs.cas, certs.cert]) }) };
 }
 
 /** The node's certificate failed verification, or the TLS handshake did: the node cannot be used. */

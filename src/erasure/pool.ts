@@ -19,24 +19,11 @@ import type {
   PutOptions,
 } from '../object/types.js';
 import type { BucketEntry, Drive } from '../storage/drive.js';
-import { MAX_OBJECT_KEY_BYTES } from '../storage/names.js';
+import { MAX_OBJECT_KEY_BYTES, justAfter, pastPrefix } from '../storage/names.js';
 import { setIndexFor } from './placement.js';
 import { ErasureSet, toObjectInfo, type ListedVersion } from './set.js';
 import { toPartInfo, toUploadInfo } from './multipart.js';
 import { settle } from './settle.js';
-
-/** The smallest byte string greater than every key that starts with `prefix`. */
-function pastPrefix(prefix: string): Buffer {
-  return Buffer.concat([Buffer.from(prefix), Buffer.of(0xff)]);
-}
-
-/**
- * The first position after `key`. A marker longer than any key (a client's start-after) is cut to
- * the key length first: no key of at most that length sorts between the cut and the whole marker.
- */
-export function justAfter(key: string): Buffer {
-  return Buffer.concat([Buffer.from(key).subarray(0, MAX_OBJECT_KEY_BYTES), Buffer.of(0)]);
-}
 
 /** Marks positions this server issued, so a made-up continuation token is refused rather than obeyed. */
 const POSITION_TAG = Buffer.from('tp1:');

@@ -11,6 +11,7 @@ import type { Locker } from '../lock/locker.js';
 import type { ObjectRecord, VersionRecord } from '../meta/record.js';
 import type { ByteRange, ObjectInfo, ObjectReader, PutBody, PutOptions } from '../object/types.js';
 import type { Drive } from '../storage/drive.js';
+import { justAfter } from '../storage/names.js';
 import { prepend, readBlocks } from './blocks.js';
 import { encodeBlock } from './coder.js';
 import { streamVersion } from './decode.js';
@@ -349,7 +350,7 @@ export class ErasureSet {
         entries.push({ key, version: outcome.quorum.version });
       }
     }
-    const next = bound === undefined ? undefined : Buffer.concat([Buffer.from(bound), Buffer.of(0)]);
+    const next = bound === undefined ? undefined : justAfter(bound);
     return { entries, next };
   }
 }

@@ -17,7 +17,7 @@ import type { ErasureSet } from '../erasure/set.js';
 import type { Drive } from '../storage/drive.js';
 import { isDriveFormat, sameLayout, type DriveFormat } from '../storage/format.js';
 import type { LocalDrive } from '../storage/local-drive.js';
-import { justAfter } from '../erasure/pool.js';
+import { justAfter } from '../storage/names.js';
 import { countKeys, ensureBuckets, poolBuckets, setKeys } from './listing.js';
 import type { HealStats } from './stats.js';
 import type { Pacer } from './throttle.js';

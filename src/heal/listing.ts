@@ -2,7 +2,7 @@
  * What the heal workers walk: every key that ANY drive of a set has a record for (a listing of the
  * set would hide exactly the objects that need healing), and the buckets of the pool.
  */
-import { justAfter } from '../erasure/pool.js';
+import { justAfter } from '../storage/names.js';
 import type { ErasureSet } from '../erasure/set.js';
 import { DriveError, type Drive } from '../storage/drive.js';
 

@@ -10,9 +10,8 @@ import { BODY_FLOOR_STATE, DEFAULT_BODY_FLOOR, type BodyFloor } from './body-wat
 import { parseTarget, type S3Request, type S3Target } from './request.js';
 import { corsHandler } from './cors.js';
 import { isPostObject, postObject } from './handlers/post-object.js';
-import { newRequestId } from './response.js';
+import { errorXml, newRequestId } from './response.js';
 import { route } from './router.js';
-import { toXml } from './xml.js';
 
 export interface S3AppOptions {
   objects: ObjectLayer;
@@ -47,24 +46,6 @@ function clientVanished(ctx: Context, err: unknown): boolean {
   return ctx.req.readableAborted || code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || (err as Error)?.message === 'aborted';
 }
 
-function errorBody(ctx: Context, err: S3Error, requestId: string): string {
-  const target = errorTarget(ctx);
-  return toXml(
-    'Error',
-    {
-      Code: err.code,
-      Message: err.message,
-      ...(target.bucket ? { BucketName: target.bucket } : {}),
-      ...(target.key ? { Key: target.key } : {}),
-      ...err.extra,
-      Resource: target.rawPath,
-      RequestId: requestId,
-      HostId: requestId,
-    },
-    false,
-  );
-}
-
 function errorHandler() {
   return async (ctx: Context, next: Next): Promise<void> => {
     const requestId = newRequestId();
@@ -95,7 +76,7 @@ function errorHandler() {
       }
       if (err.code === 'SlowDown' || err.code === 'SlowDownRead' || err.code === 'SlowDownWrite') ctx.set('Retry-After', '1');
       ctx.type = 'application/xml';
-      ctx.body = errorBody(ctx, err, requestId);
+      ctx.body = errorXml(err, requestId, errorTarget(ctx));
     }
   };
 }

@@ -8,8 +8,7 @@ import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { S3Error } from '../errors.js';
 import { badHeaderName, badHeaderValue, isHeaderName } from './header-values.js';
-import { newRequestId } from './response.js';
-import { toXml } from './xml.js';
+import { errorXml, newRequestId } from './response.js';
 
 /** What llhttp attaches to a parse error. */
 interface ParseError extends Error {
@@ -40,7 +39,7 @@ function headerError(err: ParseError): S3Error {
 
 function s3ErrorResponse(err: S3Error): string {
   const requestId = newRequestId();
-  const body = toXml('Error', { Code: err.code, Message: err.message, ...err.extra, RequestId: requestId, HostId: requestId }, false);
+  const body = errorXml(err, requestId);
   return [
     `HTTP/1.1 ${err.status} ${STATUS_CODES[err.status]}`,
     'Content-Type: application/xml',

@@ -10,7 +10,8 @@ import type { Socket } from 'node:net';
 import { finished } from 'node:stream';
 import { HEALTH_PREFIX } from '../admin/health.js';
 import { RPC_PREFIX } from '../cluster/rpc-auth.js';
-import { toXml } from './xml.js';
+import { S3Error } from '../errors.js';
+import { errorXml, newRequestId } from './response.js';
 
 export interface ConnectionLimits {
   /** Connections served at once. */
@@ -53,8 +54,9 @@ type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
 /** Answers 503 SlowDown and closes the connection. */
 export function refuseBusy(res: ServerResponse, message: string): void {
-  res.writeHead(503, { 'content-type': 'application/xml', 'retry-after': '1', connection: 'close' });
-  res.end(toXml('Error', { Code: 'SlowDown', Message: message }, false));
+  const requestId = newRequestId();
+  res.writeHead(503, { 'content-type': 'application/xml', 'retry-after': '1', 'x-amz-request-id': requestId, connection: 'close' });
+  res.end(errorXml(new S3Error('SlowDown', message), requestId));
 }
 
 /** Served even past the cap: health checks, and node RPC (authenticated by its handler), without which the cluster loses quorum. */

@@ -8,12 +8,12 @@ import { S3Error } from '../errors.js';
 
 export const USER_METADATA_PREFIX = 'x-amz-meta-';
 /** S3's limit on user metadata: the bytes of every x-amz-meta-* name (without the prefix) and value together. */
-export const MAX_USER_METADATA_BYTES = 2048;
+const MAX_USER_METADATA_BYTES = 2048;
 /**
  * The other headers of one object (or one set of overrides) together, names and values: AWS's limit on
  * a PUT's headers, and well within what HTTP clients accept in a response (16 KB for Node's).
  */
-export const MAX_CONTENT_HEADER_BYTES = 8192;
+const MAX_CONTENT_HEADER_BYTES = 8192;
 
 /** Header values travel as bytes that Node reads and writes as Latin-1, so a valid value's length is its size on the wire. */
 function wireBytes(text: string): number {
@@ -31,7 +31,7 @@ export function isHeaderName(name: string): boolean {
 }
 
 /** What Node can write as a header value: tab, printable ASCII and Latin-1 (obs-text); no CR, LF, NUL or other controls. */
-export function isHeaderValue(value: string): boolean {
+function isHeaderValue(value: string): boolean {
   try {
     validateHeaderValue('x', value);
     return true;

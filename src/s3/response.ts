@@ -1,6 +1,7 @@
 /** Writing S3 responses: XML bodies, object headers, errors. */
 import { randomBytes } from 'node:crypto';
 import type { Context } from 'koa';
+import type { S3Error } from '../errors.js';
 import type { ObjectInfo } from '../object/types.js';
 import { headerForAlgorithm, type ChecksumAlgorithm } from './checksums.js';
 import { sendableHeaders } from './header-values.js';
@@ -9,6 +10,31 @@ import { toXml } from './xml.js';
 /** The x-amz-request-id (and x-amz-id-2) of one response. */
 export function newRequestId(): string {
   return randomBytes(8).toString('hex').toUpperCase();
+}
+
+/** What an error answer says it was about, when that is known. */
+export interface ErrorResource {
+  bucket?: string;
+  key?: string;
+  rawPath?: string;
+}
+
+/** The XML body of an S3 error answer: one shape for handlers, the parser's refusals and the connection limits. */
+export function errorXml(err: S3Error, requestId: string, where: ErrorResource = {}): string {
+  return toXml(
+    'Error',
+    {
+      Code: err.code,
+      Message: err.message,
+      ...(where.bucket ? { BucketName: where.bucket } : {}),
+      ...(where.key ? { Key: where.key } : {}),
+      ...err.extra,
+      ...(where.rawPath !== undefined ? { Resource: where.rawPath } : {}),
+      RequestId: requestId,
+      HostId: requestId,
+    },
+    false,
+  );
 }
 
 export function sendXml(ctx: Context, root: string, body: Record<string, unknown>, status = 200): void {

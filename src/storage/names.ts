@@ -62,6 +62,21 @@ export function checkObjectKey(value: unknown, allowEmpty = false): asserts valu
   }
 }
 
+// Listing positions (ListRecordsOptions.from): at most one byte longer than a key.
+
+/** The smallest byte string greater than every key that starts with `prefix`. */
+export function pastPrefix(prefix: string): Buffer {
+  return Buffer.concat([Buffer.from(prefix), Buffer.of(0xff)]);
+}
+
+/**
+ * The first position after `key`. A marker longer than any key (a client's start-after) is cut to
+ * the key length first: no key of at most that length sorts between the cut and the whole marker.
+ */
+export function justAfter(key: string): Buffer {
+  return Buffer.concat([Buffer.from(key).subarray(0, MAX_OBJECT_KEY_BYTES), Buffer.of(0)]);
+}
+
 /** Throws unless `value` is an integer in [min, max]. */
 export function checkInteger(what: string, value: unknown, min: number, max: number): asserts value is number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {

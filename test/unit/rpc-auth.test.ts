@@ -8,7 +8,7 @@ const PATH = '/tessera/rpc/v1/drive/0/readRecord';
 /** The boot id of the verifier made last: the requests signed here name it, as a peer that has heard from it would. */
 let boot = '';
 function signed(signer: RpcSigner, body = Buffer.from('args')): Record<string, string> {
-  return signer.headers('POST', PATH, body, boot);
+  return signer.headers('POST', PATH, sha256Hex(body), boot);
 }
 
 function newVerifier(): RpcVerifier {
@@ -64,12 +64,12 @@ describe('RPC authentication', () => {
     const verifier = newVerifier();
     const signer = new RpcSigner(KEY, 'fp');
     const earlier = new RpcVerifier(KEY, 'fp').boot;
-    expect(verifier.verify('POST', PATH, signer.headers('POST', PATH, Buffer.alloc(0), earlier))).toEqual({ ok: false, refusal: 'other-boot' });
-    expect(verifier.verify('POST', PATH, signer.headers('POST', PATH, Buffer.alloc(0), ''))).toEqual({ ok: false, refusal: 'other-boot' });
+    expect(verifier.verify('POST', PATH, signer.headers('POST', PATH, sha256Hex(Buffer.alloc(0)), earlier))).toEqual({ ok: false, refusal: 'other-boot' });
+    expect(verifier.verify('POST', PATH, signer.headers('POST', PATH, sha256Hex(Buffer.alloc(0)), ''))).toEqual({ ok: false, refusal: 'other-boot' });
     const ping = '/tessera/rpc/v1/ping';
-    expect(verifier.verify('POST', ping, signer.headers('POST', ping, Buffer.alloc(0), '')).ok).toBe(true);
+    expect(verifier.verify('POST', ping, signer.headers('POST', ping, sha256Hex(Buffer.alloc(0)), '')).ok).toBe(true);
     // the boot id is signed: changing it after signing is a forgery
-    const headers = signer.headers('POST', PATH, Buffer.alloc(0), earlier);
+    const headers = signer.headers('POST', PATH, sha256Hex(Buffer.alloc(0)), earlier);
     headers['x-tessera-boot'] = verifier.boot;
     expect(verifier.verify('POST', PATH, headers)).toEqual({ ok: false, refusal: 'unauthenticated' });
   });

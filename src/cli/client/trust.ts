@@ -10,7 +10,7 @@ import { configDir } from './config.js';
 let insecure = false;
 let agent: Promise<Agent> | undefined;
 
-export function trustedCasDir(): string {
+function trustedCasDir(): string {
   return join(configDir(), 'certs', 'CAs');
 }
 
@@ -22,8 +22,8 @@ export function setInsecure(on: boolean): void {
 export function httpsAgent(): Promise<Agent> {
   agent ??= (async () => {
     if (insecure) process.stderr.write('tessera: WARNING: --insecure: TLS certificates are not verified\n');
-    const ca = trustedWith(await readTrustedCas(trustedCasDir()));
-    return new Agent({ keepAlive: true, maxSockets: 50, ca, rejectUnauthorized: !insecure });
+    const secureContext = trustedWith(await readTrustedCas(trustedCasDir()));
+    return new Agent({ keepAlive: true, maxSockets: 50, secureContext, rejectUnauthorized: !insecure });
   })();
   return agent;
 }

@@ -17,7 +17,7 @@ import { objectUrl, quoteEtag, sendXml } from '../response.js';
  * fields: checked as the form streams in, so nothing past them is ever buffered. AWS bounds the policy
  * alone to 20 KB.
  */
-export const MAX_FORM_PRE_DATA = 64 * 1024;
+const MAX_FORM_PRE_DATA = 64 * 1024;
 const MAX_FORM_FIELDS = 200;
 
 export function isPostObject(ctx: Context, bucket: string | undefined, key: string | undefined): boolean {
