@@ -11,6 +11,7 @@ import { constants as fsConstants, type Stats } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { open as openLmdb, type Database, type RootDatabase } from 'lmdb';
+import { failpoint } from '../failpoints.js';
 import { decodeRecord, encodeRecord } from '../meta/encoding.js';
 import type { ObjectRecord, UploadPartRecord, UploadRecord } from '../meta/record.js';
 import {
@@ -73,6 +74,8 @@ export class LocalDrive implements Drive {
   private lastIdentityCheck = 0;
   /** Healing support: the drive was a mount point of its own when opened (see revive). */
   private wasMountPoint = false;
+  /** Operations that must not interleave on this drive, by what they touch (see inTurn). */
+  private readonly turns = new Map<string, Promise<void>>();
 
   constructor(
     readonly root: string,
@@ -384,13 +387,27 @@ export class LocalDrive implements Drive {
     checkName('upload id', uploadId);
     checkInteger('part number', part?.number, 1, MAX_PART_NUMBER);
     const { parts } = await this.ensureOnline();
-    await this.io('commit part', async () => {
+    // Two uploads of one part number (an SDK retrying a slow part) must not interleave their move and
+    // record steps here, or the file of one would stand under the record of the other.
+    await this.inTurn(`${uploadId}/${part.number}`, () => this.io('commit part', async () => {
       const dir = this.sys('multipart', uploadId);
       await rename(this.sys('tmp', stagingId, `part.${part.number}`), join(dir, `part.${part.number}`));
       await syncDirectory(dir);
+      await failpoint('local-drive.commit-part.moved');
       await parts.put(partKey(uploadId, part.number), encodeRecord(part));
       await parts.flushed;
+    }));
+  }
+
+  /** Runs `op` once every earlier op queued under `key` on this drive has finished. */
+  private inTurn(key: string, op: () => Promise<void>): Promise<void> {
+    const run = (this.turns.get(key) ?? Promise.resolve()).then(op);
+    const done = run.catch(() => undefined);
+    this.turns.set(key, done);
+    void done.then(() => {
+      if (this.turns.get(key) === done) this.turns.delete(key);
     });
+    return run;
   }
 
   async listParts(uploadId: string): Promise<UploadPartRecord[]> {

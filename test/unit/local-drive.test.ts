@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { armFailpoint } from '../../src/failpoints.js';
 import type { ObjectRecord } from '../../src/meta/record.js';
 import { DriveError } from '../../src/storage/drive.js';
 import { LocalDrive } from '../../src/storage/local-drive.js';
@@ -86,6 +87,38 @@ describe('LocalDrive', () => {
     expect(await readdir(join(dir, 'd1', '.tessera.sys', 'tmp'))).toEqual([]);
     await drive.deleteDataDir('bucket', dataDir);
     await expect(drive.openShard('bucket', dataDir, 'part.1')).rejects.toBeInstanceOf(DriveError);
+  });
+
+  // Issue 10, failure 5: "Concurrent UploadPart of one part number mixes bodies" (rename A, rename B, record B, record A).
+  it('concurrent UploadPart of one part number never mixes bodies: a part file and its record come from one upload', async () => {
+    const uploadId = 'f'.repeat(64);
+    await drive.writeUpload('bucket', { uploadId, key: 'k', initiated: 1, headers: {}, erasure: record('x').versions[0].erasure, dataDir: randomUUID() });
+    const stage = async (content: string): Promise<string> => {
+      const stagingId = randomUUID();
+      const writer = await drive.createShardWriter(stagingId, 'part.1');
+      await writer.write([Buffer.from(content)]);
+      await writer.finish();
+      return stagingId;
+    };
+    const [a, b] = [await stage('body A'), await stage('body B')];
+    // The first commit to have moved its file in waits there, so the second one can overtake it.
+    let paused = false;
+    const disarm = armFailpoint('local-drive.commit-part.moved', async () => {
+      if (paused) return;
+      paused = true;
+      await new Promise((r) => setTimeout(r, 200));
+    });
+    try {
+      await Promise.all([
+        drive.commitPart(a, uploadId, { number: 1, size: 6, etag: 'body A', modTime: 1 }),
+        new Promise((r) => setTimeout(r, 50)).then(() => drive.commitPart(b, uploadId, { number: 1, size: 6, etag: 'body B', modTime: 2 })),
+      ]);
+    } finally {
+      disarm();
+    }
+    const [recorded] = await drive.listParts(uploadId);
+    const file = await readFile(join(dir, 'd1', '.tessera.sys', 'multipart', uploadId, 'part.1'), 'utf8');
+    expect(file).toBe(recorded.etag);
   });
 
   it('goes offline when its directory is wiped instead of serving ghost metadata', async () => {
