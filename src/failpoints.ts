@@ -1,11 +1,16 @@
 /**
  * Named points in the write path where a test can make something happen: a pause that lets another
- * request overtake, an error, a crash. They are inert unless a test arms them; an unarmed point costs
- * one map-size check. (A leaf module: every layer may name a point.)
+ * request overtake, an error. They are inert unless a test arms them, in its own process with
+ * armFailpoint(), or in a server it starts with TESSERA_FAILPOINTS=name=error:N[;name=error:N...]
+ * (the first N passes through `name` fail). An unarmed point costs one map-size check.
+ * (A leaf module: every layer may name a point.)
  */
 export type FailpointAction = (name: string) => Promise<void> | void;
 
 const armed = new Map<string, FailpointAction>();
+
+/** An error thrown by an armed failpoint. */
+export class FailpointError extends Error {}
 
 /** Runs the action armed at `name`, if any. */
 export async function failpoint(name: string): Promise<void> {
@@ -20,3 +25,23 @@ export function armFailpoint(name: string, action: FailpointAction): () => void 
     if (armed.get(name) === action) armed.delete(name);
   };
 }
+
+/** The first `count` passes fail, the rest go through. */
+function failTimes(count: number): FailpointAction {
+  let left = count;
+  return (name) => {
+    if (left <= 0) return;
+    left--;
+    throw new FailpointError(`failpoint ${name}`);
+  };
+}
+
+function armFromEnvironment(spec: string): void {
+  for (const entry of spec.split(';').filter(Boolean)) {
+    const match = /^([a-z0-9.-]+)=error:(\d+)$/.exec(entry.trim());
+    if (!match) throw new Error(`TESSERA_FAILPOINTS: cannot read ${JSON.stringify(entry)} (expected name=error:N)`);
+    armFailpoint(match[1], failTimes(Number(match[2])));
+  }
+}
+
+armFromEnvironment(process.env.TESSERA_FAILPOINTS ?? '');

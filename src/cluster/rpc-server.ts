@@ -17,7 +17,7 @@ import { BOOT_HEADER, REFUSAL_HEADER, RPC_PREFIX, RpcVerifier, sha256Hex, type R
 const DRIVE_METHODS = new Set([
   'readFormat', 'writeFormat', 'makeBucket', 'deleteBucket', 'listBuckets', 'statBucket', 'bucketHasObjects',
   'readRecord', 'writeRecord', 'listRecords', 'commitStaged', 'discardStaged', 'deleteDataDir',
-  'readUpload', 'writeUpload', 'deleteUpload', 'listUploads', 'commitPart', 'listParts', 'commitUploadData',
+  'readUpload', 'writeUpload', 'deleteUpload', 'listUploads', 'commitPart', 'listParts', 'commitUploadData', 'restoreUploadData',
   // healing support
   'checkShards', 'commitHealedShards', 'listRecordKeys', 'listDataDirs', 'readSysFile', 'writeSysFile',
 ]);

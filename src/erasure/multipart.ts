@@ -218,6 +218,8 @@ export class MultipartUploads {
         quorum: writeQuorum(dataShards, parityShards),
         precondition: options.precondition,
         placeData: (drive) => drive.commitUploadData(uploadId, keep, bucket, upload.dataDir),
+        // The parts were acknowledged: a completion that failed gives them back to the upload, for a retry.
+        undoData: (drive) => drive.restoreUploadData(uploadId, keep, bucket, upload.dataDir),
       });
       await Promise.all(this.drives.map((d) => settle(d.deleteUpload(bucket, key, uploadId))));
       return toObjectInfo(bucket, key, version);

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { frameShardBlock } from '../codec/bitrot.js';
 import { S3Error } from '../errors.js';
+import { failpoint } from '../failpoints.js';
 import type { Locker } from '../lock/locker.js';
 import type { ObjectRecord, VersionRecord } from '../meta/record.js';
 import type { ByteRange, ObjectInfo, ObjectReader, PutBody, PutOptions } from '../object/types.js';
@@ -38,6 +39,8 @@ export interface CommitPlan {
   inline?: Buffer[];
   /** Moves the version's data into place on one drive before its record is written. */
   placeData?: (drive: Drive) => Promise<void>;
+  /** Takes back what placeData did, on a drive of a commit that missed quorum (by default the new data directory is deleted). */
+  undoData?: (drive: Drive) => Promise<void>;
   /** Checked against the current version under the object's lock; throws to refuse the write. */
   precondition?: (current: ObjectInfo | undefined) => void;
 }
@@ -234,6 +237,7 @@ export class ErasureSet {
         const live = current.kind === 'found' && !current.quorum.version.deleteMarker ? current.quorum.version : undefined;
         plan.precondition(live && toObjectInfo(bucket, key, live));
       }
+      const placed = this.drives.map(() => false);
       const committed = await Promise.all(
         this.drives.map(async (drive, slot) => {
           const old = previous[slot];
@@ -246,6 +250,8 @@ export class ErasureSet {
           const others = old?.versions.filter((v) => v.versionId !== version.versionId) ?? [];
           try {
             await plan.placeData?.(drive);
+            placed[slot] = true;
+            await failpoint('erasure-set.commit.placed');
             await drive.writeRecord(bucket, key, { versions: [copy, ...others] });
             return true;
           } catch {
@@ -254,7 +260,8 @@ export class ErasureSet {
         }),
       );
       if (committed.filter(Boolean).length < plan.quorum) {
-        await this.restore(bucket, key, previous, committed, version.dataDir);
+        const deleteNewData = (drive: Drive): Promise<void> => (version.dataDir ? drive.deleteDataDir(bucket, version.dataDir) : Promise.resolve());
+        await this.restore(bucket, key, previous, committed, placed, plan.undoData ?? deleteNewData);
         throw new S3Error('SlowDownWrite');
       }
       await this.removeReplacedData(bucket, previous, version.versionId);
@@ -264,14 +271,13 @@ export class ErasureSet {
     }
   }
 
-  /** Puts back the previous records (and removes new data) on the drives marked in `which`. */
-  private async restore(bucket: string, key: string, previous: RecordAnswer[], which: boolean[], newDataDir: string): Promise<void> {
+  /** Undoes a commit that missed quorum: the previous record where the new one was written, the data where it was placed. */
+  private async restore(bucket: string, key: string, previous: RecordAnswer[], recorded: boolean[], placed: boolean[], undoData: (drive: Drive) => Promise<void>): Promise<void> {
     await Promise.all(
       this.drives.map(async (drive, slot) => {
         const old = previous[slot];
-        if (!which[slot] || old instanceof Error) return;
-        await drive.writeRecord(bucket, key, old).catch(() => undefined);
-        if (newDataDir) await drive.deleteDataDir(bucket, newDataDir).catch(() => undefined);
+        if (recorded[slot] && !(old instanceof Error)) await drive.writeRecord(bucket, key, old).catch(() => undefined);
+        if (placed[slot]) await undoData(drive).catch(() => undefined);
       }),
     );
   }

@@ -96,8 +96,13 @@ export interface Drive {
   /** Moves a staged part file into the upload and records the part (replacing an earlier upload of it). */
   commitPart(stagingId: string, uploadId: string, part: UploadPartRecord): Promise<void>;
   listParts(uploadId: string): Promise<UploadPartRecord[]>;
-  /** Moves the upload's part files (only `keep`) into place as `bucket`'s data directory `dataDir`. */
+  /**
+   * Moves the upload's part files `keep` into `bucket`'s data directory `dataDir` (the others stay
+   * with the upload until it is deleted). Done again after a crash, it finishes the move.
+   */
   commitUploadData(uploadId: string, keep: number[], bucket: string, dataDir: string): Promise<void>;
+  /** Moves part files `keep` back from `dataDir` into the upload: commitUploadData undone, for a completion that missed quorum. */
+  restoreUploadData(uploadId: string, keep: number[], bucket: string, dataDir: string): Promise<void>;
 
 
   /**

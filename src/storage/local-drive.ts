@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { constants as fsConstants, type Stats } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { open as openLmdb, type Database, type RootDatabase } from 'lmdb';
 import { failpoint } from '../failpoints.js';
 import { decodeRecord, encodeRecord } from '../meta/encoding.js';
@@ -422,22 +422,42 @@ export class LocalDrive implements Drive {
   }
 
   async commitUploadData(uploadId: string, keep: number[], bucket: string, dataDir: string): Promise<void> {
+    await this.moveUploadParts('commit upload', uploadId, keep, bucket, dataDir, 'into-data-dir');
+  }
+
+  async restoreUploadData(uploadId: string, keep: number[], bucket: string, dataDir: string): Promise<void> {
+    await this.moveUploadParts('restore upload', uploadId, keep, bucket, dataDir, 'back-to-upload');
+  }
+
+  /**
+   * Moves part files between the upload's directory and a data directory, one rename each, skipping
+   * those already moved (so a move cut short by a crash can be finished or undone), then syncs both.
+   */
+  private async moveUploadParts(what: string, uploadId: string, keep: number[], bucket: string, dataDir: string, direction: 'into-data-dir' | 'back-to-upload'): Promise<void> {
     checkName('upload id', uploadId);
     if (!Array.isArray(keep)) throw new DriveError('invalid', 'invalid part list');
     for (const n of keep) checkInteger('part number', n, 1, MAX_PART_NUMBER);
     checkName('bucket', bucket);
     checkName('data dir', dataDir);
     await this.ensureOnline();
-    await this.io('commit upload', async () => {
-      const dir = this.sys('multipart', uploadId);
-      const wanted = new Set(keep.map((n) => `part.${n}`));
-      for (const name of await readdir(dir)) {
-        if (!wanted.has(name)) await rm(join(dir, name), { force: true });
+    await this.io(what, async () => {
+      const uploadDir = this.sys('multipart', uploadId);
+      const target = this.dataPath(bucket, dataDir);
+      const [from, to] = direction === 'into-data-dir' ? [uploadDir, target] : [target, uploadDir];
+      await mkdir(to, { recursive: true });
+      for (const n of keep) {
+        const name = `part.${n}`;
+        try {
+          await rename(join(from, name), join(to, name));
+        } catch (err) {
+          // Moved already (a retry of a move cut short): only a part found in neither place is an error.
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || !(await stat(join(to, name)).catch(() => undefined))) throw err;
+        }
       }
-      const parent = join(this.root, bucket, dataDir.slice(0, 2));
-      await mkdir(parent, { recursive: true });
-      await rename(dir, join(parent, dataDir));
-      await syncDirectory(parent);
+      await syncDirectory(to);
+      await syncDirectory(from);
+      if (direction === 'into-data-dir') await syncDirectory(dirname(target));
+      else await rm(target, { recursive: true, force: true });
     });
   }
 

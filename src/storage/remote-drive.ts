@@ -106,6 +106,9 @@ export class RemoteDrive implements Drive {
   commitUploadData(uploadId: string, keep: number[], bucket: string, dataDir: string): Promise<void> {
     return this.call('commitUploadData', [uploadId, keep, bucket, dataDir]);
   }
+  restoreUploadData(uploadId: string, keep: number[], bucket: string, dataDir: string): Promise<void> {
+    return this.call('restoreUploadData', [uploadId, keep, bucket, dataDir]);
+  }
 
   // Healing support (see drive.ts): forwarded as they are.
   checkShards(bucket: string, dataDir: string, request: ShardCheckRequest): Promise<ShardState[]> {

@@ -241,6 +241,7 @@ describe('node RPC security: 2 nodes x 2 drives', () => {
       commitPart: (v) => [v.S, v.U, { number: 1, size: 1, etag: 'x', modTime: 1 }],
       listParts: (v) => [v.U],
       commitUploadData: (v) => [v.U, [1], v.B, v.D],
+      restoreUploadData: (v) => [v.U, [1], v.B, v.D],
       checkShards: (v) => [v.B, v.D, { files: [{ file: v.F, partSize: 1 }], blockSize: 1 << 20, dataShards: 1, deep: true }],
       commitHealedShards: (v) => [v.S, v.B, v.D, [v.F]],
       listDataDirs: (v) => [v.B, v.P],

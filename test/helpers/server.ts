@@ -70,7 +70,8 @@ export class TestServer {
     private readonly extraArgs: string[] = [],
     private readonly credentials: Record<string, string> = ROOT_ENV,
     readonly tls?: TestCerts,
-    private readonly env: Record<string, string> = {},
+    /** More environment for the server process; changed between launches, it applies from the next one. */
+    public env: Record<string, string> = {},
   ) {}
 
   static async start(options: ServerOptions = {}): Promise<TestServer> {
@@ -114,11 +115,13 @@ export class TestServer {
     throw new Error(`server did not become ready: ${this.output}`);
   }
 
-  client(options: { forcePathStyle?: boolean } = {}): S3Client {
+  /** `maxAttempts: 1` keeps the SDK from retrying a 503 a test means to see. */
+  client(options: { forcePathStyle?: boolean; maxAttempts?: number } = {}): S3Client {
     return new S3Client({
       endpoint: this.endpoint,
       region: 'us-east-1',
       forcePathStyle: options.forcePathStyle ?? true,
+      ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
       credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY },
       ...(this.tls ? { requestHandler: sdkRequestHandler({ ca: this.tls.ca }) } : {}),
     });

@@ -398,6 +398,13 @@ describe.each(implementations)('Drive contract: %s', (_name, makeHarness) => {
     expect(plain(listed[0])).toEqual(plain({ number: 1, size: 1001, etag: 'e1', modTime: 11, checksums: { CRC32: 'c1' } }));
     expect(await drive.listParts(other.uploadId)).toEqual([]);
 
+    // a completion that missed quorum is undone: every part is the upload's again, and the data directory is gone
+    await drive.commitUploadData(upload.uploadId, [1, 3, 10], 'bucket', upload.dataDir);
+    await drive.restoreUploadData(upload.uploadId, [1, 3, 10], 'bucket', upload.dataDir);
+    await expectDriveError(drive.openShard('bucket', upload.dataDir, 'part.1'), ['not-found']);
+    expect((await readdir(join(h.backing.root, '.tessera.sys', 'multipart', upload.uploadId))).sort()).toEqual(['part.1', 'part.10', 'part.2', 'part.3']);
+    // done again, as after a crash, a move finishes what it had started
+    await drive.commitUploadData(upload.uploadId, [1], 'bucket', upload.dataDir);
     await drive.commitUploadData(upload.uploadId, [1, 3, 10], 'bucket', upload.dataDir);
     for (const n of [1, 3, 10]) {
       const reader = await drive.openShard('bucket', upload.dataDir, `part.${n}`);
@@ -591,6 +598,7 @@ class FaultyDrive implements Drive {
   commitPart = (s: string, u: string, p: UploadPartRecord): Promise<void> => this.run('commitPart', () => this.inner.commitPart(s, u, p));
   listParts = (u: string): Promise<UploadPartRecord[]> => this.run('listParts', () => this.inner.listParts(u));
   commitUploadData = (u: string, k: number[], b: string, d: string): Promise<void> => this.run('commitUploadData', () => this.inner.commitUploadData(u, k, b, d));
+  restoreUploadData = (u: string, k: number[], b: string, d: string): Promise<void> => this.run('restoreUploadData', () => this.inner.restoreUploadData(u, k, b, d));
   checkShards = (b: string, d: string, r: ShardCheckRequest): Promise<ShardState[]> => this.run('checkShards', () => this.inner.checkShards(b, d, r));
   commitHealedShards = (s: string, b: string, d: string, f: string[]): Promise<void> => this.run('commitHealedShards', () => this.inner.commitHealedShards(s, b, d, f));
   listRecordKeys = (b: string, o: ListRecordsOptions): Promise<string[]> => this.run('listRecordKeys', () => this.inner.listRecordKeys(b, o));
