@@ -20,6 +20,7 @@ import { shardDistribution } from './placement.js';
 import { minimumWriteQuorum, readQuorum, resolveVersion, writeQuorum, type QuorumVersion, type RecordAnswer } from './quorum.js';
 import { discardStaging, writeShardFiles } from './write.js';
 import { MultipartUploads } from './multipart.js';
+import { ActiveReaders } from './readers.js';
 import { settle } from './settle.js';
 
 export interface SetContext {
@@ -84,6 +85,7 @@ function compareKeys(a: string, b: string): number {
 
 export class ErasureSet {
   readonly uploads: MultipartUploads;
+  private readonly readers = new ActiveReaders();
   /** Healing support: set by the heal workers once they run. */
   healHooks: SetHealHooks = {};
 
@@ -131,16 +133,23 @@ export class ErasureSet {
     }
   }
 
+  /**
+   * The object's quorum version as a stream. The read lock is held only to choose the version and
+   * read its first block; while the body streams the reader holds nothing a writer waits for, and
+   * the version's data is kept for it (see ActiveReaders) if a commit replaces it meanwhile.
+   */
   async getObject(
     bucket: string,
     key: string,
     resolveRange?: (info: ObjectInfo) => ByteRange | undefined,
   ): Promise<ObjectReader> {
     const release = await this.ctx.locks.lock(`${bucket}/${key}`, false);
+    let leave = (): void => undefined;
     try {
       const { quorum, answers } = await this.resolve(bucket, key);
       const info = toObjectInfo(bucket, key, quorum.version);
       const range = resolveRange?.(info);
+      leave = this.readers.enter(quorum.version.dataDir);
       const blocks = streamVersion(bucket, this.drives, quorum, answers, range, (corrupt) => this.healHooks.degradedRead?.(bucket, key, corrupt));
       // Read the first block before answering, so an unreadable object is a clean 503, not a cut connection.
       const first = await blocks.next();
@@ -148,12 +157,14 @@ export class ErasureSet {
       stream.once('close', () => {
         // A stream destroyed before it was read never ran `blocks`' cleanup (open shard files): run it now.
         void blocks.return(undefined);
-        release();
+        leave();
       });
       return { info, range, stream };
     } catch (err) {
-      release();
+      leave();
       throw err;
+    } finally {
+      release();
     }
   }
 
@@ -282,15 +293,24 @@ export class ErasureSet {
     );
   }
 
-  /** Deletes the data directories of the versions a commit replaced; failures only leave garbage. */
+  /**
+   * Deletes the data directories of the versions a commit replaced, once no reader here streams them;
+   * failures only leave garbage (the scanner removes orphans).
+   */
   private async removeReplacedData(bucket: string, previous: RecordAnswer[], versionId: string): Promise<void> {
+    const byDataDir = new Map<string, Drive[]>();
+    this.drives.forEach((drive, slot) => {
+      const old = previous[slot];
+      if (!old || old instanceof Error) return;
+      const replaced = old.versions.find((v) => v.versionId === versionId);
+      if (replaced?.dataDir) byDataDir.set(replaced.dataDir, [...(byDataDir.get(replaced.dataDir) ?? []), drive]);
+    });
     await Promise.all(
-      this.drives.map(async (drive, slot) => {
-        const old = previous[slot];
-        if (!old || old instanceof Error) return;
-        const replaced = old.versions.find((v) => v.versionId === versionId);
-        if (replaced?.dataDir) await drive.deleteDataDir(bucket, replaced.dataDir).catch(() => undefined);
-      }),
+      [...byDataDir].map(([dataDir, drives]) =>
+        this.readers.whenUnread(dataDir, async () => {
+          await Promise.all(drives.map((drive) => drive.deleteDataDir(bucket, dataDir).catch(() => undefined)));
+        }),
+      ),
     );
   }
 

@@ -2,16 +2,27 @@
  * In-process reader/writer locks keyed by name (bucket/object). Writers are exclusive; queued
  * writers block new readers so a steady read load cannot starve a write.
  */
+import { S3Error } from '../errors.js';
+import type { Locker, Release } from './locker.js';
+
+interface Waiter {
+  write: boolean;
+  grant: () => void;
+}
+
 interface LockState {
   readers: number;
   writer: boolean;
-  queue: { write: boolean; grant: () => void }[];
+  queue: Waiter[];
 }
 
-import type { Locker, Release } from './locker.js';
+/** How long a request waits for a lock before it is answered 503 SlowDown (as the distributed locker does). */
+const WAIT_MS = 20_000;
 
 export class NamespaceLock implements Locker {
   private readonly locks = new Map<string, LockState>();
+
+  constructor(private readonly waitMs = WAIT_MS) {}
 
   async lock(name: string, write: boolean): Promise<Release> {
     let state = this.locks.get(name);
@@ -22,7 +33,7 @@ export class NamespaceLock implements Locker {
     const s = state;
     const free = write ? !s.writer && s.readers === 0 : !s.writer && s.queue.length === 0;
     if (free) this.take(s, write);
-    else await new Promise<void>((grant) => s.queue.push({ write, grant }));
+    else await this.wait(name, s, write);
     let released = false;
     return () => {
       if (released) return;
@@ -31,6 +42,24 @@ export class NamespaceLock implements Locker {
       else s.readers--;
       this.grantWaiting(name, s);
     };
+  }
+
+  private wait(name: string, s: LockState, write: boolean): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        s.queue.splice(s.queue.indexOf(waiter), 1);
+        this.grantWaiting(name, s); // a writer that gave up no longer holds back the readers queued behind it
+        reject(new S3Error('SlowDown', 'Timed out waiting for a lock on this object.'));
+      }, this.waitMs);
+      const waiter: Waiter = {
+        write,
+        grant: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      s.queue.push(waiter);
+    });
   }
 
   private take(s: LockState, write: boolean): void {

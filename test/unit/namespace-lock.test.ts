@@ -47,4 +47,15 @@ describe('namespace lock', () => {
     const again = await locks.lock('a', true);
     again();
   });
+
+  it('answers 503 SlowDown to a waiter that waited its time, and lets the readers behind a writer that gave up in', async () => {
+    const locks = new NamespaceLock(100);
+    const reader = await locks.lock('k', false);
+    const writer = locks.lock('k', true);
+    const behind = locks.lock('k', false); // queued behind the writer
+    await expect(writer).rejects.toMatchObject({ code: 'SlowDown', status: 503 });
+    (await behind)();
+    reader();
+    (await locks.lock('k', true))();
+  });
 });
