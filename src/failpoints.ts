@@ -1,10 +1,13 @@
 /**
  * Named points in the write path where a test can make something happen: a pause that lets another
  * request overtake, an error. They are inert unless a test arms them, in its own process with
- * armFailpoint(), or in a server it starts with TESSERA_FAILPOINTS=name=error:N[;name=error:N...]
- * (the first N passes through `name` fail). An unarmed point costs one map-size check.
+ * armFailpoint(), or in a server it starts with TESSERA_FAILPOINTS=name=ACTION[;name=ACTION...], where
+ * ACTION is error:N (the first N passes through `name` fail) or sleep:MS (every pass waits MS ms).
+ * An unarmed point costs one map-size check.
  * (A leaf module: every layer may name a point.)
  */
+import { setTimeout as sleep } from 'node:timers/promises';
+
 export type FailpointAction = (name: string) => Promise<void> | void;
 
 const armed = new Map<string, FailpointAction>();
@@ -38,9 +41,10 @@ function failTimes(count: number): FailpointAction {
 
 function armFromEnvironment(spec: string): void {
   for (const entry of spec.split(';').filter(Boolean)) {
-    const match = /^([a-z0-9.-]+)=error:(\d+)$/.exec(entry.trim());
-    if (!match) throw new Error(`TESSERA_FAILPOINTS: cannot read ${JSON.stringify(entry)} (expected name=error:N)`);
-    armFailpoint(match[1], failTimes(Number(match[2])));
+    const match = /^([a-z0-9.-]+)=(error|sleep):(\d+)$/.exec(entry.trim());
+    if (!match) throw new Error(`TESSERA_FAILPOINTS: cannot read ${JSON.stringify(entry)} (expected name=error:N or name=sleep:MS)`);
+    const [, name, action, n] = match;
+    armFailpoint(name, action === 'error' ? failTimes(Number(n)) : () => sleep(Number(n)));
   }
 }
 

@@ -3,6 +3,7 @@
  * hash of their name; buckets exist on every drive; listings merge the sets' sorted pages.
  */
 import { S3Error } from '../errors.js';
+import { failpoint } from '../failpoints.js';
 import type {
   BucketInfo,
   ByteRange,
@@ -151,12 +152,18 @@ export class ErasurePool implements ObjectLayer {
    * settled) is still data, though no listing shows it, and a drive that does not answer may hold one.
    */
   async deleteBucket(bucket: string): Promise<void> {
-    await this.getBucketInfo(bucket);
+    const { created } = await this.getBucketInfo(bucket);
     const holds = await Promise.all(this.drives.map((d) => settle(d.bucketHasObjects(bucket))));
     if (holds.some((answer) => answer === true)) throw new S3Error('BucketNotEmpty');
     if (holds.some((answer) => answer instanceof Error)) throw new S3Error('SlowDownWrite');
+    await failpoint('pool.delete-bucket.checked');
     const results = await Promise.all(this.drives.map((d) => settle(d.deleteBucket(bucket))));
-    if (results.filter((r) => !(r instanceof Error)).length < this.bucketQuorum) throw new S3Error('SlowDownWrite');
+    if (results.some((deleted) => deleted === false)) {
+      // A write landed between the check and a drive's deletion: the bucket stays, made again where it went.
+      await Promise.all(this.drives.map((d, i) => (results[i] === true ? settle(d.makeBucket(bucket, created.getTime())) : undefined)));
+      throw new S3Error('BucketNotEmpty');
+    }
+    if (results.filter((deleted) => deleted === true).length < this.bucketQuorum) throw new S3Error('SlowDownWrite');
   }
 
   async putObject(bucket: string, key: string, body: PutBody, options: PutOptions): Promise<ObjectInfo> {

@@ -162,9 +162,8 @@ export async function healBuckets(drives: Drive[], options: { dryRun?: boolean; 
       }
       for (const i of holders) {
         try {
-          if (await drives[i].bucketHasObjects(bucket.name)) continue;
-          await drives[i].deleteBucket(bucket.name);
-          result.removed++;
+          // A drive still holding records of the bucket keeps it (deleteBucket checks in the same step).
+          if (await drives[i].deleteBucket(bucket.name)) result.removed++;
         } catch (err) {
           result.error = (err as Error).message;
         }

@@ -66,7 +66,11 @@ export interface Drive {
   writeFormat(format: DriveFormat): Promise<void>;
 
   makeBucket(name: string, created: number): Promise<void>;
-  deleteBucket(name: string): Promise<void>;
+  /**
+   * Deletes the bucket unless it holds a record, in one step against writeRecord: false when it holds
+   * one (nothing changed). Afterwards records are refused for it until it is made again.
+   */
+  deleteBucket(name: string): Promise<boolean>;
   listBuckets(): Promise<BucketEntry[]>;
   statBucket(name: string): Promise<BucketEntry | undefined>;
   /** True when the bucket holds at least one object record. */

@@ -209,13 +209,19 @@ export class LocalDrive implements Drive {
     });
   }
 
-  async deleteBucket(name: string): Promise<void> {
+  async deleteBucket(name: string): Promise<boolean> {
     checkName('bucket', name);
-    const { buckets } = await this.ensureOnline();
-    await this.io('delete bucket', async () => {
-      await buckets.remove(Buffer.from(name));
+    const { buckets, objects } = await this.ensureOnline();
+    return this.io('delete bucket', async () => {
+      // One transaction with the emptiness check, so no record can land between them (writeRecord checks the tombstone in its own).
+      const deleted = await objects.transaction(() => {
+        for (const _ of objects.getKeys({ start: recordKey(name, ''), end: bucketRangeEnd(name), limit: 1 })) return false;
+        buckets.put(Buffer.from(name), encodeRecord(DELETED_BUCKET));
+        return true;
+      });
       await buckets.flushed;
-      await rm(join(this.root, name), { recursive: true, force: true });
+      if (deleted) await rm(join(this.root, name), { recursive: true, force: true });
+      return deleted;
     });
   }
 
@@ -223,8 +229,8 @@ export class LocalDrive implements Drive {
     const { buckets } = await this.ensureOnline();
     const out: BucketEntry[] = [];
     for (const { key, value } of buckets.getRange({})) {
-      const entry = decodeRecord<{ created: number }>(value as unknown as Buffer);
-      if (entry) out.push({ name: Buffer.from(key).toString(), created: entry.created });
+      const entry = decodeRecord<BucketState>(value as unknown as Buffer);
+      if (entry && !entry.deleted) out.push({ name: Buffer.from(key).toString(), created: entry.created });
     }
     return out;
   }
@@ -232,9 +238,8 @@ export class LocalDrive implements Drive {
   async statBucket(name: string): Promise<BucketEntry | undefined> {
     checkName('bucket', name);
     const { buckets } = await this.ensureOnline();
-    const value = buckets.get(Buffer.from(name)) as unknown as Buffer | undefined;
-    const entry = value && decodeRecord<{ created: number }>(value);
-    return entry ? { name, created: entry.created } : undefined;
+    const entry = bucketState(buckets, name);
+    return entry && !entry.deleted ? { name, created: entry.created } : undefined;
   }
 
   async bucketHasObjects(name: string): Promise<boolean> {
@@ -256,10 +261,18 @@ export class LocalDrive implements Drive {
     checkName('bucket', bucket);
     checkObjectKey(key);
     checkRecord(record);
-    const { objects } = await this.ensureOnline();
+    const { objects, buckets } = await this.ensureOnline();
     await this.io('write record', async () => {
-      if (record && record.versions.length > 0) await objects.put(recordKey(bucket, key), encodeRecord(record));
-      else await objects.remove(recordKey(bucket, key));
+      if (record && record.versions.length > 0) {
+        const written = await objects.transaction(() => {
+          if (bucketState(buckets, bucket)?.deleted) return false;
+          objects.put(recordKey(bucket, key), encodeRecord(record));
+          return true;
+        });
+        if (!written) throw new DriveError('not-found', `${this.root}: bucket ${bucket} was deleted`);
+      } else {
+        await objects.remove(recordKey(bucket, key));
+      }
       await objects.flushed;
     });
   }
@@ -641,6 +654,23 @@ export class LocalDrive implements Drive {
     this.env = this.objects = this.buckets = this.uploads = this.parts = undefined;
     await env?.close();
   }
+}
+
+/**
+ * A bucket's entry in the drive's store. A deleted bucket leaves a tombstone, so that a record
+ * written by a PUT that raced the deletion is refused rather than left behind for a bucket made again
+ * under that name. (A drive with no entry at all, one that missed the bucket's creation, still takes records.)
+ */
+interface BucketState {
+  created: number;
+  deleted?: true;
+}
+
+const DELETED_BUCKET: BucketState = { created: 0, deleted: true };
+
+function bucketState(buckets: Database<Buffer, Buffer>, name: string): BucketState | undefined {
+  const value = buckets.get(Buffer.from(name)) as unknown as Buffer | undefined;
+  return value && decodeRecord<BucketState>(value);
 }
 
 /** The most one shard read may return: a few 1 MiB blocks' frames, never a whole file at once. */

@@ -36,7 +36,7 @@ export class RemoteDrive implements Drive {
   makeBucket(name: string, created: number): Promise<void> {
     return this.call('makeBucket', [name, created]);
   }
-  deleteBucket(name: string): Promise<void> {
+  deleteBucket(name: string): Promise<boolean> {
     return this.call('deleteBucket', [name]);
   }
   listBuckets(): Promise<BucketEntry[]> {

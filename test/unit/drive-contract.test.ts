@@ -269,6 +269,25 @@ describe.each(implementations)('Drive contract: %s', (_name, makeHarness) => {
     expect(await drive.readRecord('bucket', 'a//b')).toBeUndefined();
   });
 
+  it('deleteBucket is refused while the bucket holds a record, and a deleted bucket takes no record until it is made again', async () => {
+    await drive.makeBucket('bucket-3', 3_000);
+    await drive.writeRecord('bucket-3', 'k', record('kept'));
+    expect(await drive.deleteBucket('bucket-3')).toBe(false);
+    expect(await drive.statBucket('bucket-3')).toEqual({ name: 'bucket-3', created: 3_000 });
+    await drive.writeRecord('bucket-3', 'k', undefined);
+    expect(await drive.deleteBucket('bucket-3')).toBe(true);
+    expect(await drive.statBucket('bucket-3')).toBeUndefined();
+    expect((await drive.listBuckets()).map((b) => b.name)).not.toContain('bucket-3');
+    await expectDriveError(drive.writeRecord('bucket-3', 'late', record('raced the deletion')), ['not-found']);
+    expect(await drive.readRecord('bucket-3', 'late')).toBeUndefined();
+    await drive.makeBucket('bucket-3', 4_000);
+    await drive.writeRecord('bucket-3', 'k', record('again'));
+    expect((await drive.readRecord('bucket-3', 'k'))?.versions[0].etag).toBe('again');
+    // a drive that never heard of a bucket (it missed its creation) still takes its records
+    await drive.writeRecord('never-made', 'k', record('healed in'));
+    expect(await drive.readRecord('never-made', 'k')).toBeDefined();
+  });
+
   it('listRecords / listRecordKeys: UTF-8 byte order, prefix, inclusive from (also between keys), limit, one bucket only', async () => {
     const keys = ['b', 'a', 'a/1', 'a/2', 'a//x', 'é', 'z', 'ab', 'a/10', '日本', 'a/1/deep'];
     for (const key of keys) await drive.writeRecord('bucket', key, record(key));
@@ -565,7 +584,7 @@ class FaultyDrive implements Drive {
   readFormat = (): Promise<DriveFormat | undefined> => this.run('readFormat', () => this.inner.readFormat());
   writeFormat = (f: DriveFormat): Promise<void> => this.run('writeFormat', () => this.inner.writeFormat(f));
   makeBucket = (n: string, c: number): Promise<void> => this.run('makeBucket', () => this.inner.makeBucket(n, c));
-  deleteBucket = (n: string): Promise<void> => this.run('deleteBucket', () => this.inner.deleteBucket(n));
+  deleteBucket = (n: string): Promise<boolean> => this.run('deleteBucket', () => this.inner.deleteBucket(n));
   listBuckets = (): Promise<BucketEntry[]> => this.run('listBuckets', () => this.inner.listBuckets());
   statBucket = (n: string): Promise<BucketEntry | undefined> => this.run('statBucket', () => this.inner.statBucket(n));
   bucketHasObjects = (n: string): Promise<boolean> => this.run('bucketHasObjects', () => this.inner.bucketHasObjects(n));
