@@ -5,16 +5,15 @@
  * The failure is made with a failpoint (src/failpoints.ts) armed through TESSERA_FAILPOINTS: two of
  * the four drives fail between placing the data and writing the record.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, ListPartsCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { sha256Hex } from '../helpers/raw.js';
 import { TestServer } from '../helpers/server.js';
 
 const BUCKET = 'completion';
 const KEY = 'big';
 const MiB = 1024 * 1024;
-
-const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
 
 describe('CompleteMultipartUpload without write quorum', () => {
   let server: TestServer | undefined;
@@ -52,7 +51,7 @@ describe('CompleteMultipartUpload without write quorum', () => {
     expect(listed.Parts?.map((p) => p.PartNumber)).toEqual([1, 2, 3]);
     await s3.send(new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key: KEY, UploadId, MultipartUpload: { Parts: chosen } }));
     const got = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: KEY }));
-    expect(sha256(await got.Body!.transformToByteArray())).toBe(sha256(Buffer.concat([bodies[0], bodies[2]])));
+    expect(sha256Hex(await got.Body!.transformToByteArray())).toBe(sha256Hex(Buffer.concat([bodies[0], bodies[2]])));
     s3.destroy();
   });
 });

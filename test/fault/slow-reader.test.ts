@@ -3,18 +3,16 @@
  * no lock while its body streams, so a client that reads nothing delays no PUT of the key; the data
  * it reads is kept until it finishes, so it still gets every byte of the version it started.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildHeaders, openRaw } from '../helpers/raw.js';
+import { buildHeaders, openRaw, sha256Hex } from '../helpers/raw.js';
 import { TestServer } from '../helpers/server.js';
 
 const BUCKET = 'slow-readers';
 const KEY = 'popular';
 const MiB = 1024 * 1024;
-
-const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
 
 describe('a GET whose client reads slowly', () => {
   let server: TestServer | undefined;
@@ -45,7 +43,7 @@ describe('a GET whose client reads slowly', () => {
     const started = Date.now();
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: KEY, Body: second }), { abortSignal: AbortSignal.timeout(10_000) });
     const got = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: KEY }), { abortSignal: AbortSignal.timeout(10_000) });
-    expect(sha256(await got.Body!.transformToByteArray())).toBe(sha256(second));
+    expect(sha256Hex(await got.Body!.transformToByteArray())).toBe(sha256Hex(second));
     console.log(`overwrite and read beside a stalled GET: ${Date.now() - started} ms`);
 
     // The stalled client, reading at last, gets the whole first version.
@@ -56,7 +54,7 @@ describe('a GET whose client reads slowly', () => {
       stalled.on('error', reject);
       stalled.resume();
     });
-    expect(sha256(Buffer.concat(chunks))).toBe(sha256(first));
+    expect(sha256Hex(Buffer.concat(chunks))).toBe(sha256Hex(first));
     s3.destroy();
   });
 });
