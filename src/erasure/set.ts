@@ -372,8 +372,11 @@ export class ErasureSet {
     const entries: ListedVersion[] = [];
     for (const key of [...byKey.keys()].sort(compareKeys)) {
       const outcome = resolveVersion(byKey.get(key)!, undefined, minimumWriteQuorum(this.drives.length));
-      if (outcome.kind === 'found' && !outcome.quorum.version.deleteMarker) {
-        entries.push({ key, version: outcome.quorum.version });
+      if (outcome.kind === 'found') {
+        if (!outcome.quorum.version.deleteMarker) entries.push({ key, version: outcome.quorum.version });
+      } else {
+        // Records below read quorum are not listed, and not forgotten either: heal restores or removes them.
+        this.healHooks.degradedRead?.(bucket, key, false);
       }
     }
     const next = bound === undefined ? undefined : justAfter(bound);
