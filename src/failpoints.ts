@@ -13,7 +13,7 @@ export type FailpointAction = (name: string) => Promise<void> | void;
 const armed = new Map<string, FailpointAction>();
 
 /** An error thrown by an armed failpoint. */
-export class FailpointError extends Error {}
+class FailpointError extends Error {}
 
 /** Runs the action armed at `name`, if any. */
 export async function failpoint(name: string): Promise<void> {
