@@ -11,7 +11,7 @@ import { CredentialStore } from '../iam/credentials.js';
 import { describeRootSource, rootCredentialsFromEnv, type RootCredentials } from '../iam/root.js';
 import { createS3App } from '../s3/app.js';
 import { answerClientError } from '../s3/client-error.js';
-import { applyConnectionLimits, LISTEN_BACKLOG, refuseBusy } from '../s3/connection-limits.js';
+import { applyConnectionLimits, limitedHandler, LISTEN_BACKLOG, refuseBusy } from '../s3/connection-limits.js';
 import { requestLimitsFromEnv } from '../s3/limits-config.js';
 import { adminRoutes } from '../admin/router.js';
 import { HealManager } from '../heal/manager.js';
@@ -116,10 +116,13 @@ export async function runServer(driveArgs: string[], options: ServerOptions): Pr
 
   const node = createClusterNode(topology, root, certs);
   let serveS3: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
-  const server = createListener(certs, (req, res) => {
-    if (node.rpc?.handles(req.url)) void node.rpc.handle(req, res); // handle() never rejects
-    else (serveS3 ?? notReady)(req, res);
-  });
+  const server = createListener(
+    certs,
+    limitedHandler((req, res) => {
+      if (node.rpc?.handles(req.url)) void node.rpc.handle(req, res); // handle() never rejects
+      else (serveS3 ?? notReady)(req, res);
+    }, limits.connections),
+  );
   applyConnectionLimits(server, limits.connections);
   server.on('clientError', answerClientError);
   try {

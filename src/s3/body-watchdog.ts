@@ -82,7 +82,7 @@ export function watchedBody(req: IncomingMessage, floor: BodyFloor): Readable {
   return new FloorRate(req, floor);
 }
 
-/** The body of the S3 request in `ctx`, held to the app's floor. */
+/** The body of the S3 request in `ctx`, held to the app's floor (which createS3App puts in ctx.state). */
 export function requestBody(ctx: Context): Readable {
-  return watchedBody(ctx.req, (ctx.state[BODY_FLOOR_STATE] as BodyFloor | undefined) ?? DEFAULT_BODY_FLOOR);
+  return watchedBody(ctx.req, ctx.state[BODY_FLOOR_STATE] as BodyFloor);
 }

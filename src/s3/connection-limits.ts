@@ -104,6 +104,7 @@ function boundUnreadBody(req: IncomingMessage, res: ServerResponse): void {
   });
 }
 
+/** The server's own settings: header, idle and keep-alive timeouts, the hard connection limit, accept failures. */
 export function applyConnectionLimits(server: HttpServer | HttpsServer, limits: ConnectionLimits): void {
   // No limit on a whole request: uploads may take hours (their bodies have a floor rate instead).
   server.requestTimeout = 0;
@@ -123,12 +124,12 @@ export function applyConnectionLimits(server: HttpServer | HttpsServer, limits: 
       console.error(`tessera: cannot accept connections: ${err.message} (lower --max-connections or raise the open files limit)`);
     });
   });
+}
 
-  // The limits come before the handler the server was created with, whichever kind of server it is.
-  const handlers = server.listeners('request') as RequestListener[];
-  server.removeAllListeners('request');
+/** `handler` behind the connection cap, with unread bodies bounded: what the server is created with. */
+export function limitedHandler(handler: RequestListener, limits: ConnectionLimits): RequestListener {
   const admission = new Admission(limits.maxConnections);
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+  return (req, res) => {
     boundUnreadBody(req, res);
     if (!admission.admits(req.socket)) {
       if (!passesCap(req)) {
@@ -137,6 +138,6 @@ export function applyConnectionLimits(server: HttpServer | HttpsServer, limits: 
       }
       res.setHeader('connection', 'close');
     }
-    for (const handle of handlers) handle.call(server, req, res);
-  });
+    handler(req, res);
+  };
 }
