@@ -8,7 +8,7 @@ import { S3Error } from '../errors.js';
 import type { ByteRange } from '../object/types.js';
 import type { Drive, ShardReader } from '../storage/drive.js';
 import { decodeBlock } from './coder.js';
-import type { QuorumVersion, RecordAnswer } from './quorum.js';
+import type { QuorumVersion } from './quorum.js';
 
 /** Serves reads of an inline shard from the record's bytes. */
 class InlineShardReader implements ShardReader {
@@ -35,7 +35,6 @@ class ShardSources {
     private readonly bucket: string,
     private readonly drives: Drive[],
     private readonly quorum: QuorumVersion,
-    private readonly answers: RecordAnswer[],
   ) {
     const { distribution } = quorum.version.erasure;
     this.slotOfShard = [];
@@ -50,8 +49,7 @@ class ShardSources {
     if (!reader) {
       const version = this.quorum.version;
       if (version.dataDir === '') {
-        const answer = this.answers[slot];
-        const copy = answer && !(answer instanceof Error) ? answer.versions.find((v) => v.versionId === version.versionId) : undefined;
+        const copy = this.quorum.copies[slot];
         reader = Promise.resolve(new InlineShardReader(Buffer.from(copy?.inline ?? Buffer.alloc(0))));
       } else {
         reader = this.drives[slot].openShard(this.bucket, version.dataDir, `part.${partNumber}`);
@@ -148,14 +146,13 @@ export async function* streamVersion(
   bucket: string,
   drives: Drive[],
   quorum: QuorumVersion,
-  answers: RecordAnswer[],
   range?: ByteRange,
   /** Healing support: called at the end when a shard read failed (corrupt: one failed its hash). */
   onReadProblem?: (corrupt: boolean) => void,
 ): AsyncGenerator<Buffer> {
   const size = quorum.version.size;
   if (size === 0) return;
-  const sources = new ShardSources(bucket, drives, quorum, answers);
+  const sources = new ShardSources(bucket, drives, quorum);
   const jobs = planBlocks(quorum, range ?? { start: 0, end: size - 1 });
   const fetch = (job: BlockJob): Promise<Buffer> => sources.readBlock(job.partNumber, job.layout, job.block);
   try {

@@ -19,8 +19,8 @@
 import { randomUUID } from 'node:crypto';
 import { BITROT_HASH_SIZE, ShardLayout, frameShardBlock, verifyShardBlock } from '../codec/bitrot.js';
 import { codecFor } from './coder.js';
-import { versionSignature, type ObjectRecord, type PartRecord, type VersionRecord } from '../meta/record.js';
-import type { ShardReader, ShardWriter } from '../storage/drive.js';
+import { versionSignature, type PartRecord, type VersionRecord } from '../meta/record.js';
+import { isDamaged, type ShardReader, type ShardWriter } from '../storage/drive.js';
 import type { ShardState } from '../storage/healing.js';
 import { minimumWriteQuorum, readQuorum, resolveVersion, type QuorumVersion, type RecordAnswer } from './quorum.js';
 import type { ErasureSet } from './set.js';
@@ -222,9 +222,12 @@ async function healOnce(set: ErasureSet, bucket: string, key: string, options: H
   const n = set.drives.length;
   const result = emptyResult(bucket, key, n);
   const answers = await set.readRecords(bucket, key);
-  const answered = answers.map((a) => !(a instanceof Error));
+  // A drive with a damaged record is healed like one without a record, but its answer proves nothing
+  // absent: while one is about, no version is judged dangling.
+  const answered = answers.map((a) => !(a instanceof Error) || isDamaged(a));
+  const unanswered = answers.filter((a) => a instanceof Error).length;
   result.offlineDrives = answered.filter((a) => !a).length;
-  const ctx: Context = { set, bucket, key, options, answers, answered, allAnswered: result.offlineDrives === 0, result };
+  const ctx: Context = { set, bucket, key, options, answers, answered, allAnswered: unanswered === 0, result };
   answered.forEach((ok, slot) => (result.before[slot] = ok ? 'ok' : 'offline'));
 
   const ids: string[] = [];
@@ -235,6 +238,8 @@ async function healOnce(set: ErasureSet, bucket: string, key: string, options: H
       if (!ids.includes(v.versionId)) ids.push(v.versionId);
       if (v.dataDir) dataDirs.add(v.dataDir);
     }
+    // Until every drive's record agrees, the version a failed commit replaced may be the one to keep.
+    if (answer.replaced?.dataDir) dataDirs.add(answer.replaced.dataDir);
   }
   result.dataDirs = [...dataDirs];
   result.versions = ids.length;
@@ -276,7 +281,7 @@ async function healOnce(set: ErasureSet, bucket: string, key: string, options: H
       result.reasons.push(
         ctx.allAnswered
           ? `${why}: dangling, not removed (removal of dangling versions is off)`
-          : `${why} and ${result.offlineDrives} drive(s) did not answer: cannot decide, left as is`,
+          : `${why} and ${unanswered} drive(s) did not answer or hold a damaged record: cannot decide, left as is`,
       );
     }
     holders.forEach((held, slot) => held && (result.before[slot] = worse(result.before[slot], 'stale')));
@@ -312,7 +317,8 @@ async function healOnce(set: ErasureSet, bucket: string, key: string, options: H
   await Promise.all(
     set.drives.map(async (drive, slot) => {
       if (!answered[slot]) return;
-      const current = answers[slot] as ObjectRecord | undefined;
+      const answer = answers[slot];
+      const current = answer instanceof Error ? undefined : answer;
       const versions: VersionRecord[] = [];
       for (const id of ids) {
         if (dangling.has(id)) continue;
@@ -428,15 +434,17 @@ async function examine(ctx: Context, id: string, quorum: QuorumVersion): Promise
 
   if (version.dataDir === '') {
     // Inline: the shards are in the records.
+    // Sources: every holder's copy, also one kept as the version a failed commit replaced.
     const shards: (Uint8Array | null)[] = new Array(D + P).fill(null);
     let good = 0;
     for (let slot = 0; slot < n; slot++) {
-      if (!work.recordOk[slot]) continue;
-      const payload = inlineShard(ownCopy(answers[slot], id)!);
+      const copy = quorum.copies[slot];
+      if (!copy || copy.erasure.index !== distribution[slot] || copy.erasure.dataShards !== D || copy.erasure.parityShards !== P) continue;
+      const payload = inlineShard(copy);
       if (payload) {
         shards[distribution[slot] - 1] = payload;
         good++;
-      } else {
+      } else if (work.recordOk[slot]) {
         work.recordOk[slot] = false;
         work.state[slot] = 'corrupt';
         result.corruptShards++;
@@ -446,7 +454,7 @@ async function examine(ctx: Context, id: string, quorum: QuorumVersion): Promise
     if (targets.length === 0) return work;
     targets.forEach((slot) => (work.needs[slot] = true));
     if (good < D) {
-      const present = [...Array(n).keys()].filter((slot) => answered[slot] && ownCopy(answers[slot], id)?.inline !== undefined).length;
+      const present = quorum.copies.filter((copy) => copy?.inline !== undefined).length;
       const why = `version ${id}: only ${good} of the ${D} inline shards needed are intact`;
       if (present < D) work.dangling = `${why} (${present} drive(s) have one at all)`;
       else result.reasons.push(`${why}: cannot rebuild the others`);

@@ -16,6 +16,11 @@ export interface QuorumVersion {
   version: VersionRecord;
   /** holders[slot] is true when the drive at `slot` has a matching copy of the version. */
   holders: boolean[];
+  /**
+   * copies[slot]: the holder's own copy (its shard index, its inline shard). It may be the drive's
+   * `replaced` version rather than one of its versions, when the commit that replaced it failed.
+   */
+  copies: (VersionRecord | undefined)[];
 }
 
 export type QuorumOutcome =
@@ -25,46 +30,74 @@ export type QuorumOutcome =
   /** Too many drives failed to answer to decide. */
   | { kind: 'unreadable' };
 
+/** One candidate version: the drives holding identical copies, and the candidates it replaced. */
+interface Candidate extends QuorumVersion {
+  signature: string;
+  replaces: Set<string>;
+}
+
 function pickVersion(record: ObjectRecord, versionId: string | undefined): VersionRecord | undefined {
   if (versionId === undefined) return record.versions[0];
   return record.versions.find((v) => v.versionId === versionId);
 }
 
-/**
- * The version (the latest, or `versionId`) that at least its read quorum of drives hold identically.
- * Ties between quorate candidates go to the newest. When no candidate has quorum, the outcome is
- * 'unreadable' if the drives that failed to answer may hold the missing copies of a committed
- * version (a commit reaches at least `minWriteQuorum` drives), else 'absent': the drives that did
- * answer prove there is no such version, or only the dangling remains of a failed write.
- */
-export function resolveVersion(answers: RecordAnswer[], versionId: string | undefined, minWriteQuorum: number): QuorumOutcome {
-  const groups = new Map<string, QuorumVersion>();
-  const failed = answers.filter((a) => a instanceof Error).length;
+/** Every candidate the drives' answers name for the version asked for, with who holds what. */
+function gatherCandidates(answers: RecordAnswer[], versionId: string | undefined): Candidate[] {
+  const candidates = new Map<string, Candidate>();
+  const hold = (version: VersionRecord, slot: number): Candidate => {
+    const signature = versionSignature(version);
+    let candidate = candidates.get(signature);
+    if (!candidate) {
+      candidate = { version, signature, holders: answers.map(() => false), copies: answers.map(() => undefined), replaces: new Set() };
+      candidates.set(signature, candidate);
+    }
+    candidate.holders[slot] = true;
+    candidate.copies[slot] = version;
+    return candidate;
+  };
   answers.forEach((answer, slot) => {
     if (answer instanceof Error || !answer) return;
     const version = pickVersion(answer, versionId);
     if (!version) return;
-    const signature = versionSignature(version);
-    let group = groups.get(signature);
-    if (!group) {
-      group = { version, holders: answers.map(() => false) };
-      groups.set(signature, group);
+    const current = hold(version, slot);
+    const replaced = answer.replaced;
+    if (replaced && replaced.versionId === version.versionId) {
+      const older = hold(replaced, slot);
+      if (older !== current) current.replaces.add(older.signature);
     }
-    group.holders[slot] = true;
   });
-  let best: QuorumVersion | undefined;
-  let mayBeHidden = failed >= minWriteQuorum;
-  for (const group of groups.values()) {
-    const count = group.holders.filter(Boolean).length;
-    const { dataShards, parityShards } = group.version.erasure;
+  return [...candidates.values()];
+}
+
+/**
+ * The version (the latest, or `versionId`) the drives' answers show as committed. Candidates are
+ * judged newest first, where "newer" follows what replaced what on some drive before modification
+ * times (clocks of nodes may disagree). The first candidate that at least its read quorum of drives
+ * hold identically is the answer. A candidate short of read quorum is passed over only when the
+ * drives that answered prove it never reached its write quorum (it was never acknowledged, and the
+ * version it replaced is still intact); if it may have reached it on drives that did not answer,
+ * nothing older may stand in for it: 'unreadable'. With no candidate left, the outcome is
+ * 'unreadable' if the drives that failed to answer may hold a committed version (a commit reaches
+ * at least `minWriteQuorum` drives), else 'absent'.
+ */
+export function resolveVersion(answers: RecordAnswer[], versionId: string | undefined, minWriteQuorum: number): QuorumOutcome {
+  const failed = answers.filter((a) => a instanceof Error).length;
+  let remaining = gatherCandidates(answers, versionId);
+  while (remaining.length > 0) {
+    const replaced = new Set(remaining.flatMap((c) => [...c.replaces]));
+    const unreplaced = remaining.filter((c) => !replaced.has(c.signature));
+    const pool = unreplaced.length > 0 ? unreplaced : remaining;
+    const newest = pool.reduce((a, b) => (b.version.modTime > a.version.modTime ? b : a));
+    const count = newest.holders.filter(Boolean).length;
+    const { dataShards, parityShards } = newest.version.erasure;
     if (count >= readQuorum(dataShards)) {
-      if (!best || group.version.modTime > best.version.modTime) best = group;
-    } else if (count + failed >= writeQuorum(dataShards, parityShards)) {
-      mayBeHidden = true;
+      const { version, holders, copies } = newest;
+      return { kind: 'found', quorum: { version, holders, copies } };
     }
+    if (count + failed >= writeQuorum(dataShards, parityShards)) return { kind: 'unreadable' };
+    remaining = remaining.filter((c) => c !== newest);
   }
-  if (best) return { kind: 'found', quorum: best };
-  return mayBeHidden ? { kind: 'unreadable' } : { kind: 'absent' };
+  return failed >= minWriteQuorum ? { kind: 'unreadable' } : { kind: 'absent' };
 }
 
 /** The smallest write quorum any object on a set of `drives` drives can have (parity at most half). */

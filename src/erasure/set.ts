@@ -11,7 +11,7 @@ import { failpoint } from '../failpoints.js';
 import type { Locker } from '../lock/locker.js';
 import type { ObjectRecord, VersionRecord } from '../meta/record.js';
 import type { ByteRange, ObjectInfo, ObjectReader, PutBody, PutOptions } from '../object/types.js';
-import type { Drive } from '../storage/drive.js';
+import { DriveError, isDamaged, type Drive } from '../storage/drive.js';
 import { justAfter } from '../storage/names.js';
 import { prepend, readBlocks } from './blocks.js';
 import { encodeBlock } from './coder.js';
@@ -79,6 +79,17 @@ export function toObjectInfo(bucket: string, key: string, v: VersionRecord): Obj
   };
 }
 
+/**
+ * True when a drive that answered does not hold the quorum version as its current one: it has no
+ * copy, another version, the version only as the one a failed commit replaced, or a damaged record.
+ */
+function needsHeal(quorum: QuorumVersion, answers: RecordAnswer[]): boolean {
+  return answers.some((answer, slot) => {
+    if (answer instanceof Error) return isDamaged(answer);
+    return !quorum.holders[slot] || quorum.copies[slot] !== answer?.versions[0];
+  });
+}
+
 function compareKeys(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
@@ -114,19 +125,19 @@ export class ErasureSet {
   }
 
   /** The quorum version of an object, with every drive's answer; NoSuchKey or SlowDownRead otherwise. */
-  private async resolve(bucket: string, key: string): Promise<{ quorum: QuorumVersion; answers: RecordAnswer[] }> {
+  private async resolve(bucket: string, key: string): Promise<QuorumVersion> {
     const answers = await this.readRecords(bucket, key);
     const outcome = resolveVersion(answers, undefined, minimumWriteQuorum(this.drives.length));
     if (outcome.kind === 'unreadable') throw new S3Error('SlowDownRead');
     if (outcome.kind === 'absent' || outcome.quorum.version.deleteMarker) throw new S3Error('NoSuchKey');
-    if (outcome.quorum.holders.some((held, slot) => !held && !(answers[slot] instanceof Error))) this.healHooks.degradedRead?.(bucket, key, false);
-    return { quorum: outcome.quorum, answers };
+    if (needsHeal(outcome.quorum, answers)) this.healHooks.degradedRead?.(bucket, key, false);
+    return outcome.quorum;
   }
 
   async getObjectInfo(bucket: string, key: string): Promise<ObjectInfo> {
     const release = await this.ctx.locks.lock(`${bucket}/${key}`, false);
     try {
-      const { quorum } = await this.resolve(bucket, key);
+      const quorum = await this.resolve(bucket, key);
       return toObjectInfo(bucket, key, quorum.version);
     } finally {
       release();
@@ -146,11 +157,11 @@ export class ErasureSet {
     const release = await this.ctx.locks.lock(`${bucket}/${key}`, false);
     let leave = (): void => undefined;
     try {
-      const { quorum, answers } = await this.resolve(bucket, key);
+      const quorum = await this.resolve(bucket, key);
       const info = toObjectInfo(bucket, key, quorum.version);
       const range = resolveRange?.(info);
       leave = this.readers.enter(quorum.version.dataDir);
-      const blocks = streamVersion(bucket, this.drives, quorum, answers, range, (corrupt) => this.healHooks.degradedRead?.(bucket, key, corrupt));
+      const blocks = streamVersion(bucket, this.drives, quorum, range, (corrupt) => this.healHooks.degradedRead?.(bucket, key, corrupt));
       // Read the first block before answering, so an unreadable object is a clean 503, not a cut connection.
       const first = await blocks.next();
       const stream = Readable.from(first.done ? blocks : prepend(first.value, blocks), { objectMode: false });
@@ -259,11 +270,12 @@ export class ErasureSet {
             ...(plan.inline ? { inline: plan.inline[slot] } : {}),
           };
           const others = old?.versions.filter((v) => v.versionId !== version.versionId) ?? [];
+          const replaced = old?.versions.find((v) => v.versionId === version.versionId);
           try {
             await plan.placeData?.(drive);
             placed[slot] = true;
             await failpoint('erasure-set.commit.placed');
-            await drive.writeRecord(bucket, key, { versions: [copy, ...others] });
+            await drive.writeRecord(bucket, key, { versions: [copy, ...others], ...(replaced ? { replaced } : {}) });
             return true;
           } catch {
             return false;
@@ -271,6 +283,7 @@ export class ErasureSet {
         }),
       );
       if (committed.filter(Boolean).length < plan.quorum) {
+        await failpoint('erasure-set.commit.missed-quorum');
         const deleteNewData = (drive: Drive): Promise<void> => (version.dataDir ? drive.deleteDataDir(bucket, version.dataDir) : Promise.resolve());
         await this.restore(bucket, key, previous, committed, placed, plan.undoData ?? deleteNewData);
         throw new S3Error('SlowDownWrite');
@@ -366,7 +379,7 @@ export class ErasureSet {
           answers = pages.map((p) => (p instanceof Error ? p : undefined));
           byKey.set(key, answers);
         }
-        answers[slot] = record;
+        answers[slot] = record ?? new DriveError('damaged', `${this.drives[slot].endpoint}: damaged record of ${bucket}/${key}`);
       }
     });
     const entries: ListedVersion[] = [];

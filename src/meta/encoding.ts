@@ -1,6 +1,6 @@
 /**
  * Compact, self-checking encoding of records: [xxHash64 of body][msgpack body]. A record whose hash
- * does not match decodes as `undefined`, so a damaged record reads as missing and gets healed.
+ * does not match decodes as `undefined`; the drive reports it as damaged (not as missing), and heal rewrites it.
  */
 import { Packr } from 'msgpackr';
 import { xxh64 } from '../codec/xxhash.js';

@@ -46,6 +46,14 @@ export interface VersionRecord {
 
 export interface ObjectRecord {
   versions: VersionRecord[];
+  /**
+   * The version the newest one replaced under the same version id (an overwrite of the `null`
+   * version), as this drive held it. A commit is not atomic across drives: after a crash part-way,
+   * some drives hold the new version and some the old, and the old would otherwise be known only to
+   * the drives the commit missed. Version resolution serves it only when the drives' answers prove
+   * its successor never reached write quorum (and so was never acknowledged).
+   */
+  replaced?: VersionRecord;
 }
 
 /** Identity of a version across drives: copies agree when these match. */

@@ -10,14 +10,20 @@ import type { DriveFormat } from './format.js';
 /**
  * 'refused': the drive's node will not talk to us (other credentials or another endpoint list).
  * 'invalid': an argument (a name, an id, a number) is not of the form the drive accepts; nothing was touched.
+ * 'damaged': the drive holds a record for the name, but it fails its checksum. It is not proof that
+ * the drive lacks the object (a version must not be judged dangling on it), and heal rewrites it.
  */
-export type DriveErrorKind = 'offline' | 'unformatted' | 'faulty' | 'not-found' | 'refused' | 'invalid';
+export type DriveErrorKind = 'offline' | 'unformatted' | 'faulty' | 'not-found' | 'refused' | 'invalid' | 'damaged';
 
 export class DriveError extends Error {
   constructor(readonly kind: DriveErrorKind, message: string) {
     super(message);
     this.name = 'DriveError';
   }
+}
+
+export function isDamaged(err: unknown): boolean {
+  return err instanceof DriveError && err.kind === 'damaged';
 }
 
 export interface BucketEntry {
@@ -27,7 +33,8 @@ export interface BucketEntry {
 
 export interface RecordEntry {
   key: string;
-  record: ObjectRecord;
+  /** Absent when the drive's record for the key is damaged (fails its checksum). */
+  record?: ObjectRecord;
 }
 
 export interface UploadEntry {
@@ -76,6 +83,7 @@ export interface Drive {
   /** True when the bucket holds at least one object record. */
   bucketHasObjects(name: string): Promise<boolean>;
 
+  /** The key's record; DriveError('damaged') when the drive's copy fails its checksum. */
   readRecord(bucket: string, key: string): Promise<ObjectRecord | undefined>;
   /** Replaces the record (undefined deletes it), durably. */
   writeRecord(bucket: string, key: string, record: ObjectRecord | undefined): Promise<void>;

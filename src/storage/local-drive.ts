@@ -254,7 +254,10 @@ export class LocalDrive implements Drive {
     checkObjectKey(key);
     const { objects } = await this.ensureOnline();
     const value = objects.get(recordKey(bucket, key));
-    return value ? decodeRecord<ObjectRecord>(value) : undefined;
+    if (!value) return undefined;
+    const record = decodeRecord<ObjectRecord>(value);
+    if (!record) throw new DriveError('damaged', `${this.root}: the record of ${bucket}/${key} fails its checksum`);
+    return record;
   }
 
   async writeRecord(bucket: string, key: string, record: ObjectRecord | undefined): Promise<void> {
@@ -290,8 +293,7 @@ export class LocalDrive implements Drive {
       const raw = key as Buffer;
       if (!raw.subarray(0, prefixKey.length).equals(prefixKey)) break;
       const record = decodeRecord<ObjectRecord>(value);
-      if (!record) continue;
-      out.push({ key: raw.subarray(base.length).toString(), record });
+      out.push({ key: raw.subarray(base.length).toString(), ...(record ? { record } : {}) });
       if (out.length >= options.limit) break;
     }
     return out;

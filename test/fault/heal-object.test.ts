@@ -33,7 +33,7 @@ import type { PutBody } from '../../src/object/types.js';
 import { DriveError, type Drive } from '../../src/storage/drive.js';
 import type { DriveFormat } from '../../src/storage/format.js';
 import { LocalDrive } from '../../src/storage/local-drive.js';
-import { dataDirsOnDrive, shardPath, verifyDrives, type Expected } from '../helpers/heal-disk.js';
+import { damageRecord, dataDirsOnDrive, shardPath, verifyDrives, type Expected } from '../helpers/heal-disk.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -310,7 +310,7 @@ describe('dangling objects', () => {
       const result = await healObject(rig.set, BUCKET, 'maybe-partial');
       expect(result.outcome).toBe('failed');
       expect(result.offlineDrives).toBe(1);
-      expect(result.reasons.join(' ')).toMatch(/did not answer: cannot decide/);
+      expect(result.reasons.join(' ')).toMatch(/did not answer or hold a damaged record: cannot decide/);
       expect(await record(rig, 0, 'maybe-partial')).toBeDefined();
       expect(dataDirsOnDrive(rig.roots[0], BUCKET)).toContain(dataDir);
     } finally {
@@ -423,6 +423,41 @@ describe('MRF queue', () => {
     seen.length = 0;
     await rig.set.getObjectInfo(BUCKET, 'read-me');
     expect(seen).toEqual([['read-me', false]]);
+  });
+});
+
+describe('damaged records (issue 10: "a damaged record counts as no record and feeds the dangling rule")', () => {
+  it('a damaged record counts as no record and feeds the dangling rule: it does not, nothing is removed', async () => {
+    const rig = await makeRig();
+    rigs.push(rig);
+    await put(rig, 'rotten', 3 * BLOCK, []);
+    const dataDir = (await record(rig, 0, 'rotten'))!.versions[0].dataDir;
+    for (const slot of [1, 2, 3]) await damageRecord(rig.roots[slot], BUCKET, 'rotten');
+    await expect(rig.local[1].readRecord(BUCKET, 'rotten')).rejects.toMatchObject({ kind: 'damaged' });
+    await expect(rig.set.getObjectInfo(BUCKET, 'rotten')).rejects.toMatchObject({ code: 'SlowDownRead' });
+
+    const result = await healObject(rig.set, BUCKET, 'rotten');
+    expect(result.versionsRemoved).toBe(0);
+    expect(result.outcome).toBe('failed');
+    expect((await record(rig, 0, 'rotten'))?.versions[0].dataDir).toBe(dataDir);
+    for (const root of rig.roots) expect(dataDirsOnDrive(root, BUCKET)).toContain(dataDir);
+  });
+
+  it('heal rewrites a damaged record from the quorum', async () => {
+    const rig = await makeRig();
+    rigs.push(rig);
+    const expected: Expected[] = [];
+    await put(rig, 'bruised', 3 * BLOCK, expected);
+    await put(rig, 'bruised-inline', 100, expected);
+    for (const e of expected) await damageRecord(rig.roots[2], BUCKET, e.key);
+    const listed = await rig.set.listPage(BUCKET, '', undefined, 100);
+    expect(listed.entries.map((entry) => entry.key)).toEqual(['bruised', 'bruised-inline']);
+    for (const e of expected) {
+      const result = await healObject(rig.set, BUCKET, e.key);
+      expect(result.outcome).toBe('healed');
+      expect(result.before[2]).toBe('missing');
+    }
+    expect((await verifyDrives(rig.roots, expected)).problems).toEqual([]);
   });
 });
 

@@ -43,6 +43,19 @@ export async function readRecords(drive: string, wanted: { bucket: string; key: 
   }
 }
 
+/** Damages a drive's record of `key` in place (one byte of its body flipped), as bit rot would. */
+export async function damageRecord(drive: string, bucket: string, key: string): Promise<void> {
+  const env = openLmdb({ path: join(drive, SYS, 'meta'), maxDbs: 4, compression: false });
+  try {
+    const objects = env.openDB<Buffer, Buffer>({ name: 'objects', keyEncoding: 'binary', encoding: 'binary' });
+    const value = Buffer.from(objects.get(recordKey(bucket, key))!);
+    value[value.length - 1] ^= 0xff;
+    await objects.put(recordKey(bucket, key), value);
+  } finally {
+    await env.close();
+  }
+}
+
 /** Every key a drive has a record for in `bucket`. */
 export async function listKeysOnDrive(drive: string, bucket: string): Promise<string[]> {
   const path = join(drive, SYS, 'meta');

@@ -87,4 +87,42 @@ describe('resolveVersion', () => {
     const none = resolveVersion([rec(a), rec(b), rec(version(100, 'dir-c')), undefined as RecordAnswer], undefined, 3);
     expect(none.kind).toBe('absent');
   });
+
+  describe('the version a failed commit replaced (issue 10, failure 1)', () => {
+    // 3 data + 1 parity: read quorum 3, write quorum 3.
+    const old = version(100, 'dir-old', 3, 1);
+    const neu = version(200, 'dir-new', 3, 1);
+    const replacing = (newer: VersionRecord, replaced: VersionRecord): ObjectRecord => ({ versions: [newer], replaced });
+
+    it('serves the replaced version when the drives prove its successor never reached write quorum', () => {
+      const out = resolveVersion([replacing(neu, old), replacing(neu, old), rec(old), rec(old)], undefined, 3);
+      expect(out.kind === 'found' && out.quorum.version.dataDir).toBe('dir-old');
+      if (out.kind === 'found') {
+        expect(out.quorum.holders).toEqual([true, true, true, true]);
+        // A drive whose current version is the failed one serves the replaced copy it kept.
+        expect(out.quorum.copies[0]).toBe(old);
+      }
+    });
+
+    it('never serves it in place of a successor that may have been acknowledged', () => {
+      // The new version on 2 drives and 1 drive silent: it may be on 3, its write quorum.
+      expect(resolveVersion([replacing(neu, old), replacing(neu, old), offline(), rec(old)], undefined, 3).kind).toBe('unreadable');
+      // On write quorum it is the answer, though the replaced version has more holders.
+      const out = resolveVersion([replacing(neu, old), replacing(neu, old), replacing(neu, old), rec(old)], undefined, 3);
+      expect(out.kind === 'found' && out.quorum.version.dataDir).toBe('dir-new');
+    });
+
+    it('orders by what replaced what, not by clocks', () => {
+      // The successor's node had a clock behind: its modTime is older, yet it replaced `later`.
+      const later = version(300, 'dir-later', 3, 1);
+      const out = resolveVersion([replacing(neu, later), replacing(neu, later), replacing(neu, later), rec(later)], undefined, 3);
+      expect(out.kind === 'found' && out.quorum.version.dataDir).toBe('dir-new');
+    });
+
+    it('walks back through a chain of failed commits', () => {
+      const newest = version(300, 'dir-newest', 3, 1);
+      const out = resolveVersion([replacing(newest, neu), replacing(neu, old), replacing(newest, old), rec(old)], undefined, 3);
+      expect(out.kind === 'found' && out.quorum.version.dataDir).toBe('dir-old');
+    });
+  });
 });
