@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { constants as fsConstants, type Stats } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { open as openLmdb, type Database, type RootDatabase } from 'lmdb';
 import { failpoint } from '../failpoints.js';
@@ -73,8 +73,10 @@ export class LocalDrive implements Drive {
   /** Inode of format.json when the drive was opened: a wiped or swapped drive no longer matches. */
   private formatInode?: number;
   private lastIdentityCheck = 0;
-  /** Healing support: the drive was a mount point of its own when opened (see revive). */
-  private wasMountPoint = false;
+  /** Healing support: a disk of its own is expected here (it was mounted here when opened, or see adoptAtStart). */
+  private expectsMountPoint = false;
+  /** prepare() had to create the drive's directory: there was none. */
+  private createdRoot = false;
   /** Operations that must not interleave on this drive, by what they touch (see inTurn). */
   private readonly turns = new Map<string, Promise<void>>();
 
@@ -104,6 +106,7 @@ export class LocalDrive implements Drive {
       info = await stat(this.root);
     } catch {
       await this.makeDirectory(this.root);
+      this.createdRoot = true;
       info = await stat(this.root);
     }
     if (!info.isDirectory()) throw new DriveError('faulty', `${this.root} is not a directory`);
@@ -140,7 +143,7 @@ export class LocalDrive implements Drive {
   /** Opens the metadata store; call once the drive is formatted. */
   async open(): Promise<void> {
     this.formatInode = (await stat(this.sys(FORMAT_FILE))).ino;
-    this.wasMountPoint = await this.dirs.isMountPoint(this.root);
+    this.expectsMountPoint = await this.isMountPoint();
     this.env = openLmdb({ path: this.sys('meta'), maxDbs: 4, compression: false });
     this.objects = this.env.openDB<Buffer, Buffer>({ name: 'objects', keyEncoding: 'binary', encoding: 'binary' });
     this.buckets = this.env.openDB<Buffer, Buffer>({ name: 'buckets', keyEncoding: 'binary', encoding: 'binary' });
@@ -598,7 +601,7 @@ export class LocalDrive implements Drive {
    * directory is left alone (an unmounted disk must not fill the root filesystem), as is a directory
    * with other contents or another deployment's format.
    */
-  async revive(reference: DriveFormat, driveId: string): Promise<'online' | 'reformatted' | 'reopened' | 'absent' | 'unmounted' | 'not-empty' | 'foreign'> {
+  async revive(reference: DriveFormat, driveId: string): Promise<ReviveOutcome> {
     if (this.online && this.objects) return 'online';
     let entries: string[];
     try {
@@ -606,9 +609,9 @@ export class LocalDrive implements Drive {
     } catch {
       return 'absent';
     }
-    // A disk that was mounted here and is not any more leaves an empty directory of the parent
+    // A disk that should be mounted here and is not leaves an empty directory of the parent
     // filesystem: that is not a new disk, and formatting it would fill the wrong filesystem.
-    if (this.wasMountPoint && !(await this.dirs.isMountPoint(this.root))) return 'unmounted';
+    if (this.expectsMountPoint && !(await this.isMountPoint())) return 'unmounted';
     let format: DriveFormat | undefined;
     try {
       format = await this.readFormat();
@@ -632,6 +635,28 @@ export class LocalDrive implements Drive {
     return 'reformatted';
   }
 
+  /**
+   * Start-up's counterpart of revive, for a drive found without a format in a formatted pool: the same
+   * guards decide whether it is a new disk to format into slot `driveId`, or is left offline (for the
+   * drive monitor to revive later). A directory that prepare() had to create is put back to missing.
+   * `othersMounted`: this node's formatted drives are disks mounted at their paths, so this one should be.
+   */
+  async adoptAtStart(reference: DriveFormat, driveId: string, othersMounted: boolean): Promise<ReviveOutcome> {
+    this.online = false;
+    this.expectsMountPoint ||= othersMounted;
+    if (this.createdRoot) {
+      await rm(join(this.root, SYSTEM_DIR), { recursive: true, force: true });
+      await rmdir(this.root).catch(() => undefined);
+      this.createdRoot = false;
+    }
+    return this.revive(reference, driveId);
+  }
+
+  /** The drive's directory is a mount point (another filesystem than its parent's). */
+  isMountPoint(): Promise<boolean> {
+    return this.dirs.isMountPoint(this.root);
+  }
+
   private dataPath(bucket: string, dataDir: string, file?: string): string {
     const dir = join(this.root, bucket, dataDir.slice(0, 2), dataDir);
     return file ? join(dir, file) : dir;
@@ -643,6 +668,16 @@ export class LocalDrive implements Drive {
     await env?.close();
   }
 }
+
+export type ReviveOutcome = 'online' | 'reformatted' | 'reopened' | 'absent' | 'unmounted' | 'not-empty' | 'foreign';
+
+/** Why revive (or adoptAtStart) left a drive offline, for the log. */
+export const REVIVE_REFUSALS: Partial<Record<ReviveOutcome, string>> = {
+  absent: 'its directory is missing',
+  unmounted: 'its disk is no longer mounted there (the directory is on the parent filesystem)',
+  'not-empty': 'its directory is not empty and has no format',
+  foreign: "it holds another drive's format",
+};
 
 /**
  * A bucket's entry in the drive's store. A deleted bucket leaves a tombstone, so that a record
