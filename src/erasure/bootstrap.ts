@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Locker } from '../lock/locker.js';
 import { DriveError, type Drive } from '../storage/drive.js';
 import { sameLayout, type DriveFormat } from '../storage/format.js';
-import type { LocalDrive } from '../storage/local-drive.js';
+import { REVIVE_REFUSALS, type LocalDrive } from '../storage/local-drive.js';
 import { ErasurePool } from './pool.js';
 import { ErasureSet } from './set.js';
 import { ConfigurationError } from '../errors.js';
@@ -112,14 +112,22 @@ export async function bootstrapPool(options: BootstrapOptions): Promise<{ pool: 
   sets.forEach((s, set) => s.forEach((index, slot) => slotOf.set(index, { set, slot })));
 
   const reference = await agreeOnFormat(options, sets, slotOf);
+  const formats = new Map<LocalDrive, DriveFormat | undefined>();
+  for (const drive of local.values()) formats.set(drive, await drive.readFormat());
+  const formatted = [...local.values()].filter((d) => formats.get(d));
+  const othersMounted = (await Promise.all(formatted.map((d) => d.isMountPoint()))).some(Boolean);
   const replaced: string[] = [];
   for (const [index, drive] of local) {
     const { set, slot } = slotOf.get(index)!;
-    const format = await drive.readFormat();
+    const driveId = reference.sets[set][slot];
+    const format = formats.get(drive);
     if (!format) {
-      await drive.writeFormat({ ...reference, thisDrive: reference.sets[set][slot] });
-      replaced.push(drive.endpoint);
-    } else if (format.thisDrive !== reference.sets[set][slot]) {
+      const how = await drive.adoptAtStart(reference, driveId, othersMounted);
+      if (how === 'reformatted') replaced.push(drive.endpoint);
+      else if (how !== 'reopened') options.log?.(`tessera: ${drive.endpoint} stays offline: ${REVIVE_REFUSALS[how]}`);
+      continue;
+    }
+    if (format.thisDrive !== driveId) {
       throw new BootstrapError(`drive ${drive.endpoint} holds the format of another slot: were the drives given in a different order?`);
     }
     await drive.open();

@@ -75,6 +75,8 @@ export interface HealResult {
   reasons: string[];
   /** Every data directory any drive's record names (for the scanner's orphan check). */
   dataDirs: string[];
+  /** The drives' records were read, so dataDirs is known; false when the heal could not run (lock, error). */
+  examined: boolean;
 }
 
 const RANK: Record<DriveState, number> = { ok: 0, healed: 1, missing: 2, stale: 2, corrupt: 3, failed: 4, offline: 5 };
@@ -215,6 +217,7 @@ function emptyResult(bucket: string, key: string, n: number): HealResult {
     offlineDrives: 0,
     reasons: [],
     dataDirs: [],
+    examined: false,
   };
 }
 
@@ -242,6 +245,7 @@ async function healOnce(set: ErasureSet, bucket: string, key: string, options: H
     if (answer.replaced?.dataDir) dataDirs.add(answer.replaced.dataDir);
   }
   result.dataDirs = [...dataDirs];
+  result.examined = true;
   result.versions = ids.length;
   if (ids.length === 0) {
     result.outcome = 'absent';

@@ -16,7 +16,7 @@ import { healObject } from '../erasure/heal.js';
 import type { ErasureSet } from '../erasure/set.js';
 import type { Drive } from '../storage/drive.js';
 import { isDriveFormat, sameLayout, type DriveFormat } from '../storage/format.js';
-import type { LocalDrive } from '../storage/local-drive.js';
+import { REVIVE_REFUSALS, type LocalDrive, type ReviveOutcome } from '../storage/local-drive.js';
 import { justAfter } from '../storage/names.js';
 import { countKeys, ensureBuckets, poolBuckets, setKeys } from './listing.js';
 import type { HealStats } from './stats.js';
@@ -348,7 +348,7 @@ export class DriveMonitor {
       if (!reference) continue;
       const driveId = reference.sets[at.set]?.[at.slot];
       if (!driveId) continue;
-      let how: Awaited<ReturnType<LocalDrive['revive']>>;
+      let how: ReviveOutcome;
       try {
         how = await drive.revive(reference, driveId);
       } catch (err) {
@@ -360,13 +360,7 @@ export class DriveMonitor {
         this.options.log(how === 'reformatted' ? `${drive.endpoint} is a new, empty drive: formatted into its slot (set ${at.set + 1}, drive ${at.slot + 1})` : `${drive.endpoint} is back`);
         this.options.onRevived(drive, how);
       } else if (seen === 2) {
-        const why = {
-          absent: 'its directory is missing',
-          unmounted: 'its disk is no longer mounted there (the directory is on the parent filesystem)',
-          'not-empty': 'its directory is not empty and has no format',
-          foreign: "it holds another drive's format",
-          online: '',
-        }[how];
+        const why = REVIVE_REFUSALS[how];
         if (why) this.options.log(`${drive.endpoint} stays offline: ${why}`);
       }
     }

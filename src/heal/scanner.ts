@@ -4,7 +4,8 @@
  * Nth cycle re-hashes every shard block (deep scan for bitrot). After a bucket's pass over a set it
  * removes orphan data directories: directories no record of the set names, last changed before the
  * pass started and longer ago than the orphan age (the remains of a crash between moving data into
- * place and committing its record, or of a failed cleanup).
+ * place and committing its record, or of a failed cleanup). Only after a pass in which every drive
+ * answered and every object's records were read: otherwise a live directory may look unnamed.
  *
  * Paced per object (TESSERA_SCANNER_DELAY_MS, plus as long as the object took while S3 requests are
  * in flight). Works on sets and drives only, so it is the same for one node or many; `shouldScan`
@@ -153,7 +154,8 @@ export class Scanner {
       if (result.after.includes('healed')) state.healed++;
       if (result.outcome === 'failed' || result.outcome === 'partial') state.failed++;
       state.removed += result.versionsRemoved;
-      if (result.offlineDrives > 0) complete = false;
+      // What a drive that did not answer, or a heal that never read the records, refers to is unknown.
+      if (!result.examined || result.offlineDrives > 0) complete = false;
       for (const dir of result.dataDirs) referenced.add(dir);
       this.options.onResult?.(result);
       await pacer.afterObject(Date.now() - t0, this.abort.signal);

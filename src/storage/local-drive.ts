@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { constants as fsConstants, type Stats } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { open as openLmdb, type Database, type RootDatabase } from 'lmdb';
 import { failpoint } from '../failpoints.js';
@@ -28,6 +28,7 @@ import { isDriveFormat, sameLayout, type DriveFormat } from './format.js';
 import { MAX_OBJECT_KEY_BYTES, MAX_PART_NUMBER, checkInteger, checkName, checkObjectKey } from './names.js';
 import { BITROT_HASH_SIZE, ShardLayout, verifyShardBlock } from '../codec/bitrot.js';
 import type { DataDirEntry, ShardCheckRequest, ShardState } from './healing.js';
+import { directories, makeDirectoryDurably, renameDurably, replaceFileDurably, syncParents, type Directories } from './directories.js';
 
 export const SYSTEM_DIR = '.tessera.sys';
 const FORMAT_FILE = 'format.json';
@@ -72,8 +73,10 @@ export class LocalDrive implements Drive {
   /** Inode of format.json when the drive was opened: a wiped or swapped drive no longer matches. */
   private formatInode?: number;
   private lastIdentityCheck = 0;
-  /** Healing support: the drive was a mount point of its own when opened (see revive). */
-  private wasMountPoint = false;
+  /** Healing support: a disk of its own is expected here (it was mounted here when opened, or see adoptAtStart). */
+  private expectsMountPoint = false;
+  /** prepare() had to create the drive's directory: there was none. */
+  private createdRoot = false;
   /** Operations that must not interleave on this drive, by what they touch (see inTurn). */
   private readonly turns = new Map<string, Promise<void>>();
 
@@ -81,7 +84,12 @@ export class LocalDrive implements Drive {
     readonly root: string,
     /** How the drive was named on the command line (a path, or a URL in a cluster). */
     readonly endpoint: string = root,
+    private readonly dirs: Directories = directories,
   ) {}
+
+  private makeDirectory(dir: string): Promise<void> {
+    return makeDirectoryDurably(dir, this.dirs.sync);
+  }
 
   isOnline(): boolean {
     return this.online;
@@ -97,14 +105,13 @@ export class LocalDrive implements Drive {
     try {
       info = await stat(this.root);
     } catch {
-      await mkdir(this.root, { recursive: true });
+      await this.makeDirectory(this.root);
+      this.createdRoot = true;
       info = await stat(this.root);
     }
     if (!info.isDirectory()) throw new DriveError('faulty', `${this.root} is not a directory`);
     await rm(this.sys('tmp'), { recursive: true, force: true });
-    await mkdir(this.sys('tmp'), { recursive: true });
-    await mkdir(this.sys('multipart'), { recursive: true });
-    await mkdir(this.sys('meta'), { recursive: true });
+    for (const dir of ['tmp', 'multipart', 'meta']) await this.makeDirectory(this.sys(dir));
     const probe = this.sys('tmp', '.write-probe');
     await writeFile(probe, 'ok');
     await rm(probe);
@@ -130,26 +137,20 @@ export class LocalDrive implements Drive {
 
   async writeFormat(format: DriveFormat): Promise<void> {
     if (!isDriveFormat(format)) throw new DriveError('invalid', 'invalid drive format');
-    const tmp = this.sys('tmp', `${FORMAT_FILE}.${randomUUID()}`);
-    const handle = await open(tmp, 'w');
-    try {
-      await handle.writeFile(JSON.stringify(format, null, 2));
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(tmp, this.sys(FORMAT_FILE));
+    await replaceFileDurably(this.sys('tmp', `${FORMAT_FILE}.${randomUUID()}`), this.sys(FORMAT_FILE), JSON.stringify(format, null, 2), this.dirs.sync);
   }
 
   /** Opens the metadata store; call once the drive is formatted. */
   async open(): Promise<void> {
     this.formatInode = (await stat(this.sys(FORMAT_FILE))).ino;
-    this.wasMountPoint = await isMountPoint(this.root);
+    this.expectsMountPoint = await this.isMountPoint();
     this.env = openLmdb({ path: this.sys('meta'), maxDbs: 4, compression: false });
     this.objects = this.env.openDB<Buffer, Buffer>({ name: 'objects', keyEncoding: 'binary', encoding: 'binary' });
     this.buckets = this.env.openDB<Buffer, Buffer>({ name: 'buckets', keyEncoding: 'binary', encoding: 'binary' });
     this.uploads = this.env.openDB<Buffer, Buffer>({ name: 'uploads', keyEncoding: 'binary', encoding: 'binary' });
     this.parts = this.env.openDB<Buffer, Buffer>({ name: 'parts', keyEncoding: 'binary', encoding: 'binary' });
+    // LMDB fsyncs its files, not the directory naming them (which it may just have created).
+    await this.dirs.sync(this.sys('meta'));
     this.lastIdentityCheck = Date.now();
   }
 
@@ -203,7 +204,7 @@ export class LocalDrive implements Drive {
     checkInteger('creation time', created, 0, Number.MAX_SAFE_INTEGER);
     const { buckets } = await this.ensureOnline();
     await this.io('make bucket', async () => {
-      await mkdir(join(this.root, name), { recursive: true });
+      await this.makeDirectory(join(this.root, name));
       await buckets.put(Buffer.from(name), encodeRecord({ created }));
       await buckets.flushed;
     });
@@ -308,7 +309,8 @@ export class LocalDrive implements Drive {
       await mkdir(dir, { recursive: true });
       return open(join(dir, file), fsConstants.O_CREAT | fsConstants.O_WRONLY | fsConstants.O_TRUNC);
     });
-    return new LocalShardWriter(handle, () => this.discardStaged(stagingId));
+    // The file's name lives in the staging directory, which a commit later renames into place whole.
+    return new LocalShardWriter(handle, () => this.dirs.sync(dir), () => this.discardStaged(stagingId));
   }
 
   async commitStaged(stagingId: string, bucket: string, dataDir: string): Promise<void> {
@@ -318,9 +320,8 @@ export class LocalDrive implements Drive {
     await this.ensureOnline();
     await this.io('commit staged data', async () => {
       const parent = join(this.root, bucket, dataDir.slice(0, 2));
-      await mkdir(parent, { recursive: true });
-      await rename(this.sys('tmp', stagingId), join(parent, dataDir));
-      await syncDirectory(parent);
+      await this.makeDirectory(parent);
+      await renameDurably(this.sys('tmp', stagingId), join(parent, dataDir), this.dirs.sync);
     });
   }
 
@@ -362,7 +363,7 @@ export class LocalDrive implements Drive {
     checkName('upload id', record.uploadId);
     const { uploads } = await this.ensureOnline();
     await this.io('write upload', async () => {
-      await mkdir(this.sys('multipart', record.uploadId), { recursive: true });
+      await this.makeDirectory(this.sys('multipart', record.uploadId));
       await uploads.put(uploadKey(bucket, record.key, record.uploadId), encodeRecord(record));
       await uploads.flushed;
     });
@@ -405,9 +406,8 @@ export class LocalDrive implements Drive {
     // Two uploads of one part number (an SDK retrying a slow part) must not interleave their move and
     // record steps here, or the file of one would stand under the record of the other.
     await this.inTurn(`${uploadId}/${part.number}`, () => this.io('commit part', async () => {
-      const dir = this.sys('multipart', uploadId);
-      await rename(this.sys('tmp', stagingId, `part.${part.number}`), join(dir, `part.${part.number}`));
-      await syncDirectory(dir);
+      const file = `part.${part.number}`;
+      await renameDurably(this.sys('tmp', stagingId, file), this.sys('multipart', uploadId, file), this.dirs.sync);
       await failpoint('local-drive.commit-part.moved');
       await parts.put(partKey(uploadId, part.number), encodeRecord(part));
       await parts.flushed;
@@ -459,7 +459,7 @@ export class LocalDrive implements Drive {
       const uploadDir = this.sys('multipart', uploadId);
       const target = this.dataPath(bucket, dataDir);
       const [from, to] = direction === 'into-data-dir' ? [uploadDir, target] : [target, uploadDir];
-      await mkdir(to, { recursive: true });
+      await this.makeDirectory(to);
       for (const n of keep) {
         const name = `part.${n}`;
         try {
@@ -469,9 +469,10 @@ export class LocalDrive implements Drive {
           if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || !(await stat(join(to, name)).catch(() => undefined))) throw err;
         }
       }
-      await syncDirectory(to);
-      await syncDirectory(from);
-      if (direction === 'into-data-dir') await syncDirectory(dirname(target));
+      await this.dirs.sync(to);
+      await this.dirs.sync(from);
+      // Also when the data directory was made by an earlier try: that try may not have lived to sync it.
+      if (direction === 'into-data-dir') await this.dirs.sync(dirname(target));
       else await rm(target, { recursive: true, force: true });
     });
   }
@@ -513,12 +514,11 @@ export class LocalDrive implements Drive {
     for (const file of files) checkName('shard file', file);
     await this.ensureOnline();
     await this.io('commit healed shards', async () => {
-      const parent = join(this.root, bucket, dataDir.slice(0, 2));
-      const dir = join(parent, dataDir);
-      await mkdir(dir, { recursive: true });
-      for (const file of files) await rename(this.sys('tmp', stagingId, file), join(dir, file));
-      await syncDirectory(dir);
-      await syncDirectory(parent);
+      const dir = this.dataPath(bucket, dataDir);
+      await this.makeDirectory(dir);
+      const moves = files.map((file) => ({ from: this.sys('tmp', stagingId, file), to: join(dir, file) }));
+      for (const { from, to } of moves) await rename(from, to);
+      await syncParents(moves.flatMap(({ from, to }) => [from, to]), this.dirs.sync);
     });
   }
 
@@ -582,16 +582,7 @@ export class LocalDrive implements Drive {
         await rm(this.sys(name), { force: true });
         return;
       }
-      const tmp = this.sys('tmp', `${name}.${process.pid}.${Math.random().toString(36).slice(2)}`);
-      const handle = await open(tmp, 'w');
-      try {
-        await handle.writeFile(data);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(tmp, this.sys(name));
-      await syncDirectory(this.sys());
+      await replaceFileDurably(this.sys('tmp', `${name}.${randomUUID()}`), this.sys(name), data, this.dirs.sync);
     });
   }
 
@@ -612,7 +603,7 @@ export class LocalDrive implements Drive {
    * directory is left alone (an unmounted disk must not fill the root filesystem), as is a directory
    * with other contents or another deployment's format.
    */
-  async revive(reference: DriveFormat, driveId: string): Promise<'online' | 'reformatted' | 'reopened' | 'absent' | 'unmounted' | 'not-empty' | 'foreign'> {
+  async revive(reference: DriveFormat, driveId: string): Promise<ReviveOutcome> {
     if (this.online && this.objects) return 'online';
     let entries: string[];
     try {
@@ -620,9 +611,9 @@ export class LocalDrive implements Drive {
     } catch {
       return 'absent';
     }
-    // A disk that was mounted here and is not any more leaves an empty directory of the parent
+    // A disk that should be mounted here and is not leaves an empty directory of the parent
     // filesystem: that is not a new disk, and formatting it would fill the wrong filesystem.
-    if (this.wasMountPoint && !(await isMountPoint(this.root))) return 'unmounted';
+    if (this.expectsMountPoint && !(await this.isMountPoint())) return 'unmounted';
     let format: DriveFormat | undefined;
     try {
       format = await this.readFormat();
@@ -646,6 +637,28 @@ export class LocalDrive implements Drive {
     return 'reformatted';
   }
 
+  /**
+   * Start-up's counterpart of revive, for a drive found without a format in a formatted pool: the same
+   * guards decide whether it is a new disk to format into slot `driveId`, or is left offline (for the
+   * drive monitor to revive later). A directory that prepare() had to create is put back to missing.
+   * `othersMounted`: this node's formatted drives are disks mounted at their paths, so this one should be.
+   */
+  async adoptAtStart(reference: DriveFormat, driveId: string, othersMounted: boolean): Promise<ReviveOutcome> {
+    this.online = false;
+    this.expectsMountPoint ||= othersMounted;
+    if (this.createdRoot) {
+      await rm(join(this.root, SYSTEM_DIR), { recursive: true, force: true });
+      await rmdir(this.root).catch(() => undefined);
+      this.createdRoot = false;
+    }
+    return this.revive(reference, driveId);
+  }
+
+  /** The drive's directory is a mount point (another filesystem than its parent's). */
+  isMountPoint(): Promise<boolean> {
+    return this.dirs.isMountPoint(this.root);
+  }
+
   private dataPath(bucket: string, dataDir: string, file?: string): string {
     const dir = join(this.root, bucket, dataDir.slice(0, 2), dataDir);
     return file ? join(dir, file) : dir;
@@ -657,6 +670,16 @@ export class LocalDrive implements Drive {
     await env?.close();
   }
 }
+
+export type ReviveOutcome = 'online' | 'reformatted' | 'reopened' | 'absent' | 'unmounted' | 'not-empty' | 'foreign';
+
+/** Why revive (or adoptAtStart) left a drive offline, for the log. */
+export const REVIVE_REFUSALS: Partial<Record<ReviveOutcome, string>> = {
+  absent: 'its directory is missing',
+  unmounted: 'its disk is no longer mounted there (the directory is on the parent filesystem)',
+  'not-empty': 'its directory is not empty and has no format',
+  foreign: "it holds another drive's format",
+};
 
 /**
  * A bucket's entry in the drive's store. A deleted bucket leaves a tombstone, so that a record
@@ -703,16 +726,6 @@ function checkShardCheckRequest(request: ShardCheckRequest): void {
   }
 }
 
-/** True when `dir` is on another filesystem than its parent (a mount point). */
-async function isMountPoint(dir: string): Promise<boolean> {
-  try {
-    const [self, parent] = await Promise.all([stat(dir), stat(join(dir, '..'))]);
-    return self.dev !== parent.dev;
-  } catch {
-    return false;
-  }
-}
-
 /** Re-hashes every block of a shard file of the expected size: `ok` or `corrupt`. */
 async function verifyShardFile(path: string, layout: ShardLayout): Promise<ShardState> {
   const frame = BITROT_HASH_SIZE + layout.shardSize;
@@ -740,16 +753,6 @@ async function verifyShardFile(path: string, layout: ShardLayout): Promise<Shard
       }
     }
     return 'ok';
-  } finally {
-    await handle.close();
-  }
-}
-
-/** Makes a rename inside `dir` durable. */
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
   } finally {
     await handle.close();
   }
@@ -786,6 +789,7 @@ class LocalShardWriter implements ShardWriter {
 
   constructor(
     private readonly handle: FileHandle,
+    private readonly syncDirectory: () => Promise<void>,
     private readonly discard: () => Promise<void>,
   ) {}
 
@@ -801,6 +805,7 @@ class LocalShardWriter implements ShardWriter {
   async finish(): Promise<void> {
     await this.handle.sync();
     await this.close();
+    await this.syncDirectory();
   }
 
   async abort(): Promise<void> {

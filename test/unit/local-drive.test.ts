@@ -137,3 +137,79 @@ describe('LocalDrive', () => {
     expect(await readdir(join(dir, 'd1', '.tessera.sys', 'tmp'))).toEqual([]);
   });
 });
+
+// Issue 10: "`tmp/<id>/`, `<bucket>/` and the format.json rename are never fsynced as directories".
+// A name created or moved is durable only once its directory is fsynced; without a kernel to crash,
+// the test records which directories the drive syncs, operation by operation.
+describe('LocalDrive directory fsyncs', () => {
+  let dir: string;
+  let root: string;
+  let sys: string;
+  const synced: string[] = [];
+  let drive: LocalDrive;
+
+  /** The directories synced while `op` ran. */
+  async function syncedBy(op: () => Promise<unknown>): Promise<string[]> {
+    synced.length = 0;
+    await op();
+    return [...synced];
+  }
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tessera-dirsync-'));
+    root = join(dir, 'd1');
+    sys = join(root, '.tessera.sys');
+    drive = new LocalDrive(root, root, { sync: async (d: string) => void synced.push(d), isMountPoint: async () => false });
+  });
+
+  afterEach(async () => {
+    await drive.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('a crash after any acknowledged create or rename keeps the new name: every parent directory is fsynced first', async () => {
+    expect.soft(await syncedBy(() => drive.prepare())).toEqual(expect.arrayContaining([dir, root, sys]));
+    expect.soft(await syncedBy(() => drive.writeFormat({ version: 1, deploymentId: 'dep', sets: [['a', 'b']], thisDrive: 'a' }))).toEqual(
+      expect.arrayContaining([sys, join(sys, 'tmp')]),
+    );
+    expect.soft(await syncedBy(() => drive.open())).toEqual(expect.arrayContaining([join(sys, 'meta')]));
+    expect.soft(await syncedBy(() => drive.makeBucket('bkt', 1))).toEqual(expect.arrayContaining([root]));
+
+    const stagingId = randomUUID();
+    const dataDir = `aa${randomUUID().slice(2)}`;
+    const writer = await drive.createShardWriter(stagingId, 'part.1');
+    await writer.write([Buffer.from('shard')]);
+    expect.soft(await syncedBy(() => writer.finish())).toEqual(expect.arrayContaining([join(sys, 'tmp', stagingId)]));
+    expect.soft(await syncedBy(() => drive.commitStaged(stagingId, 'bkt', dataDir))).toEqual(
+      expect.arrayContaining([join(root, 'bkt'), join(root, 'bkt', 'aa'), join(sys, 'tmp')]),
+    );
+
+    const uploadId = 'f'.repeat(64);
+    const uploadDataDir = `bb${randomUUID().slice(2)}`;
+    const erasure = record('x').versions[0].erasure;
+    expect.soft(await syncedBy(() => drive.writeUpload('bkt', { uploadId, key: 'k', initiated: 1, headers: {}, erasure, dataDir: uploadDataDir }))).toEqual(
+      expect.arrayContaining([join(sys, 'multipart')]),
+    );
+    const partStaging = randomUUID();
+    const partWriter = await drive.createShardWriter(partStaging, 'part.1');
+    await partWriter.write([Buffer.from('part')]);
+    await partWriter.finish();
+    expect.soft(await syncedBy(() => drive.commitPart(partStaging, uploadId, { number: 1, size: 4, etag: 'e', modTime: 1 }))).toEqual(
+      expect.arrayContaining([join(sys, 'multipart', uploadId), join(sys, 'tmp', partStaging)]),
+    );
+    expect.soft(await syncedBy(() => drive.commitUploadData(uploadId, [1], 'bkt', uploadDataDir))).toEqual(
+      expect.arrayContaining([join(root, 'bkt'), join(root, 'bkt', 'bb'), join(root, 'bkt', 'bb', uploadDataDir), join(sys, 'multipart', uploadId)]),
+    );
+
+    const healStaging = randomUUID();
+    const healedDataDir = `cc${randomUUID().slice(2)}`;
+    const healWriter = await drive.createShardWriter(healStaging, 'part.1');
+    await healWriter.write([Buffer.from('healed')]);
+    await healWriter.finish();
+    expect.soft(await syncedBy(() => drive.commitHealedShards(healStaging, 'bkt', healedDataDir, ['part.1']))).toEqual(
+      expect.arrayContaining([join(root, 'bkt'), join(root, 'bkt', 'cc'), join(root, 'bkt', 'cc', healedDataDir), join(sys, 'tmp', healStaging)]),
+    );
+
+    expect.soft(await syncedBy(() => drive.writeSysFile('state.json', Buffer.from('{}')))).toEqual(expect.arrayContaining([sys, join(sys, 'tmp')]));
+  });
+});

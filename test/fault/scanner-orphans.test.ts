@@ -1,0 +1,104 @@
+/**
+ * The scanner's orphan removal deletes data directories no record names. It may only trust "no record
+ * names it" when every object's heal really read the records: a heal that could not run (its lock
+ * timed out, it failed part-way) says nothing about which directories are in use.
+ * In-process: LocalDrives in temp directories (EC 2+2), a lock service that can refuse one key.
+ */
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initCodec } from '../../src/codec/reed-solomon.js';
+import { ErasureSet } from '../../src/erasure/set.js';
+import { S3Error } from '../../src/errors.js';
+import { healConfigFromEnv } from '../../src/heal/config.js';
+import { Scanner } from '../../src/heal/scanner.js';
+import { HealStats } from '../../src/heal/stats.js';
+import { Foreground, Pacer } from '../../src/heal/throttle.js';
+import type { Locker } from '../../src/lock/locker.js';
+import { NamespaceLock } from '../../src/lock/namespace-lock.js';
+import type { PutBody } from '../../src/object/types.js';
+import { LocalDrive } from '../../src/storage/local-drive.js';
+import { dataDirsOnDrive, verifyDrives, type Expected } from '../helpers/heal-disk.js';
+
+const BUCKET = 'scan-bucket';
+const BLOCK = 64 * 1024;
+const ORPHAN_AGE_MS = 1000;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Grants every lock but those on `refused`, which time out as a busy lock service's would. */
+class RefusingLocker implements Locker {
+  readonly refused = new Set<string>();
+  private readonly inner = new NamespaceLock();
+
+  lock(name: string, write: boolean): ReturnType<Locker['lock']> {
+    if (this.refused.has(name)) return Promise.reject(new S3Error('SlowDown'));
+    return this.inner.lock(name, write);
+  }
+}
+
+function body(data: Buffer): PutBody {
+  return {
+    stream: Readable.from([data]),
+    seal: () => ({ etag: createHash('md5').update(data).digest('hex'), size: data.length, checksums: {} }),
+  };
+}
+
+let dir: string;
+let roots: string[];
+let drives: LocalDrive[];
+let locks: RefusingLocker;
+let set: ErasureSet;
+
+beforeAll(async () => {
+  await initCodec();
+  dir = await mkdtemp(join(tmpdir(), 'tessera-scanner-'));
+  const ids = [0, 1, 2, 3].map(() => randomUUID());
+  roots = ids.map((_, i) => join(dir, `d${i + 1}`));
+  drives = roots.map((r) => new LocalDrive(r));
+  for (let i = 0; i < 4; i++) {
+    await drives[i].prepare();
+    await drives[i].writeFormat({ version: 1, deploymentId: 'scanner-test', sets: [ids], thisDrive: ids[i] });
+    await drives[i].open();
+    await drives[i].makeBucket(BUCKET, Date.now());
+  }
+  locks = new RefusingLocker();
+  set = new ErasureSet(drives, { blockSize: BLOCK, inlineLimit: 16 * 1024, defaultParity: 2, locks });
+});
+
+afterAll(async () => {
+  for (const d of drives) await d.close().catch(() => undefined);
+  await rm(dir, { recursive: true, force: true });
+});
+
+function scanner(stats: HealStats): Scanner {
+  const config = { ...healConfigFromEnv({}), orphanAgeMs: ORPHAN_AGE_MS, scannerDelayMs: 0 };
+  return new Scanner({ sets: [set], drives, config, stats, pacer: new Pacer(new Foreground(), () => 0) });
+}
+
+describe('scanner orphan removal', () => {
+  it('scanner keeps the data of an object whose heal could not run (lock timeout)', async () => {
+    const expected: Expected[] = [];
+    for (const key of ['locked-out', 'neighbour']) {
+      const data = randomBytes(3 * BLOCK);
+      await set.putObject(BUCKET, key, body(data), { headers: {} });
+      expected.push({ bucket: BUCKET, key, body: data });
+    }
+    const dataDir = (await drives[0].readRecord(BUCKET, 'locked-out'))!.versions[0].dataDir;
+    await sleep(ORPHAN_AGE_MS + 300);
+
+    locks.refused.add(`${BUCKET}/locked-out`);
+    const stats = new HealStats();
+    try {
+      await scanner(stats).runCycle();
+    } finally {
+      locks.refused.clear();
+    }
+
+    for (const root of roots) expect(dataDirsOnDrive(root, BUCKET)).toContain(dataDir);
+    expect(stats.orphansRemoved).toBe(0);
+    expect((await verifyDrives(roots, expected)).problems).toEqual([]);
+  });
+});
