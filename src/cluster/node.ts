@@ -54,8 +54,9 @@ export function createClusterNode(topology: Topology, root: Credentials, certs?:
           topology.nodes.map((node) => (node === self ? localLockNode(table) : remoteLockNode(peers.get(node)!))),
           self,
         );
-  // A node that died holds its locks no longer: drop its grants here rather than wait for them to expire.
-  for (const peer of peers.values()) peer.offlineListeners.push(() => table.dropOwner(peer.address));
+  // A node that restarted holds its locks no longer: drop its grants here rather than wait for them to
+  // expire. One that only stopped answering may be paused and still count on them, so they expire.
+  for (const peer of peers.values()) peer.restartListeners.push(() => table.dropOwner(peer.address));
   const rpc = peers.size > 0 ? new RpcServer({ key, fingerprint: topology.fingerprint, node: self, drives: local, locks: table }) : undefined;
   for (const peer of peers.values()) peer.start();
 

@@ -134,7 +134,7 @@ export class Peer {
               const refusal = res.headers[REFUSAL_HEADER];
               const newBoot = res.headers[BOOT_HEADER];
               if (refusal === 'other-boot' && typeof newBoot === 'string' && newBoot !== boot) {
-                this.receiverBoot = newBoot;
+                this.learnBoot(newBoot);
                 return reject(new SignAgain());
               }
               // Signed when it was queued: a request that waited long for a socket is stale through no clock's fault.
@@ -158,8 +158,14 @@ export class Peer {
     });
   }
 
-  /** Called each time the peer is found offline. */
-  readonly offlineListeners: (() => void)[] = [];
+  /** Called when the peer is found running as another process than before: the old one is surely gone. */
+  readonly restartListeners: (() => void)[] = [];
+
+  private learnBoot(boot: string): void {
+    const before = this.receiverBoot;
+    this.receiverBoot = boot;
+    if (before !== '' && before !== boot) for (const listener of this.restartListeners) listener();
+  }
 
   markOffline(reason: string): void {
     if (!this.online) {
@@ -170,7 +176,6 @@ export class Peer {
     }
     this.online = false;
     this.offlineReason = reason;
-    for (const listener of this.offlineListeners) listener();
     console.error(`tessera: node ${this.address} is offline (${reason}); probing it in the background`);
   }
 
@@ -186,7 +191,7 @@ export class Peer {
     try {
       const answer = await this.request<PingAnswer>('ping', null, PING_TIMEOUT_MS);
       this.driveStates = { ...answer.drives };
-      this.receiverBoot = answer.boot;
+      this.learnBoot(answer.boot);
       if (!this.online) {
         this.online = true;
         console.log(`tessera: node ${this.address} is back online`);

@@ -278,7 +278,7 @@ export function remoteLockNode(peer: { isOnline(): boolean; call<T>(path: string
   return {
     isOnline: () => peer.isOnline(),
     acquire: (name: string, uid: string, write: boolean, ttl: number, owner: string) =>
-      peer.call<boolean>('lock/acquire', { name, uid, write, ttl, owner }),
+      peer.call<number>('lock/acquire', { name, uid, write, ttl, owner }),
     refresh: (name: string, uid: string, ttl: number) => peer.call<boolean>('lock/refresh', { name, uid, ttl }),
     release: (name: string, uid: string) => peer.call<void>('lock/release', { name, uid }),
   };

@@ -23,6 +23,7 @@ import { versionSignature, type PartRecord, type VersionRecord } from '../meta/r
 import { isDamaged, type ShardReader, type ShardWriter } from '../storage/drive.js';
 import type { ShardState } from '../storage/healing.js';
 import { minimumWriteQuorum, readQuorum, resolveVersion, type QuorumVersion, type RecordAnswer } from './quorum.js';
+import type { Lease } from '../lock/locker.js';
 import type { ErasureSet } from './set.js';
 import { settle } from './settle.js';
 
@@ -154,9 +155,9 @@ export async function healObject(set: ErasureSet, bucket: string, key: string, o
 const inflight = new WeakMap<ErasureSet, Map<string, Promise<unknown>>>();
 
 async function healLocked(set: ErasureSet, bucket: string, key: string, options: HealOptions): Promise<HealResult> {
-  let release: (() => void) | undefined;
+  let lease: Lease;
   try {
-    release = await set.ctx.locks.lock(`${bucket}/${key}`, false);
+    lease = await set.ctx.locks.lock(`${bucket}/${key}`, false);
   } catch (err) {
     const result = emptyResult(bucket, key, set.drives.length);
     result.outcome = 'failed';
@@ -167,7 +168,7 @@ async function healLocked(set: ErasureSet, bucket: string, key: string, options:
     let deep = options.deep === true;
     let first: HealResult | undefined;
     for (;;) {
-      const { result, retryDeep } = await healOnce(set, bucket, key, { ...options, deep });
+      const { result, retryDeep } = await healOnce(set, bucket, key, lease, { ...options, deep });
       // A source that looked fine by size failed its hash during a rebuild: look at every block.
       if (retryDeep && !deep) {
         deep = true;
@@ -182,7 +183,7 @@ async function healLocked(set: ErasureSet, bucket: string, key: string, options:
     result.reasons.push(message(err));
     return result;
   } finally {
-    release();
+    lease.release();
   }
 }
 
@@ -221,7 +222,7 @@ function emptyResult(bucket: string, key: string, n: number): HealResult {
   };
 }
 
-async function healOnce(set: ErasureSet, bucket: string, key: string, options: HealOptions): Promise<{ result: HealResult; retryDeep: boolean }> {
+async function healOnce(set: ErasureSet, bucket: string, key: string, lease: Lease, options: HealOptions): Promise<{ result: HealResult; retryDeep: boolean }> {
   const n = set.drives.length;
   const result = emptyResult(bucket, key, n);
   const answers = await set.readRecords(bucket, key);
@@ -336,7 +337,8 @@ async function healOnce(set: ErasureSet, bucket: string, key: string, options: H
       const unchanged = current ? current.versions.length === versions.length && versions.every((v, i) => v === current.versions[i]) : versions.length === 0;
       if (unchanged) return;
       try {
-        await drive.writeRecord(bucket, key, versions.length > 0 ? { versions } : undefined);
+        lease.check();
+        await drive.writeRecord(bucket, key, versions.length > 0 ? { versions } : undefined, lease.fence);
         slotChanged[slot] = true;
       } catch (err) {
         slotFailed[slot] = true;

@@ -101,7 +101,7 @@ export class MultipartUploads {
   }
 
   async uploadPart(bucket: string, key: string, uploadId: string, partNumber: number, body: PutBody): Promise<UploadPartRecord> {
-    const release = await this.set.ctx.locks.lock(`upload/${uploadId}`, false);
+    const lease = await this.set.ctx.locks.lock(`upload/${uploadId}`, false);
     try {
       const { upload, holders } = await this.resolve(bucket, key, uploadId);
       const { dataShards, parityShards, distribution } = upload.erasure;
@@ -134,7 +134,7 @@ export class MultipartUploads {
         await discardStaging(this.drives, stagingId);
       }
     } finally {
-      release();
+      lease.release();
     }
   }
 
@@ -171,7 +171,7 @@ export class MultipartUploads {
   }
 
   async complete(bucket: string, key: string, uploadId: string, chosen: CompletePart[], options: CompleteOptions): Promise<ObjectInfo> {
-    const release = await this.set.ctx.locks.lock(`upload/${uploadId}`, true);
+    const lease = await this.set.ctx.locks.lock(`upload/${uploadId}`, true);
     try {
       const { upload, holders } = await this.resolve(bucket, key, uploadId);
       const lists = await this.partLists(upload, holders);
@@ -224,12 +224,12 @@ export class MultipartUploads {
       await Promise.all(this.drives.map((d) => settle(d.deleteUpload(bucket, key, uploadId))));
       return toObjectInfo(bucket, key, version);
     } finally {
-      release();
+      lease.release();
     }
   }
 
   async abort(bucket: string, key: string, uploadId: string): Promise<void> {
-    const release = await this.set.ctx.locks.lock(`upload/${uploadId}`, true);
+    const lease = await this.set.ctx.locks.lock(`upload/${uploadId}`, true);
     try {
       await this.resolve(bucket, key, uploadId);
       const results = await Promise.all(this.drives.map((d) => settle(d.deleteUpload(bucket, key, uploadId))));
@@ -237,7 +237,7 @@ export class MultipartUploads {
         throw new S3Error('SlowDownWrite');
       }
     } finally {
-      release();
+      lease.release();
     }
   }
 

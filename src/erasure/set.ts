@@ -135,12 +135,12 @@ export class ErasureSet {
   }
 
   async getObjectInfo(bucket: string, key: string): Promise<ObjectInfo> {
-    const release = await this.ctx.locks.lock(`${bucket}/${key}`, false);
+    const lease = await this.ctx.locks.lock(`${bucket}/${key}`, false);
     try {
       const quorum = await this.resolve(bucket, key);
       return toObjectInfo(bucket, key, quorum.version);
     } finally {
-      release();
+      lease.release();
     }
   }
 
@@ -154,7 +154,7 @@ export class ErasureSet {
     key: string,
     resolveRange?: (info: ObjectInfo) => ByteRange | undefined,
   ): Promise<ObjectReader> {
-    const release = await this.ctx.locks.lock(`${bucket}/${key}`, false);
+    const lease = await this.ctx.locks.lock(`${bucket}/${key}`, false);
     let leave = (): void => undefined;
     try {
       const quorum = await this.resolve(bucket, key);
@@ -175,7 +175,7 @@ export class ErasureSet {
       leave();
       throw err;
     } finally {
-      release();
+      lease.release();
     }
   }
 
@@ -250,7 +250,7 @@ export class ErasureSet {
    * drive that did commit is put back as it was.
    */
   async commitVersion(bucket: string, key: string, version: VersionRecord, plan: CommitPlan): Promise<void> {
-    const release = await this.ctx.locks.lock(`${bucket}/${key}`, true);
+    const lease = await this.ctx.locks.lock(`${bucket}/${key}`, true);
     try {
       const previous = await this.readRecords(bucket, key);
       if (plan.precondition) {
@@ -275,7 +275,8 @@ export class ErasureSet {
             await plan.placeData?.(drive);
             placed[slot] = true;
             await failpoint('erasure-set.commit.placed');
-            await drive.writeRecord(bucket, key, { versions: [copy, ...others], ...(replaced ? { replaced } : {}) });
+            lease.check();
+            await drive.writeRecord(bucket, key, { versions: [copy, ...others], ...(replaced ? { replaced } : {}) }, lease.fence);
             return true;
           } catch {
             return false;
@@ -285,22 +286,33 @@ export class ErasureSet {
       if (committed.filter(Boolean).length < plan.quorum) {
         await failpoint('erasure-set.commit.missed-quorum');
         const deleteNewData = (drive: Drive): Promise<void> => (version.dataDir ? drive.deleteDataDir(bucket, version.dataDir) : Promise.resolve());
-        await this.restore(bucket, key, previous, committed, placed, plan.undoData ?? deleteNewData);
+        await this.restore(bucket, key, lease.fence, previous, committed, placed, plan.undoData ?? deleteNewData);
         throw new S3Error('SlowDownWrite');
       }
       await this.removeReplacedData(bucket, previous, version.versionId);
       if (committed.some((ok) => !ok)) this.healHooks.partialWrite?.(bucket, key);
     } finally {
-      release();
+      lease.release();
     }
   }
 
-  /** Undoes a commit that missed quorum: the previous record where the new one was written, the data where it was placed. */
-  private async restore(bucket: string, key: string, previous: RecordAnswer[], recorded: boolean[], placed: boolean[], undoData: (drive: Drive) => Promise<void>): Promise<void> {
+  /**
+   * Undoes a commit that missed quorum: the previous record where the new one was written, the data
+   * where it was placed. (With the commit's fence: a newer lock holder's record is never undone.)
+   */
+  private async restore(
+    bucket: string,
+    key: string,
+    fence: number,
+    previous: RecordAnswer[],
+    recorded: boolean[],
+    placed: boolean[],
+    undoData: (drive: Drive) => Promise<void>,
+  ): Promise<void> {
     await Promise.all(
       this.drives.map(async (drive, slot) => {
         const old = previous[slot];
-        if (recorded[slot] && !(old instanceof Error)) await drive.writeRecord(bucket, key, old).catch(() => undefined);
+        if (recorded[slot] && !(old instanceof Error)) await drive.writeRecord(bucket, key, old, fence).catch(() => undefined);
         if (placed[slot]) await undoData(drive).catch(() => undefined);
       }),
     );
@@ -328,7 +340,7 @@ export class ErasureSet {
   }
 
   async deleteObject(bucket: string, key: string): Promise<void> {
-    const release = await this.ctx.locks.lock(`${bucket}/${key}`, true);
+    const lease = await this.ctx.locks.lock(`${bucket}/${key}`, true);
     try {
       const previous = await this.readRecords(bucket, key);
       const quorum = writeQuorum(this.defaultDataShards, this.ctx.defaultParity);
@@ -339,7 +351,8 @@ export class ErasureSet {
           if (old instanceof Error) return false;
           if (!old) return true;
           const record: ObjectRecord = { versions: old.versions.filter((v) => v.versionId !== NULL_VERSION) };
-          return drive.writeRecord(bucket, key, record).then(
+          lease.check();
+          return drive.writeRecord(bucket, key, record, lease.fence).then(
             () => true,
             () => false,
           );
@@ -349,7 +362,7 @@ export class ErasureSet {
       await this.removeReplacedData(bucket, previous, NULL_VERSION);
       if (removed.some((ok) => !ok)) this.healHooks.partialWrite?.(bucket, key);
     } finally {
-      release();
+      lease.release();
     }
   }
 

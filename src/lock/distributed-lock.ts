@@ -7,19 +7,18 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { S3Error } from '../errors.js';
 import type { LockTable } from './lock-table.js';
-import type { Locker, Release } from './locker.js';
+import type { Lease, Locker } from './locker.js';
 
 /** A grant lasts this long unless refreshed; holders refresh at a third of it. */
-export const LOCK_TTL_MS = 30_000;
-const REFRESH_MS = LOCK_TTL_MS / 3;
+export const LOCK_TTL_MS = 15_000;
 /** Give up (SlowDown) when a lock cannot be had within this time. */
 const ACQUIRE_TIMEOUT_MS = 20_000;
 
 /** One node's lock service, local or over RPC. */
 export interface LockNode {
   isOnline(): boolean;
-  /** `owner` is the asking node, whose grants go when it is seen to die. */
-  acquire(name: string, uid: string, write: boolean, ttlMs: number, owner: string): Promise<boolean>;
+  /** The grant's fence number, or 0 when refused. `owner` is the asking node, whose grants go when it restarts. */
+  acquire(name: string, uid: string, write: boolean, ttlMs: number, owner: string): Promise<number>;
   refresh(name: string, uid: string, ttlMs: number): Promise<boolean>;
   release(name: string, uid: string): Promise<void>;
 }
@@ -38,13 +37,14 @@ export class DistributedLocker implements Locker {
     private readonly nodes: LockNode[],
     /** This node's host:port, recorded with its grants. */
     private readonly self: string,
+    private readonly ttlMs = LOCK_TTL_MS,
   ) {}
 
   private quorum(write: boolean): number {
     return write ? Math.floor(this.nodes.length / 2) + 1 : Math.ceil(this.nodes.length / 2);
   }
 
-  async lock(name: string, write: boolean): Promise<Release> {
+  async lock(name: string, write: boolean): Promise<Lease> {
     const quorum = this.quorum(write);
     const deadline = Date.now() + ACQUIRE_TIMEOUT_MS;
     for (let attempt = 0; ; attempt++) {
@@ -53,10 +53,12 @@ export class DistributedLocker implements Locker {
       }
       // A fresh id per attempt: the nodes refuse an id once released, so a late grant cannot linger.
       const uid = randomUUID();
-      const granted = await Promise.all(
-        this.nodes.map((n) => (n.isOnline() ? n.acquire(name, uid, write, LOCK_TTL_MS, this.self).catch(() => false) : Promise.resolve(false))),
+      const asked = Date.now();
+      const fences = await Promise.all(
+        this.nodes.map((n) => (n.isOnline() ? n.acquire(name, uid, write, this.ttlMs, this.self).catch(() => 0) : Promise.resolve(0))),
       );
-      if (granted.filter(Boolean).length >= quorum) return this.hold(name, uid, granted);
+      const granted = fences.map((fence) => fence > 0);
+      if (granted.filter(Boolean).length >= quorum) return this.hold(name, uid, write, granted, Math.max(...fences), asked);
       // Release everywhere, not only where granted: an acquire that timed out may still land later.
       await Promise.all(this.nodes.map((n) => (n.isOnline() ? n.release(name, uid).catch(() => undefined) : undefined)));
       if (Date.now() > deadline) throw new S3Error('SlowDown', 'Timed out waiting for a lock on this object.');
@@ -65,17 +67,38 @@ export class DistributedLocker implements Locker {
     }
   }
 
-  private hold(name: string, uid: string, granted: boolean[]): Release {
+  /**
+   * Keeps the grants alive. The holder counts its lease from when it *asked* (a grant cannot start
+   * earlier), and only as long as refreshes keep being confirmed by a quorum; it stops trusting it a
+   * third of a lease before the nodes could let it go, which leaves room for a commit in flight.
+   */
+  private hold(name: string, uid: string, write: boolean, granted: boolean[], fence: number, asked: number): Lease {
+    const quorum = this.quorum(write);
+    const trustMs = (this.ttlMs * 2) / 3;
+    let trustedUntil = asked + trustMs;
+    let lost = false;
     const refresher = setInterval(() => {
-      for (const [i, node] of this.nodes.entries()) if (granted[i]) void node.refresh(name, uid, LOCK_TTL_MS).catch(() => false);
-    }, REFRESH_MS);
+      const sent = Date.now();
+      void Promise.all(this.nodes.map((node, i) => (granted[i] ? node.refresh(name, uid, this.ttlMs).catch(() => false) : false))).then((held) => {
+        if (held.filter(Boolean).length >= quorum) trustedUntil = Math.max(trustedUntil, sent + trustMs);
+        else lost = true;
+      });
+    }, this.ttlMs / 3);
     refresher.unref();
     let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      clearInterval(refresher);
-      for (const node of this.nodes) if (node.isOnline()) void node.release(name, uid).catch(() => undefined);
+    return {
+      fence,
+      check: () => {
+        if (lost || Date.now() >= trustedUntil) {
+          throw new S3Error(write ? 'SlowDownWrite' : 'SlowDownRead', 'The lock on this object lapsed before the operation could finish.');
+        }
+      },
+      release: () => {
+        if (released) return;
+        released = true;
+        clearInterval(refresher);
+        for (const node of this.nodes) if (node.isOnline()) void node.release(name, uid).catch(() => undefined);
+      },
     };
   }
 }

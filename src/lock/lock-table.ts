@@ -1,3 +1,5 @@
+import { nextFence } from './fence.js';
+
 /**
  * One node's share of the distributed lock service: which lock ids hold which names, until when.
  * Grants expire unless refreshed, so a holder that dies (or is paused) cannot block a name forever.
@@ -35,10 +37,10 @@ export class LockTable {
     if (!h.writer && h.readers.size === 0) this.names.delete(name);
   }
 
-  /** Grants at once or refuses at once; the caller retries. */
-  acquire(name: string, uid: string, write: boolean, ttlMs: number, owner = ''): boolean {
+  /** Grants at once (the grant's fence number) or refuses at once (0); the caller retries. */
+  acquire(name: string, uid: string, write: boolean, ttlMs: number, owner = ''): number {
     const now = Date.now();
-    if (this.released.has(uid)) return false;
+    if (this.released.has(uid)) return 0;
     const h = this.holders(name, now);
     let granted = false;
     if (write && !h.writer && h.readers.size === 0) {
@@ -49,7 +51,7 @@ export class LockTable {
       granted = true;
     }
     this.tidy(name, h);
-    return granted;
+    return granted ? nextFence() : 0;
   }
 
   /** Extends a grant; false when `uid` no longer holds `name` (it expired). */
@@ -81,7 +83,10 @@ export class LockTable {
     this.tidy(name, h);
   }
 
-  /** Drops every grant of a node that died, instead of waiting for them to expire. */
+  /**
+   * Drops every grant of a node that restarted, instead of waiting for them to expire. (Not of one
+   * that merely stopped answering: it may be paused or cut off, and still believe it holds them.)
+   */
   dropOwner(owner: string): void {
     for (const [name, h] of this.names) {
       if (h.writer?.owner === owner) h.writer = undefined;

@@ -3,7 +3,8 @@
  * writers block new readers so a steady read load cannot starve a write.
  */
 import { S3Error } from '../errors.js';
-import type { Locker, Release } from './locker.js';
+import { nextFence } from './fence.js';
+import type { Lease, Locker } from './locker.js';
 
 interface Waiter {
   write: boolean;
@@ -24,7 +25,8 @@ export class NamespaceLock implements Locker {
 
   constructor(private readonly waitMs = WAIT_MS) {}
 
-  async lock(name: string, write: boolean): Promise<Release> {
+  /** Leases here never lapse: they live and die with the process, like everything they protect. */
+  async lock(name: string, write: boolean): Promise<Lease> {
     let state = this.locks.get(name);
     if (!state) {
       state = { readers: 0, writer: false, queue: [] };
@@ -35,12 +37,16 @@ export class NamespaceLock implements Locker {
     if (free) this.take(s, write);
     else await this.wait(name, s, write);
     let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      if (write) s.writer = false;
-      else s.readers--;
-      this.grantWaiting(name, s);
+    return {
+      fence: nextFence(),
+      check: () => undefined,
+      release: () => {
+        if (released) return;
+        released = true;
+        if (write) s.writer = false;
+        else s.readers--;
+        this.grantWaiting(name, s);
+      },
     };
   }
 

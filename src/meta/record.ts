@@ -54,6 +54,8 @@ export interface ObjectRecord {
    * its successor never reached write quorum (and so was never acknowledged).
    */
   replaced?: VersionRecord;
+  /** The greatest lock fence of a writer of this record (set by the drive): older holders are refused. */
+  fence?: number;
 }
 
 /** Identity of a version across drives: copies agree when these match. */

@@ -12,8 +12,9 @@ import type { DriveFormat } from './format.js';
  * 'invalid': an argument (a name, an id, a number) is not of the form the drive accepts; nothing was touched.
  * 'damaged': the drive holds a record for the name, but it fails its checksum. It is not proof that
  * the drive lacks the object (a version must not be judged dangling on it), and heal rewrites it.
+ * 'fenced': a record write came from a lock holder older than the record's last writer; nothing changed.
  */
-export type DriveErrorKind = 'offline' | 'unformatted' | 'faulty' | 'not-found' | 'refused' | 'invalid' | 'damaged';
+export type DriveErrorKind = 'offline' | 'unformatted' | 'faulty' | 'not-found' | 'refused' | 'invalid' | 'damaged' | 'fenced';
 
 export class DriveError extends Error {
   constructor(readonly kind: DriveErrorKind, message: string) {
@@ -85,8 +86,11 @@ export interface Drive {
 
   /** The key's record; DriveError('damaged') when the drive's copy fails its checksum. */
   readRecord(bucket: string, key: string): Promise<ObjectRecord | undefined>;
-  /** Replaces the record (undefined deletes it), durably. */
-  writeRecord(bucket: string, key: string, record: ObjectRecord | undefined): Promise<void>;
+  /**
+   * Replaces the record (undefined deletes it), durably. With `fence` (the writer's lock fence), the
+   * write is refused (DriveError 'fenced') when the record's last fenced writer showed a greater one.
+   */
+  writeRecord(bucket: string, key: string, record: ObjectRecord | undefined, fence?: number): Promise<void>;
   listRecords(bucket: string, options: ListRecordsOptions): Promise<RecordEntry[]>;
 
   /** Creates `<staging>/<stagingId>/<file>` for writing. */

@@ -13,6 +13,7 @@ import { dirname, join } from 'node:path';
 import { open as openLmdb, type Database, type RootDatabase } from 'lmdb';
 import { failpoint } from '../failpoints.js';
 import { decodeRecord, encodeRecord } from '../meta/encoding.js';
+import { DeletedRecordFences } from './fences.js';
 import type { ObjectRecord, UploadPartRecord, UploadRecord } from '../meta/record.js';
 import {
   DriveError,
@@ -79,6 +80,7 @@ export class LocalDrive implements Drive {
   private createdRoot = false;
   /** Operations that must not interleave on this drive, by what they touch (see inTurn). */
   private readonly turns = new Map<string, Promise<void>>();
+  private readonly deletedFences = new DeletedRecordFences();
 
   constructor(
     readonly root: string,
@@ -261,24 +263,40 @@ export class LocalDrive implements Drive {
     return record;
   }
 
-  async writeRecord(bucket: string, key: string, record: ObjectRecord | undefined): Promise<void> {
+  async writeRecord(bucket: string, key: string, record: ObjectRecord | undefined, fence?: number): Promise<void> {
     checkName('bucket', bucket);
     checkObjectKey(key);
     checkRecord(record);
+    if (fence !== undefined) checkInteger('fence', fence, 0, Number.MAX_SAFE_INTEGER);
     const { objects, buckets } = await this.ensureOnline();
+    const name = recordKey(bucket, key);
+    const memoryName = `${bucket}\u0000${key}`;
     await this.io('write record', async () => {
-      if (record && record.versions.length > 0) {
-        const written = await objects.transaction(() => {
-          if (bucketState(buckets, bucket)?.deleted) return false;
-          objects.put(recordKey(bucket, key), encodeRecord(record));
-          return true;
-        });
-        if (!written) throw new DriveError('not-found', `${this.root}: bucket ${bucket} was deleted`);
-      } else {
-        await objects.remove(recordKey(bucket, key));
-      }
+      // The check and the write in one transaction: no other write of the record can come between them.
+      const outcome = await objects.transaction((): 'written' | 'fenced' | 'bucket-deleted' => {
+        if (fence !== undefined && fence < this.storedFence(objects, name, memoryName)) return 'fenced';
+        if (record && record.versions.length > 0) {
+          if (bucketState(buckets, bucket)?.deleted) return 'bucket-deleted';
+          const stored = fence === undefined ? record : { ...record, fence: Math.max(fence, record.fence ?? 0) };
+          objects.put(name, encodeRecord(stored));
+        } else {
+          objects.remove(name);
+        }
+        return 'written';
+      });
+      if (outcome === 'bucket-deleted') throw new DriveError('not-found', `${this.root}: bucket ${bucket} was deleted`);
+      if (outcome === 'fenced') throw new DriveError('fenced', `${this.root}: ${bucket}/${key} was written by a newer holder of its lock`);
+      if (fence !== undefined && !(record && record.versions.length > 0)) this.deletedFences.remember(memoryName, fence);
+      else this.deletedFences.forget(memoryName);
       await objects.flushed;
     });
+  }
+
+  /** The greatest fence a writer of the record has shown (0 for none, or for a damaged record: heal must be able to rewrite it). */
+  private storedFence(objects: Database<Buffer, Buffer>, name: Buffer, memoryName: string): number {
+    const value = objects.get(name);
+    if (!value) return this.deletedFences.get(memoryName);
+    return decodeRecord<ObjectRecord>(value)?.fence ?? 0;
   }
 
   async listRecords(bucket: string, options: ListRecordsOptions): Promise<RecordEntry[]> {

@@ -51,8 +51,8 @@ export class RemoteDrive implements Drive {
   readRecord(bucket: string, key: string): Promise<ObjectRecord | undefined> {
     return this.call('readRecord', [bucket, key]);
   }
-  writeRecord(bucket: string, key: string, record: ObjectRecord | undefined): Promise<void> {
-    return this.call('writeRecord', [bucket, key, record]);
+  writeRecord(bucket: string, key: string, record: ObjectRecord | undefined, fence?: number): Promise<void> {
+    return this.call('writeRecord', [bucket, key, record, fence]);
   }
   listRecords(bucket: string, options: ListRecordsOptions): Promise<RecordEntry[]> {
     return this.call('listRecords', [bucket, options]);

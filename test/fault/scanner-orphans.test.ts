@@ -4,13 +4,8 @@
  * timed out, it failed part-way) says nothing about which directories are in use.
  * In-process: LocalDrives in temp directories (EC 2+2), a lock service that can refuse one key.
  */
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initCodec } from '../../src/codec/reed-solomon.js';
 import { ErasureSet } from '../../src/erasure/set.js';
 import { S3Error } from '../../src/errors.js';
 import { healConfigFromEnv } from '../../src/heal/config.js';
@@ -19,8 +14,8 @@ import { HealStats } from '../../src/heal/stats.js';
 import { Foreground, Pacer } from '../../src/heal/throttle.js';
 import type { Locker } from '../../src/lock/locker.js';
 import { NamespaceLock } from '../../src/lock/namespace-lock.js';
-import type { PutBody } from '../../src/object/types.js';
-import { LocalDrive } from '../../src/storage/local-drive.js';
+import type { LocalDrive } from '../../src/storage/local-drive.js';
+import { formattedDrives, putBody, type DriveRig } from '../helpers/drive-rig.js';
 import { dataDirsOnDrive, verifyDrives, type Expected } from '../helpers/heal-disk.js';
 
 const BUCKET = 'scan-bucket';
@@ -39,39 +34,20 @@ class RefusingLocker implements Locker {
   }
 }
 
-function body(data: Buffer): PutBody {
-  return {
-    stream: Readable.from([data]),
-    seal: () => ({ etag: createHash('md5').update(data).digest('hex'), size: data.length, checksums: {} }),
-  };
-}
-
-let dir: string;
+let rig: DriveRig;
 let roots: string[];
 let drives: LocalDrive[];
 let locks: RefusingLocker;
 let set: ErasureSet;
 
 beforeAll(async () => {
-  await initCodec();
-  dir = await mkdtemp(join(tmpdir(), 'tessera-scanner-'));
-  const ids = [0, 1, 2, 3].map(() => randomUUID());
-  roots = ids.map((_, i) => join(dir, `d${i + 1}`));
-  drives = roots.map((r) => new LocalDrive(r));
-  for (let i = 0; i < 4; i++) {
-    await drives[i].prepare();
-    await drives[i].writeFormat({ version: 1, deploymentId: 'scanner-test', sets: [ids], thisDrive: ids[i] });
-    await drives[i].open();
-    await drives[i].makeBucket(BUCKET, Date.now());
-  }
+  rig = await formattedDrives(4, [BUCKET], 'tessera-scanner-');
+  ({ roots, drives } = rig);
   locks = new RefusingLocker();
   set = new ErasureSet(drives, { blockSize: BLOCK, inlineLimit: 16 * 1024, defaultParity: 2, locks });
 });
 
-afterAll(async () => {
-  for (const d of drives) await d.close().catch(() => undefined);
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => rig.destroy());
 
 function scanner(stats: HealStats): Scanner {
   const config = { ...healConfigFromEnv({}), orphanAgeMs: ORPHAN_AGE_MS, scannerDelayMs: 0 };
@@ -83,7 +59,7 @@ describe('scanner orphan removal', () => {
     const expected: Expected[] = [];
     for (const key of ['locked-out', 'neighbour']) {
       const data = randomBytes(3 * BLOCK);
-      await set.putObject(BUCKET, key, body(data), { headers: {} });
+      await set.putObject(BUCKET, key, putBody(data), { headers: {} });
       expected.push({ bucket: BUCKET, key, body: data });
     }
     const dataDir = (await drives[0].readRecord(BUCKET, 'locked-out'))!.versions[0].dataDir;

@@ -589,7 +589,7 @@ class FaultyDrive implements Drive {
   statBucket = (n: string): Promise<BucketEntry | undefined> => this.run('statBucket', () => this.inner.statBucket(n));
   bucketHasObjects = (n: string): Promise<boolean> => this.run('bucketHasObjects', () => this.inner.bucketHasObjects(n));
   readRecord = (b: string, k: string): Promise<ObjectRecord | undefined> => this.run('readRecord', () => this.inner.readRecord(b, k));
-  writeRecord = (b: string, k: string, r: ObjectRecord | undefined): Promise<void> => this.run('writeRecord', () => this.inner.writeRecord(b, k, r));
+  writeRecord = (b: string, k: string, r: ObjectRecord | undefined, fence?: number): Promise<void> => this.run('writeRecord', () => this.inner.writeRecord(b, k, r, fence));
   listRecords = (b: string, o: ListRecordsOptions): Promise<RecordEntry[]> => this.run('listRecords', () => this.inner.listRecords(b, o));
 
   createShardWriter = (stagingId: string, file: string): Promise<ShardWriter> =>

@@ -15,13 +15,13 @@ describe('namespace lock', () => {
     });
     await tick();
     expect(writing).toBe(false);
-    r1();
+    r1.release();
     await tick();
     expect(writing).toBe(false);
-    r2();
-    const release = await w;
+    r2.release();
+    const lease = await w;
     expect(writing).toBe(true);
-    release();
+    lease.release();
   });
 
   it('does not let new readers overtake a waiting writer', async () => {
@@ -31,9 +31,9 @@ describe('namespace lock', () => {
     const w = locks.lock('k', true).then((rel) => (order.push('writer'), rel));
     const r2 = locks.lock('k', false).then((rel) => (order.push('reader'), rel));
     await tick();
-    r1();
-    (await w)();
-    (await r2)();
+    r1.release();
+    (await w).release();
+    (await r2).release();
     expect(order).toEqual(['writer', 'reader']);
   });
 
@@ -41,11 +41,14 @@ describe('namespace lock', () => {
     const locks = new NamespaceLock();
     const a = await locks.lock('a', true);
     const b = await locks.lock('b', true);
-    a();
-    a();
-    b();
+    a.release();
+    a.release();
+    b.release();
     const again = await locks.lock('a', true);
-    again();
+    // Each grant draws a greater fence than the ones before it.
+    expect(again.fence).toBeGreaterThan(b.fence);
+    expect(b.fence).toBeGreaterThan(a.fence);
+    again.release();
   });
 
   it('answers 503 SlowDown to a waiter that waited its time, and lets the readers behind a writer that gave up in', async () => {
@@ -54,8 +57,8 @@ describe('namespace lock', () => {
     const writer = locks.lock('k', true);
     const behind = locks.lock('k', false); // queued behind the writer
     await expect(writer).rejects.toMatchObject({ code: 'SlowDown', status: 503 });
-    (await behind)();
-    reader();
-    (await locks.lock('k', true))();
+    (await behind).release();
+    reader.release();
+    (await locks.lock('k', true)).release();
   });
 });
