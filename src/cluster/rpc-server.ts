@@ -16,8 +16,8 @@ import { BOOT_HEADER, REFUSAL_HEADER, RPC_PREFIX, RpcVerifier, sha256Hex, type R
 /** Drive methods a peer may call as they are. */
 const DRIVE_METHODS = new Set([
   'readFormat', 'writeFormat', 'makeBucket', 'deleteBucket', 'listBuckets', 'statBucket', 'bucketHasObjects',
-  'readRecord', 'writeRecord', 'listRecords', 'commitStaged', 'discardStaged', 'deleteDataDir',
-  'readUpload', 'writeUpload', 'deleteUpload', 'listUploads', 'commitPart', 'listParts', 'commitUploadData', 'restoreUploadData',
+  'readRecord', 'writeRecord', 'commitVersion', 'listRecords', 'discardStaged', 'deleteDataDir',
+  'readUpload', 'writeUpload', 'deleteUpload', 'listUploads', 'commitPart', 'listParts', 'restoreUploadData',
   // healing support
   'checkShards', 'commitHealedShards', 'listRecordKeys', 'listDataDirs', 'readSysFile', 'writeSysFile',
 ]);
@@ -26,7 +26,7 @@ const DRIVE_METHODS = new Set([
  * so only the calls that carry shard bytes or whole records get more than a small allowance.
  */
 const MAX_ARGS_BYTES = 1024 * 1024;
-const MAX_BODY_BYTES: Record<string, number> = { shardWrite: 4 * 1024 * 1024, writeRecord: 4 * 1024 * 1024, writeUpload: 4 * 1024 * 1024 };
+const MAX_BODY_BYTES: Record<string, number> = { shardWrite: 4 * 1024 * 1024, writeRecord: 4 * 1024 * 1024, commitVersion: 4 * 1024 * 1024, writeUpload: 4 * 1024 * 1024 };
 /** Shard files open for writing at once on behalf of peers (each holds a file descriptor). */
 const MAX_OPEN_WRITERS = 4096;
 /** A shard writer nobody has touched for this long belongs to a writer that died: drop it. */

@@ -217,9 +217,8 @@ export class MultipartUploads {
         alive: complete,
         quorum: writeQuorum(dataShards, parityShards),
         precondition: options.precondition,
-        placeData: (drive) => drive.commitUploadData(uploadId, keep, bucket, upload.dataDir),
-        // The parts were acknowledged: a completion that failed gives them back to the upload, for a retry.
-        undoData: (drive) => drive.restoreUploadData(uploadId, keep, bucket, upload.dataDir),
+        // The parts were acknowledged: a completion that fails gives them back to the upload, for a retry.
+        data: { dataDir: upload.dataDir, uploadId, keep },
       });
       await Promise.all(this.drives.map((d) => settle(d.deleteUpload(bucket, key, uploadId))));
       return toObjectInfo(bucket, key, version);

@@ -11,7 +11,7 @@ import { failpoint } from '../failpoints.js';
 import type { Locker } from '../lock/locker.js';
 import type { ObjectRecord, VersionRecord } from '../meta/record.js';
 import type { ByteRange, ObjectInfo, ObjectReader, PutBody, PutOptions } from '../object/types.js';
-import { DriveError, isDamaged, type Drive } from '../storage/drive.js';
+import { DriveError, isDamaged, type Drive, type VersionData } from '../storage/drive.js';
 import { justAfter } from '../storage/names.js';
 import { prepend, readBlocks } from './blocks.js';
 import { encodeBlock } from './coder.js';
@@ -38,10 +38,8 @@ export interface CommitPlan {
   quorum: number;
   /** Per-slot framed shards of a small object kept in the records. */
   inline?: Buffer[];
-  /** Moves the version's data into place on one drive before its record is written. */
-  placeData?: (drive: Drive) => Promise<void>;
-  /** Takes back what placeData did, on a drive of a commit that missed quorum (by default the new data directory is deleted). */
-  undoData?: (drive: Drive) => Promise<void>;
+  /** Where the version's data waits on each drive (none for inline data). */
+  data?: VersionData;
   /** Checked against the current version under the object's lock; throws to refuse the write. */
   precondition?: (current: ObjectInfo | undefined) => void;
 }
@@ -236,7 +234,7 @@ export class ErasureSet {
         quorum,
         inline,
         precondition: options.precondition,
-        placeData: inline ? undefined : (drive) => drive.commitStaged(stagingId, bucket, version.dataDir),
+        ...(inline ? {} : { data: { dataDir: version.dataDir, stagingId } }),
       });
     } finally {
       await discardStaging(this.drives, stagingId);
@@ -259,7 +257,7 @@ export class ErasureSet {
         const live = current.kind === 'found' && !current.quorum.version.deleteMarker ? current.quorum.version : undefined;
         plan.precondition(live && toObjectInfo(bucket, key, live));
       }
-      const placed = this.drives.map(() => false);
+      const attempted = this.drives.map(() => false);
       const committed = await Promise.all(
         this.drives.map(async (drive, slot) => {
           const old = previous[slot];
@@ -272,11 +270,9 @@ export class ErasureSet {
           const others = old?.versions.filter((v) => v.versionId !== version.versionId) ?? [];
           const replaced = old?.versions.find((v) => v.versionId === version.versionId);
           try {
-            await plan.placeData?.(drive);
-            placed[slot] = true;
-            await failpoint('erasure-set.commit.placed');
+            attempted[slot] = true;
             lease.check();
-            await drive.writeRecord(bucket, key, { versions: [copy, ...others], ...(replaced ? { replaced } : {}) }, lease.fence);
+            await drive.commitVersion(bucket, key, { versions: [copy, ...others], ...(replaced ? { replaced } : {}) }, lease.fence, plan.data);
             return true;
           } catch {
             return false;
@@ -285,8 +281,7 @@ export class ErasureSet {
       );
       if (committed.filter(Boolean).length < plan.quorum) {
         await failpoint('erasure-set.commit.missed-quorum');
-        const deleteNewData = (drive: Drive): Promise<void> => (version.dataDir ? drive.deleteDataDir(bucket, version.dataDir) : Promise.resolve());
-        await this.restore(bucket, key, lease.fence, previous, committed, placed, plan.undoData ?? deleteNewData);
+        await this.restore(bucket, key, lease.fence, previous, committed, attempted, plan.data);
         throw new S3Error('SlowDownWrite');
       }
       await this.removeReplacedData(bucket, previous, version.versionId);
@@ -298,22 +293,18 @@ export class ErasureSet {
 
   /**
    * Undoes a commit that missed quorum: the previous record where the new one was written, the data
-   * where it was placed. (With the commit's fence: a newer lock holder's record is never undone.)
+   * wherever it may have been moved (a multipart upload gets its acknowledged parts back; moving
+   * back what never moved changes nothing). With the commit's fence: a newer lock holder's record
+   * is never undone.
    */
-  private async restore(
-    bucket: string,
-    key: string,
-    fence: number,
-    previous: RecordAnswer[],
-    recorded: boolean[],
-    placed: boolean[],
-    undoData: (drive: Drive) => Promise<void>,
-  ): Promise<void> {
+  private async restore(bucket: string, key: string, fence: number, previous: RecordAnswer[], recorded: boolean[], attempted: boolean[], data?: VersionData): Promise<void> {
     await Promise.all(
       this.drives.map(async (drive, slot) => {
         const old = previous[slot];
         if (recorded[slot] && !(old instanceof Error)) await drive.writeRecord(bucket, key, old, fence).catch(() => undefined);
-        if (placed[slot]) await undoData(drive).catch(() => undefined);
+        if (!attempted[slot] || !data) return;
+        const undone = 'uploadId' in data ? drive.restoreUploadData(data.uploadId, data.keep, bucket, data.dataDir) : drive.deleteDataDir(bucket, data.dataDir);
+        await undone.catch(() => undefined);
       }),
     );
   }

@@ -43,6 +43,12 @@ export interface UploadEntry {
   record: UploadRecord;
 }
 
+/** Where a version's data waits on a drive before its commit, and the data directory it goes to. */
+export type VersionData =
+  | { dataDir: string; stagingId: string }
+  /** The upload's part files `keep` (the others stay with the upload until it is deleted). */
+  | { dataDir: string; uploadId: string; keep: number[] };
+
 export interface ListRecordsOptions {
   prefix: string;
   /** Inclusive lower bound on the key's UTF-8 bytes (may lie between keys). */
@@ -92,11 +98,16 @@ export interface Drive {
    */
   writeRecord(bucket: string, key: string, record: ObjectRecord | undefined, fence?: number): Promise<void>;
   listRecords(bucket: string, options: ListRecordsOptions): Promise<RecordEntry[]>;
+  /**
+   * Commits a version here in one call: moves its data into `bucket`'s data directory (a staged
+   * directory, or an upload's chosen parts; a retry finishes a move cut short), then replaces the
+   * record as writeRecord does. The record is the commit point: data moved by a call that fails
+   * before it is named by no record, and is undone by the caller or removed as an orphan.
+   */
+  commitVersion(bucket: string, key: string, record: ObjectRecord, fence: number, data?: VersionData): Promise<void>;
 
   /** Creates `<staging>/<stagingId>/<file>` for writing. */
   createShardWriter(stagingId: string, file: string): Promise<ShardWriter>;
-  /** Moves a staged directory into place as `bucket`'s data directory `dataDir` (replacing none). */
-  commitStaged(stagingId: string, bucket: string, dataDir: string): Promise<void>;
   discardStaged(stagingId: string): Promise<void>;
   /** Opens a committed shard file for positioned reads. */
   openShard(bucket: string, dataDir: string, file: string): Promise<ShardReader>;
@@ -112,12 +123,7 @@ export interface Drive {
   /** Moves a staged part file into the upload and records the part (replacing an earlier upload of it). */
   commitPart(stagingId: string, uploadId: string, part: UploadPartRecord): Promise<void>;
   listParts(uploadId: string): Promise<UploadPartRecord[]>;
-  /**
-   * Moves the upload's part files `keep` into `bucket`'s data directory `dataDir` (the others stay
-   * with the upload until it is deleted). Done again after a crash, it finishes the move.
-   */
-  commitUploadData(uploadId: string, keep: number[], bucket: string, dataDir: string): Promise<void>;
-  /** Moves part files `keep` back from `dataDir` into the upload: commitUploadData undone, for a completion that missed quorum. */
+  /** Moves part files `keep` back from `dataDir` into the upload: a completion's commit undone, for one that missed quorum. */
   restoreUploadData(uploadId: string, keep: number[], bucket: string, dataDir: string): Promise<void>;
 
 

@@ -24,6 +24,7 @@ import {
   type UploadEntry,
   type ShardReader,
   type ShardWriter,
+  type VersionData,
 } from './drive.js';
 import { isDriveFormat, sameLayout, type DriveFormat } from './format.js';
 import { MAX_OBJECT_KEY_BYTES, MAX_PART_NUMBER, checkInteger, checkName, checkObjectKey } from './names.js';
@@ -263,11 +264,21 @@ export class LocalDrive implements Drive {
     return record;
   }
 
+  async commitVersion(bucket: string, key: string, record: ObjectRecord, fence: number, data?: VersionData): Promise<void> {
+    checkRecordWrite(bucket, key, record, fence);
+    if (!record || fence === undefined) throw new DriveError('invalid', 'a commit needs a record and a fence');
+    if (data !== undefined && data !== null) {
+      const source = data as Partial<{ dataDir: string; stagingId: string; uploadId: string; keep: number[] }>;
+      if (typeof source.stagingId === 'string') await this.commitStaged(source.stagingId, bucket, source.dataDir as string);
+      else if (typeof source.uploadId === 'string') await this.moveUploadParts('commit upload', source.uploadId, source.keep as number[], bucket, source.dataDir as string, 'into-data-dir');
+      else throw new DriveError('invalid', 'invalid version data');
+    }
+    await failpoint('local-drive.commit.placed');
+    await this.writeRecord(bucket, key, record, fence);
+  }
+
   async writeRecord(bucket: string, key: string, record: ObjectRecord | undefined, fence?: number): Promise<void> {
-    checkName('bucket', bucket);
-    checkObjectKey(key);
-    checkRecord(record);
-    if (fence !== undefined) checkInteger('fence', fence, 0, Number.MAX_SAFE_INTEGER);
+    checkRecordWrite(bucket, key, record, fence);
     const { objects, buckets } = await this.ensureOnline();
     const name = recordKey(bucket, key);
     const memoryName = `${bucket}\u0000${key}`;
@@ -331,6 +342,7 @@ export class LocalDrive implements Drive {
     return new LocalShardWriter(handle, () => this.dirs.sync(dir), () => this.discardStaged(stagingId));
   }
 
+  /** Moves a staged directory into place as `bucket`'s data directory `dataDir` (replacing none). */
   async commitStaged(stagingId: string, bucket: string, dataDir: string): Promise<void> {
     checkName('staging id', stagingId);
     checkName('bucket', bucket);
@@ -452,10 +464,6 @@ export class LocalDrive implements Drive {
       if (part) out.push(part);
     }
     return out;
-  }
-
-  async commitUploadData(uploadId: string, keep: number[], bucket: string, dataDir: string): Promise<void> {
-    await this.moveUploadParts('commit upload', uploadId, keep, bucket, dataDir, 'into-data-dir');
   }
 
   async restoreUploadData(uploadId: string, keep: number[], bucket: string, dataDir: string): Promise<void> {
@@ -718,6 +726,13 @@ function bucketState(buckets: Database<Buffer, Buffer>, name: string): BucketSta
 
 /** The most one shard read may return: a few 1 MiB blocks' frames, never a whole file at once. */
 const MAX_SHARD_READ = 64 * 1024 * 1024;
+
+function checkRecordWrite(bucket: string, key: string, record: unknown, fence: unknown): void {
+  checkName('bucket', bucket);
+  checkObjectKey(key);
+  checkRecord(record);
+  if (fence !== undefined) checkInteger('fence', fence, 0, Number.MAX_SAFE_INTEGER);
+}
 
 function checkRecord(record: unknown): void {
   if (record === undefined || record === null) return;

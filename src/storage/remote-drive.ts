@@ -6,7 +6,7 @@ import type { Peer } from '../cluster/peer.js';
 import type { ObjectRecord, UploadPartRecord, UploadRecord } from '../meta/record.js';
 import type { DriveFormat } from './format.js';
 import type { DataDirEntry, ShardCheckRequest, ShardState } from './healing.js';
-import type { BucketEntry, Drive, ListRecordsOptions, RecordEntry, ShardReader, ShardWriter, UploadEntry } from './drive.js';
+import type { BucketEntry, Drive, ListRecordsOptions, RecordEntry, ShardReader, ShardWriter, UploadEntry, VersionData } from './drive.js';
 
 /** Shard data moves in bigger, slower requests than metadata. */
 const DATA_TIMEOUT_MS = 30_000;
@@ -54,6 +54,10 @@ export class RemoteDrive implements Drive {
   writeRecord(bucket: string, key: string, record: ObjectRecord | undefined, fence?: number): Promise<void> {
     return this.call('writeRecord', [bucket, key, record, fence]);
   }
+  commitVersion(bucket: string, key: string, record: ObjectRecord, fence: number, data?: VersionData): Promise<void> {
+    return this.call('commitVersion', [bucket, key, record, fence, data]);
+  }
+
   listRecords(bucket: string, options: ListRecordsOptions): Promise<RecordEntry[]> {
     return this.call('listRecords', [bucket, options]);
   }
@@ -67,9 +71,6 @@ export class RemoteDrive implements Drive {
     };
   }
 
-  commitStaged(stagingId: string, bucket: string, dataDir: string): Promise<void> {
-    return this.call('commitStaged', [stagingId, bucket, dataDir]);
-  }
   discardStaged(stagingId: string): Promise<void> {
     return this.call('discardStaged', [stagingId]);
   }
@@ -102,9 +103,6 @@ export class RemoteDrive implements Drive {
   }
   listParts(uploadId: string): Promise<UploadPartRecord[]> {
     return this.call('listParts', [uploadId]);
-  }
-  commitUploadData(uploadId: string, keep: number[], bucket: string, dataDir: string): Promise<void> {
-    return this.call('commitUploadData', [uploadId, keep, bucket, dataDir]);
   }
   restoreUploadData(uploadId: string, keep: number[], bucket: string, dataDir: string): Promise<void> {
     return this.call('restoreUploadData', [uploadId, keep, bucket, dataDir]);

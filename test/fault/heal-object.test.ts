@@ -47,7 +47,7 @@ interface Faults {
   failWrites: boolean;
 }
 
-const WRITE_METHODS = new Set(['createShardWriter', 'commitStaged', 'writeRecord', 'commitHealedShards', 'commitUploadData', 'commitPart', 'writeUpload']);
+const WRITE_METHODS = new Set(['createShardWriter', 'commitVersion', 'writeRecord', 'commitHealedShards', 'commitPart', 'writeUpload']);
 
 /** A LocalDrive that can be told to go offline or to fail every write. */
 function faulty(drive: LocalDrive, faults: Faults): Drive {

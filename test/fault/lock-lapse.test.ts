@@ -1,9 +1,10 @@
 /**
  * Issue 10, failure 6: "A writer that lost its lock keeps writing". Two nodes' erasure layers share
- * one set of drives and three lock tables (in-process). Node A's writer stalls mid-commit (a GC pause,
- * a SIGSTOP) while its lock refreshes cannot reach the lock tables; its lease runs out, node B takes
- * the lock and commits. When A wakes, it must commit nothing (503), and B's object must stand.
- * Behind that check stands the drives' own: a record write with an older lock fence is refused.
+ * one set of drives and three lock tables (in-process). Node A's writer stalls inside each drive's
+ * commit, after checking its lease and moving its data (a GC pause, a SIGSTOP), while its lock
+ * refreshes cannot reach the lock tables; its lease runs out, node B takes the lock and commits.
+ * When A wakes, the drives refuse its records (B's fence is newer): A answers 503, B's object stands.
+ * (The holder's own lease check, which stops it before it gets that far, is tested in lock-table.test.ts.)
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -45,9 +46,12 @@ describe('a writer whose lock lapsed', () => {
     const bodyA = randomBytes(200_000);
     const bodyB = randomBytes(150_000);
 
-    // A stalls after placing its data on each drive, until told to go on.
+    // A's four drive commits (the first four to get there) stall after moving the data, until told to
+    // go on; B's pass straight through.
     let stallA = true;
-    const disarm = armFailpoint('erasure-set.commit.placed', async () => {
+    let passes = 0;
+    const disarm = armFailpoint('local-drive.commit.placed', async () => {
+      if (++passes > 4) return;
       while (stallA) await sleep(20);
     });
     try {
@@ -56,10 +60,11 @@ describe('a writer whose lock lapsed', () => {
         () => 'acknowledged',
         (err: unknown) => (err as { code?: string }).code ?? String(err),
       );
+      while (passes < 4) await sleep(20);
       await sleep(TTL_MS * 2);
-      // A's grants expired on every lock table; B locks and commits without meeting the stall.
-      stallA = false;
+      // A's grants expired on every lock table: B locks and commits while A sleeps.
       await nodeB.putObject(BUCKET, 'key', putBody(bodyB), { headers: {} });
+      stallA = false;
       expect(await writeA).toBe('SlowDownWrite');
     } finally {
       disarm();

@@ -35,7 +35,7 @@ describe('CompleteMultipartUpload without write quorum', () => {
     s3.destroy();
     await server.stop();
 
-    server.env = { TESSERA_FAILPOINTS: 'erasure-set.commit.placed=error:2' };
+    server.env = { TESSERA_FAILPOINTS: 'local-drive.commit.placed=error:2' };
     await server.launch();
     s3 = server.client({ maxAttempts: 1 });
     await expect(s3.send(new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key: KEY, UploadId, MultipartUpload: { Parts: chosen } }))).rejects.toMatchObject({

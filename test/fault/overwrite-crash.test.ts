@@ -17,7 +17,7 @@ import { sha256Hex } from '../helpers/raw.js';
 import { ACCESS_KEY, SECRET_KEY, TestServer } from '../helpers/server.js';
 
 const BUCKET = 'overwrites';
-const CRASH_MID_COMMIT = 'erasure-set.commit.placed=error:2;erasure-set.commit.missed-quorum=crash:1';
+const CRASH_MID_COMMIT = 'local-drive.commit.placed=error:2;erasure-set.commit.missed-quorum=crash:1';
 
 async function put(s3: S3Client, key: string, body: Buffer): Promise<void> {
   await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body, StorageClass: 'REDUCED_REDUNDANCY' }));

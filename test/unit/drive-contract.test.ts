@@ -35,6 +35,7 @@ import {
   type ShardReader,
   type ShardWriter,
   type UploadEntry,
+  type VersionData,
 } from '../../src/storage/drive.js';
 import type { DriveFormat } from '../../src/storage/format.js';
 import type { DataDirEntry, ShardCheckRequest, ShardState } from '../../src/storage/healing.js';
@@ -127,6 +128,16 @@ function version(etag: string, extra: Partial<VersionRecord> = {}): VersionRecor
 
 function record(etag: string, extra: Partial<VersionRecord> = {}): ObjectRecord {
   return { versions: [version(etag, extra)] };
+}
+
+/** Commits staged data into `dataDir` as the version of a key of its own: the way data reaches a bucket. */
+function commitStaged(drive: Drive, stagingId: string, dataDir: string): Promise<void> {
+  return drive.commitVersion('bucket', `version-in-${dataDir}`, record(dataDir, { dataDir }), 1, { dataDir, stagingId });
+}
+
+/** Commits an upload's parts `keep` as the version of its key. */
+function commitUpload(drive: Drive, upload: UploadRecord, keep: number[]): Promise<void> {
+  return drive.commitVersion('bucket', upload.key, record('mp', { dataDir: upload.dataDir }), 1, { dataDir: upload.dataDir, uploadId: upload.uploadId, keep });
 }
 
 /** Records compare structurally; binary fields as hex (msgpack may hand back Buffer or Uint8Array). */
@@ -317,14 +328,14 @@ describe.each(implementations)('Drive contract: %s', (_name, makeHarness) => {
     expect((await drive.listRecords('bucket2', { prefix: '', limit: 10 })).map((e) => e.key)).toEqual(['a']);
   });
 
-  it('shard writer -> commitStaged -> openShard reads at offsets; missing shards are not-found', async () => {
+  it('shard writer -> commitVersion -> openShard reads at offsets; missing shards are not-found', async () => {
     const a = randomBytes(1000);
     const b = randomBytes(24);
     const c = randomBytes(70_000);
     const stagingId = randomUUID();
     await stage(drive, stagingId, 'part.1', [[a, b], [c]]);
     const dataDir = randomUUID();
-    await drive.commitStaged(stagingId, 'bucket', dataDir);
+    await commitStaged(drive, stagingId, dataDir);
     const whole = Buffer.concat([a, b, c]);
 
     const reader: ShardReader = await drive.openShard('bucket', dataDir, 'part.1');
@@ -347,18 +358,20 @@ describe.each(implementations)('Drive contract: %s', (_name, makeHarness) => {
     expect(await drive.listDataDirs('bucket', dataDir.slice(0, 2) === '00' ? '01' : '00')).toEqual([]);
   });
 
-  it('discardStaged and abort remove staged data; commitStaged of nothing fails', async () => {
+  it('discardStaged and abort remove staged data; a commit of nothing fails and writes no record', async () => {
     const stagingId = randomUUID();
     await stage(drive, stagingId, 'part.1', [[randomBytes(5000)]]);
     await drive.discardStaged(stagingId);
-    await expectDriveError(drive.commitStaged(stagingId, 'bucket', randomUUID()), ['not-found', 'faulty']);
+    const nothing = randomUUID();
+    await expectDriveError(commitStaged(drive, stagingId, nothing), ['not-found', 'faulty']);
+    expect(await drive.readRecord('bucket', `version-in-${nothing}`)).toBeUndefined();
     await drive.discardStaged(randomUUID()); // unknown: nothing to do, no error
 
     const aborted = randomUUID();
     const writer: ShardWriter = await drive.createShardWriter(aborted, 'part.1');
     await writer.write([randomBytes(100)]);
     await writer.abort();
-    await expectDriveError(drive.commitStaged(aborted, 'bucket', randomUUID()), ['not-found', 'faulty']);
+    await expectDriveError(commitStaged(drive, aborted, randomUUID()), ['not-found', 'faulty']);
     expect(await readdir(join(h.backing.root, '.tessera.sys', 'tmp'))).toEqual([]);
   });
 
@@ -366,14 +379,14 @@ describe.each(implementations)('Drive contract: %s', (_name, makeHarness) => {
     const stagingId = randomUUID();
     await stage(drive, stagingId, 'part.1', [[randomBytes(10)]]);
     const dataDir = randomUUID();
-    await drive.commitStaged(stagingId, 'bucket', dataDir);
+    await commitStaged(drive, stagingId, dataDir);
     await drive.deleteDataDir('bucket', dataDir);
     await expectDriveError(drive.openShard('bucket', dataDir, 'part.1'), ['not-found']);
     await drive.deleteDataDir('bucket', dataDir);
     await drive.deleteDataDir('bucket', randomUUID());
   });
 
-  it('multipart: upload records, parts (replaced on re-upload), listing, commitUploadData keeps only the chosen parts', async () => {
+  it('multipart: upload records, parts (replaced on re-upload), listing, a completion keeps only the chosen parts', async () => {
     const erasure = { dataShards: 2, parityShards: 2, blockSize: 1024 * 1024, index: 0, distribution: [1, 2, 3, 4] };
     const upload: UploadRecord = { uploadId: 'a'.repeat(64), key: '../weird//key é', initiated: 5, headers: { 'content-type': 'x/y' }, erasure, dataDir: randomUUID(), checksumAlgorithm: 'CRC32', checksumType: 'COMPOSITE' };
     const other: UploadRecord = { ...upload, uploadId: 'b'.repeat(64), key: 'another', dataDir: randomUUID() };
@@ -418,13 +431,13 @@ describe.each(implementations)('Drive contract: %s', (_name, makeHarness) => {
     expect(await drive.listParts(other.uploadId)).toEqual([]);
 
     // a completion that missed quorum is undone: every part is the upload's again, and the data directory is gone
-    await drive.commitUploadData(upload.uploadId, [1, 3, 10], 'bucket', upload.dataDir);
+    await commitUpload(drive, upload, [1, 3, 10]);
     await drive.restoreUploadData(upload.uploadId, [1, 3, 10], 'bucket', upload.dataDir);
     await expectDriveError(drive.openShard('bucket', upload.dataDir, 'part.1'), ['not-found']);
     expect((await readdir(join(h.backing.root, '.tessera.sys', 'multipart', upload.uploadId))).sort()).toEqual(['part.1', 'part.10', 'part.2', 'part.3']);
     // done again, as after a crash, a move finishes what it had started
-    await drive.commitUploadData(upload.uploadId, [1], 'bucket', upload.dataDir);
-    await drive.commitUploadData(upload.uploadId, [1, 3, 10], 'bucket', upload.dataDir);
+    await commitUpload(drive, upload, [1]);
+    await commitUpload(drive, upload, [1, 3, 10]);
     for (const n of [1, 3, 10]) {
       const reader = await drive.openShard('bucket', upload.dataDir, `part.${n}`);
       expect((await reader.read(0, 5000)).equals(parts.get(n)!)).toBe(true);
@@ -454,7 +467,7 @@ describe.each(implementations)('Drive contract: %s', (_name, makeHarness) => {
     const stagingId = randomUUID();
     await stage(drive, stagingId, 'part.1', [[framedShardFile(partSize, 4096, 2)]]);
     const dataDir = randomUUID();
-    await drive.commitStaged(stagingId, 'bucket', dataDir);
+    await commitStaged(drive, stagingId, dataDir);
 
     const check = (r: Partial<ShardCheckRequest>): Promise<ShardState[]> => drive.checkShards('bucket', dataDir, { ...request, ...r });
     expect(await check({})).toEqual(['ok', 'missing']);
@@ -590,6 +603,8 @@ class FaultyDrive implements Drive {
   bucketHasObjects = (n: string): Promise<boolean> => this.run('bucketHasObjects', () => this.inner.bucketHasObjects(n));
   readRecord = (b: string, k: string): Promise<ObjectRecord | undefined> => this.run('readRecord', () => this.inner.readRecord(b, k));
   writeRecord = (b: string, k: string, r: ObjectRecord | undefined, fence?: number): Promise<void> => this.run('writeRecord', () => this.inner.writeRecord(b, k, r, fence));
+  commitVersion = (b: string, k: string, r: ObjectRecord, fence: number, data?: VersionData): Promise<void> =>
+    this.run('commitVersion', () => this.inner.commitVersion(b, k, r, fence, data));
   listRecords = (b: string, o: ListRecordsOptions): Promise<RecordEntry[]> => this.run('listRecords', () => this.inner.listRecords(b, o));
 
   createShardWriter = (stagingId: string, file: string): Promise<ShardWriter> =>
@@ -602,7 +617,6 @@ class FaultyDrive implements Drive {
       };
     });
 
-  commitStaged = (s: string, b: string, d: string): Promise<void> => this.run('commitStaged', () => this.inner.commitStaged(s, b, d));
   discardStaged = (s: string): Promise<void> => this.run('discardStaged', () => this.inner.discardStaged(s));
   openShard = (b: string, d: string, f: string): Promise<ShardReader> =>
     this.run('openShard', async () => {
@@ -616,7 +630,6 @@ class FaultyDrive implements Drive {
   listUploads = (b: string | undefined, p: string): Promise<UploadEntry[]> => this.run('listUploads', () => this.inner.listUploads(b, p));
   commitPart = (s: string, u: string, p: UploadPartRecord): Promise<void> => this.run('commitPart', () => this.inner.commitPart(s, u, p));
   listParts = (u: string): Promise<UploadPartRecord[]> => this.run('listParts', () => this.inner.listParts(u));
-  commitUploadData = (u: string, k: number[], b: string, d: string): Promise<void> => this.run('commitUploadData', () => this.inner.commitUploadData(u, k, b, d));
   restoreUploadData = (u: string, k: number[], b: string, d: string): Promise<void> => this.run('restoreUploadData', () => this.inner.restoreUploadData(u, k, b, d));
   checkShards = (b: string, d: string, r: ShardCheckRequest): Promise<ShardState[]> => this.run('checkShards', () => this.inner.checkShards(b, d, r));
   commitHealedShards = (s: string, b: string, d: string, f: string[]): Promise<void> => this.run('commitHealedShards', () => this.inner.commitHealedShards(s, b, d, f));
@@ -768,8 +781,8 @@ describe('ErasureSet EC 2+2 over fault-injecting drives', () => {
     await makeSet();
     const old = randomBytes(BIG);
     await put('big', old);
-    drives[1].fail('faulty', 'commitStaged');
-    drives[2].fail('offline', 'writeRecord');
+    drives[1].fail('faulty', 'commitVersion');
+    drives[2].fail('offline', 'commitVersion');
     await expectS3Error(put('big', randomBytes(BIG)), ['SlowDownWrite']);
     await expectS3Error(put('fresh', randomBytes(BIG)), ['SlowDownWrite']);
     drives[1].heal();

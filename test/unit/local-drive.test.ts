@@ -197,7 +197,7 @@ describe('LocalDrive directory fsyncs', () => {
     expect.soft(await syncedBy(() => drive.commitPart(partStaging, uploadId, { number: 1, size: 4, etag: 'e', modTime: 1 }))).toEqual(
       expect.arrayContaining([join(sys, 'multipart', uploadId), join(sys, 'tmp', partStaging)]),
     );
-    expect.soft(await syncedBy(() => drive.commitUploadData(uploadId, [1], 'bkt', uploadDataDir))).toEqual(
+    expect.soft(await syncedBy(() => drive.commitVersion('bkt', 'k', record('mp'), 1, { dataDir: uploadDataDir, uploadId, keep: [1] }))).toEqual(
       expect.arrayContaining([join(root, 'bkt'), join(root, 'bkt', 'bb'), join(root, 'bkt', 'bb', uploadDataDir), join(sys, 'multipart', uploadId)]),
     );
 
