@@ -1,7 +1,7 @@
 /**
- * The S3 error catalogue: every error a handler can answer with, as AWS S3 names it.
- * It sits below every layer (src/errors.ts) so that the erasure and object layers can throw S3Error
- * directly and no string matching is ever needed to map a failure to a response.
+ * The S3 error catalogue: every error a handler can answer with, as AWS S3 names it. Only the S3
+ * layer throws S3Error; below it, failures are ObjectLayerErrors (src/object/errors.ts), mapped to
+ * these codes in one place (src/s3/error-mapping.ts), by kind, never by string matching.
  */
 
 export interface ErrorSpec {

@@ -15,7 +15,7 @@
  */
 import { PassThrough } from 'node:stream';
 import type { Context, Next } from 'koa';
-import { isS3Error } from '../errors.js';
+import { toS3Error } from '../s3/error-mapping.js';
 import { logError } from '../log.js';
 import type { HealManager } from '../heal/manager.js';
 import type { HealRequest, SequenceLine } from '../heal/sequence.js';
@@ -128,12 +128,12 @@ export function adminRoutes(options: AdminOptions) {
       try {
         await handleAdmin(ctx, options);
       } catch (err) {
-        const status = err instanceof AdminError ? err.status : isS3Error(err) ? err.status : 500;
-        const code = err instanceof AdminError ? err.code : isS3Error(err) ? err.code : 'InternalError';
+        const answer = err instanceof AdminError ? err : toS3Error(err);
+        const status = answer?.status ?? 500;
         if (status === 500) logError(`tessera: ${ctx.method} ${ctx.url}: admin API error:`, err);
         ctx.status = status;
         ctx.type = 'application/json';
-        ctx.body = JSON.stringify({ code, message: status === 500 ? 'internal error' : (err as Error).message });
+        ctx.body = JSON.stringify({ code: answer?.code ?? 'InternalError', message: answer && status !== 500 ? answer.message : 'internal error' });
       }
       return;
     }

@@ -4,7 +4,7 @@
  * a parity shard is read in its place. Only verified bytes are ever decoded and yielded.
  */
 import { BITROT_HASH_SIZE, BitrotError, ShardLayout, verifyShardBlock } from '../codec/bitrot.js';
-import { S3Error } from '../errors.js';
+import { ObjectLayerError } from '../object/errors.js';
 import type { ByteRange } from '../object/types.js';
 import type { Drive, ShardReader } from '../storage/drive.js';
 import { decodeBlock } from './coder.js';
@@ -97,7 +97,7 @@ class ShardSources {
         }
       });
     }
-    if (have < dataShards) throw new S3Error('SlowDownRead', 'Not enough healthy shards to read this object.');
+    if (have < dataShards) throw new ObjectLayerError('read-quorum', { message: 'Not enough healthy shards to read this object.' });
     return decodeBlock(shards, dataShards, parityShards, layout.blockDataLength(block));
   }
 

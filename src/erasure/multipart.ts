@@ -5,7 +5,7 @@
  * like any PUT. Parts are coded with the upload's own geometry, fixed at creation.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { S3Error } from '../errors.js';
+import { ObjectLayerError } from '../object/errors.js';
 import type { UploadPartRecord, UploadRecord, VersionRecord } from '../meta/record.js';
 import type { CompleteOptions, NewUploadOptions, ObjectInfo, PartInfo, PutBody, UploadInfo } from '../object/types.js';
 import type { UploadEntry } from '../storage/drive.js';
@@ -82,7 +82,7 @@ export class MultipartUploads {
     const results = await Promise.all(this.drives.map((d) => settle(d.writeUpload(bucket, record))));
     if (results.filter((r) => !(r instanceof Error)).length < quorum) {
       await Promise.all(this.drives.map((d) => settle(d.deleteUpload(bucket, key, record.uploadId))));
-      throw new S3Error('SlowDownWrite');
+      throw new ObjectLayerError('write-quorum');
     }
     return record;
   }
@@ -96,8 +96,8 @@ export class MultipartUploads {
     const needed = found ? readQuorum(found.erasure.dataShards) : readQuorum(this.set.defaultDataShards);
     const count = holders.filter(Boolean).length;
     if (found && count >= needed) return { upload: found, holders };
-    if (count + failed >= needed && failed > 0) throw new S3Error('SlowDownRead');
-    throw new S3Error('NoSuchUpload');
+    if (count + failed >= needed && failed > 0) throw new ObjectLayerError('read-quorum');
+    throw new ObjectLayerError('no-such-upload');
   }
 
   async uploadPart(bucket: string, key: string, uploadId: string, partNumber: number, body: PutBody): Promise<UploadPartRecord> {
@@ -116,7 +116,7 @@ export class MultipartUploads {
         eligible: holders,
       });
       try {
-        if (size > MAX_PART_SIZE) throw new S3Error('EntityTooLarge');
+        if (size > MAX_PART_SIZE) throw new ObjectLayerError('entity-too-large');
         const sealed = body.seal();
         const part: UploadPartRecord = {
           number: partNumber,
@@ -128,7 +128,7 @@ export class MultipartUploads {
         const committed = await Promise.all(
           this.drives.map((d, slot) => (alive[slot] ? settle(d.commitPart(stagingId, uploadId, part)) : Promise.resolve(new Error('skipped')))),
         );
-        if (committed.filter((r) => !(r instanceof Error)).length < quorum) throw new S3Error('SlowDownWrite');
+        if (committed.filter((r) => !(r instanceof Error)).length < quorum) throw new ObjectLayerError('write-quorum');
         return part;
       } finally {
         await discardStaging(this.drives, stagingId);
@@ -176,17 +176,17 @@ export class MultipartUploads {
       const { upload, holders } = await this.resolve(bucket, key, uploadId);
       const lists = await this.partLists(upload, holders);
       const available = new Map((await this.quorumParts(upload, holders, lists)).map((p) => [p.number, p]));
-      if (chosen.length === 0) throw new S3Error('MalformedXML');
+      if (chosen.length === 0) throw new ObjectLayerError('no-parts');
       const parts: UploadPartRecord[] = [];
       chosen.forEach((c, i) => {
-        if (i > 0 && c.number <= chosen[i - 1].number) throw new S3Error('InvalidPartOrder');
+        if (i > 0 && c.number <= chosen[i - 1].number) throw new ObjectLayerError('invalid-part-order');
         const part = available.get(c.number);
-        if (!part || part.etag !== stripQuotes(c.etag)) throw new S3Error('InvalidPart', undefined, { PartNumber: String(c.number) });
+        if (!part || part.etag !== stripQuotes(c.etag)) throw new ObjectLayerError('invalid-part', { partNumber: c.number });
         parts.push(part);
       });
       parts.forEach((p, i) => {
         if (i < parts.length - 1 && p.size < MIN_PART_SIZE) {
-          throw new S3Error('EntityTooSmall', undefined, { ProposedSize: String(p.size), MinSizeAllowed: String(MIN_PART_SIZE), PartNumber: String(p.number) });
+          throw new ObjectLayerError('entity-too-small', { size: p.size, minSize: MIN_PART_SIZE, partNumber: p.number });
         }
       });
       const checksums = options.checksums(toUploadInfo(bucket, upload), parts.map(toPartInfo));
@@ -233,7 +233,7 @@ export class MultipartUploads {
       await this.resolve(bucket, key, uploadId);
       const results = await Promise.all(this.drives.map((d) => settle(d.deleteUpload(bucket, key, uploadId))));
       if (results.filter((r) => !(r instanceof Error)).length < writeQuorum(this.set.defaultDataShards, this.set.ctx.defaultParity)) {
-        throw new S3Error('SlowDownWrite');
+        throw new ObjectLayerError('write-quorum');
       }
     } finally {
       lease.release();
@@ -244,7 +244,7 @@ export class MultipartUploads {
   async list(bucket: string | undefined, prefix: string): Promise<UploadEntry[]> {
     const answers = await Promise.all(this.drives.map((d) => settle(d.listUploads(bucket, prefix))));
     const failed = answers.filter((a) => a instanceof Error).length;
-    if (this.drives.length - failed < readQuorum(this.set.defaultDataShards)) throw new S3Error('SlowDownRead');
+    if (this.drives.length - failed < readQuorum(this.set.defaultDataShards)) throw new ObjectLayerError('read-quorum');
     const votes = new Map<string, { entry: UploadEntry; count: number }>();
     for (const list of answers) {
       if (list instanceof Error) continue;

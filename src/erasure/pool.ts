@@ -2,7 +2,7 @@
  * A pool of erasure sets: the ObjectLayer implementation. Objects are routed to a set by a keyed
  * hash of their name; buckets exist on every drive; listings merge the sets' sorted pages.
  */
-import { S3Error } from '../errors.js';
+import { ObjectLayerError, isObjectLayerError } from '../object/errors.js';
 import { failpoint } from '../failpoints.js';
 import type {
   BucketInfo,
@@ -38,7 +38,7 @@ function decodePosition(token: string, prefix: string): Buffer {
   const from = raw.subarray(POSITION_TAG.length);
   const issued =
     raw.subarray(0, POSITION_TAG.length).equals(POSITION_TAG) && from.length <= MAX_OBJECT_KEY_BYTES + 1 && Buffer.compare(from, Buffer.from(prefix)) >= 0;
-  if (!issued) throw new S3Error('InvalidArgument', 'The continuation token provided is incorrect', { ArgumentName: 'continuation-token' });
+  if (!issued) throw new ObjectLayerError('invalid-position');
   return from;
 }
 
@@ -98,39 +98,39 @@ export class ErasurePool implements ObjectLayer {
     return Math.floor(this.drives.length / 2) + 1;
   }
 
-  /** A bucket exists when at least half the drives have it; too few answers to tell is SlowDownRead. */
+  /** A bucket exists when at least half the drives have it; too few answers to tell is 'read-quorum'. */
   async getBucketInfo(bucket: string): Promise<BucketInfo> {
     const answers = await Promise.all(this.drives.map((d) => settle(d.statBucket(bucket))));
     const found = answers.filter((a): a is BucketEntry => !!a && !(a instanceof Error));
     const failed = answers.filter((a) => a instanceof Error).length;
     const half = Math.ceil(this.drives.length / 2);
     if (found.length >= half) return { name: bucket, created: new Date(Math.min(...found.map((f) => f.created))) };
-    if (found.length + failed >= half) throw new S3Error('SlowDownRead');
-    throw new S3Error('NoSuchBucket');
+    if (found.length + failed >= half) throw new ObjectLayerError('read-quorum');
+    throw new ObjectLayerError('no-such-bucket');
   }
 
   async makeBucket(bucket: string): Promise<void> {
     const exists = await this.getBucketInfo(bucket).then(
       () => true,
       (err: unknown) => {
-        if (err instanceof S3Error && err.code === 'NoSuchBucket') return false;
+        if (isObjectLayerError(err, 'no-such-bucket')) return false;
         throw err;
       },
     );
-    if (exists) throw new S3Error('BucketAlreadyOwnedByYou');
-    if (this.drives.filter((d) => d.isOnline()).length < this.bucketQuorum) throw new S3Error('SlowDownWrite');
+    if (exists) throw new ObjectLayerError('bucket-exists');
+    if (this.drives.filter((d) => d.isOnline()).length < this.bucketQuorum) throw new ObjectLayerError('write-quorum');
     const created = Date.now();
     const results = await Promise.all(this.drives.map((d) => settle(d.makeBucket(bucket, created))));
     if (results.filter((r) => !(r instanceof Error)).length < this.bucketQuorum) {
       await Promise.all(this.drives.map((d) => settle(d.deleteBucket(bucket))));
-      throw new S3Error('SlowDownWrite');
+      throw new ObjectLayerError('write-quorum');
     }
   }
 
   async listBuckets(): Promise<BucketInfo[]> {
     const answers = await Promise.all(this.drives.map((d) => settle(d.listBuckets())));
     const lists = answers.filter((a): a is BucketEntry[] => !(a instanceof Error));
-    if (lists.length < Math.ceil(this.drives.length / 2)) throw new S3Error('SlowDownRead');
+    if (lists.length < Math.ceil(this.drives.length / 2)) throw new ObjectLayerError('read-quorum');
     const seen = new Map<string, { count: number; created: number }>();
     for (const list of lists) {
       for (const b of list) {
@@ -154,16 +154,16 @@ export class ErasurePool implements ObjectLayer {
   async deleteBucket(bucket: string): Promise<void> {
     const { created } = await this.getBucketInfo(bucket);
     const holds = await Promise.all(this.drives.map((d) => settle(d.bucketHasObjects(bucket))));
-    if (holds.some((answer) => answer === true)) throw new S3Error('BucketNotEmpty');
-    if (holds.some((answer) => answer instanceof Error)) throw new S3Error('SlowDownWrite');
+    if (holds.some((answer) => answer === true)) throw new ObjectLayerError('bucket-not-empty');
+    if (holds.some((answer) => answer instanceof Error)) throw new ObjectLayerError('write-quorum');
     await failpoint('pool.delete-bucket.checked');
     const results = await Promise.all(this.drives.map((d) => settle(d.deleteBucket(bucket))));
     if (results.some((deleted) => deleted === false)) {
       // A write landed between the check and a drive's deletion: the bucket stays, made again where it went.
       await Promise.all(this.drives.map((d, i) => (results[i] === true ? settle(d.makeBucket(bucket, created.getTime())) : undefined)));
-      throw new S3Error('BucketNotEmpty');
+      throw new ObjectLayerError('bucket-not-empty');
     }
-    if (results.filter((deleted) => deleted === true).length < this.bucketQuorum) throw new S3Error('SlowDownWrite');
+    if (results.filter((deleted) => deleted === true).length < this.bucketQuorum) throw new ObjectLayerError('write-quorum');
   }
 
   async putObject(bucket: string, key: string, body: PutBody, options: PutOptions): Promise<ObjectInfo> {

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { frameShardBlock } from '../codec/bitrot.js';
-import { S3Error } from '../errors.js';
+import { ObjectLayerError } from '../object/errors.js';
 import { failpoint } from '../failpoints.js';
 import type { Locker } from '../lock/locker.js';
 import type { ObjectRecord, VersionRecord } from '../meta/record.js';
@@ -122,12 +122,12 @@ export class ErasureSet {
     return Promise.all(this.drives.map((d) => settle(d.readRecord(bucket, key))));
   }
 
-  /** The quorum version of an object, with every drive's answer; NoSuchKey or SlowDownRead otherwise. */
+  /** The quorum version of an object, with every drive's answer; 'no-such-key' or 'read-quorum' otherwise. */
   private async resolve(bucket: string, key: string): Promise<QuorumVersion> {
     const answers = await this.readRecords(bucket, key);
     const outcome = resolveVersion(answers, undefined, minimumWriteQuorum(this.drives.length));
-    if (outcome.kind === 'unreadable') throw new S3Error('SlowDownRead');
-    if (outcome.kind === 'absent' || outcome.quorum.version.deleteMarker) throw new S3Error('NoSuchKey');
+    if (outcome.kind === 'unreadable') throw new ObjectLayerError('read-quorum');
+    if (outcome.kind === 'absent' || outcome.quorum.version.deleteMarker) throw new ObjectLayerError('no-such-key');
     if (needsHeal(outcome.quorum, answers)) this.healHooks.degradedRead?.(bucket, key, false);
     return outcome.quorum;
   }
@@ -181,7 +181,7 @@ export class ErasureSet {
     const parity = options.parity ?? this.ctx.defaultParity;
     const dataShards = this.drives.length - parity;
     const quorum = writeQuorum(dataShards, parity);
-    if (this.onlineCount() < quorum) throw new S3Error('SlowDownWrite');
+    if (this.onlineCount() < quorum) throw new ObjectLayerError('write-quorum');
 
     const distribution = shardDistribution(key, this.drives.length);
     const stagingId = randomUUID();
@@ -253,7 +253,7 @@ export class ErasureSet {
       const previous = await this.readRecords(bucket, key);
       if (plan.precondition) {
         const current = resolveVersion(previous, undefined, minimumWriteQuorum(this.drives.length));
-        if (current.kind === 'unreadable') throw new S3Error('SlowDownWrite');
+        if (current.kind === 'unreadable') throw new ObjectLayerError('write-quorum');
         const live = current.kind === 'found' && !current.quorum.version.deleteMarker ? current.quorum.version : undefined;
         plan.precondition(live && toObjectInfo(bucket, key, live));
       }
@@ -282,7 +282,7 @@ export class ErasureSet {
       if (committed.filter(Boolean).length < plan.quorum) {
         await failpoint('erasure-set.commit.missed-quorum');
         await this.restore(bucket, key, lease.fence, previous, committed, attempted, plan.data);
-        throw new S3Error('SlowDownWrite');
+        throw new ObjectLayerError('write-quorum');
       }
       await this.removeReplacedData(bucket, previous, version.versionId);
       if (committed.some((ok) => !ok)) this.healHooks.partialWrite?.(bucket, key);
@@ -335,7 +335,7 @@ export class ErasureSet {
     try {
       const previous = await this.readRecords(bucket, key);
       const quorum = writeQuorum(this.defaultDataShards, this.ctx.defaultParity);
-      if (previous.filter((a) => !(a instanceof Error)).length < quorum) throw new S3Error('SlowDownWrite');
+      if (previous.filter((a) => !(a instanceof Error)).length < quorum) throw new ObjectLayerError('write-quorum');
       const removed = await Promise.all(
         this.drives.map(async (drive, slot) => {
           const old = previous[slot];
@@ -349,7 +349,7 @@ export class ErasureSet {
           );
         }),
       );
-      if (removed.filter(Boolean).length < quorum) throw new S3Error('SlowDownWrite');
+      if (removed.filter(Boolean).length < quorum) throw new ObjectLayerError('write-quorum');
       await this.removeReplacedData(bucket, previous, NULL_VERSION);
       if (removed.some((ok) => !ok)) this.healHooks.partialWrite?.(bucket, key);
     } finally {
@@ -364,7 +364,7 @@ export class ErasureSet {
   async listPage(bucket: string, prefix: string, from: Buffer | undefined, limit: number): Promise<{ entries: ListedVersion[]; next?: Buffer }> {
     const pages = await Promise.all(this.drives.map((d) => settle(d.listRecords(bucket, { prefix, from, limit }))));
     const failed = pages.filter((p) => p instanceof Error).length;
-    if (this.drives.length - failed < readQuorum(this.defaultDataShards)) throw new S3Error('SlowDownRead');
+    if (this.drives.length - failed < readQuorum(this.defaultDataShards)) throw new ObjectLayerError('read-quorum');
 
     // Only keys up to the smallest last key of a full page are known to every drive's answer.
     let bound: string | undefined;

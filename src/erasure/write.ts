@@ -1,6 +1,6 @@
 /** The write path's streaming half: encode blocks and append each shard to a staged file per drive. */
 import { frameShardBlock } from '../codec/bitrot.js';
-import { S3Error } from '../errors.js';
+import { ObjectLayerError } from '../object/errors.js';
 import type { Drive, ShardWriter } from '../storage/drive.js';
 import { encodeBlock } from './coder.js';
 
@@ -9,7 +9,7 @@ export interface ShardPlan {
   distribution: number[];
   dataShards: number;
   parityShards: number;
-  /** Fewer drives keeping up than this fails the write with SlowDownWrite. */
+  /** Fewer drives keeping up than this fails the write ('write-quorum'). */
   quorum: number;
   /** eligible[slot] false keeps that drive out of the write (e.g. it lacks the multipart upload). */
   eligible?: boolean[];
@@ -40,7 +40,7 @@ export async function writeShardFiles(
     writers[slot] = undefined;
   };
   const requireQuorum = (): void => {
-    if (writers.filter(Boolean).length < quorum) throw new S3Error('SlowDownWrite');
+    if (writers.filter(Boolean).length < quorum) throw new ObjectLayerError('write-quorum');
   };
   let size = 0;
   let pending: Promise<void> = Promise.resolve();

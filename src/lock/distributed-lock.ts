@@ -5,13 +5,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { S3Error } from '../errors.js';
+import { ObjectLayerError } from '../object/errors.js';
 import type { LockTable } from './lock-table.js';
 import type { Lease, Locker } from './locker.js';
 
 /** A grant lasts this long unless refreshed; holders refresh at a third of it. */
 export const LOCK_TTL_MS = 15_000;
-/** Give up (SlowDown) when a lock cannot be had within this time. */
+/** Give up ('lock-timeout') when a lock cannot be had within this time. */
 const ACQUIRE_TIMEOUT_MS = 20_000;
 
 /** One node's lock service, local or over RPC. */
@@ -49,7 +49,7 @@ export class DistributedLocker implements Locker {
     const deadline = Date.now() + ACQUIRE_TIMEOUT_MS;
     for (let attempt = 0; ; attempt++) {
       if (this.nodes.filter((n) => n.isOnline()).length < quorum) {
-        throw new S3Error(write ? 'SlowDownWrite' : 'SlowDownRead', 'Not enough nodes are online to lock this object.');
+        throw new ObjectLayerError(write ? 'write-quorum' : 'read-quorum', { message: 'Not enough nodes are online to lock this object.' });
       }
       // A fresh id per attempt: the nodes refuse an id once released, so a late grant cannot linger.
       const uid = randomUUID();
@@ -61,7 +61,7 @@ export class DistributedLocker implements Locker {
       if (granted.filter(Boolean).length >= quorum) return this.hold(name, uid, write, granted, Math.max(...fences), asked);
       // Release everywhere, not only where granted: an acquire that timed out may still land later.
       await Promise.all(this.nodes.map((n) => (n.isOnline() ? n.release(name, uid).catch(() => undefined) : undefined)));
-      if (Date.now() > deadline) throw new S3Error('SlowDown', 'Timed out waiting for a lock on this object.');
+      if (Date.now() > deadline) throw new ObjectLayerError('lock-timeout', { message: 'Timed out waiting for a lock on this object.' });
       // Back off with jitter so two contenders do not keep splitting the nodes between them.
       await sleep(Math.min(5 * 2 ** Math.min(attempt, 8), 1_000) * (0.5 + Math.random()));
     }
@@ -90,7 +90,7 @@ export class DistributedLocker implements Locker {
       fence,
       check: () => {
         if (lost || Date.now() >= trustedUntil) {
-          throw new S3Error(write ? 'SlowDownWrite' : 'SlowDownRead', 'The lock on this object lapsed before the operation could finish.');
+          throw new ObjectLayerError(write ? 'write-quorum' : 'read-quorum', { message: 'The lock on this object lapsed before the operation could finish.' });
         }
       },
       release: () => {

@@ -9,13 +9,13 @@ export interface Lease {
    * cannot overwrite what the newer holder wrote.
    */
   readonly fence: number;
-  /** Throws SlowDownWrite once the lease may have lapsed: from then on the holder must commit nothing. */
+  /** Throws ObjectLayerError 'write-quorum' once the lease may have lapsed: from then on the holder must commit nothing. */
   check(): void;
   /** Gives the lock up; idempotent. */
   release(): void;
 }
 
 export interface Locker {
-  /** Resolves once granted; rejects (S3Error SlowDown) when the lock cannot be had in time. */
+  /** Resolves once granted; rejects (ObjectLayerError 'lock-timeout') when the lock cannot be had in time. */
   lock(name: string, write: boolean): Promise<Lease>;
 }

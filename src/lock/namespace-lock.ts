@@ -2,7 +2,7 @@
  * In-process reader/writer locks keyed by name (bucket/object). Writers are exclusive; queued
  * writers block new readers so a steady read load cannot starve a write.
  */
-import { S3Error } from '../errors.js';
+import { ObjectLayerError } from '../object/errors.js';
 import { nextFence } from './fence.js';
 import type { Lease, Locker } from './locker.js';
 
@@ -17,7 +17,7 @@ interface LockState {
   queue: Waiter[];
 }
 
-/** How long a request waits for a lock before it is answered 503 SlowDown (as the distributed locker does). */
+/** How long a request waits for a lock before it gives up with 'lock-timeout' (as the distributed locker does). */
 const WAIT_MS = 20_000;
 
 export class NamespaceLock implements Locker {
@@ -55,7 +55,7 @@ export class NamespaceLock implements Locker {
       const timer = setTimeout(() => {
         s.queue.splice(s.queue.indexOf(waiter), 1);
         this.grantWaiting(name, s); // a writer that gave up no longer holds back the readers queued behind it
-        reject(new S3Error('SlowDown', 'Timed out waiting for a lock on this object.'));
+        reject(new ObjectLayerError('lock-timeout', { message: 'Timed out waiting for a lock on this object.' }));
       }, this.waitMs);
       const waiter: Waiter = {
         write,

@@ -1,7 +1,7 @@
 /** The S3 endpoint as a koa application: request ids, errors as S3 XML, health, auth, routing. */
 import Koa, { type Context, type Next } from 'koa';
 import { healthRoutes } from '../admin/health.js';
-import { S3Error, isS3Error } from '../errors.js';
+import { S3Error } from '../errors.js';
 import { logError } from '../log.js';
 import type { CredentialStore } from '../iam/credentials.js';
 import type { ObjectLayer } from '../object/types.js';
@@ -9,6 +9,7 @@ import { hasSignature, verifySigV4 } from './auth/sigv4.js';
 import { BODY_FLOOR_STATE, DEFAULT_BODY_FLOOR, type BodyFloor } from './body-watchdog.js';
 import { parseTarget, type S3Request, type S3Target } from './request.js';
 import { corsHandler } from './cors.js';
+import { toS3Error } from './error-mapping.js';
 import { isPostObject, postObject } from './handlers/post-object.js';
 import { errorXml, newRequestId } from './response.js';
 import { route } from './router.js';
@@ -55,9 +56,10 @@ function errorHandler() {
     try {
       await next();
     } catch (caught) {
-      const vanished = !isS3Error(caught) && clientVanished(ctx, caught);
-      const err = isS3Error(caught) ? caught : vanished ? new S3Error('IncompleteBody') : new S3Error('InternalError');
-      if (!isS3Error(caught) && !vanished) logError(`tessera: ${ctx.method} ${ctx.url}: internal error:`, caught);
+      const mapped = toS3Error(caught);
+      const vanished = !mapped && clientVanished(ctx, caught);
+      const err = mapped ?? (vanished ? new S3Error('IncompleteBody') : new S3Error('InternalError'));
+      if (!mapped && !vanished) logError(`tessera: ${ctx.method} ${ctx.url}: internal error:`, caught);
       if (ctx.headerSent) {
         ctx.req.socket.destroy();
         return;

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErasureSet } from '../../src/erasure/set.js';
-import { S3Error } from '../../src/errors.js';
+import { ObjectLayerError } from '../../src/object/errors.js';
 import { healConfigFromEnv } from '../../src/heal/config.js';
 import { Scanner } from '../../src/heal/scanner.js';
 import { HealStats } from '../../src/heal/stats.js';
@@ -29,7 +29,7 @@ class RefusingLocker implements Locker {
   private readonly inner = new NamespaceLock();
 
   lock(name: string, write: boolean): ReturnType<Locker['lock']> {
-    if (this.refused.has(name)) return Promise.reject(new S3Error('SlowDown'));
+    if (this.refused.has(name)) return Promise.reject(new ObjectLayerError('lock-timeout'));
     return this.inner.lock(name, write);
   }
 }

@@ -21,7 +21,7 @@ import { frameShardBlock, ShardLayout } from '../../src/codec/bitrot.js';
 import { initCodec } from '../../src/codec/reed-solomon.js';
 import { shardDistribution } from '../../src/erasure/placement.js';
 import { ErasureSet } from '../../src/erasure/set.js';
-import { S3Error } from '../../src/errors.js';
+import { ObjectLayerError, type ObjectLayerErrorKind } from '../../src/object/errors.js';
 import { LockTable } from '../../src/lock/lock-table.js';
 import { NamespaceLock } from '../../src/lock/namespace-lock.js';
 import type { ObjectRecord, UploadPartRecord, UploadRecord, VersionRecord } from '../../src/meta/record.js';
@@ -663,15 +663,15 @@ async function readObject(set: ErasureSet, bucket: string, key: string): Promise
   return Buffer.concat(chunks);
 }
 
-async function expectS3Error(promise: Promise<unknown>, codes: string[]): Promise<void> {
+async function expectObjectLayerError(promise: Promise<unknown>, kind: ObjectLayerErrorKind): Promise<void> {
   let caught: unknown;
   try {
     await promise;
   } catch (err) {
     caught = err;
   }
-  expect(caught, 'expected an S3Error').toBeInstanceOf(S3Error);
-  expect(codes).toContain((caught as S3Error).code);
+  expect(caught, 'expected an ObjectLayerError').toBeInstanceOf(ObjectLayerError);
+  expect((caught as ObjectLayerError).kind).toBe(kind);
 }
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
@@ -764,14 +764,14 @@ describe('ErasureSet EC 2+2 over fault-injecting drives', () => {
       drives[0].failAll(kind);
       drives[3].failAll(kind);
       for (const key of ['small', 'big', 'new-big', 'new-small'] as const) {
-        await expectS3Error(put(key, randomBytes(key.endsWith('small') ? SMALL : BIG)), ['SlowDownWrite']);
+        await expectObjectLayerError(put(key, randomBytes(key.endsWith('small') ? SMALL : BIG)), 'write-quorum');
       }
       drives[0].heal();
       drives[3].heal();
       expect(sha(await readObject(set, BUCKET, 'small'))).toBe(sha(old.small));
       expect(sha(await readObject(set, BUCKET, 'big'))).toBe(sha(old.big));
-      await expectS3Error(set.getObjectInfo(BUCKET, 'new-big'), ['NoSuchKey']);
-      await expectS3Error(set.getObjectInfo(BUCKET, 'new-small'), ['NoSuchKey']);
+      await expectObjectLayerError(set.getObjectInfo(BUCKET, 'new-big'), 'no-such-key');
+      await expectObjectLayerError(set.getObjectInfo(BUCKET, 'new-small'), 'no-such-key');
       expect(await holders('new-big')).toBe(0);
       for (const d of backing) expect(await readdir(join(d.root, '.tessera.sys', 'tmp'))).toEqual([]);
     });
@@ -783,8 +783,8 @@ describe('ErasureSet EC 2+2 over fault-injecting drives', () => {
     await put('big', old);
     drives[1].fail('faulty', 'commitVersion');
     drives[2].fail('offline', 'commitVersion');
-    await expectS3Error(put('big', randomBytes(BIG)), ['SlowDownWrite']);
-    await expectS3Error(put('fresh', randomBytes(BIG)), ['SlowDownWrite']);
+    await expectObjectLayerError(put('big', randomBytes(BIG)), 'write-quorum');
+    await expectObjectLayerError(put('fresh', randomBytes(BIG)), 'write-quorum');
     drives[1].heal();
     drives[2].heal();
     expect(sha(await readObject(set, BUCKET, 'big'))).toBe(sha(old));
@@ -795,7 +795,7 @@ describe('ErasureSet EC 2+2 over fault-injecting drives', () => {
     await makeSet();
     drives[0].fail('faulty', 'shardWrite');
     drives[2].fail('faulty', 'shardFinish');
-    await expectS3Error(put('big', randomBytes(BIG)), ['SlowDownWrite']);
+    await expectObjectLayerError(put('big', randomBytes(BIG)), 'write-quorum');
     drives[0].heal();
     drives[2].heal();
     expect(await holders('big')).toBe(0);
@@ -824,8 +824,8 @@ describe('ErasureSet EC 2+2 over fault-injecting drives', () => {
     drives[1].heal().failAll('faulty');
     drives[2].heal().failAll('offline');
     drives[3].heal();
-    await expectS3Error(readObject(set, BUCKET, 'big'), ['SlowDownRead']);
-    await expectS3Error(readObject(set, BUCKET, 'small'), ['SlowDownRead']);
+    await expectObjectLayerError(readObject(set, BUCKET, 'big'), 'read-quorum');
+    await expectObjectLayerError(readObject(set, BUCKET, 'small'), 'read-quorum');
   });
 
   it('a slow drive delays but does not break reads and writes', async () => {
@@ -881,7 +881,7 @@ describe('ErasureSet EC 2+2 over fault-injecting drives', () => {
     await put('big', next);
     expect(sha(await readObject(set, BUCKET, 'big'))).toBe(sha(next));
     drives[0].failAll('faulty');
-    await expectS3Error(put('big', randomBytes(BIG)), ['SlowDownWrite']);
+    await expectObjectLayerError(put('big', randomBytes(BIG)), 'write-quorum');
     expect(sha(await readObject(set, BUCKET, 'big'))).toBe(sha(next));
     drives[0].heal();
     drives[3].heal();

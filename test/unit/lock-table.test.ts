@@ -49,7 +49,7 @@ describe('distributed locker', () => {
     const locker = new DistributedLocker([localLockNode(tables[0]), localLockNode(tables[1]), offline, offline], 'n1');
     const read = await locker.lock('obj', false);
     read.release();
-    await expect(locker.lock('obj', true)).rejects.toMatchObject({ code: 'SlowDownWrite' });
+    await expect(locker.lock('obj', true)).rejects.toMatchObject({ kind: 'write-quorum' });
   });
 
   it('excludes a second writer across nodes until the first releases', async () => {
@@ -82,7 +82,7 @@ describe('distributed locker', () => {
     expect(() => lease.check()).not.toThrow();
     cutOff = true;
     await new Promise((r) => setTimeout(r, ttl));
-    expect(() => lease.check()).toThrow(expect.objectContaining({ code: 'SlowDownWrite' }));
+    expect(() => lease.check()).toThrow(expect.objectContaining({ kind: 'write-quorum' }));
     // Another writer gets it once the grants expired, with a greater fence.
     const other = await new DistributedLocker(tables.map(localLockNode), 'n2', ttl).lock('obj', true);
     expect(other.fence).toBeGreaterThan(lease.fence);

@@ -51,12 +51,12 @@ describe('namespace lock', () => {
     again.release();
   });
 
-  it('answers 503 SlowDown to a waiter that waited its time, and lets the readers behind a writer that gave up in', async () => {
+  it('refuses with lock-timeout (503 SlowDown) a waiter that waited its time, and lets the readers behind a writer that gave up in', async () => {
     const locks = new NamespaceLock(100);
     const reader = await locks.lock('k', false);
     const writer = locks.lock('k', true);
     const behind = locks.lock('k', false); // queued behind the writer
-    await expect(writer).rejects.toMatchObject({ code: 'SlowDown', status: 503 });
+    await expect(writer).rejects.toMatchObject({ kind: 'lock-timeout' });
     (await behind).release();
     reader.release();
     (await locks.lock('k', true)).release();

@@ -1,4 +1,5 @@
-import { S3Error, isS3Error } from '../../errors.js';
+import { S3Error } from '../../errors.js';
+import { toS3Error } from '../error-mapping.js';
 import { validateObjectKey } from '../names.js';
 import { readSmallBody } from '../read-body.js';
 import { requireBucket, type S3Request } from '../request.js';
@@ -36,8 +37,9 @@ export async function deleteObjects(req: S3Request): Promise<void> {
       await req.objects.deleteObject(bucket, key);
       if (!quiet) deleted.push({ Key: key });
     } catch (err) {
-      if (!isS3Error(err)) throw err;
-      errors.push({ Key: key, Code: err.code, Message: err.message });
+      const answer = toS3Error(err);
+      if (!answer) throw err;
+      errors.push({ Key: key, Code: answer.code, Message: answer.message });
     }
   }
   sendXml(req.ctx, 'DeleteResult', {

@@ -1,5 +1,6 @@
 import { S3Error } from '../../errors.js';
 import type { ListResult, ObjectInfo } from '../../object/types.js';
+import { badContinuationToken } from '../error-mapping.js';
 import { validatePrefix } from '../names.js';
 import { requireBucket, type S3Request } from '../request.js';
 import { quoteEtag, sendXml, xmlDate } from '../response.js';
@@ -62,7 +63,7 @@ export async function listObjectsV2(req: S3Request): Promise<void> {
   const p = listParams(req);
   const q = req.target.query;
   const token = q.get('continuation-token') ?? undefined;
-  if (token === '') throw new S3Error('InvalidArgument', 'The continuation token provided is incorrect', { ArgumentName: 'continuation-token' });
+  if (token === '') throw badContinuationToken();
   const startAfter = q.get('start-after') ?? undefined;
   const result = await req.objects.listObjects(bucket, {
     prefix: p.prefix,

@@ -8,6 +8,7 @@ import { checkHeaders } from '../header-values.js';
 import { copyBody, openCopySource } from '../copy-source.js';
 import type { S3Request } from '../request.js';
 import { quoteEtag, sendXml, setObjectHeaders, xmlDate } from '../response.js';
+import { isObjectLayerError } from '../../object/errors.js';
 import type { ByteRange, ObjectInfo } from '../../object/types.js';
 import { headerForAlgorithm, type ChecksumAlgorithm } from '../checksums.js';
 
@@ -43,7 +44,7 @@ export async function putObject(req: S3Request): Promise<void> {
 }
 
 function ignoreNoSuchKey(err: unknown): undefined {
-  if (err instanceof S3Error && err.code === 'NoSuchKey') return undefined;
+  if (isObjectLayerError(err, 'no-such-key')) return undefined;
   throw err;
 }
 
