@@ -225,7 +225,7 @@ function emptyResult(bucket: string, key: string, n: number): HealResult {
 async function healOnce(set: ErasureSet, bucket: string, key: string, lease: Lease, options: HealOptions): Promise<{ result: HealResult; retryDeep: boolean }> {
   const n = set.drives.length;
   const result = emptyResult(bucket, key, n);
-  const answers = await set.readRecords(bucket, key);
+  const { answers } = await set.readRecords(bucket, key);
   // A drive with a damaged record is healed like one without a record, but its answer proves nothing
   // absent: while one is about, no version is judged dangling.
   const answered = answers.map((a) => !(a instanceof Error) || isDamaged(a));
