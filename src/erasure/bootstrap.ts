@@ -12,7 +12,7 @@ import { REVIVE_REFUSALS, type LocalDrive } from '../storage/local-drive.js';
 import { ErasurePool } from './pool.js';
 import { ErasureSet } from './set.js';
 import { ConfigurationError } from '../errors.js';
-import { settle } from './settle.js';
+import { askDrives } from './fan-out.js';
 
 export const BLOCK_SIZE = 1024 * 1024;
 export const INLINE_LIMIT = 128 * 1024;
@@ -161,7 +161,7 @@ async function agreeOnFormat(
   const needed = Math.floor(drives.length / 2) + 1;
   let lastReport = 0;
   for (;;) {
-    const answers = await Promise.all(drives.map((d) => settle(d.readFormat())));
+    const { answers } = await askDrives(drives, (d) => d.readFormat());
     const refusal = answers.find((a): a is DriveError => a instanceof DriveError && a.kind === 'refused');
     if (refusal) throw new BootstrapError(`cannot form a cluster: ${refusal.message}`);
     const silent = answers.flatMap((a, i) => (a instanceof Error ? [drives[i].endpoint] : []));
@@ -169,12 +169,10 @@ async function agreeOnFormat(
 
     if (formats.length === 0 && silent.length === 0 && options.formatsFreshPool) {
       const fresh = freshFormat(sets);
-      const written = await Promise.all(
-        drives.map((d, i) => {
-          const { set, slot } = slotOf.get(i)!;
-          return settle(d.writeFormat({ ...fresh, thisDrive: fresh.sets[set][slot] }));
-        }),
-      );
+      const { answers: written } = await askDrives(drives, (d, i) => {
+        const { set, slot } = slotOf.get(i)!;
+        return d.writeFormat({ ...fresh, thisDrive: fresh.sets[set][slot] });
+      });
       const failed = written.findIndex((w) => w instanceof Error);
       if (failed >= 0) throw new BootstrapError(`cannot format drive ${drives[failed].endpoint}: ${(written[failed] as Error).message}`);
       log?.(`tessera: formatted ${drives.length} fresh drives as deployment ${fresh.deploymentId}`);

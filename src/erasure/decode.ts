@@ -1,7 +1,7 @@
 /**
- * The read path: stream a version's bytes (or a range of them) block by block. Data shards are read
- * first; a shard that is missing, short or fails its bitrot hash takes its drive out of this read and
- * a parity shard is read in its place. Only verified bytes are ever decoded and yielded.
+ * Reading a version's shards block by block (ShardSources, for GET and for heal's rebuilds), and the
+ * read path: stream a version's bytes (or a range of them). Only verified bytes are ever decoded,
+ * yielded or used to rebuild a shard.
  */
 import { BITROT_HASH_SIZE, BitrotError, ShardLayout, verifyShardBlock } from '../codec/bitrot.js';
 import { ObjectLayerError } from '../object/errors.js';
@@ -21,26 +21,38 @@ class InlineShardReader implements ShardReader {
   async close(): Promise<void> {}
 }
 
-class ShardSources {
+/** A block's shards by shard index (0-based), undefined where none was read. */
+export interface BlockShards {
+  shards: (Buffer | undefined)[];
+  /** How many shards were read and verified: D, or fewer when too few sources were left. */
+  verified: number;
+}
+
+/**
+ * Reads the shards of a version's blocks from the drives marked usable. Data shards are read first;
+ * a shard that is missing, short or fails its bitrot hash takes its drive out of every later read of
+ * these sources, and the next shard index is read in its place.
+ */
+export class ShardSources {
   private readonly usable: boolean[];
   private readonly readers = new Map<string, Promise<ShardReader>>();
   /** slotOfShard[i] = the drive slot holding shard index i (0-based). */
   private readonly slotOfShard: number[];
-  degraded = false;
-  /** Healing support: a shard read failed (missing, short, unreadable), or failed its bitrot hash. */
+  /** A shard read failed (missing, short, unreadable), or failed its bitrot hash. */
   failed = false;
   corrupt = false;
 
+  /** usable[slot]: the drive at `slot` holds a good copy of the shards to read. */
   constructor(
     private readonly bucket: string,
-    private readonly drives: Drive[],
+    private readonly drives: readonly Drive[],
     private readonly quorum: QuorumVersion,
+    usable: readonly boolean[],
   ) {
     const { distribution } = quorum.version.erasure;
     this.slotOfShard = [];
     distribution.forEach((index, slot) => (this.slotOfShard[index - 1] = slot));
-    this.usable = drives.map((d, slot) => quorum.holders[slot] && d.isOnline());
-    this.degraded = this.usable.some((u) => !u);
+    this.usable = [...usable];
   }
 
   private reader(slot: number, partNumber: number): Promise<ShardReader> {
@@ -69,14 +81,14 @@ class ShardSources {
       return verifyShardBlock(frame, length);
     } catch (err) {
       this.usable[slot] = false;
-      this.degraded = true;
       this.failed = true;
       if (err instanceof BitrotError) this.corrupt = true;
       return undefined;
     }
   }
 
-  async readBlock(partNumber: number, layout: ShardLayout, block: number): Promise<Buffer> {
+  /** D verified shards of block `block` of part `partNumber` (fewer when too many sources fail). */
+  async readShards(partNumber: number, layout: ShardLayout, block: number): Promise<BlockShards> {
     const { dataShards, parityShards } = this.quorum.version.erasure;
     const total = dataShards + parityShards;
     const shards: (Buffer | undefined)[] = new Array(total).fill(undefined);
@@ -97,8 +109,7 @@ class ShardSources {
         }
       });
     }
-    if (have < dataShards) throw new ObjectLayerError('read-quorum', { message: 'Not enough healthy shards to read this object.' });
-    return decodeBlock(shards, dataShards, parityShards, layout.blockDataLength(block));
+    return { shards, verified: have };
   }
 
   async close(): Promise<void> {
@@ -152,9 +163,19 @@ export async function* streamVersion(
 ): AsyncGenerator<Buffer> {
   const size = quorum.version.size;
   if (size === 0) return;
-  const sources = new ShardSources(bucket, drives, quorum);
+  const { dataShards, parityShards } = quorum.version.erasure;
+  const sources = new ShardSources(
+    bucket,
+    drives,
+    quorum,
+    drives.map((d, slot) => quorum.holders[slot] && d.isOnline()),
+  );
   const jobs = planBlocks(quorum, range ?? { start: 0, end: size - 1 });
-  const fetch = (job: BlockJob): Promise<Buffer> => sources.readBlock(job.partNumber, job.layout, job.block);
+  const fetch = async ({ partNumber, layout, block }: BlockJob): Promise<Buffer> => {
+    const { shards, verified } = await sources.readShards(partNumber, layout, block);
+    if (verified < dataShards) throw new ObjectLayerError('read-quorum', { message: 'Not enough healthy shards to read this object.' });
+    return decodeBlock(shards, dataShards, parityShards, layout.blockDataLength(block));
+  };
   try {
     let job = jobs.next();
     let current = job.done ? undefined : fetch(job.value);

@@ -20,12 +20,14 @@ import { randomUUID } from 'node:crypto';
 import { BITROT_HASH_SIZE, ShardLayout, frameShardBlock, verifyShardBlock } from '../codec/bitrot.js';
 import { codecFor } from './coder.js';
 import { versionSignature, type PartRecord, type VersionRecord } from '../meta/record.js';
-import { isDamaged, type ShardReader, type ShardWriter } from '../storage/drive.js';
+import { isDamaged, type ShardWriter } from '../storage/drive.js';
 import type { ShardState } from '../storage/healing.js';
 import { minimumWriteQuorum, readQuorum, resolveVersion, type QuorumVersion, type RecordAnswer } from './quorum.js';
 import type { Lease } from '../lock/locker.js';
 import type { ErasureSet } from './set.js';
-import { settle } from './settle.js';
+import { ShardSources } from './decode.js';
+import { askDrives, bestEffortOnDrives } from './fan-out.js';
+import { discardStaging, openShardWriters } from './write.js';
 
 /** A drive's condition for an object: before the heal (ok … offline), after it (ok, healed, failed, offline). */
 export type DriveState = 'ok' | 'missing' | 'stale' | 'corrupt' | 'offline' | 'healed' | 'failed';
@@ -225,11 +227,12 @@ function emptyResult(bucket: string, key: string, n: number): HealResult {
 async function healOnce(set: ErasureSet, bucket: string, key: string, lease: Lease, options: HealOptions): Promise<{ result: HealResult; retryDeep: boolean }> {
   const n = set.drives.length;
   const result = emptyResult(bucket, key, n);
-  const answers = await set.readRecords(bucket, key);
+  const records = await set.readRecords(bucket, key);
+  const answers = records.answers;
   // A drive with a damaged record is healed like one without a record, but its answer proves nothing
   // absent: while one is about, no version is judged dangling.
   const answered = answers.map((a) => !(a instanceof Error) || isDamaged(a));
-  const unanswered = answers.filter((a) => a instanceof Error).length;
+  const unanswered = records.failed;
   result.offlineDrives = answered.filter((a) => !a).length;
   const ctx: Context = { set, bucket, key, options, answers, answered, allAnswered: unanswered === 0, result };
   answered.forEach((ok, slot) => (result.before[slot] = ok ? 'ok' : 'offline'));
@@ -316,35 +319,32 @@ async function healOnce(set: ErasureSet, bucket: string, key: string, lease: Lea
   }
   if (retryDeep) return { result, retryDeep };
 
-  // Records, drive by drive.
+  // Records, drive by drive: what each drive's record is to hold, where that changes.
   const slotFailed = new Array<boolean>(n).fill(false);
-  const slotChanged = new Array<boolean>(n).fill(false);
-  await Promise.all(
-    set.drives.map(async (drive, slot) => {
-      if (!answered[slot]) return;
-      const answer = answers[slot];
-      const current = answer instanceof Error ? undefined : answer;
-      const versions: VersionRecord[] = [];
-      for (const id of ids) {
-        if (dangling.has(id)) continue;
-        const own = ownCopy(current, id);
-        const work = works.find((w) => w.id === id);
-        if (work && work.needs[slot] && work.fixable[slot] && !work.recordOk[slot]) versions.push(copyFor(work, slot));
-        else if (own) versions.push(own);
-        if (work && work.needs[slot] && !work.fixable[slot]) slotFailed[slot] = true;
-      }
-      versions.sort((a, b) => b.modTime - a.modTime);
-      const unchanged = current ? current.versions.length === versions.length && versions.every((v, i) => v === current.versions[i]) : versions.length === 0;
-      if (unchanged) return;
-      try {
-        lease.check();
-        await drive.writeRecord(bucket, key, versions.length > 0 ? { versions } : undefined, lease.fence);
-        slotChanged[slot] = true;
-      } catch (err) {
-        slotFailed[slot] = true;
-        result.reasons.push(`drive ${slot + 1} (${drive.endpoint}): record not written: ${message(err)}`);
-        return;
-      }
+  const rewrites = answers.map((answer, slot): VersionRecord[] | undefined => {
+    if (!answered[slot]) return undefined;
+    const current = answer instanceof Error ? undefined : answer;
+    const versions: VersionRecord[] = [];
+    for (const id of ids) {
+      if (dangling.has(id)) continue;
+      const own = ownCopy(current, id);
+      const work = works.find((w) => w.id === id);
+      if (work && work.needs[slot] && work.fixable[slot] && !work.recordOk[slot]) versions.push(copyFor(work, slot));
+      else if (own) versions.push(own);
+      if (work && work.needs[slot] && !work.fixable[slot]) slotFailed[slot] = true;
+    }
+    versions.sort((a, b) => b.modTime - a.modTime);
+    const unchanged = current ? current.versions.length === versions.length && versions.every((v, i) => v === current.versions[i]) : versions.length === 0;
+    return unchanged ? undefined : versions;
+  });
+  const written = await askDrives(
+    set.drives,
+    async (drive, slot) => {
+      const versions = rewrites[slot]!;
+      const record = answers[slot];
+      const current = record instanceof Error ? undefined : record;
+      lease.check();
+      await drive.writeRecord(bucket, key, versions.length > 0 ? { versions } : undefined, lease.fence);
       // Data directories the drive's record no longer names (replaced stale versions, dangling ones).
       const kept = new Set(versions.map((v) => v.dataDir).filter(Boolean));
       const gone = new Set((current?.versions ?? []).map((v) => v.dataDir).filter((d) => d && !kept.has(d)));
@@ -355,17 +355,18 @@ async function healOnce(set: ErasureSet, bucket: string, key: string, lease: Lea
         }
       }
       for (const dir of gone) await drive.deleteDataDir(bucket, dir).catch(() => undefined);
-    }),
+    },
+    { only: rewrites.map((versions) => versions !== undefined) },
   );
+  for (const { slot, error } of written.failures()) {
+    slotFailed[slot] = true;
+    result.reasons.push(`drive ${slot + 1} (${set.drives[slot].endpoint}): record not written: ${message(error)}`);
+  }
   // Drives without any record may still hold a dangling version's files.
+  const untouched = written.answers.map((answer, slot) => answered[slot] && answer instanceof Error);
   for (const id of dangling.keys()) {
     const dirs = new Set(answers.map((a) => ownCopy(a, id)?.dataDir).filter((d): d is string => !!d));
-    await Promise.all(
-      set.drives.map(async (drive, slot) => {
-        if (!answered[slot] || slotChanged[slot]) return;
-        for (const dir of dirs) await drive.deleteDataDir(bucket, dir).catch(() => undefined);
-      }),
-    );
+    for (const dir of dirs) await bestEffortOnDrives(set.drives, (drive) => drive.deleteDataDir(bucket, dir), { only: untouched });
   }
 
   result.versionsRemoved = dangling.size;
@@ -479,12 +480,10 @@ async function examine(ctx: Context, id: string, quorum: QuorumVersion): Promise
 
   // Part files in a data directory.
   const files = version.parts.map((p) => ({ file: `part.${p.number}`, partSize: p.size }));
-  const checks = await Promise.all(
-    set.drives.map((drive, slot) =>
-      answered[slot]
-        ? settle(drive.checkShards(bucket, version.dataDir, { files, blockSize, dataShards: D, deep: ctx.options.deep === true }))
-        : Promise.resolve(new Error('offline')),
-    ),
+  const { answers: checks } = await askDrives(
+    set.drives,
+    (drive) => drive.checkShards(bucket, version.dataDir, { files, blockSize, dataShards: D, deep: ctx.options.deep === true }),
+    { only: answered },
   );
   const checked = checks.map((c) => !(c instanceof Error));
   for (let slot = 0; slot < n; slot++) {
@@ -575,20 +574,20 @@ async function rebuildVersion(ctx: Context, work: VersionWork): Promise<{ badSou
       if (outcome.error) result.reasons.push(`version ${work.id} part.${version.parts[part].number}: ${outcome.error}`);
       if (outcome.badSources) badSources = true;
     }
-    await Promise.all(
-      targets.map(async (slot) => {
-        if (!work.fixable[slot]) return;
-        const files = work.rebuild[slot].map((part) => `part.${version.parts[part].number}`);
-        try {
-          await set.drives[slot].commitHealedShards(stagingId, bucket, version.dataDir, files);
-        } catch (err) {
-          work.fixable[slot] = false;
-          result.reasons.push(`drive ${slot + 1} (${set.drives[slot].endpoint}): rebuilt shards not placed: ${message(err)}`);
-        }
-      }),
+    const placed = await askDrives(
+      set.drives,
+      (drive, slot) => drive.commitHealedShards(stagingId, bucket, version.dataDir, work.rebuild[slot].map((part) => `part.${version.parts[part].number}`)),
+      { only: set.drives.map((_, slot) => targets.includes(slot) && work.fixable[slot]) },
     );
+    for (const { slot, error } of placed.failures()) {
+      work.fixable[slot] = false;
+      result.reasons.push(`drive ${slot + 1} (${set.drives[slot].endpoint}): rebuilt shards not placed: ${message(error)}`);
+    }
   } finally {
-    await Promise.all(targets.map((slot) => set.drives[slot].discardStaged(stagingId).catch(() => undefined)));
+    await discardStaging(
+      targets.map((slot) => set.drives[slot]),
+      stagingId,
+    );
   }
   return { badSources };
 }
@@ -606,62 +605,34 @@ async function rebuildPart(ctx: Context, work: VersionWork, part: PartRecord, so
   const version = work.quorum.version;
   const { dataShards: D, parityShards: P, distribution, blockSize } = version.erasure;
   const layout = new ShardLayout(part.size, blockSize, D);
-  const file = `part.${part.number}`;
   const outcome: PartOutcome = { written: new Array<number>(set.drives.length).fill(0), failed: new Set(), badSources: false };
-  const writers = new Map<number, ShardWriter>();
-  await Promise.all(
-    targets.map(async (slot) => {
-      try {
-        writers.set(slot, await set.drives[slot].createShardWriter(stagingId, file));
-      } catch {
-        outcome.failed.add(slot);
-      }
-    }),
+  const opened = await openShardWriters(
+    set.drives,
+    stagingId,
+    `part.${part.number}`,
+    set.drives.map((_, slot) => targets.includes(slot)),
   );
-  // Data shards first: they are what a healthy read uses, so they are likelier to be in cache.
-  const order = [...sources].sort((a, b) => distribution[a] - distribution[b]);
-  const usable = new Set(order);
-  const readers = new Map<number, Promise<ShardReader>>();
-  const readShard = async (slot: number, block: number): Promise<Buffer | undefined> => {
-    try {
-      let reader = readers.get(slot);
-      if (!reader) {
-        reader = set.drives[slot].openShard(bucket, version.dataDir, file);
-        readers.set(slot, reader);
-      }
-      const length = layout.shardLength(block);
-      const frame = await (await reader).read(layout.frameOffset(block), BITROT_HASH_SIZE + length);
-      return verifyShardBlock(frame, length);
-    } catch {
-      usable.delete(slot);
-      outcome.badSources = true;
-      return undefined;
-    }
-  };
+  const writers = new Map<number, ShardWriter>();
+  for (const slot of targets) {
+    const writer = opened[slot];
+    if (writer) writers.set(slot, writer);
+    else outcome.failed.add(slot);
+  }
+  const reads = new ShardSources(
+    bucket,
+    set.drives,
+    work.quorum,
+    set.drives.map((_, slot) => sources.includes(slot)),
+  );
   const codec = codecFor(D, P);
   try {
     for (let block = 0; block < layout.blockCount && writers.size > 0; block++) {
-      const shards: (Uint8Array | null)[] = new Array(D + P).fill(null);
-      let have = 0;
-      let next = 0;
-      while (have < D && next < order.length) {
-        const batch: number[] = [];
-        while (batch.length < D - have && next < order.length) {
-          if (usable.has(order[next])) batch.push(order[next]);
-          next++;
-        }
-        const got = await Promise.all(batch.map((slot) => readShard(slot, block)));
-        got.forEach((shard, i) => {
-          if (!shard) return;
-          shards[distribution[batch[i]] - 1] = shard;
-          have++;
-        });
-      }
-      if (have < D) throw new Error(`block ${block}: only ${have} of the ${D} shards needed could be read intact`);
-      codec.reconstruct(shards);
+      const { shards, verified } = await reads.readShards(part.number, layout, block);
+      if (verified < D) throw new Error(`block ${block}: only ${verified} of the ${D} shards needed could be read intact`);
+      const rebuilt = codec.reconstruct(shards.map((shard) => shard ?? null));
       await Promise.all(
         [...writers].map(async ([slot, writer]) => {
-          const shard = shards[distribution[slot] - 1]!;
+          const shard = rebuilt[distribution[slot] - 1];
           try {
             await writer.write(frameShardBlock(shard));
             outcome.written[slot] += BITROT_HASH_SIZE + shard.length;
@@ -690,7 +661,8 @@ async function rebuildPart(ctx: Context, work: VersionWork, part: PartRecord, so
       await writer.abort().catch(() => undefined);
     }
   } finally {
-    for (const reader of readers.values()) await reader.then((r) => r.close()).catch(() => undefined);
+    await reads.close();
+    outcome.badSources = reads.failed;
   }
   return outcome;
 }

@@ -14,7 +14,7 @@ import { readQuorum, writeQuorum } from './quorum.js';
 import { NULL_VERSION, toObjectInfo, type ErasureSet } from './set.js';
 import { shardDistribution } from './placement.js';
 import { discardStaging, writeShardFiles } from './write.js';
-import { settle } from './settle.js';
+import { askDrives, bestEffortOnDrives } from './fan-out.js';
 
 export { MAX_PART_NUMBER } from '../storage/names.js';
 export const MIN_PART_SIZE = 5 * 1024 * 1024;
@@ -79,9 +79,9 @@ export class MultipartUploads {
       ...(options.checksumAlgorithm ? { checksumAlgorithm: options.checksumAlgorithm } : {}),
       ...(options.checksumType ? { checksumType: options.checksumType } : {}),
     };
-    const results = await Promise.all(this.drives.map((d) => settle(d.writeUpload(bucket, record))));
-    if (results.filter((r) => !(r instanceof Error)).length < quorum) {
-      await Promise.all(this.drives.map((d) => settle(d.deleteUpload(bucket, key, record.uploadId))));
+    const written = await askDrives(this.drives, (d) => d.writeUpload(bucket, record));
+    if (!written.reached(quorum)) {
+      await bestEffortOnDrives(this.drives, (d) => d.deleteUpload(bucket, key, record.uploadId));
       throw new ObjectLayerError('write-quorum');
     }
     return record;
@@ -89,10 +89,10 @@ export class MultipartUploads {
 
   /** The upload as a read quorum of drives records it, and which drives hold it. */
   async resolve(bucket: string, key: string, uploadId: string): Promise<{ upload: UploadRecord; holders: boolean[] }> {
-    const answers = await Promise.all(this.drives.map((d) => settle(d.readUpload(bucket, key, uploadId))));
-    const holders = answers.map((a) => !!a && !(a instanceof Error));
-    const found = answers.find((a): a is UploadRecord => !!a && !(a instanceof Error));
-    const failed = answers.filter((a) => a instanceof Error).length;
+    const read = await askDrives(this.drives, (d) => d.readUpload(bucket, key, uploadId));
+    const holders = read.answers.map((a) => !!a && !(a instanceof Error));
+    const found = read.values().find((a) => a !== undefined);
+    const failed = read.failed;
     const needed = found ? readQuorum(found.erasure.dataShards) : readQuorum(this.set.defaultDataShards);
     const count = holders.filter(Boolean).length;
     if (found && count >= needed) return { upload: found, holders };
@@ -125,10 +125,8 @@ export class MultipartUploads {
           modTime: Date.now(),
           ...(Object.keys(sealed.checksums).length > 0 ? { checksums: sealed.checksums } : {}),
         };
-        const committed = await Promise.all(
-          this.drives.map((d, slot) => (alive[slot] ? settle(d.commitPart(stagingId, uploadId, part)) : Promise.resolve(new Error('skipped')))),
-        );
-        if (committed.filter((r) => !(r instanceof Error)).length < quorum) throw new ObjectLayerError('write-quorum');
+        const committed = await askDrives(this.drives, (d) => d.commitPart(stagingId, uploadId, part), { only: alive });
+        committed.requireQuorum(quorum, () => new ObjectLayerError('write-quorum'));
         return part;
       } finally {
         await discardStaging(this.drives, stagingId);
@@ -144,9 +142,9 @@ export class MultipartUploads {
     return { upload, parts: await this.quorumParts(upload, holders) };
   }
 
-  /** Every drive's own part list (empty for drives without the upload). */
-  private partLists(upload: UploadRecord, holders: boolean[]): Promise<(UploadPartRecord[] | Error)[]> {
-    return Promise.all(this.drives.map((d, slot) => (holders[slot] ? settle(d.listParts(upload.uploadId)) : Promise.resolve([]))));
+  /** Every drive's own part list (NotAsked for drives without the upload). */
+  private async partLists(upload: UploadRecord, holders: boolean[]): Promise<(UploadPartRecord[] | Error)[]> {
+    return (await askDrives(this.drives, (d) => d.listParts(upload.uploadId), { only: holders })).answers;
   }
 
   private async quorumParts(upload: UploadRecord, holders: boolean[], known?: (UploadPartRecord[] | Error)[]): Promise<UploadPartRecord[]> {
@@ -220,7 +218,7 @@ export class MultipartUploads {
         // The parts were acknowledged: a completion that fails gives them back to the upload, for a retry.
         data: { dataDir: upload.dataDir, uploadId, keep },
       });
-      await Promise.all(this.drives.map((d) => settle(d.deleteUpload(bucket, key, uploadId))));
+      await bestEffortOnDrives(this.drives, (d) => d.deleteUpload(bucket, key, uploadId));
       return toObjectInfo(bucket, key, version);
     } finally {
       lease.release();
@@ -231,10 +229,8 @@ export class MultipartUploads {
     const lease = await this.set.ctx.locks.lock(`upload/${uploadId}`, true);
     try {
       await this.resolve(bucket, key, uploadId);
-      const results = await Promise.all(this.drives.map((d) => settle(d.deleteUpload(bucket, key, uploadId))));
-      if (results.filter((r) => !(r instanceof Error)).length < writeQuorum(this.set.defaultDataShards, this.set.ctx.defaultParity)) {
-        throw new ObjectLayerError('write-quorum');
-      }
+      const deleted = await askDrives(this.drives, (d) => d.deleteUpload(bucket, key, uploadId));
+      deleted.requireQuorum(writeQuorum(this.set.defaultDataShards, this.set.ctx.defaultParity), () => new ObjectLayerError('write-quorum'));
     } finally {
       lease.release();
     }
@@ -242,12 +238,10 @@ export class MultipartUploads {
 
   /** Uploads recorded by a read quorum of drives, for `bucket` (all buckets when undefined). */
   async list(bucket: string | undefined, prefix: string): Promise<UploadEntry[]> {
-    const answers = await Promise.all(this.drives.map((d) => settle(d.listUploads(bucket, prefix))));
-    const failed = answers.filter((a) => a instanceof Error).length;
-    if (this.drives.length - failed < readQuorum(this.set.defaultDataShards)) throw new ObjectLayerError('read-quorum');
+    const listed = await askDrives(this.drives, (d) => d.listUploads(bucket, prefix));
+    listed.requireQuorum(readQuorum(this.set.defaultDataShards), () => new ObjectLayerError('read-quorum'));
     const votes = new Map<string, { entry: UploadEntry; count: number }>();
-    for (const list of answers) {
-      if (list instanceof Error) continue;
+    for (const list of listed.values()) {
       for (const entry of list) {
         const id = `${entry.bucket}\u0000${entry.record.key}\u0000${entry.record.uploadId}`;
         const vote = votes.get(id) ?? { entry, count: 0 };

@@ -24,7 +24,7 @@ import { MAX_OBJECT_KEY_BYTES, justAfter, pastPrefix } from '../storage/names.js
 import { setIndexFor } from './placement.js';
 import { ErasureSet, toObjectInfo, type ListedVersion } from './set.js';
 import { toPartInfo, toUploadInfo } from './multipart.js';
-import { settle } from './settle.js';
+import { askDrives, bestEffortOnDrives } from './fan-out.js';
 
 /** Marks positions this server issued, so a made-up continuation token is refused rather than obeyed. */
 const POSITION_TAG = Buffer.from('tp1:');
@@ -100,9 +100,9 @@ export class ErasurePool implements ObjectLayer {
 
   /** A bucket exists when at least half the drives have it; too few answers to tell is 'read-quorum'. */
   async getBucketInfo(bucket: string): Promise<BucketInfo> {
-    const answers = await Promise.all(this.drives.map((d) => settle(d.statBucket(bucket))));
-    const found = answers.filter((a): a is BucketEntry => !!a && !(a instanceof Error));
-    const failed = answers.filter((a) => a instanceof Error).length;
+    const stats = await askDrives(this.drives, (d) => d.statBucket(bucket));
+    const found = stats.values().filter((a): a is BucketEntry => a !== undefined);
+    const failed = stats.failed;
     const half = Math.ceil(this.drives.length / 2);
     if (found.length >= half) return { name: bucket, created: new Date(Math.min(...found.map((f) => f.created))) };
     if (found.length + failed >= half) throw new ObjectLayerError('read-quorum');
@@ -120,17 +120,17 @@ export class ErasurePool implements ObjectLayer {
     if (exists) throw new ObjectLayerError('bucket-exists');
     if (this.drives.filter((d) => d.isOnline()).length < this.bucketQuorum) throw new ObjectLayerError('write-quorum');
     const created = Date.now();
-    const results = await Promise.all(this.drives.map((d) => settle(d.makeBucket(bucket, created))));
-    if (results.filter((r) => !(r instanceof Error)).length < this.bucketQuorum) {
-      await Promise.all(this.drives.map((d) => settle(d.deleteBucket(bucket))));
+    const made = await askDrives(this.drives, (d) => d.makeBucket(bucket, created));
+    if (!made.reached(this.bucketQuorum)) {
+      await bestEffortOnDrives(this.drives, (d) => d.deleteBucket(bucket));
       throw new ObjectLayerError('write-quorum');
     }
   }
 
   async listBuckets(): Promise<BucketInfo[]> {
-    const answers = await Promise.all(this.drives.map((d) => settle(d.listBuckets())));
-    const lists = answers.filter((a): a is BucketEntry[] => !(a instanceof Error));
-    if (lists.length < Math.ceil(this.drives.length / 2)) throw new ObjectLayerError('read-quorum');
+    const listed = await askDrives(this.drives, (d) => d.listBuckets());
+    listed.requireQuorum(Math.ceil(this.drives.length / 2), () => new ObjectLayerError('read-quorum'));
+    const lists = listed.values();
     const seen = new Map<string, { count: number; created: number }>();
     for (const list of lists) {
       for (const b of list) {
@@ -153,17 +153,18 @@ export class ErasurePool implements ObjectLayer {
    */
   async deleteBucket(bucket: string): Promise<void> {
     const { created } = await this.getBucketInfo(bucket);
-    const holds = await Promise.all(this.drives.map((d) => settle(d.bucketHasObjects(bucket))));
-    if (holds.some((answer) => answer === true)) throw new ObjectLayerError('bucket-not-empty');
-    if (holds.some((answer) => answer instanceof Error)) throw new ObjectLayerError('write-quorum');
+    const holds = await askDrives(this.drives, (d) => d.bucketHasObjects(bucket));
+    if (holds.count((has) => has) > 0) throw new ObjectLayerError('bucket-not-empty');
+    if (holds.failed > 0) throw new ObjectLayerError('write-quorum');
     await failpoint('pool.delete-bucket.checked');
-    const results = await Promise.all(this.drives.map((d) => settle(d.deleteBucket(bucket))));
-    if (results.some((deleted) => deleted === false)) {
+    const deletions = await askDrives(this.drives, (d) => d.deleteBucket(bucket));
+    const deleted = deletions.answers.map((answer) => answer === true);
+    if (deletions.count((done) => !done) > 0) {
       // A write landed between the check and a drive's deletion: the bucket stays, made again where it went.
-      await Promise.all(this.drives.map((d, i) => (results[i] === true ? settle(d.makeBucket(bucket, created.getTime())) : undefined)));
+      await bestEffortOnDrives(this.drives, (d) => d.makeBucket(bucket, created.getTime()), { only: deleted });
       throw new ObjectLayerError('bucket-not-empty');
     }
-    if (results.filter((deleted) => deleted === true).length < this.bucketQuorum) throw new ObjectLayerError('write-quorum');
+    deletions.requireQuorum(this.bucketQuorum, () => new ObjectLayerError('write-quorum'), (done) => done);
   }
 
   async putObject(bucket: string, key: string, body: PutBody, options: PutOptions): Promise<ObjectInfo> {
@@ -289,6 +290,6 @@ export class ErasurePool implements ObjectLayer {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.drives.map((d) => d.close().catch(() => undefined)));
+    await bestEffortOnDrives(this.drives, (d) => d.close());
   }
 }

@@ -21,7 +21,7 @@ import { minimumWriteQuorum, readQuorum, resolveVersion, writeQuorum, type Quoru
 import { discardStaging, writeShardFiles } from './write.js';
 import { MultipartUploads } from './multipart.js';
 import { ActiveReaders } from './readers.js';
-import { settle } from './settle.js';
+import { askDrives, bestEffortOnDrives, type DriveAnswers } from './fan-out.js';
 
 export interface SetContext {
   blockSize: number;
@@ -118,13 +118,13 @@ export class ErasureSet {
     return this.onlineCount() >= writeQuorum(this.defaultDataShards, this.ctx.defaultParity);
   }
 
-  readRecords(bucket: string, key: string): Promise<RecordAnswer[]> {
-    return Promise.all(this.drives.map((d) => settle(d.readRecord(bucket, key))));
+  readRecords(bucket: string, key: string): Promise<DriveAnswers<ObjectRecord | undefined>> {
+    return askDrives(this.drives, (d) => d.readRecord(bucket, key));
   }
 
   /** The quorum version of an object, with every drive's answer; 'no-such-key' or 'read-quorum' otherwise. */
   private async resolve(bucket: string, key: string): Promise<QuorumVersion> {
-    const answers = await this.readRecords(bucket, key);
+    const { answers } = await this.readRecords(bucket, key);
     const outcome = resolveVersion(answers, undefined, minimumWriteQuorum(this.drives.length));
     if (outcome.kind === 'unreadable') throw new ObjectLayerError('read-quorum');
     if (outcome.kind === 'absent' || outcome.quorum.version.deleteMarker) throw new ObjectLayerError('no-such-key');
@@ -250,18 +250,19 @@ export class ErasureSet {
   async commitVersion(bucket: string, key: string, version: VersionRecord, plan: CommitPlan): Promise<void> {
     const lease = await this.ctx.locks.lock(`${bucket}/${key}`, true);
     try {
-      const previous = await this.readRecords(bucket, key);
+      const { answers: previous } = await this.readRecords(bucket, key);
       if (plan.precondition) {
         const current = resolveVersion(previous, undefined, minimumWriteQuorum(this.drives.length));
         if (current.kind === 'unreadable') throw new ObjectLayerError('write-quorum');
         const live = current.kind === 'found' && !current.quorum.version.deleteMarker ? current.quorum.version : undefined;
         plan.precondition(live && toObjectInfo(bucket, key, live));
       }
-      const attempted = this.drives.map(() => false);
-      const committed = await Promise.all(
-        this.drives.map(async (drive, slot) => {
-          const old = previous[slot];
-          if (!plan.alive[slot] || old instanceof Error) return false;
+      // A drive takes part when it received the data and its record was read (the one to restore).
+      const attempted = previous.map((old, slot) => plan.alive[slot] && !(old instanceof Error));
+      const commits = await askDrives(
+        this.drives,
+        async (drive, slot) => {
+          const old = previous[slot] as ObjectRecord | undefined;
           const copy: VersionRecord = {
             ...version,
             erasure: { ...version.erasure, index: version.erasure.distribution[slot] },
@@ -269,17 +270,19 @@ export class ErasureSet {
           };
           const others = old?.versions.filter((v) => v.versionId !== version.versionId) ?? [];
           const replaced = old?.versions.find((v) => v.versionId === version.versionId);
+          // Whatever made a drive's commit fail, a bug of ours too, it is undone below with the others.
           try {
-            attempted[slot] = true;
             lease.check();
             await drive.commitVersion(bucket, key, { versions: [copy, ...others], ...(replaced ? { replaced } : {}) }, lease.fence, plan.data);
             return true;
           } catch {
             return false;
           }
-        }),
+        },
+        { only: attempted },
       );
-      if (committed.filter(Boolean).length < plan.quorum) {
+      const committed = commits.answers.map((ok) => ok === true);
+      if (!commits.reached(plan.quorum, (ok) => ok)) {
         await failpoint('erasure-set.commit.missed-quorum');
         await this.restore(bucket, key, lease.fence, previous, committed, attempted, plan.data);
         throw new ObjectLayerError('write-quorum');
@@ -298,14 +301,16 @@ export class ErasureSet {
    * is never undone.
    */
   private async restore(bucket: string, key: string, fence: number, previous: RecordAnswer[], recorded: boolean[], attempted: boolean[], data?: VersionData): Promise<void> {
-    await Promise.all(
-      this.drives.map(async (drive, slot) => {
+    await bestEffortOnDrives(
+      this.drives,
+      async (drive, slot) => {
         const old = previous[slot];
+        // The data is moved back even where the record could not be restored.
         if (recorded[slot] && !(old instanceof Error)) await drive.writeRecord(bucket, key, old, fence).catch(() => undefined);
-        if (!attempted[slot] || !data) return;
-        const undone = 'uploadId' in data ? drive.restoreUploadData(data.uploadId, data.keep, bucket, data.dataDir) : drive.deleteDataDir(bucket, data.dataDir);
-        await undone.catch(() => undefined);
-      }),
+        if (!data) return;
+        await ('uploadId' in data ? drive.restoreUploadData(data.uploadId, data.keep, bucket, data.dataDir) : drive.deleteDataDir(bucket, data.dataDir));
+      },
+      { only: attempted },
     );
   }
 
@@ -324,7 +329,7 @@ export class ErasureSet {
     await Promise.all(
       [...byDataDir].map(([dataDir, drives]) =>
         this.readers.whenUnread(dataDir, async () => {
-          await Promise.all(drives.map((drive) => drive.deleteDataDir(bucket, dataDir).catch(() => undefined)));
+          await bestEffortOnDrives(drives, (drive) => drive.deleteDataDir(bucket, dataDir));
         }),
       ),
     );
@@ -333,25 +338,24 @@ export class ErasureSet {
   async deleteObject(bucket: string, key: string): Promise<void> {
     const lease = await this.ctx.locks.lock(`${bucket}/${key}`, true);
     try {
-      const previous = await this.readRecords(bucket, key);
+      const records = await this.readRecords(bucket, key);
+      const previous = records.answers;
       const quorum = writeQuorum(this.defaultDataShards, this.ctx.defaultParity);
-      if (previous.filter((a) => !(a instanceof Error)).length < quorum) throw new ObjectLayerError('write-quorum');
-      const removed = await Promise.all(
-        this.drives.map(async (drive, slot) => {
-          const old = previous[slot];
-          if (old instanceof Error) return false;
-          if (!old) return true;
+      if (!records.reached(quorum)) throw new ObjectLayerError('write-quorum');
+      lease.check();
+      const removed = await askDrives(
+        this.drives,
+        async (drive, slot) => {
+          const old = previous[slot] as ObjectRecord | undefined;
+          if (!old) return;
           const record: ObjectRecord = { versions: old.versions.filter((v) => v.versionId !== NULL_VERSION) };
-          lease.check();
-          return drive.writeRecord(bucket, key, record, lease.fence).then(
-            () => true,
-            () => false,
-          );
-        }),
+          await drive.writeRecord(bucket, key, record, lease.fence);
+        },
+        { only: previous.map((old) => !(old instanceof Error)) },
       );
-      if (removed.filter(Boolean).length < quorum) throw new ObjectLayerError('write-quorum');
+      if (!removed.reached(quorum)) throw new ObjectLayerError('write-quorum');
       await this.removeReplacedData(bucket, previous, NULL_VERSION);
-      if (removed.some((ok) => !ok)) this.healHooks.partialWrite?.(bucket, key);
+      if (removed.answered < this.drives.length) this.healHooks.partialWrite?.(bucket, key);
     } finally {
       lease.release();
     }
@@ -362,9 +366,9 @@ export class ErasureSet {
    * version, in key order; `next` is where to continue, undefined once the set is exhausted.
    */
   async listPage(bucket: string, prefix: string, from: Buffer | undefined, limit: number): Promise<{ entries: ListedVersion[]; next?: Buffer }> {
-    const pages = await Promise.all(this.drives.map((d) => settle(d.listRecords(bucket, { prefix, from, limit }))));
-    const failed = pages.filter((p) => p instanceof Error).length;
-    if (this.drives.length - failed < readQuorum(this.defaultDataShards)) throw new ObjectLayerError('read-quorum');
+    const listed = await askDrives(this.drives, (d) => d.listRecords(bucket, { prefix, from, limit }));
+    listed.requireQuorum(readQuorum(this.defaultDataShards), () => new ObjectLayerError('read-quorum'));
+    const pages = listed.answers;
 
     // Only keys up to the smallest last key of a full page are known to every drive's answer.
     let bound: string | undefined;

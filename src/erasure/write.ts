@@ -3,6 +3,7 @@ import { frameShardBlock } from '../codec/bitrot.js';
 import { ObjectLayerError } from '../object/errors.js';
 import type { Drive, ShardWriter } from '../storage/drive.js';
 import { encodeBlock } from './coder.js';
+import { askDrives, bestEffortOnDrives } from './fan-out.js';
 
 export interface ShardPlan {
   /** distribution[slot] = 1-based shard index the drive at `slot` receives. */
@@ -16,7 +17,13 @@ export interface ShardPlan {
 }
 
 export async function discardStaging(drives: Drive[], stagingId: string): Promise<void> {
-  await Promise.all(drives.map((d) => d.discardStaged(stagingId).catch(() => undefined)));
+  await bestEffortOnDrives(drives, (d) => d.discardStaged(stagingId));
+}
+
+/** Opens `<staging>/<stagingId>/<file>` for writing on the drives `only` marks: undefined where not asked or it failed. */
+export async function openShardWriters(drives: Drive[], stagingId: string, file: string, only: boolean[]): Promise<(ShardWriter | undefined)[]> {
+  const opened = await askDrives(drives, (d) => d.createShardWriter(stagingId, file), { only });
+  return opened.answers.map((writer) => (writer instanceof Error ? undefined : writer));
 }
 
 /**
@@ -32,8 +39,11 @@ export async function writeShardFiles(
   plan: ShardPlan,
 ): Promise<{ alive: boolean[]; size: number }> {
   const { distribution, dataShards, parityShards, quorum, eligible } = plan;
-  const writers: (ShardWriter | undefined)[] = await Promise.all(
-    drives.map(async (d, slot) => (d.isOnline() && eligible?.[slot] !== false ? d.createShardWriter(stagingId, file).catch(() => undefined) : undefined)),
+  const writers = await openShardWriters(
+    drives,
+    stagingId,
+    file,
+    drives.map((d, slot) => d.isOnline() && eligible?.[slot] !== false),
   );
   const drop = (slot: number): void => {
     void writers[slot]?.abort().catch(() => undefined);
