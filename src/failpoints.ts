@@ -1,8 +1,9 @@
 /**
  * Named points in the write path where a test can make something happen: a pause that lets another
- * request overtake, an error. They are inert unless a test arms them, in its own process with
+ * request overtake, an error, a crash. They are inert unless a test arms them, in its own process with
  * armFailpoint(), or in a server it starts with TESSERA_FAILPOINTS=name=ACTION[;name=ACTION...], where
- * ACTION is error:N (the first N passes through `name` fail) or sleep:MS (every pass waits MS ms).
+ * ACTION is error:N (the first N passes through `name` fail), sleep:MS (every pass waits MS ms) or
+ * crash:N (the Nth pass kills the process with SIGKILL, as a power cut at that point would).
  * An unarmed point costs one map-size check.
  * (A leaf module: every layer may name a point.)
  */
@@ -39,12 +40,26 @@ function failTimes(count: number): FailpointAction {
   };
 }
 
+/** The `count`th pass kills this process at once (no cleanup, no flush: SIGKILL). */
+function crashOnPass(count: number): FailpointAction {
+  let left = count;
+  return () => {
+    if (--left === 0) process.kill(process.pid, 'SIGKILL');
+  };
+}
+
+const ACTIONS: Record<string, (n: number) => FailpointAction> = {
+  error: failTimes,
+  sleep: (ms) => () => sleep(ms),
+  crash: crashOnPass,
+};
+
 function armFromEnvironment(spec: string): void {
   for (const entry of spec.split(';').filter(Boolean)) {
-    const match = /^([a-z0-9.-]+)=(error|sleep):(\d+)$/.exec(entry.trim());
-    if (!match) throw new Error(`TESSERA_FAILPOINTS: cannot read ${JSON.stringify(entry)} (expected name=error:N or name=sleep:MS)`);
+    const match = /^([a-z0-9.-]+)=(error|sleep|crash):(\d+)$/.exec(entry.trim());
+    if (!match) throw new Error(`TESSERA_FAILPOINTS: cannot read ${JSON.stringify(entry)} (expected name=error:N, name=sleep:MS or name=crash:N)`);
     const [, name, action, n] = match;
-    armFailpoint(name, action === 'error' ? failTimes(Number(n)) : () => sleep(Number(n)));
+    armFailpoint(name, ACTIONS[action](Number(n)));
   }
 }
 

@@ -6,6 +6,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { S3Error } from '../errors.js';
+import { failpoint } from '../failpoints.js';
 import type { UploadPartRecord, UploadRecord, VersionRecord } from '../meta/record.js';
 import type { CompleteOptions, NewUploadOptions, ObjectInfo, PartInfo, PutBody, UploadInfo } from '../object/types.js';
 import type { UploadEntry } from '../storage/drive.js';
@@ -221,6 +222,7 @@ export class MultipartUploads {
         // The parts were acknowledged: a completion that failed gives them back to the upload, for a retry.
         undoData: (drive) => drive.restoreUploadData(uploadId, keep, bucket, upload.dataDir),
       });
+      await failpoint('multipart.complete.committed');
       await Promise.all(this.drives.map((d) => settle(d.deleteUpload(bucket, key, uploadId))));
       return toObjectInfo(bucket, key, version);
     } finally {

@@ -264,6 +264,7 @@ export class ErasureSet {
             placed[slot] = true;
             await failpoint('erasure-set.commit.placed');
             await drive.writeRecord(bucket, key, { versions: [copy, ...others] });
+            await failpoint('erasure-set.commit.recorded');
             return true;
           } catch {
             return false;
