@@ -1,0 +1,254 @@
+/**
+ * The history checker: given the log of a torture run, finds every read that no legal execution could
+ * have produced. A pure function of the history, unit-tested with hand-made histories.
+ *
+ * Model. Each key is a register changed by mutations (PUT, CompleteMultipartUpload, CopyObject: a value;
+ * DELETE: absence); before any, the key is absent. A mutation takes effect at one instant inside its
+ * window, or (if not acknowledged) possibly never:
+ *   - acknowledged:        [start, end]
+ *   - unknown (5xx, reset, timeout): [start, end + linger], or never; `linger` bounds how long a write
+ *     whose client gave up may still land (a writer that lost its lock must commit nothing, so a long
+ *     linger would only hide that bug);
+ *   - failed cleanly (4xx, refused): never.
+ * A read over [rs, re] may return the value of mutation M when M may have taken effect before the read
+ * ended (M.start < re) and M is not superseded before the read began: there is no acknowledged
+ * mutation M2 that surely took effect after M (M2.start > M's window end) and before the read
+ * (M2.end < rs). Absence is a value like any other (of the initial state and of DELETEs).
+ * This checks each read against the writes (a "regular register"), not reads against each other.
+ *
+ * Anomalies: a read of bytes that belong to no write of the key (a mix of two writes, corruption); a
+ * read of a value that is superseded, not yet written, or from a write that failed cleanly; a 404 where
+ * some acknowledged write must be visible (a lost write); a range whose bytes match no allowed value;
+ * a LIST that omits a key that must exist or shows one that cannot; and, after the faults stop, nodes
+ * that disagree about a key, or a final listing that disagrees with the final reads.
+ */
+import { valueSlice, sha256, type Value } from './bodies.js';
+import { isMutation, type CopyOp, type GetOp, type ListOp, type MutationOp, type Op, type RangeOp } from './history.js';
+
+export interface Anomaly {
+  kind:
+    | 'foreign-bytes'
+    | 'failed-write-visible'
+    | 'stale-read'
+    | 'future-read'
+    | 'lost-write'
+    | 'range-mismatch'
+    | 'list-missing'
+    | 'list-phantom'
+    | 'list-size'
+    | 'final-divergent'
+    | 'final-list-mismatch';
+  key?: string;
+  /** The read (first) and the writes that explain the anomaly. */
+  ops: number[];
+  at: number;
+  message: string;
+}
+
+export interface CheckOptions {
+  /** How long after its client gave up an unacknowledged mutation may still take effect (ms). */
+  lingerMs: number;
+}
+
+interface Mutation {
+  op?: MutationOp;
+  start: number;
+  /** The last instant it may take effect. */
+  last: number;
+  acked: boolean;
+  /** The earliest end of an acknowledged mutation that surely follows this one (Infinity: none). */
+  supersededAt: number;
+}
+
+interface Candidate {
+  mutation: Mutation;
+  /** undefined: absence. */
+  value?: Value;
+}
+
+const INITIAL: Mutation = { start: -Infinity, last: -Infinity, acked: true, supersededAt: Infinity };
+
+const label = (m: Mutation): string => (m.op ? `#${m.op.id} ${m.op.type}` : 'the initial absence');
+
+export class Checker {
+  private readonly byKey = new Map<string, Mutation[]>();
+  private readonly copyValues = new Map<CopyOp, Value[]>();
+  private readonly resolving = new Set<CopyOp>();
+  readonly anomalies: Anomaly[] = [];
+
+  constructor(
+    private readonly ops: readonly Op[],
+    private readonly options: CheckOptions,
+  ) {
+    for (const op of ops) {
+      if (!isMutation(op) || op.outcome === 'fail') continue;
+      const acked = op.outcome === 'ok';
+      const last = acked ? op.end : op.end + options.lingerMs;
+      this.mutations(op.key).push({ op, start: op.start, last, acked, supersededAt: Infinity });
+    }
+    for (const list of this.byKey.values()) {
+      const acked = list.filter((m) => m.acked && m.op);
+      for (const m of list) for (const m2 of acked) if (m2.start > m.last && m2.op!.end < m.supersededAt) m.supersededAt = m2.op!.end;
+    }
+  }
+
+  private mutations(key: string): Mutation[] {
+    let list = this.byKey.get(key);
+    if (!list) this.byKey.set(key, (list = [{ ...INITIAL }]));
+    return list;
+  }
+
+  /** The values of a mutation: absence, a written value, or every value a copy may have read. */
+  private valuesOf(m: Mutation): (Value | undefined)[] {
+    const op = m.op;
+    if (!op || op.type === 'delete') return [undefined];
+    if (op.type !== 'copy') return [op.value];
+    let values = this.copyValues.get(op);
+    if (!values) {
+      if (this.resolving.has(op)) return []; // a cycle of overlapping copies: nothing more to learn
+      this.resolving.add(op);
+      values = this.allowed(op.source, op.start, op.end).flatMap((c) => (c.value ? [c.value] : []));
+      this.resolving.delete(op);
+      this.copyValues.set(op, values);
+    }
+    return values;
+  }
+
+  /** Every (mutation, value) a read of `key` over [rs, re] may return. */
+  allowed(key: string, rs: number, re: number): Candidate[] {
+    return this.mutations(key)
+      .filter((m) => m.start < re && m.supersededAt >= rs)
+      .flatMap((m) => this.valuesOf(m).map((value) => ({ mutation: m, value })));
+  }
+
+  /** Every value any mutation of `key` (even a superseded or failed one) may have written, with its op. */
+  private everyWrite(key: string): { op: MutationOp; value?: Value }[] {
+    const out: { op: MutationOp; value?: Value }[] = [];
+    for (const op of this.ops) {
+      if (!isMutation(op) || op.key !== key) continue;
+      const m = this.mutations(key).find((x) => x.op === op);
+      const values = m ? this.valuesOf(m) : op.type === 'delete' ? [undefined] : op.type === 'copy' ? [] : [op.value];
+      for (const value of values) out.push({ op, value });
+    }
+    return out;
+  }
+
+  private report(kind: Anomaly['kind'], read: Op, key: string | undefined, related: number[], message: string): void {
+    this.anomalies.push({ kind, key, ops: [read.id, ...related], at: read.start, message });
+  }
+
+  check(): Anomaly[] {
+    for (const op of this.ops) {
+      if (op.outcome !== 'ok') continue;
+      if (op.type === 'get') this.checkGet(op);
+      else if (op.type === 'range') this.checkRange(op);
+      else if (op.type === 'list') this.checkList(op);
+    }
+    this.checkFinal();
+    return this.anomalies;
+  }
+
+  /** Why a value is not allowed: the acknowledged mutation that superseded it, or that it began too late. */
+  private explain(key: string, m: Mutation, read: Op): { kind: Anomaly['kind']; related: number[]; why: string } {
+    if (m.start >= read.end) return { kind: 'future-read', related: [], why: `${label(m)} began at ${m.start} ms, after the read ended` };
+    const by = this.mutations(key).find((m2) => m2.acked && m2.op && m2.start > m.last && m2.op.end < read.start);
+    return {
+      kind: 'stale-read',
+      related: by?.op ? [by.op.id] : [],
+      why: by ? `${label(m)} was superseded by acknowledged ${label(by)} [${by.start}..${by.op!.end}] before the read began` : `${label(m)} is superseded`,
+    };
+  }
+
+  private checkGet(read: GetOp): void {
+    const result = read.result;
+    if (!result) return;
+    const candidates = this.allowed(read.key, read.start, read.end);
+    if (result.absent) {
+      if (candidates.some((c) => !c.value)) return;
+      const must = candidates.map((c) => c.mutation).filter((m) => m.op);
+      this.report('lost-write', read, read.key, must.map((m) => m.op!.id), `GET answered 404 but one of ${must.map(label).join(', ')} must be visible`);
+      return;
+    }
+    if (candidates.some((c) => c.value?.sha256 === result.sha256)) return;
+    const matches = this.everyWrite(read.key).filter((w) => w.value?.sha256 === result.sha256);
+    if (matches.length === 0) {
+      const elsewhere = this.ops.find((op) => (op.type === 'put' || op.type === 'multipart') && op.value.sha256 === result.sha256);
+      const whose = elsewhere && 'key' in elsewhere ? `; they are the bytes of #${elsewhere.id} ${elsewhere.type} of ${elsewhere.key}` : '';
+      this.report('foreign-bytes', read, read.key, elsewhere ? [elsewhere.id] : [], `GET returned ${result.size} bytes that no write of this key may have written${whose}${result.diagnosis ? ` (${result.diagnosis})` : ''}`);
+      return;
+    }
+    const failed = matches.find((w) => w.op.outcome === 'fail');
+    if (failed && matches.every((w) => w.op.outcome === 'fail')) {
+      this.report('failed-write-visible', read, read.key, [failed.op.id], `GET returned the bytes of #${failed.op.id} ${failed.op.type}, which failed cleanly (${failed.op.detail ?? ''})`);
+      return;
+    }
+    const m = this.mutations(read.key).find((x) => x.op === matches.find((w) => w.op.outcome !== 'fail')!.op)!;
+    const { kind, related, why } = this.explain(read.key, m, read);
+    this.report(kind, read, read.key, [m.op!.id, ...related], `GET returned the bytes of ${label(m)}, but ${why}`);
+  }
+
+  private checkRange(read: RangeOp): void {
+    const result = read.result;
+    if (!result) return;
+    const candidates = this.allowed(read.key, read.start, read.end);
+    const values = candidates.flatMap((c) => (c.value ? [c.value] : []));
+    if ('unsatisfiable' in result) {
+      if (values.some((v) => v.size <= read.from)) return;
+      this.report('range-mismatch', read, read.key, [], `range ${read.from}-${read.to} was unsatisfiable but every allowed value is longer (${values.map((v) => v.size).join(', ')})`);
+      return;
+    }
+    if (result.absent) {
+      if (candidates.some((c) => !c.value)) return;
+      this.report('lost-write', read, read.key, candidates.map((c) => c.mutation.op?.id ?? 0), `range GET answered 404 but a write must be visible`);
+      return;
+    }
+    const ok = values.some((v) => v.size === result.total && sha256(valueSlice(v.segments, read.from, Math.min(read.to + 1, v.size))) === result.sha256);
+    if (!ok) {
+      this.report('range-mismatch', read, read.key, candidates.map((c) => c.mutation.op?.id ?? 0), `range ${read.from}-${read.to} returned ${result.size} bytes of ${result.total} that match no allowed value`);
+    }
+  }
+
+  private checkList(list: ListOp): void {
+    const result = list.result;
+    if (!result) return;
+    const keys = new Set([...this.byKey.keys(), ...result.keys()]);
+    for (const key of keys) {
+      const candidates = this.allowed(key, list.start, list.end);
+      const entry = result.get(key);
+      if (!entry) {
+        if (candidates.some((c) => !c.value)) continue;
+        this.report('list-missing', list, key, candidates.map((c) => c.mutation.op?.id ?? 0), `LIST did not show ${key}, though one of ${candidates.map((c) => label(c.mutation)).join(', ')} must be visible`);
+      } else if (!candidates.some((c) => c.value)) {
+        this.report('list-phantom', list, key, [], `LIST showed ${key} (${entry.size} bytes), which cannot exist then`);
+      } else if (!candidates.some((c) => c.value?.size === entry.size)) {
+        this.report('list-size', list, key, [], `LIST showed ${key} with ${entry.size} bytes; allowed sizes: ${candidates.map((c) => c.value?.size ?? 'absent').join(', ')}`);
+      }
+    }
+  }
+
+  /** The final reads of a key agree across nodes, and each final listing shows exactly the keys the final reads found. */
+  private checkFinal(): void {
+    const finalGets = this.ops.filter((op): op is GetOp => op.type === 'get' && op.final === true && op.outcome === 'ok');
+    const byKey = new Map<string, GetOp[]>();
+    for (const get of finalGets) byKey.set(get.key, [...(byKey.get(get.key) ?? []), get]);
+    const seen = (get: GetOp): string => (get.result?.absent ? 'absent' : (get.result?.sha256 ?? '?'));
+    for (const [key, gets] of byKey) {
+      if (new Set(gets.map(seen)).size > 1) {
+        this.report('final-divergent', gets[0], key, gets.slice(1).map((g) => g.id), `nodes disagree after healing: ${gets.map((g) => `node ${g.node + 1}: ${seen(g).slice(0, 12)}`).join(', ')}`);
+      }
+    }
+    const present = new Set(finalGets.filter((g) => g.result && !g.result.absent).map((g) => g.key));
+    for (const list of this.ops) {
+      if (list.type !== 'list' || !list.final || list.outcome !== 'ok' || !list.result) continue;
+      for (const key of byKey.keys()) {
+        if (present.has(key) !== list.result.has(key)) {
+          this.report('final-list-mismatch', list, key, [], `final LIST on node ${list.node + 1} ${list.result.has(key) ? 'shows' : 'omits'} ${key}, final GETs ${present.has(key) ? 'found it' : 'did not'}`);
+        }
+      }
+    }
+  }
+}
+
+export function checkHistory(ops: readonly Op[], options: CheckOptions): Anomaly[] {
+  return new Checker(ops, options).check();
+}
