@@ -37,7 +37,8 @@ export interface Anomaly {
     | 'list-phantom'
     | 'list-size'
     | 'final-divergent'
-    | 'final-list-mismatch';
+    | 'final-list-mismatch'
+    | 'census';
   key?: string;
   /** The read (first) and the writes that explain the anomaly. */
   ops: number[];
@@ -78,7 +79,7 @@ export class Checker {
 
   constructor(
     private readonly ops: readonly Op[],
-    private readonly options: CheckOptions,
+    options: CheckOptions,
   ) {
     for (const op of ops) {
       if (!isMutation(op) || op.outcome === 'fail') continue;
