@@ -59,7 +59,8 @@ export async function reappear(dir: string): Promise<string> {
 
 export async function wipe(dir: string): Promise<number> {
   const entries = await readdir(dir).catch(() => [] as string[]);
-  await Promise.all(entries.map((e) => rm(join(dir, e), { recursive: true, force: true })));
+  // maxRetries: the server may create files in a directory while it is being removed (ENOTEMPTY).
+  await Promise.all(entries.map((e) => rm(join(dir, e), { recursive: true, force: true, maxRetries: 10, retryDelay: 20 })));
   return entries.length;
 }
 

@@ -34,6 +34,9 @@ export function formatFigures(f: RunFigures, replay: string, maxAnomalies = 12):
     if (event.detail?.startsWith('error')) count(faults, event.kind, 'errors');
     if (event.detail?.includes('not reached')) count(faults, event.kind, 'unfired');
   }
+  const reasons = new Map<string, number>();
+  for (const op of f.history.ops) if (op.outcome !== 'ok' && op.detail) reasons.set(`${op.outcome} ${op.detail.slice(0, 60)}`, (reasons.get(`${op.outcome} ${op.detail.slice(0, 60)}`) ?? 0) + 1);
+  const topReasons = [...reasons].sort((a, b) => b[1] - a[1]).slice(0, 8);
   const kinds = new Map<string, number>();
   for (const a of f.anomalies) kinds.set(a.kind, (kinds.get(a.kind) ?? 0) + 1);
   const lines = [
@@ -41,6 +44,8 @@ export function formatFigures(f: RunFigures, replay: string, maxAnomalies = 12):
     `replay: ${replay}`,
     'operations (by outcome):',
     ...table(ops, ['ok', 'fail', 'unknown']).map((l) => `  ${l}`),
+    'most frequent failures:',
+    ...topReasons.map(([reason, n]) => `  ${String(n).padStart(7)}  ${reason}`),
     'faults:',
     ...table(faults, ['injected', 'unfired', 'errors']).map((l) => `  ${l}`),
     `shard census: ${f.census.objects} objects, ${f.census.shards} shards whole, ${f.census.blocksVerified} blocks verified`,

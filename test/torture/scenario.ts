@@ -4,6 +4,9 @@
  * admin heal, then whole scanner cycles), read every key from every node and list from every node,
  * stop the nodes and take the shard census, then check the history.
  */
+import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { sleep, TestCluster } from '../helpers/cluster.js';
 import type { Value } from './bodies.js';
@@ -69,6 +72,7 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions):
       ...census.problems.map((message): Anomaly => ({ kind: 'census', ops: [], at: history.now(), message })),
     ];
     failed = anomalies.length > 0;
+    if (failed) options.log(`history written to ${await saveHistory(history, scenario, options.seed)}`);
     return { scenario: scenario.name, seed: options.seed, workloadMs: options.workloadMs, totalMs: Date.now() - t0, history, anomalies, census };
   } finally {
     await restoreEverything(cluster).catch(() => undefined);
@@ -97,4 +101,12 @@ function finalValues(history: History): Map<string, Value> {
     if (value) present.set(op.key, value);
   }
   return present;
+}
+
+/** Writes the history as JSON (one op per line) for a post-mortem; returns the path. */
+async function saveHistory(history: History, scenario: Scenario, seed: number): Promise<string> {
+  const path = join(tmpdir(), `torture-${scenario.mode}-${scenario.extraArgs.join('') || 'default'}-${seed}.jsonl`);
+  const line = (x: object): string => JSON.stringify(x, (_, v: unknown) => (v instanceof Map ? Object.fromEntries(v) : v));
+  await writeFile(path, [...history.faults.map((f) => line({ fault: f })), ...history.ops.map((op) => line(op))].join('\n') + '\n');
+  return path;
 }

@@ -20,6 +20,7 @@ import { firstDifference, headersIn, makeValue, sha256, valueBytes, type Segment
 import type { AuxOp, CopyOp, DeleteOp, GetOp, History, ListOp, Op, RangeOp, WriteOp } from './history.js';
 import { classify } from './outcome.js';
 import type { Rng } from './rng.js';
+import { sleep } from '../helpers/cluster.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -77,6 +78,7 @@ export class Workload {
       const s3 = this.options.nodes[node];
       const key = rng.pick(KEYS);
       const ctx = { client, node, s3, rng };
+      const first = this.history.ops.length;
       switch (rng.weighted(OP_WEIGHTS)) {
         case 'put':
           await this.put(ctx, key);
@@ -100,6 +102,8 @@ export class Workload {
           await this.list(ctx);
           break;
       }
+      // Back off after a failure, or a client spins on a node that is down.
+      if (this.history.ops.slice(first).some((op) => op.client === client && op.outcome !== 'ok')) await sleep(rng.int(100, 500));
     }
   }
 
@@ -158,7 +162,7 @@ export class Workload {
     if (!uploadId) return;
     const sizes = ctx.rng.chance(0.2) ? [MIN_PART, ctx.rng.int(1, MiB)] : [Math.max(1, bodySize(ctx.rng, this.options.largeShare))];
     const contested = ctx.rng.chance(0.5) ? ctx.rng.int(1, sizes.length) : 0;
-    const chosen: { segment: Segment; etag: string }[] = [];
+    const chosen: { segment: Segment; etag: string }[][] = [];
     for (let n = 1; n <= sizes.length; n++) {
       const variants = n === contested ? 2 : 1;
       const acked = await Promise.all(
@@ -180,20 +184,27 @@ export class Workload {
         });
         return;
       }
-      chosen.push(ctx.rng.pick(ok));
+      // The upload that committed last holds the part number; the client cannot know which, so it
+      // names one and, on InvalidPart, the other.
+      chosen.push(ok.length > 1 && ctx.rng.chance(0.5) ? ok.reverse() : ok);
     }
-    const value = this.register(chosen.map((c) => c.segment));
-    const op = this.history.begin<WriteOp>({ type: 'multipart', client: ctx.client, node: ctx.node, key, value });
-    await this.perform(op, async () => {
-      await ctx.s3.send(
-        new CompleteMultipartUploadCommand({
-          Bucket: bucket,
-          Key: key,
-          UploadId: uploadId,
-          MultipartUpload: { Parts: chosen.map((c, i) => ({ PartNumber: i + 1, ETag: c.etag })) },
-        }),
-      );
-    });
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const parts = chosen.map((variants) => variants[Math.min(attempt, variants.length - 1)]);
+      if (attempt > 0 && chosen.every((variants) => variants.length === 1)) return;
+      const value = this.register(parts.map((c) => c.segment));
+      const op = this.history.begin<WriteOp>({ type: 'multipart', client: ctx.client, node: ctx.node, key, value });
+      const done = await this.perform(op, async () => {
+        await ctx.s3.send(
+          new CompleteMultipartUploadCommand({
+            Bucket: bucket,
+            Key: key,
+            UploadId: uploadId,
+            MultipartUpload: { Parts: parts.map((c, i) => ({ PartNumber: i + 1, ETag: c.etag })) },
+          }),
+        );
+      });
+      if (done || !op.detail?.includes('InvalidPart')) return;
+    }
   }
 
   async get(ctx: Ctx, key: string, final = false): Promise<void> {
@@ -234,15 +245,21 @@ export class Workload {
   async list(ctx: Ctx, final = false): Promise<void> {
     const op = this.history.begin<ListOp>({ type: 'list', client: ctx.client, node: ctx.node, ...(final ? { final } : {}) });
     const seen = new Map<string, { size: number }>();
+    const maxKeys = ctx.rng.pick([3, 1000]);
+    let pages = 0;
     const ok = await this.perform(op, async () => {
       let token: string | undefined;
       do {
-        const page = await ctx.s3.send(new ListObjectsV2Command({ Bucket: this.options.bucket, ContinuationToken: token, MaxKeys: ctx.rng.pick([3, 1000]) }));
+        const page = await ctx.s3.send(new ListObjectsV2Command({ Bucket: this.options.bucket, ContinuationToken: token, MaxKeys: maxKeys }));
+        pages++;
         for (const o of page.Contents ?? []) seen.set(o.Key!, { size: o.Size ?? -1 });
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
       } while (token);
     });
-    if (ok) op.result = seen;
+    if (ok) {
+      op.result = seen;
+      op.detail = `${pages} page(s) of up to ${maxKeys}`;
+    }
   }
 
   private register(segments: Segment[]): Value {
