@@ -38,7 +38,8 @@ export interface Anomaly {
     | 'list-size'
     | 'final-divergent'
     | 'final-list-mismatch'
-    | 'census';
+    | 'census'
+    | 'node-died';
   key?: string;
   /** The read (first) and the writes that explain the anomaly. */
   ops: number[];

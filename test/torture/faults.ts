@@ -63,6 +63,22 @@ export class FaultSchedule {
       for (let t = 0; t < gap && !this.stopped; t += 100) await sleep(100);
       if (this.stopped) return;
       await this.inject(rng.weighted(weights), rng);
+      await this.reviveDead();
+    }
+  }
+
+  /**
+   * A node that exited though no fault is under way died by itself (e.g. of a drive error): that is
+   * logged as a `died` event with its last words, and the node is started again.
+   */
+  async reviveDead(): Promise<void> {
+    for (const node of this.cluster.nodes) {
+      if (node.running || !node.proc) continue;
+      const { exitCode, signalCode } = node.proc;
+      const lastWords = node.output.trim().split('\n').slice(-3).join(' | ').slice(0, 400);
+      const event = this.history.fault('died', `node ${node.index + 1}`, this.history.now(), `exit ${exitCode ?? signalCode}: ${lastWords}`);
+      await node.start().catch((e: Error) => (event.detail += `; restart failed: ${e.message.split('\n')[0]}`));
+      event.end = this.history.now();
     }
   }
 

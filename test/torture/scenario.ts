@@ -51,6 +51,7 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions):
     await sleep(options.workloadMs);
     await faults.stop();
     await workload.stop();
+    await faults.reviveDead();
     options.log(`workload done: ${history.ops.length} operations, ${history.faults.length} faults; healing`);
 
     await restoreEverything(cluster);
@@ -70,6 +71,7 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions):
     const anomalies: Anomaly[] = [
       ...checkHistory(history.ops, { lingerMs: options.lingerMs }),
       ...census.problems.map((message): Anomaly => ({ kind: 'census', ops: [], at: history.now(), message })),
+      ...history.faults.filter((f) => f.kind === 'died').map((f): Anomaly => ({ kind: 'node-died', ops: [], at: f.start, message: `${f.target} exited by itself: ${f.detail ?? ''}` })),
     ];
     failed = anomalies.length > 0;
     if (failed) options.log(`history written to ${await saveHistory(history, scenario, options.seed)}`);
