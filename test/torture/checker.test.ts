@@ -109,6 +109,8 @@ describe('the history checker rejects broken histories', () => {
   it('a listing that omits an acknowledged key, or shows a deleted one', () => {
     expect(kinds([put(a, 0, 10), list({}, 20, 30)])).toEqual(['list-missing']);
     expect(kinds([put(a, 0, 10), del(20, 30), list({ k: 300 }, 40, 50)])).toEqual(['list-phantom']);
+    const unreadable = { ...base(19, 21, 'unknown'), type: 'get', key: 'k', detail: '503 SlowDownRead' } as Op;
+    expect(kinds([put(a, 0, 10), unreadable, list({}, 20, 30)])).toEqual(['list-missing-unreadable']);
   });
 
   it('a copy that returns a value its source never held during the copy', () => {

@@ -19,7 +19,8 @@
  * Anomalies: a read of bytes that belong to no write of the key (a mix of two writes, corruption); a
  * read of a value that is superseded, not yet written, or from a write that failed cleanly; a 404 where
  * some acknowledged write must be visible (a lost write); a range whose bytes match no allowed value;
- * a LIST that omits a key that must exist or shows one that cannot; and, after the faults stop, nodes
+ * a LIST that omits a key that must exist (`list-missing-unreadable` when GETs of the key near then
+ * answered 503: the listing dropped a key it could not decide) or shows one that cannot; and, after the faults stop, nodes
  * that disagree about a key, or a final listing that disagrees with the final reads.
  */
 import { valueSlice, sha256, type Value } from './bodies.js';
@@ -34,6 +35,7 @@ export interface Anomaly {
     | 'lost-write'
     | 'range-mismatch'
     | 'list-missing'
+    | 'list-missing-unreadable'
     | 'list-phantom'
     | 'list-size'
     | 'final-divergent'
@@ -219,6 +221,10 @@ export class Checker {
       const entry = result.get(key);
       if (!entry) {
         if (candidates.some((c) => !c.value)) continue;
+        if (this.unreadableNear(key, list)) {
+          this.report('list-missing-unreadable', list, key, candidates.map((c) => c.mutation.op?.id ?? 0), `LIST did not show ${key}, which GETs around then could not read (503), though one of ${candidates.map((c) => label(c.mutation)).join(', ')} must exist`);
+          continue;
+        }
         this.report('list-missing', list, key, candidates.map((c) => c.mutation.op?.id ?? 0), `LIST did not show ${key}, though one of ${candidates.map((c) => label(c.mutation)).join(', ')} must be visible`);
       } else if (!candidates.some((c) => c.value)) {
         this.report('list-phantom', list, key, [], `LIST showed ${key} (${entry.size} bytes), which cannot exist then`);
@@ -226,6 +232,13 @@ export class Checker {
         this.report('list-size', list, key, [], `LIST showed ${key} with ${entry.size} bytes; allowed sizes: ${candidates.map((c) => c.value?.size ?? 'absent').join(', ')}`);
       }
     }
+  }
+
+  /** A GET of `key` within 2 s of the listing answered 503 (the key could not be decided then). */
+  private unreadableNear(key: string, list: ListOp): boolean {
+    return this.ops.some(
+      (op) => (op.type === 'get' || op.type === 'range') && op.key === key && op.detail?.startsWith('503') === true && op.end > list.start - 2_000 && op.start < list.end + 2_000,
+    );
   }
 
   /** The final reads of a key agree across nodes, and each final listing shows exactly the keys the final reads found. */

@@ -75,7 +75,9 @@ export class FaultSchedule {
     for (const node of this.cluster.nodes) {
       if (node.running || !node.proc) continue;
       const { exitCode, signalCode } = node.proc;
-      const lastWords = node.output.trim().split('\n').slice(-3).join(' | ').slice(0, 400);
+      const lines = node.output.trim().split('\n');
+      const error = lines.findIndex((l) => /Error|error:/.test(l));
+      const lastWords = (error >= 0 ? lines.slice(error, error + 3) : lines.slice(-3)).map((l) => l.trim()).join(' | ').slice(0, 400);
       const event = this.history.fault('died', `node ${node.index + 1}`, this.history.now(), `exit ${exitCode ?? signalCode}: ${lastWords}`);
       await node.start().catch((e: Error) => (event.detail += `; restart failed: ${e.message.split('\n')[0]}`));
       event.end = this.history.now();
