@@ -13,7 +13,7 @@ export interface TortureConfig {
 }
 
 /** The seed and length of the run that is part of `npm test`. */
-export const SHORT_RUN = { seed: 20260101, minutes: 0.45 };
+export const SHORT_RUN = { seed: 20260101, minutes: 0.55 };
 
 export function tortureConfig(env: NodeJS.ProcessEnv = process.env): TortureConfig {
   const mode = env.TORTURE_MODE ?? 'both';
