@@ -77,7 +77,6 @@ const label = (m: Mutation): string => (m.op ? `#${m.op.id} ${m.op.type}` : 'the
 export class Checker {
   private readonly byKey = new Map<string, Mutation[]>();
   private readonly copyValues = new Map<CopyOp, Value[]>();
-  private readonly resolving = new Set<CopyOp>();
   readonly anomalies: Anomaly[] = [];
 
   constructor(
@@ -94,6 +93,27 @@ export class Checker {
       const acked = list.filter((m) => m.acked && m.op);
       for (const m of list) for (const m2 of acked) if (m2.start > m.last && m2.op!.end < m.supersededAt) m.supersededAt = m2.op!.end;
     }
+    this.resolveCopies();
+  }
+
+  /**
+   * What each copy may have written: any value its source may have held while it ran. Copies may read
+   * each other's results (even in a cycle: a->b while b->a), so the sets grow to a fixed point.
+   */
+  private resolveCopies(): void {
+    const copies = this.ops.filter((op): op is CopyOp => op.type === 'copy' && op.outcome !== 'fail');
+    for (const copy of copies) this.copyValues.set(copy, []);
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const copy of copies) {
+        const values = new Map<string, Value>();
+        for (const c of this.allowed(copy.source, copy.start, copy.end)) if (c.value) values.set(c.value.sha256, c.value);
+        if (values.size > this.copyValues.get(copy)!.length) {
+          this.copyValues.set(copy, [...values.values()]);
+          changed = true;
+        }
+      }
+    }
   }
 
   private mutations(key: string): Mutation[] {
@@ -107,15 +127,7 @@ export class Checker {
     const op = m.op;
     if (!op || op.type === 'delete') return [undefined];
     if (op.type !== 'copy') return [op.value];
-    let values = this.copyValues.get(op);
-    if (!values) {
-      if (this.resolving.has(op)) return []; // a cycle of overlapping copies: nothing more to learn
-      this.resolving.add(op);
-      values = this.allowed(op.source, op.start, op.end).flatMap((c) => (c.value ? [c.value] : []));
-      this.resolving.delete(op);
-      this.copyValues.set(op, values);
-    }
-    return values;
+    return this.copyValues.get(op) ?? [];
   }
 
   /** Every (mutation, value) a read of `key` over [rs, re] may return. */

@@ -16,11 +16,11 @@ import {
   UploadPartCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { sleep } from '../helpers/cluster.js';
 import { firstDifference, headersIn, makeValue, sha256, valueBytes, type Segment, type Value } from './bodies.js';
 import type { AuxOp, CopyOp, DeleteOp, GetOp, History, ListOp, Op, RangeOp, WriteOp } from './history.js';
 import { classify } from './outcome.js';
 import type { Rng } from './rng.js';
-import { sleep } from '../helpers/cluster.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
