@@ -72,7 +72,12 @@ interface Candidate {
 
 const INITIAL: Mutation = { start: -Infinity, last: -Infinity, acked: true, supersededAt: Infinity };
 
+/** The ids of the candidates' mutations, each once (a copy has a candidate per value). */
+const idsOf = (candidates: Candidate[]): number[] => [...new Set(candidates.flatMap((c) => (c.mutation.op ? [c.mutation.op.id] : [])))];
+
 const label = (m: Mutation): string => (m.op ? `#${m.op.id} ${m.op.type}` : 'the initial absence');
+
+const labels = (candidates: Candidate[]): string => [...new Set(candidates.map((c) => label(c.mutation)))].join(', ');
 
 export class Checker {
   private readonly byKey = new Map<string, Mutation[]>();
@@ -215,12 +220,12 @@ export class Checker {
     }
     if (result.absent) {
       if (candidates.some((c) => !c.value)) return;
-      this.report('lost-write', read, read.key, candidates.map((c) => c.mutation.op?.id ?? 0), `range GET answered 404 but a write must be visible`);
+      this.report('lost-write', read, read.key, idsOf(candidates), `range GET answered 404 but a write must be visible`);
       return;
     }
     const ok = values.some((v) => v.size === result.total && sha256(valueSlice(v.segments, read.from, Math.min(read.to + 1, v.size))) === result.sha256);
     if (!ok) {
-      this.report('range-mismatch', read, read.key, candidates.map((c) => c.mutation.op?.id ?? 0), `range ${read.from}-${read.to} returned ${result.size} bytes of ${result.total} that match no allowed value`);
+      this.report('range-mismatch', read, read.key, idsOf(candidates), `range ${read.from}-${read.to} returned ${result.size} bytes of ${result.total} that match no allowed value`);
     }
   }
 
@@ -234,10 +239,12 @@ export class Checker {
       if (!entry) {
         if (candidates.some((c) => !c.value)) continue;
         if (this.unreadableNear(key, list)) {
-          this.report('list-missing-unreadable', list, key, candidates.map((c) => c.mutation.op?.id ?? 0), `LIST did not show ${key}, which GETs around then could not read (503), though one of ${candidates.map((c) => label(c.mutation)).join(', ')} must exist`);
+          this.report('list-missing-unreadable', list, key, idsOf(candidates), `LIST did not show ${key}, which GETs around then could not read (503), though one of ${labels(candidates)} must exist`);
           continue;
         }
-        this.report('list-missing', list, key, candidates.map((c) => c.mutation.op?.id ?? 0), `LIST did not show ${key}, though one of ${candidates.map((c) => label(c.mutation)).join(', ')} must be visible`);
+        const concurrent = candidates.filter((c) => c.mutation.op && c.mutation.op.end > list.start);
+        const during = concurrent.length > 0 ? ` (the listing overlapped ${labels(concurrent)})` : '';
+        this.report('list-missing', list, key, idsOf(candidates), `LIST did not show ${key}, though one of ${labels(candidates)} must be visible${during}`);
       } else if (!candidates.some((c) => c.value)) {
         this.report('list-phantom', list, key, [], `LIST showed ${key} (${entry.size} bytes), which cannot exist then`);
       } else if (!candidates.some((c) => c.value?.size === entry.size)) {
