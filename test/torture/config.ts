@@ -63,7 +63,8 @@ export const SCENARIOS: Scenario[] = [
     share: 0.5,
     clients: 5,
     reducedShare: 0,
-    faults: { kill: 3, crash: 4, ...DRIVE_FAULTS },
+    // Crashes in the middle of an overwrite matter most where neither version alone has read quorum.
+    faults: { kill: 2, crash: 8, ...DRIVE_FAULTS },
   },
   {
     name: 'cluster of 4 nodes x 1 drive, EC 2+2 (some writes REDUCED_REDUNDANCY)',

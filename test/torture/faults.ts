@@ -22,10 +22,10 @@ export type FaultKind = 'kill' | 'crash' | 'pause' | 'read-only' | 'vanish' | 'w
 
 /** Commit phases a crash can be armed at, with how many passes to let through at most. */
 export const CRASH_POINTS: Record<string, number> = {
-  'erasure-set.commit.placed': 24,
-  'erasure-set.commit.recorded': 24,
+  'erasure-set.commit.placed': 8,
+  'erasure-set.commit.recorded': 8,
   'multipart.complete.committed': 3,
-  'local-drive.commit-part.moved': 12,
+  'local-drive.commit-part.moved': 8,
 };
 
 export interface FaultOptions {
