@@ -118,3 +118,23 @@ export class History {
     return event;
   }
 }
+
+/** The history as JSON lines: the faults, then one operation per line (Maps as objects, Infinity as null). */
+export function historyToJsonl(history: History): string {
+  const line = (x: object): string => JSON.stringify(x, (_, v: unknown) => (v instanceof Map ? Object.fromEntries(v) : v));
+  return [...history.faults.map((f) => line({ fault: f })), ...history.ops.map((op) => line(op))].join('\n') + '\n';
+}
+
+/** The operations of a history written by historyToJsonl. */
+export function opsFromJsonl(text: string): Op[] {
+  const ops: Op[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    const x = JSON.parse(line) as Op & { fault?: unknown };
+    if (x.fault) continue;
+    if (x.end === null) x.end = Number.POSITIVE_INFINITY;
+    if (x.type === 'list' && x.result) x.result = new Map(Object.entries(x.result as unknown as Record<string, { size: number }>));
+    ops.push(x);
+  }
+  return ops;
+}

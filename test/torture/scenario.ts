@@ -15,7 +15,7 @@ import { checkHistory, type Anomaly } from './checker.js';
 import type { Scenario } from './config.js';
 import { FaultSchedule, restoreDrive } from './faults.js';
 import { healBucket, waitScannerCycles } from './healing.js';
-import { History } from './history.js';
+import { History, historyToJsonl } from './history.js';
 import type { RunFigures } from './report.js';
 import { Rng } from './rng.js';
 import { KEYS, Workload } from './workload.js';
@@ -105,10 +105,9 @@ function finalValues(history: History): Map<string, Value> {
   return present;
 }
 
-/** Writes the history as JSON (one op per line) for a post-mortem; returns the path. */
+/** Writes the history as JSON lines for a post-mortem (see recheck.test.ts); returns the path. */
 async function saveHistory(history: History, scenario: Scenario, seed: number): Promise<string> {
   const path = join(tmpdir(), `torture-${scenario.mode}-${scenario.extraArgs.join('') || 'default'}-${seed}.jsonl`);
-  const line = (x: object): string => JSON.stringify(x, (_, v: unknown) => (v instanceof Map ? Object.fromEntries(v) : v));
-  await writeFile(path, [...history.faults.map((f) => line({ fault: f })), ...history.ops.map((op) => line(op))].join('\n') + '\n');
+  await writeFile(path, historyToJsonl(history));
   return path;
 }
