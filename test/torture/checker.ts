@@ -13,7 +13,9 @@
  * A read over [rs, re] may return the value of mutation M when M may have taken effect before the read
  * ended (M.start < re) and M is not superseded before the read began: there is no acknowledged
  * mutation M2 that surely took effect after M (M2.start > M's window end) and before the read
- * (M2.end < rs). Absence is a value like any other (of the initial state and of DELETEs).
+ * (M2.end < rs). An unacknowledged M2 whose value some read returned has surely taken effect by the
+ * end of that read, and supersedes from then on: reads never go back to an older value.
+ * Absence is a value like any other (of the initial state and of DELETEs).
  * This checks each read against the writes (a "regular register"), not reads against each other.
  *
  * Anomalies: a read of bytes that belong to no write of the key (a mix of two writes, corruption); a
@@ -60,7 +62,11 @@ interface Mutation {
   /** The last instant it may take effect. */
   last: number;
   acked: boolean;
-  /** The earliest end of an acknowledged mutation that surely follows this one (Infinity: none). */
+  /** By when it has surely taken effect: its acknowledgement, or the end of a read that returned its value. */
+  effectiveBy: number;
+  /** The read that showed an unacknowledged mutation had taken effect. */
+  observedBy?: number;
+  /** The earliest time a mutation that surely follows this one has surely taken effect (Infinity: none). */
   supersededAt: number;
 }
 
@@ -70,7 +76,7 @@ interface Candidate {
   value?: Value;
 }
 
-const INITIAL: Mutation = { start: -Infinity, last: -Infinity, acked: true, supersededAt: Infinity };
+const INITIAL: Mutation = { start: -Infinity, last: -Infinity, acked: true, effectiveBy: -Infinity, supersededAt: Infinity };
 
 /** The ids of the candidates' mutations, each once (a copy has a candidate per value). */
 const idsOf = (candidates: Candidate[]): number[] => [...new Set(candidates.flatMap((c) => (c.mutation.op ? [c.mutation.op.id] : [])))];
@@ -92,13 +98,32 @@ export class Checker {
       if (!isMutation(op) || op.outcome === 'fail') continue;
       const acked = op.outcome === 'ok';
       const last = acked ? op.end : op.end + options.lingerMs;
-      this.mutations(op.key).push({ op, start: op.start, last, acked, supersededAt: Infinity });
+      this.mutations(op.key).push({ op, start: op.start, last, acked, effectiveBy: acked ? op.end : Infinity, supersededAt: Infinity });
     }
+    this.noteObservedWrites();
     for (const list of this.byKey.values()) {
-      const acked = list.filter((m) => m.acked && m.op);
-      for (const m of list) for (const m2 of acked) if (m2.start > m.last && m2.op!.end < m.supersededAt) m.supersededAt = m2.op!.end;
+      const effective = list.filter((m) => m.op && m.effectiveBy < Infinity);
+      for (const m of list) for (const m2 of effective) if (m2.start > m.last && m2.effectiveBy < m.supersededAt) m.supersededAt = m2.effectiveBy;
     }
     this.resolveCopies();
+  }
+
+  /**
+   * A write whose outcome is unknown but whose value a read returned has taken effect by the end of
+   * that read: from then on it supersedes what came before it, as an acknowledged write would
+   * (a later read may not go back to an older value). Only values that one write alone may have
+   * written count (every empty body is the same value).
+   */
+  private noteObservedWrites(): void {
+    for (const read of this.ops) {
+      if (read.type !== 'get' || read.outcome !== 'ok' || !read.result || read.result.absent) continue;
+      const sha = read.result.sha256;
+      const writers = this.mutations(read.key).filter((m) => m.op && (m.op.type === 'put' || m.op.type === 'multipart') && m.op.value.sha256 === sha);
+      const [m] = writers;
+      if (writers.length !== 1 || m.acked || m.start >= read.end || read.end >= m.effectiveBy) continue;
+      m.effectiveBy = read.end;
+      m.observedBy = read.id;
+    }
   }
 
   /**
@@ -172,11 +197,12 @@ export class Checker {
   /** Why a value is not allowed: the acknowledged mutation that superseded it, or that it began too late. */
   private explain(key: string, m: Mutation, read: Op): { kind: Anomaly['kind']; related: number[]; why: string } {
     if (m.start >= read.end) return { kind: 'future-read', related: [], why: `${label(m)} began at ${m.start} ms, after the read ended` };
-    const by = this.mutations(key).find((m2) => m2.acked && m2.op && m2.start > m.last && m2.op.end < read.start);
+    const by = this.mutations(key).find((m2) => m2.op && m2.start > m.last && m2.effectiveBy < read.start);
+    const how = by?.acked ? 'acknowledged ' : `unacknowledged (but read by #${by?.observedBy} at ${by?.effectiveBy} ms) `;
     return {
       kind: 'stale-read',
-      related: by?.op ? [by.op.id] : [],
-      why: by ? `${label(m)} was superseded by acknowledged ${label(by)} [${by.start}..${by.op!.end}] before the read began` : `${label(m)} is superseded`,
+      related: by?.op ? [by.op.id, ...(by.observedBy ? [by.observedBy] : [])] : [],
+      why: by ? `${label(m)} was superseded by ${how}${label(by)} [${by.start}..${by.op!.end}] before the read began` : `${label(m)} is superseded`,
     };
   }
 
