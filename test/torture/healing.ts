@@ -4,6 +4,7 @@
  * directories, which the admin heal does not).
  */
 import { AdminClient } from '../../src/admin/client.js';
+import type { ScannerState } from '../../src/heal/scanner.js';
 import type { SequenceSummary } from '../../src/heal/sequence.js';
 import { ACCESS_KEY, SECRET_KEY, sleep, type NodeProcess } from '../helpers/cluster.js';
 
@@ -22,13 +23,15 @@ export async function healBucket(node: NodeProcess, bucket: string, options: { d
   return summary;
 }
 
-/** Waits until every node's scanner has started `cycles` cycles since it started and none is running. */
-export async function waitScannerCycles(nodes: NodeProcess[], cycles: number, timeoutMs: number): Promise<void> {
+/** Waits until every node's scanner has started `more` cycles after this call and finished them. */
+export async function waitScannerCycles(nodes: NodeProcess[], more: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  const scanners = (): Promise<(ScannerState | undefined)[]> => Promise.all(nodes.map((n) => admin(n).info().then((i) => i.scanner, () => undefined)));
+  const from = (await scanners()).map((s) => s?.cycle ?? 0);
   for (;;) {
-    const states = await Promise.all(nodes.map((n) => admin(n).info().then((i) => i.scanner, () => undefined)));
-    if (states.every((s) => s && s.cycle >= cycles && !s.active)) return;
-    if (Date.now() > deadline) throw new Error(`scanners did not finish ${cycles} cycles: ${JSON.stringify(states.map((s) => s && { cycle: s.cycle, active: s.active }))}`);
+    const states = await scanners();
+    if (states.every((s, i) => s && s.cycle >= from[i] + more && !s.active)) return;
+    if (Date.now() > deadline) throw new Error(`scanners did not finish ${more} more cycles: ${JSON.stringify(states.map((s) => s && { cycle: s.cycle, active: s.active }))}`);
     await sleep(250);
   }
 }

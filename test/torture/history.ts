@@ -29,6 +29,8 @@ export interface WriteOp extends OpBase {
   type: 'put' | 'multipart';
   key: string;
   value: Value;
+  /** Sent (or its upload created) with x-amz-storage-class REDUCED_REDUNDANCY. */
+  reduced?: boolean;
 }
 
 export interface DeleteOp extends OpBase {

@@ -52,10 +52,14 @@ export function formatFigures(f: RunFigures, replay: string, maxAnomalies = 12):
     `anomalies: ${f.anomalies.length}${kinds.size ? ` (${[...kinds].map(([k, n]) => `${k} ${n}`).join(', ')})` : ''}`,
   ];
   for (const a of f.anomalies.slice(0, maxAnomalies)) {
+    const during = f.history.faults.filter((e) => e.start <= a.at && a.at <= e.end + 2_000).map((e) => `${e.kind} ${e.target}`);
     lines.push(`  - [${a.kind}] ${a.key ?? ''} ops ${a.ops.map((id) => `#${id}`).join(',')} at ${(a.at / 1000).toFixed(3)} s: ${a.message}`);
+    lines.push(`      faults then: ${during.join(', ') || 'none (none in the 2 s before either)'}`);
     for (const id of a.ops.slice(0, 3)) {
       const op = f.history.ops.find((o) => o.id === id);
-      if (op) lines.push(`      #${op.id} ${op.type} node ${op.node + 1} [${(op.start / 1000).toFixed(3)}..${(op.end / 1000).toFixed(3)}] ${op.outcome}${op.detail ? ` (${op.detail})` : ''}`);
+      if (!op) continue;
+      const ec = 'reduced' in op && op.reduced ? ' REDUCED_REDUNDANCY' : '';
+      lines.push(`      #${op.id} ${op.type}${ec} node ${op.node + 1} [${(op.start / 1000).toFixed(3)}..${(op.end / 1000).toFixed(3)}] ${op.outcome}${op.detail ? ` (${op.detail})` : ''}`);
     }
   }
   if (f.anomalies.length > maxAnomalies) lines.push(`  ... and ${f.anomalies.length - maxAnomalies} more`);

@@ -38,27 +38,16 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions):
   const t0 = Date.now();
   const rng = new Rng(options.seed);
   const cluster = await TestCluster.create({ nodes: scenario.nodes, drivesPerNode: scenario.drivesPerNode, extraArgs: scenario.extraArgs, env: RUN_ENV });
+  const history = new History();
   let failed = true;
   try {
     await cluster.node(0).client({ maxAttempts: 3 }).send(new CreateBucketCommand({ Bucket: BUCKET }));
-    const history = new History();
     const clients = cluster.nodes.map((n) => n.client({ maxAttempts: 1, requestTimeoutMs: 20_000 }));
     const workload = new Workload(history, { bucket: BUCKET, clients: scenario.clients, nodes: clients, reducedShare: scenario.reducedShare, largeShare: 0.12 });
-    const faults = new FaultSchedule(cluster, history, { bucket: BUCKET, weights: scenario.faults, gapMs: [1_000, 4_000] });
 
-    workload.start(rng.fork());
-    faults.start(rng.fork());
-    await sleep(options.workloadMs);
-    await faults.stop();
-    await workload.stop();
-    await faults.reviveDead();
+    await underFaults(cluster, history, workload, scenario, options, rng);
     options.log(`workload done: ${history.ops.length} operations, ${history.faults.length} faults; healing`);
-
-    await restoreEverything(cluster);
-    await Promise.all(cluster.nodes.map((n) => n.stop()));
-    await Promise.all(cluster.nodes.map((n) => n.start({ env: FINAL_ENV })));
-    await healBucket(cluster.node(0), BUCKET, { deep: true, timeoutMs: 120_000 });
-    await waitScannerCycles(cluster.nodes, 3, 120_000);
+    await healEverything(cluster);
 
     const finalRng = rng.fork();
     for (const key of KEYS) {
@@ -74,13 +63,35 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions):
       ...history.faults.filter((f) => f.kind === 'died').map((f): Anomaly => ({ kind: 'node-died', ops: [], at: f.start, message: `${f.target} exited by itself: ${f.detail ?? ''}` })),
     ];
     failed = anomalies.length > 0;
-    if (failed) options.log(`history written to ${await saveHistory(history, scenario, options.seed)}`);
     return { scenario: scenario.name, seed: options.seed, workloadMs: options.workloadMs, totalMs: Date.now() - t0, history, anomalies, census };
   } finally {
     await restoreEverything(cluster).catch(() => undefined);
-    if (failed) options.log(`node logs (tails):\n${cluster.nodes.map((n) => `--- node ${n.index + 1}\n${(n.history + n.output).slice(-4_000)}`).join('\n')}`);
+    if (failed) {
+      options.log(`history written to ${await saveHistory(history, scenario, options.seed)}`);
+      options.log(`node logs (tails):\n${cluster.nodes.map((n) => `--- node ${n.index + 1}\n${(n.history + n.output).slice(-4_000)}`).join('\n')}`);
+    }
     await cluster.destroy();
   }
+}
+
+/** The workload and the fault schedule for the scenario's time; returns once both stopped and every node that died is back. */
+async function underFaults(cluster: TestCluster, history: History, workload: Workload, scenario: Scenario, options: ScenarioOptions, rng: Rng): Promise<void> {
+  const faults = new FaultSchedule(cluster, history, { bucket: BUCKET, weights: scenario.faults, gapMs: [1_000, 4_000] });
+  workload.start(rng.fork());
+  faults.start(rng.fork());
+  await sleep(options.workloadMs);
+  await faults.stop();
+  await workload.stop();
+  await faults.reviveDead();
+}
+
+/** Every fault undone, every node restarted with the final scanner knobs, a deep heal, then two whole scanner cycles after it. */
+async function healEverything(cluster: TestCluster): Promise<void> {
+  await restoreEverything(cluster);
+  await Promise.all(cluster.nodes.map((n) => n.stop()));
+  await Promise.all(cluster.nodes.map((n) => n.start({ env: FINAL_ENV })));
+  await healBucket(cluster.node(0), BUCKET, { deep: true, timeoutMs: 120_000 });
+  await waitScannerCycles(cluster.nodes, 2, 120_000);
 }
 
 /** Every drive back in place and writable, every node running and not paused. */

@@ -107,8 +107,9 @@ export class Workload {
     }
   }
 
-  private storageClass(rng: Rng): { StorageClass?: 'REDUCED_REDUNDANCY' } {
-    return rng.chance(this.options.reducedShare) ? { StorageClass: 'REDUCED_REDUNDANCY' } : {};
+  /** A storage class for a write (REDUCED_REDUNDANCY for a share of them), and the flag the history keeps of it. */
+  private reduced(rng: Rng): { args: { StorageClass?: 'REDUCED_REDUNDANCY' }; flag: { reduced?: true } } {
+    return rng.chance(this.options.reducedShare) ? { args: { StorageClass: 'REDUCED_REDUNDANCY' }, flag: { reduced: true } } : { args: {}, flag: {} };
   }
 
   /** Runs `send` as `op`: ok when it resolves, else as classify() says (a GET's 404 is a result, handled by the caller). */
@@ -126,10 +127,11 @@ export class Workload {
 
   private async put(ctx: Ctx, key: string): Promise<void> {
     const value = this.register([{ id: `w${this.history.ops.length + 1}.${ctx.client}`, key, size: bodySize(ctx.rng, this.options.largeShare) }]);
-    const op = this.history.begin<WriteOp>({ type: 'put', client: ctx.client, node: ctx.node, key, value });
+    const storage = this.reduced(ctx.rng);
+    const op = this.history.begin<WriteOp>({ type: 'put', client: ctx.client, node: ctx.node, key, value, ...storage.flag });
     const body = bytesOf(value);
     await this.perform(op, async () => {
-      await ctx.s3.send(new PutObjectCommand({ Bucket: this.options.bucket, Key: key, Body: body, ...this.storageClass(ctx.rng) }));
+      await ctx.s3.send(new PutObjectCommand({ Bucket: this.options.bucket, Key: key, Body: body, ...storage.args }));
     });
   }
 
@@ -156,8 +158,9 @@ export class Workload {
     const aux = (type: AuxOp['type']): AuxOp => this.history.begin<AuxOp>({ type, client: ctx.client, node: ctx.node, key });
     const create = aux('create-upload');
     let uploadId: string | undefined;
+    const storage = this.reduced(ctx.rng);
     await this.perform(create, async () => {
-      uploadId = (await ctx.s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ...this.storageClass(ctx.rng) }))).UploadId;
+      uploadId = (await ctx.s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ...storage.args }))).UploadId;
     });
     if (!uploadId) return;
     const sizes = ctx.rng.chance(0.2) ? [MIN_PART, ctx.rng.int(1, MiB)] : [Math.max(1, bodySize(ctx.rng, this.options.largeShare))];
@@ -192,7 +195,7 @@ export class Workload {
       const parts = chosen.map((variants) => variants[Math.min(attempt, variants.length - 1)]);
       if (attempt > 0 && chosen.every((variants) => variants.length === 1)) return;
       const value = this.register(parts.map((c) => c.segment));
-      const op = this.history.begin<WriteOp>({ type: 'multipart', client: ctx.client, node: ctx.node, key, value });
+      const op = this.history.begin<WriteOp>({ type: 'multipart', client: ctx.client, node: ctx.node, key, value, ...storage.flag });
       const done = await this.perform(op, async () => {
         await ctx.s3.send(
           new CompleteMultipartUploadCommand({
