@@ -7,7 +7,8 @@
  *   kill       SIGKILL of a node at a random moment, restart after a moment
  *   crash      restart a node with a failpoint armed to SIGKILL it on the Nth pass through a named
  *              commit phase (src/failpoints.ts crash:N), restart it clean after it died
- *   pause      SIGSTOP of a node for longer than the lock lease, then SIGCONT (several nodes only)
+ *   pause      SIGSTOP of a node while a write to it is in flight, for longer than the lock lease,
+ *              then SIGCONT (several nodes only)
  *   read-only / vanish / wipe / flip   a drive, see drive-faults.ts
  */
 import { existsSync } from 'node:fs';
@@ -15,7 +16,7 @@ import type { NodeProcess, TestCluster } from '../helpers/cluster.js';
 import { sleep } from '../helpers/cluster.js';
 import { awayPath, flipBytes, reappear, setImmutable, vanish, wipe } from './drive-faults.js';
 import { healBucket } from './healing.js';
-import type { History } from './history.js';
+import { isMutation, type History, type MutationOp } from './history.js';
 import type { Rng } from './rng.js';
 
 export type FaultKind = 'kill' | 'crash' | 'pause' | 'read-only' | 'vanish' | 'wipe' | 'flip';
@@ -108,11 +109,14 @@ export class FaultSchedule {
         return undefined;
       case 'crash':
         return this.crashAtFailpoint(node, rng);
-      case 'pause':
+      case 'pause': {
+        // Stopped in the middle of a write, it is most likely to hold a lock and be committing.
+        const during = await this.writeInFlight(node.index, 2_000);
         node.pause();
         await sleep(rng.int(4_000, 6_500));
         node.resume();
-        return undefined;
+        return during ? `during #${during.id} ${during.type} ${during.key}` : undefined;
+      }
       case 'read-only':
         await setImmutable(drive, true);
         await sleep(rng.int(1_500, 4_000));
@@ -131,6 +135,20 @@ export class FaultSchedule {
         const healed = await this.healFirst();
         return `${healed}; flipped ${(await flipBytes(drive, this.options.bucket, rng.int(1, 3), rng)).join(', ') || 'nothing (no shard files)'}`;
       }
+    }
+  }
+
+  /** Waits (up to `timeoutMs`) until a write to `node` is in flight, and returns it. */
+  private async writeInFlight(node: number, timeoutMs: number): Promise<MutationOp | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const ops = this.history.ops;
+      for (let i = ops.length - 1; i >= 0 && i >= ops.length - 50; i--) {
+        const op = ops[i];
+        if (op.node === node && op.end === Number.POSITIVE_INFINITY && isMutation(op)) return op;
+      }
+      if (Date.now() > deadline) return undefined;
+      await sleep(5);
     }
   }
 
