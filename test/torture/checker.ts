@@ -13,8 +13,10 @@
  * A read over [rs, re] may return the value of mutation M when M may have taken effect before the read
  * ended (M.start < re) and M is not superseded before the read began: there is no acknowledged
  * mutation M2 that surely took effect after M (M2.start > M's window end) and before the read
- * (M2.end < rs). An unacknowledged M2 whose value some read returned has surely taken effect by the
- * end of that read, and supersedes from then on: reads never go back to an older value.
+ * (M2.end < rs). A write whose value some read returned has surely taken effect by the end of that
+ * read, acknowledged or not, and supersedes from then on. And reads never go back: once a read has
+ * returned W2 after an earlier read returned W, no later read returns W (`read-went-back`), even when
+ * W and W2 overlapped each other.
  * Absence is a value like any other (of the initial state and of DELETEs).
  * This checks each read against the writes (a "regular register"), not reads against each other.
  *
@@ -33,6 +35,7 @@ export interface Anomaly {
     | 'foreign-bytes'
     | 'failed-write-visible'
     | 'stale-read'
+    | 'read-went-back'
     | 'future-read'
     | 'lost-write'
     | 'range-mismatch'
@@ -64,6 +67,8 @@ interface Mutation {
   acked: boolean;
   /** By when it has surely taken effect: its acknowledgement, or the end of a read that returned its value. */
   effectiveBy: number;
+  /** The reads that returned its value (when no other write may have written the same bytes). */
+  seenBy: GetOp[];
   /** The read that showed an unacknowledged mutation had taken effect. */
   observedBy?: number;
   /** The earliest time a mutation that surely follows this one has surely taken effect (Infinity: none). */
@@ -76,10 +81,13 @@ interface Candidate {
   value?: Value;
 }
 
-const INITIAL: Mutation = { start: -Infinity, last: -Infinity, acked: true, effectiveBy: -Infinity, supersededAt: Infinity };
+const INITIAL: Mutation = { start: -Infinity, last: -Infinity, acked: true, effectiveBy: -Infinity, seenBy: [], supersededAt: Infinity };
 
 /** The ids of the candidates' mutations, each once (a copy has a candidate per value). */
 const idsOf = (candidates: Candidate[]): number[] => [...new Set(candidates.flatMap((c) => (c.mutation.op ? [c.mutation.op.id] : [])))];
+
+/** `later` surely took effect after `earlier`: it began after `earlier`'s window closed. */
+const follows = (later: Mutation, earlier: Mutation): boolean => later.start > earlier.last;
 
 const label = (m: Mutation): string => (m.op ? `#${m.op.id} ${m.op.type}` : 'the initial absence');
 
@@ -98,32 +106,51 @@ export class Checker {
       if (!isMutation(op) || op.outcome === 'fail') continue;
       const acked = op.outcome === 'ok';
       const last = acked ? op.end : op.end + options.lingerMs;
-      this.mutations(op.key).push({ op, start: op.start, last, acked, effectiveBy: acked ? op.end : Infinity, supersededAt: Infinity });
+      this.mutations(op.key).push({ op, start: op.start, last, acked, effectiveBy: acked ? op.end : Infinity, seenBy: [], supersededAt: Infinity });
     }
+    // What copies wrote depends on what was superseded, which depends on what reads saw, which is
+    // attributed to a write only when no copy may have written the same bytes: a first pass without
+    // the reads (so more values are allowed, and attribution errs on the side of "ambiguous"), then again.
+    this.computeSupersession();
+    this.resolveCopies();
     this.noteObservedWrites();
-    for (const list of this.byKey.values()) {
-      const effective = list.filter((m) => m.op && m.effectiveBy < Infinity);
-      for (const m of list) for (const m2 of effective) if (m2.start > m.last && m2.effectiveBy < m.supersededAt) m.supersededAt = m2.effectiveBy;
-    }
+    this.computeSupersession();
     this.resolveCopies();
   }
 
+  private computeSupersession(): void {
+    for (const list of this.byKey.values()) {
+      const effective = list.filter((m) => m.op && m.effectiveBy < Infinity);
+      for (const m of list) {
+        m.supersededAt = Infinity;
+        for (const m2 of effective) if (follows(m2, m) && m2.effectiveBy < m.supersededAt) m.supersededAt = m2.effectiveBy;
+      }
+    }
+  }
+
   /**
-   * A write whose outcome is unknown but whose value a read returned has taken effect by the end of
-   * that read: from then on it supersedes what came before it, as an acknowledged write would
-   * (a later read may not go back to an older value). Only values that one write alone may have
-   * written count (every empty body is the same value).
+   * What reads tell about writes (only values that one write alone may have written count: every
+   * empty body is the same value): a write whose value a read returned has taken effect by the end of
+   * that read, acknowledged or not, and supersedes what came before it from then on.
    */
   private noteObservedWrites(): void {
     for (const read of this.ops) {
       if (read.type !== 'get' || read.outcome !== 'ok' || !read.result || read.result.absent) continue;
-      const sha = read.result.sha256;
-      const writers = this.mutations(read.key).filter((m) => m.op && (m.op.type === 'put' || m.op.type === 'multipart') && m.op.value.sha256 === sha);
-      const [m] = writers;
-      if (writers.length !== 1 || m.acked || m.start >= read.end || read.end >= m.effectiveBy) continue;
-      m.effectiveBy = read.end;
-      m.observedBy = read.id;
+      const m = this.soleWriter(read.key, read.result.sha256);
+      if (!m || m.start >= read.end) continue;
+      m.seenBy.push(read);
+      if (read.end < m.effectiveBy) {
+        m.effectiveBy = read.end;
+        m.observedBy = read.id;
+      }
     }
+  }
+
+  /** The one PUT or Complete of `key` that wrote bytes with this hash, if no other mutation (a copy included) may have. */
+  private soleWriter(key: string, sha: string): Mutation | undefined {
+    const writers = this.mutations(key).filter((m) => this.valuesOf(m).some((v) => v?.sha256 === sha));
+    const op = writers[0]?.op;
+    return writers.length === 1 && (op?.type === 'put' || op?.type === 'multipart') ? writers[0] : undefined;
   }
 
   /**
@@ -197,8 +224,8 @@ export class Checker {
   /** Why a value is not allowed: the acknowledged mutation that superseded it, or that it began too late. */
   private explain(key: string, m: Mutation, read: Op): { kind: Anomaly['kind']; related: number[]; why: string } {
     if (m.start >= read.end) return { kind: 'future-read', related: [], why: `${label(m)} began at ${m.start} ms, after the read ended` };
-    const by = this.mutations(key).find((m2) => m2.op && m2.start > m.last && m2.effectiveBy < read.start);
-    const how = by?.acked ? 'acknowledged ' : `unacknowledged (but read by #${by?.observedBy} at ${by?.effectiveBy} ms) `;
+    const by = this.mutations(key).find((m2) => m2.op && follows(m2, m) && m2.effectiveBy < read.start);
+    const how = by?.acked && by.effectiveBy === by.op!.end ? 'acknowledged ' : `${by?.acked ? '' : 'unacknowledged '}(read by #${by?.observedBy} at ${by?.effectiveBy} ms) `;
     return {
       kind: 'stale-read',
       related: by?.op ? [by.op.id, ...(by.observedBy ? [by.observedBy] : [])] : [],
@@ -216,7 +243,10 @@ export class Checker {
       this.report('lost-write', read, read.key, must.map((m) => m.op!.id), `GET answered 404 but one of ${must.map(label).join(', ')} must be visible`);
       return;
     }
-    if (candidates.some((c) => c.value?.sha256 === result.sha256)) return;
+    if (candidates.some((c) => c.value?.sha256 === result.sha256)) {
+      this.checkNotBack(read, result.sha256);
+      return;
+    }
     const matches = this.everyWrite(read.key).filter((w) => w.value?.sha256 === result.sha256);
     if (matches.length === 0) {
       const elsewhere = this.ops.find((op) => (op.type === 'put' || op.type === 'multipart') && op.value.sha256 === result.sha256);
@@ -232,6 +262,25 @@ export class Checker {
     const m = this.mutations(read.key).find((x) => x.op === matches.find((w) => w.op.outcome !== 'fail')!.op)!;
     const { kind, related, why } = this.explain(read.key, m, read);
     this.report(kind, read, read.key, [m.op!.id, ...related], `GET returned the bytes of ${label(m)}, but ${why}`);
+  }
+
+  /**
+   * Reads never go back: if an earlier read R1 returned this write W, and a read R2 that began after R1
+   * ended (and ended before this read began) returned another write W2, then W2 took effect after W,
+   * and this read may not return W again (writes that overlap each other included).
+   */
+  private checkNotBack(read: GetOp, sha: string): void {
+    const m = this.soleWriter(read.key, sha);
+    if (!m || m.seenBy.length === 0) return;
+    const firstSeen = m.seenBy.reduce((a, b) => (b.end < a.end ? b : a));
+    for (const m2 of this.mutations(read.key)) {
+      if (m2 === m) continue;
+      const r2 = m2.seenBy.find((r) => r.start > firstSeen.end && r.end < read.start);
+      if (r2) {
+        this.report('read-went-back', read, read.key, [m.op!.id, m2.op!.id, firstSeen.id, r2.id], `GET returned ${label(m)} again, though #${firstSeen.id} saw it before #${r2.id} saw ${label(m2)}, which ended before this read began`);
+        return;
+      }
+    }
   }
 
   private checkRange(read: RangeOp): void {
