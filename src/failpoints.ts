@@ -1,6 +1,6 @@
 /**
  * Named points in the write path where a test can make something happen: a pause that lets another
- * request overtake, an error. They are inert unless a test arms them, in its own process with
+ * request overtake, an error, a crash. They are inert unless a test arms them, in its own process with
  * armFailpoint(), or in a server it starts with TESSERA_FAILPOINTS=name=ACTION[;name=ACTION...], where
  * ACTION is error:N (the first N passes through `name` fail), sleep:MS (every pass waits MS ms) or
  * crash:N (the Nth pass kills the process with SIGKILL: a power cut at that point, for crash tests).

@@ -6,6 +6,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { ObjectLayerError } from '../object/errors.js';
+import { failpoint } from '../failpoints.js';
 import type { UploadPartRecord, UploadRecord, VersionRecord } from '../meta/record.js';
 import type { CompleteOptions, NewUploadOptions, ObjectInfo, PartInfo, PutBody, UploadInfo } from '../object/types.js';
 import type { UploadEntry } from '../storage/drive.js';
@@ -218,6 +219,7 @@ export class MultipartUploads {
         // The parts were acknowledged: a completion that fails gives them back to the upload, for a retry.
         data: { dataDir: upload.dataDir, uploadId, keep },
       });
+      await failpoint('multipart.complete.committed');
       await bestEffortOnDrives(this.drives, (d) => d.deleteUpload(bucket, key, uploadId));
       return toObjectInfo(bucket, key, version);
     } finally {

@@ -274,6 +274,7 @@ export class ErasureSet {
           try {
             lease.check();
             await drive.commitVersion(bucket, key, { versions: [copy, ...others], ...(replaced ? { replaced } : {}) }, lease.fence, plan.data);
+            await failpoint('erasure-set.commit.recorded');
             return true;
           } catch {
             return false;

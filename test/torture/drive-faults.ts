@@ -1,0 +1,106 @@
+/**
+ * Ways to hurt a drive directory under a running server, as root and without mounting anything:
+ *
+ *   read-only  `chattr -R +i` (immutable): unlike chmod, it stops root too; files and directories can
+ *              be neither created, renamed, removed nor opened for writing. Undone with `chattr -R -i`.
+ *   vanish     the directory is renamed away (as an unmounted or dead disk looks) and back later.
+ *   wipe       everything inside the directory is removed (a replaced disk), the directory stays.
+ *   flip       one byte of a few shard files (`<drive>/<bucket>/<xx>/<dataDir>/part.N`) inverted.
+ *
+ * ENOSPC is not among them: it needs a small filesystem (a loop or tmpfs mount), see the README.
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { Rng } from './rng.js';
+
+const run = promisify(execFile);
+
+/** Directories made immutable and not yet given back: cleared on exit, or nothing could remove them. */
+const immutable = new Set<string>();
+process.once('exit', () => {
+  for (const dir of immutable) {
+    try {
+      execFileSync('chattr', ['-R', '-f', '-i', dir]);
+    } catch {
+      // best effort
+    }
+  }
+});
+
+/** Sets or clears the immutable flag on everything under `dir` (errors for files that vanish meanwhile are ignored). */
+export async function setImmutable(dir: string, on: boolean): Promise<void> {
+  if (on) immutable.add(dir);
+  await run('chattr', ['-R', '-f', on ? '+i' : '-i', dir]).catch(() => undefined);
+  if (!on) immutable.delete(dir);
+}
+
+export function awayPath(dir: string): string {
+  return `${dir}.away`;
+}
+
+export async function vanish(dir: string): Promise<void> {
+  await rename(dir, awayPath(dir));
+}
+
+/** Puts a vanished directory back; whatever the server created in its place meanwhile is discarded. */
+export async function reappear(dir: string): Promise<string> {
+  if (!existsSync(awayPath(dir))) throw new Error(`${dir} is not away`);
+  let note = '';
+  if (existsSync(dir)) {
+    note = `discarded ${(await readdir(dir)).length} entries created while it was away`;
+    await rm(dir, { recursive: true, force: true });
+  }
+  await rename(awayPath(dir), dir);
+  return note;
+}
+
+export async function wipe(dir: string): Promise<number> {
+  const entries = await readdir(dir).catch(() => [] as string[]);
+  // maxRetries: the server may create files in a directory while it is being removed (ENOTEMPTY).
+  await Promise.all(entries.map((e) => rm(join(dir, e), { recursive: true, force: true, maxRetries: 10, retryDelay: 20 })));
+  return entries.length;
+}
+
+/** Every shard file of `bucket` on a drive. */
+export async function shardFiles(drive: string, bucket: string): Promise<string[]> {
+  const out: string[] = [];
+  const base = join(drive, bucket);
+  for (const prefix of await readdir(base).catch(() => [] as string[])) {
+    if (!/^[0-9a-f]{2}$/.test(prefix)) continue;
+    for (const dataDir of await readdir(join(base, prefix)).catch(() => [] as string[])) {
+      for (const file of await readdir(join(base, prefix, dataDir)).catch(() => [] as string[])) {
+        if (/^part\.\d+$/.test(file)) out.push(join(base, prefix, dataDir, file));
+      }
+    }
+  }
+  return out;
+}
+
+/** Inverts one random byte in each of up to `count` random shard files; returns what it touched. */
+export async function flipBytes(drive: string, bucket: string, count: number, rng: Rng): Promise<string[]> {
+  const files = await shardFiles(drive, bucket);
+  const touched: string[] = [];
+  for (let i = 0; i < count && files.length > 0; i++) {
+    const file = files.splice(rng.int(0, files.length - 1), 1)[0];
+    try {
+      const { size } = await stat(file);
+      if (size === 0) continue;
+      const offset = rng.int(0, size - 1);
+      const h = await open(file, 'r+');
+      try {
+        const b = Buffer.alloc(1);
+        await h.read(b, 0, 1, offset);
+        await h.write(Buffer.of(b[0] ^ 0xff), 0, 1, offset);
+      } finally {
+        await h.close();
+      }
+      touched.push(`${file.slice(drive.length + 1)}@${offset}`);
+    } catch {
+      // removed meanwhile
+    }
+  }
+  return touched;
+}
