@@ -27,8 +27,11 @@ export type QuorumOutcome =
   | { kind: 'found'; quorum: QuorumVersion }
   /** Drives that answered agree the object (or version) is not there. */
   | { kind: 'absent' }
-  /** Too many drives failed to answer to decide. */
-  | { kind: 'unreadable' };
+  /**
+   * Too many drives failed to answer to decide. `mayBeCommitted` is the newest version that may have
+   * reached write quorum on drives that did not answer (it may be the object's current one).
+   */
+  | { kind: 'unreadable'; mayBeCommitted?: VersionRecord };
 
 /** One candidate version: the drives holding identical copies, and the candidates it replaced. */
 interface Candidate extends QuorumVersion {
@@ -94,7 +97,7 @@ export function resolveVersion(answers: RecordAnswer[], versionId: string | unde
       const { version, holders, copies } = newest;
       return { kind: 'found', quorum: { version, holders, copies } };
     }
-    if (count + failed >= writeQuorum(dataShards, parityShards)) return { kind: 'unreadable' };
+    if (count + failed >= writeQuorum(dataShards, parityShards)) return { kind: 'unreadable', mayBeCommitted: newest.version };
     remaining = remaining.filter((c) => c !== newest);
   }
   return failed >= minWriteQuorum ? { kind: 'unreadable' } : { kind: 'absent' };

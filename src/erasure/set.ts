@@ -394,12 +394,12 @@ export class ErasureSet {
     const entries: ListedVersion[] = [];
     for (const key of [...byKey.keys()].sort(compareKeys)) {
       const outcome = resolveVersion(byKey.get(key)!, undefined, minimumWriteQuorum(this.drives.length));
-      if (outcome.kind === 'found') {
-        if (!outcome.quorum.version.deleteMarker) entries.push({ key, version: outcome.quorum.version });
-      } else {
-        // Records below read quorum are not listed, and not forgotten either: heal restores or removes them.
-        this.healHooks.degradedRead?.(bucket, key, false);
-      }
+      // The documented choice for a key that cannot be decided: it is listed as the version that may
+      // be committed (GET answers 503 for it until enough drives answer), so a listing never hides an
+      // object that may exist; what is provably not committed is left out. Either way heal looks at it.
+      const listed = outcome.kind === 'found' ? outcome.quorum.version : outcome.kind === 'unreadable' ? outcome.mayBeCommitted : undefined;
+      if (listed && !listed.deleteMarker) entries.push({ key, version: listed });
+      if (outcome.kind !== 'found') this.healHooks.degradedRead?.(bucket, key, false);
     }
     const next = bound === undefined ? undefined : justAfter(bound);
     return { entries, next };

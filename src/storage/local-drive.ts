@@ -8,12 +8,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { constants as fsConstants, type Stats } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { access, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { open as openLmdb, type Database, type RootDatabase } from 'lmdb';
 import { failpoint } from '../failpoints.js';
 import { decodeRecord, encodeRecord } from '../meta/encoding.js';
 import { DeletedRecordFences } from './fences.js';
+import { tolerateLmdbCommitFailures } from './lmdb-commit-failures.js';
 import type { ObjectRecord, UploadPartRecord, UploadRecord } from '../meta/record.js';
 import {
   DriveError,
@@ -145,8 +146,10 @@ export class LocalDrive implements Drive {
 
   /** Opens the metadata store; call once the drive is formatted. */
   async open(): Promise<void> {
+    await this.checkWritable();
     this.formatInode = (await stat(this.sys(FORMAT_FILE))).ino;
     this.expectsMountPoint = await this.isMountPoint();
+    tolerateLmdbCommitFailures();
     this.env = openLmdb({ path: this.sys('meta'), maxDbs: 4, compression: false });
     this.objects = this.env.openDB<Buffer, Buffer>({ name: 'objects', keyEncoding: 'binary', encoding: 'binary' });
     this.buckets = this.env.openDB<Buffer, Buffer>({ name: 'buckets', keyEncoding: 'binary', encoding: 'binary' });
@@ -163,6 +166,11 @@ export class LocalDrive implements Drive {
    */
   private async ensureOnline(): Promise<Stores> {
     if (!this.online || !this.objects || !this.buckets || !this.uploads || !this.parts) throw new DriveError('offline', `${this.root} is offline`);
+    try {
+      await this.checkWritable();
+    } catch (err) {
+      await this.goOffline(`${this.root} turned read-only (${(err as Error).message})`, 'abandon');
+    }
     const now = Date.now();
     if (now - this.lastIdentityCheck > IDENTITY_CHECK_INTERVAL_MS) {
       let inode: number | undefined;
@@ -179,13 +187,39 @@ export class LocalDrive implements Drive {
     return { objects: this.objects, buckets: this.buckets, uploads: this.uploads, parts: this.parts };
   }
 
-  private async goOffline(reason: string): Promise<never> {
+  /**
+   * `db`, provided its environment is still the open one. A write queued on an environment being
+   * closed (the drive went offline meanwhile) fails inside lmdb, outside any caller, and would take
+   * the process down; checked in the same tick as the write, this makes it a DriveError instead.
+   */
+  private live(db: Database<Buffer, Buffer>): Database<Buffer, Buffer> {
+    if (db !== this.objects && db !== this.buckets && db !== this.uploads && db !== this.parts) {
+      throw new DriveError('offline', `${this.root} went offline`);
+    }
+    return db;
+  }
+
+  /**
+   * LMDB writes its lock file through a shared map: on a filesystem that turned read-only (or a file
+   * made immutable) such a write is a SIGBUS, which no handler survives. So every operation first
+   * asks the filesystem whether the lock file is still writable (one cheap syscall), and the drive
+   * goes offline before LMDB touches it. (A change between the question and the write is not covered.)
+   */
+  private async checkWritable(): Promise<void> {
+    await access(this.sys('meta', 'lock.mdb'), fsConstants.W_OK).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+  }
+
+  /** `abandon`: leave the environment open and unused, since closing it writes its lock file too. */
+  private async goOffline(reason: string, environment: 'close' | 'abandon' = 'close'): Promise<never> {
     if (this.online) {
       this.online = false;
       console.error(`tessera: drive offline: ${reason}`);
       const env = this.env;
       this.env = this.objects = this.buckets = this.uploads = this.parts = undefined;
-      await env?.close().catch(() => undefined);
+      if (environment === 'close') await env?.close().catch(() => undefined);
+      else if (env) abandonedEnvironments.push(env);
     }
     throw new DriveError('offline', reason);
   }
@@ -196,6 +230,8 @@ export class LocalDrive implements Drive {
       return await op();
     } catch (err) {
       if (err instanceof DriveError) throw err;
+      // lmdb also rejects the batch's `commitError` with the cause; unheard, that rejection would end the process.
+      (err as { commitError?: Promise<unknown> }).commitError?.catch(() => undefined);
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') throw new DriveError('not-found', `${this.root}: ${what}: not found`);
       throw new DriveError('faulty', `${this.root}: ${what}: ${(err as Error).message}`);
@@ -208,7 +244,7 @@ export class LocalDrive implements Drive {
     const { buckets } = await this.ensureOnline();
     await this.io('make bucket', async () => {
       await this.makeDirectory(join(this.root, name));
-      await buckets.put(Buffer.from(name), encodeRecord({ created }));
+      await this.live(buckets).put(Buffer.from(name), encodeRecord({ created }));
       await buckets.flushed;
     });
   }
@@ -218,9 +254,9 @@ export class LocalDrive implements Drive {
     const { buckets, objects } = await this.ensureOnline();
     return this.io('delete bucket', async () => {
       // One transaction with the emptiness check, so no record can land between them (writeRecord checks the tombstone in its own).
-      const deleted = await objects.transaction(() => {
+      const deleted = await this.live(objects).transaction(() => {
         for (const _ of objects.getKeys({ start: recordKey(name, ''), end: bucketRangeEnd(name), limit: 1 })) return false;
-        buckets.put(Buffer.from(name), encodeRecord(DELETED_BUCKET));
+        buckets.putSync(Buffer.from(name), encodeRecord(DELETED_BUCKET));
         return true;
       });
       await buckets.flushed;
@@ -284,14 +320,15 @@ export class LocalDrive implements Drive {
     const memoryName = `${bucket}\u0000${key}`;
     await this.io('write record', async () => {
       // The check and the write in one transaction: no other write of the record can come between them.
-      const outcome = await objects.transaction((): 'written' | 'fenced' | 'bucket-deleted' => {
+      // (Synchronous writes inside it: a failed commit then rejects only the transaction's promise.)
+      const outcome = await this.live(objects).transaction((): 'written' | 'fenced' | 'bucket-deleted' => {
         if (fence !== undefined && fence < this.storedFence(objects, name, memoryName)) return 'fenced';
         if (record && record.versions.length > 0) {
           if (bucketState(buckets, bucket)?.deleted) return 'bucket-deleted';
           const stored = fence === undefined ? record : { ...record, fence: Math.max(fence, record.fence ?? 0) };
-          objects.put(name, encodeRecord(stored));
+          objects.putSync(name, encodeRecord(stored));
         } else {
-          objects.remove(name);
+          objects.removeSync(name);
         }
         return 'written';
       });
@@ -394,7 +431,7 @@ export class LocalDrive implements Drive {
     const { uploads } = await this.ensureOnline();
     await this.io('write upload', async () => {
       await this.makeDirectory(this.sys('multipart', record.uploadId));
-      await uploads.put(uploadKey(bucket, record.key, record.uploadId), encodeRecord(record));
+      await this.live(uploads).put(uploadKey(bucket, record.key, record.uploadId), encodeRecord(record));
       await uploads.flushed;
     });
   }
@@ -405,8 +442,8 @@ export class LocalDrive implements Drive {
     checkName('upload id', uploadId);
     const { uploads, parts } = await this.ensureOnline();
     await this.io('delete upload', async () => {
-      await uploads.remove(uploadKey(bucket, key, uploadId));
-      for (const k of parts.getKeys({ start: partKey(uploadId, 0), end: partKey(uploadId, 0xffffffff) })) await parts.remove(k as Buffer);
+      await this.live(uploads).remove(uploadKey(bucket, key, uploadId));
+      for (const k of parts.getKeys({ start: partKey(uploadId, 0), end: partKey(uploadId, 0xffffffff) })) await this.live(parts).remove(k as Buffer);
       await uploads.flushed;
       await rm(this.sys('multipart', uploadId), { recursive: true, force: true });
     });
@@ -439,7 +476,7 @@ export class LocalDrive implements Drive {
       const file = `part.${part.number}`;
       await renameDurably(this.sys('tmp', stagingId, file), this.sys('multipart', uploadId, file), this.dirs.sync);
       await failpoint('local-drive.commit-part.moved');
-      await parts.put(partKey(uploadId, part.number), encodeRecord(part));
+      await this.live(parts).put(partKey(uploadId, part.number), encodeRecord(part));
       await parts.flushed;
     }));
   }
@@ -718,6 +755,9 @@ interface BucketState {
 }
 
 const DELETED_BUCKET: BucketState = { created: 0, deleted: true };
+
+/** Environments of drives that turned read-only: kept referenced, never closed (see checkWritable). */
+const abandonedEnvironments: RootDatabase[] = [];
 
 function bucketState(buckets: Database<Buffer, Buffer>, name: string): BucketState | undefined {
   const value = buckets.get(Buffer.from(name)) as unknown as Buffer | undefined;

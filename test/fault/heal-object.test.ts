@@ -461,6 +461,28 @@ describe('damaged records (issue 10: "a damaged record counts as no record and f
   });
 });
 
+describe('listings of keys that cannot be decided', () => {
+  it('a key GET cannot read for want of drives is still listed, as the version that may be committed', async () => {
+    const rig = await makeRig();
+    rigs.push(rig);
+    // 3 data + 1 parity: read quorum 3. One drive lost its record, one does not answer.
+    const data = randomBytes(100);
+    await rig.set.putObject(BUCKET, 'undecided', body(data), { headers: {}, parity: 1 });
+    await rig.local[3].writeRecord(BUCKET, 'undecided', undefined);
+    rig.faults[2].offline = true;
+    try {
+      await expect(rig.set.getObjectInfo(BUCKET, 'undecided')).rejects.toMatchObject({ kind: 'read-quorum' });
+      const listed = await rig.set.listPage(BUCKET, '', undefined, 100);
+      expect(listed.entries.map((e) => [e.key, e.version.size])).toEqual([['undecided', 100]]);
+    } finally {
+      rig.faults[2].offline = false;
+    }
+    // What the drives prove was never committed is not listed.
+    await rig.local[1].writeRecord(BUCKET, 'undecided', undefined);
+    expect((await rig.set.listPage(BUCKET, '', undefined, 100)).entries).toEqual([]);
+  });
+});
+
 describe('over node RPC (two of the four drives are RemoteDrives)', () => {
   it('heal, deep verification, the key listing, the queue file and orphan removal all work through msgpack RPC', async () => {
     const rig = await makeRig();

@@ -1,0 +1,58 @@
+/**
+ * Found by the torture suite: "one read-only drive kills the whole node". A drive whose files can no
+ * longer be written (here made immutable with `chattr -R +i`, which stops root too, as a filesystem
+ * remounted read-only would) crashed the server on the next write: lmdb's shared map of its lock
+ * file raised SIGBUS, or a failed commit left a rejection nobody could catch. The drive must go
+ * offline instead, the node keep serving from the others, and the drive come back (and be healed)
+ * once it is writable again.
+ */
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { sha256Hex } from '../helpers/raw.js';
+import { TestServer } from '../helpers/server.js';
+import { setImmutable } from '../torture/drive-faults.js';
+
+const BUCKET = 'read-only';
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describe('a drive that turns read-only', () => {
+  let server: TestServer | undefined;
+  afterAll(async () => {
+    if (server) await setImmutable(server.drives[0], false);
+    await server?.destroy();
+  });
+
+  it('one read-only drive kills the whole node: it does not; the drive goes offline and comes back healed', async () => {
+    server = await TestServer.start({ drives: 4 });
+    const s3 = server.client();
+    await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+    await setImmutable(server.drives[0], true);
+    // The fault must be real: nothing may be created on the drive now.
+    await expect(writeFile(join(server.drives[0], 'probe'), 'x')).rejects.toMatchObject({ code: 'EPERM' });
+
+    const bodies = new Map<string, Buffer>();
+    for (const [key, size] of [['small', 100], ['large', 600_000], ['another', 10]] as const) {
+      bodies.set(key, randomBytes(size));
+      await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: bodies.get(key) }));
+    }
+    await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: 'another' }));
+    bodies.delete('another');
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET }));
+    expect(listed.Contents?.map((o) => o.Key)).toEqual(['large', 'small']);
+    expect(server.proc?.exitCode).toBeNull();
+    expect(server.output).toMatch(/turned read-only/);
+
+    await setImmutable(server.drives[0], false);
+    const deadline = Date.now() + 30_000;
+    while (!/healed .*drive1/.test(server.output) && Date.now() < deadline) await sleep(200);
+    expect(server.output).toMatch(/healed .*drive1/);
+    for (const [key, body] of bodies) {
+      const got = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+      expect(sha256Hex(Buffer.from(await got.Body!.transformToByteArray()))).toBe(sha256Hex(body));
+    }
+    s3.destroy();
+  });
+});
