@@ -245,9 +245,8 @@ async function healOnce(set: ErasureSet, bucket: string, key: string, lease: Lea
       if (!ids.includes(v.versionId)) ids.push(v.versionId);
       if (v.dataDir) dataDirs.add(v.dataDir);
     }
-    // Until every drive's record agrees, the version a failed commit replaced may be the one to keep.
-    if (answer.replaced?.dataDir) dataDirs.add(answer.replaced.dataDir);
   }
+  for (const dir of replacedDataInUse(answers, minimumWriteQuorum(n))) dataDirs.add(dir);
   result.dataDirs = [...dataDirs];
   result.examined = true;
   result.versions = ids.length;
@@ -385,6 +384,22 @@ async function healOnce(set: ErasureSet, bucket: string, key: string, lease: Lea
     result.outcome = healedSlots > 0 || dangling.size > 0 ? 'partial' : 'failed';
   }
   return { result, retryDeep: false };
+}
+
+/**
+ * Data directories of versions that commits replaced which may still be needed: unless the drives
+ * show the replacing version committed, the replaced one may be the object's (and its data must not
+ * be taken for an orphan). Once the successor is decided, the replaced data is garbage.
+ */
+function replacedDataInUse(answers: RecordAnswer[], minWriteQuorum: number): string[] {
+  const dirs: string[] = [];
+  for (const answer of answers) {
+    const replaced = answer && !(answer instanceof Error) ? answer.replaced : undefined;
+    if (!replaced?.dataDir) continue;
+    const outcome = resolveVersion(answers, replaced.versionId, minWriteQuorum);
+    if (outcome.kind !== 'found' || versionSignature(outcome.quorum.version) === versionSignature(replaced)) dirs.push(replaced.dataDir);
+  }
+  return dirs;
 }
 
 function ownCopy(answer: RecordAnswer, id: string): VersionRecord | undefined {

@@ -483,6 +483,23 @@ describe('listings of keys that cannot be decided', () => {
   });
 });
 
+describe('the data of replaced versions', () => {
+  it('an overwrite whose old data outlived it (a crash before its removal) leaves no data the scanner must keep', async () => {
+    const rig = await makeRig();
+    rigs.push(rig);
+    await put(rig, 'twice', 2 * BLOCK, []);
+    const old = (await record(rig, 0, 'twice'))!.versions[0].dataDir;
+    await put(rig, 'twice', 2 * BLOCK, []);
+    expect((await record(rig, 0, 'twice'))!.replaced?.dataDir).toBe(old);
+    // The replacing version is committed everywhere: the replaced data is garbage, not in use.
+    expect((await healObject(rig.set, BUCKET, 'twice')).dataDirs).not.toContain(old);
+    // Where the replacing version never reached write quorum, the replaced data is the object's.
+    for (const slot of [2, 3]) await rig.local[slot].writeRecord(BUCKET, 'twice', { versions: [(await record(rig, slot, 'twice'))!.replaced!] });
+    const rolledBack = await healObject(rig.set, BUCKET, 'twice', { dryRun: true });
+    expect(rolledBack.dataDirs).toContain(old);
+  });
+});
+
 describe('over node RPC (two of the four drives are RemoteDrives)', () => {
   it('heal, deep verification, the key listing, the queue file and orphan removal all work through msgpack RPC', async () => {
     const rig = await makeRig();
