@@ -372,7 +372,10 @@ export class LocalDrive implements Drive {
     await this.ensureOnline();
     const dir = this.sys('tmp', stagingId);
     const handle = await this.io('create shard', async () => {
-      await mkdir(dir, { recursive: true });
+      // Not recursive: a drive wiped under us has no staging area, and must not grow a new one here.
+      await mkdir(dir).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EEXIST') throw err;
+      });
       return open(join(dir, file), fsConstants.O_CREAT | fsConstants.O_WRONLY | fsConstants.O_TRUNC);
     });
     // The file's name lives in the staging directory, which a commit later renames into place whole.
@@ -387,6 +390,8 @@ export class LocalDrive implements Drive {
     await this.ensureOnline();
     await this.io('commit staged data', async () => {
       const parent = join(this.root, bucket, dataDir.slice(0, 2));
+      // Nothing to move (the drive was wiped meanwhile): create no directories for it either.
+      await stat(this.sys('tmp', stagingId));
       await this.makeDirectory(parent);
       await renameDurably(this.sys('tmp', stagingId), join(parent, dataDir), this.dirs.sync);
     });
@@ -690,7 +695,8 @@ export class LocalDrive implements Drive {
       this.online = true;
       return 'reopened';
     }
-    if (entries.some((e) => e !== SYSTEM_DIR && e !== 'lost+found')) return 'not-empty';
+    // Empty directories are not data: writes racing a wipe may have recreated a bucket's folders.
+    for (const entry of entries) if (entry !== SYSTEM_DIR && entry !== 'lost+found' && (await holdsFiles(join(this.root, entry)))) return 'not-empty';
     // What is left of an old system area (an old metadata store) must not come back as this drive's records.
     await rm(join(this.root, SYSTEM_DIR), { recursive: true, force: true });
     await this.prepare();
@@ -755,6 +761,15 @@ interface BucketState {
 }
 
 const DELETED_BUCKET: BucketState = { created: 0, deleted: true };
+
+/** True when `path` is a file, or a directory with a file somewhere below it (looked for a few levels deep). */
+async function holdsFiles(path: string, depth = 4): Promise<boolean> {
+  const info = await stat(path).catch(() => undefined);
+  if (!info) return false;
+  if (!info.isDirectory() || depth === 0) return true;
+  for (const entry of await readdir(path)) if (await holdsFiles(join(path, entry), depth - 1)) return true;
+  return false;
+}
 
 /** Environments of drives that turned read-only: kept referenced, never closed (see checkWritable). */
 const abandonedEnvironments: RootDatabase[] = [];
