@@ -7,8 +7,9 @@
  *   kill       SIGKILL of a node at a random moment, restart after a moment
  *   crash      restart a node with a failpoint armed to SIGKILL it on the Nth pass through a named
  *              commit phase (src/failpoints.ts crash:N), restart it clean after it died
- *   pause      SIGSTOP of a node while a write to it is in flight, for longer than the lock lease,
- *              then SIGCONT (several nodes only)
+ *   pause      SIGSTOP of a node while a write to it is in flight, then SIGCONT (several nodes only):
+ *              half of them for 4-6.5 s (past the peers' offline verdict), half for 16-18 s (past the
+ *              15 s lock lease: its grants expire and others take its locks while it sleeps)
  *   read-only / vanish / wipe / flip   a drive, see drive-faults.ts
  */
 import { existsSync } from 'node:fs';
@@ -113,7 +114,7 @@ export class FaultSchedule {
         // Stopped in the middle of a write, it is most likely to hold a lock and be committing.
         const during = await this.writeInFlight(node.index, 2_000);
         node.pause();
-        await sleep(rng.int(4_000, 6_500));
+        await sleep(rng.chance(0.5) ? rng.int(4_000, 6_500) : rng.int(16_000, 18_000));
         node.resume();
         return during ? `during #${during.id} ${during.type} ${during.key}` : undefined;
       }
