@@ -6,7 +6,7 @@
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -33,7 +33,7 @@ import type { PutBody } from '../../src/object/types.js';
 import { DriveError, type Drive } from '../../src/storage/drive.js';
 import type { DriveFormat } from '../../src/storage/format.js';
 import { LocalDrive } from '../../src/storage/local-drive.js';
-import { damageRecord, dataDirsOnDrive, shardPath, verifyDrives, type Expected } from '../helpers/heal-disk.js';
+import { damageRecord, dataDirsOnDrive, flipByte, shardPath, verifyDrives, type Expected } from '../helpers/heal-disk.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -122,17 +122,6 @@ async function putMultipart(rig: Rig, key: string, sizes: number[], expected: Ex
   const e = { bucket: BUCKET, key, body: Buffer.concat(parts) };
   expected.push(e);
   return e;
-}
-
-async function flipByte(file: string, offset: number): Promise<void> {
-  const h = await open(file, 'r+');
-  try {
-    const b = Buffer.alloc(1);
-    await h.read(b, 0, 1, offset);
-    await h.write(Buffer.of(b[0] ^ 0xff), 0, 1, offset);
-  } finally {
-    await h.close();
-  }
 }
 
 async function record(rig: Rig, slot: number, key: string): Promise<ObjectRecord | undefined> {

@@ -10,7 +10,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   CompleteMultipartUploadCommand,
@@ -24,7 +24,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdminClient, type AdminInfo } from '../../src/admin/client.js';
 import type { SequenceLine } from '../../src/heal/sequence.js';
-import { readRecords, shardPath, SYS, verifyDrives, type Expected } from '../helpers/heal-disk.js';
+import { flipByte, readRecords, shardPath, SYS, verifyDrives, type Expected } from '../helpers/heal-disk.js';
 import { ACCESS_KEY, SECRET_KEY, TestServer } from '../helpers/server.js';
 import { Cli } from '../cli/cli-harness.js';
 
@@ -106,17 +106,6 @@ async function expectContent(client: S3Client, e: Expected): Promise<void> {
   const bytes = await res.Body!.transformToByteArray();
   expect(bytes.length, `${e.key} length`).toBe(e.body.length);
   expect(sha(bytes), `${e.key} sha256`).toBe(sha(e.body));
-}
-
-async function flipByte(file: string, offset: number): Promise<void> {
-  const h = await open(file, 'r+');
-  try {
-    const b = Buffer.alloc(1);
-    await h.read(b, 0, 1, offset);
-    await h.write(Buffer.of(b[0] ^ 0xff), 0, 1, offset);
-  } finally {
-    await h.close();
-  }
 }
 
 async function collect(lines: AsyncIterable<SequenceLine>): Promise<SequenceLine[]> {

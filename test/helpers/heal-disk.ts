@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { open as openLmdb } from 'lmdb';
 import { BITROT_HASH_SIZE, ShardLayout, verifyShardBlock } from '../../src/codec/bitrot.js';
@@ -71,6 +71,18 @@ export async function listKeysOnDrive(drive: string, bucket: string): Promise<st
     return out;
   } finally {
     await env.close();
+  }
+}
+
+/** Inverts the byte at `offset` of `file`, as bit rot would. */
+export async function flipByte(file: string, offset: number): Promise<void> {
+  const h = await open(file, 'r+');
+  try {
+    const b = Buffer.alloc(1);
+    await h.read(b, 0, 1, offset);
+    await h.write(Buffer.of(b[0] ^ 0xff), 0, 1, offset);
+  } finally {
+    await h.close();
   }
 }
 

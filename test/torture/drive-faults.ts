@@ -11,9 +11,10 @@
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { flipByte } from '../helpers/heal-disk.js';
 import type { Rng } from './rng.js';
 
 const run = promisify(execFile);
@@ -89,14 +90,7 @@ export async function flipBytes(drive: string, bucket: string, count: number, rn
       const { size } = await stat(file);
       if (size === 0) continue;
       const offset = rng.int(0, size - 1);
-      const h = await open(file, 'r+');
-      try {
-        const b = Buffer.alloc(1);
-        await h.read(b, 0, 1, offset);
-        await h.write(Buffer.of(b[0] ^ 0xff), 0, 1, offset);
-      } finally {
-        await h.close();
-      }
+      await flipByte(file, offset);
       touched.push(`${file.slice(drive.length + 1)}@${offset}`);
     } catch {
       // removed meanwhile
