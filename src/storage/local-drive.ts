@@ -15,6 +15,7 @@ import { failpoint } from '../failpoints.js';
 import { decodeRecord, encodeRecord } from '../meta/encoding.js';
 import { DeletedRecordFences } from './fences.js';
 import { tolerateLmdbCommitFailures } from './lmdb-commit-failures.js';
+import { placeLockFile, removeLockFile } from './lmdb-lock-file.js';
 import type { ObjectRecord, UploadPartRecord, UploadRecord } from '../meta/record.js';
 import {
   DriveError,
@@ -83,6 +84,8 @@ export class LocalDrive implements Drive {
   /** Operations that must not interleave on this drive, by what they touch (see inTurn). */
   private readonly turns = new Map<string, Promise<void>>();
   private readonly deletedFences = new DeletedRecordFences();
+  /** Where lmdb's lock file is kept, when not on the drive. */
+  private lockFile?: string;
 
   constructor(
     readonly root: string,
@@ -150,6 +153,8 @@ export class LocalDrive implements Drive {
     this.formatInode = (await stat(this.sys(FORMAT_FILE))).ino;
     this.expectsMountPoint = await this.isMountPoint();
     tolerateLmdbCommitFailures();
+    const format = await this.readFormat();
+    this.lockFile = await placeLockFile(this.sys('meta'), `${format?.deploymentId}-${format?.thisDrive}`);
     this.env = openLmdb({ path: this.sys('meta'), maxDbs: 4, compression: false });
     this.objects = this.env.openDB<Buffer, Buffer>({ name: 'objects', keyEncoding: 'binary', encoding: 'binary' });
     this.buckets = this.env.openDB<Buffer, Buffer>({ name: 'buckets', keyEncoding: 'binary', encoding: 'binary' });
@@ -200,18 +205,17 @@ export class LocalDrive implements Drive {
   }
 
   /**
-   * LMDB writes its lock file through a shared map: on a filesystem that turned read-only (or a file
-   * made immutable) such a write is a SIGBUS, which no handler survives. So every operation first
-   * asks the filesystem whether the lock file is still writable (one cheap syscall), and the drive
-   * goes offline before LMDB touches it. (A change between the question and the write is not covered.)
+   * A drive that turned read-only goes offline at its next operation (one cheap syscall asks), rather
+   * than failing every write one by one. Its lmdb lock file, which lmdb writes through a shared map,
+   * lives off the drive (see lmdb-lock-file.ts), so the change cannot bring the process down meanwhile.
    */
   private async checkWritable(): Promise<void> {
-    await access(this.sys('meta', 'lock.mdb'), fsConstants.W_OK).catch((err: NodeJS.ErrnoException) => {
+    await access(this.sys('meta', 'data.mdb'), fsConstants.W_OK).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err;
     });
   }
 
-  /** `abandon`: leave the environment open and unused, since closing it writes its lock file too. */
+  /** `abandon`: leave the environment open and unused: closing writes its lock file, which may be on the drive (see lmdb-lock-file.ts). */
   private async goOffline(reason: string, environment: 'close' | 'abandon' = 'close'): Promise<never> {
     if (this.online) {
       this.online = false;
@@ -737,6 +741,7 @@ export class LocalDrive implements Drive {
     const env = this.env;
     this.env = this.objects = this.buckets = this.uploads = this.parts = undefined;
     await env?.close();
+    if (env) await removeLockFile(this.lockFile);
   }
 }
 

@@ -26,7 +26,7 @@ describe('a drive that turns read-only', () => {
   });
 
   it('one read-only drive kills the whole node: it does not; the drive goes offline and comes back healed', async () => {
-    server = await TestServer.start({ drives: 4 });
+    server = await TestServer.start({ drives: 4, env: { TESSERA_DRIVE_MONITOR_SECONDS: '0.2' } });
     const s3 = server.client();
     await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
     await setImmutable(server.drives[0], true);
@@ -52,6 +52,41 @@ describe('a drive that turns read-only', () => {
     for (const [key, body] of bodies) {
       const got = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
       expect(sha256Hex(Buffer.from(await got.Body!.transformToByteArray()))).toBe(sha256Hex(body));
+    }
+    s3.destroy();
+  });
+
+  it('drives turning read-only under load never bring the node down (lmdb writes its lock file through a shared map)', async () => {
+    await server?.destroy();
+    server = await TestServer.start({ drives: 4, env: { TESSERA_DRIVE_MONITOR_SECONDS: '0.2' } });
+    const s3 = server.client({ maxAttempts: 1 });
+    await s3.send(new CreateBucketCommand({ Bucket: 'under-load' }));
+    for (const drive of [0, 1, 2]) {
+      const healed = (): number => server!.output.split(`healed ${server!.drives[drive]}:`).length;
+      const healedBefore = healed();
+      let stop = false;
+      const load = Promise.all(
+        Array.from({ length: 6 }, async (_, worker) => {
+          for (let i = 0; !stop; i++) {
+            const key = `w${worker}-${i % 5}`;
+            await s3.send(new PutObjectCommand({ Bucket: 'under-load', Key: key, Body: randomBytes(i % 3 === 0 ? 200_000 : 100) }));
+            await (await s3.send(new GetObjectCommand({ Bucket: 'under-load', Key: key }))).Body!.transformToByteArray();
+          }
+        }),
+      );
+      await sleep(500);
+      await setImmutable(server.drives[drive], true);
+      await sleep(2000);
+      await setImmutable(server.drives[drive], false);
+      stop = true;
+      // One drive down of four: every request still succeeds.
+      await load;
+      expect(server.proc?.exitCode, server.output).toBeNull();
+      expect(server.proc?.signalCode, server.output).toBeNull();
+      // Back and healed before the next drive goes (two down would refuse writes, rightly).
+      const deadline = Date.now() + 20_000;
+      while (healed() === healedBefore && Date.now() < deadline) await sleep(100);
+      expect(healed(), server.output).toBeGreaterThan(healedBefore);
     }
     s3.destroy();
   });
