@@ -78,13 +78,15 @@ function gatherCandidates(answers: RecordAnswer[], versionId: string | undefined
  * times (clocks of nodes may disagree). The first candidate that at least its read quorum of drives
  * hold identically is the answer. A candidate short of read quorum is passed over only when the
  * drives that answered prove it never reached its write quorum (it was never acknowledged, and the
- * version it replaced is still intact); if it may have reached it on drives that did not answer,
+ * version it replaced is still intact): drives that failed, and drives without any record of the key,
+ * prove nothing there. If it may have reached it on drives that did not answer,
  * nothing older may stand in for it: 'unreadable'. With no candidate left, the outcome is
  * 'unreadable' if the drives that failed to answer may hold a committed version (a commit reaches
  * at least `minWriteQuorum` drives), else 'absent'.
  */
 export function resolveVersion(answers: RecordAnswer[], versionId: string | undefined, minWriteQuorum: number): QuorumOutcome {
   const failed = answers.filter((a) => a instanceof Error).length;
+  const blank = answers.filter((a) => a === undefined).length;
   let remaining = gatherCandidates(answers, versionId);
   while (remaining.length > 0) {
     const replaced = new Set(remaining.flatMap((c) => [...c.replaces]));
@@ -97,7 +99,12 @@ export function resolveVersion(answers: RecordAnswer[], versionId: string | unde
       const { version, holders, copies } = newest;
       return { kind: 'found', quorum: { version, holders, copies } };
     }
-    if (count + failed >= writeQuorum(dataShards, parityShards)) return { kind: 'unreadable', mayBeCommitted: newest.version };
+    // A drive with no record at all proves less than one holding the older version: it may have
+    // lost its records (a wiped or replaced drive not yet healed). It never lets an older version
+    // stand in for a newer one (the older one's data may be gone), though it may prove the newer
+    // one dangling when nothing older is left.
+    const older = remaining.length > 1 ? blank : 0;
+    if (count + failed + older >= writeQuorum(dataShards, parityShards)) return { kind: 'unreadable', mayBeCommitted: newest.version };
     remaining = remaining.filter((c) => c !== newest);
   }
   return failed >= minWriteQuorum ? { kind: 'unreadable' } : { kind: 'absent' };

@@ -119,6 +119,15 @@ describe('resolveVersion', () => {
       expect(out.kind === 'found' && out.quorum.version.dataDir).toBe('dir-new');
     });
 
+    it('never falls back past a successor that drives without any record may have held (a wiped drive)', () => {
+      // The new version was committed on 3 drives, one of which lost everything since; the fourth missed it.
+      const out = resolveVersion([replacing(neu, old), replacing(neu, old), undefined, rec(old)], undefined, 3);
+      expect(out.kind).toBe('unreadable');
+      expect(out.kind === 'unreadable' && out.mayBeCommitted?.dataDir).toBe('dir-new');
+      // With nothing older to stand in, two blank drives still prove a lone copy dangling.
+      expect(resolveVersion([rec(neu), undefined, undefined, undefined], undefined, 3).kind).toBe('absent');
+    });
+
     it('walks back through a chain of failed commits', () => {
       const newest = version(300, 'dir-newest', 3, 1);
       const out = resolveVersion([replacing(newest, neu), replacing(neu, old), replacing(newest, old), rec(old)], undefined, 3);
