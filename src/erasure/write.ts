@@ -68,6 +68,9 @@ export async function writeShardFiles(
       size += block.length;
       await pending;
       pending = writeShards(shards);
+      // Seen by the `await` above at the next block, or below; until then (a slow client) a failure
+      // must not be an unhandled rejection, which ends the process.
+      pending.catch(() => undefined);
     }
     await pending;
     await Promise.all(writers.map((w, slot) => w?.finish().catch(() => drop(slot))));
