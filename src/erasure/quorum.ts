@@ -27,11 +27,8 @@ export type QuorumOutcome =
   | { kind: 'found'; quorum: QuorumVersion }
   /** Drives that answered agree the object (or version) is not there. */
   | { kind: 'absent' }
-  /**
-   * Too many drives failed to answer to decide. `mayBeCommitted` is the newest version that may have
-   * reached write quorum on drives that did not answer (it may be the object's current one).
-   */
-  | { kind: 'unreadable'; mayBeCommitted?: VersionRecord };
+  /** Too many drives failed to answer to decide. */
+  | { kind: 'unreadable' };
 
 /** One candidate version: the drives holding identical copies, and the candidates it replaced. */
 interface Candidate extends QuorumVersion {
@@ -104,7 +101,7 @@ export function resolveVersion(answers: RecordAnswer[], versionId: string | unde
     // stand in for a newer one (the older one's data may be gone), though it may prove the newer
     // one dangling when nothing older is left.
     const older = remaining.length > 1 ? blank : 0;
-    if (count + failed + older >= writeQuorum(dataShards, parityShards)) return { kind: 'unreadable', mayBeCommitted: newest.version };
+    if (count + failed + older >= writeQuorum(dataShards, parityShards)) return { kind: 'unreadable' };
     remaining = remaining.filter((c) => c !== newest);
   }
   return failed >= minWriteQuorum ? { kind: 'unreadable' } : { kind: 'absent' };

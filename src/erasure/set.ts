@@ -394,11 +394,15 @@ export class ErasureSet {
     const entries: ListedVersion[] = [];
     for (const key of [...byKey.keys()].sort(compareKeys)) {
       const outcome = resolveVersion(byKey.get(key)!, undefined, minimumWriteQuorum(this.drives.length));
-      // The documented choice for a key that cannot be decided: it is listed as the version that may
-      // be committed (GET answers 503 for it until enough drives answer), so a listing never hides an
-      // object that may exist; what is provably not committed is left out. Either way heal looks at it.
-      const listed = outcome.kind === 'found' ? outcome.quorum.version : outcome.kind === 'unreadable' ? outcome.mayBeCommitted : undefined;
-      if (listed && !listed.deleteMarker) entries.push({ key, version: listed });
+      // The documented choice for a key that cannot be decided now (too few drives answer to tell
+      // whether its newest version was committed): the listing answers 503, as GET does, rather than
+      // leave out what may exist or show what may be stale. What the answering drives prove was
+      // never committed is left out. Either way heal looks at the key.
+      if (outcome.kind === 'unreadable') {
+        this.healHooks.degradedRead?.(bucket, key, false);
+        throw new ObjectLayerError('read-quorum');
+      }
+      if (outcome.kind === 'found' && !outcome.quorum.version.deleteMarker) entries.push({ key, version: outcome.quorum.version });
       if (outcome.kind !== 'found') this.healHooks.degradedRead?.(bucket, key, false);
     }
     const next = bound === undefined ? undefined : justAfter(bound);
