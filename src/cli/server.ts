@@ -118,11 +118,9 @@ export async function runServer(driveArgs: string[], options: ServerOptions): Pr
   let serveS3: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   const server = createListener(
     certs,
-    limitedHandler((req, res) => {
-      if (node.rpc?.handles(req.url)) void node.rpc.handle(req, res); // handle() never rejects
-      else (serveS3 ?? notReady)(req, res);
-    }, limits.connections),
+    limitedHandler((req, res) => (serveS3 ?? notReady)(req, res), limits.connections),
   );
+  node.rpc?.attach(server);
   applyConnectionLimits(server, limits.connections);
   server.on('clientError', answerClientError);
   try {

@@ -1,17 +1,21 @@
 /**
- * The server side of node RPC: a plain HTTP handler for `/tessera/rpc/v1/...` that runs drive
- * operations on this node's local drives and answers the lock service. Bodies and answers are
- * msgpack; a drive failure travels back as `{ e: { kind, message } }` and is rethrown as a DriveError.
- * Only served when the deployment has other nodes. A request is authenticated from its headers before
- * a byte of its body is read (see rpc-auth.ts); a refused one is answered 403 and its connection closed.
+ * The server side of node RPC: accepts sessions (a signed `CONNECT` on the S3 port, see rpc-auth.ts),
+ * runs drive operations on this node's local drives and answers the lock service. Arguments and
+ * answers are msgpack; a drive failure travels back as `{ kind, message }` and is rethrown as a
+ * DriveError. Only served when the deployment has other nodes. A handshake is authenticated before a
+ * session exists; a refused one is answered 403 and its connection closed.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { LockTable } from '../lock/lock-table.js';
 import { DriveError, type ShardWriter } from '../storage/drive.js';
 import type { LocalDrive } from '../storage/local-drive.js';
 import { checkName } from '../storage/names.js';
-import { rpcPackr, type PingAnswer } from './peer.js';
-import { BOOT_HEADER, REFUSAL_HEADER, RPC_PREFIX, RpcVerifier, sha256Hex, type RpcRefusal } from './rpc-auth.js';
+import type { Listener } from './listener.js';
+import type { PingAnswer } from './peer.js';
+import { REFUSAL_HEADER, RPC_CONNECT_PATH, RpcVerifier, SESSION_HEADER, sessionHalf, sessionKey } from './rpc-auth.js';
+import { ReceiverSession } from './rpc-session.js';
 
 /** Drive methods a peer may call as they are. */
 const DRIVE_METHODS = new Set([
@@ -22,11 +26,11 @@ const DRIVE_METHODS = new Set([
   'checkShards', 'commitHealedShards', 'listRecordKeys', 'listDataDirs', 'readSysFile', 'writeSysFile',
 ]);
 /**
- * Body limits per method. msgpack can expand a lot in memory (an empty map is one byte on the wire),
+ * Argument limits per method. msgpack can expand a lot in memory (an empty map is one byte on the wire),
  * so only the calls that carry shard bytes or whole records get more than a small allowance.
  */
 const MAX_ARGS_BYTES = 1024 * 1024;
-const MAX_BODY_BYTES: Record<string, number> = { shardWrite: 4 * 1024 * 1024, writeRecord: 4 * 1024 * 1024, commitVersion: 4 * 1024 * 1024, writeUpload: 4 * 1024 * 1024 };
+const MAX_ARGS_BYTES_OF: Record<string, number> = { shardWrite: 4 * 1024 * 1024, writeRecord: 4 * 1024 * 1024, commitVersion: 4 * 1024 * 1024, writeUpload: 4 * 1024 * 1024 };
 /** Shard files open for writing at once on behalf of peers (each holds a file descriptor). */
 const MAX_OPEN_WRITERS = 4096;
 /** A shard writer nobody has touched for this long belongs to a writer that died: drop it. */
@@ -54,35 +58,19 @@ export interface RpcServerOptions {
   locks: LockTable;
 }
 
-/** Reads a body of exactly the declared length, at most `limit` bytes. */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = Number(req.headers['content-length']);
-  if (!Number.isSafeInteger(declared) || declared < 0 || declared > limit) return Promise.reject(new Error('RPC body length missing or too large'));
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > declared) req.destroy(new Error('RPC body longer than declared'));
-      else chunks.push(c);
-    });
-    req.on('end', () => (size === declared ? resolve(Buffer.concat(chunks)) : reject(new Error('RPC body shorter than declared'))));
-    req.on('error', reject);
-  });
-}
-
-const REFUSALS: Record<RpcRefusal, string> = {
-  unauthenticated: 'node RPC refused: not authenticated (are all nodes started with the same root credentials?)',
-  stale: "node RPC refused: timestamp outside the allowed window (are the nodes' clocks in sync?)",
+const REFUSALS: Record<string, string> = {
+  unauthenticated: 'node RPC refused: not authenticated',
+  stale: 'node RPC refused: timestamp outside the allowed window',
   'other-topology': 'node RPC refused: the caller was started with a different endpoint list',
-  'other-boot': 'node RPC refused: the request was meant for an earlier run of this node',
-  replayed: 'node RPC refused: this request was seen before',
+  replayed: 'node RPC refused: this handshake was seen before',
 };
 
-/** Every refusal is a 403, and the connection is closed so nothing more is read from it. */
-function refuse(res: ServerResponse, message: string, headers: Record<string, string> = {}): void {
-  res.shouldKeepAlive = false;
-  res.writeHead(403, { 'content-type': 'text/plain', connection: 'close', ...headers }).end(message, () => res.req.destroy());
+/** Answers a handshake that opens no session, and closes the connection. */
+function refuse(socket: Socket, status: string, message: string, headers: Record<string, string> = {}): void {
+  const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  const body = Buffer.from(message);
+  socket.end(`HTTP/1.1 ${status}\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\n${lines}connection: close\r\n\r\n${message}`);
+  socket.setTimeout(1_000, () => socket.destroy());
 }
 
 /** A drive's index as the endpoint list numbers it, written one way only (so one drive has one name). */
@@ -95,6 +83,9 @@ export class RpcServer {
   private readonly writers = new Map<string, OpenWriter>();
   private readonly sweeper: NodeJS.Timeout;
   private readonly verifier: RpcVerifier;
+  private readonly sessions = new Set<ReceiverSession>();
+  /** This process: a peer that sees another boot id in a session's hello knows this node restarted. */
+  readonly boot = randomBytes(16).toString('hex');
 
   constructor(private readonly options: RpcServerOptions) {
     this.verifier = new RpcVerifier(options.key, options.fingerprint);
@@ -102,51 +93,29 @@ export class RpcServer {
     this.sweeper.unref();
   }
 
-  handles(url: string | undefined): boolean {
-    return url?.startsWith(RPC_PREFIX) ?? false;
+  /** Serves sessions on `listener` (its `CONNECT` requests; S3 never uses that method). */
+  attach(listener: Listener): void {
+    listener.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => this.accept(req, socket, head));
   }
 
-  /** Never rejects: whatever goes wrong is answered (or the connection dropped), never left to crash the process. */
-  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    try {
-      await this.serve(req, res);
-    } catch (err) {
-      console.error(`tessera: node RPC ${req.url?.slice(0, 200)}: ${err instanceof Error ? err.message : String(err)}`);
-      if (!res.headersSent) res.writeHead(500, { connection: 'close' }).end();
-      req.destroy();
-    }
-  }
-
-  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = req.url ?? '';
-    const verdict = this.verifier.verify(req.method ?? '', path, req.headers);
+  /** Never throws: whatever goes wrong ends the connection, never the process. */
+  accept(req: IncomingMessage, socket: Socket, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    if (req.url !== RPC_CONNECT_PATH) return refuse(socket, '405 Method Not Allowed', 'CONNECT is only used by node RPC');
+    const verdict = this.verifier.verify('CONNECT', req.url, req.headers);
     if (!verdict.ok) {
-      // Only a caller that holds the key learns why (and this process's boot id); anyone else gets the generic answer.
-      const told: Record<string, string> = verdict.refusal === 'unauthenticated' ? {} : { [REFUSAL_HEADER]: verdict.refusal, [BOOT_HEADER]: this.verifier.boot };
-      refuse(res, REFUSALS[verdict.refusal], told);
-      return;
+      // Only a caller that holds the key learns why; anyone else gets the generic answer.
+      const told: Record<string, string> = verdict.refusal === 'unauthenticated' ? {} : { [REFUSAL_HEADER]: verdict.refusal };
+      return refuse(socket, '403 Forbidden', REFUSALS[verdict.refusal], told);
     }
-    const route = path.slice(RPC_PREFIX.length);
-    let body: Buffer;
-    try {
-      body = await readBody(req, MAX_BODY_BYTES[route.slice(route.lastIndexOf('/') + 1)] ?? MAX_ARGS_BYTES);
-    } catch (err) {
-      refuse(res, `node RPC refused: ${(err as Error).message}`);
-      return;
-    }
-    if (sha256Hex(body) !== verdict.bodyHash) {
-      refuse(res, 'node RPC refused: the body does not match its signature');
-      return;
-    }
-    let answer: Buffer;
-    try {
-      const args = body.length > 0 ? rpcPackr.unpack(body) : null;
-      answer = rpcPackr.pack({ r: await this.dispatch(route, args) });
-    } catch (err) {
-      const kind = err instanceof DriveError ? err.kind : 'faulty';
-      answer = rpcPackr.pack({ e: { kind, message: err instanceof Error ? err.message : String(err) } });
-    }
-    res.writeHead(200, { 'content-type': 'application/msgpack' }).end(answer);
+    const half = sessionHalf();
+    socket.write(`HTTP/1.1 200 Session opened\r\n${SESSION_HEADER}: ${half}\r\n\r\n`);
+    const key = sessionKey(this.options.key, this.options.fingerprint, verdict.half, half);
+    const handler = { argsLimit: (route: string) => MAX_ARGS_BYTES_OF[route.slice(route.lastIndexOf('/') + 1)] ?? MAX_ARGS_BYTES, dispatch: (route: string, args: unknown) => this.dispatch(route, args) };
+    const session = new ReceiverSession(socket, key, { node: this.options.node, boot: this.boot }, handler, (line) => console.error(line));
+    this.sessions.add(session);
+    socket.once('close', () => this.sessions.delete(session));
+    if (head.length > 0) session.receive(head);
   }
 
   private drive(index: string): LocalDrive {
@@ -169,7 +138,7 @@ export class RpcServer {
   private ping(): PingAnswer {
     const drives: Record<number, boolean> = {};
     for (const [index, drive] of this.options.drives) drives[index] = drive.isOnline();
-    return { node: this.options.node, boot: this.verifier.boot, drives };
+    return { node: this.options.node, boot: this.boot, drives };
   }
 
   private lock(op: string, a: LockArgs): unknown {
@@ -243,6 +212,7 @@ export class RpcServer {
 
   close(): void {
     clearInterval(this.sweeper);
+    for (const session of this.sessions) session.end();
     for (const open of this.writers.values()) void open.writer.abort().catch(() => undefined);
     this.writers.clear();
   }

@@ -9,16 +9,15 @@ import type { ServerCerts } from './certs.js';
 import { trustedWith } from './certs.js';
 
 export interface PeerTransport {
-  request(options: http.RequestOptions, onResponse: (res: http.IncomingMessage) => void): http.ClientRequest;
-  agent: http.Agent;
+  /** A request on a connection of its own (node RPC sessions outlive requests; no agent pools them). */
+  request(options: http.RequestOptions): http.ClientRequest;
 }
-
-const AGENT_OPTIONS = { keepAlive: true, maxSockets: 64 };
 
 /** A transport for one peer: HTTPS trusting `certs` when given, plain HTTP otherwise. */
 export function peerTransport(certs?: ServerCerts): PeerTransport {
-  if (!certs) return { request: http.request, agent: new http.Agent(AGENT_OPTIONS) };
-  return { request: https.request, agent: new https.Agent({ ...AGENT_OPTIONS, secureContext: trustedWith([...certs.cas, certs.cert]) }) };
+  if (!certs) return { request: (options) => http.request({ ...options, agent: false }) };
+  const secureContext = trustedWith([...certs.cas, certs.cert]);
+  return { request: (options) => https.request({ ...options, agent: false, secureContext } as https.RequestOptions) };
 }
 
 /** The node's certificate failed verification, or the TLS handshake did: the node cannot be used. */

@@ -9,7 +9,6 @@ import type { Server as HttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { finished } from 'node:stream';
 import { HEALTH_PREFIX } from '../admin/health.js';
-import { RPC_PREFIX } from '../cluster/rpc-auth.js';
 import { S3Error } from '../errors.js';
 import { errorXml, newRequestId } from './response.js';
 
@@ -23,9 +22,9 @@ export interface ConnectionLimits {
 export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = { maxConnections: 4096, headersTimeoutMs: 30_000 };
 
 /**
- * Connections accepted past the cap. On these only health checks (an operator must see a busy node, not
- * a dead one) and node RPC are answered, one request per connection; any other request gets 503 SlowDown.
- * Further connections are closed at once.
+ * Connections accepted past the cap. On these only health checks are answered (an operator must see a
+ * busy node, not a dead one), one request per connection; any other request gets 503 SlowDown. Further
+ * connections are closed at once. Node RPC sessions are `CONNECT` requests, which never reach here.
  */
 const OVERFLOW_CONNECTIONS = 64;
 /**
@@ -59,10 +58,9 @@ export function refuseBusy(res: ServerResponse, message: string): void {
   res.end(errorXml(new S3Error('SlowDown', message), requestId));
 }
 
-/** Served even past the cap: health checks, and node RPC (authenticated by its handler), without which the cluster loses quorum. */
+/** Served even past the cap: health checks. */
 function passesCap(req: IncomingMessage): boolean {
-  const url = req.url ?? '';
-  return ((req.method === 'GET' || req.method === 'HEAD') && url.startsWith(HEALTH_PREFIX)) || url.startsWith(RPC_PREFIX);
+  return (req.method === 'GET' || req.method === 'HEAD') && (req.url ?? '').startsWith(HEALTH_PREFIX);
 }
 
 /** Which connections are served: the first `max` to send a request, for as long as they stay open. */

@@ -1,15 +1,18 @@
 /**
  * A drive served by another node, used exactly like a LocalDrive: every method is one RPC to the
- * node that owns it. Shard files stream as one request per framed block.
+ * node that owns it, over the sessions its Peer keeps. Shard files stream as one call per framed
+ * block, on the data session.
  */
-import type { Peer } from '../cluster/peer.js';
+import type { CallOptions, Peer } from '../cluster/peer.js';
 import type { ObjectRecord, UploadPartRecord, UploadRecord } from '../meta/record.js';
 import type { DriveFormat } from './format.js';
 import type { DataDirEntry, ShardCheckRequest, ShardState } from './healing.js';
 import type { BucketEntry, Drive, ListRecordsOptions, RecordEntry, ShardReader, ShardWriter, UploadEntry, VersionData } from './drive.js';
 
-/** Shard data moves in bigger, slower requests than metadata. */
-const DATA_TIMEOUT_MS = 30_000;
+/** Shard files are handled on the peer's data session, so their bytes never delay metadata and locks. */
+const SHARD_FILE: CallOptions = { bulk: true };
+/** Shard data moves in bigger, slower calls than metadata. */
+const SHARD_DATA: CallOptions = { timeoutMs: 30_000, bulk: true };
 
 export class RemoteDrive implements Drive {
   constructor(
@@ -23,8 +26,8 @@ export class RemoteDrive implements Drive {
     return this.peer.driveOnline(this.index);
   }
 
-  private call<T>(method: string, args: unknown[], timeoutMs?: number): Promise<T> {
-    return this.peer.call<T>(`drive/${this.index}/${method}`, args, timeoutMs);
+  private call<T>(method: string, args: unknown[], options?: CallOptions): Promise<T> {
+    return this.peer.call<T>(`drive/${this.index}/${method}`, args, options);
   }
 
   readFormat(): Promise<DriveFormat | undefined> {
@@ -63,11 +66,11 @@ export class RemoteDrive implements Drive {
   }
 
   async createShardWriter(stagingId: string, file: string): Promise<ShardWriter> {
-    await this.call('shardCreate', [stagingId, file]);
+    await this.call('shardCreate', [stagingId, file], SHARD_FILE);
     return {
-      write: (chunks) => this.call('shardWrite', [stagingId, file, Buffer.concat(chunks)], DATA_TIMEOUT_MS),
-      finish: () => this.call('shardFinish', [stagingId, file], DATA_TIMEOUT_MS),
-      abort: () => this.call('shardAbort', [stagingId, file]),
+      write: (chunks) => this.call('shardWrite', [stagingId, file, Buffer.concat(chunks)], SHARD_DATA),
+      finish: () => this.call('shardFinish', [stagingId, file], SHARD_DATA),
+      abort: () => this.call('shardAbort', [stagingId, file], SHARD_FILE),
     };
   }
 
@@ -76,9 +79,9 @@ export class RemoteDrive implements Drive {
   }
 
   async openShard(bucket: string, dataDir: string, file: string): Promise<ShardReader> {
-    await this.call('shardStat', [bucket, dataDir, file]);
+    await this.call('shardStat', [bucket, dataDir, file], SHARD_FILE);
     return {
-      read: (offset, length) => this.call('shardRead', [bucket, dataDir, file, offset, length], DATA_TIMEOUT_MS),
+      read: (offset, length) => this.call('shardRead', [bucket, dataDir, file, offset, length], SHARD_DATA),
       close: async () => undefined,
     };
   }
@@ -110,7 +113,7 @@ export class RemoteDrive implements Drive {
 
   // Healing support (see drive.ts): forwarded as they are.
   checkShards(bucket: string, dataDir: string, request: ShardCheckRequest): Promise<ShardState[]> {
-    return this.call('checkShards', [bucket, dataDir, request], DATA_TIMEOUT_MS);
+    return this.call('checkShards', [bucket, dataDir, request], SHARD_DATA);
   }
   commitHealedShards(stagingId: string, bucket: string, dataDir: string, files: string[]): Promise<void> {
     return this.call('commitHealedShards', [stagingId, bucket, dataDir, files]);

@@ -76,10 +76,8 @@ async function localHarness(): Promise<Harness> {
 /** An RpcServer on a node:http server on a loopback port, serving `drives` by their index. */
 async function rpcNode(drives: Map<number, LocalDrive>): Promise<{ address: string; rpc: RpcServer; server: Server }> {
   const rpc = new RpcServer({ key: TOKEN, fingerprint: FINGERPRINT, node: 'contract-node', drives, locks: new LockTable() });
-  const server = createServer((req, res) => {
-    if (rpc.handles(req.url)) void rpc.handle(req, res);
-    else res.writeHead(404).end();
-  });
+  const server = createServer((_req, res) => res.writeHead(404).end());
+  rpc.attach(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { address: `127.0.0.1:${(server.address() as AddressInfo).port}`, rpc, server };
 }

@@ -1,0 +1,98 @@
+/**
+ * The frames of a node RPC session: `u32 length | payload | 16-byte tag`. The tag is a Poly1305 MAC
+ * of the payload (ChaCha20-Poly1305 with the payload as associated data and nothing encrypted) under
+ * the session key, with a nonce made of the direction and the frame's sequence number. Neither is sent:
+ * each side counts, so a frame replayed, dropped, reordered or sent back the other way fails its tag,
+ * and the session ends. Poly1305 runs at several GB/s where HMAC-SHA256 runs at about one, and shard
+ * data crosses here. Confidentiality is TLS's job when the deployment has certificates.
+ */
+import { createCipheriv, type CipherGCM } from 'node:crypto';
+
+const TAG_BYTES = 16;
+const HEADER_BYTES = 4;
+/** A frame's payload: a batch of calls or answers, the largest carrying one shard block. */
+export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
+
+/** Which way a frame travels: part of its nonce, so a frame cannot be reflected to its sender. */
+export type Direction = 'to-receiver' | 'to-caller';
+
+export class FrameError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FrameError';
+  }
+}
+
+function tag(key: Buffer, direction: Direction, sequence: number, payload: Buffer): Buffer {
+  const nonce = Buffer.alloc(12);
+  nonce.writeUInt32BE(direction === 'to-receiver' ? 1 : 2, 0);
+  nonce.writeUIntBE(sequence, 6, 6);
+  // Node's typings know ChaCha20-Poly1305 only under the CCM overload; it is used as GCM is.
+  const mac = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_BYTES }) as unknown as CipherGCM;
+  mac.setAAD(payload);
+  mac.final();
+  return mac.getAuthTag();
+}
+
+/** Seals the frames one side sends. */
+export class FrameSealer {
+  private sequence = 0;
+
+  constructor(
+    private readonly key: Buffer,
+    private readonly direction: Direction,
+  ) {}
+
+  /** The frame's three pieces, to be written in order. */
+  seal(payload: Buffer): [Buffer, Buffer, Buffer] {
+    if (payload.length > MAX_FRAME_BYTES) throw new FrameError(`frame of ${payload.length} bytes is over the limit of ${MAX_FRAME_BYTES}`);
+    const header = Buffer.alloc(HEADER_BYTES);
+    header.writeUInt32BE(payload.length, 0);
+    return [header, payload, tag(this.key, this.direction, ++this.sequence, payload)];
+  }
+}
+
+/** Cuts the byte stream one side receives into frames and checks each one's tag before it is used. */
+export class FrameOpener {
+  private sequence = 0;
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+
+  constructor(
+    private readonly key: Buffer,
+    private readonly direction: Direction,
+  ) {}
+
+  /** The payloads completed by `chunk`, each authenticated. Throws FrameError at the first bad frame. */
+  push(chunk: Buffer): Buffer[] {
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    const payloads: Buffer[] = [];
+    while (this.buffered >= HEADER_BYTES) {
+      const head = this.peek(HEADER_BYTES);
+      const length = head.readUInt32BE(0);
+      if (length > MAX_FRAME_BYTES) throw new FrameError(`frame of ${length} bytes announced, over the limit of ${MAX_FRAME_BYTES}`);
+      if (this.buffered < HEADER_BYTES + length + TAG_BYTES) break;
+      const frame = this.take(HEADER_BYTES + length + TAG_BYTES);
+      const payload = frame.subarray(HEADER_BYTES, HEADER_BYTES + length);
+      const expected = tag(this.key, this.direction, ++this.sequence, payload);
+      if (!expected.equals(frame.subarray(HEADER_BYTES + length))) throw new FrameError('frame failed authentication');
+      payloads.push(payload);
+    }
+    return payloads;
+  }
+
+  private peek(bytes: number): Buffer {
+    if (this.chunks[0].length < bytes) this.chunks = [Buffer.concat(this.chunks)];
+    return this.chunks[0];
+  }
+
+  private take(bytes: number): Buffer {
+    const joined = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
+    const frame = joined.subarray(0, bytes);
+    const rest = joined.subarray(bytes);
+    this.chunks = rest.length > 0 ? [rest] : [];
+    this.buffered = rest.length;
+    return frame;
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * What a frame's payload holds: a batch of calls (caller to receiver) or of answers (back). Every call
+ * made in one turn of the event loop to one peer travels in one frame, so the dozen drive operations
+ * of a commit on a peer's drives cost one write, one tag and one read.
+ *
+ *   call:   u32 id | u8 route length | route (ASCII) | u32 args length | args (msgpack)
+ *   answer: u32 id | u8 outcome (0 result, 1 error) | u32 value length | value (msgpack)
+ *
+ * The lengths come before the msgpack bytes so a receiver can refuse oversized arguments for a method
+ * before decoding them (msgpack can expand a lot in memory: an empty map is one byte on the wire).
+ */
+import { Packr } from 'msgpackr';
+import { FrameError } from './rpc-frames.js';
+
+export const rpcPackr = new Packr({ useRecords: false, moreTypes: false, bundleStrings: false });
+
+export interface CallMessage {
+  id: number;
+  route: string;
+  /** msgpack, not yet decoded */
+  args: Buffer;
+}
+
+export interface AnswerMessage {
+  id: number;
+  failed: boolean;
+  /** msgpack, not yet decoded */
+  value: Buffer;
+}
+
+const MAX_ROUTE_BYTES = 255;
+
+export function encodeCall(id: number, route: string, args: unknown): Buffer {
+  const packed = rpcPackr.pack(args);
+  const routeBytes = Buffer.from(route, 'latin1');
+  if (routeBytes.length > MAX_ROUTE_BYTES) throw new FrameError(`RPC route too long: ${route.slice(0, 40)}`);
+  const head = Buffer.alloc(4 + 1 + routeBytes.length + 4);
+  head.writeUInt32BE(id, 0);
+  head.writeUInt8(routeBytes.length, 4);
+  routeBytes.copy(head, 5);
+  head.writeUInt32BE(packed.length, 5 + routeBytes.length);
+  return Buffer.concat([head, packed]);
+}
+
+export function encodeAnswer(id: number, failed: boolean, value: unknown): Buffer {
+  const packed = rpcPackr.pack(value);
+  const head = Buffer.alloc(9);
+  head.writeUInt32BE(id, 0);
+  head.writeUInt8(failed ? 1 : 0, 4);
+  head.writeUInt32BE(packed.length, 5);
+  return Buffer.concat([head, packed]);
+}
+
+/** Reads the calls of one payload; a payload that does not parse is a broken session (FrameError). */
+export function parseCalls(payload: Buffer): CallMessage[] {
+  const calls: CallMessage[] = [];
+  let at = 0;
+  while (at < payload.length) {
+    need(payload, at, 5);
+    const id = payload.readUInt32BE(at);
+    const routeLength = payload.readUInt8(at + 4);
+    need(payload, at + 5, routeLength + 4);
+    const route = payload.toString('latin1', at + 5, at + 5 + routeLength);
+    const argsLength = payload.readUInt32BE(at + 5 + routeLength);
+    const start = at + 9 + routeLength;
+    need(payload, start, argsLength);
+    calls.push({ id, route, args: payload.subarray(start, start + argsLength) });
+    at = start + argsLength;
+  }
+  return calls;
+}
+
+export function parseAnswers(payload: Buffer): AnswerMessage[] {
+  const answers: AnswerMessage[] = [];
+  let at = 0;
+  while (at < payload.length) {
+    need(payload, at, 9);
+    const id = payload.readUInt32BE(at);
+    const outcome = payload.readUInt8(at + 4);
+    if (outcome > 1) throw new FrameError(`unknown answer outcome ${outcome}`);
+    const length = payload.readUInt32BE(at + 5);
+    need(payload, at + 9, length);
+    answers.push({ id, failed: outcome === 1, value: payload.subarray(at + 9, at + 9 + length) });
+    at += 9 + length;
+  }
+  return answers;
+}
+
+function need(payload: Buffer, at: number, bytes: number): void {
+  if (at + bytes > payload.length) throw new FrameError('RPC message cut short');
+}

@@ -1,0 +1,114 @@
+/**
+ * The receiving end of one node RPC session (the caller's end is rpc-connection.ts): checks every
+ * frame's tag, runs the calls it carries concurrently, and sends the answers back batched per turn of
+ * the event loop. A frame that fails authentication or does not parse ends the session. A caller that
+ * keeps too many calls in flight is read no further until some finish, so its memory stays bounded.
+ */
+import type { Socket } from 'node:net';
+import { DriveError } from '../storage/drive.js';
+import { FrameOpener, FrameSealer, MAX_FRAME_BYTES } from './rpc-frames.js';
+import { encodeAnswer, parseCalls, rpcPackr, type CallMessage } from './rpc-messages.js';
+import type { SessionHello } from './rpc-connection.js';
+
+/** Calls of one session running at once before its socket is paused. */
+const MAX_IN_FLIGHT = 512;
+
+export interface CallHandler {
+  /** Largest msgpack argument list `route` accepts (checked before decoding). */
+  argsLimit(route: string): number;
+  /** Runs one call; a thrown DriveError travels back to the caller as it is. */
+  dispatch(route: string, args: unknown): Promise<unknown>;
+}
+
+export class ReceiverSession {
+  private readonly opener: FrameOpener;
+  private readonly sealer: FrameSealer;
+  private inFlight = 0;
+  private paused = false;
+  private answers: Buffer[] = [];
+  private answerBytes = 0;
+  private flushScheduled = false;
+  private ended = false;
+
+  constructor(
+    private readonly socket: Socket,
+    key: Buffer,
+    hello: SessionHello,
+    private readonly handler: CallHandler,
+    private readonly log: (line: string) => void,
+  ) {
+    this.opener = new FrameOpener(key, 'to-receiver');
+    this.sealer = new FrameSealer(key, 'to-caller');
+    socket.setNoDelay(true);
+    socket.setTimeout(0);
+    socket.on('data', (chunk: Buffer) => this.receive(chunk));
+    socket.on('error', () => this.end());
+    socket.on('close', () => this.end());
+    this.write(rpcPackr.pack(hello));
+  }
+
+  receive(chunk: Buffer): void {
+    if (this.ended) return;
+    try {
+      for (const payload of this.opener.push(chunk)) for (const call of parseCalls(payload)) void this.run(call);
+    } catch (err) {
+      this.log(`tessera: node RPC session from ${this.socket.remoteAddress} ended: ${(err as Error).message}`);
+      this.end();
+    }
+  }
+
+  private async run(call: CallMessage): Promise<void> {
+    if (++this.inFlight >= MAX_IN_FLIGHT && !this.paused) {
+      this.paused = true;
+      this.socket.pause();
+    }
+    let answer: Buffer;
+    try {
+      const limit = this.handler.argsLimit(call.route);
+      if (call.args.length > limit) throw new DriveError('invalid', `arguments of ${call.args.length} bytes are too large for ${call.route} (limit ${limit})`);
+      answer = encodeAnswer(call.id, false, await this.handler.dispatch(call.route, rpcPackr.unpack(call.args)));
+      if (answer.length > MAX_FRAME_BYTES) throw new DriveError('faulty', `the answer to ${call.route} is over the frame limit`);
+    } catch (err) {
+      const kind = err instanceof DriveError ? err.kind : 'faulty';
+      answer = encodeAnswer(call.id, true, { kind, message: err instanceof Error ? err.message : String(err) });
+    } finally {
+      if (--this.inFlight < MAX_IN_FLIGHT / 2 && this.paused) {
+        this.paused = false;
+        this.socket.resume();
+      }
+    }
+    this.send(answer);
+  }
+
+  private send(answer: Buffer): void {
+    if (this.ended) return;
+    if (this.answerBytes + answer.length > MAX_FRAME_BYTES) this.flush();
+    this.answers.push(answer);
+    this.answerBytes += answer.length;
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.answers.length === 0 || this.ended) return;
+    const payload = this.answers.length === 1 ? this.answers[0] : Buffer.concat(this.answers, this.answerBytes);
+    this.answers = [];
+    this.answerBytes = 0;
+    this.write(payload);
+  }
+
+  private write(payload: Buffer): void {
+    this.socket.cork();
+    for (const piece of this.sealer.seal(payload)) this.socket.write(piece);
+    this.socket.uncork();
+  }
+
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.socket.destroy();
+  }
+}
