@@ -6,7 +6,7 @@
  */
 import { DriveError } from '../storage/drive.js';
 import { RpcSigner } from './rpc-auth.js';
-import { RpcConnection, type SessionTarget } from './rpc-connection.js';
+import { RpcConnection, type LostAnswer, type SessionTarget } from './rpc-connection.js';
 import { peerTransport, type PeerTransport } from './transport.js';
 
 /** Default limit for one RPC; shard appends and reads get longer. */
@@ -46,6 +46,11 @@ export interface CallOptions {
 
 type Lane = 'control' | 'bulk';
 
+/** Calls bound to one session of a peer (see Peer.dataSession). */
+export interface BoundSession {
+  call<T>(route: string, args: unknown, options?: CallOptions): Promise<T>;
+}
+
 export class Peer {
   private online = true;
   private pinger?: NodeJS.Timeout;
@@ -82,21 +87,35 @@ export class Peer {
   }
 
   /** Calls `route` with `args`; rejects with DriveError('offline') when the peer is down. */
-  async call<T>(route: string, args: unknown, options: CallOptions = {}): Promise<T> {
+  call<T>(route: string, args: unknown, options: CallOptions = {}): Promise<T> {
+    return this.watched(async () => (await this.session(options.bulk ? 'bulk' : 'control')).call<T>(route, args, options.timeoutMs ?? CALL_TIMEOUT_MS));
+  }
+
+  /**
+   * The peer's data session as it is now, for calls that leave state on the node (an open shard
+   * reader): that state lives only as long as the session, so every call of a user must go to the
+   * session that made it, and fails once that session is gone.
+   */
+  async dataSession(): Promise<BoundSession> {
+    const connection = await this.watched(() => this.session('bulk'));
+    return { call: (route, args, options = {}) => this.watched(() => connection.call(route, args, options.timeoutMs ?? CALL_TIMEOUT_MS)) };
+  }
+
+  /** Runs `work` against the peer, keeping its health state: fails fast while the peer is offline. */
+  private async watched<T>(work: () => Promise<T>): Promise<T> {
     if (!this.online) throw new DriveError('offline', `node ${this.address} is offline`);
     try {
-      return await this.request<T>(route, args, options);
+      return await work();
     } catch (err) {
       // A refused or reset connection proves the node is gone; a slow answer may be load, which the heartbeat judges.
       if (isConnectionFailure(err) || (isTimeout(err) && ++this.missedPings >= MISSED_PINGS_OFFLINE)) this.markOffline((err as Error).message);
-      throw err instanceof DriveError ? err : new DriveError('offline', `node ${this.address}: ${(err as Error).message}`);
+      throw err instanceof DriveError ? err : new DriveError('offline', `node ${this.address}: ${(err as Error).message}`, (err as Partial<LostAnswer>).unanswered === true);
     }
   }
 
   /** One call without health bookkeeping (the heartbeat's own). */
   private async request<T>(route: string, args: unknown, options: CallOptions): Promise<T> {
-    const session = await this.session(options.bulk ? 'bulk' : 'control');
-    return session.call<T>(route, args, options.timeoutMs ?? CALL_TIMEOUT_MS);
+    return (await this.session('control')).call<T>(route, args, options.timeoutMs ?? CALL_TIMEOUT_MS);
   }
 
   /** The lane's open session, or a new one (shared by every call that asks while it opens). */

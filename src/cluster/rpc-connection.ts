@@ -44,6 +44,16 @@ function withCode(message: string, code: string): Error {
   return Object.assign(new Error(message), { code });
 }
 
+/** The failure of a call that was sent: it may have been carried out though its answer is lost (see DriveError.unanswered). */
+export interface LostAnswer extends Error {
+  code: string;
+  unanswered: true;
+}
+
+function lostAnswer(message: string, code: string): LostAnswer {
+  return Object.assign(new Error(message), { code, unanswered: true as const });
+}
+
 /** Ids wrap long before 2^32; an id is only ever in flight once. */
 const MAX_CALL_ID = 0xffff_ffff;
 
@@ -135,7 +145,7 @@ export class RpcConnection {
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(withCode(`node ${this.address} did not answer ${route} within ${timeoutMs} ms`, 'ETIMEDOUT'));
+        reject(lostAnswer(`node ${this.address} did not answer ${route} within ${timeoutMs} ms`, 'ETIMEDOUT'));
       }, timeoutMs);
       this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject, timer });
       this.enqueue(message);
@@ -199,7 +209,7 @@ export class RpcConnection {
     this.socket.destroy();
     for (const call of this.pending.values()) {
       clearTimeout(call.timer);
-      call.reject(reason);
+      call.reject(lostAnswer(reason.message, (reason as NodeJS.ErrnoException).code ?? 'ECONNRESET'));
     }
     this.pending.clear();
     for (const listener of this.closeListeners.splice(0)) listener();

@@ -16,6 +16,7 @@ import type { Listener } from './listener.js';
 import type { PingAnswer } from './peer.js';
 import { REFUSAL_HEADER, RPC_CONNECT_PATH, RpcVerifier, SESSION_HEADER, sessionHalf, sessionKey } from './rpc-auth.js';
 import { ReceiverSession } from './rpc-session.js';
+import { SessionReaders } from './session-readers.js';
 
 /** Drive methods a peer may call as they are. */
 const DRIVE_METHODS = new Set([
@@ -33,8 +34,8 @@ const MAX_ARGS_BYTES = 1024 * 1024;
 const MAX_ARGS_BYTES_OF: Record<string, number> = { shardWrite: 4 * 1024 * 1024, writeRecord: 4 * 1024 * 1024, commitVersion: 4 * 1024 * 1024, writeUpload: 4 * 1024 * 1024 };
 /** Shard files open for writing at once on behalf of peers (each holds a file descriptor). */
 const MAX_OPEN_WRITERS = 4096;
-/** A shard writer nobody has touched for this long belongs to a writer that died: drop it. */
-const IDLE_WRITER_MS = 10 * 60_000;
+/** A shard writer or reader nobody has touched for this long belongs to a caller that died: drop it. */
+const IDLE_SHARD_FILE_MS = 10 * 60_000;
 
 interface LockArgs {
   name: string;
@@ -83,13 +84,14 @@ export class RpcServer {
   private readonly writers = new Map<string, OpenWriter>();
   private readonly sweeper: NodeJS.Timeout;
   private readonly verifier: RpcVerifier;
-  private readonly sessions = new Set<ReceiverSession>();
+  /** Open sessions, each with the shard readers it opened. */
+  private readonly sessions = new Map<ReceiverSession, SessionReaders>();
   /** This process: a peer that sees another boot id in a session's hello knows this node restarted. */
   readonly boot = randomBytes(16).toString('hex');
 
   constructor(private readonly options: RpcServerOptions) {
     this.verifier = new RpcVerifier(options.key, options.fingerprint);
-    this.sweeper = setInterval(() => this.dropIdleWriters(), 60_000);
+    this.sweeper = setInterval(() => this.dropIdleShardFiles(), 60_000);
     this.sweeper.unref();
   }
 
@@ -111,10 +113,14 @@ export class RpcServer {
     const half = sessionHalf();
     socket.write(`HTTP/1.1 200 Session opened\r\n${SESSION_HEADER}: ${half}\r\n\r\n`);
     const key = sessionKey(this.options.key, this.options.fingerprint, verdict.half, half);
-    const handler = { argsLimit: (route: string) => MAX_ARGS_BYTES_OF[route.slice(route.lastIndexOf('/') + 1)] ?? MAX_ARGS_BYTES, dispatch: (route: string, args: unknown) => this.dispatch(route, args) };
+    const readers = new SessionReaders();
+    const handler = { argsLimit: (route: string) => MAX_ARGS_BYTES_OF[route.slice(route.lastIndexOf('/') + 1)] ?? MAX_ARGS_BYTES, dispatch: (route: string, args: unknown) => this.dispatch(route, args, readers) };
     const session = new ReceiverSession(socket, key, { node: this.options.node, boot: this.boot }, handler, (line) => console.error(line));
-    this.sessions.add(session);
-    socket.once('close', () => this.sessions.delete(session));
+    this.sessions.set(session, readers);
+    socket.once('close', () => {
+      this.sessions.delete(session);
+      readers.closeIdle();
+    });
     if (head.length > 0) session.receive(head);
   }
 
@@ -124,13 +130,13 @@ export class RpcServer {
     return drive;
   }
 
-  private async dispatch(route: string, args: unknown): Promise<unknown> {
+  private async dispatch(route: string, args: unknown, readers: SessionReaders): Promise<unknown> {
     const parts = route.split('/');
     if (route === 'ping') return this.ping();
     if (parts[0] === 'lock' && parts.length === 2) return this.lock(parts[1], checkLockArgs(args));
     if (parts[0] === 'drive' && parts.length === 3) {
       if (!Array.isArray(args)) throw new DriveError('invalid', 'drive call arguments must be a list');
-      return this.driveCall(this.drive(parts[1]), parts[1], parts[2], args);
+      return this.driveCall(this.drive(parts[1]), parts[1], parts[2], args, readers);
     }
     throw new DriveError('faulty', `unknown RPC ${route}`);
   }
@@ -149,7 +155,7 @@ export class RpcServer {
     throw new DriveError('faulty', `unknown lock operation ${op}`);
   }
 
-  private async driveCall(drive: LocalDrive, index: string, method: string, args: unknown[]): Promise<unknown> {
+  private async driveCall(drive: LocalDrive, index: string, method: string, args: unknown[], readers: SessionReaders): Promise<unknown> {
     if (DRIVE_METHODS.has(method)) {
       const fn = (drive as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[method];
       return fn.apply(drive, args);
@@ -178,16 +184,12 @@ export class RpcServer {
         this.writers.delete(id);
         return open?.writer.abort();
       }
-      case 'shardStat':
-      case 'shardRead': {
-        const [bucket, dataDir, name, offset, length] = args as [string, string, string, number, number];
-        const reader = await drive.openShard(bucket, dataDir, name);
-        try {
-          return method === 'shardRead' ? await reader.read(offset, length) : null;
-        } finally {
-          await reader.close();
-        }
-      }
+      case 'shardOpen':
+        return readers.add(await drive.openShard(args[0] as string, args[1] as string, args[2] as string));
+      case 'shardRead':
+        return readers.get(args[0]).read(args[1] as number, args[2] as number);
+      case 'shardClose':
+        return readers.close(args[0]);
       default:
         throw new DriveError('faulty', `unknown drive operation ${method}`);
     }
@@ -200,8 +202,9 @@ export class RpcServer {
     return open.writer;
   }
 
-  private dropIdleWriters(): void {
-    const cutoff = Date.now() - IDLE_WRITER_MS;
+  private dropIdleShardFiles(): void {
+    const cutoff = Date.now() - IDLE_SHARD_FILE_MS;
+    for (const readers of this.sessions.values()) readers.closeIdle(cutoff);
     for (const [id, open] of this.writers) {
       if (open.lastUsed < cutoff) {
         this.writers.delete(id);
@@ -212,7 +215,7 @@ export class RpcServer {
 
   close(): void {
     clearInterval(this.sweeper);
-    for (const session of this.sessions) session.end();
+    for (const session of this.sessions.keys()) session.end();
     for (const open of this.writers.values()) void open.writer.abort().catch(() => undefined);
     this.writers.clear();
   }

@@ -24,7 +24,11 @@ export interface QuorumVersion {
 }
 
 export type QuorumOutcome =
-  | { kind: 'found'; quorum: QuorumVersion }
+  /**
+   * `settled`: the version is the newest any drive shows and its write quorum holds it. A commit that
+   * reached its write quorum is never undone, so a reader without the object's lock may serve it.
+   */
+  | { kind: 'found'; quorum: QuorumVersion; settled: boolean }
   /** Drives that answered agree the object (or version) is not there. */
   | { kind: 'absent' }
   /** Too many drives failed to answer to decide. */
@@ -85,6 +89,7 @@ export function resolveVersion(answers: RecordAnswer[], versionId: string | unde
   const failed = answers.filter((a) => a instanceof Error).length;
   const blank = answers.filter((a) => a === undefined).length;
   let remaining = gatherCandidates(answers, versionId);
+  let newestShown = true;
   while (remaining.length > 0) {
     const replaced = new Set(remaining.flatMap((c) => [...c.replaces]));
     const unreplaced = remaining.filter((c) => !replaced.has(c.signature));
@@ -94,7 +99,7 @@ export function resolveVersion(answers: RecordAnswer[], versionId: string | unde
     const { dataShards, parityShards } = newest.version.erasure;
     if (count >= readQuorum(dataShards)) {
       const { version, holders, copies } = newest;
-      return { kind: 'found', quorum: { version, holders, copies } };
+      return { kind: 'found', quorum: { version, holders, copies }, settled: newestShown && count >= writeQuorum(dataShards, parityShards) };
     }
     // A drive with no record at all proves less than one holding the older version: it may have
     // lost its records (a wiped or replaced drive not yet healed). It never lets an older version
@@ -103,6 +108,7 @@ export function resolveVersion(answers: RecordAnswer[], versionId: string | unde
     const older = remaining.length > 1 ? blank : 0;
     if (count + failed + older >= writeQuorum(dataShards, parityShards)) return { kind: 'unreadable' };
     remaining = remaining.filter((c) => c !== newest);
+    newestShown = false;
   }
   return failed >= minWriteQuorum ? { kind: 'unreadable' } : { kind: 'absent' };
 }

@@ -20,7 +20,6 @@ import { shardDistribution } from './placement.js';
 import { minimumWriteQuorum, readQuorum, resolveVersion, writeQuorum, type QuorumVersion, type RecordAnswer } from './quorum.js';
 import { discardStaging, writeShardFiles } from './write.js';
 import { MultipartUploads } from './multipart.js';
-import { ActiveReaders } from './readers.js';
 import { askDrives, bestEffortOnDrives, type DriveAnswers } from './fan-out.js';
 
 export interface SetContext {
@@ -88,13 +87,20 @@ function needsHeal(quorum: QuorumVersion, answers: RecordAnswer[]): boolean {
   });
 }
 
+/** What a drive's commit came to: 'unknown' when the drive never answered (its commit may have happened). */
+type DriveCommit = 'committed' | 'failed' | 'unknown';
+
+/** A failure that is not the drive's answer (its answer was lost on the way), or one we cannot interpret. */
+function isUnanswered(err: unknown): boolean {
+  return !(err instanceof DriveError) || err.unanswered;
+}
+
 function compareKeys(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
 export class ErasureSet {
   readonly uploads: MultipartUploads;
-  private readonly readers = new ActiveReaders();
   /** Healing support: set by the heal workers once they run. */
   healHooks: SetHealHooks = {};
 
@@ -122,59 +128,72 @@ export class ErasureSet {
     return askDrives(this.drives, (d) => d.readRecord(bucket, key));
   }
 
-  /** The quorum version of an object, with every drive's answer; 'no-such-key' or 'read-quorum' otherwise. */
-  private async resolve(bucket: string, key: string): Promise<QuorumVersion> {
+  /**
+   * The quorum version of an object, with every drive's answer; 'no-such-key' or 'read-quorum'
+   * otherwise. With `settledOnly`, undefined unless the drives show it settled (see QuorumOutcome):
+   * what a reader without the object's lock may serve.
+   */
+  private async resolve(bucket: string, key: string, settledOnly: boolean): Promise<QuorumVersion | undefined> {
     const { answers } = await this.readRecords(bucket, key);
     const outcome = resolveVersion(answers, undefined, minimumWriteQuorum(this.drives.length));
+    if (settledOnly && (outcome.kind === 'unreadable' || (outcome.kind === 'found' && !outcome.settled))) return undefined;
     if (outcome.kind === 'unreadable') throw new ObjectLayerError('read-quorum');
     if (outcome.kind === 'absent' || outcome.quorum.version.deleteMarker) throw new ObjectLayerError('no-such-key');
     if (needsHeal(outcome.quorum, answers)) this.healHooks.degradedRead?.(bucket, key, false);
     return outcome.quorum;
   }
 
-  async getObjectInfo(bucket: string, key: string): Promise<ObjectInfo> {
+  /**
+   * Runs `read` on the object's quorum version. Readers take no lock while the drives show the
+   * version settled (the common case). When they show a commit that may be in flight (or a crashed
+   * one), the reader takes the read lock and waits for it rather than guess; it does the same when
+   * `read` fails for want of shards, which happens when a commit replaced the version and removed its
+   * data between the records being read and the shard files being opened.
+   */
+  private async withVersion<T>(bucket: string, key: string, read: (quorum: QuorumVersion) => Promise<T>): Promise<T> {
+    const settled = await this.resolve(bucket, key, true);
+    if (settled) {
+      try {
+        return await read(settled);
+      } catch (err) {
+        if (!(err instanceof ObjectLayerError && err.kind === 'read-quorum')) throw err;
+      }
+    }
     const lease = await this.ctx.locks.lock(`${bucket}/${key}`, false);
     try {
-      const quorum = await this.resolve(bucket, key);
-      return toObjectInfo(bucket, key, quorum.version);
+      return await read((await this.resolve(bucket, key, false))!);
     } finally {
       lease.release();
     }
   }
 
+  getObjectInfo(bucket: string, key: string): Promise<ObjectInfo> {
+    return this.withVersion(bucket, key, async (quorum) => toObjectInfo(bucket, key, quorum.version));
+  }
+
   /**
-   * The object's quorum version as a stream. The read lock is held only to choose the version and
-   * read its first block; while the body streams the reader holds nothing a writer waits for, and
-   * the version's data is kept for it (see ActiveReaders) if a commit replaces it meanwhile.
+   * The object's quorum version as a stream. The first block is read before answering, so an
+   * unreadable object is a clean 503, not a cut connection. While the body streams the reader holds
+   * no lock: the shard files it opened keep their data directory from being removed (DataDirPins)
+   * if a commit replaces the version meanwhile.
    */
-  async getObject(
-    bucket: string,
-    key: string,
-    resolveRange?: (info: ObjectInfo) => ByteRange | undefined,
-  ): Promise<ObjectReader> {
-    const lease = await this.ctx.locks.lock(`${bucket}/${key}`, false);
-    let leave = (): void => undefined;
-    try {
-      const quorum = await this.resolve(bucket, key);
+  getObject(bucket: string, key: string, resolveRange?: (info: ObjectInfo) => ByteRange | undefined): Promise<ObjectReader> {
+    return this.withVersion(bucket, key, async (quorum) => {
       const info = toObjectInfo(bucket, key, quorum.version);
       const range = resolveRange?.(info);
-      leave = this.readers.enter(quorum.version.dataDir);
       const blocks = streamVersion(bucket, this.drives, quorum, range, (corrupt) => this.healHooks.degradedRead?.(bucket, key, corrupt));
-      // Read the first block before answering, so an unreadable object is a clean 503, not a cut connection.
-      const first = await blocks.next();
+      let first;
+      try {
+        first = await blocks.next();
+      } catch (err) {
+        await blocks.return(undefined);
+        throw err;
+      }
       const stream = Readable.from(first.done ? blocks : prepend(first.value, blocks), { objectMode: false });
-      stream.once('close', () => {
-        // A stream destroyed before it was read never ran `blocks`' cleanup (open shard files): run it now.
-        void blocks.return(undefined);
-        leave();
-      });
+      // A stream destroyed before it was read never ran `blocks`' cleanup (open shard files): run it now.
+      stream.once('close', () => void blocks.return(undefined));
       return { info, range, stream };
-    } catch (err) {
-      leave();
-      throw err;
-    } finally {
-      lease.release();
-    }
+    });
   }
 
   async putObject(bucket: string, key: string, body: PutBody, options: PutOptions): Promise<ObjectInfo> {
@@ -261,7 +280,7 @@ export class ErasureSet {
       const attempted = previous.map((old, slot) => plan.alive[slot] && !(old instanceof Error));
       const commits = await askDrives(
         this.drives,
-        async (drive, slot) => {
+        async (drive, slot): Promise<DriveCommit> => {
           const old = previous[slot] as ObjectRecord | undefined;
           const copy: VersionRecord = {
             ...version,
@@ -270,21 +289,30 @@ export class ErasureSet {
           };
           const others = old?.versions.filter((v) => v.versionId !== version.versionId) ?? [];
           const replaced = old?.versions.find((v) => v.versionId === version.versionId);
+          let sent = false;
           // Whatever made a drive's commit fail, a bug of ours too, it is undone below with the others.
           try {
             lease.check();
+            sent = true;
             await drive.commitVersion(bucket, key, { versions: [copy, ...others], ...(replaced ? { replaced } : {}) }, lease.fence, plan.data);
             await failpoint('erasure-set.commit.recorded');
-            return true;
-          } catch {
-            return false;
+            return 'committed';
+          } catch (err) {
+            return sent && isUnanswered(err) ? 'unknown' : 'failed';
           }
         },
         { only: attempted },
       );
-      const committed = commits.answers.map((ok) => ok === true);
-      if (!commits.reached(plan.quorum, (ok) => ok)) {
+      const committed = commits.answers.map((outcome) => outcome === 'committed');
+      if (!commits.reached(plan.quorum, (outcome) => outcome === 'committed')) {
         await failpoint('erasure-set.commit.missed-quorum');
+        // Drives that never answered may have committed: if with them the version may have reached its
+        // write quorum, a reader without the lock may already have served it, so it must stand. The
+        // client is told 503 (the outcome is unknown to it) and heal completes the version.
+        if (commits.reached(plan.quorum, (outcome) => outcome !== 'failed')) {
+          this.healHooks.partialWrite?.(bucket, key);
+          throw new ObjectLayerError('write-quorum');
+        }
         await this.restore(bucket, key, lease.fence, previous, committed, attempted, plan.data);
         throw new ObjectLayerError('write-quorum');
       }
@@ -316,8 +344,8 @@ export class ErasureSet {
   }
 
   /**
-   * Deletes the data directories of the versions a commit replaced, once no reader here streams them;
-   * failures only leave garbage (the scanner removes orphans).
+   * Deletes the data directories of the versions a commit replaced (each drive keeps one until its
+   * last reader closes it); failures only leave garbage (the scanner removes orphans).
    */
   private async removeReplacedData(bucket: string, previous: RecordAnswer[], versionId: string): Promise<void> {
     const byDataDir = new Map<string, Drive[]>();
@@ -327,13 +355,7 @@ export class ErasureSet {
       const replaced = old.versions.find((v) => v.versionId === versionId);
       if (replaced?.dataDir) byDataDir.set(replaced.dataDir, [...(byDataDir.get(replaced.dataDir) ?? []), drive]);
     });
-    await Promise.all(
-      [...byDataDir].map(([dataDir, drives]) =>
-        this.readers.whenUnread(dataDir, async () => {
-          await bestEffortOnDrives(drives, (drive) => drive.deleteDataDir(bucket, dataDir));
-        }),
-      ),
-    );
+    await Promise.all([...byDataDir].map(([dataDir, drives]) => bestEffortOnDrives(drives, (drive) => drive.deleteDataDir(bucket, dataDir))));
   }
 
   async deleteObject(bucket: string, key: string): Promise<void> {

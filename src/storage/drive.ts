@@ -17,7 +17,15 @@ import type { DriveFormat } from './format.js';
 export type DriveErrorKind = 'offline' | 'unformatted' | 'faulty' | 'not-found' | 'refused' | 'invalid' | 'damaged' | 'fenced';
 
 export class DriveError extends Error {
-  constructor(readonly kind: DriveErrorKind, message: string) {
+  constructor(
+    readonly kind: DriveErrorKind,
+    message: string,
+    /**
+     * The operation reached the drive's node but its answer never came back (a timeout, a connection
+     * lost): it may have happened. Otherwise a DriveError means it did not.
+     */
+    readonly unanswered = false,
+  ) {
     super(message);
     this.name = 'DriveError';
   }

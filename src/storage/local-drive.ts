@@ -13,6 +13,7 @@ import { dirname, join } from 'node:path';
 import { open as openLmdb, type Database, type RootDatabase } from 'lmdb';
 import { failpoint } from '../failpoints.js';
 import { decodeRecord, encodeRecord } from '../meta/encoding.js';
+import { DataDirPins } from './data-dir-pins.js';
 import { DeletedRecordFences } from './fences.js';
 import { tolerateLmdbCommitFailures } from './lmdb-commit-failures.js';
 import { placeLockFile, removeLockFile } from './lmdb-lock-file.js';
@@ -84,6 +85,8 @@ export class LocalDrive implements Drive {
   /** Operations that must not interleave on this drive, by what they touch (see inTurn). */
   private readonly turns = new Map<string, Promise<void>>();
   private readonly deletedFences = new DeletedRecordFences();
+  /** Data directories open for reading, whose removal waits for their readers. */
+  private readonly pins = new DataDirPins();
   /** Where lmdb's lock file is kept, when not on the drive. */
   private lockFile?: string;
 
@@ -411,17 +414,24 @@ export class LocalDrive implements Drive {
     checkName('data dir', dataDir);
     checkName('shard file', file);
     await this.ensureOnline();
-    const handle = await this.io('open shard', () => open(this.dataPath(bucket, dataDir, file), 'r'));
-    return new LocalShardReader(handle, (what, op) => this.io(what, op));
+    // Pinned before the file is opened: a removal asked for meanwhile waits for this reader.
+    const unpin = this.pins.pin(this.dataPath(bucket, dataDir));
+    try {
+      const handle = await this.io('open shard', () => open(this.dataPath(bucket, dataDir, file), 'r'));
+      return new LocalShardReader(handle, (what, op) => this.io(what, op), unpin);
+    } catch (err) {
+      unpin();
+      throw err;
+    }
   }
 
+  /** Removes a data directory, or (while readers have it open) arranges for the last one to. */
   async deleteDataDir(bucket: string, dataDir: string): Promise<void> {
     checkName('bucket', bucket);
     checkName('data dir', dataDir);
     await this.ensureOnline();
-    await this.io('delete data', () =>
-      rm(this.dataPath(bucket, dataDir), { recursive: true, force: true }),
-    );
+    const path = this.dataPath(bucket, dataDir);
+    await this.pins.removeWhenUnread(path, () => this.io('delete data', () => rm(path, { recursive: true, force: true })));
   }
 
   async readUpload(bucket: string, key: string, uploadId: string): Promise<UploadRecord | undefined> {
@@ -855,6 +865,7 @@ class LocalShardReader implements ShardReader {
   constructor(
     private readonly handle: FileHandle,
     private readonly io: <T>(what: string, op: () => Promise<T>) => Promise<T>,
+    private readonly unpin: () => void,
   ) {}
 
   read(offset: number, length: number): Promise<Buffer> {
@@ -874,6 +885,7 @@ class LocalShardReader implements ShardReader {
 
   async close(): Promise<void> {
     await this.handle.close().catch(() => undefined);
+    this.unpin();
   }
 }
 

@@ -78,11 +78,19 @@ export class RemoteDrive implements Drive {
     return this.call('discardStaged', [stagingId]);
   }
 
+  /** The reader lives in the peer's data session: if that session ends, its reads fail rather than reach another file. */
   async openShard(bucket: string, dataDir: string, file: string): Promise<ShardReader> {
-    await this.call('shardStat', [bucket, dataDir, file], SHARD_FILE);
+    const session = await this.peer.dataSession();
+    const route = (method: string): string => `drive/${this.index}/${method}`;
+    const handle = await session.call<number>(route('shardOpen'), [bucket, dataDir, file], SHARD_FILE);
+    let closed = false;
     return {
-      read: (offset, length) => this.call('shardRead', [bucket, dataDir, file, offset, length], SHARD_DATA),
-      close: async () => undefined,
+      read: (offset, length) => session.call(route('shardRead'), [handle, offset, length], SHARD_DATA),
+      close: async () => {
+        if (closed) return;
+        closed = true;
+        await session.call(route('shardClose'), [handle], SHARD_FILE).catch(() => undefined);
+      },
     };
   }
 

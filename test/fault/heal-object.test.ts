@@ -494,7 +494,8 @@ describe('over node RPC (two of the four drives are RemoteDrives)', () => {
     rigs.push(rig);
     const token = rpcKey({ accessKey: 'heal-rpc', secretKey: 'heal-rpc-secret' });
     const rpc = new RpcServer({ key: token, fingerprint: 'heal-fp', node: 'heal-node', drives: new Map([[2, rig.local[2]], [3, rig.local[3]]]), locks: new LockTable() });
-    const server = createServer((req, res) => (rpc.handles(req.url) ? void rpc.handle(req, res) : res.writeHead(404).end()));
+    const server = createServer((_req, res) => res.writeHead(404).end());
+    rpc.attach(server);
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const peer = new Peer(`127.0.0.1:${(server.address() as AddressInfo).port}`, token, 'heal-fp');
     try {

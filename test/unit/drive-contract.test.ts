@@ -384,6 +384,29 @@ describe.each(implementations)('Drive contract: %s', (_name, makeHarness) => {
     await drive.deleteDataDir('bucket', randomUUID());
   });
 
+  it('a data directory being read is removed only once its last reader closes, however the readers reach it', async () => {
+    const stagingId = randomUUID();
+    const bytes = randomBytes(9000);
+    await stage(drive, stagingId, 'part.1', [[bytes]]);
+    const dataDir = randomUUID();
+    await commitStaged(drive, stagingId, dataDir);
+    const first = await drive.openShard('bucket', dataDir, 'part.1');
+    const second = await drive.openShard('bucket', dataDir, 'part.1');
+    await drive.deleteDataDir('bucket', dataDir);
+    // the removal waits: both readers read on, and a reader may still open the directory's files
+    expect((await first.read(0, 9000)).equals(bytes)).toBe(true);
+    const third = await drive.openShard('bucket', dataDir, 'part.1');
+    await first.close();
+    await third.close();
+    expect((await second.read(100, 50)).equals(bytes.subarray(100, 150))).toBe(true);
+    expect(await readdir(join(h.backing.root, 'bucket', dataDir.slice(0, 2)))).toEqual([dataDir]);
+    await second.close();
+    // the last reader's close starts the removal, which completes in the background
+    for (let i = 0; i < 100 && (await drive.listDataDirs('bucket', dataDir.slice(0, 2))).length > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(await drive.listDataDirs('bucket', dataDir.slice(0, 2))).toEqual([]);
+    await expectDriveError(drive.openShard('bucket', dataDir, 'part.1'), ['not-found']);
+  });
+
   it('multipart: upload records, parts (replaced on re-upload), listing, a completion keeps only the chosen parts', async () => {
     const erasure = { dataShards: 2, parityShards: 2, blockSize: 1024 * 1024, index: 0, distribution: [1, 2, 3, 4] };
     const upload: UploadRecord = { uploadId: 'a'.repeat(64), key: '../weird//key é', initiated: 5, headers: { 'content-type': 'x/y' }, erasure, dataDir: randomUUID(), checksumAlgorithm: 'CRC32', checksumType: 'COMPOSITE' };
