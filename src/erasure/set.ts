@@ -316,7 +316,7 @@ export class ErasureSet {
         await this.restore(bucket, key, lease.fence, previous, committed, attempted, plan.data);
         throw new ObjectLayerError('write-quorum');
       }
-      await this.removeReplacedData(bucket, previous, version.versionId);
+      await this.removeReplacedData(bucket, previous, version.versionId, version.dataDir);
       if (committed.some((ok) => !ok)) this.healHooks.partialWrite?.(bucket, key);
     } finally {
       lease.release();
@@ -345,15 +345,16 @@ export class ErasureSet {
 
   /**
    * Deletes the data directories of the versions a commit replaced (each drive keeps one until its
-   * last reader closes it); failures only leave garbage (the scanner removes orphans).
+   * last reader closes it); failures only leave garbage (the scanner removes orphans). `kept` is the
+   * new version's own directory: a retried multipart completion commits the one it replaces.
    */
-  private async removeReplacedData(bucket: string, previous: RecordAnswer[], versionId: string): Promise<void> {
+  private async removeReplacedData(bucket: string, previous: RecordAnswer[], versionId: string, kept = ''): Promise<void> {
     const byDataDir = new Map<string, Drive[]>();
     this.drives.forEach((drive, slot) => {
       const old = previous[slot];
       if (!old || old instanceof Error) return;
       const replaced = old.versions.find((v) => v.versionId === versionId);
-      if (replaced?.dataDir) byDataDir.set(replaced.dataDir, [...(byDataDir.get(replaced.dataDir) ?? []), drive]);
+      if (replaced?.dataDir && replaced.dataDir !== kept) byDataDir.set(replaced.dataDir, [...(byDataDir.get(replaced.dataDir) ?? []), drive]);
     });
     await Promise.all([...byDataDir].map(([dataDir, drives]) => bestEffortOnDrives(drives, (drive) => drive.deleteDataDir(bucket, dataDir))));
   }

@@ -395,6 +395,10 @@ describe('node RPC security: 2 nodes x 2 drives', () => {
       const helloFrame = session.lastFrame!;
       expect(frameTag(before.key, TO_CALLER, 1, helloFrame.payload).equals(helloFrame.tag)).toBe(false);
       await fatal('a captured call frame on the replayed handshake', session, capturedFrame);
+      // and the new process now knows the nonce too
+      const again = await handshake(target(1), before.request);
+      expect(again.status, again.body).toBe(403);
+      expect(['replayed', 'stale']).toContain(again.headers['x-tessera-refusal']);
     } else {
       console.log(`restart: the captured handshake was refused (${replay.status}, ${replay.headers['x-tessera-refusal'] ?? 'no reason given'})`);
       expect(replay.status, replay.body).toBe(403);
