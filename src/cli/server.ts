@@ -204,6 +204,7 @@ export async function runServer(driveArgs: string[], options: ServerOptions): Pr
       process.exit(0);
     });
     server.closeIdleConnections();
+    node.rpc?.drain();
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

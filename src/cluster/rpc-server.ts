@@ -213,6 +213,14 @@ export class RpcServer {
     }
   }
 
+  /**
+   * For a node shutting down (its listener no longer accepts connections): every session ends as soon
+   * as no call of it is running, so the listener can close while peers see a node that left.
+   */
+  drain(): void {
+    for (const session of this.sessions.keys()) session.drain();
+  }
+
   close(): void {
     clearInterval(this.sweeper);
     for (const session of this.sessions.keys()) session.end();

@@ -29,6 +29,7 @@ export class ReceiverSession {
   private answerBytes = 0;
   private flushScheduled = false;
   private ended = false;
+  private draining = false;
 
   constructor(
     private readonly socket: Socket,
@@ -78,6 +79,13 @@ export class ReceiverSession {
       }
     }
     this.send(answer);
+    if (this.draining && this.inFlight === 0) setImmediate(() => this.finish());
+  }
+
+  /** Ends the session as soon as no call is running (after the answers in hand are sent). */
+  drain(): void {
+    this.draining = true;
+    if (this.inFlight === 0) setImmediate(() => this.finish());
   }
 
   private send(answer: Buffer): void {
@@ -110,5 +118,14 @@ export class ReceiverSession {
     if (this.ended) return;
     this.ended = true;
     this.socket.destroy();
+  }
+
+  /** Sends the answers in hand, then closes the connection. */
+  private finish(): void {
+    if (this.ended) return;
+    this.flush();
+    this.ended = true;
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), 1_000).unref();
   }
 }
