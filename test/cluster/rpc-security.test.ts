@@ -15,19 +15,21 @@
  *    routes get error answers, and the session and the nodes carry on;
  *  - restart: a handshake captured before a node restarted yields no usable session after it, and
  *    the new process's hello carries a new boot id;
+ *  - a shard reader (shardOpen's handle) serves only the session that opened it, until it is closed;
  *  - even over a valid session, every drive method called with traversal arguments (`..`, `../../x`,
  *    absolute paths, `%2e%2e`, NUL, wrong types) in any name position is refused by the drive before
- *    it touches the filesystem: a canary file and directory outside the drives survive untouched and
- *    nothing new appears outside the drives;
+ *    it touches the filesystem (and such a value as a shard reader's handle reads nothing): a canary
+ *    file and directory outside the drives survive untouched and nothing new appears outside the drives;
  *  - a single node serves no RPC at all.
  * The client side (test/helpers/rpc-wire.ts) is written from README.md's "Node RPC" section,
  * independently of src/cluster/rpc-*.ts, so a change of wire format on one side alone fails this test.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import { join, relative } from 'node:path';
+import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { pack } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import { ACCESS_KEY, SECRET_KEY, clusterSuite, type TestCluster } from '../helpers/cluster.js';
@@ -376,7 +378,9 @@ describe('node RPC security: 2 nodes x 2 drives', () => {
     await before.answers(calls.map((c) => c.id));
     before.close();
 
-    await node.stop();
+    // a clean stop (SIGTERM) must not wait on the sessions peers keep open to this node
+    const stopped = await node.stop();
+    expect.soft(stopped, 'SIGTERM ends the node cleanly (the helper SIGKILLs it after 20 s)').toEqual({ code: 0, signal: null });
     await node.start();
     const replay = await handshake(target(1), before.request);
     if (replay.status === 200) {
@@ -415,6 +419,42 @@ describe('node RPC security: 2 nodes x 2 drives', () => {
     expect((pong.value as PingAnswer).boot).toBe(hello.boot);
     fresh.close();
   }, 180_000);
+
+  step('a shard reader belongs to the session that opened it', async () => {
+    // an object large enough to be stored in shards, one of which lands on drive 2 (node 2's first)
+    const bucket = 'rpcsec-read';
+    const client = cluster.node(0).client();
+    await client.send(new CreateBucketCommand({ Bucket: bucket }));
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'object', Body: randomBytes(1024 * 1024) }));
+    const bucketDir = join(cluster.node(1).drivePath(0), bucket);
+    const prefix = (await readdir(bucketDir)).find((name) => /^[0-9a-f]{2}$/.test(name))!;
+    const [dataDir] = await readdir(join(bucketDir, prefix));
+    const file = (await readdir(join(bucketDir, prefix, dataDir))).find((name) => /^part\.\d+$/.test(name))!;
+    expect(file, 'a shard file on drive 2').toBeDefined();
+
+    const owner = await opened();
+    const other = await opened();
+    const [open] = await owner.call([{ route: 'drive/2/shardOpen', args: [bucket, dataDir, file] }]);
+    expect(open.outcome, JSON.stringify(open.value)).toBe(0);
+    const handle = open.value;
+    const read = (session: CallerSession): Promise<Answer[]> => session.call([{ route: 'drive/2/shardRead', args: [handle, 0, 16] }]);
+    const [mine] = await read(owner);
+    expect(mine.outcome, JSON.stringify(mine.value)).toBe(0);
+    expect(mine.value).toBeInstanceOf(Uint8Array);
+    // another session (another caller) can neither read nor close it
+    const [foreign] = await read(other);
+    expect(foreign.outcome, `another session reading the handle: ${JSON.stringify(foreign.value)}`).toBe(1);
+    await other.call([{ route: 'drive/2/shardClose', args: [handle] }]);
+    const [still] = await read(owner);
+    expect(still.outcome, `after another session tried to close it: ${JSON.stringify(still.value)}`).toBe(0);
+    // once closed it reads nothing
+    const [closed] = await owner.call([{ route: 'drive/2/shardClose', args: [handle] }]);
+    expect(closed.outcome, JSON.stringify(closed.value)).toBe(0);
+    const [after] = await read(owner);
+    expect(after.outcome, `reading a closed handle: ${JSON.stringify(after.value)}`).toBe(1);
+    owner.close();
+    other.close();
+  });
 
   step('drive calls with traversal arguments over a valid session are refused, and nothing outside the drives changes', async () => {
     const outside = join(cluster.dir, 'outside');
@@ -462,8 +502,7 @@ describe('node RPC security: 2 nodes x 2 drives', () => {
       shardWrite: (v) => [v.S, v.F, Buffer.from('x')],
       shardFinish: (v) => [v.S, v.F],
       shardAbort: (v) => [v.S, v.F],
-      shardRead: (v) => [v.B, v.D, v.F, 0, 100],
-      shardStat: (v) => [v.B, v.D, v.F, 0, 0],
+      shardOpen: (v) => [v.B, v.D, v.F],
     };
     const uses = (method: string, name: keyof Names): boolean => {
       const marker = { ...valid, [name]: '\u0001marker' };
@@ -484,6 +523,12 @@ describe('node RPC security: 2 nodes x 2 drives', () => {
         });
       }
     }
+    // shardRead and shardClose take a handle from shardOpen, not a name: anything else reads nothing
+    const reads = await session.call(traversals.map((bad) => ({ route: `drive/${drive}/shardRead`, args: [bad, 0, 100] })));
+    reads.forEach((answer, i) => {
+      if (answer.outcome !== 1) accepted.push(`shardRead handle=${JSON.stringify(traversals[i])} -> ${JSON.stringify(answer.value)}`);
+    });
+    await session.call(traversals.map((bad) => ({ route: `drive/${drive}/shardClose`, args: [bad] })));
     session.close();
     console.log(`traversal sweep: ${sent} drive calls over a valid session, every one refused as invalid`);
     expect(accepted, 'drive calls that were not refused as invalid').toEqual([]);

@@ -75,11 +75,24 @@ export function hmacSha256(key: string | Uint8Array, data: string | Uint8Array):
   return createHmac('sha256', key).update(data).digest();
 }
 
+/** Signing keys already derived: one per credential, day, region and service, so a day's requests share it. */
+const signingKeys = new Map<string, Buffer>();
+const MAX_SIGNING_KEYS = 4096;
+
+/** The SigV4 signing key (four chained HMACs), derived once per (secret, date, region, service). Never mutate it. */
 export function deriveSigningKey(secret: string, date: string, region: string, service: string): Buffer {
-  const kDate = hmacSha256('AWS4' + secret, date);
-  const kRegion = hmacSha256(kDate, region);
-  const kService = hmacSha256(kRegion, service);
-  return hmacSha256(kService, TERMINATOR);
+  const id = `${date}\n${region}\n${service}\n${secret}`;
+  let key = signingKeys.get(id);
+  if (!key) {
+    const kDate = hmacSha256('AWS4' + secret, date);
+    const kRegion = hmacSha256(kDate, region);
+    const kService = hmacSha256(kRegion, service);
+    key = hmacSha256(kService, TERMINATOR);
+    // Past days' keys are never asked for again: forgetting all of them at once keeps this simple and bounded.
+    if (signingKeys.size >= MAX_SIGNING_KEYS) signingKeys.clear();
+    signingKeys.set(id, key);
+  }
+  return key;
 }
 
 /** Constant-time comparison of two signature strings. */
