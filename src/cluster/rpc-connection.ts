@@ -80,6 +80,7 @@ export class RpcConnection {
     socket.setTimeout(0);
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('error', (err) => this.close(err));
+    socket.on('end', () => this.close(withCode(`node ${address} ended the session`, 'ECONNRESET')));
     socket.on('close', () => this.close(withCode(`connection to node ${address} closed`, 'ECONNRESET')));
   }
 

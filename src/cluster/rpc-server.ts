@@ -138,7 +138,7 @@ export class RpcServer {
       if (!Array.isArray(args)) throw new DriveError('invalid', 'drive call arguments must be a list');
       return this.driveCall(this.drive(parts[1]), parts[1], parts[2], args, readers);
     }
-    throw new DriveError('faulty', `unknown RPC ${route}`);
+    throw new DriveError('invalid', `unknown RPC ${route.slice(0, 60)}`);
   }
 
   private ping(): PingAnswer {
@@ -152,7 +152,7 @@ export class RpcServer {
     if (op === 'acquire') return table.acquire(a.name, a.uid, a.write === true, a.ttl ?? 0, a.owner ?? '');
     if (op === 'refresh') return table.refresh(a.name, a.uid, a.ttl ?? 0);
     if (op === 'release') return table.release(a.name, a.uid);
-    throw new DriveError('faulty', `unknown lock operation ${op}`);
+    throw new DriveError('invalid', `unknown lock operation ${op.slice(0, 60)}`);
   }
 
   private async driveCall(drive: LocalDrive, index: string, method: string, args: unknown[], readers: SessionReaders): Promise<unknown> {
@@ -191,7 +191,7 @@ export class RpcServer {
       case 'shardClose':
         return readers.close(args[0]);
       default:
-        throw new DriveError('faulty', `unknown drive operation ${method}`);
+        throw new DriveError('invalid', `unknown drive operation ${method.slice(0, 60)}`);
     }
   }
 

@@ -44,6 +44,8 @@ export class ReceiverSession {
     socket.setTimeout(0);
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('error', () => this.end());
+    // The listener keeps sockets half-open after the caller's FIN (HTTP needs that); a session does not.
+    socket.on('end', () => this.end());
     socket.on('close', () => this.end());
     this.write(rpcPackr.pack(hello));
   }

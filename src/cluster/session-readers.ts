@@ -30,7 +30,7 @@ export class SessionReaders {
 
   get(handle: unknown): ShardReader {
     const open = typeof handle === 'number' ? this.open.get(handle) : undefined;
-    if (!open) throw new DriveError('faulty', `no shard reader ${String(handle).slice(0, 20)} in this session`);
+    if (!open) throw new DriveError('invalid', `no shard reader ${typeof handle === 'number' ? handle : `(a ${typeof handle})`} in this session`);
     open.lastUsed = Date.now();
     return open.reader;
   }
