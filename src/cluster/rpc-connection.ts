@@ -7,7 +7,7 @@
 import type { Socket } from 'node:net';
 import { DriveError } from '../storage/drive.js';
 import { REFUSAL_HEADER, RPC_CONNECT_PATH, SESSION_HEADER, sessionHalf, sessionKey, type RpcSigner } from './rpc-auth.js';
-import { FrameError, FrameOpener, FrameSealer, MAX_FRAME_BYTES } from './rpc-frames.js';
+import { FrameError, FrameOpener, FrameWriter, MAX_FRAME_BYTES } from './rpc-frames.js';
 import { encodeCall, parseAnswers, rpcPackr } from './rpc-messages.js';
 import { explainTlsFailure, type PeerTransport } from './transport.js';
 
@@ -60,11 +60,8 @@ const MAX_CALL_ID = 0xffff_ffff;
 export class RpcConnection {
   private readonly pending = new Map<number, PendingCall>();
   private readonly opener: FrameOpener;
-  private readonly sealer: FrameSealer;
+  private readonly writer: FrameWriter;
   private lastId = 0;
-  private queued: Buffer[] = [];
-  private queuedBytes = 0;
-  private flushScheduled = false;
   private closedBy?: Error;
   private readonly closeListeners: (() => void)[] = [];
   private helloSeen?: (hello: SessionHello) => void;
@@ -75,7 +72,7 @@ export class RpcConnection {
     private readonly address: string,
   ) {
     this.opener = new FrameOpener(key, 'to-caller');
-    this.sealer = new FrameSealer(key, 'to-receiver');
+    this.writer = new FrameWriter(socket, key, 'to-receiver');
     socket.setNoDelay(true);
     socket.setTimeout(0);
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
@@ -149,29 +146,8 @@ export class RpcConnection {
         reject(lostAnswer(`node ${this.address} did not answer ${route} within ${timeoutMs} ms`, 'ETIMEDOUT'));
       }, timeoutMs);
       this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject, timer });
-      this.enqueue(message);
+      this.writer.send(message);
     });
-  }
-
-  private enqueue(message: Buffer): void {
-    if (this.queuedBytes + message.length > MAX_FRAME_BYTES) this.flush();
-    this.queued.push(message);
-    this.queuedBytes += message.length;
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flush());
-    }
-  }
-
-  private flush(): void {
-    this.flushScheduled = false;
-    if (this.queued.length === 0 || this.closedBy) return;
-    const payload = this.queued.length === 1 ? this.queued[0] : Buffer.concat(this.queued, this.queuedBytes);
-    this.queued = [];
-    this.queuedBytes = 0;
-    this.socket.cork();
-    for (const piece of this.sealer.seal(payload)) this.socket.write(piece);
-    this.socket.uncork();
   }
 
   private receive(chunk: Buffer): void {

@@ -7,6 +7,7 @@
  * data crosses here. Confidentiality is TLS's job when the deployment has certificates.
  */
 import { createCipheriv, type CipherGCM } from 'node:crypto';
+import type { Socket } from 'node:net';
 
 const TAG_BYTES = 16;
 const HEADER_BYTES = 4;
@@ -94,5 +95,47 @@ export class FrameOpener {
     this.chunks = rest.length > 0 ? [rest] : [];
     this.buffered = rest.length;
     return frame;
+  }
+}
+
+/**
+ * Writes one side's messages to its socket: the messages sent in one turn of the event loop leave
+ * together, as one frame (or more, when they pass the frame limit).
+ */
+export class FrameWriter {
+  private readonly sealer: FrameSealer;
+  private queued: Buffer[] = [];
+  private queuedBytes = 0;
+  private flushScheduled = false;
+
+  constructor(
+    private readonly socket: Socket,
+    key: Buffer,
+    direction: Direction,
+  ) {
+    this.sealer = new FrameSealer(key, direction);
+  }
+
+  /** Queues a message (which must fit in a frame) for the end of this turn. */
+  send(message: Buffer): void {
+    if (this.queuedBytes + message.length > MAX_FRAME_BYTES) this.flush();
+    this.queued.push(message);
+    this.queuedBytes += message.length;
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /** Writes what is queued now, as one frame. */
+  flush(): void {
+    this.flushScheduled = false;
+    if (this.queued.length === 0 || this.socket.destroyed) return;
+    const payload = this.queued.length === 1 ? this.queued[0] : Buffer.concat(this.queued, this.queuedBytes);
+    this.queued = [];
+    this.queuedBytes = 0;
+    this.socket.cork();
+    for (const piece of this.sealer.seal(payload)) this.socket.write(piece);
+    this.socket.uncork();
   }
 }

@@ -6,7 +6,7 @@
  */
 import type { Socket } from 'node:net';
 import { DriveError } from '../storage/drive.js';
-import { FrameOpener, FrameSealer, MAX_FRAME_BYTES } from './rpc-frames.js';
+import { FrameOpener, FrameWriter, MAX_FRAME_BYTES } from './rpc-frames.js';
 import { encodeAnswer, parseCalls, rpcPackr, type CallMessage } from './rpc-messages.js';
 import type { SessionHello } from './rpc-connection.js';
 
@@ -22,12 +22,9 @@ export interface CallHandler {
 
 export class ReceiverSession {
   private readonly opener: FrameOpener;
-  private readonly sealer: FrameSealer;
+  private readonly writer: FrameWriter;
   private inFlight = 0;
   private paused = false;
-  private answers: Buffer[] = [];
-  private answerBytes = 0;
-  private flushScheduled = false;
   private ended = false;
   private draining = false;
 
@@ -39,7 +36,7 @@ export class ReceiverSession {
     private readonly log: (line: string) => void,
   ) {
     this.opener = new FrameOpener(key, 'to-receiver');
-    this.sealer = new FrameSealer(key, 'to-caller');
+    this.writer = new FrameWriter(socket, key, 'to-caller');
     socket.setNoDelay(true);
     socket.setTimeout(0);
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
@@ -47,7 +44,7 @@ export class ReceiverSession {
     // The listener keeps sockets half-open after the caller's FIN (HTTP needs that); a session does not.
     socket.on('end', () => this.end());
     socket.on('close', () => this.end());
-    this.write(rpcPackr.pack(hello));
+    this.writer.send(rpcPackr.pack(hello));
   }
 
   receive(chunk: Buffer): void {
@@ -80,7 +77,7 @@ export class ReceiverSession {
         this.socket.resume();
       }
     }
-    this.send(answer);
+    if (!this.ended) this.writer.send(answer);
     if (this.draining && this.inFlight === 0) setImmediate(() => this.finish());
   }
 
@@ -88,32 +85,6 @@ export class ReceiverSession {
   drain(): void {
     this.draining = true;
     if (this.inFlight === 0) setImmediate(() => this.finish());
-  }
-
-  private send(answer: Buffer): void {
-    if (this.ended) return;
-    if (this.answerBytes + answer.length > MAX_FRAME_BYTES) this.flush();
-    this.answers.push(answer);
-    this.answerBytes += answer.length;
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flush());
-    }
-  }
-
-  private flush(): void {
-    this.flushScheduled = false;
-    if (this.answers.length === 0 || this.ended) return;
-    const payload = this.answers.length === 1 ? this.answers[0] : Buffer.concat(this.answers, this.answerBytes);
-    this.answers = [];
-    this.answerBytes = 0;
-    this.write(payload);
-  }
-
-  private write(payload: Buffer): void {
-    this.socket.cork();
-    for (const piece of this.sealer.seal(payload)) this.socket.write(piece);
-    this.socket.uncork();
   }
 
   end(): void {
@@ -125,7 +96,7 @@ export class ReceiverSession {
   /** Sends the answers in hand, then closes the connection. */
   private finish(): void {
     if (this.ended) return;
-    this.flush();
+    this.writer.flush();
     this.ended = true;
     this.socket.end();
     setTimeout(() => this.socket.destroy(), 1_000).unref();

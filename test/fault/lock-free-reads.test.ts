@@ -12,7 +12,7 @@ import type { Lease, Locker } from '../../src/lock/locker.js';
 import { NamespaceLock } from '../../src/lock/namespace-lock.js';
 import type { ObjectRecord } from '../../src/meta/record.js';
 import { DriveError, type Drive, type VersionData } from '../../src/storage/drive.js';
-import { formattedDrives, putBody, type DriveRig } from '../helpers/drive-rig.js';
+import { formattedDrives, putBody, readObject, type DriveRig } from '../helpers/drive-rig.js';
 
 const BUCKET = 'lockfree';
 const CTX = { blockSize: 64 * 1024, inlineLimit: 16 * 1024, defaultParity: 2 };
@@ -40,12 +40,6 @@ function withCommit(inner: Drive, commitVersion: (bucket: string, key: string, r
   });
 }
 
-async function read(set: ErasureSet, key: string): Promise<Buffer> {
-  const { stream } = await set.getObject(BUCKET, key);
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
 
 const rigs: DriveRig[] = [];
 afterEach(async () => {
@@ -67,8 +61,8 @@ describe('reads without locks', () => {
     await set.putObject(BUCKET, 'inline', putBody(inline), { headers: {} });
     await set.putObject(BUCKET, 'big', putBody(big), { headers: {} });
     locks.asked.length = 0;
-    expect((await read(set, 'inline')).equals(inline)).toBe(true);
-    expect((await read(set, 'big')).equals(big)).toBe(true);
+    expect((await readObject(set, BUCKET, 'inline')).equals(inline)).toBe(true);
+    expect((await readObject(set, BUCKET, 'big')).equals(big)).toBe(true);
     const { stream } = await set.getObject(BUCKET, 'big', () => ({ start: 70_000, end: 200_000 }));
     const part: Buffer[] = [];
     for await (const chunk of stream) part.push(chunk as Buffer);
@@ -97,7 +91,7 @@ describe('reads without locks', () => {
     expect(fresh.versions[0].inline).toBeDefined();
     locks.asked.length = 0;
     let answered = false;
-    const reading = read(set, 'key').then((bytes) => {
+    const reading = readObject(set, BUCKET, 'key').then((bytes) => {
       answered = true;
       return bytes;
     });
@@ -135,7 +129,7 @@ describe('reads without locks', () => {
           if (shown.every((r) => r?.versions[0].etag === etag)) break;
           await sleep(10);
         }
-        seenMidCommit = await read(new ErasureSet(drives, { ...CTX, locks: new NamespaceLock() }), key);
+        seenMidCommit = await readObject(new ErasureSet(drives, { ...CTX, locks: new NamespaceLock() }), BUCKET, key);
         throw new DriveError('offline', 'no answer within 5000 ms (test)', true);
       });
     });
@@ -143,7 +137,7 @@ describe('reads without locks', () => {
     await expect(set.putObject(BUCKET, 'key', putBody(newer), { headers: {} })).rejects.toSatisfy((err) => err instanceof ObjectLayerError && err.kind === 'write-quorum');
     expect(seenMidCommit?.equals(newer), 'the read during the commit saw three drives holding the new version').toBe(true);
     // Reads never go back to the version before: the new one stands (the client was told 503, an unknown outcome).
-    expect((await read(plain, 'key')).equals(newer)).toBe(true);
+    expect((await readObject(plain, BUCKET, 'key')).equals(newer)).toBe(true);
     const records = await Promise.all(drives.map((d) => d.readRecord(BUCKET, 'key')));
     expect(records.filter((r) => r?.versions[0].etag === records[2]?.versions[0].etag)).toHaveLength(3);
   });
@@ -159,7 +153,7 @@ describe('reads without locks', () => {
     );
     const set = new ErasureSet(wrapped, { ...CTX, locks });
     await expect(set.putObject(BUCKET, 'key', putBody(newer), { headers: {} })).rejects.toSatisfy((err) => err instanceof ObjectLayerError && err.kind === 'write-quorum');
-    expect((await read(plain, 'key')).equals(older)).toBe(true);
+    expect((await readObject(plain, BUCKET, 'key')).equals(older)).toBe(true);
     const records = await Promise.all(drives.map((d) => d.readRecord(BUCKET, 'key')));
     expect(new Set(records.map((r) => r?.versions[0].etag)).size).toBe(1);
   });

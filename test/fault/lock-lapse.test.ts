@@ -12,7 +12,7 @@ import { ErasureSet } from '../../src/erasure/set.js';
 import { armFailpoint } from '../../src/failpoints.js';
 import { DistributedLocker, localLockNode, type LockNode } from '../../src/lock/distributed-lock.js';
 import { LockTable } from '../../src/lock/lock-table.js';
-import { formattedDrives, putBody, type DriveRig } from '../helpers/drive-rig.js';
+import { formattedDrives, putBody, readObject, type DriveRig } from '../helpers/drive-rig.js';
 
 const BUCKET = 'fenced';
 const TTL_MS = 600;
@@ -23,12 +23,6 @@ function reachable(node: LockNode, state: { cutOff: boolean }): LockNode {
   return { ...node, refresh: (name, uid, ttl) => (state.cutOff ? Promise.reject(new Error('unreachable (test)')) : node.refresh(name, uid, ttl)) };
 }
 
-async function read(set: ErasureSet, key: string): Promise<Buffer> {
-  const { stream } = await set.getObject(BUCKET, key);
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
 
 describe('a writer whose lock lapsed', () => {
   let rig: DriveRig;
@@ -69,7 +63,7 @@ describe('a writer whose lock lapsed', () => {
     } finally {
       disarm();
     }
-    expect((await read(nodeA, 'key')).equals(bodyB)).toBe(true);
+    expect((await readObject(nodeA, BUCKET, 'key')).equals(bodyB)).toBe(true);
     const records = await Promise.all(rig.drives.map((d) => d.readRecord(BUCKET, 'key')));
     expect(new Set(records.map((r) => r?.versions[0].etag)).size).toBe(1);
   });

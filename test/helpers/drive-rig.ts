@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { initCodec } from '../../src/codec/reed-solomon.js';
+import type { ErasureSet } from '../../src/erasure/set.js';
 import type { PutBody } from '../../src/object/types.js';
 import { LocalDrive } from '../../src/storage/local-drive.js';
 
@@ -46,4 +47,12 @@ export function putBody(data: Buffer): PutBody {
     stream: Readable.from([data]),
     seal: () => ({ etag: createHash('md5').update(data).digest('hex'), size: data.length, checksums: {} }),
   };
+}
+
+/** The whole body of an object, read through the set. */
+export async function readObject(set: ErasureSet, bucket: string, key: string): Promise<Buffer> {
+  const { stream } = await set.getObject(bucket, key);
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
 }

@@ -41,6 +41,7 @@ import type { DriveFormat } from '../../src/storage/format.js';
 import type { DataDirEntry, ShardCheckRequest, ShardState } from '../../src/storage/healing.js';
 import { LocalDrive } from '../../src/storage/local-drive.js';
 import { RemoteDrive } from '../../src/storage/remote-drive.js';
+import { readObject } from '../helpers/drive-rig.js';
 
 const KiB = 1024;
 const FINGERPRINT = 'drive-contract-fp';
@@ -675,13 +676,6 @@ function putBody(data: Buffer, chunk = 10_000): PutBody {
     })(),
     seal: () => ({ etag: md5.digest('hex'), size, checksums: {} }),
   };
-}
-
-async function readObject(set: ErasureSet, bucket: string, key: string): Promise<Buffer> {
-  const { stream } = await set.getObject(bucket, key);
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
 }
 
 async function expectObjectLayerError(promise: Promise<unknown>, kind: ObjectLayerErrorKind): Promise<void> {
