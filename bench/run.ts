@@ -2,7 +2,7 @@
  * `npm run bench`: end-to-end throughput of a single-node Tessera server next to the limits of the
  * machine it runs on, all measured in one run.
  *
- *   node dist/bench/run.js [--quick] [--json] [--list-keys N] [--cluster]
+ *   node dist/bench/run.js [--quick] [--json] [--list-keys N] [--cluster] [--profile]
  *                          [--endpoint URL --access-key K --secret-key S [--region R]]
  *
  * Without --endpoint it creates a temp directory under os.tmpdir(), starts `tessera server` over
@@ -12,14 +12,21 @@
  * storage overhead) on loopback ports (bench/cluster.ts), runs the same workloads with requests spread
  * round-robin over the nodes, and prints that table too, each figure beside its ratio to the single
  * node's figure from the same run: the cost of going distributed on one machine.
+ *
+ * Every measured workload also reports the servers' CPU time per operation (user + system, from
+ * /proc, all nodes together), which load on the machine does not inflate as it does wall-clock
+ * figures. With --profile, each server records a CPU profile of each workload (admin API), saved as
+ * bench-profiles/<run>/<server>/<workload>.cpuprofile.
  */
 import { createHash, randomBytes, randomFillSync } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { AdminClient } from '../src/admin/client.js';
 import { measureCodec } from './codec.js';
+import { cpuMs } from './cpu.js';
 import { measureDisk, measureMd5, type DiskResult } from './disk.js';
 import { objectPath, runPhase, S3Http, type PhaseResult } from './load.js';
 import { BenchCluster, RoundRobinHttp } from './cluster.js';
@@ -121,6 +128,8 @@ interface ResultRow {
   limitName?: string;
   limitMBps?: number;
   ratio?: number;
+  /** The servers' CPU time per operation (per page for LIST), all processes together. */
+  cpuMsPerOp?: number;
 }
 
 interface Limits {
@@ -168,9 +177,46 @@ interface WorkloadTarget {
   bodyFor: (size: number, i: number) => Buffer;
   bucket: string;
   listBucket: string;
+  /** The server processes on this machine (none for --endpoint): their CPU time is measured, and profiled with --profile. */
+  servers: BenchedServer[];
+  /** Where --profile saves each server's profile of each workload. */
+  profileDir?: string;
+}
+
+interface BenchedServer {
+  name: string;
+  pid: number;
+  admin: AdminClient;
+}
+
+/**
+ * Runs one measured phase: the servers' CPU time per operation goes into the row that `toRow` makes,
+ * and with --profile every server's CPU profile of the phase is saved.
+ */
+async function measured(target: WorkloadTarget, name: string, phase: () => Promise<PhaseResult>, toRow: (r: PhaseResult) => ResultRow): Promise<{ result: PhaseResult; row: ResultRow }> {
+  const { servers, profileDir } = target;
+  if (profileDir) await Promise.all(servers.map((s) => s.admin.startProfile()));
+  const before = cpuMs(servers.map((s) => s.pid));
+  const result = await phase();
+  const used = cpuMs(servers.map((s) => s.pid)) - before;
+  if (profileDir) {
+    const file = `${name.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '')}.cpuprofile`;
+    for (const s of servers) {
+      const dir = join(profileDir, s.name);
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, file), await s.admin.stopProfile());
+    }
+  }
+  const row = toRow(result);
+  row.cpuMsPerOp = servers.length > 0 && result.ops > 0 ? used / result.ops : undefined;
+  return { result, row };
 }
 
 /** The measured workloads (warm-up, PUT/GET per size class, listing), the same for a single node and a cluster. */
+function cpuNote(r: ResultRow): string {
+  return r.cpuMsPerOp === undefined ? '' : `, server CPU ${fmtMs(r.cpuMsPerOp)} ms/op`;
+}
+
 async function runWorkloads(target: WorkloadTarget): Promise<{ rows: ResultRow[]; written: Map<string, number[]>; create: PhaseResult }> {
   const { cfg, limits, client, checkServer, bodyFor, bucket, listBucket } = target;
   const rows: ResultRow[] = [];
@@ -195,22 +241,29 @@ async function runWorkloads(target: WorkloadTarget): Promise<{ rows: ResultRow[]
   for (const sc of cfg.classes) {
     const c = client(sc.concurrency);
     log(`PUT ${sc.name} x${sc.concurrency} for ~${sc.putSeconds} s`);
-    const put = await runPhase({
-      concurrency: sc.concurrency,
-      seconds: sc.putSeconds,
-      minOps: sc.minOps,
-      op: async (i) => {
-        const body = bodyFor(sc.size, i);
-        await c.request('PUT', objectPath(bucket, keyName(sc.prefix, i)), { body });
-        return body.length;
+    const { result: put, row: putRow } = await measured(
+      target,
+      `PUT ${sc.name}`,
+      () =>
+        runPhase({
+          concurrency: sc.concurrency,
+          seconds: sc.putSeconds,
+          minOps: sc.minOps,
+          op: async (i) => {
+            const body = bodyFor(sc.size, i);
+            await c.request('PUT', objectPath(bucket, keyName(sc.prefix, i)), { body });
+            return body.length;
+          },
+        }),
+      (r) => {
+        const made = row(`PUT ${sc.name}`, 'PUT', sc.unit, sc.concurrency, r, sc.size);
+        return sc.unit === 'MB/s' ? withLimit(made, limits.putLimitName, limits.putLimitMBps) : made;
       },
-    });
+    );
     checkServer();
     if (put.ops === 0) throw new Error(`every PUT of ${sc.name} failed: ${put.errorSamples.join('; ')}`);
     written.set(sc.prefix, put.succeeded);
-    log(`  ${put.ops} ops in ${put.seconds.toFixed(1)} s: ${fmt(put.mbPerSec)} MB/s, ${fmt(put.opsPerSec)} ops/s, ${put.errors} errors`);
-    let putRow = row(`PUT ${sc.name}`, 'PUT', sc.unit, sc.concurrency, put, sc.size);
-    if (sc.unit === 'MB/s') putRow = withLimit(putRow, limits.putLimitName, limits.putLimitMBps);
+    log(`  ${put.ops} ops in ${put.seconds.toFixed(1)} s: ${fmt(put.mbPerSec)} MB/s, ${fmt(put.opsPerSec)} ops/s, ${put.errors} errors${cpuNote(putRow)}`);
     rows.push(putRow);
 
     // correctness spot check: one object read back whole
@@ -222,20 +275,27 @@ async function runWorkloads(target: WorkloadTarget): Promise<{ rows: ResultRow[]
 
     const keys = put.succeeded;
     log(`GET ${sc.name} x${sc.concurrency} for ~${sc.getSeconds} s over ${keys.length} objects`);
-    const get = await runPhase({
-      concurrency: sc.concurrency,
-      seconds: sc.getSeconds,
-      minOps: sc.minOps,
-      op: async (i) => {
-        const res = await c.request('GET', objectPath(bucket, keyName(sc.prefix, keys[i % keys.length]!)));
-        if (res.bytes !== sc.size) throw new Error(`GET returned ${res.bytes} bytes, expected ${sc.size}`);
-        return res.bytes;
+    const { result: get, row: getRow } = await measured(
+      target,
+      `GET ${sc.name}`,
+      () =>
+        runPhase({
+          concurrency: sc.concurrency,
+          seconds: sc.getSeconds,
+          minOps: sc.minOps,
+          op: async (i) => {
+            const res = await c.request('GET', objectPath(bucket, keyName(sc.prefix, keys[i % keys.length]!)));
+            if (res.bytes !== sc.size) throw new Error(`GET returned ${res.bytes} bytes, expected ${sc.size}`);
+            return res.bytes;
+          },
+        }),
+      (r) => {
+        const made = row(`GET ${sc.name}`, 'GET', sc.unit, sc.concurrency, r, sc.size);
+        return sc.unit === 'MB/s' ? withLimit(made, limits.disk.readUncached ? 'raw read' : 'raw read (cached)', limits.getLimitMBps) : made;
       },
-    });
+    );
     checkServer();
-    log(`  ${get.ops} ops in ${get.seconds.toFixed(1)} s: ${fmt(get.mbPerSec)} MB/s, ${fmt(get.opsPerSec)} ops/s, ${get.errors} errors`);
-    let getRow = row(`GET ${sc.name}`, 'GET', sc.unit, sc.concurrency, get, sc.size);
-    if (sc.unit === 'MB/s') getRow = withLimit(getRow, limits.disk.readUncached ? 'raw read' : 'raw read (cached)', limits.getLimitMBps);
+    log(`  ${get.ops} ops in ${get.seconds.toFixed(1)} s: ${fmt(get.mbPerSec)} MB/s, ${fmt(get.opsPerSec)} ops/s, ${get.errors} errors${cpuNote(getRow)}`);
     rows.push(getRow);
     c.close();
   }
@@ -243,64 +303,78 @@ async function runWorkloads(target: WorkloadTarget): Promise<{ rows: ResultRow[]
   // --- listing -------------------------------------------------------------------------------
   const lc = client(cfg.listCreateConcurrency);
   log(`creating ${cfg.listKeys} keys of ${cfg.listObjectSize / KiB} KiB at concurrency ${cfg.listCreateConcurrency}`);
-  const create = await runPhase({
-    concurrency: cfg.listCreateConcurrency,
-    count: cfg.listKeys,
-    maxErrors: 1,
-    op: async (i) => {
-      const body = bodyFor(cfg.listObjectSize, i);
-      await lc.request('PUT', objectPath(listBucket, keyName('k', i)), { body });
-      return body.length;
-    },
-  });
+  const createName = `PUT 4 KiB, ${cfg.listKeys.toLocaleString('en-US')} keys for the listing`;
+  const { result: create, row: createRow } = await measured(
+    target,
+    createName,
+    () =>
+      runPhase({
+        concurrency: cfg.listCreateConcurrency,
+        count: cfg.listKeys,
+        maxErrors: 1,
+        op: async (i) => {
+          const body = bodyFor(cfg.listObjectSize, i);
+          await lc.request('PUT', objectPath(listBucket, keyName('k', i)), { body });
+          return body.length;
+        },
+      }),
+    (r) => row(createName, 'PUT', 'ops/s', cfg.listCreateConcurrency, r, cfg.listObjectSize),
+  );
   checkServer();
   if (create.errors > 0) throw new Error(`creating the listing keys failed: ${create.errorSamples.join('; ')}`);
-  log(`  ${create.ops} ops in ${create.seconds.toFixed(1)} s: ${fmt(create.opsPerSec)} ops/s`);
-  rows.push(row(`PUT 4 KiB, ${cfg.listKeys.toLocaleString('en-US')} keys for the listing`, 'PUT', 'ops/s', cfg.listCreateConcurrency, create, cfg.listObjectSize));
+  log(`  ${create.ops} ops in ${create.seconds.toFixed(1)} s: ${fmt(create.opsPerSec)} ops/s${cpuNote(createRow)}`);
+  rows.push(createRow);
   lc.close();
 
   const listClient = client(1);
   log(`ListObjectsV2 over ${cfg.listKeys} keys, ${cfg.listPageSize} per page, for ~${cfg.listSeconds} s`);
   let pageLatencies: number[] = [];
-  const list = await runPhase({
-    concurrency: 1,
-    seconds: cfg.listSeconds,
-    maxErrors: 1,
-    op: async () => {
-      let token: string | undefined;
-      let keys = 0;
-      let last = '';
-      for (;;) {
-        const query: Record<string, string> = { 'list-type': '2', 'max-keys': String(cfg.listPageSize) };
-        if (token !== undefined) query['continuation-token'] = token;
-        const t0 = performance.now();
-        const res = await listClient.request('GET', objectPath(listBucket), { query, keepBody: true });
-        pageLatencies.push(performance.now() - t0);
-        const xml = res.body!.toString('utf8');
-        const pageKeys = [...xml.matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) => m[1]!);
-        if (pageKeys.length > cfg.listPageSize) throw new Error(`a page held ${pageKeys.length} keys, max-keys was ${cfg.listPageSize}`);
-        if (pageKeys.length > 0 && pageKeys[0]! <= last) throw new Error(`listing went backwards: ${pageKeys[0]} after ${last}`);
-        last = pageKeys.at(-1) ?? last;
-        keys += pageKeys.length;
-        if (!/<IsTruncated>true<\/IsTruncated>/.test(xml)) break;
-        const next = /<NextContinuationToken>([^<]*)<\/NextContinuationToken>/.exec(xml)?.[1];
-        if (!next) throw new Error('IsTruncated without a NextContinuationToken');
-        token = next.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
-      }
-      if (keys !== cfg.listKeys) throw new Error(`a full listing returned ${keys} keys, expected ${cfg.listKeys}`);
-      return keys;
-    },
-  });
+  const listName = `ListObjectsV2, ${cfg.listKeys.toLocaleString('en-US')} keys, ${cfg.listPageSize.toLocaleString('en-US')}/page`;
+  const { result: list, row: listRow } = await measured(
+    target,
+    listName,
+    () =>
+      runPhase({
+        concurrency: 1,
+        seconds: cfg.listSeconds,
+        maxErrors: 1,
+        op: async () => {
+          let token: string | undefined;
+          let keys = 0;
+          let last = '';
+          for (;;) {
+            const query: Record<string, string> = { 'list-type': '2', 'max-keys': String(cfg.listPageSize) };
+            if (token !== undefined) query['continuation-token'] = token;
+            const t0 = performance.now();
+            const res = await listClient.request('GET', objectPath(listBucket), { query, keepBody: true });
+            pageLatencies.push(performance.now() - t0);
+            const xml = res.body!.toString('utf8');
+            const pageKeys = [...xml.matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) => m[1]!);
+            if (pageKeys.length > cfg.listPageSize) throw new Error(`a page held ${pageKeys.length} keys, max-keys was ${cfg.listPageSize}`);
+            if (pageKeys.length > 0 && pageKeys[0]! <= last) throw new Error(`listing went backwards: ${pageKeys[0]} after ${last}`);
+            last = pageKeys.at(-1) ?? last;
+            keys += pageKeys.length;
+            if (!/<IsTruncated>true<\/IsTruncated>/.test(xml)) break;
+            const next = /<NextContinuationToken>([^<]*)<\/NextContinuationToken>/.exec(xml)?.[1];
+            if (!next) throw new Error('IsTruncated without a NextContinuationToken');
+            token = next.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+          }
+          if (keys !== cfg.listKeys) throw new Error(`a full listing returned ${keys} keys, expected ${cfg.listKeys}`);
+          return keys;
+        },
+      }),
+    (r) => row(listName, 'LIST', 'keys/s', 1, r),
+  );
   checkServer();
   if (list.ops === 0) throw new Error(`listing failed: ${list.errorSamples.join('; ')}`);
   pageLatencies = pageLatencies.sort((a, b) => a - b);
-  const listRow = row(`ListObjectsV2, ${cfg.listKeys.toLocaleString('en-US')} keys, ${cfg.listPageSize.toLocaleString('en-US')}/page`, 'LIST', 'keys/s', 1, list);
+  if (listRow.cpuMsPerOp !== undefined) listRow.cpuMsPerOp /= Math.ceil(cfg.listKeys / cfg.listPageSize);
   listRow.keysPerSec = list.bytes / list.seconds; // the op returns keys, not bytes
   listRow.mbPerSec = NaN;
   listRow.p50Ms = pageLatencies[Math.floor(pageLatencies.length * 0.5)] ?? NaN;
   listRow.p99Ms = pageLatencies[Math.min(pageLatencies.length - 1, Math.ceil(pageLatencies.length * 0.99) - 1)] ?? NaN;
   rows.push(listRow);
-  log(`  ${list.ops} full listings in ${list.seconds.toFixed(1)} s: ${fmt(listRow.keysPerSec)} keys/s`);
+  log(`  ${list.ops} full listings in ${list.seconds.toFixed(1)} s: ${fmt(listRow.keysPerSec)} keys/s${cpuNote(listRow)}`);
   return { rows, written, create };
 }
 
@@ -315,6 +389,7 @@ async function main(): Promise<void> {
       region: { type: 'string', default: 'us-east-1' },
       'list-keys': { type: 'string' },
       cluster: { type: 'boolean', default: false },
+      profile: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -322,7 +397,7 @@ async function main(): Promise<void> {
   if (values.help) {
     process.stdout.write(
       [
-        'usage: node dist/bench/run.js [--quick] [--json] [--list-keys N] [--cluster]',
+        'usage: node dist/bench/run.js [--quick] [--json] [--list-keys N] [--cluster] [--profile]',
         '                              [--endpoint URL --access-key K --secret-key S [--region R]]',
         '',
         '  --quick       a ~30 s run (shorter phases, smaller raw-disk file)',
@@ -331,6 +406,7 @@ async function main(): Promise<void> {
         '  --endpoint    bench an already-running server instead of starting one',
         `  --cluster     then also start ${CLUSTER_NODES} local nodes x ${CLUSTER_DRIVES_PER_NODE} drives and run the same workloads`,
         '                round-robin over them; figures are also given as ratios of the single node\'s',
+        '  --profile     save a CPU profile of every server per workload under bench-profiles/ (open in DevTools or speedscope)',
         '',
       ].join('\n'),
     );
@@ -344,6 +420,8 @@ async function main(): Promise<void> {
     throw new Error('--endpoint needs --access-key and --secret-key');
   }
   if (remote && values.cluster) throw new Error('--cluster starts its own local nodes; it cannot be combined with --endpoint');
+  if (remote && values.profile) throw new Error('--profile needs the servers this run starts; it cannot be combined with --endpoint');
+  const profileRoot = values.profile ? join('bench-profiles', new Date().toISOString().replace(/[:.]/g, '-')) : undefined;
 
   // --- cleanup, also on Ctrl-C / SIGTERM / unexpected exit ----------------------------------
   let tmp: string | undefined;
@@ -439,7 +517,9 @@ async function main(): Promise<void> {
       return pool.subarray(off, off + size);
     };
 
-    const { rows, written, create } = await runWorkloads({ cfg, limits, client, checkServer, bodyFor, bucket, listBucket });
+    const benched = (node: BenchServer, name: string): BenchedServer => ({ name, pid: node.proc.pid!, admin: new AdminClient({ url: node.endpoint, accessKey, secretKey }) });
+    const servers = server ? [benched(server, 'single')] : [];
+    const { rows, written, create } = await runWorkloads({ cfg, limits, client, checkServer, bodyFor, bucket, listBucket, servers, profileDir: profileRoot });
 
     // --- clean up a remote server's buckets -----------------------------------------------------
     if (remote) {
@@ -495,7 +575,11 @@ async function main(): Promise<void> {
       const clusterAdmin = roundRobin(4);
       await clusterAdmin.request('PUT', objectPath(bucket));
       await clusterAdmin.request('PUT', objectPath(listBucket));
-      const result = await runWorkloads({ cfg, limits, client: roundRobin, checkServer: () => nodes.check(), bodyFor, bucket, listBucket });
+      const result = await runWorkloads({
+        cfg, limits, client: roundRobin, checkServer: () => nodes.check(), bodyFor, bucket, listBucket,
+        servers: nodes.nodes.map((node, i) => benched(node, `cluster-node${i + 1}`)),
+        profileDir: profileRoot,
+      });
       for (const c of clients) c.close();
       clients = [];
       const clusterNoteworthy = nodes.noteworthy;
@@ -520,6 +604,7 @@ async function main(): Promise<void> {
       platform: `${os.platform()} ${os.release()}`,
       tmpdir: os.tmpdir(),
     };
+    if (profileRoot) log(`CPU profiles of every server and workload saved under ${profileRoot}/`);
     if (values.json) {
       process.stdout.write(
         `${JSON.stringify(
@@ -600,9 +685,14 @@ function headline(r: ResultRow): number {
 }
 
 /** A cluster row's figures divided by the single node's (throughput above 1: the cluster is faster; latency above 1: slower). */
-function versus(c: ResultRow, s: ResultRow | undefined): { result: number; p50: number; p99: number } | undefined {
+function versus(c: ResultRow, s: ResultRow | undefined): { result: number; p50: number; p99: number; cpu?: number } | undefined {
   if (!s || s.workload !== c.workload) return undefined;
-  return { result: headline(c) / headline(s), p50: c.p50Ms / s.p50Ms, p99: c.p99Ms / s.p99Ms };
+  const cpu = c.cpuMsPerOp !== undefined && s.cpuMsPerOp !== undefined ? c.cpuMsPerOp / s.cpuMsPerOp : undefined;
+  return { result: headline(c) / headline(s), p50: c.p50Ms / s.p50Ms, p99: c.p99Ms / s.p99Ms, cpu };
+}
+
+function cpuCell(r: ResultRow): string {
+  return r.cpuMsPerOp === undefined ? '—' : `${fmtMs(r.cpuMsPerOp)}${r.op === 'LIST' ? ' per page' : ''}`;
 }
 
 function fmtRatio(x: number | undefined): string {
@@ -616,8 +706,8 @@ function renderCluster(run: ClusterRun, single: ResultRow[], singleLayout: strin
   out.push(`${run.layout}. Same machine, same client, same workloads and limits as above, in the same run.`);
   out.push(`"× single" is the cluster's figure divided by the single node's (${singleLayout}): throughput below 1× and latency above 1× are the cost of going distributed.`);
   out.push('');
-  out.push('| Workload | Concurrency | Result | × single | Ops | p50 / p99 latency (ms) | × single (p50 / p99) | Limit | Ratio |');
-  out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |');
+  out.push('| Workload | Concurrency | Result | × single | Ops | p50 / p99 latency (ms) | × single (p50 / p99) | Server CPU-ms/op | × single | Limit | Ratio |');
+  out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |');
   run.rows.forEach((r, i) => {
     const v = versus(r, single[i]);
     let result: string;
@@ -628,7 +718,7 @@ function renderCluster(run: ClusterRun, single: ResultRow[], singleLayout: strin
     const latency = `${fmtMs(r.p50Ms)} / ${fmtMs(r.p99Ms)}${r.op === 'LIST' ? ' per page' : ''}`;
     const limit = r.limitMBps === undefined ? '—' : `${fmt(r.limitMBps)} MB/s (${r.limitName})`;
     const ratio = r.ratio === undefined ? '—' : r.ratio.toFixed(2);
-    out.push(`| ${r.workload} | ${r.concurrency} | ${result} | ${fmtRatio(v?.result)} | ${opsCell} | ${latency} | ${fmtRatio(v?.p50)} / ${fmtRatio(v?.p99)} | ${limit} | ${ratio} |`);
+    out.push(`| ${r.workload} | ${r.concurrency} | ${result} | ${fmtRatio(v?.result)} | ${opsCell} | ${latency} | ${fmtRatio(v?.p50)} / ${fmtRatio(v?.p99)} | ${cpuCell(r)} | ${fmtRatio(v?.cpu)} | ${limit} | ${ratio} |`);
   });
   for (const r of run.rows.filter((x) => x.errors > 0)) out.push(`\n${r.workload}: ${r.errors} failed operation(s), e.g. ${r.errorSamples.join('; ')}`);
   if (run.retries > 0) out.push(`\n${run.retries} request(s) were sent again (to the next node) after a connection reset on a keep-alive socket.`);
@@ -659,8 +749,8 @@ function renderMarkdown(
   out.push(`${layout}; ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB RAM, Node ${machine.node}, ${machine.platform}.`);
   out.push('MB = 10^6 bytes; object sizes are binary (MiB/KiB). Client: node:http keep-alive, SigV4 with UNSIGNED-PAYLOAD, in the same machine as the server.');
   out.push('');
-  out.push('| Workload | Concurrency | Result | Ops | p50 / p99 latency (ms) | Limit | Ratio |');
-  out.push('| --- | ---: | ---: | ---: | ---: | --- | ---: |');
+  out.push('| Workload | Concurrency | Result | Ops | p50 / p99 latency (ms) | Server CPU-ms/op | Limit | Ratio |');
+  out.push('| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |');
   for (const r of rows) {
     let result: string;
     if (r.unit === 'keys/s') result = `${fmt(r.keysPerSec)} keys/s`;
@@ -670,7 +760,7 @@ function renderMarkdown(
     const latency = `${fmtMs(r.p50Ms)} / ${fmtMs(r.p99Ms)}${r.op === 'LIST' ? ' per page' : ''}`;
     const limit = r.limitMBps === undefined ? '—' : `${fmt(r.limitMBps)} MB/s (${r.limitName})`;
     const ratio = r.ratio === undefined ? '—' : r.ratio.toFixed(2);
-    out.push(`| ${r.workload} | ${r.concurrency} | ${result} | ${opsCell} | ${latency} | ${limit} | ${ratio} |`);
+    out.push(`| ${r.workload} | ${r.concurrency} | ${result} | ${opsCell} | ${latency} | ${cpuCell(r)} | ${limit} | ${ratio} |`);
   }
   out.push('');
   out.push('Limits measured in the same run:');

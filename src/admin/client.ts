@@ -138,6 +138,19 @@ export class AdminClient {
     return JSON.parse(Buffer.concat(chunks).toString()) as AdminInfo;
   }
 
+  /** Starts a CPU profile of the node's process (AdminApiError 409 when one runs already). */
+  async startProfile(): Promise<void> {
+    (await this.request('POST', 'profile/start')).resume();
+  }
+
+  /** Stops the node's CPU profile and returns it: a `.cpuprofile` (JSON) as DevTools and speedscope read it. */
+  async stopProfile(): Promise<Buffer> {
+    const res = await this.request('POST', 'profile/stop');
+    const chunks: Buffer[] = [];
+    for await (const chunk of res) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  }
+
   /** Starts a heal sequence and yields its lines as they arrive (the last one is the summary). */
   async *heal(request: Partial<HealRequest>, signal?: AbortSignal): AsyncGenerator<SequenceLine> {
     const query: Record<string, string> = {};

@@ -10,6 +10,8 @@
  *                                    starts a heal sequence; streams one JSON object per line
  *                                    (application/x-ndjson): buckets, objects, then a summary
  *   GET  /tessera/admin/v1/heal      the recent heal sequences' summaries
+ *   POST /tessera/admin/v1/profile/start   starts a CPU profile of this node's process (409 if one runs)
+ *   POST /tessera/admin/v1/profile/stop    stops it and answers the `.cpuprofile` (409 if none runs)
  *
  * It also counts every other (S3) request, for the metrics and for pacing the heal workers.
  */
@@ -22,6 +24,7 @@ import type { HealRequest, SequenceLine } from '../heal/sequence.js';
 import type { CredentialStore } from '../iam/credentials.js';
 import { hasSignature, verifySigV4 } from '../s3/auth/sigv4.js';
 import { METRICS_PATH, RequestMetrics, renderMetrics } from './metrics.js';
+import { CpuProfiler } from './profiler.js';
 
 export const ADMIN_PREFIX = '/tessera/admin/v1/';
 
@@ -81,7 +84,21 @@ function healRequest(ctx: Context): HealRequest {
   };
 }
 
-async function handleAdmin(ctx: Context, options: AdminOptions): Promise<void> {
+async function handleProfile(ctx: Context, profiler: CpuProfiler, action: string): Promise<void> {
+  if (action === 'start') {
+    if (!(await profiler.start())) throw new AdminError(409, 'ProfilerRunning', 'a CPU profile is already running on this node');
+    ctx.type = 'application/json';
+    ctx.body = JSON.stringify({ started: true });
+    return;
+  }
+  const profile = await profiler.stop();
+  if (!profile) throw new AdminError(409, 'ProfilerNotRunning', 'no CPU profile is running on this node');
+  ctx.type = 'application/json';
+  ctx.set('Content-Disposition', 'attachment; filename="tessera.cpuprofile"');
+  ctx.body = JSON.stringify(profile);
+}
+
+async function handleAdmin(ctx: Context, options: AdminOptions, profiler: CpuProfiler): Promise<void> {
   authenticate(ctx, options);
   const route = ctx.path.slice(ADMIN_PREFIX.length).replace(/\/+$/, '');
   const { manager } = options;
@@ -112,12 +129,14 @@ async function handleAdmin(ctx: Context, options: AdminOptions): Promise<void> {
     ctx.body = stream;
     return;
   }
-  if (route === 'info' || route === 'heal') throw new AdminError(405, 'MethodNotAllowed', `${ctx.method} is not allowed on ${ctx.path}`);
+  if ((route === 'profile/start' || route === 'profile/stop') && ctx.method === 'POST') return handleProfile(ctx, profiler, route.slice('profile/'.length));
+  if (route === 'info' || route === 'heal' || route === 'profile/start' || route === 'profile/stop') throw new AdminError(405, 'MethodNotAllowed', `${ctx.method} is not allowed on ${ctx.path}`);
   throw new AdminError(404, 'NotFound', `no admin API at ${ctx.path}`);
 }
 
 export function adminRoutes(options: AdminOptions) {
   const requests = new RequestMetrics();
+  const profiler = new CpuProfiler();
   return async (ctx: Context, next: Next): Promise<void> => {
     if (ctx.path === METRICS_PATH && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
       ctx.type = 'text/plain; version=0.0.4; charset=utf-8';
@@ -126,7 +145,7 @@ export function adminRoutes(options: AdminOptions) {
     }
     if (ctx.path.startsWith(ADMIN_PREFIX)) {
       try {
-        await handleAdmin(ctx, options);
+        await handleAdmin(ctx, options, profiler);
       } catch (err) {
         const answer = err instanceof AdminError ? err : toS3Error(err);
         const status = answer?.status ?? 500;

@@ -256,7 +256,7 @@ export class ErasureSet {
         ...(inline ? {} : { data: { dataDir: version.dataDir, stagingId } }),
       });
     } finally {
-      await discardStaging(this.drives, stagingId);
+      if (!inline) await discardStaging(this.drives, stagingId);
     }
     return toObjectInfo(bucket, key, version);
   }

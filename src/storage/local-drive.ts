@@ -173,14 +173,16 @@ export class LocalDrive implements Drive {
    * through its open map, so without this check a wiped drive would keep answering with ghost data.
    */
   private async ensureOnline(): Promise<Stores> {
-    if (!this.online || !this.objects || !this.buckets || !this.uploads || !this.parts) throw new DriveError('offline', `${this.root} is offline`);
-    try {
-      await this.checkWritable();
-    } catch (err) {
-      await this.goOffline(`${this.root} turned read-only (${(err as Error).message})`, 'abandon');
-    }
     const now = Date.now();
-    if (now - this.lastIdentityCheck > IDENTITY_CHECK_INTERVAL_MS) {
+    // At most every 100 ms, not per operation: each check is a syscall on the thread pool. An
+    // operation in between that meets a read-only or replaced drive fails as a drive error.
+    if (this.online && now - this.lastIdentityCheck > IDENTITY_CHECK_INTERVAL_MS) {
+      this.lastIdentityCheck = now;
+      try {
+        await this.checkWritable();
+      } catch (err) {
+        await this.goOffline(`${this.root} turned read-only (${(err as Error).message})`, 'abandon');
+      }
       let inode: number | undefined;
       try {
         inode = (await stat(this.sys(FORMAT_FILE))).ino;
@@ -190,8 +192,8 @@ export class LocalDrive implements Drive {
       if (inode !== this.formatInode) {
         await this.goOffline(`${this.root} was wiped or replaced`);
       }
-      this.lastIdentityCheck = now;
     }
+    if (!this.online || !this.objects || !this.buckets || !this.uploads || !this.parts) throw new DriveError('offline', `${this.root} is offline`);
     return { objects: this.objects, buckets: this.buckets, uploads: this.uploads, parts: this.parts };
   }
 
@@ -208,7 +210,7 @@ export class LocalDrive implements Drive {
   }
 
   /**
-   * A drive that turned read-only goes offline at its next operation (one cheap syscall asks), rather
+   * A drive that turned read-only goes offline at its next check (one cheap syscall asks), rather
    * than failing every write one by one. Its lmdb lock file, which lmdb writes through a shared map,
    * lives off the drive (see lmdb-lock-file.ts), so the change cannot bring the process down meanwhile.
    */

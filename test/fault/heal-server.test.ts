@@ -148,6 +148,19 @@ describe('one node, EC 2+2: replaced drive, bitrot, no quorum, admin API', () =>
     expect(info.scanner.enabled).toBe(false);
   });
 
+  it('admin API: a CPU profile of the node is started (once at a time) and stopped into a .cpuprofile', async () => {
+    const client = admin(server);
+    await expect(client.stopProfile()).rejects.toMatchObject({ status: 409, code: 'ProfilerNotRunning' });
+    await client.startProfile();
+    await expect(client.startProfile()).rejects.toMatchObject({ status: 409, code: 'ProfilerRunning' });
+    await client.info();
+    const profile = JSON.parse((await client.stopProfile()).toString()) as { nodes: { callFrame: { functionName: string } }[]; samples: number[]; startTime: number; endTime: number };
+    expect(profile.nodes.length).toBeGreaterThan(1);
+    expect(profile.endTime).toBeGreaterThan(profile.startTime);
+    const unsigned = await fetch(`${server.endpoint}/tessera/admin/v1/profile/start`, { method: 'POST' });
+    expect(unsigned.status).toBe(403);
+  });
+
   it('a drive wiped while running and replaced by an empty directory is reformatted and healed in full', async () => {
     const slot = 1;
     await rm(server.drives[slot], { recursive: true, force: true });
