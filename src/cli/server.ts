@@ -194,6 +194,7 @@ export async function runServer(driveArgs: string[], options: ServerOptions): Pr
     const force = setTimeout(() => {
       console.error('tessera: requests still running after 30 s, closing them');
       server.closeAllConnections();
+      node.rpc?.close(); // peers' sessions are not the listener's to close
     }, 30_000);
     force.unref();
     server.close(async () => {

@@ -30,6 +30,11 @@ function isConnectionFailure(err: unknown): boolean {
   return CONNECTION_FAILURES.has((err as NodeJS.ErrnoException)?.code ?? '');
 }
 
+/** A failure to reach a peer's drive, as the Drive interface reports it. */
+function asDriveError(err: unknown, address: string): DriveError {
+  return err instanceof DriveError ? err : new DriveError('offline', `node ${address}: ${(err as Error).message}`, (err as Partial<LostAnswer>).unanswered === true);
+}
+
 export interface PingAnswer {
   node: string;
   /** The answering process's boot id (see rpc-server.ts). */
@@ -98,7 +103,14 @@ export class Peer {
    */
   async dataSession(): Promise<BoundSession> {
     const connection = await this.watched(() => this.session('bulk'));
-    return { call: (route, args, options = {}) => this.watched(() => connection.call(route, args, options.timeoutMs ?? CALL_TIMEOUT_MS)) };
+    const peer = this;
+    return {
+      async call<T>(route: string, args: unknown, options: CallOptions = {}): Promise<T> {
+        // Once the session ended, its calls fail without a word on the peer's health (the next session judges that).
+        if (!connection.isOpen()) throw new DriveError('offline', `node ${peer.address}: the session this call belongs to has ended`);
+        return peer.watched(() => connection.call<T>(route, args, options.timeoutMs ?? CALL_TIMEOUT_MS));
+      },
+    };
   }
 
   /** Runs `work` against the peer, keeping its health state: fails fast while the peer is offline. */
@@ -109,7 +121,7 @@ export class Peer {
     } catch (err) {
       // A refused or reset connection proves the node is gone; a slow answer may be load, which the heartbeat judges.
       if (isConnectionFailure(err) || (isTimeout(err) && ++this.missedPings >= MISSED_PINGS_OFFLINE)) this.markOffline((err as Error).message);
-      throw err instanceof DriveError ? err : new DriveError('offline', `node ${this.address}: ${(err as Error).message}`, (err as Partial<LostAnswer>).unanswered === true);
+      throw asDriveError(err, this.address);
     }
   }
 

@@ -139,7 +139,7 @@ export class RpcConnection {
     if (this.closedBy) return Promise.reject(this.closedBy);
     const id = (this.lastId = this.lastId >= MAX_CALL_ID ? 1 : this.lastId + 1);
     const message = encodeCall(id, route, args);
-    if (message.length > MAX_FRAME_BYTES) return Promise.reject(new DriveError('invalid', `RPC ${route}: ${message.length} bytes of arguments is over the frame limit`));
+    if (message.length > MAX_FRAME_BYTES['to-receiver']) return Promise.reject(new DriveError('invalid', `RPC ${route}: ${message.length} bytes of arguments is over the frame limit`));
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);

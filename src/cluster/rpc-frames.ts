@@ -11,11 +11,15 @@ import type { Socket } from 'node:net';
 
 const TAG_BYTES = 16;
 const HEADER_BYTES = 4;
-/** A frame's payload: a batch of calls or answers, the largest carrying one shard block. */
-export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
-
 /** Which way a frame travels: part of its nonce, so a frame cannot be reflected to its sender. */
 export type Direction = 'to-receiver' | 'to-caller';
+
+/**
+ * The largest payload either way. Calls are small (their arguments are limited per method, a shard
+ * block at most); an answer may carry a listing page of records with their inline data, which can
+ * reach tens of MiB, from a peer the session has authenticated.
+ */
+export const MAX_FRAME_BYTES: Record<Direction, number> = { 'to-receiver': 16 * 1024 * 1024, 'to-caller': 1024 * 1024 * 1024 };
 
 export class FrameError extends Error {
   constructor(message: string) {
@@ -46,7 +50,8 @@ export class FrameSealer {
 
   /** The frame's three pieces, to be written in order. */
   seal(payload: Buffer): [Buffer, Buffer, Buffer] {
-    if (payload.length > MAX_FRAME_BYTES) throw new FrameError(`frame of ${payload.length} bytes is over the limit of ${MAX_FRAME_BYTES}`);
+    const limit = MAX_FRAME_BYTES[this.direction];
+    if (payload.length > limit) throw new FrameError(`frame of ${payload.length} bytes is over the limit of ${limit}`);
     const header = Buffer.alloc(HEADER_BYTES);
     header.writeUInt32BE(payload.length, 0);
     return [header, payload, tag(this.key, this.direction, ++this.sequence, payload)];
@@ -72,7 +77,7 @@ export class FrameOpener {
     while (this.buffered >= HEADER_BYTES) {
       const head = this.peek(HEADER_BYTES);
       const length = head.readUInt32BE(0);
-      if (length > MAX_FRAME_BYTES) throw new FrameError(`frame of ${length} bytes announced, over the limit of ${MAX_FRAME_BYTES}`);
+      if (length > MAX_FRAME_BYTES[this.direction]) throw new FrameError(`frame of ${length} bytes announced, over the limit of ${MAX_FRAME_BYTES[this.direction]}`);
       if (this.buffered < HEADER_BYTES + length + TAG_BYTES) break;
       const frame = this.take(HEADER_BYTES + length + TAG_BYTES);
       const payload = frame.subarray(HEADER_BYTES, HEADER_BYTES + length);
@@ -104,6 +109,7 @@ export class FrameOpener {
  */
 export class FrameWriter {
   private readonly sealer: FrameSealer;
+  private readonly limit: number;
   private queued: Buffer[] = [];
   private queuedBytes = 0;
   private flushScheduled = false;
@@ -114,11 +120,12 @@ export class FrameWriter {
     direction: Direction,
   ) {
     this.sealer = new FrameSealer(key, direction);
+    this.limit = MAX_FRAME_BYTES[direction];
   }
 
   /** Queues a message (which must fit in a frame) for the end of this turn. */
   send(message: Buffer): void {
-    if (this.queuedBytes + message.length > MAX_FRAME_BYTES) this.flush();
+    if (this.queuedBytes + message.length > this.limit) this.flush();
     this.queued.push(message);
     this.queuedBytes += message.length;
     if (!this.flushScheduled) {

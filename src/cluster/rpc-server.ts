@@ -119,7 +119,7 @@ export class RpcServer {
     this.sessions.set(session, readers);
     socket.once('close', () => {
       this.sessions.delete(session);
-      readers.closeIdle();
+      readers.end();
     });
     if (head.length > 0) session.receive(head);
   }

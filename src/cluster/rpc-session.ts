@@ -67,7 +67,7 @@ export class ReceiverSession {
       const limit = this.handler.argsLimit(call.route);
       if (call.args.length > limit) throw new DriveError('invalid', `arguments of ${call.args.length} bytes are too large for ${call.route} (limit ${limit})`);
       answer = encodeAnswer(call.id, false, await this.handler.dispatch(call.route, rpcPackr.unpack(call.args)));
-      if (answer.length > MAX_FRAME_BYTES) throw new DriveError('faulty', `the answer to ${call.route} is over the frame limit`);
+      if (answer.length > MAX_FRAME_BYTES['to-caller']) throw new DriveError('faulty', `the answer to ${call.route} is over the frame limit`);
     } catch (err) {
       const kind = err instanceof DriveError ? err.kind : 'faulty';
       answer = encodeAnswer(call.id, true, { kind, message: err instanceof Error ? err.message : String(err) });

@@ -17,12 +17,13 @@ interface OpenReader {
 export class SessionReaders {
   private lastHandle = 0;
   private readonly open = new Map<number, OpenReader>();
+  private ended = false;
 
-  /** Fails (closing `reader`) when the session holds too many. */
+  /** Fails (closing `reader`) when the session holds too many, or has ended while the reader was being opened. */
   async add(reader: ShardReader): Promise<number> {
-    if (this.open.size >= MAX_OPEN_READERS) {
+    if (this.ended || this.open.size >= MAX_OPEN_READERS) {
       await reader.close();
-      throw new DriveError('faulty', `too many shard files open for one peer (${MAX_OPEN_READERS})`);
+      throw new DriveError('faulty', this.ended ? 'the session ended' : `too many shard files open for one peer (${MAX_OPEN_READERS})`);
     }
     this.open.set(++this.lastHandle, { reader, lastUsed: Date.now() });
     return this.lastHandle;
@@ -40,6 +41,12 @@ export class SessionReaders {
     if (!open) return;
     this.open.delete(handle as number);
     await open.reader.close();
+  }
+
+  /** The session ended: every reader closes, and none opens any more. */
+  end(): void {
+    this.ended = true;
+    this.closeIdle();
   }
 
   /** Closes the readers untouched since `cutoff` (ms since the epoch); all of them when omitted. */

@@ -24,6 +24,8 @@ import { pack, unpack } from 'msgpackr';
 export const SESSION_PATH = '/tessera/rpc/v3/session';
 /** The largest payload a frame may carry. */
 export const MAX_PAYLOAD = 16 * 1024 * 1024;
+/** Answers (frames towards the caller) may be larger: a listing page with inline data. */
+const MAX_ANSWER_PAYLOAD = 1024 * 1024 * 1024;
 /** Frame directions, the first word of a tag's nonce. */
 export const TO_RECEIVER = 1;
 export const TO_CALLER = 2;
@@ -291,7 +293,7 @@ export async function readFrame(wire: Wire, timeoutMs: number): Promise<RawFrame
   const head = await wire.take(4, timeoutMs);
   if (!head) return undefined;
   const length = head.readUInt32BE(0);
-  if (length > MAX_PAYLOAD) throw new Error(`the server sent a frame of ${length} bytes (over 16 MiB)`);
+  if (length > MAX_ANSWER_PAYLOAD) throw new Error(`the server sent a frame of ${length} bytes (over 1 GiB)`);
   const rest = await wire.take(length + 16, timeoutMs);
   if (!rest) throw new Error(`the connection ended inside a frame of ${length} bytes`);
   return { payload: rest.subarray(0, length), tag: rest.subarray(length), bytes: Buffer.concat([head, rest]) };
