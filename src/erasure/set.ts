@@ -337,6 +337,8 @@ export class ErasureSet {
         // The data is moved back even where the record could not be restored.
         if (recorded[slot] && !(old instanceof Error)) await drive.writeRecord(bucket, key, old, fence).catch(() => undefined);
         if (!data) return;
+        // A retried completion whose first try committed here: the parts belong to that version now.
+        if (!(old instanceof Error) && old?.versions.some((v) => v.dataDir === data.dataDir)) return;
         await ('uploadId' in data ? drive.restoreUploadData(data.uploadId, data.keep, bucket, data.dataDir) : drive.deleteDataDir(bucket, data.dataDir));
       },
       { only: attempted },

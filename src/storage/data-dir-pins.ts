@@ -32,6 +32,11 @@ export class DataDirPins {
     this.pending.set(dir, removal);
   }
 
+  /** `dir` is in use again (a retried commit names it): a removal waiting for its readers is called off. */
+  cancelRemoval(dir: string): void {
+    this.pending.delete(dir);
+  }
+
   isPinned(dir: string): boolean {
     return this.readers.has(dir);
   }

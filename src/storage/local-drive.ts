@@ -543,6 +543,8 @@ export class LocalDrive implements Drive {
       const uploadDir = this.sys('multipart', uploadId);
       const target = this.dataPath(bucket, dataDir);
       const [from, to] = direction === 'into-data-dir' ? [uploadDir, target] : [target, uploadDir];
+      // A retried completion commits the directory a removal may be waiting on (its readers still open).
+      if (direction === 'into-data-dir') this.pins.cancelRemoval(target);
       await this.makeDirectory(to);
       for (const n of keep) {
         const name = `part.${n}`;
@@ -599,6 +601,7 @@ export class LocalDrive implements Drive {
     await this.ensureOnline();
     await this.io('commit healed shards', async () => {
       const dir = this.dataPath(bucket, dataDir);
+      this.pins.cancelRemoval(dir);
       await this.makeDirectory(dir);
       const moves = files.map((file) => ({ from: this.sys('tmp', stagingId, file), to: join(dir, file) }));
       for (const { from, to } of moves) await rename(from, to);
