@@ -9,7 +9,7 @@ import { frameShardBlock } from '../codec/bitrot.js';
 import { ObjectLayerError } from '../object/errors.js';
 import { failpoint } from '../failpoints.js';
 import type { Locker } from '../lock/locker.js';
-import type { ObjectRecord, VersionRecord } from '../meta/record.js';
+import { versionSignature, type ObjectRecord, type VersionRecord } from '../meta/record.js';
 import type { ByteRange, ObjectInfo, ObjectReader, PutBody, PutOptions } from '../object/types.js';
 import { DriveError, isDamaged, type Drive, type VersionData } from '../storage/drive.js';
 import { justAfter } from '../storage/names.js';
@@ -303,13 +303,14 @@ export class ErasureSet {
         },
         { only: attempted },
       );
-      const committed = commits.answers.map((outcome) => outcome === 'committed');
-      if (!commits.reached(plan.quorum, (outcome) => outcome === 'committed')) {
+      const outcomes = await this.settleUnanswered(bucket, key, version, commits.answers, plan.quorum);
+      const committed = outcomes.map((outcome) => outcome === 'committed');
+      if (committed.filter(Boolean).length < plan.quorum) {
         await failpoint('erasure-set.commit.missed-quorum');
-        // Drives that never answered may have committed: if with them the version may have reached its
+        // A drive still unheard from may have committed: if with it the version may have reached its
         // write quorum, a reader without the lock may already have served it, so it must stand. The
         // client is told 503 (the outcome is unknown to it) and heal completes the version.
-        if (commits.reached(plan.quorum, (outcome) => outcome !== 'failed')) {
+        if (outcomes.filter((outcome) => outcome !== 'failed').length >= plan.quorum) {
           this.healHooks.partialWrite?.(bucket, key);
           throw new ObjectLayerError('write-quorum');
         }
@@ -321,6 +322,25 @@ export class ErasureSet {
     } finally {
       lease.release();
     }
+  }
+
+  /**
+   * The drives whose commit answer was lost are asked what they hold, once: one that shows the new
+   * version committed, one that shows another did not (a commit still on its way there later finds
+   * the version undone everywhere else, alone and below read quorum). Drives that do not answer
+   * now either stay unknown.
+   */
+  private async settleUnanswered(bucket: string, key: string, version: VersionRecord, answers: (DriveCommit | Error)[], quorum: number): Promise<(DriveCommit | 'not-asked')[]> {
+    const outcomes = answers.map((a) => (a instanceof Error ? ('not-asked' as const) : a));
+    const unknown = outcomes.map((o) => o === 'unknown');
+    if (!unknown.some(Boolean) || outcomes.filter((o) => o === 'committed').length >= quorum) return outcomes;
+    const signature = versionSignature(version);
+    const reread = await askDrives(this.drives, (d) => d.readRecord(bucket, key), { only: unknown });
+    return outcomes.map((outcome, slot) => {
+      const record = reread.answers[slot];
+      if (outcome !== 'unknown' || record instanceof Error) return outcome;
+      return record?.versions[0] && versionSignature(record.versions[0]) === signature ? 'committed' : 'failed';
+    });
   }
 
   /**
