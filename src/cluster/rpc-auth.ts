@@ -2,9 +2,9 @@
  * Node-to-node authentication, done once per connection. A node opens a session to a peer with an
  * HTTP `CONNECT` request on the peer's S3 port, signed with HMAC-SHA256 under a key derived from the
  * root credentials (which every node of a deployment must share anyway). The signature covers the
- * method, the path, a timestamp, a nonce, the endpoint-list fingerprint and the caller's random half
- * of the session secret, so a captured request cannot be sent to another path, later than the time
- * window allows, or twice.
+ * method, the path, a timestamp, a nonce, the endpoint-list fingerprint, the node it is meant for and
+ * the caller's random half of the session secret, so a captured request cannot be sent to another
+ * path or node, later than the time window allows, or twice.
  *
  * The peer answers with its own random half, and both derive the session key from the two halves:
  * every frame of the session is then authenticated under that key (rpc-frames.ts), with sequence
@@ -24,6 +24,8 @@ export const RPC_CONNECT_PATH = '/tessera/rpc/v3/session';
 const TIME_HEADER = 'x-tessera-time';
 const NONCE_HEADER = 'x-tessera-nonce';
 const TOPOLOGY_HEADER = 'x-tessera-topology';
+/** The node the caller means to reach, as the endpoint list names it (host:port). */
+const RECEIVER_HEADER = 'x-tessera-receiver';
 /** The caller's half of the session secret in the request; the receiver's half in its answer. */
 export const SESSION_HEADER = 'x-tessera-session';
 /** Why an authenticated caller was refused, so its operator learns what to fix. */
@@ -58,11 +60,12 @@ interface Signed {
   time: string;
   nonce: string;
   fingerprint: string;
+  receiver: string;
   half: string;
 }
 
 function signature(key: Buffer, s: Signed): string {
-  return createHmac('sha256', key).update(`TESSERA-RPC-3\n${s.method}\n${s.path}\n${s.time}\n${s.nonce}\n${s.fingerprint}\n${s.half}`).digest('hex');
+  return createHmac('sha256', key).update(`TESSERA-RPC-3\n${s.method}\n${s.path}\n${s.time}\n${s.nonce}\n${s.fingerprint}\n${s.receiver}\n${s.half}`).digest('hex');
 }
 
 /** The signing side: one per Peer, so its counter orders its own handshakes. */
@@ -75,13 +78,14 @@ export class RpcSigner {
     private readonly fingerprint: string,
   ) {}
 
-  /** The headers of a handshake offering `half` as the caller's half of the session secret. */
-  headers(method: string, path: string, half: string): Record<string, string> {
-    const signed: Signed = { method, path, time: String(Date.now()), nonce: `${this.sender}.${++this.counter}`, fingerprint: this.fingerprint, half };
+  /** The headers of a handshake with node `receiver`, offering `half` as the caller's half of the session secret. */
+  headers(method: string, path: string, receiver: string, half: string): Record<string, string> {
+    const signed: Signed = { method, path, time: String(Date.now()), nonce: `${this.sender}.${++this.counter}`, fingerprint: this.fingerprint, receiver, half };
     return {
       [TIME_HEADER]: signed.time,
       [NONCE_HEADER]: signed.nonce,
       [TOPOLOGY_HEADER]: signed.fingerprint,
+      [RECEIVER_HEADER]: receiver,
       [SESSION_HEADER]: half,
       authorization: `${SCHEME} ${signature(this.key, signed)}`,
     };
@@ -92,7 +96,7 @@ export class RpcSigner {
  * Why a handshake was refused. Only a caller that proved it holds the key learns which (its operator
  * needs to know whether clocks or endpoint lists differ); anyone else is told nothing.
  */
-export type RpcRefusal = 'unauthenticated' | 'stale' | 'other-topology' | 'replayed';
+export type RpcRefusal = 'unauthenticated' | 'stale' | 'other-topology' | 'other-receiver' | 'replayed';
 
 export type RpcVerdict = { ok: true; half: string } | { ok: false; refusal: RpcRefusal };
 
@@ -108,9 +112,11 @@ export class RpcVerifier {
   private readonly senders = new Map<string, SenderWindow>();
   private lastSweep = 0;
 
+  /** `node`: this node, as the endpoint list names it; handshakes meant for any other are refused. */
   constructor(
     private readonly key: Buffer,
     private readonly fingerprint: string,
+    private readonly node: string,
   ) {}
 
   /** Checks a handshake's headers; on success, returns the caller's half of the session secret. */
@@ -118,22 +124,24 @@ export class RpcVerifier {
     const time = headers[TIME_HEADER];
     const nonce = headers[NONCE_HEADER];
     const topology = headers[TOPOLOGY_HEADER];
+    const receiver = headers[RECEIVER_HEADER];
     const half = headers[SESSION_HEADER];
     const auth = headers.authorization;
     const parsed = typeof nonce === 'string' ? /^([0-9a-f]{32})\.([1-9]\d{0,14})$/.exec(nonce) : null;
     if (
-      typeof time !== 'string' || !/^\d{1,16}$/.test(time) || !parsed || typeof topology !== 'string' ||
+      typeof time !== 'string' || !/^\d{1,16}$/.test(time) || !parsed || typeof topology !== 'string' || typeof receiver !== 'string' ||
       typeof half !== 'string' || !HALF_PATTERN.test(half) || typeof auth !== 'string' || !auth.startsWith(`${SCHEME} `)
     ) {
       return { ok: false, refusal: 'unauthenticated' };
     }
     // The fingerprint is signed as the caller sent it: a caller with the key but another endpoint list is told so.
-    const expected = Buffer.from(signature(this.key, { method, path, time, nonce: nonce as string, fingerprint: topology, half }));
+    const expected = Buffer.from(signature(this.key, { method, path, time, nonce: nonce as string, fingerprint: topology, receiver, half }));
     const given = Buffer.from(auth.slice(SCHEME.length + 1));
     if (expected.length !== given.length || !timingSafeEqual(expected, given)) return { ok: false, refusal: 'unauthenticated' };
     const sent = Number(time);
     if (Math.abs(now - sent) > MAX_SKEW_MS) return { ok: false, refusal: 'stale' };
     if (topology !== this.fingerprint) return { ok: false, refusal: 'other-topology' };
+    if (receiver !== this.node) return { ok: false, refusal: 'other-receiver' };
     if (!this.accept(parsed[1], Number(parsed[2]), sent, now)) return { ok: false, refusal: 'replayed' };
     return { ok: true, half };
   }

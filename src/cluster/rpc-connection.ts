@@ -22,6 +22,7 @@ export interface SessionHello {
 const REFUSALS: Record<string, string> = {
   stale: "node RPC refused: timestamp outside the allowed window (are the nodes' clocks in sync?)",
   'other-topology': 'node RPC refused: this node was started with a different endpoint list',
+  'other-receiver': 'node RPC refused: the node at this address is another node of the endpoint list',
   replayed: 'node RPC refused: the handshake was seen before',
 };
 const UNAUTHENTICATED = 'node RPC refused: not authenticated (are all nodes started with the same root credentials?)';
@@ -101,7 +102,7 @@ export class RpcConnection {
         port: Number(target.address.slice(colon + 1)),
         method: 'CONNECT',
         path: RPC_CONNECT_PATH,
-        headers: target.signer.headers('CONNECT', RPC_CONNECT_PATH, half),
+        headers: target.signer.headers('CONNECT', RPC_CONNECT_PATH, target.address, half),
       });
       req.on('error', (err) => fail(explainTlsFailure(err, target.address)));
       req.on('connect', (res, socket, head) => {
@@ -156,6 +157,7 @@ export class RpcConnection {
         if (this.helloSeen) {
           const hello = rpcPackr.unpack(payload) as SessionHello;
           if (typeof hello?.boot !== 'string' || typeof hello.node !== 'string') throw new FrameError('the session did not open with a hello');
+          if (hello.node !== this.address) throw new FrameError(`the node at ${this.address} says it is ${hello.node.slice(0, 100)}`);
           const seen = this.helloSeen;
           this.helloSeen = undefined;
           seen(hello);

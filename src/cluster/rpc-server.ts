@@ -63,6 +63,7 @@ const REFUSALS: Record<string, string> = {
   unauthenticated: 'node RPC refused: not authenticated',
   stale: 'node RPC refused: timestamp outside the allowed window',
   'other-topology': 'node RPC refused: the caller was started with a different endpoint list',
+  'other-receiver': 'node RPC refused: the handshake was meant for another node',
   replayed: 'node RPC refused: this handshake was seen before',
 };
 
@@ -90,7 +91,7 @@ export class RpcServer {
   readonly boot = randomBytes(16).toString('hex');
 
   constructor(private readonly options: RpcServerOptions) {
-    this.verifier = new RpcVerifier(options.key, options.fingerprint);
+    this.verifier = new RpcVerifier(options.key, options.fingerprint, options.node);
     this.sweeper = setInterval(() => this.dropIdleShardFiles(), 60_000);
     this.sweeper.unref();
   }

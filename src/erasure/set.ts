@@ -310,7 +310,7 @@ export class ErasureSet {
         // A drive still unheard from may have committed: if with it the version may have reached its
         // write quorum, a reader without the lock may already have served it, so it must stand. The
         // client is told 503 (the outcome is unknown to it) and heal completes the version.
-        if (outcomes.filter((outcome) => outcome !== 'failed').length >= plan.quorum) {
+        if (outcomes.filter((outcome) => outcome === 'committed' || outcome === 'unknown').length >= plan.quorum) {
           this.healHooks.partialWrite?.(bucket, key);
           throw new ObjectLayerError('write-quorum');
         }

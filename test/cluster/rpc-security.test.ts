@@ -3,7 +3,7 @@
  *  - handshake: a correctly signed `CONNECT /tessera/rpc/v3/session` opens a session (200, the
  *    receiver's half, a hello that verifies under the derived session key, a ping answered); one
  *    without headers, signature or nonce, with a wrong key, signed for another path, with a field
- *    changed after signing, 61 s old or ahead, for another endpoint list, or sent again is refused
+ *    changed after signing, 61 s old or ahead, for another endpoint list or another node, or sent again is refused
  *    with 403 and the connection closed, and only a key holder learns why; a CONNECT to any other
  *    path is refused; a plain POST to an RPC path reaches only the S3 layer;
  *  - frames: a flipped payload bit, a wrong tag, a frame sent twice, skipped ahead, sealed for the
@@ -105,7 +105,7 @@ describe('node RPC security: 2 nodes x 2 drives', () => {
   const { step } = clusterSuite({ nodes: 2, drivesPerNode: 2 }, async (started) => {
     cluster = started;
     fingerprint = await fingerprintOf(cluster);
-    signer = new Signer(rpcKey(ACCESS_KEY, SECRET_KEY), fingerprint);
+    signer = new Signer(rpcKey(ACCESS_KEY, SECRET_KEY), fingerprint, cluster.node(1).address);
   });
 
   /** A CONNECT to node 2 with exactly these headers. */
@@ -177,7 +177,7 @@ describe('node RPC security: 2 nodes x 2 drives', () => {
     refused('signed with the root secret itself', await connect(rootKey.headers(rootKey.fields())));
     refused('signed for another path', await connect(signer.headers(signer.fields(), '/tessera/rpc/v3/other')));
     refused('signed for the old path', await connect(signer.headers(signer.fields(), '/tessera/rpc/v1/ping')));
-    for (const field of ['x-tessera-time', 'x-tessera-nonce', 'x-tessera-topology', 'x-tessera-session']) {
+    for (const field of ['x-tessera-time', 'x-tessera-nonce', 'x-tessera-topology', 'x-tessera-receiver', 'x-tessera-session']) {
       const headers = signer.headers(signer.fields());
       headers[field] = field === 'x-tessera-time' ? String(Number(headers[field]) + 1) : headers[field].replace(/.$/, (c) => (c === '1' ? '2' : '1'));
       refused(`${field} changed after signing`, await connect(headers));
@@ -202,6 +202,7 @@ describe('node RPC security: 2 nodes x 2 drives', () => {
     refused('61 s old', await connectAt(-61_000), 'stale');
     refused('61 s ahead', await connectAt(61_000), 'stale');
     refused('another endpoint list', await connect(signer.headers(signer.fields({ topology: 'ffffffffffffffff' }))), 'other-topology');
+    refused('meant for node 1, relayed to node 2', await connect(signer.headers(signer.fields({ receiver: cluster.node(0).address }))), 'other-receiver');
     refused('the same handshake again', await handshake(target(1), session.request), 'replayed');
     const spent = { ...signer.fields(), nonce: session.fields.nonce };
     refused('a spent nonce in a new handshake', await connect(signer.headers(spent)), 'replayed');

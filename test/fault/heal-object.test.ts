@@ -10,13 +10,9 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Peer } from '../../src/cluster/peer.js';
 import { rpcKey } from '../../src/cluster/rpc-auth.js';
-import { RpcServer } from '../../src/cluster/rpc-server.js';
-import { LockTable } from '../../src/lock/lock-table.js';
 import { RemoteDrive } from '../../src/storage/remote-drive.js';
 import { initCodec } from '../../src/codec/reed-solomon.js';
 import { healObject } from '../../src/erasure/heal.js';
@@ -33,6 +29,7 @@ import type { PutBody } from '../../src/object/types.js';
 import { DriveError, type Drive } from '../../src/storage/drive.js';
 import type { DriveFormat } from '../../src/storage/format.js';
 import { LocalDrive } from '../../src/storage/local-drive.js';
+import { rpcNode } from '../helpers/rpc-node.js';
 import { damageRecord, dataDirsOnDrive, flipByte, shardPath, verifyDrives, type Expected } from '../helpers/heal-disk.js';
 
 const KiB = 1024;
@@ -493,11 +490,8 @@ describe('over node RPC (two of the four drives are RemoteDrives)', () => {
     const rig = await makeRig();
     rigs.push(rig);
     const token = rpcKey({ accessKey: 'heal-rpc', secretKey: 'heal-rpc-secret' });
-    const rpc = new RpcServer({ key: token, fingerprint: 'heal-fp', node: 'heal-node', drives: new Map([[2, rig.local[2]], [3, rig.local[3]]]), locks: new LockTable() });
-    const server = createServer((_req, res) => res.writeHead(404).end());
-    rpc.attach(server);
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const peer = new Peer(`127.0.0.1:${(server.address() as AddressInfo).port}`, token, 'heal-fp');
+    const served = await rpcNode({ key: token, fingerprint: 'heal-fp', drives: new Map([[2, rig.local[2]], [3, rig.local[3]]]) });
+    const peer = new Peer(served.address, token, 'heal-fp');
     try {
       const drives: Drive[] = [rig.set.drives[0], rig.set.drives[1], new RemoteDrive(peer, 2, 'remote-2'), new RemoteDrive(peer, 3, 'remote-3')];
       const set = new ErasureSet(drives, rig.set.ctx);
@@ -540,9 +534,7 @@ describe('over node RPC (two of the four drives are RemoteDrives)', () => {
       expect((await verifyDrives(rig.roots, expected)).problems).toEqual([]);
     } finally {
       peer.close();
-      rpc.close();
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
+      await served.close();
     }
   });
 });

@@ -5,7 +5,7 @@
  *
  *  - handshake: `CONNECT /tessera/rpc/v3/session` with x-tessera-time, -nonce, -topology, -session and
  *    `authorization: Tessera-HMAC-SHA256 <hex>` over
- *    `TESSERA-RPC-3\nCONNECT\n<path>\n<time>\n<nonce>\n<topology>\n<session half>`, under the RPC key
+ *    `TESSERA-RPC-3\nCONNECT\n<path>\n<time>\n<nonce>\n<topology>\n<receiver>\n<session half>`, under the RPC key
  *    HMAC-SHA256(secret key, `tessera-rpc-key-v2\n<access key>`);
  *  - session key: HMAC-SHA256(RPC key, `tessera-rpc-session-v3\n<topology>\n<caller half>\n<receiver half>`);
  *  - frames: `u32 length | payload | 16-byte tag`, the tag ChaCha20-Poly1305's over nothing with the
@@ -55,6 +55,8 @@ export interface HandshakeFields {
   time: string;
   nonce: string;
   topology: string;
+  /** The node the handshake is meant for, host:port as the endpoint list names it. */
+  receiver: string;
   /** The caller's half of the session secret, 64 hex digits. */
   session: string;
 }
@@ -67,21 +69,24 @@ export class Signer {
   constructor(
     readonly key: Buffer,
     readonly topology: string,
+    /** The node handshakes are meant for unless a call says otherwise. */
+    public receiver = '',
   ) {}
 
-  /** Fresh fields: now, the next nonce, this signer's topology, a new random half. */
-  fields(options: { time?: number; topology?: string } = {}): HandshakeFields {
+  /** Fresh fields: now, the next nonce, this signer's topology and receiver, a new random half. */
+  fields(options: { time?: number; topology?: string; receiver?: string } = {}): HandshakeFields {
     return {
       time: String(options.time ?? Date.now()),
       nonce: `${this.sender}.${++this.counter}`,
       topology: options.topology ?? this.topology,
+      receiver: options.receiver ?? this.receiver,
       session: randomBytes(32).toString('hex'),
     };
   }
 
   /** The hex HMAC of `fields` for a CONNECT to `path`. */
   mac(fields: HandshakeFields, path = SESSION_PATH): string {
-    return hmac(this.key, `TESSERA-RPC-3\nCONNECT\n${path}\n${fields.time}\n${fields.nonce}\n${fields.topology}\n${fields.session}`).toString('hex');
+    return hmac(this.key, `TESSERA-RPC-3\nCONNECT\n${path}\n${fields.time}\n${fields.nonce}\n${fields.topology}\n${fields.receiver}\n${fields.session}`).toString('hex');
   }
 
   /** The headers of a handshake with `fields`, signed for `path` (by default the one it is sent to). */
@@ -90,6 +95,7 @@ export class Signer {
       'x-tessera-time': fields.time,
       'x-tessera-nonce': fields.nonce,
       'x-tessera-topology': fields.topology,
+      'x-tessera-receiver': fields.receiver,
       'x-tessera-session': fields.session,
       authorization: `Tessera-HMAC-SHA256 ${this.mac(fields, path)}`,
     };

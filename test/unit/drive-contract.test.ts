@@ -8,21 +8,17 @@
  * (SlowDownWrite, leaving the previous version in place), and reads with two.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
 import { mkdtemp, open as openFile, readdir, rm, writeFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Peer } from '../../src/cluster/peer.js';
 import { rpcKey } from '../../src/cluster/rpc-auth.js';
-import { RpcServer } from '../../src/cluster/rpc-server.js';
 import { frameShardBlock, ShardLayout } from '../../src/codec/bitrot.js';
 import { initCodec } from '../../src/codec/reed-solomon.js';
 import { shardDistribution } from '../../src/erasure/placement.js';
 import { ErasureSet } from '../../src/erasure/set.js';
 import { ObjectLayerError, type ObjectLayerErrorKind } from '../../src/object/errors.js';
-import { LockTable } from '../../src/lock/lock-table.js';
 import { NamespaceLock } from '../../src/lock/namespace-lock.js';
 import type { ObjectRecord, UploadPartRecord, UploadRecord, VersionRecord } from '../../src/meta/record.js';
 import type { PutBody } from '../../src/object/types.js';
@@ -42,6 +38,7 @@ import type { DataDirEntry, ShardCheckRequest, ShardState } from '../../src/stor
 import { LocalDrive } from '../../src/storage/local-drive.js';
 import { RemoteDrive } from '../../src/storage/remote-drive.js';
 import { readObject } from '../helpers/drive-rig.js';
+import { rpcNode, type RpcNode } from '../helpers/rpc-node.js';
 
 const KiB = 1024;
 const FINGERPRINT = 'drive-contract-fp';
@@ -74,21 +71,13 @@ async function localHarness(): Promise<Harness> {
   };
 }
 
-/** An RpcServer on a node:http server on a loopback port, serving `drives` by their index. */
-async function rpcNode(drives: Map<number, LocalDrive>): Promise<{ address: string; rpc: RpcServer; server: Server }> {
-  const rpc = new RpcServer({ key: TOKEN, fingerprint: FINGERPRINT, node: 'contract-node', drives, locks: new LockTable() });
-  const server = createServer((_req, res) => res.writeHead(404).end());
-  rpc.attach(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { address: `127.0.0.1:${(server.address() as AddressInfo).port}`, rpc, server };
-}
-
 async function remoteHarness(): Promise<Harness> {
   const parent = await mkdtemp(join(tmpdir(), 'tessera-contract-'));
   const backing = new LocalDrive(join(parent, 'drive'));
   await backing.prepare();
   const INDEX = 7; // any position in an endpoint list: the RPC addresses the drive by it
-  const { address, rpc, server } = await rpcNode(new Map([[INDEX, backing]]));
+  const served = await rpcNode({ key: TOKEN, fingerprint: FINGERPRINT, drives: new Map([[INDEX, backing]]) });
+  const { address } = served;
   const peer = new Peer(address, TOKEN, FINGERPRINT);
   const drive = new RemoteDrive(peer, INDEX, `http://${address}${backing.root}`);
   return {
@@ -97,9 +86,7 @@ async function remoteHarness(): Promise<Harness> {
     parent,
     close: async () => {
       peer.close();
-      rpc.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await served.close();
       await backing.close();
       await rm(parent, { recursive: true, force: true });
     },
@@ -701,7 +688,7 @@ describe('ErasureSet EC 2+2 over fault-injecting drives', () => {
   let backing: LocalDrive[];
   let drives: FaultyDrive[];
   let set: ErasureSet;
-  let rpc: Awaited<ReturnType<typeof rpcNode>> | undefined;
+  let rpc: RpcNode | undefined;
   let peer: Peer | undefined;
 
   beforeAll(async () => {
@@ -722,7 +709,7 @@ describe('ErasureSet EC 2+2 over fault-injecting drives', () => {
     }
     let inner: Drive[] = backing;
     if (remote) {
-      rpc = await rpcNode(new Map([[2, backing[2]], [3, backing[3]]]));
+      rpc = await rpcNode({ key: TOKEN, fingerprint: FINGERPRINT, drives: new Map([[2, backing[2]], [3, backing[3]]]) });
       peer = new Peer(rpc.address, TOKEN, FINGERPRINT);
       inner = [backing[0], backing[1], new RemoteDrive(peer, 2, 'remote-2'), new RemoteDrive(peer, 3, 'remote-3')];
     }
@@ -733,12 +720,8 @@ describe('ErasureSet EC 2+2 over fault-injecting drives', () => {
   afterEach(async () => {
     peer?.close();
     peer = undefined;
-    if (rpc) {
-      rpc.rpc.close();
-      rpc.server.closeAllConnections();
-      await new Promise<void>((r) => rpc!.server.close(() => r()));
-      rpc = undefined;
-    }
+    await rpc?.close();
+    rpc = undefined;
     for (const d of backing) await d.close();
     await rm(parent, { recursive: true, force: true });
   });

@@ -5,18 +5,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Peer } from '../../src/cluster/peer.js';
 import { rpcKey } from '../../src/cluster/rpc-auth.js';
-import { RpcServer } from '../../src/cluster/rpc-server.js';
+import type { RpcServer } from '../../src/cluster/rpc-server.js';
 import { ErasureSet } from '../../src/erasure/set.js';
-import { LockTable } from '../../src/lock/lock-table.js';
 import { NamespaceLock } from '../../src/lock/namespace-lock.js';
 import { RemoteDrive } from '../../src/storage/remote-drive.js';
 import { formattedDrives, putBody, type DriveRig } from '../helpers/drive-rig.js';
+import { rpcNode } from '../helpers/rpc-node.js';
 
 const BUCKET = 'sessions';
 const KEY = rpcKey({ accessKey: 'session-user', secretKey: 'session-secret' });
@@ -25,7 +23,6 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 interface Rig {
   drives: DriveRig;
   rpc: RpcServer;
-  server: Server;
   peer: Peer;
   /** Drive 3, reached over RPC. */
   remote: RemoteDrive;
@@ -40,23 +37,18 @@ afterEach(async () => {
 
 async function rig(): Promise<Rig> {
   const drives = await formattedDrives(4, [BUCKET], 'tessera-rpc-session-');
-  const rpc = new RpcServer({ key: KEY, fingerprint: 'fp', node: 'n', drives: new Map([[3, drives.drives[3]]]), locks: new LockTable() });
-  const server = createServer((_req, res) => res.writeHead(404).end());
-  rpc.attach(server);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const peer = new Peer(`127.0.0.1:${(server.address() as AddressInfo).port}`, KEY, 'fp');
+  const served = await rpcNode({ key: KEY, fingerprint: 'fp', drives: new Map([[3, drives.drives[3]]]) });
+  const peer = new Peer(served.address, KEY, 'fp');
   cleanups.push(async () => {
     peer.close();
-    rpc.close();
-    await new Promise<void>((r) => server.close(() => r()));
+    await served.close();
     await drives.destroy();
   });
   const set = new ErasureSet(drives.drives, { blockSize: 64 * 1024, inlineLimit: 16 * 1024, defaultParity: 2, locks: new NamespaceLock() });
   for (const key of ['x', 'y']) await set.putObject(BUCKET, key, putBody(randomBytes(200_000)), { headers: {} });
   return {
     drives,
-    rpc,
-    server,
+    rpc: served.rpc,
     peer,
     remote: new RemoteDrive(peer, 3, 'remote-3'),
     dataDir: async (key) => (await drives.drives[3].readRecord(BUCKET, key))!.versions[0].dataDir,

@@ -6,17 +6,15 @@
  */
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CertificateError, readCertsDir, type ServerCerts } from '../../src/cluster/certs.js';
 import { EndpointError, parseTopology } from '../../src/cluster/endpoints.js';
 import { Peer } from '../../src/cluster/peer.js';
-import { RpcServer } from '../../src/cluster/rpc-server.js';
 import { LocalDrive } from '../../src/storage/local-drive.js';
-import { LockTable } from '../../src/lock/lock-table.js';
 import { PeerTlsError, explainTlsFailure, peerTransport } from '../../src/cluster/transport.js';
+import { rpcNode } from '../helpers/rpc-node.js';
 import { makeCa, makeCertsDir } from '../helpers/tls.js';
 
 let work: string;
@@ -87,15 +85,8 @@ describe('https endpoints', () => {
 describe('a Peer over https', () => {
   /** A node serving node RPC (and no drives) with `certs`. */
   async function node(certs: ServerCerts): Promise<{ address: string; server: { close(): void } }> {
-    const listener = https.createServer({ cert: certs.cert, key: certs.key }, (_req, res) => res.writeHead(404).end());
-    const rpc = new RpcServer({ key: Buffer.alloc(32), fingerprint: 'fp', node: 'n', drives: new Map<number, LocalDrive>(), locks: new LockTable() });
-    rpc.attach(listener);
-    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
-    const close = (): void => {
-      rpc.close();
-      listener.close();
-    };
-    return { address: `127.0.0.1:${(listener.address() as AddressInfo).port}`, server: { close } };
+    const served = await rpcNode({ key: Buffer.alloc(32), fingerprint: 'fp', drives: new Map<number, LocalDrive>() }, https.createServer({ cert: certs.cert, key: certs.key }, (_req, res) => res.writeHead(404).end()));
+    return { address: served.address, server: { close: () => void served.close() } };
   }
 
   async function ping(address: string, trust: ServerCerts): Promise<{ peer: Peer; result: unknown }> {
@@ -113,7 +104,7 @@ describe('a Peer over https', () => {
     for (const certs of [shared, selfSigned]) {
       const { address, server } = await node(certs);
       const { result } = await ping(address, certs);
-      expect(result).toMatchObject({ node: 'n', boot: expect.stringMatching(/^[0-9a-f]{32}$/), drives: {} });
+      expect(result).toMatchObject({ node: address, boot: expect.stringMatching(/^[0-9a-f]{32}$/), drives: {} });
       server.close();
     }
   });
