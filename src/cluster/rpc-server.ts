@@ -11,7 +11,7 @@ import type { Socket } from 'node:net';
 import type { LockTable } from '../lock/lock-table.js';
 import { DriveError, type ShardWriter } from '../storage/drive.js';
 import type { LocalDrive } from '../storage/local-drive.js';
-import { checkName } from '../storage/names.js';
+import { checkInteger, checkName } from '../storage/names.js';
 import type { Listener } from './listener.js';
 import type { PingAnswer } from './peer.js';
 import { REFUSAL_HEADER, RPC_CONNECT_PATH, RpcVerifier, SESSION_HEADER, sessionHalf, sessionKey } from './rpc-auth.js';
@@ -32,6 +32,8 @@ const DRIVE_METHODS = new Set([
  */
 const MAX_ARGS_BYTES = 1024 * 1024;
 const MAX_ARGS_BYTES_OF: Record<string, number> = { shardWrite: 4 * 1024 * 1024, writeRecord: 4 * 1024 * 1024, commitVersion: 4 * 1024 * 1024, writeUpload: 4 * 1024 * 1024 };
+/** The most a peer may read from a shard file in one call. */
+const MAX_REMOTE_SHARD_READ = 8 * 1024 * 1024;
 /** Shard files open for writing at once on behalf of peers (each holds a file descriptor). */
 const MAX_OPEN_WRITERS = 4096;
 /** A shard writer or reader nobody has touched for this long belongs to a caller that died: drop it. */
@@ -188,6 +190,8 @@ export class RpcServer {
       case 'shardOpen':
         return readers.add(await drive.openShard(args[0] as string, args[1] as string, args[2] as string));
       case 'shardRead':
+        // A peer reads one framed block at a time: far less than a drive lets a local reader ask for.
+        checkInteger('shard read length', args[2], 0, MAX_REMOTE_SHARD_READ);
         return readers.get(args[0]).read(args[1] as number, args[2] as number);
       case 'shardClose':
         return readers.close(args[0]);

@@ -2,7 +2,8 @@
  * The receiving end of one node RPC session (the caller's end is rpc-connection.ts): checks every
  * frame's tag, runs the calls it carries concurrently, and sends the answers back batched per turn of
  * the event loop. A frame that fails authentication or does not parse ends the session. A caller that
- * keeps too many calls in flight is read no further until some finish, so its memory stays bounded.
+ * sends more calls than run at once, or does not read its answers, is read no further until it
+ * catches up, so what it costs the node stays bounded.
  */
 import type { Socket } from 'node:net';
 import { DriveError } from '../storage/drive.js';
@@ -10,8 +11,10 @@ import { FrameOpener, FrameWriter, MAX_FRAME_BYTES } from './rpc-frames.js';
 import { encodeAnswer, parseCalls, rpcPackr, type CallMessage } from './rpc-messages.js';
 import type { SessionHello } from './rpc-connection.js';
 
-/** Calls of one session running at once before its socket is paused. */
+/** Calls of one session running at once; more wait their turn, and the socket is not read meanwhile. */
 const MAX_IN_FLIGHT = 512;
+/** Answers not yet taken by the caller's socket before this session stops reading calls. */
+const MAX_UNSENT_BYTES = 64 * 1024 * 1024;
 
 export interface CallHandler {
   /** Largest msgpack argument list `route` accepts (checked before decoding). */
@@ -24,6 +27,9 @@ export class ReceiverSession {
   private readonly opener: FrameOpener;
   private readonly writer: FrameWriter;
   private inFlight = 0;
+  /** Calls received and not yet started: backlog[next..]. */
+  private backlog: CallMessage[] = [];
+  private next = 0;
   private paused = false;
   private ended = false;
   private draining = false;
@@ -44,24 +50,39 @@ export class ReceiverSession {
     // The listener keeps sockets half-open after the caller's FIN (HTTP needs that); a session does not.
     socket.on('end', () => this.end());
     socket.on('close', () => this.end());
+    socket.on('drain', () => this.pump());
     this.writer.send(rpcPackr.pack(hello));
   }
 
   receive(chunk: Buffer): void {
     if (this.ended) return;
     try {
-      for (const payload of this.opener.push(chunk)) for (const call of parseCalls(payload)) void this.run(call);
+      for (const payload of this.opener.push(chunk)) for (const call of parseCalls(payload)) this.backlog.push(call);
     } catch (err) {
       this.log(`tessera: node RPC session from ${this.socket.remoteAddress} ended: ${(err as Error).message}`);
       this.end();
+      return;
+    }
+    this.pump();
+  }
+
+  /** Starts waiting calls while there is room, and reads the socket only while nothing waits. */
+  private pump(): void {
+    while (this.inFlight < MAX_IN_FLIGHT && this.next < this.backlog.length) void this.run(this.backlog[this.next++]);
+    if (this.next === this.backlog.length) {
+      this.backlog = [];
+      this.next = 0;
+    }
+    const hold = this.backlog.length > 0 || this.socket.writableLength > MAX_UNSENT_BYTES;
+    if (hold !== this.paused) {
+      this.paused = hold;
+      if (hold) this.socket.pause();
+      else this.socket.resume();
     }
   }
 
   private async run(call: CallMessage): Promise<void> {
-    if (++this.inFlight >= MAX_IN_FLIGHT && !this.paused) {
-      this.paused = true;
-      this.socket.pause();
-    }
+    this.inFlight++;
     let answer: Buffer;
     try {
       const limit = this.handler.argsLimit(call.route);
@@ -72,19 +93,18 @@ export class ReceiverSession {
       const kind = err instanceof DriveError ? err.kind : 'faulty';
       answer = encodeAnswer(call.id, true, { kind, message: err instanceof Error ? err.message : String(err) });
     } finally {
-      if (--this.inFlight < MAX_IN_FLIGHT / 2 && this.paused) {
-        this.paused = false;
-        this.socket.resume();
-      }
+      this.inFlight--;
     }
-    if (!this.ended) this.writer.send(answer);
-    if (this.draining && this.inFlight === 0) setImmediate(() => this.finish());
+    if (this.ended) return;
+    this.writer.send(answer);
+    this.pump();
+    if (this.draining && this.inFlight === 0 && this.backlog.length === 0) setImmediate(() => this.finish());
   }
 
   /** Ends the session as soon as no call is running (after the answers in hand are sent). */
   drain(): void {
     this.draining = true;
-    if (this.inFlight === 0) setImmediate(() => this.finish());
+    if (this.inFlight === 0 && this.backlog.length === 0) setImmediate(() => this.finish());
   }
 
   end(): void {
