@@ -65,10 +65,22 @@ export class ShardSources {
         reader = Promise.resolve(new InlineShardReader(Buffer.from(copy?.inline ?? Buffer.alloc(0))));
       } else {
         reader = this.drives[slot].openShard(this.bucket, version.dataDir, `part.${partNumber}`);
+        // Parts are read in order: once this one is open, the drive's earlier parts are done with. (Closed
+        // after, not before, so the data directory stays pinned throughout; see DataDirPins.)
+        void reader.then(() => this.closeEarlierParts(slot, partNumber), () => undefined);
       }
       this.readers.set(id, reader);
     }
     return reader;
+  }
+
+  private closeEarlierParts(slot: number, partNumber: number): void {
+    for (const [id, reader] of this.readers) {
+      const [readerSlot, readerPart] = id.split(':').map(Number);
+      if (readerSlot !== slot || readerPart >= partNumber) continue;
+      this.readers.delete(id);
+      void reader.then((r) => r.close()).catch(() => undefined);
+    }
   }
 
   private async readShard(shardIndex: number, partNumber: number, layout: ShardLayout, block: number): Promise<Buffer | undefined> {
