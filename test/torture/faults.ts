@@ -16,7 +16,7 @@ import { existsSync } from 'node:fs';
 import type { NodeProcess, TestCluster } from '../helpers/cluster.js';
 import { sleep } from '../helpers/cluster.js';
 import { awayPath, flipBytes, reappear, setImmutable, vanish, wipe } from './drive-faults.js';
-import { healBucket } from './healing.js';
+import { healBucket, waitDrivesOnline } from './healing.js';
 import { isMutation, type History, type MutationOp } from './history.js';
 import type { Rng } from './rng.js';
 
@@ -169,9 +169,15 @@ export class FaultSchedule {
     return `${point}=crash:${pass} ${fired ? 'fired' : 'not reached'}`;
   }
 
+  /**
+   * Before damage that destroys shards: every drive back (a drive wiped by the fault before is
+   * offline until it is formatted again) and the bucket healed onto all of them, so the damage never
+   * adds to earlier damage beyond what parity covers.
+   */
   private async healFirst(): Promise<string> {
     const up = this.cluster.running;
     if (up.length === 0) return 'no node to heal through';
+    for (const node of up) await waitDrivesOnline(node);
     const s = await healBucket(up[0], this.options.bucket);
     return `healed first (${s.healed} healed, ${s.failed} failed)`;
   }

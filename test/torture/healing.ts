@@ -12,6 +12,20 @@ function admin(node: NodeProcess): AdminClient {
   return new AdminClient({ url: node.endpoint, accessKey: ACCESS_KEY, secretKey: SECRET_KEY });
 }
 
+/**
+ * Waits (up to `timeoutMs`) until every drive `node` knows of is online: a drive replaced a moment ago
+ * (a wipe) is offline until it is formatted into its slot, and a heal before then cannot restore it.
+ */
+export async function waitDrivesOnline(node: NodeProcess, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const info = await admin(node).info().catch(() => undefined);
+    if (info && info.drives.offline === 0) return;
+    if (Date.now() > deadline) throw new Error(`drives still offline after ${timeoutMs} ms: ${JSON.stringify(info?.drives)}`);
+    await sleep(100);
+  }
+}
+
 /** Heals every object of `bucket` through `node` and returns the summary (throws after `timeoutMs`). */
 export async function healBucket(node: NodeProcess, bucket: string, options: { deep?: boolean; timeoutMs?: number } = {}): Promise<SequenceSummary> {
   const signal = AbortSignal.timeout(options.timeoutMs ?? 60_000);

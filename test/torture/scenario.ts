@@ -67,8 +67,11 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions):
   } finally {
     await restoreEverything(cluster).catch(() => undefined);
     if (failed) {
-      options.log(`history written to ${await saveHistory(history, scenario, options.seed)}`);
-      options.log(`node logs (tails):\n${cluster.nodes.map((n) => `--- node ${n.index + 1}\n${(n.history + n.output).slice(-4_000)}`).join('\n')}`);
+      const path = await saveHistory(history, scenario, options.seed);
+      const logs = cluster.nodes.map((n) => `--- node ${n.index + 1}\n${n.history}${n.output}`);
+      await writeFile(`${path}.nodes.log`, logs.join('\n'));
+      options.log(`history written to ${path}, the nodes' whole logs to ${path}.nodes.log`);
+      options.log(`node logs (tails):\n${logs.map((log) => log.slice(-4_000)).join('\n')}`);
     }
     await cluster.destroy();
   }
