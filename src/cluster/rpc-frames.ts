@@ -20,6 +20,8 @@ export type Direction = 'to-receiver' | 'to-caller';
  * reach tens of MiB, from a peer the session has authenticated.
  */
 export const MAX_FRAME_BYTES: Record<Direction, number> = { 'to-receiver': 16 * 1024 * 1024, 'to-caller': 1024 * 1024 * 1024 };
+/** Messages are batched into frames of about this much: a receiver uses none of a frame before all of it is in. */
+const BATCH_BYTES = 4 * 1024 * 1024;
 
 export class FrameError extends Error {
   constructor(message: string) {
@@ -109,23 +111,28 @@ export class FrameOpener {
  */
 export class FrameWriter {
   private readonly sealer: FrameSealer;
-  private readonly limit: number;
   private queued: Buffer[] = [];
   private queuedBytes = 0;
   private flushScheduled = false;
 
+  /** `onFlushed`: called after each frame is handed to the socket. */
   constructor(
     private readonly socket: Socket,
     key: Buffer,
     direction: Direction,
+    private readonly onFlushed: () => void = () => undefined,
   ) {
     this.sealer = new FrameSealer(key, direction);
-    this.limit = MAX_FRAME_BYTES[direction];
+  }
+
+  /** Bytes queued and not yet handed to the socket. */
+  get pendingBytes(): number {
+    return this.queuedBytes;
   }
 
   /** Queues a message (which must fit in a frame) for the end of this turn. */
   send(message: Buffer): void {
-    if (this.queuedBytes + message.length > this.limit) this.flush();
+    if (this.queuedBytes > 0 && this.queuedBytes + message.length > BATCH_BYTES) this.flush();
     this.queued.push(message);
     this.queuedBytes += message.length;
     if (!this.flushScheduled) {
@@ -144,5 +151,6 @@ export class FrameWriter {
     this.socket.cork();
     for (const piece of this.sealer.seal(payload)) this.socket.write(piece);
     this.socket.uncork();
+    this.onFlushed();
   }
 }

@@ -42,7 +42,7 @@ export class ReceiverSession {
     private readonly log: (line: string) => void,
   ) {
     this.opener = new FrameOpener(key, 'to-receiver');
-    this.writer = new FrameWriter(socket, key, 'to-caller');
+    this.writer = new FrameWriter(socket, key, 'to-caller', () => this.pump());
     socket.setNoDelay(true);
     socket.setTimeout(0);
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
@@ -57,7 +57,13 @@ export class ReceiverSession {
   receive(chunk: Buffer): void {
     if (this.ended) return;
     try {
-      for (const payload of this.opener.push(chunk)) for (const call of parseCalls(payload)) this.backlog.push(call);
+      for (const payload of this.opener.push(chunk)) {
+        for (const call of parseCalls(payload)) {
+          // Pings and lock calls keep the cluster's heartbeat and leases, and cost nothing: never queued.
+          if (call.route === 'ping' || call.route.startsWith('lock/')) void this.run(call);
+          else this.backlog.push(call);
+        }
+      }
     } catch (err) {
       this.log(`tessera: node RPC session from ${this.socket.remoteAddress} ended: ${(err as Error).message}`);
       this.end();
@@ -66,14 +72,20 @@ export class ReceiverSession {
     this.pump();
   }
 
+  /** Answers not yet taken by the caller: queued here or buffered by the socket. */
+  private unsentBytes(): number {
+    return this.writer.pendingBytes + this.socket.writableLength;
+  }
+
   /** Starts waiting calls while there is room, and reads the socket only while nothing waits. */
   private pump(): void {
-    while (this.inFlight < MAX_IN_FLIGHT && this.next < this.backlog.length) void this.run(this.backlog[this.next++]);
+    if (this.ended) return;
+    while (this.next < this.backlog.length && this.inFlight < MAX_IN_FLIGHT && this.unsentBytes() <= MAX_UNSENT_BYTES) void this.run(this.backlog[this.next++]);
     if (this.next === this.backlog.length) {
       this.backlog = [];
       this.next = 0;
     }
-    const hold = this.backlog.length > 0 || this.socket.writableLength > MAX_UNSENT_BYTES;
+    const hold = this.backlog.length > 0 || this.unsentBytes() > MAX_UNSENT_BYTES;
     if (hold !== this.paused) {
       this.paused = hold;
       if (hold) this.socket.pause();

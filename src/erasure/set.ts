@@ -303,7 +303,7 @@ export class ErasureSet {
         },
         { only: attempted },
       );
-      const outcomes = await this.settleUnanswered(bucket, key, version, commits.answers, plan.quorum);
+      const outcomes = await this.settleUnanswered(bucket, key, version, commits.answers, plan.quorum, lease.fence);
       const committed = outcomes.map((outcome) => outcome === 'committed');
       if (committed.filter(Boolean).length < plan.quorum) {
         await failpoint('erasure-set.commit.missed-quorum');
@@ -325,21 +325,20 @@ export class ErasureSet {
   }
 
   /**
-   * The drives whose commit answer was lost are asked what they hold, once: one that shows the new
-   * version committed, one that shows another did not (a commit still on its way there later finds
-   * the version undone everywhere else, alone and below read quorum). Drives that do not answer
-   * now either stay unknown.
+   * The drives whose commit answer was lost are asked to settle it (Drive.settleCommit): each says
+   * whether the commit happened there, and if not, bars it from landing later. Drives that do not
+   * answer now either stay unknown.
    */
-  private async settleUnanswered(bucket: string, key: string, version: VersionRecord, answers: (DriveCommit | Error)[], quorum: number): Promise<(DriveCommit | 'not-asked')[]> {
+  private async settleUnanswered(bucket: string, key: string, version: VersionRecord, answers: (DriveCommit | Error)[], quorum: number, fence: number): Promise<(DriveCommit | 'not-asked')[]> {
     const outcomes = answers.map((a) => (a instanceof Error ? ('not-asked' as const) : a));
     const unknown = outcomes.map((o) => o === 'unknown');
     if (!unknown.some(Boolean) || outcomes.filter((o) => o === 'committed').length >= quorum) return outcomes;
     const signature = versionSignature(version);
-    const reread = await askDrives(this.drives, (d) => d.readRecord(bucket, key), { only: unknown });
+    const settled = await askDrives(this.drives, (d) => d.settleCommit(bucket, key, signature, fence), { only: unknown });
     return outcomes.map((outcome, slot) => {
-      const record = reread.answers[slot];
-      if (outcome !== 'unknown' || record instanceof Error) return outcome;
-      return record?.versions[0] && versionSignature(record.versions[0]) === signature ? 'committed' : 'failed';
+      const happened = settled.answers[slot];
+      if (outcome !== 'unknown' || happened instanceof Error) return outcome;
+      return happened ? 'committed' : 'failed';
     });
   }
 

@@ -9,6 +9,7 @@
 export class DataDirPins {
   private readonly readers = new Map<string, number>();
   private readonly pending = new Map<string, () => Promise<void>>();
+  private readonly running = new Map<string, Promise<void>>();
 
   /** Registers a reader of `dir`; the returned function ends it, once. */
   pin(dir: string): () => void {
@@ -22,22 +23,30 @@ export class DataDirPins {
       this.readers.delete(dir);
       const removal = this.pending.get(dir);
       this.pending.delete(dir);
-      void removal?.().catch(() => undefined); // failures only leave an orphan for the scanner
+      if (removal) void this.run(dir, removal).catch(() => undefined); // failures only leave an orphan for the scanner
     };
   }
 
   /** Runs `removal` now when nobody reads `dir`, else once the last reader is done (without waiting). */
   async removeWhenUnread(dir: string, removal: () => Promise<void>): Promise<void> {
-    if (!this.readers.has(dir)) return removal();
+    if (!this.readers.has(dir)) return this.run(dir, removal);
     this.pending.set(dir, removal);
   }
 
-  /** `dir` is in use again (a retried commit names it): a removal waiting for its readers is called off. */
-  cancelRemoval(dir: string): void {
+  /**
+   * `dir` is in use again (a retried commit names it): a removal waiting for its readers is called
+   * off, and one already running is waited for, so the caller finds what it left.
+   */
+  async claim(dir: string): Promise<void> {
     this.pending.delete(dir);
+    await this.running.get(dir)?.catch(() => undefined);
   }
 
-  isPinned(dir: string): boolean {
-    return this.readers.has(dir);
+  private async run(dir: string, removal: () => Promise<void>): Promise<void> {
+    const running = removal().finally(() => {
+      if (this.running.get(dir) === running) this.running.delete(dir);
+    });
+    this.running.set(dir, running);
+    return running;
   }
 }

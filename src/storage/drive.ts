@@ -113,6 +113,13 @@ export interface Drive {
    * before it is named by no record, and is undone by the caller or removed as an orphan.
    */
   commitVersion(bucket: string, key: string, record: ObjectRecord, fence: number, data?: VersionData): Promise<void>;
+  /**
+   * For a writer whose commit answer from this drive was lost, in one step against every record
+   * write: true when the key's newest version has `signature` (the commit happened); otherwise false,
+   * and from then on the drive refuses record writes for the key fenced at `fence` or below, so the
+   * lost commit, still on its way, cannot land after the writer decided it did not.
+   */
+  settleCommit(bucket: string, key: string, signature: string, fence: number): Promise<boolean>;
 
   /** Creates `<staging>/<stagingId>/<file>` for writing. */
   createShardWriter(stagingId: string, file: string): Promise<ShardWriter>;

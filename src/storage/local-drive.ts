@@ -17,7 +17,7 @@ import { DataDirPins } from './data-dir-pins.js';
 import { DeletedRecordFences } from './fences.js';
 import { tolerateLmdbCommitFailures } from './lmdb-commit-failures.js';
 import { placeLockFile, removeLockFile } from './lmdb-lock-file.js';
-import type { ObjectRecord, UploadPartRecord, UploadRecord } from '../meta/record.js';
+import { versionSignature, type ObjectRecord, type UploadPartRecord, type UploadRecord } from '../meta/record.js';
 import {
   DriveError,
   type BucketEntry,
@@ -349,6 +349,32 @@ export class LocalDrive implements Drive {
     });
   }
 
+  async settleCommit(bucket: string, key: string, signature: string, fence: number): Promise<boolean> {
+    checkName('bucket', bucket);
+    checkObjectKey(key);
+    if (typeof signature !== 'string' || signature.length > 4096) throw new DriveError('invalid', 'invalid version signature');
+    checkInteger('fence', fence, 0, Number.MAX_SAFE_INTEGER - 1);
+    const { objects } = await this.ensureOnline();
+    const name = recordKey(bucket, key);
+    const memoryName = `${bucket}\u0000${key}`;
+    return this.io('settle commit', async () => {
+      const outcome = await this.live(objects).transaction((): 'committed' | 'barred' | 'damaged' => {
+        const value = objects.get(name);
+        const record = value ? decodeRecord<ObjectRecord>(value) : undefined;
+        if (value && !record) return 'damaged';
+        const newest = record?.versions[0];
+        if (newest && versionSignature(newest) === signature) return 'committed';
+        // One above the lost commit's fence: it is refused, a later lock holder (a greater fence) is not.
+        if (record) objects.putSync(name, encodeRecord({ ...record, fence: Math.max(record.fence ?? 0, fence + 1) }));
+        else this.deletedFences.remember(memoryName, Math.max(this.deletedFences.get(memoryName), fence + 1));
+        return 'barred';
+      });
+      if (outcome === 'damaged') throw new DriveError('damaged', `${this.root}: the record of ${bucket}/${key} fails its checksum`);
+      if (outcome === 'barred') await objects.flushed;
+      return outcome === 'committed';
+    });
+  }
+
   /** The greatest fence a writer of the record has shown (0 for none, or for a damaged record: heal must be able to rewrite it). */
   private storedFence(objects: Database<Buffer, Buffer>, name: Buffer, memoryName: string): number {
     const value = objects.get(name);
@@ -544,7 +570,7 @@ export class LocalDrive implements Drive {
       const target = this.dataPath(bucket, dataDir);
       const [from, to] = direction === 'into-data-dir' ? [uploadDir, target] : [target, uploadDir];
       // A retried completion commits the directory a removal may be waiting on (its readers still open).
-      if (direction === 'into-data-dir') this.pins.cancelRemoval(target);
+      if (direction === 'into-data-dir') await this.pins.claim(target);
       await this.makeDirectory(to);
       for (const n of keep) {
         const name = `part.${n}`;
@@ -601,7 +627,7 @@ export class LocalDrive implements Drive {
     await this.ensureOnline();
     await this.io('commit healed shards', async () => {
       const dir = this.dataPath(bucket, dataDir);
-      this.pins.cancelRemoval(dir);
+      await this.pins.claim(dir);
       await this.makeDirectory(dir);
       const moves = files.map((file) => ({ from: this.sys('tmp', stagingId, file), to: join(dir, file) }));
       for (const { from, to } of moves) await rename(from, to);

@@ -61,6 +61,10 @@ export class RemoteDrive implements Drive {
     return this.call('commitVersion', [bucket, key, record, fence, data]);
   }
 
+  settleCommit(bucket: string, key: string, signature: string, fence: number): Promise<boolean> {
+    return this.call('settleCommit', [bucket, key, signature, fence]);
+  }
+
   listRecords(bucket: string, options: ListRecordsOptions): Promise<RecordEntry[]> {
     return this.call('listRecords', [bucket, options]);
   }

@@ -138,7 +138,7 @@ describe('reads without locks', () => {
         });
         return new Proxy(lost, {
           get(target, prop) {
-            if (prop === 'readRecord' && committed && !asked) return async () => Promise.reject(new DriveError('offline', 'unreachable (test)', true));
+            if (prop === 'settleCommit' && committed && !asked) return async () => Promise.reject(new DriveError('offline', 'unreachable (test)', true));
             return Reflect.get(target, prop, target) as unknown;
           },
         });
@@ -178,6 +178,32 @@ describe('reads without locks', () => {
     );
     const set = new ErasureSet(wrapped, { ...CTX, locks });
     await expect(set.putObject(BUCKET, 'key', putBody(newer), { headers: {} })).rejects.toSatisfy((err) => err instanceof ObjectLayerError && err.kind === 'write-quorum');
+    const records = await Promise.all(drives.map((d) => d.readRecord(BUCKET, 'key')));
+    expect(new Set(records.map((r) => r?.versions[0].etag)).size).toBe(1);
+    expect((await readObject(plain, BUCKET, 'key')).equals(older)).toBe(true);
+  });
+
+  it('a lost commit that landed after the writer had settled it made a version it undid readable: the drive bars it', async () => {
+    const { drives } = await rig();
+    const locks = new NamespaceLock();
+    // Inline objects: the late commit carries its data in the record (no staged files for the writer to discard).
+    const [older, newer] = [randomBytes(4000), randomBytes(4000)];
+    const plain = new ErasureSet(drives, { ...CTX, locks });
+    await plain.putObject(BUCKET, 'key', putBody(older), { headers: {} });
+    // Drive 2's commit times out at the caller but is still on its way, and lands 150 ms later (after
+    // the writer asked the drive and undid the commit elsewhere); drive 3 refuses.
+    const late: Promise<unknown>[] = [];
+    const wrapped = drives.map((drive, slot): Drive => {
+      if (slot === 3) return withCommit(drive, async () => Promise.reject(new DriveError('faulty', 'refused (test)')));
+      if (slot !== 2) return drive;
+      return withCommit(drive, async (bucket, key, record, fence, data) => {
+        late.push(sleep(150).then(() => drive.commitVersion(bucket, key, record, fence, data)).then(() => 'landed', (err: unknown) => (err as DriveError).kind));
+        throw new DriveError('offline', 'no answer within 5000 ms (test)', true);
+      });
+    });
+    const set = new ErasureSet(wrapped, { ...CTX, locks });
+    await expect(set.putObject(BUCKET, 'key', putBody(newer), { headers: {} })).rejects.toSatisfy((err) => err instanceof ObjectLayerError && err.kind === 'write-quorum');
+    expect(await Promise.all(late)).toEqual(['fenced']);
     const records = await Promise.all(drives.map((d) => d.readRecord(BUCKET, 'key')));
     expect(new Set(records.map((r) => r?.versions[0].etag)).size).toBe(1);
     expect((await readObject(plain, BUCKET, 'key')).equals(older)).toBe(true);

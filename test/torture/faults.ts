@@ -130,11 +130,13 @@ export class FaultSchedule {
       }
       case 'wipe': {
         const healed = await this.healFirst();
-        return `${healed}; removed ${await wipe(drive)} entries`;
+        if (!healed.ok) return `${healed.text}; not wiped`;
+        return `${healed.text}; removed ${await wipe(drive)} entries`;
       }
       case 'flip': {
         const healed = await this.healFirst();
-        return `${healed}; flipped ${(await flipBytes(drive, this.options.bucket, rng.int(1, 3), rng)).join(', ') || 'nothing (no shard files)'}`;
+        if (!healed.ok) return `${healed.text}; not flipped`;
+        return `${healed.text}; flipped ${(await flipBytes(drive, this.options.bucket, rng.int(1, 3), rng)).join(', ') || 'nothing (no shard files)'}`;
       }
     }
   }
@@ -174,12 +176,13 @@ export class FaultSchedule {
    * offline until it is formatted again) and the bucket healed onto all of them, so the damage never
    * adds to earlier damage beyond what parity covers.
    */
-  private async healFirst(): Promise<string> {
+  private async healFirst(): Promise<{ ok: boolean; text: string }> {
     const up = this.cluster.running;
-    if (up.length === 0) return 'no node to heal through';
+    if (up.length === 0) return { ok: false, text: 'no node to heal through' };
     for (const node of up) await waitDrivesOnline(node);
     const s = await healBucket(up[0], this.options.bucket);
-    return `healed first (${s.healed} healed, ${s.failed} failed)`;
+    // Damage on top of objects a heal could not repair could pass what parity covers.
+    return { ok: s.failed === 0, text: `healed first (${s.healed} healed, ${s.failed} failed)` };
   }
 
   /** After a fault went wrong: every drive back and writable, this node running. */

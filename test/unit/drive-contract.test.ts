@@ -20,7 +20,7 @@ import { shardDistribution } from '../../src/erasure/placement.js';
 import { ErasureSet } from '../../src/erasure/set.js';
 import { ObjectLayerError, type ObjectLayerErrorKind } from '../../src/object/errors.js';
 import { NamespaceLock } from '../../src/lock/namespace-lock.js';
-import type { ObjectRecord, UploadPartRecord, UploadRecord, VersionRecord } from '../../src/meta/record.js';
+import { versionSignature, type ObjectRecord, type UploadPartRecord, type UploadRecord, type VersionRecord } from '../../src/meta/record.js';
 import type { PutBody } from '../../src/object/types.js';
 import {
   DriveError,
@@ -264,6 +264,28 @@ describe.each(implementations)('Drive contract: %s', (_name, makeHarness) => {
     expect(await drive.readRecord('bucket', '../x')).toBeUndefined();
     await drive.writeRecord('bucket', 'a//b', { versions: [] });
     expect(await drive.readRecord('bucket', 'a//b')).toBeUndefined();
+  });
+
+  it('settleCommit: true where the commit happened; otherwise false, and the lost commit cannot land afterwards (nor any write fenced below)', async () => {
+    const [v1, v2] = [record('one'), record('two')];
+    await drive.writeRecord('bucket', 'settled', v2, 100);
+    expect(await drive.settleCommit('bucket', 'settled', versionSignature(v2.versions[0]), 100)).toBe(true);
+    await drive.writeRecord('bucket', 'settled', v2, 100); // a commit that happened is not barred
+
+    await drive.writeRecord('bucket', 'lost', v1, 100);
+    expect(await drive.settleCommit('bucket', 'lost', versionSignature(v2.versions[0]), 200)).toBe(false);
+    await expectDriveError(drive.writeRecord('bucket', 'lost', v2, 200), ['fenced']);
+    expect(plain(await drive.readRecord('bucket', 'lost'))).toMatchObject({ versions: plain(v1.versions) });
+    await drive.writeRecord('bucket', 'lost', v2, 201); // the next lock holder writes
+
+    // a key with no record yet: the barrier is kept for it all the same
+    expect(await drive.settleCommit('bucket', 'fresh', versionSignature(v2.versions[0]), 300)).toBe(false);
+    await expectDriveError(drive.writeRecord('bucket', 'fresh', v2, 300), ['fenced']);
+    expect(await drive.readRecord('bucket', 'fresh')).toBeUndefined();
+    await drive.writeRecord('bucket', 'fresh', v2, 301);
+    await expectDriveError(drive.settleCommit('bucket', 'a\u0000b', 'sig', 1), ['invalid']);
+    await expectDriveError(drive.settleCommit('../bucket', 'k', 'sig', 1), ['invalid']);
+    await expectDriveError(drive.settleCommit('bucket', 'k', 'sig', -1), ['invalid']);
   });
 
   it('deleteBucket is refused while the bucket holds a record, and a deleted bucket takes no record until it is made again', async () => {
