@@ -172,17 +172,26 @@ export class LocalDrive implements Drive {
    * Throws unless the drive is still the one we opened. LMDB keeps serving a deleted environment
    * through its open map, so without this check a wiped drive would keep answering with ghost data.
    */
-  private async ensureOnline(): Promise<Stores> {
-    const now = Date.now();
-    // At most every 100 ms, not per operation: each check is a syscall on the thread pool. An
-    // operation in between that meets a read-only or replaced drive fails as a drive error.
-    if (this.online && now - this.lastIdentityCheck > IDENTITY_CHECK_INTERVAL_MS) {
-      this.lastIdentityCheck = now;
+  /**
+   * The stores, once the drive is known to be online. Before a write, the drive is asked whether it
+   * is still writable (one cheap syscall): lmdb must never see a write fail on a drive that turned
+   * read-only (its environment would be left unusable). Whether the drive is still the one formatted
+   * here (not wiped or replaced) is checked at most every 100 ms.
+   */
+  private async ensureOnline(intent: 'read' | 'write' = 'write'): Promise<Stores> {
+    const offline = (): boolean => !this.online || !this.objects || !this.buckets || !this.uploads || !this.parts;
+    // Not open yet (or no longer): nothing to check.
+    if (offline()) throw new DriveError('offline', `${this.root} is offline`);
+    if (intent === 'write') {
       try {
         await this.checkWritable();
       } catch (err) {
         await this.goOffline(`${this.root} turned read-only (${(err as Error).message})`, 'abandon');
       }
+    }
+    const now = Date.now();
+    if (now - this.lastIdentityCheck > IDENTITY_CHECK_INTERVAL_MS) {
+      this.lastIdentityCheck = now;
       let inode: number | undefined;
       try {
         inode = (await stat(this.sys(FORMAT_FILE))).ino;
@@ -193,8 +202,8 @@ export class LocalDrive implements Drive {
         await this.goOffline(`${this.root} was wiped or replaced`);
       }
     }
-    if (!this.online || !this.objects || !this.buckets || !this.uploads || !this.parts) throw new DriveError('offline', `${this.root} is offline`);
-    return { objects: this.objects, buckets: this.buckets, uploads: this.uploads, parts: this.parts };
+    if (offline()) throw new DriveError('offline', `${this.root} is offline`);
+    return { objects: this.objects!, buckets: this.buckets!, uploads: this.uploads!, parts: this.parts! };
   }
 
   /**
@@ -275,7 +284,7 @@ export class LocalDrive implements Drive {
   }
 
   async listBuckets(): Promise<BucketEntry[]> {
-    const { buckets } = await this.ensureOnline();
+    const { buckets } = await this.ensureOnline('read');
     const out: BucketEntry[] = [];
     for (const { key, value } of buckets.getRange({})) {
       const entry = decodeRecord<BucketState>(value as unknown as Buffer);
@@ -286,14 +295,14 @@ export class LocalDrive implements Drive {
 
   async statBucket(name: string): Promise<BucketEntry | undefined> {
     checkName('bucket', name);
-    const { buckets } = await this.ensureOnline();
+    const { buckets } = await this.ensureOnline('read');
     const entry = bucketState(buckets, name);
     return entry && !entry.deleted ? { name, created: entry.created } : undefined;
   }
 
   async bucketHasObjects(name: string): Promise<boolean> {
     checkName('bucket', name);
-    const { objects } = await this.ensureOnline();
+    const { objects } = await this.ensureOnline('read');
     for (const _ of objects.getKeys({ start: recordKey(name, ''), end: bucketRangeEnd(name), limit: 1 })) return true;
     return false;
   }
@@ -301,7 +310,7 @@ export class LocalDrive implements Drive {
   async readRecord(bucket: string, key: string): Promise<ObjectRecord | undefined> {
     checkName('bucket', bucket);
     checkObjectKey(key);
-    const { objects } = await this.ensureOnline();
+    const { objects } = await this.ensureOnline('read');
     const value = objects.get(recordKey(bucket, key));
     if (!value) return undefined;
     const record = decodeRecord<ObjectRecord>(value);
@@ -385,7 +394,7 @@ export class LocalDrive implements Drive {
   async listRecords(bucket: string, options: ListRecordsOptions): Promise<RecordEntry[]> {
     checkName('bucket', bucket);
     checkListOptions(options);
-    const { objects } = await this.ensureOnline();
+    const { objects } = await this.ensureOnline('read');
     const base = recordKey(bucket, '');
     const prefixKey = recordKey(bucket, options.prefix);
     const from = options.from ? Buffer.concat([base, options.from]) : prefixKey;
@@ -441,7 +450,7 @@ export class LocalDrive implements Drive {
     checkName('bucket', bucket);
     checkName('data dir', dataDir);
     checkName('shard file', file);
-    await this.ensureOnline();
+    await this.ensureOnline('read');
     // Pinned before the file is opened: a removal asked for meanwhile waits for this reader.
     const unpin = this.pins.pin(this.dataPath(bucket, dataDir));
     try {
@@ -466,7 +475,7 @@ export class LocalDrive implements Drive {
     checkName('bucket', bucket);
     checkObjectKey(key);
     checkName('upload id', uploadId);
-    const { uploads } = await this.ensureOnline();
+    const { uploads } = await this.ensureOnline('read');
     const value = uploads.get(uploadKey(bucket, key, uploadId));
     return value ? decodeRecord<UploadRecord>(value) : undefined;
   }
@@ -499,7 +508,7 @@ export class LocalDrive implements Drive {
   async listUploads(bucket: string | undefined, prefix: string): Promise<UploadEntry[]> {
     if (bucket !== undefined) checkName('bucket', bucket);
     checkObjectKey(prefix, true);
-    const { uploads } = await this.ensureOnline();
+    const { uploads } = await this.ensureOnline('read');
     const start = bucket === undefined ? undefined : recordKey(bucket, prefix);
     const end = bucket === undefined ? undefined : bucketRangeEnd(bucket);
     const out: UploadEntry[] = [];
@@ -541,7 +550,7 @@ export class LocalDrive implements Drive {
 
   async listParts(uploadId: string): Promise<UploadPartRecord[]> {
     checkName('upload id', uploadId);
-    const { parts } = await this.ensureOnline();
+    const { parts } = await this.ensureOnline('read');
     const out: UploadPartRecord[] = [];
     for (const { value } of parts.getRange({ start: partKey(uploadId, 0), end: partKey(uploadId, 0xffffffff) })) {
       const part = decodeRecord<UploadPartRecord>(value);
@@ -596,7 +605,7 @@ export class LocalDrive implements Drive {
     checkName('bucket', bucket);
     checkName('data dir', dataDir);
     checkShardCheckRequest(request);
-    await this.ensureOnline();
+    await this.ensureOnline('read');
     const states: ShardState[] = [];
     for (const spec of request.files) {
       const layout = new ShardLayout(spec.partSize, request.blockSize, request.dataShards);
@@ -638,7 +647,7 @@ export class LocalDrive implements Drive {
   async listRecordKeys(bucket: string, options: ListRecordsOptions): Promise<string[]> {
     checkName('bucket', bucket);
     checkListOptions(options);
-    const { objects } = await this.ensureOnline();
+    const { objects } = await this.ensureOnline('read');
     const base = recordKey(bucket, '');
     const prefixKey = recordKey(bucket, options.prefix);
     const from = options.from ? Buffer.concat([base, options.from]) : prefixKey;
@@ -656,7 +665,7 @@ export class LocalDrive implements Drive {
   async listDataDirs(bucket: string, prefix: string): Promise<DataDirEntry[]> {
     checkName('bucket', bucket);
     checkName('data prefix', prefix);
-    await this.ensureOnline();
+    await this.ensureOnline('read');
     const dir = join(this.root, bucket, prefix);
     return this.io('list data dirs', async () => {
       let names: string[];
@@ -677,7 +686,7 @@ export class LocalDrive implements Drive {
 
   async readSysFile(name: string): Promise<Buffer | undefined> {
     checkName('system file', name);
-    await this.ensureOnline();
+    await this.ensureOnline('read');
     try {
       return await readFile(this.sys(name));
     } catch (err) {
