@@ -14,7 +14,7 @@ import { armFailpoint } from '../../src/failpoints.js';
 import { NamespaceLock } from '../../src/lock/namespace-lock.js';
 import type { ObjectRecord } from '../../src/meta/record.js';
 import { DriveError, type Drive } from '../../src/storage/drive.js';
-import { formattedDrives, putBody, readObject, type DriveRig } from '../helpers/drive-rig.js';
+import { formattedDrives, putBody, readObject, withCommit, type DriveRig } from '../helpers/drive-rig.js';
 
 const BUCKET = 'retried';
 const PART = 5 * 1024 * 1024;
@@ -48,16 +48,6 @@ async function completedOnceThenFailed(set: ErasureSet): Promise<{ retry: () => 
   return { retry, whole };
 }
 
-/** `inner` with its commitVersion replaced. */
-function withCommit(inner: Drive, commitVersion: Drive['commitVersion']): Drive {
-  return new Proxy(inner, {
-    get(target, prop) {
-      if (prop === 'commitVersion') return commitVersion;
-      const value = Reflect.get(target, prop, target) as unknown;
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
-  });
-}
 
 describe('CompleteMultipartUpload retried after it committed', () => {
   it("a retried CompleteMultipartUpload deleted the object's own data: it completes, and the object reads back whole", async () => {

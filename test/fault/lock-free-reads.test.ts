@@ -12,7 +12,7 @@ import type { Lease, Locker } from '../../src/lock/locker.js';
 import { NamespaceLock } from '../../src/lock/namespace-lock.js';
 import type { ObjectRecord } from '../../src/meta/record.js';
 import { DriveError, type Drive, type VersionData } from '../../src/storage/drive.js';
-import { formattedDrives, putBody, readObject, type DriveRig } from '../helpers/drive-rig.js';
+import { formattedDrives, putBody, readObject, withCommit, type DriveRig } from '../helpers/drive-rig.js';
 
 const BUCKET = 'lockfree';
 const CTX = { blockSize: 64 * 1024, inlineLimit: 16 * 1024, defaultParity: 2 };
@@ -29,18 +29,6 @@ class CountingLocker implements Locker {
   }
 }
 
-/** `inner` with its commitVersion replaced. */
-function withCommit(inner: Drive, commitVersion: (bucket: string, key: string, record: ObjectRecord, fence: number, data?: VersionData) => Promise<void>): Drive {
-  return new Proxy(inner, {
-    get(target, prop) {
-      if (prop === 'commitVersion') return commitVersion;
-      const value = Reflect.get(target, prop, target) as unknown;
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
-  });
-}
-
-
 const rigs: DriveRig[] = [];
 afterEach(async () => {
   for (const rig of rigs.splice(0)) await rig.destroy();
@@ -50,6 +38,25 @@ async function rig(): Promise<DriveRig> {
   const made = await formattedDrives(4, [BUCKET], 'tessera-lockfree-');
   rigs.push(made);
   return made;
+}
+
+/** An object written once (`older`), and the set to overwrite it with `newer` through drives wrapped by `wrap`. */
+async function overwrite(size: number, wrap: (drive: Drive, slot: number) => Drive) {
+  const { drives } = await rig();
+  const locks = new NamespaceLock();
+  const [older, newer] = [randomBytes(size), randomBytes(size)];
+  const plain = new ErasureSet(drives, { ...CTX, locks });
+  await plain.putObject(BUCKET, 'key', putBody(older), { headers: {} });
+  const writer = new ErasureSet(drives.map(wrap), { ...CTX, locks });
+  return { drives, plain, older, newer, put: () => writer.putObject(BUCKET, 'key', putBody(newer), { headers: {} }) };
+}
+
+/** The overwrite answered 503 and was undone: every drive holds the one old version, which reads back. */
+async function expectUndone(scene: Awaited<ReturnType<typeof overwrite>>): Promise<void> {
+  await expect(scene.put()).rejects.toSatisfy((err) => err instanceof ObjectLayerError && err.kind === 'write-quorum');
+  const records = await Promise.all(scene.drives.map((d) => d.readRecord(BUCKET, 'key')));
+  expect(new Set(records.map((r) => r?.versions[0].etag)).size).toBe(1);
+  expect((await readObject(scene.plain, BUCKET, 'key')).equals(scene.older)).toBe(true);
 }
 
 describe('reads without locks', () => {
@@ -166,34 +173,19 @@ describe('reads without locks', () => {
   });
 
   it('a commit whose lost answers hid no commit is undone, as one refused', async () => {
-    const { drives } = await rig();
-    const locks = new NamespaceLock();
-    const [older, newer] = [randomBytes(100_000), randomBytes(100_000)];
-    const plain = new ErasureSet(drives, { ...CTX, locks });
-    await plain.putObject(BUCKET, 'key', putBody(older), { headers: {} });
     // Drives 2 and 3 never act, but their answers are lost: with them the version might have had its
     // write quorum, so the writer asks them, learns they hold the old version, and undoes the commit.
-    const wrapped = drives.map((drive, slot): Drive =>
-      slot >= 2 ? withCommit(drive, async () => Promise.reject(new DriveError('offline', 'no answer (test)', true))) : drive,
+    await expectUndone(
+      await overwrite(100_000, (drive, slot) => (slot >= 2 ? withCommit(drive, async () => Promise.reject(new DriveError('offline', 'no answer (test)', true))) : drive)),
     );
-    const set = new ErasureSet(wrapped, { ...CTX, locks });
-    await expect(set.putObject(BUCKET, 'key', putBody(newer), { headers: {} })).rejects.toSatisfy((err) => err instanceof ObjectLayerError && err.kind === 'write-quorum');
-    const records = await Promise.all(drives.map((d) => d.readRecord(BUCKET, 'key')));
-    expect(new Set(records.map((r) => r?.versions[0].etag)).size).toBe(1);
-    expect((await readObject(plain, BUCKET, 'key')).equals(older)).toBe(true);
   });
 
   it('a lost commit that landed after the writer had settled it made a version it undid readable: the drive bars it', async () => {
-    const { drives } = await rig();
-    const locks = new NamespaceLock();
-    // Inline objects: the late commit carries its data in the record (no staged files for the writer to discard).
-    const [older, newer] = [randomBytes(4000), randomBytes(4000)];
-    const plain = new ErasureSet(drives, { ...CTX, locks });
-    await plain.putObject(BUCKET, 'key', putBody(older), { headers: {} });
     // Drive 2's commit times out at the caller but is still on its way, and lands 150 ms later (after
-    // the writer asked the drive and undid the commit elsewhere); drive 3 refuses.
+    // the writer asked the drive and undid the commit elsewhere); drive 3 refuses. Inline objects: the
+    // late commit carries its data in the record (no staged files for the writer to discard).
     const late: Promise<unknown>[] = [];
-    const wrapped = drives.map((drive, slot): Drive => {
+    const scene = await overwrite(4000, (drive, slot) => {
       if (slot === 3) return withCommit(drive, async () => Promise.reject(new DriveError('faulty', 'refused (test)')));
       if (slot !== 2) return drive;
       return withCommit(drive, async (bucket, key, record, fence, data) => {
@@ -201,27 +193,16 @@ describe('reads without locks', () => {
         throw new DriveError('offline', 'no answer within 5000 ms (test)', true);
       });
     });
-    const set = new ErasureSet(wrapped, { ...CTX, locks });
-    await expect(set.putObject(BUCKET, 'key', putBody(newer), { headers: {} })).rejects.toSatisfy((err) => err instanceof ObjectLayerError && err.kind === 'write-quorum');
+    await expectUndone(scene);
     expect(await Promise.all(late)).toEqual(['fenced']);
-    const records = await Promise.all(drives.map((d) => d.readRecord(BUCKET, 'key')));
-    expect(new Set(records.map((r) => r?.versions[0].etag)).size).toBe(1);
-    expect((await readObject(plain, BUCKET, 'key')).equals(older)).toBe(true);
+    await expectUndone(scene); // and nothing changed when it arrived
   });
 
   it('a commit refused by enough drives is still undone: only lost answers keep a version', async () => {
-    const { drives } = await rig();
-    const locks = new NamespaceLock();
-    const [older, newer] = [randomBytes(100_000), randomBytes(100_000)];
-    const plain = new ErasureSet(drives, { ...CTX, locks });
-    await plain.putObject(BUCKET, 'key', putBody(older), { headers: {} });
-    const wrapped = drives.map((drive, slot): Drive =>
-      slot < 2 ? withCommit(drive, async () => Promise.reject(new DriveError(slot === 0 ? 'offline' : 'faulty', 'refused before acting (test)'))) : drive,
+    await expectUndone(
+      await overwrite(100_000, (drive, slot) =>
+        slot < 2 ? withCommit(drive, async () => Promise.reject(new DriveError(slot === 0 ? 'offline' : 'faulty', 'refused before acting (test)'))) : drive,
+      ),
     );
-    const set = new ErasureSet(wrapped, { ...CTX, locks });
-    await expect(set.putObject(BUCKET, 'key', putBody(newer), { headers: {} })).rejects.toSatisfy((err) => err instanceof ObjectLayerError && err.kind === 'write-quorum');
-    expect((await readObject(plain, BUCKET, 'key')).equals(older)).toBe(true);
-    const records = await Promise.all(drives.map((d) => d.readRecord(BUCKET, 'key')));
-    expect(new Set(records.map((r) => r?.versions[0].etag)).size).toBe(1);
   });
 });

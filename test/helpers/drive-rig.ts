@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import { initCodec } from '../../src/codec/reed-solomon.js';
 import type { ErasureSet } from '../../src/erasure/set.js';
 import type { PutBody } from '../../src/object/types.js';
+import type { Drive } from '../../src/storage/drive.js';
 import { LocalDrive } from '../../src/storage/local-drive.js';
 
 export interface DriveRig {
@@ -55,4 +56,15 @@ export async function readObject(set: ErasureSet, bucket: string, key: string): 
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
+}
+
+/** `inner` with its commitVersion replaced (to fail, stall or lose the answer of a drive's commit). */
+export function withCommit(inner: Drive, commitVersion: Drive['commitVersion']): Drive {
+  return new Proxy(inner, {
+    get(target, prop) {
+      if (prop === 'commitVersion') return commitVersion;
+      const value = Reflect.get(target, prop, target) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }
