@@ -498,8 +498,12 @@ export class LocalDrive implements Drive {
     checkName('upload id', uploadId);
     const { uploads, parts } = await this.ensureOnline();
     await this.io('delete upload', async () => {
-      await this.live(uploads).remove(uploadKey(bucket, key, uploadId));
-      for (const k of parts.getKeys({ start: partKey(uploadId, 0), end: partKey(uploadId, 0xffffffff) })) await this.live(parts).remove(k as Buffer);
+      // One transaction: an lmdb cursor must never stay open across an await (the drive may go
+      // offline meanwhile, and a cursor of a closed environment fails later, outside any caller).
+      await this.live(uploads).transaction(() => {
+        uploads.removeSync(uploadKey(bucket, key, uploadId));
+        for (const k of [...parts.getKeys({ start: partKey(uploadId, 0), end: partKey(uploadId, 0xffffffff) })]) parts.removeSync(k as Buffer);
+      });
       await uploads.flushed;
       await rm(this.sys('multipart', uploadId), { recursive: true, force: true });
     });
