@@ -26,8 +26,13 @@ export class RemoteDrive implements Drive {
     return this.peer.driveOnline(this.index);
   }
 
+  /** The RPC route of one of this drive's methods. */
+  private route(method: string): string {
+    return `drive/${this.index}/${method}`;
+  }
+
   private call<T>(method: string, args: unknown[], options?: CallOptions): Promise<T> {
-    return this.peer.call<T>(`drive/${this.index}/${method}`, args, options);
+    return this.peer.call<T>(this.route(method), args, options);
   }
 
   readFormat(): Promise<DriveFormat | undefined> {
@@ -85,15 +90,14 @@ export class RemoteDrive implements Drive {
   /** The reader lives in the peer's data session: if that session ends, its reads fail rather than reach another file. */
   async openShard(bucket: string, dataDir: string, file: string): Promise<ShardReader> {
     const session = await this.peer.dataSession();
-    const route = (method: string): string => `drive/${this.index}/${method}`;
-    const handle = await session.call<number>(route('shardOpen'), [bucket, dataDir, file], SHARD_FILE);
+    const handle = await session.call<number>(this.route('shardOpen'), [bucket, dataDir, file], SHARD_FILE);
     let closed = false;
     return {
-      read: (offset, length) => session.call(route('shardRead'), [handle, offset, length], SHARD_DATA),
+      read: (offset, length) => session.call(this.route('shardRead'), [handle, offset, length], SHARD_DATA),
       close: async () => {
         if (closed) return;
         closed = true;
-        await session.call(route('shardClose'), [handle], SHARD_FILE).catch(() => undefined);
+        await session.call(this.route('shardClose'), [handle], SHARD_FILE).catch(() => undefined);
       },
     };
   }
