@@ -12,8 +12,10 @@
  *     inline shard is rebuilt into its record);
  *  4. a version held by fewer than its read quorum while EVERY drive of the set answered, or whose
  *     part files exist on fewer than D drives (again with every drive answering), can never be read:
- *     it is dangling and is removed. When any drive did not answer nothing is removed: the missing
- *     copies may be on it (a drive still starting, a node down).
+ *     it is dangling and is removed; where drives kept the copy it replaced (an overwrite cut short),
+ *     that copy is judged in its place, and is the truth if a read quorum holds it. When any drive
+ *     did not answer nothing is removed: the missing copies may be on it (a drive still starting, a
+ *     node down).
  * A heal that cannot reach read quorum for something changes nothing about it and says why.
  */
 import { randomUUID } from 'node:crypto';
@@ -264,7 +266,7 @@ async function healOnce(set: ErasureSet, bucket: string, key: string, lease: Lea
     const holders = answers.map((a) => (a && !(a instanceof Error) ? a.versions.some((v) => v.versionId === id) : false));
     const count = holders.filter(Boolean).length;
     const sample = answers.flatMap((a) => (a && !(a instanceof Error) ? a.versions.filter((v) => v.versionId === id) : []))[0];
-    const outcome = resolveVersion(answers, id, minimumWriteQuorum(n));
+    const outcome = resolveVersion(answers, id, minimumWriteQuorum(n), 'heal');
     if (outcome.kind === 'found') {
       const work = await examine(ctx, id, outcome.quorum);
       if (work.dangling === undefined) {
@@ -410,7 +412,12 @@ function ownCopy(answer: RecordAnswer, id: string): VersionRecord | undefined {
 function copyFor(work: VersionWork, slot: number): VersionRecord {
   const { inline: _drop, ...version } = work.quorum.version;
   void _drop;
-  const copy: VersionRecord = { ...version, erasure: { ...version.erasure, index: version.erasure.distribution[slot] } };
+  const { notSentTo, ...erasure } = version.erasure;
+  const stillNotSent = notSentTo?.filter((other) => other !== slot) ?? [];
+  const copy: VersionRecord = {
+    ...version,
+    erasure: { ...erasure, index: version.erasure.distribution[slot], ...(stillNotSent.length > 0 ? { notSentTo: stillNotSent } : {}) },
+  };
   if (version.dataDir === '' && !version.deleteMarker) {
     copy.inline = version.size === 0 ? Buffer.alloc(0) : work.inline[slot];
   }

@@ -278,13 +278,14 @@ export class ErasureSet {
       }
       // A drive takes part when it received the data and its record was read (the one to restore).
       const attempted = previous.map((old, slot) => plan.alive[slot] && !(old instanceof Error));
+      const notSentTo = attempted.flatMap((sent, slot) => (sent ? [] : [slot]));
       const commits = await askDrives(
         this.drives,
         async (drive, slot): Promise<DriveCommit> => {
           const old = previous[slot] as ObjectRecord | undefined;
           const copy: VersionRecord = {
             ...version,
-            erasure: { ...version.erasure, index: version.erasure.distribution[slot] },
+            erasure: { ...version.erasure, index: version.erasure.distribution[slot], ...(notSentTo.length > 0 ? { notSentTo } : {}) },
             ...(plan.inline ? { inline: plan.inline[slot] } : {}),
           };
           const others = old?.versions.filter((v) => v.versionId !== version.versionId) ?? [];

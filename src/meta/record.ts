@@ -11,6 +11,12 @@ export interface ErasureInfo {
   index: number;
   /** distribution[driveSlot] = shard index (1-based) held by the set's drive at that slot. */
   distribution: number[];
+  /**
+   * Slots of the drives the version's commit was not sent to (offline when it was made), as the
+   * writer recorded them; heal removes a slot when it gives the version to that drive. Such a drive
+   * cannot hold the version, whatever it answers. Absent when the commit went to every drive.
+   */
+  notSentTo?: number[];
 }
 
 export interface PartRecord {

@@ -304,6 +304,28 @@ describe('dangling objects', () => {
     }
   });
 
+  it('heal removed every copy of a key whose newest version was dangling beside blank drives: it keeps the version that one replaced', async () => {
+    // An overwrite cut short reached one drive (it keeps the version it replaced); two drives lost
+    // everything (wiped). The new version can never be read, every drive answered: the replaced
+    // version, still on read quorum (one drive as its current version, one as the replaced one), is the
+    // object. Found by the torture suite: heal had removed the key.
+    const old = await put(rig, 'cut-short', 3 * BLOCK, []);
+    const oldRecord = (await record(rig, 0, 'cut-short'))!;
+    await keepOnly(rig, 'cut-short', [0, 1]);
+    const [current] = oldRecord.versions;
+    const newer = { ...current, modTime: current.modTime + 1, etag: 'e'.repeat(32), dataDir: randomUUID() };
+    await rig.local[0].writeRecord(BUCKET, 'cut-short', { versions: [newer], replaced: current });
+    // Reads cannot tell: the blank drives may have lost the new version with their disks.
+    await expect(rig.set.getObjectInfo(BUCKET, 'cut-short')).rejects.toThrow();
+
+    const result = await healObject(rig.set, BUCKET, 'cut-short');
+    expect(result.outcome).toBe('healed');
+    const report = await verifyDrives(rig.roots, [old]);
+    expect(report.problems).toEqual([]);
+    expect(report.shards.get(`${BUCKET}/cut-short`)).toBe(4);
+    expect((await rig.set.getObjectInfo(BUCKET, 'cut-short')).etag).toBe(current.etag);
+  });
+
   it('records on every drive but the part files gone from three: removed (every drive answered)', async () => {
     await put(rig, 'lost-data', 2 * BLOCK, []);
     const dataDir = (await record(rig, 0, 'lost-data'))!.versions[0].dataDir;

@@ -127,6 +127,25 @@ describe('resolveVersion', () => {
       expect(resolveVersion([rec(neu), undefined, undefined, undefined], undefined, 3).kind).toBe('absent');
     });
 
+    it('counts only drives the successor was sent to as ones that may hide it', () => {
+      // Written while the fourth drive was offline (wiped): it cannot hold the new version, blank or failed.
+      const unsent = { ...neu, erasure: { ...neu.erasure, notSentTo: [3] } };
+      const blankFourth = resolveVersion([replacing(unsent, old), replacing(unsent, old), rec(old), undefined], undefined, 3);
+      expect(blankFourth.kind === 'found' && blankFourth.quorum.version.dataDir).toBe('dir-old');
+      expect(resolveVersion([replacing(unsent, old), replacing(unsent, old), rec(old), offline()], undefined, 3).kind).toBe('found');
+      // A drive it was sent to still may: the third one failed to answer.
+      expect(resolveVersion([replacing(unsent, old), replacing(unsent, old), offline(), rec(old)], undefined, 3).kind).toBe('unreadable');
+    });
+
+    it('heal passes over a successor short of read quorum when every drive answered: it can never be read', () => {
+      const answers = [replacing(neu, old), replacing(neu, old), undefined, rec(old)];
+      expect(resolveVersion(answers, undefined, 3).kind).toBe('unreadable');
+      const healed = resolveVersion(answers, undefined, 3, 'heal');
+      expect(healed.kind === 'found' && healed.quorum.version.dataDir).toBe('dir-old');
+      // Not while a drive is silent: it may come back with a copy.
+      expect(resolveVersion([replacing(neu, old), replacing(neu, old), offline(), rec(old)], undefined, 3, 'heal').kind).toBe('unreadable');
+    });
+
     it('walks back through a chain of failed commits', () => {
       const newest = version(300, 'dir-newest', 3, 1);
       const out = resolveVersion([replacing(newest, neu), replacing(neu, old), replacing(newest, old), rec(old)], undefined, 3);
