@@ -22,7 +22,7 @@ import type {
 import type { BucketEntry, Drive } from '../storage/drive.js';
 import { MAX_OBJECT_KEY_BYTES, justAfter, pastPrefix } from '../storage/names.js';
 import { setIndexFor } from './placement.js';
-import { ErasureSet, toObjectInfo, type ListedVersion } from './set.js';
+import { ErasureSet, type ListedVersion } from './set.js';
 import { toPartInfo, toUploadInfo } from './multipart.js';
 import { askDrives, bestEffortOnDrives } from './fan-out.js';
 
@@ -281,7 +281,8 @@ export class ErasurePool implements ObjectLayer {
       } else {
         smallest.cursor.advance();
         resumeFrom = justAfter(key);
-        result.objects.push(toObjectInfo(bucket, key, smallest.entry.version));
+        const { size, etag, modTime, storageClass, checksumAlgorithms } = smallest.entry.summary;
+        result.objects.push({ key, size, etag, modTime: new Date(modTime), checksumAlgorithms, ...(storageClass ? { storageClass } : {}) });
         result.nextMarker = key;
       }
     }

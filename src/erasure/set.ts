@@ -9,9 +9,10 @@ import { frameShardBlock } from '../codec/bitrot.js';
 import { ObjectLayerError } from '../object/errors.js';
 import { failpoint } from '../failpoints.js';
 import type { Locker } from '../lock/locker.js';
+import { packSummary, summarize, unpackSummary, type ListingSummary } from '../meta/listing-summary.js';
 import { versionSignature, type ObjectRecord, type VersionRecord } from '../meta/record.js';
 import type { ByteRange, ObjectInfo, ObjectReader, PutBody, PutOptions } from '../object/types.js';
-import { DriveError, isDamaged, type Drive, type VersionData } from '../storage/drive.js';
+import { DriveError, isDamaged, type Drive, type RecordEntry, type VersionData } from '../storage/drive.js';
 import { justAfter } from '../storage/names.js';
 import { prepend, readBlocks } from './blocks.js';
 import { encodeBlock } from './coder.js';
@@ -53,7 +54,29 @@ export interface SetHealHooks {
 
 export interface ListedVersion {
   key: string;
-  version: VersionRecord;
+  summary: ListingSummary;
+}
+
+/**
+ * The listing summary of a key's version when the drives' listing pages show it settled without
+ * decoding a record: every drive that lists the key shows the same summary (so the same version),
+ * and they are at least its write quorum. Otherwise undefined: the key needs its records read.
+ */
+function settledSummary(answers: (RecordEntry | Error | undefined)[]): ListingSummary | undefined {
+  let shown: Uint8Array | undefined;
+  let holders = 0;
+  for (const answer of answers) {
+    if (answer === undefined || answer instanceof Error) continue;
+    // A record stored before summaries existed gives the same bytes for the same version.
+    const current = answer.record?.versions[0];
+    const bytes = answer.summary ?? (current && packSummary(summarize(current)));
+    if (!bytes || (shown && !Buffer.from(bytes).equals(shown))) return undefined;
+    shown ??= bytes;
+    holders++;
+  }
+  if (!shown) return undefined;
+  const summary = unpackSummary(shown);
+  return holders >= writeQuorum(summary.dataShards, summary.parityShards) ? summary : undefined;
 }
 
 export const NULL_VERSION = 'null';
@@ -408,6 +431,24 @@ export class ErasureSet {
   }
 
   /**
+   * A listed key whose drives do not agree on a settled version, resolved from every drive's whole
+   * record as a read would. The documented choice for a key that cannot be decided now (too few
+   * drives answer to tell whether its newest version was committed): the listing answers 503, as
+   * GET does, rather than leave out what may exist or show what may be stale. What the answering
+   * drives prove was never committed is left out. Either way heal looks at the key.
+   */
+  private async listingVersion(bucket: string, key: string): Promise<ListingSummary | undefined> {
+    const { answers } = await this.readRecords(bucket, key);
+    const outcome = resolveVersion(answers, undefined, minimumWriteQuorum(this.drives.length));
+    if (outcome.kind === 'unreadable') {
+      this.healHooks.degradedRead?.(bucket, key, false);
+      throw new ObjectLayerError('read-quorum');
+    }
+    if (outcome.kind !== 'found' || needsHeal(outcome.quorum, answers)) this.healHooks.degradedRead?.(bucket, key, false);
+    return outcome.kind === 'found' ? summarize(outcome.quorum.version) : undefined;
+  }
+
+  /**
    * Up to about `limit` live objects with keys >= `from` under `prefix`, each resolved to its quorum
    * version, in key order; `next` is where to continue, undefined once the set is exhausted.
    */
@@ -423,32 +464,23 @@ export class ErasureSet {
       const last = page[page.length - 1].key;
       if (bound === undefined || compareKeys(last, bound) < 0) bound = last;
     }
-    const byKey = new Map<string, RecordAnswer[]>();
+    const byKey = new Map<string, (RecordEntry | Error | undefined)[]>();
     pages.forEach((page, slot) => {
       if (page instanceof Error) return;
-      for (const { key, record } of page) {
-        if (bound !== undefined && compareKeys(key, bound) > 0) break;
-        let answers = byKey.get(key);
+      for (const entry of page) {
+        if (bound !== undefined && compareKeys(entry.key, bound) > 0) break;
+        let answers = byKey.get(entry.key);
         if (!answers) {
           answers = pages.map((p) => (p instanceof Error ? p : undefined));
-          byKey.set(key, answers);
+          byKey.set(entry.key, answers);
         }
-        answers[slot] = record ?? new DriveError('damaged', `${this.drives[slot].endpoint}: damaged record of ${bucket}/${key}`);
+        answers[slot] = entry;
       }
     });
     const entries: ListedVersion[] = [];
     for (const key of [...byKey.keys()].sort(compareKeys)) {
-      const outcome = resolveVersion(byKey.get(key)!, undefined, minimumWriteQuorum(this.drives.length));
-      // The documented choice for a key that cannot be decided now (too few drives answer to tell
-      // whether its newest version was committed): the listing answers 503, as GET does, rather than
-      // leave out what may exist or show what may be stale. What the answering drives prove was
-      // never committed is left out. Either way heal looks at the key.
-      if (outcome.kind === 'unreadable') {
-        this.healHooks.degradedRead?.(bucket, key, false);
-        throw new ObjectLayerError('read-quorum');
-      }
-      if (outcome.kind === 'found' && !outcome.quorum.version.deleteMarker) entries.push({ key, version: outcome.quorum.version });
-      if (outcome.kind !== 'found') this.healHooks.degradedRead?.(bucket, key, false);
+      const summary = settledSummary(byKey.get(key)!) ?? (await this.listingVersion(bucket, key));
+      if (summary && !summary.deleteMarker) entries.push({ key, summary });
     }
     const next = bound === undefined ? undefined : justAfter(bound);
     return { entries, next };

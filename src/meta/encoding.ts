@@ -13,10 +13,15 @@ export function encodeRecord(value: unknown): Buffer {
   return Buffer.concat([xxh64(body), body]);
 }
 
-export function decodeRecord<T>(bytes: Uint8Array): T | undefined {
+/** The msgpack body of an encoded record, once its checksum is verified; undefined if it fails. */
+export function recordBody(bytes: Uint8Array): Buffer | undefined {
   if (bytes.length < HASH_SIZE) return undefined;
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const body = buf.subarray(HASH_SIZE);
-  if (!xxh64(body).equals(buf.subarray(0, HASH_SIZE))) return undefined;
-  return packr.unpack(body) as T;
+  return xxh64(body).equals(buf.subarray(0, HASH_SIZE)) ? body : undefined;
+}
+
+export function decodeRecord<T>(bytes: Uint8Array): T | undefined {
+  const body = recordBody(bytes);
+  return body && (packr.unpack(body) as T);
 }

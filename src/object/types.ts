@@ -83,8 +83,20 @@ export interface ListOptions {
   maxKeys: number;
 }
 
+/** What a listing shows of one object. */
+export interface ListedObject {
+  key: string;
+  size: number;
+  etag: string;
+  modTime: Date;
+  /** The storage class it was written with; absent for STANDARD. */
+  storageClass?: string;
+  /** Algorithms of the x-amz-checksum-* values it carries. */
+  checksumAlgorithms: string[];
+}
+
 export interface ListResult {
-  objects: ObjectInfo[];
+  objects: ListedObject[];
   prefixes: string[];
   isTruncated: boolean;
   /** The last key or common prefix returned (ListObjects NextMarker). */

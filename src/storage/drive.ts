@@ -40,9 +40,13 @@ export interface BucketEntry {
   created: number;
 }
 
+/**
+ * One key of a listing page: the listing summary of its current version (src/meta/listing-summary.ts),
+ * or the whole record where it was stored without one; neither when the record is damaged (fails its checksum).
+ */
 export interface RecordEntry {
   key: string;
-  /** Absent when the drive's record for the key is damaged (fails its checksum). */
+  summary?: Uint8Array;
   record?: ObjectRecord;
 }
 

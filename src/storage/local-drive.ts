@@ -13,6 +13,7 @@ import { dirname, join } from 'node:path';
 import { open as openLmdb, type Database, type RootDatabase } from 'lmdb';
 import { failpoint } from '../failpoints.js';
 import { decodeRecord, encodeRecord } from '../meta/encoding.js';
+import { decodeObjectRecord, encodeObjectRecord, storedSummary } from '../meta/listing-summary.js';
 import { DataDirPins } from './data-dir-pins.js';
 import { DeletedRecordFences } from './fences.js';
 import { tolerateLmdbCommitFailures } from './lmdb-commit-failures.js';
@@ -313,7 +314,7 @@ export class LocalDrive implements Drive {
     const { objects } = await this.ensureOnline('read');
     const value = objects.get(recordKey(bucket, key));
     if (!value) return undefined;
-    const record = decodeRecord<ObjectRecord>(value);
+    const record = decodeObjectRecord(value);
     if (!record) throw new DriveError('damaged', `${this.root}: the record of ${bucket}/${key} fails its checksum`);
     return record;
   }
@@ -344,7 +345,7 @@ export class LocalDrive implements Drive {
         if (record && record.versions.length > 0) {
           if (bucketState(buckets, bucket)?.deleted) return 'bucket-deleted';
           const stored = fence === undefined ? record : { ...record, fence: Math.max(fence, record.fence ?? 0) };
-          objects.putSync(name, encodeRecord(stored));
+          objects.putSync(name, encodeObjectRecord(stored));
         } else {
           objects.removeSync(name);
         }
@@ -369,12 +370,12 @@ export class LocalDrive implements Drive {
     return this.io('settle commit', async () => {
       const outcome = await this.live(objects).transaction((): 'committed' | 'barred' | 'damaged' => {
         const value = objects.get(name);
-        const record = value ? decodeRecord<ObjectRecord>(value) : undefined;
+        const record = value ? decodeObjectRecord(value) : undefined;
         if (value && !record) return 'damaged';
         const newest = record?.versions[0];
         if (newest && versionSignature(newest) === signature) return 'committed';
         // One above the lost commit's fence: it is refused, a later lock holder (a greater fence) is not.
-        if (record) objects.putSync(name, encodeRecord({ ...record, fence: Math.max(record.fence ?? 0, fence + 1) }));
+        if (record) objects.putSync(name, encodeObjectRecord({ ...record, fence: Math.max(record.fence ?? 0, fence + 1) }));
         else this.deletedFences.remember(memoryName, Math.max(this.deletedFences.get(memoryName), fence + 1));
         return 'barred';
       });
@@ -388,7 +389,7 @@ export class LocalDrive implements Drive {
   private storedFence(objects: Database<Buffer, Buffer>, name: Buffer, memoryName: string): number {
     const value = objects.get(name);
     if (!value) return this.deletedFences.get(memoryName);
-    return decodeRecord<ObjectRecord>(value)?.fence ?? 0;
+    return decodeObjectRecord(value)?.fence ?? 0;
   }
 
   async listRecords(bucket: string, options: ListRecordsOptions): Promise<RecordEntry[]> {
@@ -403,8 +404,11 @@ export class LocalDrive implements Drive {
     for (const { key, value } of objects.getRange({ start, end: bucketRangeEnd(bucket) })) {
       const raw = key as Buffer;
       if (!raw.subarray(0, prefixKey.length).equals(prefixKey)) break;
-      const record = decodeRecord<ObjectRecord>(value);
-      out.push({ key: raw.subarray(base.length).toString(), ...(record ? { record } : {}) });
+      const name = raw.subarray(base.length).toString();
+      // The summary where the record has one; records stored before summaries existed are decoded whole.
+      const summary = storedSummary(value);
+      const record = summary ? undefined : decodeObjectRecord(value);
+      out.push({ key: name, ...(summary ? { summary: Buffer.from(summary) } : record ? { record } : {}) });
       if (out.length >= options.limit) break;
     }
     return out;

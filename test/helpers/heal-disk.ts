@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { open as openLmdb } from 'lmdb';
 import { BITROT_HASH_SIZE, ShardLayout, verifyShardBlock } from '../../src/codec/bitrot.js';
 import { initCodec, ReedSolomon } from '../../src/codec/reed-solomon.js';
-import { decodeRecord } from '../../src/meta/encoding.js';
+import { decodeObjectRecord } from '../../src/meta/listing-summary.js';
 import type { ObjectRecord, VersionRecord } from '../../src/meta/record.js';
 import { versionSignature } from '../../src/meta/record.js';
 
@@ -36,7 +36,7 @@ export async function readRecords(drive: string, wanted: { bucket: string; key: 
     const objects = env.openDB<Buffer, Buffer>({ name: 'objects', keyEncoding: 'binary', encoding: 'binary' });
     return wanted.map(({ bucket, key }) => {
       const value = objects.get(recordKey(bucket, key));
-      return value ? decodeRecord<ObjectRecord>(value) : undefined;
+      return value ? decodeObjectRecord(value) : undefined;
     });
   } finally {
     await env.close();

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeRecord, encodeRecord } from '../../src/meta/encoding.js';
+import { decodeObjectRecord, encodeObjectRecord, packSummary, storedSummary, summarize, unpackSummary } from '../../src/meta/listing-summary.js';
 import type { ObjectRecord } from '../../src/meta/record.js';
 
 const record: ObjectRecord = {
@@ -40,5 +41,56 @@ describe('metadata record encoding', () => {
 
   it('is compact', () => {
     expect(encodeRecord({ ...record, versions: [{ ...record.versions[0], inline: undefined }] }).length).toBeLessThan(400);
+  });
+});
+
+describe('listing summaries of stored object records', () => {
+  const copyOn = (index: number, inline: number[]): ObjectRecord => ({
+    versions: [{ ...record.versions[0], erasure: { ...record.versions[0].erasure, index }, inline: new Uint8Array(inline) }],
+    fence: index,
+  });
+
+  it('are found without decoding, equal for copies of one version on different drives', () => {
+    const a = storedSummary(encodeObjectRecord(copyOn(1, [1, 2])))!;
+    const b = storedSummary(encodeObjectRecord(copyOn(3, [9, 9, 9])))!;
+    expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true);
+    expect(unpackSummary(a)).toEqual({
+      versionId: 'null',
+      modTime: 1_700_000_000_123,
+      deleteMarker: false,
+      size: 5,
+      etag: '5d41402abc4b2a76b9719d911017c592',
+      dataDir: '',
+      checksumAlgorithms: ['CRC32'],
+      dataShards: 2,
+      parityShards: 2,
+    });
+    expect(Buffer.from(a).equals(packSummary(summarize(record.versions[0])))).toBe(true);
+  });
+
+  it('differ for another version, and name a storage class other than STANDARD', () => {
+    const other = { ...record.versions[0], modTime: record.versions[0].modTime + 1, headers: { 'x-amz-storage-class': 'REDUCED_REDUNDANCY' } };
+    const summary = storedSummary(encodeObjectRecord({ versions: [other] }))!;
+    expect(Buffer.from(summary).equals(Buffer.from(storedSummary(encodeObjectRecord(record))!))).toBe(false);
+    expect(unpackSummary(summary).storageClass).toBe('REDUCED_REDUNDANCY');
+  });
+
+  it('are not found in a damaged record, nor in one stored before summaries existed', () => {
+    const bytes = encodeObjectRecord(record);
+    const damaged = Buffer.from(bytes);
+    damaged[20] ^= 1;
+    expect(storedSummary(damaged)).toBeUndefined();
+    expect(storedSummary(encodeRecord(record))).toBeUndefined();
+    expect(decodeObjectRecord(encodeRecord(record))!.versions[0].etag).toBe(record.versions[0].etag);
+  });
+
+  it('are long ones too (bin 16), and the decoded record does not carry them', () => {
+    const long = { ...record.versions[0], etag: 'e'.repeat(300) };
+    const bytes = encodeObjectRecord({ versions: [long] });
+    expect(unpackSummary(storedSummary(bytes)!).etag).toBe(long.etag);
+    const decoded = decodeObjectRecord(bytes)!;
+    expect(Object.keys(decoded)).toEqual(['versions']);
+    // Re-encoding a decoded record derives the summary again from its current version.
+    expect(unpackSummary(storedSummary(encodeObjectRecord({ ...decoded, versions: [record.versions[0]] }))!).etag).toBe(record.versions[0].etag);
   });
 });

@@ -1,5 +1,5 @@
 import { S3Error } from '../../errors.js';
-import type { ListResult, ObjectInfo } from '../../object/types.js';
+import type { ListedObject, ListResult } from '../../object/types.js';
 import { badContinuationToken } from '../error-mapping.js';
 import { validatePrefix } from '../names.js';
 import { requireBucket, type S3Request } from '../request.js';
@@ -42,15 +42,15 @@ function listParams(req: S3Request): ListParams {
   };
 }
 
-function contents(objects: ObjectInfo[], encode: (v: string) => string, withOwner: boolean): Record<string, unknown>[] {
+function contents(objects: ListedObject[], encode: (v: string) => string, withOwner: boolean): Record<string, unknown>[] {
   return objects.map((o) => ({
     Key: encode(o.key),
     LastModified: xmlDate(o.modTime),
     ETag: quoteEtag(o.etag),
-    ...(Object.keys(o.checksums).length > 0 ? { ChecksumAlgorithm: Object.keys(o.checksums) } : {}),
+    ...(o.checksumAlgorithms.length > 0 ? { ChecksumAlgorithm: o.checksumAlgorithms } : {}),
     Size: o.size,
     ...(withOwner ? { Owner: OWNER } : {}),
-    StorageClass: o.headers['x-amz-storage-class'] ?? 'STANDARD',
+    StorageClass: o.storageClass ?? 'STANDARD',
   }));
 }
 

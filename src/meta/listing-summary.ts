@@ -1,0 +1,90 @@
+/**
+ * The listing summary of an object record: what a listing shows of the current version, stored
+ * as the record's first field so a drive can hand it out without decoding the record. Every drive
+ * derives it from the same fields the same way, so copies of one version give identical bytes, and
+ * a listing page compares bytes instead of decoding and resolving every drive's record.
+ */
+import { Packr } from 'msgpackr';
+import { decodeRecord, encodeRecord, recordBody } from './encoding.js';
+import type { ObjectRecord, VersionRecord } from './record.js';
+
+const packr = new Packr({ useRecords: false, moreTypes: false, bundleStrings: false });
+
+/** What ListObjects shows of a version, and what makes two versions differ (the signature's fields). */
+export interface ListingSummary {
+  versionId: string;
+  modTime: number;
+  deleteMarker: boolean;
+  size: number;
+  etag: string;
+  dataDir: string;
+  storageClass?: string;
+  checksumAlgorithms: string[];
+  dataShards: number;
+  parityShards: number;
+}
+
+export function summarize(v: VersionRecord): ListingSummary {
+  return {
+    versionId: v.versionId,
+    modTime: v.modTime,
+    deleteMarker: v.deleteMarker,
+    size: v.size,
+    etag: v.etag,
+    dataDir: v.dataDir,
+    ...(v.headers['x-amz-storage-class'] !== undefined ? { storageClass: v.headers['x-amz-storage-class'] } : {}),
+    checksumAlgorithms: Object.keys(v.checksums),
+    dataShards: v.erasure.dataShards,
+    parityShards: v.erasure.parityShards,
+  };
+}
+
+type Packed = [string, number, boolean, number, string, string, string, string[], number, number];
+
+/** The summary's bytes: equal for copies of one version on any drive. */
+export function packSummary(s: ListingSummary): Buffer {
+  const fields: Packed = [s.versionId, s.modTime, s.deleteMarker, s.size, s.etag, s.dataDir, s.storageClass ?? '', s.checksumAlgorithms, s.dataShards, s.parityShards];
+  return packr.pack(fields);
+}
+
+export function unpackSummary(bytes: Uint8Array): ListingSummary {
+  const [versionId, modTime, deleteMarker, size, etag, dataDir, storageClass, checksumAlgorithms, dataShards, parityShards] = packr.unpack(bytes) as Packed;
+  return { versionId, modTime, deleteMarker, size, etag, dataDir, ...(storageClass ? { storageClass } : {}), checksumAlgorithms, dataShards, parityShards };
+}
+
+/** The stored form of an object record: its listing summary first, then the record. */
+export function encodeObjectRecord(record: ObjectRecord): Buffer {
+  const { listing: _stale, ...rest } = record as ObjectRecord & { listing?: unknown };
+  void _stale;
+  const current = record.versions[0];
+  return encodeRecord(current ? { listing: packSummary(summarize(current)), ...rest } : rest);
+}
+
+/** A stored object record without its summary; undefined when it fails its checksum. */
+export function decodeObjectRecord(value: Uint8Array): ObjectRecord | undefined {
+  const decoded = decodeRecord<ObjectRecord & { listing?: unknown }>(value);
+  if (!decoded) return undefined;
+  delete decoded.listing;
+  return decoded;
+}
+
+// The body is a msgpack map whose first key is "listing" (fixstr of 7 bytes), its value a bin 8 or bin 16.
+const LISTING_KEY = Buffer.from([0xa7, ...Buffer.from('listing')]);
+
+/**
+ * The summary bytes of a stored object record, found at their fixed place without decoding it;
+ * undefined for a record that fails its checksum or was stored without a summary (before they existed).
+ */
+export function storedSummary(value: Uint8Array): Uint8Array | undefined {
+  const body = recordBody(value);
+  if (!body || body.length < 1 + LISTING_KEY.length + 2) return undefined;
+  const isMap = (body[0] & 0xf0) === 0x80 || body[0] === 0xde;
+  const keyAt = body[0] === 0xde ? 3 : 1;
+  if (!isMap || !body.subarray(keyAt, keyAt + LISTING_KEY.length).equals(LISTING_KEY)) return undefined;
+  const at = keyAt + LISTING_KEY.length;
+  const bin8 = body[at] === 0xc4;
+  if (!bin8 && body[at] !== 0xc5) return undefined;
+  const start = at + (bin8 ? 2 : 3);
+  const end = start + (bin8 ? body[at + 1] : body.readUInt16BE(at + 1));
+  return end <= body.length ? body.subarray(start, end) : undefined;
+}
