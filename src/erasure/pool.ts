@@ -20,7 +20,7 @@ import type {
   PutOptions,
 } from '../object/types.js';
 import type { BucketEntry, Drive } from '../storage/drive.js';
-import { MAX_OBJECT_KEY_BYTES, justAfter, pastPrefix } from '../storage/names.js';
+import { MAX_OBJECT_KEY_BYTES, compareKeys, justAfter, pastPrefix } from '../storage/names.js';
 import { setIndexFor } from './placement.js';
 import { ErasureSet, type ListedVersion } from './set.js';
 import { toPartInfo, toUploadInfo } from './multipart.js';
@@ -225,7 +225,7 @@ export class ErasurePool implements ObjectLayer {
     return perSet
       .flat()
       .map((e) => toUploadInfo(e.bucket, e.record))
-      .sort((a, b) => Buffer.compare(Buffer.from(a.key), Buffer.from(b.key)) || a.initiated.getTime() - b.initiated.getTime());
+      .sort((a, b) => compareKeys(a.key, b.key) || a.initiated.getTime() - b.initiated.getTime());
   }
 
   /** Aborts uploads initiated more than `maxAgeMs` ago, in every bucket; returns how many. */
@@ -254,13 +254,13 @@ export class ErasurePool implements ObjectLayer {
     seekAll(options.position !== undefined ? decodePosition(options.position, prefix) : after !== undefined ? justAfter(after) : undefined);
 
     const result: ListResult = { objects: [], prefixes: [], isTruncated: false };
-    const isAfterMarker = (name: string): boolean => after === undefined || Buffer.compare(Buffer.from(name), Buffer.from(after)) > 0;
+    const isAfterMarker = (name: string): boolean => after === undefined || compareKeys(name, after) > 0;
     let resumeFrom: Buffer | undefined;
     for (;;) {
       let smallest: { cursor: SetCursor; entry: ListedVersion } | undefined;
       for (const cursor of cursors) {
         const entry = await cursor.peek();
-        if (entry && (!smallest || Buffer.compare(Buffer.from(entry.key), Buffer.from(smallest.entry.key)) < 0)) {
+        if (entry && (!smallest || compareKeys(entry.key, smallest.entry.key) < 0)) {
           smallest = { cursor, entry };
         }
       }

@@ -13,7 +13,7 @@ import { packSummary, summarize, unpackSummary, type ListingSummary } from '../m
 import { versionSignature, type ObjectRecord, type VersionRecord } from '../meta/record.js';
 import type { ByteRange, ObjectInfo, ObjectReader, PutBody, PutOptions } from '../object/types.js';
 import { DriveError, isDamaged, type Drive, type RecordEntry, type VersionData } from '../storage/drive.js';
-import { justAfter } from '../storage/names.js';
+import { compareKeys, justAfter } from '../storage/names.js';
 import { prepend, readBlocks } from './blocks.js';
 import { encodeBlock } from './coder.js';
 import { streamVersion } from './decode.js';
@@ -70,7 +70,7 @@ function settledSummary(answers: (RecordEntry | Error | undefined)[]): ListingSu
     // A record stored before summaries existed gives the same bytes for the same version.
     const current = answer.record?.versions[0];
     const bytes = answer.summary ?? (current && packSummary(summarize(current)));
-    if (!bytes || (shown && !Buffer.from(bytes).equals(shown))) return undefined;
+    if (!bytes || (shown && Buffer.compare(bytes, shown) !== 0)) return undefined;
     shown ??= bytes;
     holders++;
   }
@@ -116,10 +116,6 @@ type DriveCommit = 'committed' | 'failed' | 'unknown';
 /** A failure that is not the drive's answer (its answer was lost on the way), or one we cannot interpret. */
 function isUnanswered(err: unknown): boolean {
   return !(err instanceof DriveError) || err.unanswered;
-}
-
-function compareKeys(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
 export class ErasureSet {

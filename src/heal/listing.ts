@@ -2,15 +2,11 @@
  * What the heal workers walk: every key that ANY drive of a set has a record for (a listing of the
  * set would hide exactly the objects that need healing), and the buckets of the pool.
  */
-import { justAfter } from '../storage/names.js';
+import { compareKeys, justAfter } from '../storage/names.js';
 import type { ErasureSet } from '../erasure/set.js';
 import { DriveError, type Drive } from '../storage/drive.js';
 
 const PAGE = 500;
-
-function compareKeys(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
-}
 
 class KeyCursor {
   private keys: string[] = [];

@@ -3,7 +3,7 @@
  * does not match decodes as `undefined`; the drive reports it as damaged (not as missing), and heal rewrites it.
  */
 import { Packr } from 'msgpackr';
-import { xxh64 } from '../codec/xxhash.js';
+import { xxh64, xxh64Matches } from '../codec/xxhash.js';
 
 const packr = new Packr({ useRecords: false, moreTypes: false, bundleStrings: false });
 const HASH_SIZE = 8;
@@ -16,9 +16,9 @@ export function encodeRecord(value: unknown): Buffer {
 /** The msgpack body of an encoded record, once its checksum is verified; undefined if it fails. */
 export function recordBody(bytes: Uint8Array): Buffer | undefined {
   if (bytes.length < HASH_SIZE) return undefined;
-  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const body = buf.subarray(HASH_SIZE);
-  return xxh64(body).equals(buf.subarray(0, HASH_SIZE)) ? body : undefined;
+  return xxh64Matches(body, buf) ? body : undefined;
 }
 
 export function decodeRecord<T>(bytes: Uint8Array): T | undefined {

@@ -80,7 +80,7 @@ export function storedSummary(value: Uint8Array): Uint8Array | undefined {
   if (!body || body.length < 1 + LISTING_KEY.length + 2) return undefined;
   const isMap = (body[0] & 0xf0) === 0x80 || body[0] === 0xde;
   const keyAt = body[0] === 0xde ? 3 : 1;
-  if (!isMap || !body.subarray(keyAt, keyAt + LISTING_KEY.length).equals(LISTING_KEY)) return undefined;
+  if (!isMap || body.compare(LISTING_KEY, 0, LISTING_KEY.length, keyAt, keyAt + LISTING_KEY.length) !== 0) return undefined;
   const at = keyAt + LISTING_KEY.length;
   const bin8 = body[at] === 0xc4;
   if (!bin8 && body[at] !== 0xc5) return undefined;

@@ -403,8 +403,8 @@ export class LocalDrive implements Drive {
     const out: RecordEntry[] = [];
     for (const { key, value } of objects.getRange({ start, end: bucketRangeEnd(bucket) })) {
       const raw = key as Buffer;
-      if (!raw.subarray(0, prefixKey.length).equals(prefixKey)) break;
-      const name = raw.subarray(base.length).toString();
+      if (raw.length < prefixKey.length || raw.compare(prefixKey, 0, prefixKey.length, 0, prefixKey.length) !== 0) break;
+      const name = raw.toString('utf8', base.length);
       // The summary where the record has one; records stored before summaries existed are decoded whole.
       const summary = storedSummary(value);
       const record = summary ? undefined : decodeObjectRecord(value);

@@ -83,3 +83,23 @@ export function checkInteger(what: string, value: unknown, min: number, max: num
     throw new DriveError('invalid', `invalid ${what} ${typeof value === 'number' ? value : `(a ${typeof value})`}`);
   }
 }
+
+/**
+ * Orders keys as their UTF-8 bytes do (the drives' order), without encoding them: UTF-8 byte order is
+ * code point order, and UTF-16 units differ from it only where a surrogate (half of a code point above
+ * U+FFFF) meets a unit of U+E000 or above.
+ */
+export function compareKeys(a: string, b: string): number {
+  if (a === b) return 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    const xSurrogate = x >= 0xd800 && x <= 0xdfff;
+    const ySurrogate = y >= 0xd800 && y <= 0xdfff;
+    if (xSurrogate !== ySurrogate) return xSurrogate ? 1 : -1;
+    return x < y ? -1 : 1;
+  }
+  return a.length - b.length;
+}

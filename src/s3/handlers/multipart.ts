@@ -8,7 +8,7 @@ import { copyBody, openCopySource } from '../copy-source.js';
 import { checkListedPartChecksums, defaultChecksumType, isFullObjectCapable, multipartChecksums, type ChecksumType } from '../multipart-checksums.js';
 import { firstValue, parityFor, requireKey, storedHeaders } from '../object-request.js';
 import { readSmallBody } from '../read-body.js';
-import { isNameOf } from '../../storage/names.js';
+import { compareKeys, isNameOf } from '../../storage/names.js';
 import { validatePrefix } from '../names.js';
 import { requireBucket, type S3Request } from '../request.js';
 import { objectUrl, quoteEtag, sendXml, xmlDate } from '../response.js';
@@ -219,7 +219,7 @@ export async function listMultipartUploads(req: S3Request): Promise<void> {
   let passedMarker = keyMarker === '';
   for (const u of all) {
     if (!passedMarker) {
-      const order = Buffer.compare(Buffer.from(u.key), Buffer.from(keyMarker));
+      const order = compareKeys(u.key, keyMarker);
       if (order < 0 || (order === 0 && (uploadIdMarker === '' || u.uploadId <= uploadIdMarker))) continue;
       passedMarker = true;
     }
