@@ -2,11 +2,14 @@
  * `npm run bench`: end-to-end throughput of a single-node Tessera server next to the limits of the
  * machine it runs on, all measured in one run.
  *
- *   node dist/bench/run.js [--quick] [--json] [--list-keys N] [--cluster] [--profile]
+ *   node dist/bench/run.js [--quick] [--json] [--list-keys N] [--s3rver] [--cluster] [--profile]
  *                          [--endpoint URL --access-key K --secret-key S [--region R]]
  *
  * Without --endpoint it creates a temp directory under os.tmpdir(), starts `tessera server` over
  * 4 drives in it (EC 2+2), and removes everything at the end (also on Ctrl-C and errors).
+ *
+ * With --s3rver it then installs s3rver (bench/s3rver.ts) into the temp directory, runs the same
+ * workloads against it, and prints the single node's figures as ratios of s3rver's.
  *
  * With --cluster it then starts 4 local nodes × 4 drives (one set of 16 drives, EC 8+8: the same 2×
  * storage overhead) on loopback ports (bench/cluster.ts), runs the same workloads with requests spread
@@ -30,6 +33,7 @@ import { cpuMs } from './cpu.js';
 import { measureDisk, measureMd5, type DiskResult } from './disk.js';
 import { objectPath, runPhase, S3Http, type PhaseResult } from './load.js';
 import { BenchCluster, RoundRobinHttp } from './cluster.js';
+import { S3rverPeer, S3RVER_ACCESS_KEY, S3RVER_SECRET_KEY, S3RVER_VERSION } from './s3rver.js';
 import { BenchServer } from './server.js';
 import { SigV4Signer } from './sigv4.js';
 
@@ -186,7 +190,8 @@ interface WorkloadTarget {
 interface BenchedServer {
   name: string;
   pid: number;
-  admin: AdminClient;
+  /** Tessera's admin API (CPU profiles); none for s3rver. */
+  admin?: AdminClient;
 }
 
 /**
@@ -194,18 +199,17 @@ interface BenchedServer {
  * and with --profile every server's CPU profile of the phase is saved.
  */
 async function measured(target: WorkloadTarget, name: string, phase: () => Promise<PhaseResult>, toRow: (r: PhaseResult) => ResultRow): Promise<{ result: PhaseResult; row: ResultRow }> {
-  const { servers, profileDir } = target;
-  if (profileDir) await Promise.all(servers.map((s) => s.admin.startProfile()));
+  const { servers } = target;
+  const profiled = target.profileDir ? servers.filter((s) => s.admin) : [];
+  await Promise.all(profiled.map((s) => s.admin!.startProfile()));
   const before = cpuMs(servers.map((s) => s.pid));
   const result = await phase();
   const used = cpuMs(servers.map((s) => s.pid)) - before;
-  if (profileDir) {
-    const file = `${name.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '')}.cpuprofile`;
-    for (const s of servers) {
-      const dir = join(profileDir, s.name);
-      await mkdir(dir, { recursive: true });
-      await writeFile(join(dir, file), await s.admin.stopProfile());
-    }
+  const file = `${name.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '')}.cpuprofile`;
+  for (const s of profiled) {
+    const dir = join(target.profileDir!, s.name);
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, file), await s.admin!.stopProfile());
   }
   const row = toRow(result);
   row.cpuMsPerOp = servers.length > 0 && result.ops > 0 ? used / result.ops : undefined;
@@ -389,6 +393,7 @@ async function main(): Promise<void> {
       region: { type: 'string', default: 'us-east-1' },
       'list-keys': { type: 'string' },
       cluster: { type: 'boolean', default: false },
+      s3rver: { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -397,13 +402,15 @@ async function main(): Promise<void> {
   if (values.help) {
     process.stdout.write(
       [
-        'usage: node dist/bench/run.js [--quick] [--json] [--list-keys N] [--cluster] [--profile]',
+        'usage: node dist/bench/run.js [--quick] [--json] [--list-keys N] [--s3rver] [--cluster] [--profile]',
         '                              [--endpoint URL --access-key K --secret-key S [--region R]]',
         '',
         '  --quick       a ~30 s run (shorter phases, smaller raw-disk file)',
         '  --json        print the figures as JSON instead of a Markdown table',
         '  --list-keys   how many keys to create and list (default 10,000; with --cluster 5,000, or 2,000 with --quick)',
         '  --endpoint    bench an already-running server instead of starting one',
+        `  --s3rver      then also install s3rver ${S3RVER_VERSION} into the temp directory and run the same workloads against it;`,
+        '                the single node\'s figures are also given as ratios of s3rver\'s (needs the npm registry)',
         `  --cluster     then also start ${CLUSTER_NODES} local nodes x ${CLUSTER_DRIVES_PER_NODE} drives and run the same workloads`,
         '                round-robin over them; figures are also given as ratios of the single node\'s',
         '  --profile     save a CPU profile of every server per workload under bench-profiles/ (open in DevTools or speedscope)',
@@ -427,10 +434,12 @@ async function main(): Promise<void> {
   let tmp: string | undefined;
   let server: BenchServer | undefined;
   let cluster: BenchCluster | undefined;
+  let s3rver: S3rverPeer | undefined;
   let remoteBuckets: string[] = [];
   const cleanupSync = (): void => {
     server?.killNow();
     cluster?.killNow();
+    s3rver?.killNow();
     if (tmp) rmSync(tmp, { recursive: true, force: true });
     tmp = undefined;
   };
@@ -556,6 +565,34 @@ async function main(): Promise<void> {
       server = undefined;
     }
 
+    // --- the same workloads on s3rver ------------------------------------------------------------
+    let s3rverRows: ResultRow[] | undefined;
+    if (values.s3rver) {
+      log(`installing s3rver ${S3RVER_VERSION} into ${tmp}/s3rver (npm registry) and starting it`);
+      s3rver = await S3rverPeer.start(join(tmp, 's3rver'));
+      const peer = s3rver;
+      const peerSigner = new SigV4Signer(S3RVER_ACCESS_KEY, S3RVER_SECRET_KEY, values.region!);
+      const peerClient = (concurrency: number): S3Http => {
+        const c = new S3Http(peer.endpoint, peerSigner, concurrency);
+        clients.push(c);
+        return c;
+      };
+      const peerAdmin = peerClient(4);
+      await peerAdmin.request('PUT', objectPath(bucket));
+      await peerAdmin.request('PUT', objectPath(listBucket));
+      const checkPeer = (): void => {
+        if (!peer.running) throw new Error(`s3rver exited during the benchmark:\n${peer.lastOutput}`);
+      };
+      const result = await runWorkloads({ cfg, limits, client: peerClient, checkServer: checkPeer, bodyFor, bucket, listBucket, servers: [{ name: 's3rver', pid: peer.proc.pid! }] });
+      s3rverRows = result.rows;
+      for (const c of clients) c.close();
+      clients = [];
+      log('stopping s3rver');
+      await peer.stop();
+      s3rver = undefined;
+      await rm(join(tmp, 's3rver'), { recursive: true, force: true });
+    }
+
     // --- the same workloads on a local cluster -----------------------------------------------------
     let clusterRun: ClusterRun | undefined;
     if (values.cluster) {
@@ -628,6 +665,14 @@ async function main(): Promise<void> {
             },
             results: rows.map((r) => ({ ...r, mbPerSec: Number.isFinite(r.mbPerSec) ? r.mbPerSec : undefined })),
             serverLogNoteworthy: noteworthy,
+            ...(s3rverRows
+              ? {
+                  s3rver: {
+                    version: S3RVER_VERSION,
+                    results: s3rverRows.map((r, i) => ({ ...r, mbPerSec: Number.isFinite(r.mbPerSec) ? r.mbPerSec : undefined, tesseraVsS3rver: versus(rows[i], r) })),
+                  },
+                }
+              : {}),
             ...(clusterRun
               ? {
                   cluster: {
@@ -649,10 +694,12 @@ async function main(): Promise<void> {
       );
     } else {
       process.stdout.write(renderMarkdown(rows, limits, layout, machine, values.quick!, noteworthy));
+      if (s3rverRows) process.stdout.write(renderS3rver(s3rverRows, rows, values.quick!));
       if (clusterRun) process.stdout.write(renderCluster(clusterRun, rows, layout, values.quick!));
     }
   } finally {
     for (const c of clients) c.close();
+    s3rver?.killNow();
     if (cluster) {
       log('stopping the cluster');
       await cluster.stop(5_000).catch(() => cluster?.killNow());
@@ -699,6 +746,33 @@ function fmtRatio(x: number | undefined): string {
   return x === undefined || !Number.isFinite(x) ? '—' : `${x.toFixed(2)}×`;
 }
 
+/** The headline figure of a row with its unit. */
+function resultCell(r: ResultRow): string {
+  if (r.unit === 'keys/s') return `${fmt(r.keysPerSec)} keys/s`;
+  if (r.unit === 'ops/s') return `${fmt(r.opsPerSec)} ops/s (${fmt(r.mbPerSec)} MB/s)`;
+  return `${fmt(r.mbPerSec)} MB/s (${fmt(r.opsPerSec)} ops/s)`;
+}
+
+function renderS3rver(peer: ResultRow[], single: ResultRow[], quick: boolean): string {
+  const out: string[] = [];
+  out.push(`### Tessera single node vs s3rver ${S3RVER_VERSION}${quick ? ' (--quick)' : ''}`);
+  out.push('');
+  out.push('s3rver: one process, objects as plain files, no erasure coding, no fsync. Same machine, client and workloads as above, in the same run.');
+  out.push('"Tessera ÷ s3rver": throughput above 1× means Tessera is faster; CPU below 1× means Tessera spends less per operation.');
+  out.push('');
+  out.push('| Workload | Tessera | s3rver | Tessera ÷ s3rver | CPU-ms/op Tessera | CPU-ms/op s3rver | CPU ÷ |');
+  out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+  peer.forEach((p, i) => {
+    const t = single[i];
+    if (!t || t.workload !== p.workload) return;
+    const v = versus(t, p);
+    out.push(`| ${p.workload} | ${resultCell(t)} | ${resultCell(p)} | ${fmtRatio(v?.result)} | ${cpuCell(t)} | ${cpuCell(p)} | ${fmtRatio(v?.cpu)} |`);
+  });
+  for (const r of peer.filter((x) => x.errors > 0)) out.push(`\ns3rver, ${r.workload}: ${r.errors} failed operation(s), e.g. ${r.errorSamples.join('; ')}`);
+  out.push('');
+  return out.join('\n');
+}
+
 function renderCluster(run: ClusterRun, single: ResultRow[], singleLayout: string, quick: boolean): string {
   const out: string[] = [];
   out.push(`### Tessera cluster benchmark${quick ? ' (--quick)' : ''}`);
@@ -710,10 +784,7 @@ function renderCluster(run: ClusterRun, single: ResultRow[], singleLayout: strin
   out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |');
   run.rows.forEach((r, i) => {
     const v = versus(r, single[i]);
-    let result: string;
-    if (r.unit === 'keys/s') result = `${fmt(r.keysPerSec)} keys/s`;
-    else if (r.unit === 'ops/s') result = `${fmt(r.opsPerSec)} ops/s (${fmt(r.mbPerSec)} MB/s)`;
-    else result = `${fmt(r.mbPerSec)} MB/s (${fmt(r.opsPerSec)} ops/s)`;
+    const result = resultCell(r);
     const opsCell = r.op === 'LIST' ? `${r.ops} listings` : `${r.ops}${r.errors > 0 ? ` (+${r.errors} failed)` : ''}`;
     const latency = `${fmtMs(r.p50Ms)} / ${fmtMs(r.p99Ms)}${r.op === 'LIST' ? ' per page' : ''}`;
     const limit = r.limitMBps === undefined ? '—' : `${fmt(r.limitMBps)} MB/s (${r.limitName})`;
@@ -752,10 +823,7 @@ function renderMarkdown(
   out.push('| Workload | Concurrency | Result | Ops | p50 / p99 latency (ms) | Server CPU-ms/op | Limit | Ratio |');
   out.push('| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |');
   for (const r of rows) {
-    let result: string;
-    if (r.unit === 'keys/s') result = `${fmt(r.keysPerSec)} keys/s`;
-    else if (r.unit === 'ops/s') result = `${fmt(r.opsPerSec)} ops/s (${fmt(r.mbPerSec)} MB/s)`;
-    else result = `${fmt(r.mbPerSec)} MB/s (${fmt(r.opsPerSec)} ops/s)`;
+    const result = resultCell(r);
     const opsCell = r.op === 'LIST' ? `${r.ops} listings` : `${r.ops}${r.errors > 0 ? ` (+${r.errors} failed)` : ''}`;
     const latency = `${fmtMs(r.p50Ms)} / ${fmtMs(r.p99Ms)}${r.op === 'LIST' ? ' per page' : ''}`;
     const limit = r.limitMBps === undefined ? '—' : `${fmt(r.limitMBps)} MB/s (${r.limitName})`;
