@@ -3,6 +3,7 @@
  * closed-loop phase runner (N workers, each issuing one request at a time).
  */
 import http from 'node:http';
+import type { Readable } from 'node:stream';
 import { SigV4Signer, awsEncode } from './sigv4.js';
 
 export interface S3Response {
@@ -17,6 +18,8 @@ export interface S3Response {
 export interface RequestOptions {
   query?: Record<string, string>;
   body?: Uint8Array;
+  /** A body streamed from `stream` instead, of `length` bytes (objects too large to hold). */
+  streamBody?: { stream: Readable; length: number };
   headers?: Record<string, string>;
   /** keep the response body (otherwise it is counted and dropped) */
   keepBody?: boolean;
@@ -59,6 +62,7 @@ export class S3Http {
     const signed = this.signer.sign(method, this.host, path, options.query, options.headers);
     const headers: Record<string, string | number> = { ...signed.headers };
     if (options.body !== undefined) headers['content-length'] = options.body.length;
+    else if (options.streamBody !== undefined) headers['content-length'] = options.streamBody.length;
     else if (method === 'PUT' || method === 'POST') headers['content-length'] = 0;
     return new Promise<S3Response>((resolve, reject) => {
       const req = http.request(
@@ -88,6 +92,7 @@ export class S3Http {
       );
       req.on('error', (err) => reject(new RequestError(`${method} ${path}: ${err.message}`)));
       if (options.body !== undefined) req.end(options.body);
+      else if (options.streamBody !== undefined) options.streamBody.stream.on('error', (err) => req.destroy(err)).pipe(req);
       else req.end();
     });
   }

@@ -2,7 +2,7 @@
  * `npm run bench`: end-to-end throughput of a single-node Tessera server next to the limits of the
  * machine it runs on, all measured in one run.
  *
- *   node dist/bench/run.js [--quick] [--json] [--list-keys N] [--s3rver] [--cluster] [--profile]
+ *   node dist/bench/run.js [--quick] [--json] [--list-keys N] [--s3rver] [--cluster] [--memory] [--profile]
  *                          [--endpoint URL --access-key K --secret-key S [--region R]]
  *
  * Without --endpoint it creates a temp directory under os.tmpdir(), starts `tessera server` over
@@ -15,6 +15,10 @@
  * storage overhead) on loopback ports (bench/cluster.ts), runs the same workloads with requests spread
  * round-robin over the nodes, and prints that table too, each figure beside its ratio to the single
  * node's figure from the same run: the cost of going distributed on one machine.
+ *
+ * With --memory it starts the cluster too (for --cluster, after its workloads) and streams 8 objects of
+ * 2 GiB (256 MiB with --quick) up and then down through its first node at once, printing every node's
+ * peak resident set size (bench/memory.ts): streaming must not cost memory in proportion to objects.
  *
  * Every measured workload also reports the servers' CPU time per operation (user + system, from
  * /proc, all nodes together), which load on the machine does not inflate as it does wall-clock
@@ -33,6 +37,7 @@ import { cpuMs } from './cpu.js';
 import { measureDisk, measureMd5, type DiskResult } from './disk.js';
 import { objectPath, runPhase, S3Http, type PhaseResult } from './load.js';
 import { BenchCluster, RoundRobinHttp } from './cluster.js';
+import { measureMemory, type MemoryResult } from './memory.js';
 import { S3rverPeer, S3RVER_ACCESS_KEY, S3RVER_SECRET_KEY, S3RVER_VERSION } from './s3rver.js';
 import { BenchServer } from './server.js';
 import { SigV4Signer } from './sigv4.js';
@@ -44,6 +49,9 @@ const PARITY_SHARDS = 2;
 const DRIVES = DATA_SHARDS + PARITY_SHARDS;
 const CLUSTER_NODES = 4;
 const CLUSTER_DRIVES_PER_NODE = 4;
+const MEMORY_CLIENTS = 8;
+/** Issue 11: a node's RSS while 8 clients stream 2 GiB objects through it. */
+const MEMORY_LIMIT_MB = 300;
 
 interface SizeClass {
   name: string;
@@ -394,6 +402,7 @@ async function main(): Promise<void> {
       'list-keys': { type: 'string' },
       cluster: { type: 'boolean', default: false },
       s3rver: { type: 'boolean', default: false },
+      memory: { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -402,7 +411,7 @@ async function main(): Promise<void> {
   if (values.help) {
     process.stdout.write(
       [
-        'usage: node dist/bench/run.js [--quick] [--json] [--list-keys N] [--s3rver] [--cluster] [--profile]',
+        'usage: node dist/bench/run.js [--quick] [--json] [--list-keys N] [--s3rver] [--cluster] [--memory] [--profile]',
         '                              [--endpoint URL --access-key K --secret-key S [--region R]]',
         '',
         '  --quick       a ~30 s run (shorter phases, smaller raw-disk file)',
@@ -413,6 +422,8 @@ async function main(): Promise<void> {
         '                the single node\'s figures are also given as ratios of s3rver\'s (needs the npm registry)',
         `  --cluster     then also start ${CLUSTER_NODES} local nodes x ${CLUSTER_DRIVES_PER_NODE} drives and run the same workloads`,
         '                round-robin over them; figures are also given as ratios of the single node\'s',
+        `  --memory      start the cluster and stream ${MEMORY_CLIENTS} objects of 2 GiB (256 MiB with --quick) up and down through one`,
+        '                node at once, printing every node\'s peak RSS (limit 300 MB)',
         '  --profile     save a CPU profile of every server per workload under bench-profiles/ (open in DevTools or speedscope)',
         '',
       ].join('\n'),
@@ -426,6 +437,7 @@ async function main(): Promise<void> {
   if (remote && (values['access-key'] === undefined || values['secret-key'] === undefined)) {
     throw new Error('--endpoint needs --access-key and --secret-key');
   }
+  if (remote && values.memory) throw new Error('--memory starts its own local nodes; it cannot be combined with --endpoint');
   if (remote && values.cluster) throw new Error('--cluster starts its own local nodes; it cannot be combined with --endpoint');
   if (remote && values.profile) throw new Error('--profile needs the servers this run starts; it cannot be combined with --endpoint');
   const profileRoot = values.profile ? join('bench-profiles', new Date().toISOString().replace(/[:.]/g, '-')) : undefined;
@@ -595,7 +607,8 @@ async function main(): Promise<void> {
 
     // --- the same workloads on a local cluster -----------------------------------------------------
     let clusterRun: ClusterRun | undefined;
-    if (values.cluster) {
+    let memory: MemoryResult | undefined;
+    if (values.cluster || values.memory) {
       for (let i = 0; i < DRIVES; i++) await rm(join(tmp, `drive${i + 1}`), { recursive: true, force: true });
       const dir = join(tmp, 'cluster');
       log(`starting a cluster of ${CLUSTER_NODES} nodes x ${CLUSTER_DRIVES_PER_NODE} drives in ${dir}`);
@@ -612,18 +625,33 @@ async function main(): Promise<void> {
       const clusterAdmin = roundRobin(4);
       await clusterAdmin.request('PUT', objectPath(bucket));
       await clusterAdmin.request('PUT', objectPath(listBucket));
-      const result = await runWorkloads({
-        cfg, limits, client: roundRobin, checkServer: () => nodes.check(), bodyFor, bucket, listBucket,
-        servers: nodes.nodes.map((node, i) => benched(node, `cluster-node${i + 1}`)),
-        profileDir: profileRoot,
-      });
+      const result = values.cluster
+        ? await runWorkloads({
+            cfg, limits, client: roundRobin, checkServer: () => nodes.check(), bodyFor, bucket, listBucket,
+            servers: nodes.nodes.map((node, i) => benched(node, `cluster-node${i + 1}`)),
+            profileDir: profileRoot,
+          })
+        : undefined;
       for (const c of clients) c.close();
       clients = [];
+      if (values.memory) {
+        memory = await measureMemory({
+          endpoint: nodes.endpoints[0],
+          signer,
+          bucket: `${bucket}-memory`,
+          pids: nodes.nodes.map((n) => n.proc.pid!),
+          clients: MEMORY_CLIENTS,
+          objectBytes: values.quick ? 256 * MiB : 2048 * MiB,
+          pool,
+          log,
+        });
+        nodes.check();
+      }
       const clusterNoteworthy = nodes.noteworthy;
       log('stopping the cluster');
       await nodes.stop();
       cluster = undefined;
-      clusterRun = {
+      clusterRun = result && {
         layout: `${CLUSTER_NODES} nodes × ${CLUSTER_DRIVES_PER_NODE} drives on loopback, ${nodes.layout ?? `${CLUSTER_NODES * CLUSTER_DRIVES_PER_NODE} drives, default parity`}; requests round-robin over the nodes`,
         rows: result.rows,
         noteworthy: clusterNoteworthy,
@@ -665,6 +693,7 @@ async function main(): Promise<void> {
             },
             results: rows.map((r) => ({ ...r, mbPerSec: Number.isFinite(r.mbPerSec) ? r.mbPerSec : undefined })),
             serverLogNoteworthy: noteworthy,
+            ...(memory ? { memory: { ...memory, limitMB: MEMORY_LIMIT_MB } } : {}),
             ...(s3rverRows
               ? {
                   s3rver: {
@@ -696,6 +725,7 @@ async function main(): Promise<void> {
       process.stdout.write(renderMarkdown(rows, limits, layout, machine, values.quick!, noteworthy));
       if (s3rverRows) process.stdout.write(renderS3rver(s3rverRows, rows, values.quick!));
       if (clusterRun) process.stdout.write(renderCluster(clusterRun, rows, layout, values.quick!));
+      if (memory) process.stdout.write(renderMemory(memory));
     }
   } finally {
     for (const c of clients) c.close();
@@ -751,6 +781,19 @@ function resultCell(r: ResultRow): string {
   if (r.unit === 'keys/s') return `${fmt(r.keysPerSec)} keys/s`;
   if (r.unit === 'ops/s') return `${fmt(r.opsPerSec)} ops/s (${fmt(r.mbPerSec)} MB/s)`;
   return `${fmt(r.mbPerSec)} MB/s (${fmt(r.opsPerSec)} ops/s)`;
+}
+
+function renderMemory(m: MemoryResult): string {
+  const out: string[] = [];
+  out.push(`### Memory: ${m.clients} clients streaming ${m.objectBytes / MiB} MiB objects through one cluster node`);
+  out.push('');
+  out.push(`All at once, PUT at ${fmt(m.putMBps)} MB/s, then GET at ${fmt(m.getMBps)} MB/s (total payload); node 1 took every request. Resident set size sampled from /proc every 100 ms.`);
+  out.push('');
+  out.push('| Node | RSS before (MB) | Peak RSS (MB) | Limit (MB) | Within |');
+  out.push('| --- | ---: | ---: | ---: | --- |');
+  m.peakRssMB.forEach((peak, i) => out.push(`| ${i + 1} | ${fmt(m.startRssMB[i])} | ${fmt(peak)} | ${MEMORY_LIMIT_MB} | ${peak < MEMORY_LIMIT_MB ? 'yes' : 'NO'} |`));
+  out.push('');
+  return out.join('\n');
 }
 
 function renderS3rver(peer: ResultRow[], single: ResultRow[], quick: boolean): string {
