@@ -11,13 +11,7 @@ import type { ObjectRecord, VersionRecord } from './record.js';
 const packr = new Packr({ useRecords: false, moreTypes: false, bundleStrings: false });
 
 /** What ListObjects shows of a version, and what makes two versions differ (the signature's fields). */
-export interface ListingSummary {
-  versionId: string;
-  modTime: number;
-  deleteMarker: boolean;
-  size: number;
-  etag: string;
-  dataDir: string;
+export interface ListingSummary extends Pick<VersionRecord, 'versionId' | 'modTime' | 'deleteMarker' | 'size' | 'etag' | 'dataDir'> {
   storageClass?: string;
   checksumAlgorithms: string[];
   dataShards: number;

@@ -54,17 +54,8 @@ describe('listing summaries of stored object records', () => {
     const a = storedSummary(encodeObjectRecord(copyOn(1, [1, 2])))!;
     const b = storedSummary(encodeObjectRecord(copyOn(3, [9, 9, 9])))!;
     expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true);
-    expect(unpackSummary(a)).toEqual({
-      versionId: 'null',
-      modTime: 1_700_000_000_123,
-      deleteMarker: false,
-      size: 5,
-      etag: '5d41402abc4b2a76b9719d911017c592',
-      dataDir: '',
-      checksumAlgorithms: ['CRC32'],
-      dataShards: 2,
-      parityShards: 2,
-    });
+    const { versionId, modTime, deleteMarker, size, etag, dataDir } = record.versions[0];
+    expect(unpackSummary(a)).toEqual({ versionId, modTime, deleteMarker, size, etag, dataDir, checksumAlgorithms: ['CRC32'], dataShards: 2, parityShards: 2 });
     expect(Buffer.from(a).equals(packSummary(summarize(record.versions[0])))).toBe(true);
   });
 
