@@ -10,6 +10,7 @@ import type { Locker } from '../lock/locker.js';
 import { NamespaceLock } from '../lock/namespace-lock.js';
 import type { Drive } from '../storage/drive.js';
 import { LocalDrive } from '../storage/local-drive.js';
+import { spaceReserveFromEnv } from '../storage/free-space.js';
 import { RemoteDrive } from '../storage/remote-drive.js';
 import type { ServerCerts } from './certs.js';
 import type { Topology } from './endpoints.js';
@@ -37,9 +38,10 @@ export function createClusterNode(topology: Topology, root: Credentials, certs?:
   for (const node of topology.nodes) if (node !== self) peers.set(node, new Peer(node, key, topology.fingerprint, peerTransport(certs)));
 
   const local = new Map<number, LocalDrive>();
+  const reserve = spaceReserveFromEnv(process.env);
   const drives: Drive[] = topology.drives.map((d, index) => {
     if (d.node === self) {
-      const drive = new LocalDrive(d.path, d.text);
+      const drive = new LocalDrive(d.path, d.text, undefined, reserve);
       local.set(index, drive);
       return drive;
     }

@@ -628,7 +628,7 @@ async function rebuildPart(ctx: Context, work: VersionWork, part: PartRecord, so
   const { dataShards: D, parityShards: P, distribution, blockSize } = version.erasure;
   const layout = new ShardLayout(part.size, blockSize, D);
   const outcome: PartOutcome = { written: new Array<number>(set.drives.length).fill(0), failed: new Set(), badSources: false };
-  const opened = await openShardWriters(
+  const { writers: opened } = await openShardWriters(
     set.drives,
     stagingId,
     `part.${part.number}`,

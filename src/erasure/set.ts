@@ -298,6 +298,7 @@ export class ErasureSet {
       // A drive takes part when it received the data and its record was read (the one to restore).
       const attempted = previous.map((old, slot) => plan.alive[slot] && !(old instanceof Error));
       const notSentTo = attempted.flatMap((sent, slot) => (sent ? [] : [slot]));
+      let full = 0;
       const commits = await askDrives(
         this.drives,
         async (drive, slot): Promise<DriveCommit> => {
@@ -318,6 +319,7 @@ export class ErasureSet {
             await failpoint('erasure-set.commit.recorded');
             return 'committed';
           } catch (err) {
+            if (err instanceof DriveError && err.kind === 'full') full++;
             return sent && isUnanswered(err) ? 'unknown' : 'failed';
           }
         },
@@ -335,7 +337,8 @@ export class ErasureSet {
           throw new ObjectLayerError('write-quorum');
         }
         await this.restore(bucket, key, lease.fence, previous, committed, attempted, plan.data);
-        throw new ObjectLayerError('write-quorum');
+        // Full drives alone kept the commit from its quorum: say so, rather than ask for a retry.
+        throw new ObjectLayerError(committed.filter(Boolean).length + full >= plan.quorum ? 'storage-full' : 'write-quorum');
       }
       await this.removeReplacedData(bucket, previous, version.versionId, version.dataDir);
       if (committed.some((ok) => !ok)) this.healHooks.partialWrite?.(bucket, key);

@@ -1,7 +1,7 @@
 /** The write path's streaming half: encode blocks and append each shard to a staged file per drive. */
 import { frameShardBlock } from '../codec/bitrot.js';
 import { ObjectLayerError } from '../object/errors.js';
-import type { Drive, ShardWriter } from '../storage/drive.js';
+import { DriveError, type Drive, type ShardWriter } from '../storage/drive.js';
 import { encodeBlock } from './coder.js';
 import { askDrives, bestEffortOnDrives } from './fan-out.js';
 
@@ -20,10 +20,16 @@ export async function discardStaging(drives: Drive[], stagingId: string): Promis
   await bestEffortOnDrives(drives, (d) => d.discardStaged(stagingId));
 }
 
-/** Opens `<staging>/<stagingId>/<file>` for writing on the drives `only` marks: undefined where not asked or it failed. */
-export async function openShardWriters(drives: Drive[], stagingId: string, file: string, only: boolean[]): Promise<(ShardWriter | undefined)[]> {
+/**
+ * Opens `<staging>/<stagingId>/<file>` for writing on the drives `only` marks: undefined where not
+ * asked or it failed; `full` counts the drives that refused for want of space.
+ */
+export async function openShardWriters(drives: Drive[], stagingId: string, file: string, only: boolean[]): Promise<{ writers: (ShardWriter | undefined)[]; full: number }> {
   const opened = await askDrives(drives, (d) => d.createShardWriter(stagingId, file), { only });
-  return opened.answers.map((writer) => (writer instanceof Error ? undefined : writer));
+  return {
+    writers: opened.answers.map((writer) => (writer instanceof Error ? undefined : writer)),
+    full: opened.answers.filter((answer) => answer instanceof DriveError && answer.kind === 'full').length,
+  };
 }
 
 /**
@@ -39,12 +45,17 @@ export async function writeShardFiles(
   plan: ShardPlan,
 ): Promise<{ alive: boolean[]; size: number }> {
   const { distribution, dataShards, parityShards, quorum, eligible } = plan;
-  const writers = await openShardWriters(
+  const { writers, full } = await openShardWriters(
     drives,
     stagingId,
     file,
     drives.map((d, slot) => d.isOnline() && eligible?.[slot] !== false),
   );
+  // Full drives alone kept the write from its quorum: say so, rather than ask for a retry.
+  if (writers.filter(Boolean).length < quorum && writers.filter(Boolean).length + full >= quorum) {
+    await discardStaging(drives, stagingId);
+    throw new ObjectLayerError('storage-full');
+  }
   const drop = (slot: number): void => {
     void writers[slot]?.abort().catch(() => undefined);
     writers[slot] = undefined;

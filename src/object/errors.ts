@@ -21,6 +21,8 @@ export const OBJECT_LAYER_ERROR_KINDS = [
   'read-quorum',
   /** Too few drives (or lock nodes) took a write, or the writer's lock lapsed before it could finish. */
   'write-quorum',
+  /** Too many drives of the set are full (below their reserve) to take the write. */
+  'storage-full',
   /** The object's lock could not be had in time. */
   'lock-timeout',
   /** A listing position that this layer did not issue (or one for another prefix). */

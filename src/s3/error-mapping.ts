@@ -15,6 +15,7 @@ export const OBJECT_LAYER_S3_CODES = {
   'bucket-not-empty': 'BucketNotEmpty',
   'read-quorum': 'SlowDownRead',
   'write-quorum': 'SlowDownWrite',
+  'storage-full': 'XTesseraStorageFull',
   'lock-timeout': 'SlowDown',
   'invalid-position': 'InvalidArgument',
   'no-parts': 'MalformedXML',
@@ -37,6 +38,7 @@ export const DRIVE_S3_CODES = {
   'not-found': 'SlowDown',
   refused: 'SlowDown',
   fenced: 'SlowDownWrite',
+  full: 'XTesseraStorageFull',
   invalid: 'InternalError',
   damaged: 'InternalError',
 } as const satisfies Record<DriveErrorKind, S3ErrorCode>;

@@ -13,8 +13,9 @@ import type { DriveFormat } from './format.js';
  * 'damaged': the drive holds a record for the name, but it fails its checksum. It is not proof that
  * the drive lacks the object (a version must not be judged dangling on it), and heal rewrites it.
  * 'fenced': a record write came from a lock holder older than the record's last writer; nothing changed.
+ * 'full': the drive's free space is below what it keeps back (see free-space.ts); nothing was written.
  */
-export type DriveErrorKind = 'offline' | 'unformatted' | 'faulty' | 'not-found' | 'refused' | 'invalid' | 'damaged' | 'fenced';
+export type DriveErrorKind = 'offline' | 'unformatted' | 'faulty' | 'not-found' | 'refused' | 'invalid' | 'damaged' | 'fenced' | 'full';
 
 export class DriveError extends Error {
   constructor(

@@ -17,6 +17,7 @@ import { decodeObjectRecord, encodeObjectRecord, storedSummary } from '../meta/l
 import { DataDirPins } from './data-dir-pins.js';
 import { DeletedRecordFences } from './fences.js';
 import { tolerateLmdbCommitFailures } from './lmdb-commit-failures.js';
+import { DEFAULT_SPACE_RESERVE, ensureFreeSpace, type SpaceNeed, type SpaceReserve } from './free-space.js';
 import { placeLockFile, removeLockFile } from './lmdb-lock-file.js';
 import { versionSignature, type ObjectRecord, type UploadPartRecord, type UploadRecord } from '../meta/record.js';
 import {
@@ -58,6 +59,11 @@ function partKey(uploadId: string, partNumber: number): Buffer {
   return key;
 }
 
+/** A record holding object data of its own (inline shards): it adds data to the drive. */
+function carriesData(record: ObjectRecord | undefined): boolean {
+  return record?.versions.some((v) => v.inline !== undefined && v.inline.length > 0) ?? false;
+}
+
 function bucketRangeEnd(bucket: string): Buffer {
   return Buffer.concat([Buffer.from(bucket), Buffer.of(KEY_SEPARATOR + 1)]);
 }
@@ -96,6 +102,7 @@ export class LocalDrive implements Drive {
     /** How the drive was named on the command line (a path, or a URL in a cluster). */
     readonly endpoint: string = root,
     private readonly dirs: Directories = directories,
+    private readonly reserve: SpaceReserve = DEFAULT_SPACE_RESERVE,
   ) {}
 
   private makeDirectory(dir: string): Promise<void> {
@@ -179,16 +186,17 @@ export class LocalDrive implements Drive {
    * read-only (its environment would be left unusable). Whether the drive is still the one formatted
    * here (not wiped or replaced) is checked at most every 100 ms.
    */
-  private async ensureOnline(intent: 'read' | 'write' = 'write'): Promise<Stores> {
+  private async ensureOnline(intent: 'read' | SpaceNeed = 'metadata'): Promise<Stores> {
     const offline = (): boolean => !this.online || !this.objects || !this.buckets || !this.uploads || !this.parts;
     // Not open yet (or no longer): nothing to check.
     if (offline()) throw new DriveError('offline', `${this.root} is offline`);
-    if (intent === 'write') {
+    if (intent !== 'read') {
       try {
         await this.checkWritable();
       } catch (err) {
         await this.goOffline(`${this.root} turned read-only (${(err as Error).message})`, 'abandon');
       }
+      await ensureFreeSpace(this.root, intent, this.reserve);
     }
     const now = Date.now();
     if (now - this.lastIdentityCheck > IDENTITY_CHECK_INTERVAL_MS) {
@@ -253,6 +261,7 @@ export class LocalDrive implements Drive {
       (err as { commitError?: Promise<unknown> }).commitError?.catch(() => undefined);
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') throw new DriveError('not-found', `${this.root}: ${what}: not found`);
+      if (code === 'ENOSPC' || code === 'EDQUOT') throw new DriveError('full', `${this.root}: ${what}: no space left`);
       throw new DriveError('faulty', `${this.root}: ${what}: ${(err as Error).message}`);
     }
   }
@@ -334,7 +343,7 @@ export class LocalDrive implements Drive {
 
   async writeRecord(bucket: string, key: string, record: ObjectRecord | undefined, fence?: number): Promise<void> {
     checkRecordWrite(bucket, key, record, fence);
-    const { objects, buckets } = await this.ensureOnline();
+    const { objects, buckets } = await this.ensureOnline(carriesData(record) ? 'data' : 'metadata');
     const name = recordKey(bucket, key);
     const memoryName = `${bucket}\u0000${key}`;
     await this.io('write record', async () => {
@@ -417,7 +426,7 @@ export class LocalDrive implements Drive {
   async createShardWriter(stagingId: string, file: string): Promise<ShardWriter> {
     checkName('staging id', stagingId);
     checkName('shard file', file);
-    await this.ensureOnline();
+    await this.ensureOnline('data');
     const dir = this.sys('tmp', stagingId);
     const handle = await this.io('create shard', async () => {
       // Not recursive: a drive wiped under us has no staging area, and must not grow a new one here.

@@ -213,3 +213,61 @@ describe('LocalDrive directory fsyncs', () => {
     expect.soft(await syncedBy(() => drive.writeSysFile('state.json', Buffer.from('{}')))).toEqual(expect.arrayContaining([sys, join(sys, 'tmp')]));
   });
 });
+
+describe('LocalDrive free space', () => {
+  let dir: string;
+  let drive: LocalDrive;
+  // What the drive keeps back, set per test: above its real free space, the drive counts as full.
+  const reserve = { data: 0, metadata: 0 };
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tessera-drive-'));
+    reserve.data = 0;
+    reserve.metadata = 0;
+    const root = join(dir, 'd1');
+    drive = new LocalDrive(root, root, undefined, {
+      dataBytes: () => reserve.data,
+      get metadataBytes() {
+        return reserve.metadata;
+      },
+    });
+    await drive.prepare();
+    await drive.writeFormat({ version: 1, deploymentId: 'dep', sets: [['a', 'b']], thisDrive: 'a' });
+    await drive.open();
+    await drive.makeBucket('bucket', 1);
+    await drive.writeRecord('bucket', 'old', record('old'));
+  });
+
+  afterEach(async () => {
+    await drive.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const full = async (op: Promise<unknown>): Promise<void> => {
+    const err = await op.then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(DriveError);
+    expect((err as DriveError).kind).toBe('full');
+  };
+
+  it('below the data reserve refuses new data (shard files, records with inline shards) and still takes records without data', async () => {
+    reserve.data = Number.MAX_SAFE_INTEGER;
+    await full(drive.createShardWriter(randomUUID(), 'part.1'));
+    const inline = record('inline');
+    inline.versions[0].inline = new Uint8Array(100);
+    await full(drive.writeRecord('bucket', 'small', inline));
+    await drive.writeRecord('bucket', 'meta-only', record('meta-only'));
+    await drive.writeRecord('bucket', 'old', undefined);
+    expect(await drive.readRecord('bucket', 'old')).toBeUndefined();
+    expect(drive.isOnline()).toBe(true);
+  });
+
+  it('below the metadata reserve refuses every write, deletes too, and stays online for reads', async () => {
+    reserve.data = Number.MAX_SAFE_INTEGER;
+    reserve.metadata = Number.MAX_SAFE_INTEGER;
+    await full(drive.writeRecord('bucket', 'old', undefined));
+    await full(drive.makeBucket('another', 1));
+    expect((await drive.readRecord('bucket', 'old'))?.versions[0].etag).toBe('old');
+    reserve.metadata = 0;
+    await drive.writeRecord('bucket', 'old', undefined);
+  });
+});
