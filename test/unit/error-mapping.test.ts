@@ -85,7 +85,8 @@ describe('object-layer errors to S3 errors', () => {
         expect(answer, kind).toBeUndefined();
       } else {
         expect(answer?.code, kind).toBe(code);
-        expect(answer?.status, kind).toBe(503);
+        // Unavailable, worth a retry; a full drive is not, and says so.
+        expect(answer?.status, kind).toBe(kind === 'full' ? 507 : 503);
         // The drive's own message (endpoints, paths) never reaches the client.
         expect(answer?.message, kind).not.toContain('/srv/drive1');
       }
