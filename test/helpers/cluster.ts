@@ -7,9 +7,10 @@
  * Every process this module spawns is tracked; `destroy()` (call it in afterAll) and a process 'exit'
  * hook kill all of them, SIGCONT first so that a SIGSTOPped node really dies.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import type { ClientRequest, IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +23,21 @@ import { makeCertsDir, sdkRequestHandler, type TestCerts } from './tls.js';
 export { ACCESS_KEY, SECRET_KEY };
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+const run = promisify(execFile);
+
+/** Drive filesystems mounted and not yet unmounted: unmounted on exit too, or the temp directory could not go. */
+const mounted = new Set<string>();
+process.once('exit', () => [...mounted].forEach(unmount));
+
+function unmount(at: string): void {
+  try {
+    execFileSync('umount', ['-l', at]);
+  } catch {
+    // best effort
+  }
+  mounted.delete(at);
+}
 
 // ---------------------------------------------------------------------------------------------
 // Process bookkeeping: nothing we spawn may outlive the test file.
@@ -143,6 +159,11 @@ export interface ClusterOptions {
   readyTimeoutMs?: number;
   /** Serve https with this certs directory on every node (endpoints become https://). */
   tls?: TestCerts;
+  /**
+   * Give every drive a filesystem of its own: a tmpfs of this many MiB (root only), mounted at
+   * `<node>/d<N>-fs` with the drive directory `drive` inside it, so a drive can be filled to ENOSPC.
+   */
+  driveFilesystemMiB?: number;
 }
 
 export interface SpawnOptions {
@@ -180,11 +201,16 @@ export class NodeProcess {
 
   /** This node's drives in the shared endpoint list, one explicit endpoint each (several {...} groups would be pools). */
   get endpointArgs(): string[] {
-    return Array.from({ length: this.cluster.drivesPerNode }, (_, d) => `${this.endpoint}${this.dir}/d${d + 1}`);
+    return Array.from({ length: this.cluster.drivesPerNode }, (_, d) => `${this.endpoint}${this.drivePath(d)}`);
   }
 
   drivePath(drive: number): string {
-    return join(this.dir, `d${drive + 1}`);
+    return this.cluster.driveFilesystemMiB === undefined ? join(this.dir, `d${drive + 1}`) : join(this.driveFilesystem(drive), 'drive');
+  }
+
+  /** The mount point of the drive's own filesystem (with ClusterOptions.driveFilesystemMiB). */
+  driveFilesystem(drive: number): string {
+    return join(this.dir, `d${drive + 1}-fs`);
   }
 
   /**
@@ -351,6 +377,7 @@ export class TestCluster {
   readonly env: Record<string, string>;
   readonly readyTimeoutMs: number;
   readonly tls?: TestCerts;
+  readonly driveFilesystemMiB?: number;
 
   private constructor(
     readonly dir: string,
@@ -362,6 +389,7 @@ export class TestCluster {
     this.env = options.env ?? {};
     this.readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
     this.tls = options.tls;
+    this.driveFilesystemMiB = options.driveFilesystemMiB;
     ports.forEach((port, i) => this.nodes.push(new NodeProcess(this, i, port, join(dir, `n${i + 1}`))));
   }
 
@@ -376,6 +404,7 @@ export class TestCluster {
     const cluster = new TestCluster(dir, options.drivesPerNode ?? 4, [...ports], { ...options, tls });
     const start = options.start ?? cluster.nodes.map((n) => n.index);
     try {
+      if (options.driveFilesystemMiB !== undefined) await cluster.mountDriveFilesystems(options.driveFilesystemMiB);
       for (const i of start) cluster.nodes[i].spawn();
       await Promise.all(start.map((i) => cluster.nodes[i].waitReady()));
     } catch (err) {
@@ -429,10 +458,26 @@ export class TestCluster {
     return this.nodes.map((n) => `===== node ${n.index + 1} (${n.address}) =====\n${n.history}${n.output}`).join('\n');
   }
 
-  /** Kills every node (SIGCONT + SIGKILL), closes the clients and removes the temp directory. */
+  private async mountDriveFilesystems(sizeMiB: number): Promise<void> {
+    for (const node of this.nodes) {
+      for (let d = 0; d < this.drivesPerNode; d++) {
+        const at = node.driveFilesystem(d);
+        await mkdir(at, { recursive: true });
+        try {
+          await run('mount', ['-t', 'tmpfs', '-o', `size=${sizeMiB}m`, 'tmpfs', at]);
+        } catch (err) {
+          throw new Error(`cannot mount a tmpfs for a drive at ${at} (root is needed): ${(err as Error).message.split('\n')[0]}`);
+        }
+        mounted.add(at);
+      }
+    }
+  }
+
+  /** Kills every node (SIGCONT + SIGKILL), closes the clients, unmounts the drives' filesystems and removes the temp directory. */
   async destroy(): Promise<void> {
     for (const c of this.clients.splice(0)) c.destroy();
     await Promise.all(this.nodes.map((n) => (n.proc ? (killSync(n.proc), waitExit(n.proc, 10_000)) : undefined)));
+    for (const at of [...mounted].filter((m) => m.startsWith(this.dir))) unmount(at);
     await rm(this.dir, { recursive: true, force: true }).catch(() => undefined);
   }
 }

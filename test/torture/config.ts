@@ -40,7 +40,9 @@ export interface Scenario {
   faults: Partial<Record<FaultKind, number>>;
 }
 
-const DRIVE_FAULTS = { 'read-only': 2, vanish: 1, wipe: 1, flip: 2 };
+const DRIVE_FAULTS = { 'read-only': 2, vanish: 1, wipe: 1, flip: 2, full: 2 };
+/** Each drive is a tmpfs of this size (root only), so that it can be filled (the `full` fault). */
+export const DRIVE_FILESYSTEM_MIB = 512;
 
 export const SCENARIOS: Scenario[] = [
   {

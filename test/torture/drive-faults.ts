@@ -1,5 +1,5 @@
 /**
- * Ways to hurt a drive directory under a running server, as root and without mounting anything:
+ * Ways to hurt a drive directory under a running server, as root:
  *
  *   read-only  `chattr -R +i` (immutable): unlike chmod, it stops root too; files and directories can
  *              be neither created, renamed, removed nor opened for writing. Undone with `chattr -R -i`.
@@ -7,12 +7,14 @@
  *   wipe       everything inside the directory is removed (a replaced disk), the directory stays.
  *   flip       one byte of a few shard files (`<drive>/<bucket>/<xx>/<dataDir>/part.N`) inverted.
  *
- * ENOSPC is not among them: it needs a small filesystem (a loop or tmpfs mount), see the README.
+ *   full       the drive's own filesystem (a tmpfs, see ClusterOptions.driveFilesystemMiB) filled by a
+ *              file beside the drive directory until a few MiB or none are left: writes in flight meet
+ *              ENOSPC, later ones the server's own reserve. Undone by removing the file.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readdir, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readdir, rename, rm, stat, statfs } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { flipByte } from '../helpers/heal-disk.js';
 import type { Rng } from './rng.js';
@@ -36,6 +38,24 @@ export async function setImmutable(dir: string, on: boolean): Promise<void> {
   if (on) immutable.add(dir);
   await run('chattr', ['-R', '-f', on ? '+i' : '-i', dir]).catch(() => undefined);
   if (!on) immutable.delete(dir);
+}
+
+/** The file that fills a drive's filesystem: beside the drive directory, where the server never looks. */
+function fillerPath(drive: string): string {
+  return join(dirname(drive), 'filler');
+}
+
+/** Fills the filesystem `drive` lives on until `leaveBytes` (or less) are free; returns the MiB left. */
+export async function fill(drive: string, leaveBytes: number): Promise<number> {
+  const fs = await statfs(dirname(drive));
+  const free = fs.bavail * fs.bsize;
+  if (free > leaveBytes) await run('fallocate', ['-l', String(free - leaveBytes), fillerPath(drive)]);
+  const after = await statfs(dirname(drive));
+  return Math.round((after.bavail * after.bsize) / 2 ** 20);
+}
+
+export async function unfill(drive: string): Promise<void> {
+  await rm(fillerPath(drive), { force: true });
 }
 
 export function awayPath(dir: string): string {

@@ -10,17 +10,17 @@
  *   pause      SIGSTOP of a node while a write to it is in flight, then SIGCONT (several nodes only):
  *              half of them for 4-6.5 s (past the peers' offline verdict), half for 16-18 s (past the
  *              15 s lock lease: its grants expire and others take its locks while it sleeps)
- *   read-only / vanish / wipe / flip   a drive, see drive-faults.ts
+ *   read-only / vanish / wipe / flip / full   a drive, see drive-faults.ts
  */
 import { existsSync } from 'node:fs';
 import type { NodeProcess, TestCluster } from '../helpers/cluster.js';
 import { sleep } from '../helpers/cluster.js';
-import { awayPath, flipBytes, reappear, setImmutable, vanish, wipe } from './drive-faults.js';
+import { awayPath, fill, flipBytes, reappear, setImmutable, unfill, vanish, wipe } from './drive-faults.js';
 import { healBucket, waitDrivesOnline } from './healing.js';
 import { isMutation, type History, type MutationOp } from './history.js';
 import type { Rng } from './rng.js';
 
-export type FaultKind = 'kill' | 'crash' | 'pause' | 'read-only' | 'vanish' | 'wipe' | 'flip';
+export type FaultKind = 'kill' | 'crash' | 'pause' | 'read-only' | 'vanish' | 'wipe' | 'flip' | 'full';
 
 /** Commit phases a crash can be armed at, with how many passes to let through at most. */
 export const CRASH_POINTS: Record<string, number> = {
@@ -123,6 +123,14 @@ export class FaultSchedule {
         await sleep(rng.int(1_500, 4_000));
         await setImmutable(drive, false);
         return undefined;
+      case 'full': {
+        // Nothing left (writes in flight meet ENOSPC), or less than the server keeps back for new data.
+        const leave = rng.chance(0.5) ? rng.int(0, 4) : rng.int(20, 60);
+        const left = await fill(drive, leave * 2 ** 20);
+        await sleep(rng.int(1_500, 4_000));
+        await unfill(drive);
+        return `${left} MiB left`;
+      }
       case 'vanish': {
         await vanish(drive);
         await sleep(rng.int(1_500, 4_000));
@@ -193,8 +201,9 @@ export class FaultSchedule {
   }
 }
 
-/** Undoes whatever a drive fault may have left: the directory back in place, nothing immutable. */
+/** Undoes whatever a drive fault may have left: the directory back in place, nothing immutable, its filesystem not full. */
 export async function restoreDrive(drive: string): Promise<void> {
   if (existsSync(awayPath(drive))) await reappear(drive);
   await setImmutable(drive, false);
+  await unfill(drive);
 }

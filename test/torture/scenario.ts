@@ -12,7 +12,7 @@ import { sleep, TestCluster } from '../helpers/cluster.js';
 import type { Value } from './bodies.js';
 import { shardCensus } from './census.js';
 import { checkHistory, type Anomaly } from './checker.js';
-import type { Scenario } from './config.js';
+import { DRIVE_FILESYSTEM_MIB, type Scenario } from './config.js';
 import { FaultSchedule, restoreDrive } from './faults.js';
 import { healBucket, waitScannerCycles } from './healing.js';
 import { History, historyToJsonl } from './history.js';
@@ -37,7 +37,13 @@ export interface ScenarioOptions {
 export async function runScenario(scenario: Scenario, options: ScenarioOptions): Promise<RunFigures> {
   const t0 = Date.now();
   const rng = new Rng(options.seed);
-  const cluster = await TestCluster.create({ nodes: scenario.nodes, drivesPerNode: scenario.drivesPerNode, extraArgs: scenario.extraArgs, env: RUN_ENV });
+  const cluster = await TestCluster.create({
+    nodes: scenario.nodes,
+    drivesPerNode: scenario.drivesPerNode,
+    extraArgs: scenario.extraArgs,
+    env: RUN_ENV,
+    driveFilesystemMiB: DRIVE_FILESYSTEM_MIB,
+  });
   const history = new History();
   let failed = true;
   try {
