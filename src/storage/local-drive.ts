@@ -41,6 +41,12 @@ export const SYSTEM_DIR = '.tessera.sys';
 const FORMAT_FILE = 'format.json';
 /** How long a successful identity check of the drive is trusted before the next one. */
 const IDENTITY_CHECK_INTERVAL_MS = 100;
+/**
+ * How long the answer of one writability and free-space check serves the writes that follow it.
+ * Short: a drive that turns read-only or full within it meets writes that think it is not (lmdb
+ * must not, see checkWritable); long enough that a busy drive asks once per burst, not per write.
+ */
+const WRITE_CHECK_REUSE_MS = 5;
 
 const KEY_SEPARATOR = 0;
 
@@ -96,6 +102,8 @@ export class LocalDrive implements Drive {
   private readonly pins = new DataDirPins();
   /** Where lmdb's lock file is kept, when not on the drive. */
   private lockFile?: string;
+  /** The latest writability and free-space check per need, shared by the writes that come within WRITE_CHECK_REUSE_MS. */
+  private readonly writeChecks = new Map<SpaceNeed, { at: number; done: Promise<void> }>();
 
   constructor(
     readonly root: string,
@@ -190,14 +198,7 @@ export class LocalDrive implements Drive {
     const offline = (): boolean => !this.online || !this.objects || !this.buckets || !this.uploads || !this.parts;
     // Not open yet (or no longer): nothing to check.
     if (offline()) throw new DriveError('offline', `${this.root} is offline`);
-    if (intent !== 'read') {
-      try {
-        await this.checkWritable();
-      } catch (err) {
-        await this.goOffline(`${this.root} turned read-only (${(err as Error).message})`, 'abandon');
-      }
-      await ensureFreeSpace(this.root, intent, this.reserve);
-    }
+    if (intent !== 'read') await this.checkWrite(intent);
     const now = Date.now();
     if (now - this.lastIdentityCheck > IDENTITY_CHECK_INTERVAL_MS) {
       this.lastIdentityCheck = now;
@@ -225,6 +226,23 @@ export class LocalDrive implements Drive {
       throw new DriveError('offline', `${this.root} went offline`);
     }
     return db;
+  }
+
+  /** Whether the drive may take a write that adds `need`: writable (or it goes offline), with the space (or DriveError 'full'). */
+  private checkWrite(need: SpaceNeed): Promise<void> {
+    const now = Date.now();
+    const recent = this.writeChecks.get(need);
+    if (recent && now - recent.at < WRITE_CHECK_REUSE_MS) return recent.done;
+    const done = (async () => {
+      try {
+        await this.checkWritable();
+      } catch (err) {
+        await this.goOffline(`${this.root} turned read-only (${(err as Error).message})`, 'abandon');
+      }
+      await ensureFreeSpace(this.root, need, this.reserve);
+    })();
+    this.writeChecks.set(need, { at: now, done });
+    return done;
   }
 
   /**

@@ -243,6 +243,13 @@ describe('LocalDrive free space', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  // A drive reuses one free-space check for the writes of the next few ms: let it ask again.
+  const setReserve = async (data: number, metadata: number): Promise<void> => {
+    reserve.data = data;
+    reserve.metadata = metadata;
+    await new Promise((r) => setTimeout(r, 20));
+  };
+
   const full = async (op: Promise<unknown>): Promise<void> => {
     const err = await op.then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(DriveError);
@@ -250,7 +257,7 @@ describe('LocalDrive free space', () => {
   };
 
   it('below the data reserve refuses new data (shard files, records with inline shards) and still takes records without data', async () => {
-    reserve.data = Number.MAX_SAFE_INTEGER;
+    await setReserve(Number.MAX_SAFE_INTEGER, 0);
     await full(drive.createShardWriter(randomUUID(), 'part.1'));
     const inline = record('inline');
     inline.versions[0].inline = new Uint8Array(100);
@@ -262,12 +269,11 @@ describe('LocalDrive free space', () => {
   });
 
   it('below the metadata reserve refuses every write, deletes too, and stays online for reads', async () => {
-    reserve.data = Number.MAX_SAFE_INTEGER;
-    reserve.metadata = Number.MAX_SAFE_INTEGER;
+    await setReserve(Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
     await full(drive.writeRecord('bucket', 'old', undefined));
     await full(drive.makeBucket('another', 1));
     expect((await drive.readRecord('bucket', 'old'))?.versions[0].etag).toBe('old');
-    reserve.metadata = 0;
+    await setReserve(Number.MAX_SAFE_INTEGER, 0);
     await drive.writeRecord('bucket', 'old', undefined);
   });
 });
