@@ -16,15 +16,51 @@ export interface Directories {
   isMountPoint(dir: string): Promise<boolean>;
 }
 
-export const directories: Directories = {
-  async sync(dir) {
-    const handle = await open(dir, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
+async function fsyncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Group commit for directory fsyncs: concurrent PUTs rename into the same few directories (the
+ * staging area, a bucket's prefix directories), and each would fsync them on its own. A sync asked
+ * for while one of the same directory runs cannot share it (it may have begun before the caller's
+ * change); it waits for the next one, which begins once the running one ends, and every caller that
+ * asks meanwhile shares that next one. At most two fsyncs of a directory are ever pending.
+ */
+export function coalescingSync(sync: (dir: string) => Promise<void>): (dir: string) => Promise<void> {
+  const running = new Map<string, Promise<void>>();
+  const next = new Map<string, Promise<void>>();
+  const start = (dir: string): Promise<void> => {
+    const done = sync(dir).finally(() => {
+      if (running.get(dir) === done) running.delete(dir);
+    });
+    running.set(dir, done);
+    return done;
+  };
+  return (dir) => {
+    const current = running.get(dir);
+    if (!current) return start(dir);
+    let queued = next.get(dir);
+    if (!queued) {
+      queued = current
+        .catch(() => undefined)
+        .then(() => {
+          next.delete(dir);
+          return start(dir);
+        });
+      next.set(dir, queued);
     }
-  },
+    return queued;
+  };
+}
+
+export const directories: Directories = {
+  sync: coalescingSync(fsyncDirectory),
   async isMountPoint(dir) {
     try {
       const [self, parent] = await Promise.all([stat(dir), stat(join(dir, '..'))]);
