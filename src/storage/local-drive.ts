@@ -17,6 +17,8 @@ import { decodeObjectRecord, encodeObjectRecord, storedSummary } from '../meta/l
 import { DataDirPins } from './data-dir-pins.js';
 import { DeletedRecordFences } from './fences.js';
 import { tolerateLmdbCommitFailures } from './lmdb-commit-failures.js';
+import { alignedSlabs } from './aligned-slabs.js';
+import { createShardFile, type DirectSupport, type ShardFile } from './shard-file-writer.js';
 import { DEFAULT_SPACE_RESERVE, ensureFreeSpace, type SpaceNeed, type SpaceReserve } from './free-space.js';
 import { placeLockFile, removeLockFile } from './lmdb-lock-file.js';
 import { versionSignature, type ObjectRecord, type UploadPartRecord, type UploadRecord } from '../meta/record.js';
@@ -102,6 +104,8 @@ export class LocalDrive implements Drive {
   private readonly pins = new DataDirPins();
   /** Where lmdb's lock file is kept, when not on the drive. */
   private lockFile?: string;
+  /** Whether this drive's filesystem takes O_DIRECT shard writes (learnt by the first one). */
+  private readonly directSupport: DirectSupport = {};
   /** The latest writability and free-space check per need, shared by the writes that come within WRITE_CHECK_REUSE_MS. */
   private readonly writeChecks = new Map<SpaceNeed, { at: number; done: Promise<void> }>();
 
@@ -451,7 +455,7 @@ export class LocalDrive implements Drive {
       await mkdir(dir).catch((err: NodeJS.ErrnoException) => {
         if (err.code !== 'EEXIST') throw err;
       });
-      return open(join(dir, file), fsConstants.O_CREAT | fsConstants.O_WRONLY | fsConstants.O_TRUNC);
+      return createShardFile(join(dir, file), this.directSupport, alignedSlabs);
     });
     // The file's name lives in the staging directory, which a commit later renames into place whole.
     return new LocalShardWriter(handle, () => this.dirs.sync(dir), () => this.discardStaged(stagingId));
@@ -968,22 +972,17 @@ class LocalShardWriter implements ShardWriter {
   private closed = false;
 
   constructor(
-    private readonly handle: FileHandle,
+    private readonly file: ShardFile,
     private readonly syncDirectory: () => Promise<void>,
     private readonly discard: () => Promise<void>,
   ) {}
 
-  async write(chunks: Buffer[]): Promise<void> {
-    const total = chunks.reduce((n, c) => n + c.length, 0);
-    const { bytesWritten } = await this.handle.writev(chunks);
-    if (bytesWritten < total) {
-      const rest = Buffer.concat(chunks).subarray(bytesWritten);
-      await this.handle.write(rest, 0, rest.length);
-    }
+  write(chunks: Buffer[]): Promise<void> {
+    return this.file.write(chunks);
   }
 
   async finish(): Promise<void> {
-    await this.handle.sync();
+    await this.file.finish();
     await this.close();
     await this.syncDirectory();
   }
@@ -996,6 +995,6 @@ class LocalShardWriter implements ShardWriter {
   private async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.handle.close();
+    await this.file.close();
   }
 }
