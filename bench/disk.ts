@@ -4,7 +4,9 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash, randomFillSync } from 'node:crypto';
+import { constants as fsConstants } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
+import { AlignedSlabs, SLAB_BYTES } from '../src/storage/aligned-slabs.js';
 import { join } from 'node:path';
 
 const CHUNK = 1 << 20;
@@ -13,6 +15,8 @@ export interface DiskResult {
   bytes: number;
   /** sequential 1 MiB writes then one fsync, timed together */
   writeMBps: number;
+  /** the same with O_DIRECT from page-aligned memory, as shard files are written; undefined where the filesystem refuses it */
+  directWriteMBps?: number;
   /** first sequential read after trying to drop the file from the page cache */
   readMBps: number;
   /** true when the cache drop was confirmed (or at least reported success), false: `readMBps` is cached */
@@ -84,6 +88,7 @@ export async function measureDisk(dir: string, size: number): Promise<DiskResult
       await fh.close();
     }
     const writeSeconds = (performance.now() - t0) / 1000;
+    const directWriteMBps = await measureDirectWrite(join(dir, 'raw-disk-bench-direct.bin'), size);
 
     const drop = dropFromCache(file, size);
     const first = await readAll(file);
@@ -92,12 +97,34 @@ export async function measureDisk(dir: string, size: number): Promise<DiskResult
     return {
       bytes: size,
       writeMBps: size / 1e6 / writeSeconds,
+      directWriteMBps,
       readMBps: first.bytes / 1e6 / first.seconds,
       readUncached: drop.ok,
       readMethod: drop.method,
       cachedReadMBps: second.bytes / 1e6 / second.seconds,
     };
   } finally {
+    await rm(file, { force: true });
+  }
+}
+
+/** `size` bytes written with O_DIRECT in 1 MiB writes from an aligned slab, then one fsync; MB/s, or undefined if refused. */
+async function measureDirectWrite(file: string, size: number): Promise<number | undefined> {
+  const slab = new AlignedSlabs(1).take()!;
+  randomFillSync(slab);
+  let fh;
+  try {
+    fh = await open(file, fsConstants.O_CREAT | fsConstants.O_WRONLY | fsConstants.O_TRUNC | fsConstants.O_DIRECT);
+  } catch {
+    return undefined;
+  }
+  try {
+    const t0 = performance.now();
+    for (let off = 0; off < size; off += SLAB_BYTES) await fh.write(slab, 0, SLAB_BYTES, off);
+    await fh.sync();
+    return size / 1e6 / ((performance.now() - t0) / 1000);
+  } finally {
+    await fh.close();
     await rm(file, { force: true });
   }
 }
