@@ -38,6 +38,7 @@ import { measureDisk, measureMd5, type DiskResult } from './disk.js';
 import { objectPath, runPhase, S3Http, type PhaseResult } from './load.js';
 import { BenchCluster, RoundRobinHttp } from './cluster.js';
 import { measureMemory, type MemoryResult } from './memory.js';
+import { SLAB_BYTES } from '../src/storage/aligned-slabs.js';
 import { S3rverPeer, S3RVER_ACCESS_KEY, S3RVER_SECRET_KEY, S3RVER_VERSION } from './s3rver.js';
 import { BenchServer } from './server.js';
 import { SigV4Signer } from './sigv4.js';
@@ -882,7 +883,7 @@ function renderMarkdown(
   out.push('| Limit | Value | How |');
   out.push('| --- | ---: | --- |');
   out.push(`| Raw sequential write | ${fmt(d.writeMBps)} MB/s | ${d.bytes / MiB} MiB in 1 MiB writes via node:fs, then one fsync (timed together), in ${machine.tmpdir} |`);
-  out.push(`| Raw O_DIRECT write | ${d.directWriteMBps === undefined ? 'refused by the filesystem' : `${fmt(d.directWriteMBps)} MB/s`} | the same from page-aligned memory with O_DIRECT, as shard files are written |`);
+  out.push(`| Raw O_DIRECT write | ${d.directWriteMBps === undefined ? 'refused by the filesystem' : `${fmt(d.directWriteMBps)} MB/s`} | ${SLAB_BYTES / 1024} KiB writes from page-aligned memory with O_DIRECT, then one fsync, as shard files are written |`);
   out.push(`| Raw sequential read | ${fmt(d.readMBps)} MB/s | the same file, 1 MiB reads; ${d.readMethod} |`);
   out.push(`| Raw read, page cache | ${fmt(d.cachedReadMBps)} MB/s | the same file read again (for reference: GETs of just-written objects may be served from the page cache) |`);
   out.push(`| MD5 | ${fmt(limits.md5MBps)} MB/s | node:crypto, 1 MiB buffers, one core |`);

@@ -6,10 +6,11 @@
  * grown (growing would detach the slabs handed out), and there are at most MAX_REGIONS of them: a
  * writer that finds none left writes through the page cache instead.
  */
-export const SLAB_BYTES = 1024 * 1024;
+/** Small enough that every shard writer of a busy node may hold one, large enough for efficient direct writes. */
+export const SLAB_BYTES = 256 * 1024;
 /** What direct writes align to: a page, a multiple of every common logical block size. */
 export const DIRECT_ALIGNMENT = 4096;
-const SLABS_PER_REGION = 8;
+const SLABS_PER_REGION = 32;
 const MAX_REGIONS = 8;
 const WASM_PAGE = 65536;
 
