@@ -12,10 +12,11 @@
  *     inline shard is rebuilt into its record);
  *  4. a version held by fewer than its read quorum while EVERY drive of the set answered, or whose
  *     part files exist on fewer than D drives (again with every drive answering), can never be read:
- *     it is dangling and is removed; where drives kept the copy it replaced (an overwrite cut short),
- *     that copy is judged in its place, and is the truth if a read quorum holds it. When any drive
- *     did not answer nothing is removed: the missing copies may be on it (a drive still starting, a
- *     node down).
+ *     it is dangling and is removed. When any drive did not answer nothing is removed: the missing
+ *     copies may be on it (a drive still starting, a node down). A version that may have been
+ *     acknowledged on drives that lost it (blank drives it was sent to) is never passed over for
+ *     the one it replaced, which would be stale: then the version id goes, as an interrupted delete
+ *     of it would have done.
  * A heal that cannot reach read quorum for something changes nothing about it and says why.
  */
 import { randomUUID } from 'node:crypto';
@@ -266,7 +267,7 @@ async function healOnce(set: ErasureSet, bucket: string, key: string, lease: Lea
     const holders = answers.map((a) => (a && !(a instanceof Error) ? a.versions.some((v) => v.versionId === id) : false));
     const count = holders.filter(Boolean).length;
     const sample = answers.flatMap((a) => (a && !(a instanceof Error) ? a.versions.filter((v) => v.versionId === id) : []))[0];
-    const outcome = resolveVersion(answers, id, minimumWriteQuorum(n), 'heal');
+    const outcome = resolveVersion(answers, id, minimumWriteQuorum(n));
     if (outcome.kind === 'found') {
       const work = await examine(ctx, id, outcome.quorum);
       if (work.dangling === undefined) {

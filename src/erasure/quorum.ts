@@ -88,13 +88,6 @@ function maybeHidden(answers: RecordAnswer[], candidate: Candidate, blanksCount:
 }
 
 /**
- * How far `resolveVersion` may walk back past a version short of read quorum: `read` only where the
- * drives prove it never reached write quorum; `heal` also where every drive answered, for then it can
- * never be read again (no drive can give it another copy), and the best that is left is what it replaced.
- */
-export type ResolveMode = 'read' | 'heal';
-
-/**
  * The version (the latest, or `versionId`) the drives' answers show as committed. Candidates are
  * judged newest first, where "newer" follows what replaced what on some drive before modification
  * times (clocks of nodes may disagree). The first candidate that at least its read quorum of drives
@@ -102,11 +95,10 @@ export type ResolveMode = 'read' | 'heal';
  * drives that answered prove it never reached its write quorum (it was never acknowledged, and the
  * version it replaced is still intact): drives it was sent to that failed, and drives without any
  * record of the key, prove nothing there. If it may have reached it on drives that did not show it,
- * nothing older may stand in for it: 'unreadable' (in `heal` mode, only while some drive failed to
- * answer). With no candidate left, the outcome is 'unreadable' if the drives that failed to answer
+ * nothing older may stand in for it: 'unreadable'. With no candidate left, the outcome is 'unreadable' if the drives that failed to answer
  * may hold a committed version (a commit reaches at least `minWriteQuorum` drives), else 'absent'.
  */
-export function resolveVersion(answers: RecordAnswer[], versionId: string | undefined, minWriteQuorum: number, mode: ResolveMode = 'read'): QuorumOutcome {
+export function resolveVersion(answers: RecordAnswer[], versionId: string | undefined, minWriteQuorum: number): QuorumOutcome {
   const failed = answers.filter((a) => a instanceof Error).length;
   let remaining = gatherCandidates(answers, versionId);
   let newestShown = true;
@@ -125,8 +117,7 @@ export function resolveVersion(answers: RecordAnswer[], versionId: string | unde
     // lost its records (a wiped or replaced drive not yet healed). It never lets an older version
     // stand in for a newer one (the older one's data may be gone), though it may prove the newer
     // one dangling when nothing older is left.
-    const unrecoverable = mode === 'heal' && failed === 0;
-    if (!unrecoverable && count + maybeHidden(answers, newest, remaining.length > 1) >= writeQuorum(dataShards, parityShards)) return { kind: 'unreadable' };
+    if (count + maybeHidden(answers, newest, remaining.length > 1) >= writeQuorum(dataShards, parityShards)) return { kind: 'unreadable' };
     remaining = remaining.filter((c) => c !== newest);
     newestShown = false;
   }

@@ -12,7 +12,7 @@ import type { Locker } from '../lock/locker.js';
 import { packSummary, summarize, unpackSummary, type ListingSummary } from '../meta/listing-summary.js';
 import { versionSignature, type ObjectRecord, type VersionRecord } from '../meta/record.js';
 import type { ByteRange, ObjectInfo, ObjectReader, PutBody, PutOptions } from '../object/types.js';
-import { DriveError, isDamaged, type Drive, type RecordEntry, type VersionData } from '../storage/drive.js';
+import { DriveError, isDamaged, isDriveFull, type Drive, type RecordEntry, type VersionData } from '../storage/drive.js';
 import { compareKeys, justAfter } from '../storage/names.js';
 import { prepend, readBlocks } from './blocks.js';
 import { encodeBlock } from './coder.js';
@@ -319,7 +319,7 @@ export class ErasureSet {
             await failpoint('erasure-set.commit.recorded');
             return 'committed';
           } catch (err) {
-            if (err instanceof DriveError && err.kind === 'full') full++;
+            if (isDriveFull(err)) full++;
             return sent && isUnanswered(err) ? 'unknown' : 'failed';
           }
         },
@@ -376,9 +376,12 @@ export class ErasureSet {
       this.drives,
       async (drive, slot) => {
         const old = previous[slot];
-        // The data is moved back even where the record could not be restored.
-        if (recorded[slot] && !(old instanceof Error)) await drive.writeRecord(bucket, key, old, fence).catch(() => undefined);
+        let restored = true;
+        if (recorded[slot] && !(old instanceof Error)) restored = await drive.writeRecord(bucket, key, old, fence).then(() => true, () => false);
         if (!data) return;
+        // A multipart upload's parts are moved back even where the record could not be restored: they
+        // were acknowledged. A PUT's data stays where its record still names it (heal decides).
+        if (!restored && !('uploadId' in data)) return;
         // A retried completion whose first try committed here: the parts belong to that version now.
         if (!(old instanceof Error) && old?.versions.some((v) => v.dataDir === data.dataDir)) return;
         await ('uploadId' in data ? drive.restoreUploadData(data.uploadId, data.keep, bucket, data.dataDir) : drive.deleteDataDir(bucket, data.dataDir));

@@ -1,7 +1,7 @@
 /** The write path's streaming half: encode blocks and append each shard to a staged file per drive. */
 import { frameShardBlock } from '../codec/bitrot.js';
 import { ObjectLayerError } from '../object/errors.js';
-import { DriveError, type Drive, type ShardWriter } from '../storage/drive.js';
+import { isDriveFull, type Drive, type ShardWriter } from '../storage/drive.js';
 import { encodeBlock } from './coder.js';
 import { askDrives, bestEffortOnDrives } from './fan-out.js';
 
@@ -28,7 +28,7 @@ export async function openShardWriters(drives: Drive[], stagingId: string, file:
   const opened = await askDrives(drives, (d) => d.createShardWriter(stagingId, file), { only });
   return {
     writers: opened.answers.map((writer) => (writer instanceof Error ? undefined : writer)),
-    full: opened.answers.filter((answer) => answer instanceof DriveError && answer.kind === 'full').length,
+    full: opened.answers.filter(isDriveFull).length,
   };
 }
 
@@ -51,24 +51,24 @@ export async function writeShardFiles(
     file,
     drives.map((d, slot) => d.isOnline() && eligible?.[slot] !== false),
   );
-  // Full drives alone kept the write from its quorum: say so, rather than ask for a retry.
-  if (writers.filter(Boolean).length < quorum && writers.filter(Boolean).length + full >= quorum) {
-    await discardStaging(drives, stagingId);
-    throw new ObjectLayerError('storage-full');
-  }
-  const drop = (slot: number): void => {
+  /** Drives refused for want of space (at open, or ENOSPC on the way). */
+  let fullDrives = full;
+  const drop = (slot: number, err?: unknown): void => {
+    if (writers[slot] && isDriveFull(err)) fullDrives++;
     void writers[slot]?.abort().catch(() => undefined);
     writers[slot] = undefined;
   };
   const requireQuorum = (): void => {
-    if (writers.filter(Boolean).length < quorum) throw new ObjectLayerError('write-quorum');
+    const alive = writers.filter(Boolean).length;
+    // Full drives alone kept the write from its quorum: say so, rather than ask for a retry.
+    if (alive < quorum) throw new ObjectLayerError(alive + fullDrives >= quorum ? 'storage-full' : 'write-quorum');
   };
   let size = 0;
   let pending: Promise<void> = Promise.resolve();
   const writeShards = async (shards: Buffer[]): Promise<void> => {
     requireQuorum();
     await Promise.all(
-      writers.map((w, slot) => w?.write(frameShardBlock(shards[distribution[slot] - 1])).catch(() => drop(slot))),
+      writers.map((w, slot) => w?.write(frameShardBlock(shards[distribution[slot] - 1])).catch((err: unknown) => drop(slot, err))),
     );
   };
   try {
@@ -84,7 +84,7 @@ export async function writeShardFiles(
       pending.catch(() => undefined);
     }
     await pending;
-    await Promise.all(writers.map((w, slot) => w?.finish().catch(() => drop(slot))));
+    await Promise.all(writers.map((w, slot) => w?.finish().catch((err: unknown) => drop(slot, err))));
     requireQuorum();
   } catch (err) {
     await pending.catch(() => undefined);

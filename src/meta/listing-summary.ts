@@ -79,6 +79,7 @@ export function storedSummary(value: Uint8Array): Uint8Array | undefined {
   const bin8 = body[at] === 0xc4;
   if (!bin8 && body[at] !== 0xc5) return undefined;
   const start = at + (bin8 ? 2 : 3);
+  if (start > body.length) return undefined;
   const end = start + (bin8 ? body[at + 1] : body.readUInt16BE(at + 1));
   return end <= body.length ? body.subarray(start, end) : undefined;
 }

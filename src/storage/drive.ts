@@ -32,6 +32,13 @@ export class DriveError extends Error {
   }
 }
 
+/** A drive out of space: its DriveError 'full', or the filesystem's ENOSPC (EDQUOT) on the way up. */
+export function isDriveFull(err: unknown): boolean {
+  if (err instanceof DriveError) return err.kind === 'full';
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}
+
 export function isDamaged(err: unknown): boolean {
   return err instanceof DriveError && err.kind === 'damaged';
 }

@@ -20,8 +20,8 @@ const METADATA_RESERVE_BYTES = 16 * MiB;
 const DEFAULT_DATA_RESERVE_FRACTION = 0.01;
 const DEFAULT_DATA_RESERVE_MIN_BYTES = 64 * MiB;
 
-/** What a write adds: object data, or metadata only. */
-export type SpaceNeed = 'data' | 'metadata';
+/** What a write adds: object data, metadata only, or nothing (it only removes files, which frees space). */
+export type SpaceNeed = 'data' | 'metadata' | 'none';
 
 export interface SpaceReserve {
   /** Free bytes new data must leave, on a drive of `capacity` bytes. */
@@ -42,6 +42,7 @@ export function spaceReserveFromEnv(env: NodeJS.ProcessEnv): SpaceReserve {
 
 /** Throws DriveError('full') unless the filesystem of `root` has room for a write that adds `need`. */
 export async function ensureFreeSpace(root: string, need: SpaceNeed, reserve: SpaceReserve): Promise<void> {
+  if (need === 'none') return;
   let free: number;
   let capacity: number;
   try {

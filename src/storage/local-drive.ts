@@ -24,6 +24,7 @@ import { placeLockFile, removeLockFile } from './lmdb-lock-file.js';
 import { versionSignature, type ObjectRecord, type UploadPartRecord, type UploadRecord } from '../meta/record.js';
 import {
   DriveError,
+  isDriveFull,
   type BucketEntry,
   type Drive,
   type ListRecordsOptions,
@@ -67,9 +68,9 @@ function partKey(uploadId: string, partNumber: number): Buffer {
   return key;
 }
 
-/** A record holding object data of its own (inline shards): it adds data to the drive. */
-function carriesData(record: ObjectRecord | undefined): boolean {
-  return record?.versions.some((v) => v.inline !== undefined && v.inline.length > 0) ?? false;
+/** A commit whose new version holds its data in the record (inline shards): it adds data to the drive. */
+function addsInlineData(record: ObjectRecord): boolean {
+  return (record.versions[0]?.inline?.length ?? 0) > 0;
 }
 
 function bucketRangeEnd(bucket: string): Buffer {
@@ -353,6 +354,8 @@ export class LocalDrive implements Drive {
   async commitVersion(bucket: string, key: string, record: ObjectRecord, fence: number, data?: VersionData): Promise<void> {
     checkRecordWrite(bucket, key, record, fence);
     if (!record || fence === undefined) throw new DriveError('invalid', 'a commit needs a record and a fence');
+    // New data needs the data reserve; the record writes that restore, heal or delete need only the metadata one.
+    if (addsInlineData(record)) await this.ensureOnline('data');
     if (data !== undefined && data !== null) {
       const source = data as Partial<{ dataDir: string; stagingId: string; uploadId: string; keep: number[] }>;
       if (typeof source.stagingId === 'string') await this.commitStaged(source.stagingId, bucket, source.dataDir as string);
@@ -365,7 +368,7 @@ export class LocalDrive implements Drive {
 
   async writeRecord(bucket: string, key: string, record: ObjectRecord | undefined, fence?: number): Promise<void> {
     checkRecordWrite(bucket, key, record, fence);
-    const { objects, buckets } = await this.ensureOnline(carriesData(record) ? 'data' : 'metadata');
+    const { objects, buckets } = await this.ensureOnline();
     const name = recordKey(bucket, key);
     const memoryName = `${bucket}\u0000${key}`;
     await this.io('write record', async () => {
@@ -501,7 +504,7 @@ export class LocalDrive implements Drive {
   async deleteDataDir(bucket: string, dataDir: string): Promise<void> {
     checkName('bucket', bucket);
     checkName('data dir', dataDir);
-    await this.ensureOnline();
+    await this.ensureOnline('none');
     const path = this.dataPath(bucket, dataDir);
     await this.pins.removeWhenUnread(path, () => this.io('delete data', () => rm(path, { recursive: true, force: true })));
   }
@@ -968,6 +971,12 @@ class LocalShardReader implements ShardReader {
   }
 }
 
+/** A write that met a full filesystem is the drive's DriveError 'full' (also across RPC); any other failure stays as it is. */
+function asFull(err: unknown): never {
+  if (isDriveFull(err) && !(err instanceof DriveError)) throw new DriveError('full', `no space left: ${(err as Error).message}`);
+  throw err;
+}
+
 class LocalShardWriter implements ShardWriter {
   private closed = false;
 
@@ -978,11 +987,11 @@ class LocalShardWriter implements ShardWriter {
   ) {}
 
   write(chunks: Buffer[]): Promise<void> {
-    return this.file.write(chunks);
+    return this.file.write(chunks).catch(asFull);
   }
 
   async finish(): Promise<void> {
-    await this.file.finish();
+    await this.file.finish().catch(asFull);
     await this.close();
     await this.syncDirectory();
   }

@@ -304,19 +304,19 @@ describe('dangling objects', () => {
     }
   });
 
-  it('heal removed every copy of a key whose newest version was dangling beside blank drives: it keeps the version that one replaced', async () => {
-    // An overwrite cut short reached one drive (it keeps the version it replaced); two drives lost
-    // everything (wiped). The new version can never be read, every drive answered: the replaced
-    // version, still on read quorum (one drive as its current version, one as the replaced one), is the
+  it('heal removed every copy of a key whose newest version was dangling beside wiped drives it was never sent to: it keeps the version that one replaced', async () => {
+    // Two drives were wiped (offline) when an overwrite reached only the first drive, which keeps the
+    // version it replaced; the wiped drives came back empty. The new version names them as drives its
+    // commit was not sent to, so they cannot hide a copy of it: it was never acknowledged, and the
+    // replaced version, on read quorum (drive 1 as the replaced one, drive 2 as current), is the
     // object. Found by the torture suite: heal had removed the key.
     const old = await put(rig, 'cut-short', 3 * BLOCK, []);
     const oldRecord = (await record(rig, 0, 'cut-short'))!;
     await keepOnly(rig, 'cut-short', [0, 1]);
     const [current] = oldRecord.versions;
     const newer = { ...current, modTime: current.modTime + 1, etag: 'e'.repeat(32), dataDir: randomUUID() };
-    await rig.local[0].writeRecord(BUCKET, 'cut-short', { versions: [newer], replaced: current });
-    // Reads cannot tell: the blank drives may have lost the new version with their disks.
-    await expect(rig.set.getObjectInfo(BUCKET, 'cut-short')).rejects.toThrow();
+    await rig.local[0].writeRecord(BUCKET, 'cut-short', { versions: [{ ...newer, erasure: { ...newer.erasure, notSentTo: [2, 3] } }], replaced: current });
+    expect((await rig.set.getObjectInfo(BUCKET, 'cut-short')).etag).toBe(current.etag);
 
     const result = await healObject(rig.set, BUCKET, 'cut-short');
     expect(result.outcome).toBe('healed');
@@ -324,6 +324,16 @@ describe('dangling objects', () => {
     expect(report.problems).toEqual([]);
     expect(report.shards.get(`${BUCKET}/cut-short`)).toBe(4);
     expect((await rig.set.getObjectInfo(BUCKET, 'cut-short')).etag).toBe(current.etag);
+
+    // Had the blank drives been sent the new version, they may have lost it acknowledged: the replaced
+    // one would be stale, so it is not served, and heal removes the key (as an interrupted delete would).
+    await put(rig, 'maybe-acked', 3 * BLOCK, []);
+    const maybe = (await record(rig, 0, 'maybe-acked'))!.versions[0];
+    await keepOnly(rig, 'maybe-acked', [0, 1]);
+    await rig.local[0].writeRecord(BUCKET, 'maybe-acked', { versions: [{ ...maybe, modTime: maybe.modTime + 1, etag: 'f'.repeat(32), dataDir: randomUUID() }], replaced: maybe });
+    await expect(rig.set.getObjectInfo(BUCKET, 'maybe-acked')).rejects.toThrow();
+    expect((await healObject(rig.set, BUCKET, 'maybe-acked')).outcome).toBe('removed');
+    for (let slot = 0; slot < 4; slot++) expect(await record(rig, slot, 'maybe-acked')).toBeUndefined();
   });
 
   it('records on every drive but the part files gone from three: removed (every drive answered)', async () => {

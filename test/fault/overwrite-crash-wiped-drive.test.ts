@@ -8,9 +8,7 @@
  * every copy of the key as dangling: GET answered 404 for an acknowledged write.
  *
  * The fourth drive cannot hold a version whose commit was never sent to it: each version's record now
- * names the slots it was not sent to, and only the others count as drives that may hide a copy. (And
- * heal, with every drive answering, falls back to the version a dangling one replaced rather than
- * remove the key: test/fault/heal-object.test.ts.)
+ * names the slots it was not sent to, and only the others count as drives that may hide a copy.
  */
 import { randomBytes } from 'node:crypto';
 import { readdir, rm } from 'node:fs/promises';

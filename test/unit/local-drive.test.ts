@@ -256,12 +256,14 @@ describe('LocalDrive free space', () => {
     expect((err as DriveError).kind).toBe('full');
   };
 
-  it('below the data reserve refuses new data (shard files, records with inline shards) and still takes records without data', async () => {
+  it('below the data reserve refuses new data (shard files, commits of inline shards) and still takes record writes (restores, heal, deletes)', async () => {
     await setReserve(Number.MAX_SAFE_INTEGER, 0);
     await full(drive.createShardWriter(randomUUID(), 'part.1'));
     const inline = record('inline');
     inline.versions[0].inline = new Uint8Array(100);
-    await full(drive.writeRecord('bucket', 'small', inline));
+    await full(drive.commitVersion('bucket', 'small', inline, 1));
+    // A failed commit's undo writes back the record it replaced, inline shards and all: never refused for them.
+    await drive.writeRecord('bucket', 'restored', inline);
     await drive.writeRecord('bucket', 'meta-only', record('meta-only'));
     await drive.writeRecord('bucket', 'old', undefined);
     expect(await drive.readRecord('bucket', 'old')).toBeUndefined();

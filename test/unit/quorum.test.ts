@@ -137,15 +137,6 @@ describe('resolveVersion', () => {
       expect(resolveVersion([replacing(unsent, old), replacing(unsent, old), offline(), rec(old)], undefined, 3).kind).toBe('unreadable');
     });
 
-    it('heal passes over a successor short of read quorum when every drive answered: it can never be read', () => {
-      const answers = [replacing(neu, old), replacing(neu, old), undefined, rec(old)];
-      expect(resolveVersion(answers, undefined, 3).kind).toBe('unreadable');
-      const healed = resolveVersion(answers, undefined, 3, 'heal');
-      expect(healed.kind === 'found' && healed.quorum.version.dataDir).toBe('dir-old');
-      // Not while a drive is silent: it may come back with a copy.
-      expect(resolveVersion([replacing(neu, old), replacing(neu, old), offline(), rec(old)], undefined, 3, 'heal').kind).toBe('unreadable');
-    });
-
     it('walks back through a chain of failed commits', () => {
       const newest = version(300, 'dir-newest', 3, 1);
       const out = resolveVersion([replacing(newest, neu), replacing(neu, old), replacing(newest, old), rec(old)], undefined, 3);

@@ -1,6 +1,7 @@
 /**
- * Review finding: heal's new 'heal' resolve mode brings back a version that an ACKNOWLEDGED overwrite
- * replaced.
+ * Heal must never bring back a version an acknowledged overwrite replaced. (A review found it doing
+ * so with a heal that passed over any version short of read quorum once every drive answered; that
+ * rule was dropped before it shipped.)
  *
  * EC 2+2 on four drives (read quorum 2, write quorum 3). O is written everywhere (small: inline).
  * While drive 4 is offline, PUT N succeeds on drives 1-3 (write quorum; its records name drive 4 in
@@ -8,14 +9,9 @@
  * it removes the record on drives 1 and 2 and fails on 3 and 4 (a crash mid-delete does the same),
  * so the client gets 503. The only acceptable states now are "N" or "no such key".
  *
- * Reads rightly answer 503 (the blank drives may have lost N). Heal, with every drive answering,
- * passes over N (1 copy) and takes O, held by drive 3 as `replaced` and by drive 4 as current: 2 =
- * read quorum, inline shards on both. It rewrites O onto every drive and GET serves O, data the client
- * overwrote with an acknowledged PUT. Before this change heal removed the key (a legal outcome of an
- * unacknowledged delete).
- *
- * src/erasure/quorum.ts resolveVersion (`unrecoverable = mode === 'heal' && failed === 0`),
- * src/erasure/heal.ts healOnce (resolveVersion(..., 'heal')).
+ * Reads answer 503 (the blank drives may have lost N). Heal, with every drive answering, finds no
+ * version it may serve and removes the key, as the interrupted delete would have; it must not take O,
+ * held by drive 3 as `replaced` and by drive 4 as current (2 = read quorum).
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -31,7 +27,7 @@ import type { PutBody } from '../../src/object/types.js';
 import { DriveError, type Drive } from '../../src/storage/drive.js';
 import { LocalDrive } from '../../src/storage/local-drive.js';
 
-const BUCKET = 'review-bucket';
+const BUCKET = 'heal-bucket';
 const KEY = 'k';
 
 interface Faults {
