@@ -26,9 +26,10 @@ import { Foreground, Pacer } from '../../src/heal/throttle.js';
 import { NamespaceLock } from '../../src/lock/namespace-lock.js';
 import type { ObjectRecord } from '../../src/meta/record.js';
 import type { PutBody } from '../../src/object/types.js';
-import { DriveError, type Drive } from '../../src/storage/drive.js';
+import type { Drive } from '../../src/storage/drive.js';
 import type { DriveFormat } from '../../src/storage/format.js';
 import { LocalDrive } from '../../src/storage/local-drive.js';
+import { faulty, type Faults } from '../helpers/drive-rig.js';
 import { rpcNode } from '../helpers/rpc-node.js';
 import { damageRecord, dataDirsOnDrive, flipByte, shardPath, verifyDrives, type Expected } from '../helpers/heal-disk.js';
 
@@ -37,30 +38,6 @@ const MiB = 1024 * KiB;
 const BLOCK = 64 * KiB;
 const BUCKET = 'heal-bucket';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Fault switches for one drive. */
-interface Faults {
-  offline: boolean;
-  failWrites: boolean;
-}
-
-const WRITE_METHODS = new Set(['createShardWriter', 'commitVersion', 'writeRecord', 'commitHealedShards', 'commitPart', 'writeUpload']);
-
-/** A LocalDrive that can be told to go offline or to fail every write. */
-function faulty(drive: LocalDrive, faults: Faults): Drive {
-  return new Proxy(drive, {
-    get(target, prop, receiver) {
-      if (prop === 'isOnline') return () => !faults.offline && target.isOnline();
-      const value = Reflect.get(target, prop, receiver) as unknown;
-      if (typeof value !== 'function' || prop === 'close') return value;
-      return (...args: unknown[]) => {
-        if (faults.offline) return Promise.reject(new DriveError('offline', `${target.root} is offline (test)`));
-        if (faults.failWrites && WRITE_METHODS.has(String(prop))) return Promise.reject(new DriveError('faulty', `${target.root}: write refused (test)`));
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
-}
 
 function body(data: Buffer): PutBody {
   return {
