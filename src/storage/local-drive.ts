@@ -45,11 +45,11 @@ const FORMAT_FILE = 'format.json';
 /** How long a successful identity check of the drive is trusted before the next one. */
 const IDENTITY_CHECK_INTERVAL_MS = 100;
 /**
- * How long the answer of one writability and free-space check serves the writes that follow it.
- * Short: a drive that turns read-only or full within it meets writes that think it is not (lmdb
- * must not, see checkWritable); long enough that a busy drive asks once per burst, not per write.
+ * How long one free-space check serves the writes that follow it: a busy drive asks once per burst,
+ * not per write, and the reserves are far larger than what a burst writes. (Writability is asked
+ * before every write: lmdb must never meet a drive that turned read-only, see checkWritable.)
  */
-const WRITE_CHECK_REUSE_MS = 5;
+const SPACE_CHECK_REUSE_MS = 5;
 
 const KEY_SEPARATOR = 0;
 
@@ -107,8 +107,8 @@ export class LocalDrive implements Drive {
   private lockFile?: string;
   /** Whether this drive's filesystem takes O_DIRECT shard writes (learnt by the first one). */
   private readonly directSupport: DirectSupport = {};
-  /** The latest writability and free-space check per need, shared by the writes that come within WRITE_CHECK_REUSE_MS. */
-  private readonly writeChecks = new Map<SpaceNeed, { at: number; done: Promise<void> }>();
+  /** The latest free-space check per need, shared by the writes that come within SPACE_CHECK_REUSE_MS. */
+  private readonly spaceChecks = new Map<SpaceNeed, { at: number; done: Promise<void> }>();
 
   constructor(
     readonly root: string,
@@ -234,19 +234,17 @@ export class LocalDrive implements Drive {
   }
 
   /** Whether the drive may take a write that adds `need`: writable (or it goes offline), with the space (or DriveError 'full'). */
-  private checkWrite(need: SpaceNeed): Promise<void> {
+  private async checkWrite(need: SpaceNeed): Promise<void> {
+    try {
+      await this.checkWritable();
+    } catch (err) {
+      await this.goOffline(`${this.root} turned read-only (${(err as Error).message})`, 'abandon');
+    }
     const now = Date.now();
-    const recent = this.writeChecks.get(need);
-    if (recent && now - recent.at < WRITE_CHECK_REUSE_MS) return recent.done;
-    const done = (async () => {
-      try {
-        await this.checkWritable();
-      } catch (err) {
-        await this.goOffline(`${this.root} turned read-only (${(err as Error).message})`, 'abandon');
-      }
-      await ensureFreeSpace(this.root, need, this.reserve);
-    })();
-    this.writeChecks.set(need, { at: now, done });
+    const recent = this.spaceChecks.get(need);
+    if (recent && now - recent.at < SPACE_CHECK_REUSE_MS) return recent.done;
+    const done = ensureFreeSpace(this.root, need, this.reserve);
+    this.spaceChecks.set(need, { at: now, done });
     return done;
   }
 
