@@ -18,19 +18,14 @@
  * src/storage/local-drive.ts writeRecord (ensureOnline(carriesData(record) ? 'data' : 'metadata')),
  * src/erasure/set.ts restore (record restore `.catch(() => undefined)`, then deleteDataDir).
  */
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { initCodec } from '../../src/codec/reed-solomon.js';
 import { healObject } from '../../src/erasure/heal.js';
 import { ErasureSet } from '../../src/erasure/set.js';
 import { NamespaceLock } from '../../src/lock/namespace-lock.js';
-import type { PutBody } from '../../src/object/types.js';
 import type { SpaceReserve } from '../../src/storage/free-space.js';
-import { LocalDrive } from '../../src/storage/local-drive.js';
+import { formattedDrives, putBody, readObject, type DriveRig } from '../helpers/drive-rig.js';
 
 const BUCKET = 'review-bucket';
 const KEY = 'placeholder';
@@ -49,66 +44,40 @@ function reserve(slot: number): SpaceReserve {
   };
 }
 
-function putBody(chunks: () => AsyncGenerator<Buffer>, all: Buffer): PutBody {
-  return {
-    stream: Readable.from(chunks()),
-    seal: () => ({ etag: createHash('md5').update(all).digest('hex'), size: all.length, checksums: {} }),
-  };
-}
-
-async function read(set: ErasureSet): Promise<Buffer> {
-  const { stream } = await set.getObject(BUCKET, KEY);
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
-
-let dir: string | undefined;
-const local: LocalDrive[] = [];
-afterAll(async () => {
-  for (const d of local) await d.close().catch(() => undefined);
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+let rig: DriveRig | undefined;
+afterAll(() => rig?.destroy());
 
 describe('an overwrite refused by full drives', () => {
   it('leaves the object it failed to replace readable, before and after heal', async () => {
-    await initCodec();
-    dir = await mkdtemp(join(tmpdir(), 'tessera-review-'));
-    const ids = [0, 1, 2, 3].map(() => randomUUID());
-    for (let i = 0; i < 4; i++) {
-      const d = new LocalDrive(join(dir, `d${i + 1}`), undefined, undefined, reserve(i));
-      await d.prepare();
-      await d.writeFormat({ version: 1, deploymentId: 'review', sets: [ids], thisDrive: ids[i] });
-      await d.open();
-      await d.makeBucket(BUCKET, Date.now());
-      local.push(d);
-    }
-    const set = new ErasureSet(local, { blockSize: 64 * 1024, inlineLimit: 16 * 1024, defaultParity: 2, locks: new NamespaceLock() });
+    rig = await formattedDrives(4, [BUCKET], 'tessera-review-', reserve);
+    const set = new ErasureSet(rig.drives, { blockSize: 64 * 1024, inlineLimit: 16 * 1024, defaultParity: 2, locks: new NamespaceLock() });
+    const read = (): Promise<Buffer> => readObject(set, BUCKET, KEY);
 
     const old = randomBytes(1000);
-    await set.putObject(BUCKET, KEY, putBody(async function* () { yield old; }, old), { headers: {} });
-    expect(await read(set)).toEqual(old);
+    await set.putObject(BUCKET, KEY, putBody(old), { headers: {} });
+    expect(await read()).toEqual(old);
 
     // The large overwrite: its shard files open while there is room; streaming them fills the drives.
     const large = randomBytes(300 * 1024);
+    async function* filling(): AsyncGenerator<Buffer> {
+      yield large.subarray(0, 200 * 1024);
+      await sleep(20); // longer than a drive reuses a space check (5 ms)
+      space.filled = true;
+      yield large.subarray(200 * 1024);
+    }
     const err = await set
-      .putObject(BUCKET, KEY, putBody(async function* () {
-        yield large.subarray(0, 200 * 1024);
-        await sleep(20); // longer than a drive reuses a space check (5 ms)
-        space.filled = true;
-        yield large.subarray(200 * 1024);
-      }, large), { headers: {} })
+      .putObject(BUCKET, KEY, { ...putBody(large), stream: Readable.from(filling()) }, { headers: {} })
       .then(() => undefined, (e: unknown) => e as { kind?: string });
     expect(err?.kind).toBe('storage-full'); // the client is told the overwrite failed (507)
 
     await sleep(20);
     // The object the failed PUT did not replace is still what a GET serves...
-    const before = await read(set).then((b) => (b.equals(old) ? 'old' : 'other'), (e: unknown) => `error: ${(e as { kind?: string }).kind ?? String(e)}`);
+    const before = await read().then((b) => (b.equals(old) ? 'old' : 'other'), (e: unknown) => `error: ${(e as { kind?: string }).kind ?? String(e)}`);
     // ...and still there once the drives have room again and heal has looked at it.
     space.filled = false;
     await sleep(20);
     const heal = await healObject(set, BUCKET, KEY);
-    const after = await read(set).then((b) => (b.equals(old) ? 'old' : 'other'), (e: unknown) => `error: ${(e as { kind?: string }).kind ?? String(e)}`);
+    const after = await read().then((b) => (b.equals(old) ? 'old' : 'other'), (e: unknown) => `error: ${(e as { kind?: string }).kind ?? String(e)}`);
     expect({ before, after, heal: heal.outcome }).toEqual({ before: 'old', after: 'old', heal: expect.any(String) });
   });
 });
