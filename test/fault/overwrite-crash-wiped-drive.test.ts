@@ -13,9 +13,9 @@
 import { randomBytes } from 'node:crypto';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CreateBucketCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { etagsOnDrives, expectOldVersionKept, putReduced } from '../helpers/overwrites.js';
+import { etagsOnDrives, expectOldVersionKept, OVERWRITTEN_OBJECTS, putReduced, writeThenStop } from '../helpers/overwrites.js';
 import { TestServer } from '../helpers/server.js';
 
 const BUCKET = 'wiped';
@@ -31,23 +31,15 @@ describe('an overwrite made while a drive was wiped, cut short by a crash', () =
   let server: TestServer | undefined;
   afterAll(async () => server?.destroy());
 
-  it.each([
-    ['small', 1000],
-    ['large', 3 * 1024 * 1024 + 17],
-  ])('a wiped drive without any record does not hide the version an interrupted overwrite replaced (%s object)', async (key, size) => {
+  it.each(OVERWRITTEN_OBJECTS)('a wiped drive without any record does not hide the version an interrupted overwrite replaced (%s object)', async (key, size) => {
     // No background healing: the wiped drive stays offline until the restart formats it again, and
     // the first GET after it is answered from what the crash left, before any heal.
     server ??= await TestServer.start({ drives: 4, env: { TESSERA_HEAL: 'off' } });
-    let s3 = server.client();
-    await s3.send(new CreateBucketCommand({ Bucket: BUCKET })).catch(() => undefined);
-    const old = randomBytes(size);
-    await putReduced(s3, BUCKET, key, old);
-    s3.destroy();
-    await server.stop();
+    const old = await writeThenStop(server, BUCKET, key, size);
 
     server.env = { ...server.env, TESSERA_FAILPOINTS: CRASH_MID_COMMIT };
     await server.launch();
-    s3 = server.client({ maxAttempts: 1 });
+    const s3 = server.client({ maxAttempts: 1 });
     await wipe(server.drives[3]);
     // A read notices the wipe (the drive's identity is checked at most every 100 ms) and the drive goes offline.
     await new Promise((r) => setTimeout(r, 150));

@@ -9,9 +9,8 @@
  * data was placed, the other two record the new version, and the process dies where it would undo.
  */
 import { randomBytes } from 'node:crypto';
-import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { etagsOnDrives, expectOldVersionKept, putReduced } from '../helpers/overwrites.js';
+import { etagsOnDrives, expectOldVersionKept, OVERWRITTEN_OBJECTS, putReduced, writeThenStop } from '../helpers/overwrites.js';
 import { TestServer } from '../helpers/server.js';
 
 const BUCKET = 'overwrites';
@@ -21,22 +20,13 @@ describe('an overwrite that crashes mid-commit', () => {
   let server: TestServer | undefined;
   afterAll(async () => server?.destroy());
 
-  // An inline object (its shards in the records) and one with part files.
-  it.each([
-    ['small', 1000],
-    ['large', 3 * 1024 * 1024 + 17],
-  ])('overwrite crash with parity below N/2 loses both versions: it keeps the old one (%s object)', async (key, size) => {
+  it.each(OVERWRITTEN_OBJECTS)('overwrite crash with parity below N/2 loses both versions: it keeps the old one (%s object)', async (key, size) => {
     server ??= await TestServer.start({ drives: 4 });
-    let s3 = server.client();
-    await s3.send(new CreateBucketCommand({ Bucket: BUCKET })).catch(() => undefined);
-    const old = randomBytes(size);
-    await putReduced(s3, BUCKET, key, old);
-    s3.destroy();
-    await server.stop();
+    const old = await writeThenStop(server, BUCKET, key, size);
 
     server.env = { TESSERA_FAILPOINTS: CRASH_MID_COMMIT };
     await server.launch();
-    s3 = server.client({ maxAttempts: 1 });
+    const s3 = server.client({ maxAttempts: 1 });
     await expect(putReduced(s3, BUCKET, key, randomBytes(size))).rejects.toThrow();
     s3.destroy();
     await server.stop();

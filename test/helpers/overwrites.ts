@@ -3,12 +3,30 @@
  * drives), digests of whole bodies, what each drive's record names, and the check that a restarted
  * server serves and heals the version an interrupted overwrite left behind.
  */
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { randomBytes } from 'node:crypto';
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { expect } from 'vitest';
 import { AdminClient } from '../../src/admin/client.js';
 import { readRecords, verifyDrives } from './heal-disk.js';
 import { sha256Hex } from './raw.js';
 import { ACCESS_KEY, SECRET_KEY, type TestServer } from './server.js';
+
+/** An inline object (its shards in the records) and one with part files: [key, size]. */
+export const OVERWRITTEN_OBJECTS: [string, number][] = [
+  ['small', 1000],
+  ['large', 3 * 1024 * 1024 + 17],
+];
+
+/** Writes a random `size`-byte object to `key` (with REDUCED_REDUNDANCY), then stops the server; returns its bytes. */
+export async function writeThenStop(server: TestServer, bucket: string, key: string, size: number): Promise<Buffer> {
+  const s3 = server.client();
+  await s3.send(new CreateBucketCommand({ Bucket: bucket })).catch(() => undefined);
+  const body = randomBytes(size);
+  await putReduced(s3, bucket, key, body);
+  s3.destroy();
+  await server.stop();
+  return body;
+}
 
 export async function putReduced(s3: S3Client, bucket: string, key: string, body: Buffer): Promise<void> {
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, StorageClass: 'REDUCED_REDUNDANCY' }));
