@@ -18,11 +18,18 @@ export class AlignedSlabs {
   private readonly free: Buffer[] = [];
   private regions = 0;
 
-  constructor(private readonly maxRegions = MAX_REGIONS) {}
+  constructor(private maxRegions = MAX_REGIONS) {}
 
   /** A slab of SLAB_BYTES at an aligned address, or undefined when every one is in use. */
   take(): Buffer | undefined {
-    if (this.free.length === 0 && this.regions < this.maxRegions) this.addRegion();
+    if (this.free.length === 0 && this.regions < this.maxRegions) {
+      try {
+        this.addRegion();
+      } catch {
+        // No address space for another memory (each reserves several GiB, e.g. under `ulimit -v`): make do with what there is.
+        this.maxRegions = this.regions;
+      }
+    }
     return this.free.pop();
   }
 

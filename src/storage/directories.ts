@@ -71,14 +71,24 @@ export const directories: Directories = {
   },
 };
 
-/** `mkdir -p dir`, then syncs the parent of every directory that had to be created. */
-export async function makeDirectoryDurably(dir: string, sync: Directories['sync']): Promise<void> {
+/**
+ * `mkdir -p dir`, then syncs the parent of every directory that had to be created. A directory that
+ * was there already may have been made a moment ago by a call still syncing its parent (or whose
+ * sync failed): its parent is synced too, unless `durable` (a caller's memory of directories it saw
+ * synced) already holds it.
+ */
+export async function makeDirectoryDurably(dir: string, sync: Directories['sync'], durable?: Set<string>): Promise<void> {
   const first = await mkdir(dir, { recursive: true });
-  if (first === undefined) return;
-  for (let created = dir; ; created = dirname(created)) {
-    await sync(dirname(created));
-    if (created === first) return;
+  if (first === undefined) {
+    if (durable?.has(dir)) return;
+    await sync(dirname(dir));
+  } else {
+    for (let created = dir; ; created = dirname(created)) {
+      await sync(dirname(created));
+      if (created === first) break;
+    }
   }
+  durable?.add(dir);
 }
 
 /** Renames, then syncs the directory of the new name and, when another, that of the old one. */

@@ -105,6 +105,8 @@ export class LocalDrive implements Drive {
   private readonly pins = new DataDirPins();
   /** Where lmdb's lock file is kept, when not on the drive. */
   private lockFile?: string;
+  /** Data prefix directories (`<bucket>/<2 hex>`) seen synced into their bucket: commits skip that sync. */
+  private readonly durablePrefixes = new Set<string>();
   /** Whether this drive's filesystem takes O_DIRECT shard writes (learnt by the first one). */
   private readonly directSupport: DirectSupport = {};
   /** The latest free-space check per need, shared by the writes that come within SPACE_CHECK_REUSE_MS. */
@@ -118,8 +120,8 @@ export class LocalDrive implements Drive {
     private readonly reserve: SpaceReserve = DEFAULT_SPACE_RESERVE,
   ) {}
 
-  private makeDirectory(dir: string): Promise<void> {
-    return makeDirectoryDurably(dir, this.dirs.sync);
+  private makeDirectory(dir: string, durable?: Set<string>): Promise<void> {
+    return makeDirectoryDurably(dir, this.dirs.sync, durable);
   }
 
   isOnline(): boolean {
@@ -309,7 +311,10 @@ export class LocalDrive implements Drive {
         return true;
       });
       await buckets.flushed;
-      if (deleted) await rm(join(this.root, name), { recursive: true, force: true });
+      if (deleted) {
+        for (const prefix of this.durablePrefixes) if (prefix.startsWith(join(this.root, name, '/'))) this.durablePrefixes.delete(prefix);
+        await rm(join(this.root, name), { recursive: true, force: true });
+      }
       return deleted;
     });
   }
@@ -472,7 +477,7 @@ export class LocalDrive implements Drive {
       const parent = join(this.root, bucket, dataDir.slice(0, 2));
       // Nothing to move (the drive was wiped meanwhile): create no directories for it either.
       await stat(this.sys('tmp', stagingId));
-      await this.makeDirectory(parent);
+      await this.makeDirectory(parent, this.durablePrefixes);
       await renameDurably(this.sys('tmp', stagingId), join(parent, dataDir), this.dirs.sync);
     });
   }
@@ -989,7 +994,13 @@ class LocalShardWriter implements ShardWriter {
   }
 
   async finish(): Promise<void> {
-    await this.file.finish().catch(asFull);
+    try {
+      await this.file.finish();
+    } catch (err) {
+      // Not finished is as good as aborted: the file and its slab go back now, whoever calls abort.
+      await this.close().catch(() => undefined);
+      asFull(err);
+    }
     await this.close();
     await this.syncDirectory();
   }
