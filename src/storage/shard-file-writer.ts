@@ -16,6 +16,11 @@ export interface DirectSupport {
 
 const CREATE = fsConstants.O_CREAT | fsConstants.O_WRONLY | fsConstants.O_TRUNC;
 
+/** A write that wrote nothing would be retried forever: it is the drive's failure instead. */
+function noProgress(): Error {
+  return Object.assign(new Error('a shard file write wrote nothing'), { code: 'EIO' });
+}
+
 export interface ShardFile {
   write(chunks: Buffer[]): Promise<void>;
   /** Writes what is left, trims the file to its length and fsyncs it. */
@@ -56,6 +61,7 @@ class BufferedShardFile implements ShardFile {
     for (const chunk of chunks) {
       for (let done = 0; done < chunk.length; ) {
         const { bytesWritten } = await this.handle.write(chunk, done, chunk.length - done, this.offset);
+        if (bytesWritten === 0) throw noProgress();
         done += bytesWritten;
         this.offset += bytesWritten;
       }
@@ -127,6 +133,7 @@ class DirectShardFile implements ShardFile {
     try {
       for (let done = 0; done < length; ) {
         const { bytesWritten } = await this.handle.write(this.slab!, done, length - done, this.written + done);
+        if (bytesWritten === 0) throw noProgress();
         if (bytesWritten % DIRECT_ALIGNMENT !== 0 && done + bytesWritten < length) throw Object.assign(new Error('short direct write'), { code: 'EINVAL' });
         done += bytesWritten;
       }
