@@ -47,9 +47,19 @@ function fillerPath(drive: string): string {
 
 /** Fills the filesystem `drive` lives on until `leaveBytes` (or less) are free; returns the MiB left. */
 export async function fill(drive: string, leaveBytes: number): Promise<number> {
-  const fs = await statfs(dirname(drive));
-  const free = fs.bavail * fs.bsize;
-  if (free > leaveBytes) await run('fallocate', ['-l', String(free - leaveBytes), fillerPath(drive)]);
+  // The server writes meanwhile: a filler sized a moment ago may no longer fit; then a little less.
+  for (let attempt = 0, margin = 0; attempt < 5; attempt++, margin += 2 ** 20) {
+    const fs = await statfs(dirname(drive));
+    const free = fs.bavail * fs.bsize;
+    if (free <= leaveBytes + margin) break;
+    try {
+      await run('fallocate', ['-l', String(free - leaveBytes - margin), fillerPath(drive)]);
+      break;
+    } catch (err) {
+      await rm(fillerPath(drive), { force: true });
+      if (attempt === 4) throw err;
+    }
+  }
   const after = await statfs(dirname(drive));
   return Math.round((after.bavail * after.bsize) / 2 ** 20);
 }
