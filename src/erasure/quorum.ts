@@ -1,4 +1,5 @@
 /** Quorum rules (DESIGN §3) and choosing the version a quorum of drives agrees on. */
+import { ObjectLayerError } from '../object/errors.js';
 import { versionSignature, type ObjectRecord, type VersionRecord } from '../meta/record.js';
 
 export function readQuorum(dataShards: number): number {
@@ -95,8 +96,9 @@ function maybeHidden(answers: RecordAnswer[], candidate: Candidate, blanksCount:
  * drives that answered prove it never reached its write quorum (it was never acknowledged, and the
  * version it replaced is still intact): drives it was sent to that failed, and drives without any
  * record of the key, prove nothing there. If it may have reached it on drives that did not show it,
- * nothing older may stand in for it: 'unreadable'. With no candidate left, the outcome is 'unreadable' if the drives that failed to answer
- * may hold a committed version (a commit reaches at least `minWriteQuorum` drives), else 'absent'.
+ * nothing older may stand in for it: 'unreadable'. With no candidate left, the outcome is
+ * 'unreadable' if the drives that failed to answer may hold a committed version (a commit reaches at
+ * least `minWriteQuorum` drives), else 'absent'.
  */
 export function resolveVersion(answers: RecordAnswer[], versionId: string | undefined, minWriteQuorum: number): QuorumOutcome {
   const failed = answers.filter((a) => a instanceof Error).length;
@@ -122,6 +124,15 @@ export function resolveVersion(answers: RecordAnswer[], versionId: string | unde
     newestShown = false;
   }
   return failed >= minWriteQuorum ? { kind: 'unreadable' } : { kind: 'absent' };
+}
+
+/**
+ * Why a write reached only `reached` of the `quorum` drives it needed: when the drives refused for
+ * want of space (`full`) alone kept it short, the drives are full (507, no use retrying); otherwise
+ * write quorum was lost (503).
+ */
+export function missedWriteQuorum(reached: number, full: number, quorum: number): ObjectLayerError {
+  return new ObjectLayerError(reached + full >= quorum ? 'storage-full' : 'write-quorum');
 }
 
 /** The smallest write quorum any object on a set of `drives` drives can have (parity at most half). */

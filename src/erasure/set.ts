@@ -18,7 +18,7 @@ import { prepend, readBlocks } from './blocks.js';
 import { encodeBlock } from './coder.js';
 import { streamVersion } from './decode.js';
 import { shardDistribution } from './placement.js';
-import { minimumWriteQuorum, readQuorum, resolveVersion, writeQuorum, type QuorumVersion, type RecordAnswer } from './quorum.js';
+import { minimumWriteQuorum, missedWriteQuorum, readQuorum, resolveVersion, writeQuorum, type QuorumVersion, type RecordAnswer } from './quorum.js';
 import { discardStaging, writeShardFiles } from './write.js';
 import { MultipartUploads } from './multipart.js';
 import { askDrives, bestEffortOnDrives, type DriveAnswers } from './fan-out.js';
@@ -337,8 +337,7 @@ export class ErasureSet {
           throw new ObjectLayerError('write-quorum');
         }
         await this.restore(bucket, key, lease.fence, previous, committed, attempted, plan.data);
-        // Full drives alone kept the commit from its quorum: say so, rather than ask for a retry.
-        throw new ObjectLayerError(committed.filter(Boolean).length + full >= plan.quorum ? 'storage-full' : 'write-quorum');
+        throw missedWriteQuorum(committed.filter(Boolean).length, full, plan.quorum);
       }
       await this.removeReplacedData(bucket, previous, version.versionId, version.dataDir);
       if (committed.some((ok) => !ok)) this.healHooks.partialWrite?.(bucket, key);

@@ -1,8 +1,8 @@
 /** The write path's streaming half: encode blocks and append each shard to a staged file per drive. */
 import { frameShardBlock } from '../codec/bitrot.js';
-import { ObjectLayerError } from '../object/errors.js';
 import { isDriveFull, type Drive, type ShardWriter } from '../storage/drive.js';
 import { encodeBlock } from './coder.js';
+import { missedWriteQuorum } from './quorum.js';
 import { askDrives, bestEffortOnDrives } from './fan-out.js';
 
 export interface ShardPlan {
@@ -60,8 +60,7 @@ export async function writeShardFiles(
   };
   const requireQuorum = (): void => {
     const alive = writers.filter(Boolean).length;
-    // Full drives alone kept the write from its quorum: say so, rather than ask for a retry.
-    if (alive < quorum) throw new ObjectLayerError(alive + fullDrives >= quorum ? 'storage-full' : 'write-quorum');
+    if (alive < quorum) throw missedWriteQuorum(alive, fullDrives, quorum);
   };
   let size = 0;
   let pending: Promise<void> = Promise.resolve();

@@ -192,14 +192,11 @@ export class LocalDrive implements Drive {
   }
 
   /**
-   * Throws unless the drive is still the one we opened. LMDB keeps serving a deleted environment
-   * through its open map, so without this check a wiped drive would keep answering with ghost data.
-   */
-  /**
    * The stores, once the drive is known to be online. Before a write, the drive is asked whether it
    * is still writable (one cheap syscall): lmdb must never see a write fail on a drive that turned
-   * read-only (its environment would be left unusable). Whether the drive is still the one formatted
-   * here (not wiped or replaced) is checked at most every 100 ms.
+   * read-only (its environment would be left unusable), and whether it has room (checkWrite).
+   * Whether the drive is still the one formatted here is checked at most every 100 ms: LMDB keeps
+   * serving a deleted environment through its open map, so a wiped drive would answer with ghost data.
    */
   private async ensureOnline(intent: 'read' | SpaceNeed = 'metadata'): Promise<Stores> {
     const offline = (): boolean => !this.online || !this.objects || !this.buckets || !this.uploads || !this.parts;
@@ -284,7 +281,7 @@ export class LocalDrive implements Drive {
       (err as { commitError?: Promise<unknown> }).commitError?.catch(() => undefined);
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') throw new DriveError('not-found', `${this.root}: ${what}: not found`);
-      if (code === 'ENOSPC' || code === 'EDQUOT') throw new DriveError('full', `${this.root}: ${what}: no space left`);
+      if (isDriveFull(err)) throw new DriveError('full', `${this.root}: ${what}: no space left`);
       throw new DriveError('faulty', `${this.root}: ${what}: ${(err as Error).message}`);
     }
   }
