@@ -2,7 +2,7 @@
  * The fences of records a drive deleted. A record carries the fence of the lock holder that wrote it
  * (see lock/locker.ts), but a deleted record carries nothing, so the drive remembers its last fence
  * for a while: long enough to outlast any lease (a holder stops trusting its lease well within
- * one), though not across a restart of the drive's process.
+ * one), though not across a restart of the process that writes the drive's metadata (metadata-writer.ts).
  */
 const REMEMBER_MS = 10 * 60_000;
 

@@ -1,7 +1,8 @@
 /**
  * A drive that is a local directory:
  *   .tessera.sys/format.json          which deployment and slot this drive is
- *   .tessera.sys/meta/                LMDB environment: bucket entries and object records
+ *   .tessera.sys/meta/                LMDB environment: bucket entries and object records (written
+ *                                     by the metadata writer process, see metadata-writer.ts)
  *   .tessera.sys/tmp/<staging id>/    shard files being written
  *   <bucket>/<2 hex>/<data dir>/      committed shard files (part.N), never named by object key
  * Object keys only ever become LMDB keys, so no key can reach a path outside the drive.
@@ -10,18 +11,19 @@ import { randomUUID } from 'node:crypto';
 import { constants as fsConstants, type Stats } from 'node:fs';
 import { access, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { open as openLmdb, type Database, type RootDatabase } from 'lmdb';
+import type { Database, RootDatabase } from 'lmdb';
 import { failpoint } from '../failpoints.js';
 import { decodeRecord, encodeRecord } from '../meta/encoding.js';
 import { decodeObjectRecord, encodeObjectRecord, storedSummary } from '../meta/listing-summary.js';
 import { DataDirPins } from './data-dir-pins.js';
-import { DeletedRecordFences } from './fences.js';
-import { tolerateLmdbCommitFailures } from './lmdb-commit-failures.js';
+import { bucketRangeEnd, bucketState, partKeyRange, recordKey, uploadKey, uploadKeyBucket, type BucketState } from './metadata-keys.js';
+import { openMetadataEnvironment, type MetadataWrite, type MetadataWriteOutcome, type StoreName } from './metadata-store.js';
+import { metadataWriter, type MetadataWriter, type WriterStore } from './metadata-writer.js';
 import { alignedSlabs } from './aligned-slabs.js';
 import { createShardFile, type DirectSupport, type ShardFile } from './shard-file-writer.js';
 import { DEFAULT_SPACE_RESERVE, ensureFreeSpace, type SpaceNeed, type SpaceReserve } from './free-space.js';
 import { placeLockFile, removeLockFile } from './lmdb-lock-file.js';
-import { versionSignature, type ObjectRecord, type UploadPartRecord, type UploadRecord } from '../meta/record.js';
+import type { ObjectRecord, UploadPartRecord, UploadRecord } from '../meta/record.js';
 import {
   DriveError,
   isDriveFull,
@@ -51,45 +53,22 @@ const IDENTITY_CHECK_INTERVAL_MS = 100;
  */
 const SPACE_CHECK_REUSE_MS = 5;
 
-const KEY_SEPARATOR = 0;
-
-function recordKey(bucket: string, key: string): Buffer {
-  return Buffer.concat([Buffer.from(bucket), Buffer.of(KEY_SEPARATOR), Buffer.from(key)]);
-}
-
-function uploadKey(bucket: string, key: string, uploadId: string): Buffer {
-  return Buffer.concat([recordKey(bucket, key), Buffer.of(KEY_SEPARATOR), Buffer.from(uploadId)]);
-}
-
-function partKey(uploadId: string, partNumber: number): Buffer {
-  const key = Buffer.alloc(Buffer.byteLength(uploadId) + 5);
-  key.write(uploadId);
-  key.writeUInt32BE(partNumber, key.length - 4);
-  return key;
-}
-
 /** A commit whose new version holds its data in the record (inline shards): it adds data to the drive. */
 function addsInlineData(record: ObjectRecord): boolean {
   return (record.versions[0]?.inline?.length ?? 0) > 0;
 }
 
-function bucketRangeEnd(bucket: string): Buffer {
-  return Buffer.concat([Buffer.from(bucket), Buffer.of(KEY_SEPARATOR + 1)]);
-}
+type Stores = Record<StoreName, Database<Buffer, Buffer>>;
 
-interface Stores {
-  objects: Database<Buffer, Buffer>;
-  buckets: Database<Buffer, Buffer>;
-  uploads: Database<Buffer, Buffer>;
-  parts: Database<Buffer, Buffer>;
+/** The metadata store, open: read here, written through the metadata writer. */
+interface OpenStore {
+  env: RootDatabase;
+  stores: Stores;
+  writer: WriterStore;
 }
 
 export class LocalDrive implements Drive {
-  private env?: RootDatabase;
-  private objects?: Database<Buffer, Buffer>;
-  private buckets?: Database<Buffer, Buffer>;
-  private uploads?: Database<Buffer, Buffer>;
-  private parts?: Database<Buffer, Buffer>;
+  private store?: OpenStore;
   private online = true;
   /** Inode of format.json when the drive was opened: a wiped or swapped drive no longer matches. */
   private formatInode?: number;
@@ -100,7 +79,6 @@ export class LocalDrive implements Drive {
   private createdRoot = false;
   /** Operations that must not interleave on this drive, by what they touch (see inTurn). */
   private readonly turns = new Map<string, Promise<void>>();
-  private readonly deletedFences = new DeletedRecordFences();
   /** Data directories open for reading, whose removal waits for their readers. */
   private readonly pins = new DataDirPins();
   /** Where lmdb's lock file is kept, when not on the drive. */
@@ -118,6 +96,7 @@ export class LocalDrive implements Drive {
     readonly endpoint: string = root,
     private readonly dirs: Directories = directories,
     private readonly reserve: SpaceReserve = DEFAULT_SPACE_RESERVE,
+    private readonly writer: MetadataWriter = metadataWriter(),
   ) {}
 
   private makeDirectory(dir: string, durable?: Set<string>): Promise<void> {
@@ -178,14 +157,16 @@ export class LocalDrive implements Drive {
     await this.checkWritable();
     this.formatInode = (await stat(this.sys(FORMAT_FILE))).ino;
     this.expectsMountPoint = await this.isMountPoint();
-    tolerateLmdbCommitFailures();
     const format = await this.readFormat();
     this.lockFile = await placeLockFile(this.sys('meta'), `${format?.deploymentId}-${format?.thisDrive}`);
-    this.env = openLmdb({ path: this.sys('meta'), maxDbs: 4, compression: false });
-    this.objects = this.env.openDB<Buffer, Buffer>({ name: 'objects', keyEncoding: 'binary', encoding: 'binary' });
-    this.buckets = this.env.openDB<Buffer, Buffer>({ name: 'buckets', keyEncoding: 'binary', encoding: 'binary' });
-    this.uploads = this.env.openDB<Buffer, Buffer>({ name: 'uploads', keyEncoding: 'binary', encoding: 'binary' });
-    this.parts = this.env.openDB<Buffer, Buffer>({ name: 'parts', keyEncoding: 'binary', encoding: 'binary' });
+    // The writer opens it first: it creates the environment and its stores, which a reader cannot.
+    const writer = await this.writer.open(this.sys('meta'));
+    try {
+      this.store = { ...openMetadataEnvironment(this.sys('meta'), true), writer };
+    } catch (err) {
+      await this.writer.close(writer);
+      throw err;
+    }
     // LMDB fsyncs its files, not the directory naming them (which it may just have created).
     await this.dirs.sync(this.sys('meta'));
     this.lastIdentityCheck = Date.now();
@@ -193,13 +174,13 @@ export class LocalDrive implements Drive {
 
   /**
    * The stores, once the drive is known to be online. Before a write, the drive is asked whether it
-   * is still writable (one cheap syscall): lmdb must never see a write fail on a drive that turned
-   * read-only (its environment would be left unusable), and whether it has room (checkWrite).
+   * is still writable (one cheap syscall): a drive that turned read-only goes offline rather than
+   * fail every write (and, in lmdb, maybe its writer process), and whether it has room (checkWrite).
    * Whether the drive is still the one formatted here is checked at most every 100 ms: LMDB keeps
    * serving a deleted environment through its open map, so a wiped drive would answer with ghost data.
    */
   private async ensureOnline(intent: 'read' | SpaceNeed = 'metadata'): Promise<Stores> {
-    const offline = (): boolean => !this.online || !this.objects || !this.buckets || !this.uploads || !this.parts;
+    const offline = (): boolean => !this.online || !this.store;
     // Not open yet (or no longer): nothing to check.
     if (offline()) throw new DriveError('offline', `${this.root} is offline`);
     if (intent !== 'read') await this.checkWrite(intent);
@@ -217,19 +198,22 @@ export class LocalDrive implements Drive {
       }
     }
     if (offline()) throw new DriveError('offline', `${this.root} is offline`);
-    return { objects: this.objects!, buckets: this.buckets!, uploads: this.uploads!, parts: this.parts! };
+    return this.store!.stores;
   }
 
   /**
-   * `db`, provided its environment is still the open one. A write queued on an environment being
-   * closed (the drive went offline meanwhile) fails inside lmdb, outside any caller, and would take
-   * the process down; checked in the same tick as the write, this makes it a DriveError instead.
+   * Applies a write through the metadata writer (durable when this resolves), provided the store
+   * that `stores` came from is still the open one, and makes it visible to this process's next read.
    */
-  private live(db: Database<Buffer, Buffer>): Database<Buffer, Buffer> {
-    if (db !== this.objects && db !== this.buckets && db !== this.uploads && db !== this.parts) {
-      throw new DriveError('offline', `${this.root} went offline`);
+  private async write(stores: Stores, write: MetadataWrite): Promise<MetadataWriteOutcome> {
+    const store = this.store;
+    if (store?.stores !== stores) throw new DriveError('offline', `${this.root} went offline`);
+    try {
+      return await this.writer.write(store.writer, write);
+    } finally {
+      // Read snapshots last a turn of the event loop; the write may have landed within this one.
+      if (this.store === store) store.env.resetReadTxn();
     }
-    return db;
   }
 
   /** Whether the drive may take a write that adds `need`: writable (or it goes offline), with the space (or DriveError 'full'). */
@@ -250,7 +234,7 @@ export class LocalDrive implements Drive {
   /**
    * A drive that turned read-only goes offline at its next check (one cheap syscall asks), rather
    * than failing every write one by one. Its lmdb lock file, which lmdb writes through a shared map,
-   * lives off the drive (see lmdb-lock-file.ts), so the change cannot bring the process down meanwhile.
+   * lives off the drive (see lmdb-lock-file.ts), so the change cannot bring a process down meanwhile.
    */
   private async checkWritable(): Promise<void> {
     await access(this.sys('meta', 'data.mdb'), fsConstants.W_OK).catch((err: NodeJS.ErrnoException) => {
@@ -258,15 +242,21 @@ export class LocalDrive implements Drive {
     });
   }
 
-  /** `abandon`: leave the environment open and unused: closing writes its lock file, which may be on the drive (see lmdb-lock-file.ts). */
+  /**
+   * `abandon`: leave this process's read environment open and unused: closing writes its lock file,
+   * which may be on the drive (see lmdb-lock-file.ts). The writer's is closed: a crash there is survived.
+   */
   private async goOffline(reason: string, environment: 'close' | 'abandon' = 'close'): Promise<never> {
     if (this.online) {
       this.online = false;
       console.error(`tessera: drive offline: ${reason}`);
-      const env = this.env;
-      this.env = this.objects = this.buckets = this.uploads = this.parts = undefined;
-      if (environment === 'close') await env?.close().catch(() => undefined);
-      else if (env) abandonedEnvironments.push(env);
+      const store = this.store;
+      this.store = undefined;
+      if (store) {
+        await this.writer.close(store.writer);
+        if (environment === 'close') await store.env.close().catch(() => undefined);
+        else abandonedEnvironments.push(store.env);
+      }
     }
     throw new DriveError('offline', reason);
   }
@@ -277,8 +267,6 @@ export class LocalDrive implements Drive {
       return await op();
     } catch (err) {
       if (err instanceof DriveError) throw err;
-      // lmdb also rejects the batch's `commitError` with the cause; unheard, that rejection would end the process.
-      (err as { commitError?: Promise<unknown> }).commitError?.catch(() => undefined);
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') throw new DriveError('not-found', `${this.root}: ${what}: not found`);
       if (isDriveFull(err)) throw new DriveError('full', `${this.root}: ${what}: no space left`);
@@ -289,25 +277,19 @@ export class LocalDrive implements Drive {
   async makeBucket(name: string, created: number): Promise<void> {
     checkName('bucket', name);
     checkInteger('creation time', created, 0, Number.MAX_SAFE_INTEGER);
-    const { buckets } = await this.ensureOnline();
+    const stores = await this.ensureOnline();
     await this.io('make bucket', async () => {
       await this.makeDirectory(join(this.root, name));
-      await this.live(buckets).put(Buffer.from(name), encodeRecord({ created }));
-      await buckets.flushed;
+      await this.write(stores, { kind: 'put-bucket', bucket: name, value: encodeRecord({ created }) });
     });
   }
 
   async deleteBucket(name: string): Promise<boolean> {
     checkName('bucket', name);
-    const { buckets, objects } = await this.ensureOnline();
+    const stores = await this.ensureOnline();
     return this.io('delete bucket', async () => {
-      // One transaction with the emptiness check, so no record can land between them (writeRecord checks the tombstone in its own).
-      const deleted = await this.live(objects).transaction(() => {
-        for (const _ of objects.getKeys({ start: recordKey(name, ''), end: bucketRangeEnd(name), limit: 1 })) return false;
-        buckets.putSync(Buffer.from(name), encodeRecord(DELETED_BUCKET));
-        return true;
-      });
-      await buckets.flushed;
+      // The emptiness check and the tombstone are one transaction (a record write checks the tombstone in its own).
+      const deleted = (await this.write(stores, { kind: 'delete-bucket', bucket: name })) as boolean;
       if (deleted) {
         for (const prefix of this.durablePrefixes) if (prefix.startsWith(join(this.root, name, '/'))) this.durablePrefixes.delete(prefix);
         await rm(join(this.root, name), { recursive: true, force: true });
@@ -368,28 +350,13 @@ export class LocalDrive implements Drive {
 
   async writeRecord(bucket: string, key: string, record: ObjectRecord | undefined, fence?: number): Promise<void> {
     checkRecordWrite(bucket, key, record, fence);
-    const { objects, buckets } = await this.ensureOnline();
-    const name = recordKey(bucket, key);
-    const memoryName = `${bucket}\u0000${key}`;
+    const stores = await this.ensureOnline();
+    const stored = record && record.versions.length > 0 ? (fence === undefined ? record : { ...record, fence: Math.max(fence, record.fence ?? 0) }) : undefined;
     await this.io('write record', async () => {
-      // The check and the write in one transaction: no other write of the record can come between them.
-      // (Synchronous writes inside it: a failed commit then rejects only the transaction's promise.)
-      const outcome = await this.live(objects).transaction((): 'written' | 'fenced' | 'bucket-deleted' => {
-        if (fence !== undefined && fence < this.storedFence(objects, name, memoryName)) return 'fenced';
-        if (record && record.versions.length > 0) {
-          if (bucketState(buckets, bucket)?.deleted) return 'bucket-deleted';
-          const stored = fence === undefined ? record : { ...record, fence: Math.max(fence, record.fence ?? 0) };
-          objects.putSync(name, encodeObjectRecord(stored));
-        } else {
-          objects.removeSync(name);
-        }
-        return 'written';
-      });
+      // The fence check and the write are one transaction: no other write of the record can come between them.
+      const outcome = await this.write(stores, { kind: 'write-record', bucket, key, value: stored && encodeObjectRecord(stored), fence });
       if (outcome === 'bucket-deleted') throw new DriveError('not-found', `${this.root}: bucket ${bucket} was deleted`);
       if (outcome === 'fenced') throw new DriveError('fenced', `${this.root}: ${bucket}/${key} was written by a newer holder of its lock`);
-      if (fence !== undefined && !(record && record.versions.length > 0)) this.deletedFences.remember(memoryName, fence);
-      else this.deletedFences.forget(memoryName);
-      await objects.flushed;
     });
   }
 
@@ -398,32 +365,12 @@ export class LocalDrive implements Drive {
     checkObjectKey(key);
     if (typeof signature !== 'string' || signature.length > 4096) throw new DriveError('invalid', 'invalid version signature');
     checkInteger('fence', fence, 0, Number.MAX_SAFE_INTEGER - 1);
-    const { objects } = await this.ensureOnline();
-    const name = recordKey(bucket, key);
-    const memoryName = `${bucket}\u0000${key}`;
+    const stores = await this.ensureOnline();
     return this.io('settle commit', async () => {
-      const outcome = await this.live(objects).transaction((): 'committed' | 'barred' | 'damaged' => {
-        const value = objects.get(name);
-        const record = value ? decodeObjectRecord(value) : undefined;
-        if (value && !record) return 'damaged';
-        const newest = record?.versions[0];
-        if (newest && versionSignature(newest) === signature) return 'committed';
-        // One above the lost commit's fence: it is refused, a later lock holder (a greater fence) is not.
-        if (record) objects.putSync(name, encodeObjectRecord({ ...record, fence: Math.max(record.fence ?? 0, fence + 1) }));
-        else this.deletedFences.remember(memoryName, Math.max(this.deletedFences.get(memoryName), fence + 1));
-        return 'barred';
-      });
+      const outcome = await this.write(stores, { kind: 'settle-commit', bucket, key, signature, fence });
       if (outcome === 'damaged') throw new DriveError('damaged', `${this.root}: the record of ${bucket}/${key} fails its checksum`);
-      if (outcome === 'barred') await objects.flushed;
       return outcome === 'committed';
     });
-  }
-
-  /** The greatest fence a writer of the record has shown (0 for none, or for a damaged record: heal must be able to rewrite it). */
-  private storedFence(objects: Database<Buffer, Buffer>, name: Buffer, memoryName: string): number {
-    const value = objects.get(name);
-    if (!value) return this.deletedFences.get(memoryName);
-    return decodeObjectRecord(value)?.fence ?? 0;
   }
 
   async listRecords(bucket: string, options: ListRecordsOptions): Promise<RecordEntry[]> {
@@ -522,11 +469,10 @@ export class LocalDrive implements Drive {
     checkName('bucket', bucket);
     checkObjectKey(record?.key);
     checkName('upload id', record.uploadId);
-    const { uploads } = await this.ensureOnline();
+    const stores = await this.ensureOnline();
     await this.io('write upload', async () => {
       await this.makeDirectory(this.sys('multipart', record.uploadId));
-      await this.live(uploads).put(uploadKey(bucket, record.key, record.uploadId), encodeRecord(record));
-      await uploads.flushed;
+      await this.write(stores, { kind: 'put-upload', bucket, key: record.key, uploadId: record.uploadId, value: encodeRecord(record) });
     });
   }
 
@@ -534,15 +480,9 @@ export class LocalDrive implements Drive {
     checkName('bucket', bucket);
     checkObjectKey(key);
     checkName('upload id', uploadId);
-    const { uploads, parts } = await this.ensureOnline();
+    const stores = await this.ensureOnline();
     await this.io('delete upload', async () => {
-      // One transaction: an lmdb cursor must never stay open across an await (the drive may go
-      // offline meanwhile, and a cursor of a closed environment fails later, outside any caller).
-      await this.live(uploads).transaction(() => {
-        uploads.removeSync(uploadKey(bucket, key, uploadId));
-        for (const k of [...parts.getKeys({ start: partKey(uploadId, 0), end: partKey(uploadId, 0xffffffff) })]) parts.removeSync(k as Buffer);
-      });
-      await uploads.flushed;
+      await this.write(stores, { kind: 'delete-upload', bucket, key, uploadId });
       await rm(this.sys('multipart', uploadId), { recursive: true, force: true });
     });
   }
@@ -558,7 +498,7 @@ export class LocalDrive implements Drive {
       const raw = key as Buffer;
       if (start && !raw.subarray(0, start.length).equals(start)) break;
       const record = decodeRecord<UploadRecord>(value);
-      if (record) out.push({ bucket: raw.subarray(0, raw.indexOf(KEY_SEPARATOR)).toString(), record });
+      if (record) out.push({ bucket: uploadKeyBucket(raw), record });
     }
     return out;
   }
@@ -567,15 +507,14 @@ export class LocalDrive implements Drive {
     checkName('staging id', stagingId);
     checkName('upload id', uploadId);
     checkInteger('part number', part?.number, 1, MAX_PART_NUMBER);
-    const { parts } = await this.ensureOnline();
+    const stores = await this.ensureOnline();
     // Two uploads of one part number (an SDK retrying a slow part) must not interleave their move and
     // record steps here, or the file of one would stand under the record of the other.
     await this.inTurn(`${uploadId}/${part.number}`, () => this.io('commit part', async () => {
       const file = `part.${part.number}`;
       await renameDurably(this.sys('tmp', stagingId, file), this.sys('multipart', uploadId, file), this.dirs.sync);
       await failpoint('local-drive.commit-part.moved');
-      await this.live(parts).put(partKey(uploadId, part.number), encodeRecord(part));
-      await parts.flushed;
+      await this.write(stores, { kind: 'put-part', uploadId, partNumber: part.number, value: encodeRecord(part) });
     }));
   }
 
@@ -594,7 +533,7 @@ export class LocalDrive implements Drive {
     checkName('upload id', uploadId);
     const { parts } = await this.ensureOnline('read');
     const out: UploadPartRecord[] = [];
-    for (const { value } of parts.getRange({ start: partKey(uploadId, 0), end: partKey(uploadId, 0xffffffff) })) {
+    for (const { value } of parts.getRange(partKeyRange(uploadId))) {
       const part = decodeRecord<UploadPartRecord>(value);
       if (part) out.push(part);
     }
@@ -768,7 +707,7 @@ export class LocalDrive implements Drive {
    * with other contents or another deployment's format.
    */
   async revive(reference: DriveFormat, driveId: string): Promise<ReviveOutcome> {
-    if (this.online && this.objects) return 'online';
+    if (this.online && this.store) return 'online';
     let entries: string[];
     try {
       entries = await readdir(this.root);
@@ -830,10 +769,12 @@ export class LocalDrive implements Drive {
   }
 
   async close(): Promise<void> {
-    const env = this.env;
-    this.env = this.objects = this.buckets = this.uploads = this.parts = undefined;
-    await env?.close();
-    if (env) await removeLockFile(this.lockFile);
+    const store = this.store;
+    this.store = undefined;
+    if (!store) return;
+    await this.writer.close(store.writer);
+    await store.env.close();
+    await removeLockFile(this.lockFile);
   }
 }
 
@@ -847,18 +788,6 @@ export const REVIVE_REFUSALS: Partial<Record<ReviveOutcome, string>> = {
   foreign: "it holds another drive's format",
 };
 
-/**
- * A bucket's entry in the drive's store. A deleted bucket leaves a tombstone, so that a record
- * written by a PUT that raced the deletion is refused rather than left behind for a bucket made again
- * under that name. (A drive with no entry at all, one that missed the bucket's creation, still takes records.)
- */
-interface BucketState {
-  created: number;
-  deleted?: true;
-}
-
-const DELETED_BUCKET: BucketState = { created: 0, deleted: true };
-
 /** True when `path` is a file, or a directory with a file somewhere below it (looked for a few levels deep). */
 async function holdsFiles(path: string, depth = 4): Promise<boolean> {
   const info = await stat(path).catch(() => undefined);
@@ -870,11 +799,6 @@ async function holdsFiles(path: string, depth = 4): Promise<boolean> {
 
 /** Environments of drives that turned read-only: kept referenced, never closed (see checkWritable). */
 const abandonedEnvironments: RootDatabase[] = [];
-
-function bucketState(buckets: Database<Buffer, Buffer>, name: string): BucketState | undefined {
-  const value = buckets.get(Buffer.from(name)) as unknown as Buffer | undefined;
-  return value && decodeRecord<BucketState>(value);
-}
 
 /** The most one shard read may return: a few 1 MiB blocks' frames, never a whole file at once. */
 const MAX_SHARD_READ = 64 * 1024 * 1024;

@@ -1,0 +1,147 @@
+/**
+ * The writing side of one drive's metadata store (an LMDB environment), as the metadata writer process
+ * runs it (see metadata-writer.ts): every change to bucket entries, object records, uploads and parts
+ * is one of the MetadataWrite messages below, applied in one transaction and durable before it answers.
+ * Checks that must see the same state as the write they guard (a record's fence, a bucket's tombstone,
+ * a bucket's emptiness) run inside that transaction.
+ */
+import { open as openLmdb, type Database, type RootDatabase } from 'lmdb';
+import { encodeRecord } from '../meta/encoding.js';
+import { decodeObjectRecord, encodeObjectRecord } from '../meta/listing-summary.js';
+import { versionSignature } from '../meta/record.js';
+import { DeletedRecordFences } from './fences.js';
+import { DELETED_BUCKET, bucketRangeEnd, bucketState, partKey, partKeyRange, recordKey, uploadKey } from './metadata-keys.js';
+
+export const STORE_NAMES = ['objects', 'buckets', 'uploads', 'parts'] as const;
+export type StoreName = (typeof STORE_NAMES)[number];
+
+/** How the environment is opened, by the writer (which creates the stores) and by readers (read-only). */
+export function openMetadataEnvironment(path: string, readOnly: boolean): { env: RootDatabase; stores: Record<StoreName, Database<Buffer, Buffer>> } {
+  const env = openLmdb({ path, maxDbs: 4, compression: false, readOnly });
+  const stores = {} as Record<StoreName, Database<Buffer, Buffer>>;
+  for (const name of STORE_NAMES) stores[name] = env.openDB<Buffer, Buffer>({ name, keyEncoding: 'binary', encoding: 'binary' });
+  return { env, stores };
+}
+
+export type MetadataWrite =
+  | { kind: 'put-bucket'; bucket: string; value: Uint8Array }
+  | { kind: 'delete-bucket'; bucket: string }
+  | { kind: 'write-record'; bucket: string; key: string; value?: Uint8Array; fence?: number }
+  | { kind: 'settle-commit'; bucket: string; key: string; signature: string; fence: number }
+  | { kind: 'put-upload'; bucket: string; key: string; uploadId: string; value: Uint8Array }
+  | { kind: 'delete-upload'; bucket: string; key: string; uploadId: string }
+  | { kind: 'put-part'; uploadId: string; partNumber: number; value: Uint8Array };
+
+/** delete-bucket: whether the bucket was empty (and is now deleted). */
+export type DeleteBucketOutcome = boolean;
+/** write-record: written, refused for a stale fence, or refused because the bucket was deleted. */
+export type WriteRecordOutcome = 'written' | 'fenced' | 'bucket-deleted';
+/** settle-commit: the commit is the newest version, or later commits of its fence are now barred, or the record is damaged. */
+export type SettleOutcome = 'committed' | 'barred' | 'damaged';
+export type MetadataWriteOutcome = DeleteBucketOutcome | WriteRecordOutcome | SettleOutcome | undefined;
+
+/** A value that crossed the process boundary (a Uint8Array there) as a Buffer over the same bytes. */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+export class MetadataStore {
+  private readonly env: RootDatabase;
+  private readonly stores: Record<StoreName, Database<Buffer, Buffer>>;
+  private readonly deletedFences = new DeletedRecordFences();
+
+  constructor(readonly path: string) {
+    ({ env: this.env, stores: this.stores } = openMetadataEnvironment(path, false));
+  }
+
+  /** Applies one write; it is durable when the promise resolves. */
+  async apply(write: MetadataWrite): Promise<MetadataWriteOutcome> {
+    const outcome = await this.transact(write);
+    await this.env.flushed;
+    return outcome;
+  }
+
+  close(): Promise<void> {
+    return this.env.close();
+  }
+
+  // Synchronous writes inside transactions: a failed commit then rejects only the transaction's promise.
+  private transact(write: MetadataWrite): Promise<MetadataWriteOutcome> {
+    const { objects, buckets, uploads, parts } = this.stores;
+    switch (write.kind) {
+      case 'put-bucket':
+        return buckets.transaction(() => void buckets.putSync(Buffer.from(write.bucket), asBuffer(write.value)));
+      case 'delete-bucket':
+        // The emptiness check and the tombstone in one transaction: no record can land between them.
+        return objects.transaction(() => {
+          for (const _ of objects.getKeys({ start: recordKey(write.bucket, ''), end: bucketRangeEnd(write.bucket), limit: 1 })) return false;
+          buckets.putSync(Buffer.from(write.bucket), encodeRecord(DELETED_BUCKET));
+          return true;
+        });
+      case 'write-record':
+        return this.writeRecord(write);
+      case 'settle-commit':
+        return this.settleCommit(write);
+      case 'put-upload':
+        return uploads.transaction(() => void uploads.putSync(uploadKey(write.bucket, write.key, write.uploadId), asBuffer(write.value)));
+      case 'delete-upload':
+        return uploads.transaction(() => {
+          uploads.removeSync(uploadKey(write.bucket, write.key, write.uploadId));
+          for (const k of [...parts.getKeys(partKeyRange(write.uploadId))]) parts.removeSync(k as Buffer);
+          return undefined;
+        });
+      case 'put-part':
+        return parts.transaction(() => void parts.putSync(partKey(write.uploadId, write.partNumber), asBuffer(write.value)));
+      default:
+        return Promise.reject(new Error(`unknown metadata write ${(write as { kind: unknown }).kind}`));
+    }
+  }
+
+  /** The record's fence check and its write (or removal, for no value) in one transaction. */
+  private async writeRecord(write: Extract<MetadataWrite, { kind: 'write-record' }>): Promise<WriteRecordOutcome> {
+    const { objects, buckets } = this.stores;
+    const name = recordKey(write.bucket, write.key);
+    const memoryName = `${write.bucket}\u0000${write.key}`;
+    const outcome = await objects.transaction((): WriteRecordOutcome => {
+      if (write.fence !== undefined && write.fence < this.storedFence(name, memoryName)) return 'fenced';
+      if (write.value) {
+        if (bucketState(buckets, write.bucket)?.deleted) return 'bucket-deleted';
+        objects.putSync(name, asBuffer(write.value));
+      } else {
+        objects.removeSync(name);
+      }
+      return 'written';
+    });
+    if (outcome === 'written') {
+      if (write.fence !== undefined && !write.value) this.deletedFences.remember(memoryName, write.fence);
+      else this.deletedFences.forget(memoryName);
+    }
+    return outcome;
+  }
+
+  /** Whether the commit with `signature` is the record's newest version; if not, bars any later write of its fence. */
+  private settleCommit(write: Extract<MetadataWrite, { kind: 'settle-commit' }>): Promise<SettleOutcome> {
+    const { objects } = this.stores;
+    const name = recordKey(write.bucket, write.key);
+    const memoryName = `${write.bucket}\u0000${write.key}`;
+    return objects.transaction((): SettleOutcome => {
+      const value = objects.get(name);
+      const record = value ? decodeObjectRecord(value) : undefined;
+      if (value && !record) return 'damaged';
+      const newest = record?.versions[0];
+      if (newest && versionSignature(newest) === write.signature) return 'committed';
+      // One above the lost commit's fence: it is refused, a later lock holder (a greater fence) is not.
+      const barred = write.fence + 1;
+      if (record) objects.putSync(name, encodeObjectRecord({ ...record, fence: Math.max(record.fence ?? 0, barred) }));
+      else this.deletedFences.remember(memoryName, Math.max(this.deletedFences.get(memoryName), barred));
+      return 'barred';
+    });
+  }
+
+  /** The greatest fence a writer of the record has shown (0 for none, or for a damaged record: heal must be able to rewrite it). */
+  private storedFence(name: Buffer, memoryName: string): number {
+    const value = this.stores.objects.get(name);
+    if (!value) return this.deletedFences.get(memoryName);
+    return decodeObjectRecord(value)?.fence ?? 0;
+  }
+}
