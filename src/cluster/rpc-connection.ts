@@ -177,8 +177,8 @@ export class RpcConnection {
     clearTimeout(call.timer);
     const decoded = rpcPackr.unpack(value) as unknown;
     if (!failed) return call.resolve(decoded);
-    const e = decoded as { kind?: string; message?: string };
-    call.reject(new DriveError((e?.kind ?? 'faulty') as DriveError['kind'], String(e?.message ?? 'remote failure')));
+    const e = decoded as { kind?: string; message?: string; unanswered?: boolean };
+    call.reject(new DriveError((e?.kind ?? 'faulty') as DriveError['kind'], String(e?.message ?? 'remote failure'), e?.unanswered === true));
   }
 
   /** Ends the session: every call in flight fails with `reason`. */

@@ -1,7 +1,7 @@
 /**
  * The server side of node RPC: accepts sessions (a signed `CONNECT` on the S3 port, see rpc-auth.ts),
  * runs drive operations on this node's local drives and answers the lock service. Arguments and
- * answers are msgpack; a drive failure travels back as `{ kind, message }` and is rethrown as a
+ * answers are msgpack; a drive failure travels back as `{ kind, message, unanswered }`, rethrown as a
  * DriveError. Only served when the deployment has other nodes. A handshake is authenticated before a
  * session exists; a refused one is answered 403 and its connection closed.
  */

@@ -103,7 +103,9 @@ export class ReceiverSession {
       if (answer.length > MAX_FRAME_BYTES['to-caller']) throw new DriveError('faulty', `the answer to ${call.route} is over the frame limit`);
     } catch (err) {
       const kind = err instanceof DriveError ? err.kind : 'faulty';
-      answer = encodeAnswer(call.id, true, { kind, message: err instanceof Error ? err.message : String(err) });
+      // Whether the call may have been carried out, as the caller would judge a local failure (set.ts isUnanswered).
+      const unanswered = !(err instanceof DriveError) || err.unanswered;
+      answer = encodeAnswer(call.id, true, { kind, message: err instanceof Error ? err.message : String(err), unanswered });
     } finally {
       this.inFlight--;
     }

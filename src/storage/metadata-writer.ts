@@ -119,7 +119,8 @@ export class MetadataWriter {
         this.child = this.ready = undefined;
         console.error(`tessera: metadata writer exited (${how}); it starts again at the next write`);
       }
-      const lost = new DriveError('faulty', `metadata writer exited (${how}) with the write in flight`);
+      // Unanswered: the write may have been committed before the writer died.
+      const lost = new DriveError('faulty', `metadata writer exited (${how}) with the write in flight`, true);
       starting?.reject(lost);
       for (const [id, waiter] of this.pending) {
         if (waiter.child !== child) continue;

@@ -7,14 +7,20 @@
  * writer, in the middle of a write load, as that crash would: the node must keep serving, only
  * writes in flight may fail, and every acknowledged write must read back whole.
  */
-import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ErasureSet } from '../../src/erasure/set.js';
 import { NamespaceLock } from '../../src/lock/namespace-lock.js';
-import { metadataWriter } from '../../src/storage/metadata-writer.js';
+import { Peer } from '../../src/cluster/peer.js';
+import { rpcKey } from '../../src/cluster/rpc-auth.js';
+import { DriveError } from '../../src/storage/drive.js';
+import { LocalDrive } from '../../src/storage/local-drive.js';
+import { MetadataWriter, metadataWriter } from '../../src/storage/metadata-writer.js';
+import { RemoteDrive } from '../../src/storage/remote-drive.js';
+import { metadataWriterOf } from '../helpers/cluster.js';
 import { formattedDrives, putBody, readObject, type DriveRig } from '../helpers/drive-rig.js';
+import { rpcNode } from '../helpers/rpc-node.js';
 import { TestServer } from '../helpers/server.js';
 
 const sha256 = (bytes: Buffer | Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
@@ -76,6 +82,40 @@ describe('the metadata writer dies under a write load', () => {
     expect(acknowledged.size).toBeGreaterThan(10);
     for (const [key, body] of acknowledged) expect(sha256(await readObject(set, 'crash', key))).toBe(sha256(body));
   });
+
+
+  it("a write lost with a remote drive's metadata writer came back as a definite failure: it comes back unanswered (it may have landed)", async () => {
+    const rig = await formattedDrives(1, ['crash'], 'tessera-writer-remote-');
+    rigs.push(rig);
+    // The served drive gets a writer of its own, so that this test can stop and kill it.
+    await rig.drives[0].close();
+    const writer = new MetadataWriter();
+    const served = new LocalDrive(rig.roots[0], undefined, undefined, undefined, writer);
+    await served.open();
+    const key = rpcKey({ accessKey: 'writer-user', secretKey: 'writer-secret' });
+    const node = await rpcNode({ key, fingerprint: 'fp', drives: new Map([[0, served]]) });
+    const peer = new Peer(node.address, key, 'fp');
+    try {
+      const remote = new RemoteDrive(peer, 0, 'remote-0');
+      await remote.writeRecord('crash', 'before', { versions: [] });
+      const pid = writer.pid!;
+      process.kill(pid, 'SIGSTOP');
+      const lost = remote.makeBucket('another', Date.now()).then(() => undefined, (err: unknown) => err);
+      await sleep(200);
+      process.kill(pid, 'SIGKILL');
+      const err = await lost;
+      expect(err).toBeInstanceOf(DriveError);
+      expect(err).toMatchObject({ kind: 'faulty', unanswered: true });
+      // The next write starts a new writer.
+      await remote.makeBucket('another', Date.now());
+      expect(writer.pid).not.toBe(pid);
+      expect((await served.listBuckets()).map((b) => b.name)).toContain('another');
+    } finally {
+      peer.close();
+      await node.close();
+      await served.close();
+    }
+  });
 });
 
 describe('the metadata writer of a server dies', () => {
@@ -86,11 +126,7 @@ describe('the metadata writer of a server dies', () => {
     server = await TestServer.start({ drives: 4 });
     const s3 = server.client({ maxAttempts: 1 });
     await s3.send(new CreateBucketCommand({ Bucket: 'crash' }));
-    const writerPid = (): number => {
-      const children = execFileSync('ps', ['--ppid', String(server!.proc!.pid), '-o', 'pid=,args=']).toString();
-      const line = children.split('\n').find((l) => l.includes('tessera-metadata-writer'));
-      return line ? Number(line.trim().split(/\s+/)[0]) : 0;
-    };
+    const writerPid = (): number => metadataWriterOf(server!.proc!.pid!) ?? 0;
     const load = writeLoad(4, async (key, body) => void (await s3.send(new PutObjectCommand({ Bucket: 'crash', Key: key, Body: body }))));
     const killed: number[] = [];
     for (let round = 0; round < 3; round++) {

@@ -39,6 +39,18 @@ function unmount(at: string): void {
   mounted.delete(at);
 }
 
+/** The process id of the metadata writer (src/storage/metadata-writer.ts) of the server process `pid`, if it runs one now. */
+export function metadataWriterOf(pid: number): number | undefined {
+  let children: string;
+  try {
+    children = execFileSync('ps', ['--ppid', String(pid), '-o', 'pid=,args=']).toString();
+  } catch {
+    return undefined; // ps exits 1 when it lists nothing
+  }
+  const line = children.split('\n').find((l) => l.includes('tessera-metadata-writer'));
+  return line ? Number(line.trim().split(/\s+/)[0]) : undefined;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Process bookkeeping: nothing we spawn may outlive the test file.
 

@@ -54,7 +54,7 @@ export const SCENARIOS: Scenario[] = [
     share: 0.5,
     clients: 5,
     reducedShare: 0.4,
-    faults: { kill: 3, crash: 4, ...DRIVE_FAULTS },
+    faults: { kill: 3, crash: 4, writer: 2, ...DRIVE_FAULTS },
   },
   {
     name: 'single node, 4 drives, --parity 1 (EC 3+1)',
@@ -66,7 +66,7 @@ export const SCENARIOS: Scenario[] = [
     clients: 5,
     reducedShare: 0,
     // Crashes in the middle of an overwrite matter most where neither version alone has read quorum.
-    faults: { kill: 2, crash: 8, ...DRIVE_FAULTS },
+    faults: { kill: 2, crash: 8, writer: 2, ...DRIVE_FAULTS },
   },
   {
     name: 'cluster of 4 nodes x 1 drive, EC 2+2 (some writes REDUCED_REDUNDANCY)',
@@ -77,6 +77,6 @@ export const SCENARIOS: Scenario[] = [
     share: 1,
     clients: 6,
     reducedShare: 0.25,
-    faults: { kill: 3, crash: 3, pause: 3, ...DRIVE_FAULTS },
+    faults: { kill: 3, crash: 3, pause: 3, writer: 2, ...DRIVE_FAULTS },
   },
 ];

@@ -10,17 +10,19 @@
  *   pause      SIGSTOP of a node while a write to it is in flight, then SIGCONT (several nodes only):
  *              half of them for 4-6.5 s (past the peers' offline verdict), half for 16-18 s (past the
  *              15 s lock lease: its grants expire and others take its locks while it sleeps)
+ *   writer     SIGABRT of a node's metadata writer process (src/storage/metadata-writer.ts) while a
+ *              write to the node is in flight, as lmdb's native aborts under a failing drive end it
  *   read-only / vanish / wipe / flip / full   a drive, see drive-faults.ts
  */
 import { existsSync } from 'node:fs';
 import type { NodeProcess, TestCluster } from '../helpers/cluster.js';
-import { sleep } from '../helpers/cluster.js';
+import { metadataWriterOf, sleep } from '../helpers/cluster.js';
 import { awayPath, fill, flipBytes, reappear, setImmutable, unfill, vanish, wipe } from './drive-faults.js';
 import { healBucket, waitDrivesOnline } from './healing.js';
 import { isMutation, type History, type MutationOp } from './history.js';
 import type { Rng } from './rng.js';
 
-export type FaultKind = 'kill' | 'crash' | 'pause' | 'read-only' | 'vanish' | 'wipe' | 'flip' | 'full';
+export type FaultKind = 'kill' | 'crash' | 'pause' | 'writer' | 'read-only' | 'vanish' | 'wipe' | 'flip' | 'full';
 
 /** Commit phases a crash can be armed at, with how many passes to let through at most. */
 export const CRASH_POINTS: Record<string, number> = {
@@ -90,7 +92,7 @@ export class FaultSchedule {
     const nodes = this.cluster.nodes;
     const node = rng.pick(nodes);
     const drive = node.drivePath(rng.int(0, this.cluster.drivesPerNode - 1));
-    const event = this.history.fault(kind, kind === 'kill' || kind === 'crash' || kind === 'pause' ? `node ${node.index + 1}` : drive.slice(this.cluster.dir.length + 1), this.history.now());
+    const event = this.history.fault(kind, kind === 'kill' || kind === 'crash' || kind === 'pause' || kind === 'writer' ? `node ${node.index + 1}` : drive.slice(this.cluster.dir.length + 1), this.history.now());
     try {
       event.detail = await this.episode(kind, node, drive, rng);
     } catch (err) {
@@ -116,6 +118,13 @@ export class FaultSchedule {
         node.pause();
         await sleep(rng.chance(0.5) ? rng.int(4_000, 6_500) : rng.int(16_000, 18_000));
         node.resume();
+        return during ? `during #${during.id} ${during.type} ${during.key}` : undefined;
+      }
+      case 'writer': {
+        const during = await this.writeInFlight(node.index, 2_000);
+        const pid = node.proc?.pid === undefined ? undefined : metadataWriterOf(node.proc.pid);
+        if (pid === undefined) return 'no metadata writer running';
+        process.kill(pid, 'SIGABRT');
         return during ? `during #${during.id} ${during.type} ${during.key}` : undefined;
       }
       case 'read-only':
