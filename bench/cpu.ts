@@ -18,10 +18,23 @@ function clockTicks(): number {
   return ticksPerSecond;
 }
 
-/** User + system CPU milliseconds used so far by the processes `pids` together (NaN where /proc is not readable). */
+/** `pid` and its child processes (a node's server and its metadata writer), as /proc lists them now. */
+export function withChildren(pid: number): number[] {
+  try {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'latin1').trim();
+    return [pid, ...(children ? children.split(' ').map(Number) : [])];
+  } catch {
+    return [pid];
+  }
+}
+
+/**
+ * User + system CPU milliseconds used so far by the processes `pids` and their children together
+ * (NaN where /proc is not readable).
+ */
 export function cpuMs(pids: number[]): number {
   let ticks = 0;
-  for (const pid of pids) {
+  for (const pid of pids.flatMap(withChildren)) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
       // The command name (field 2) may hold spaces; the numeric fields follow its closing parenthesis.

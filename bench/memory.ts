@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
+import { withChildren } from './cpu.js';
 import { objectPath, S3Http } from './load.js';
 import type { SigV4Signer } from './sigv4.js';
 
@@ -22,14 +23,17 @@ export interface MemoryResult {
   startRssMB: number[];
 }
 
-/** Resident set size of process `pid` in MB (NaN where /proc cannot be read). */
+/** Resident set size of process `pid` and its children (a node's metadata writer) in MB (NaN where /proc cannot be read). */
 export function rssMB(pid: number): number {
-  try {
-    const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'latin1'))?.[1];
-    return kb === undefined ? NaN : (Number(kb) * 1024) / 1e6;
-  } catch {
-    return NaN;
+  let kb = 0;
+  for (const one of withChildren(pid)) {
+    try {
+      kb += Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${one}/status`, 'latin1'))?.[1]);
+    } catch {
+      return NaN;
+    }
   }
+  return (kb * 1024) / 1e6;
 }
 
 /** `length` bytes made of `pool` slices, produced as they are read. */

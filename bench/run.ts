@@ -791,7 +791,7 @@ function renderMemory(m: MemoryResult): string {
   const out: string[] = [];
   out.push(`### Memory: ${m.clients} clients streaming ${m.objectBytes / MiB} MiB objects through one cluster node`);
   out.push('');
-  out.push(`All at once, PUT at ${fmt(m.putMBps)} MB/s, then GET at ${fmt(m.getMBps)} MB/s (total payload); node 1 took every request. Resident set size sampled from /proc every 100 ms.`);
+  out.push(`All at once, PUT at ${fmt(m.putMBps)} MB/s, then GET at ${fmt(m.getMBps)} MB/s (total payload); node 1 took every request. Resident set size (the server and its metadata writer together) sampled from /proc every 100 ms.`);
   out.push('');
   out.push('| Node | RSS before (MB) | Peak RSS (MB) | Limit (MB) | Within |');
   out.push('| --- | ---: | ---: | ---: | --- |');

@@ -10,7 +10,8 @@ import type { WriterReply, WriterRequest } from './metadata-writer.js';
 process.title = 'tessera-metadata-writer';
 tolerateLmdbCommitFailures();
 
-const stores = new Map<number, MetadataStore>();
+/** Open stores by number; one path opened twice (lmdb shares one environment per path) is one store, counted. */
+const stores = new Map<number, { store: MetadataStore; opens: number }>();
 let nextStore = 1;
 
 function reply(message: WriterReply): void {
@@ -18,27 +19,34 @@ function reply(message: WriterReply): void {
   if (process.connected) process.send!(message);
 }
 
-async function closeStore(id: number): Promise<void> {
-  const store = stores.get(id);
+function open(path: string): number {
+  for (const [id, entry] of stores) {
+    if (entry.store.path !== path) continue;
+    entry.opens++;
+    return id;
+  }
+  const id = nextStore++;
+  stores.set(id, { store: new MetadataStore(path), opens: 1 });
+  return id;
+}
+
+async function close(id: number, all = false): Promise<void> {
+  const entry = stores.get(id);
+  if (!entry || (--entry.opens > 0 && !all)) return;
   stores.delete(id);
-  await store?.close();
+  await entry.store.close();
 }
 
 async function handle(request: WriterRequest): Promise<unknown> {
   switch (request.op) {
-    case 'open': {
-      // A store of this path left open (its drive was abandoned, then revived) is replaced.
-      for (const [id, store] of stores) if (store.path === request.path) await closeStore(id);
-      const id = nextStore++;
-      stores.set(id, new MetadataStore(request.path));
-      return id;
-    }
+    case 'open':
+      return open(request.path);
     case 'close':
-      return closeStore(request.store);
+      return close(request.store);
     case 'write': {
-      const store = stores.get(request.store);
-      if (!store) throw Object.assign(new Error('metadata store is not open'), { code: 'ENOTOPEN' });
-      return store.apply(request.write);
+      const entry = stores.get(request.store);
+      if (!entry) throw Object.assign(new Error('metadata store is not open'), { code: 'ENOTOPEN' });
+      return entry.store.apply(request.write);
     }
   }
 }
@@ -51,7 +59,7 @@ process.on('message', (request: WriterRequest) => {
 });
 
 process.on('disconnect', () => {
-  void Promise.allSettled([...stores.keys()].map(closeStore)).then(() => process.exit(0));
+  void Promise.allSettled([...stores.keys()].map((id) => close(id, true))).then(() => process.exit(0));
 });
 
 reply({ id: 0, result: 'ready' });

@@ -9,6 +9,9 @@
  * they fail with a DriveError (outcome unknown, like a lost RPC), the writer is started again at the
  * next write, and each drive reopens its store there. A drive that can no longer be written goes
  * offline at its next write (LocalDrive checks before each), so it cannot crash the writer in a loop.
+ * lmdb can also wedge instead (a commit whose page write failed never finishes, and the environment
+ * takes no more writes): a writer that leaves a request unanswered too long (WriterTimeouts) is
+ * killed and started again, with the same outcome.
  *
  * One writer serves all of a node's drives: a process per drive would cost ~50 MB each.
  */
@@ -25,6 +28,23 @@ export type WriterRequest =
 export type WriterReply = { id: number; result?: unknown; error?: { message: string; code?: string } };
 
 type RequestBody = WriterRequest extends infer R ? (R extends WriterRequest ? Omit<R, 'id'> : never) : never;
+
+export interface WriterTimeouts {
+  /** How long any request may go unanswered before the writer is taken for wedged (an fsync storm on a slow disk takes seconds). */
+  answerTimeoutMs: number;
+  /** How long a request for a drive that went offline may stay unanswered: its store is the likely wedged one. */
+  offlineGraceMs: number;
+}
+
+const DEFAULT_TIMEOUTS: WriterTimeouts = { answerTimeoutMs: 15_000, offlineGraceMs: 1_000 };
+
+interface Waiter {
+  child: ChildProcess;
+  store?: WriterStore;
+  timer: NodeJS.Timeout;
+  resolve: (result: unknown) => void;
+  reject: (err: Error) => void;
+}
 
 /** The writer's entry point: beside this file once built; from sources (tests), the built one. */
 function entryPoint(): string {
@@ -47,8 +67,10 @@ export class MetadataWriter {
   /** Counts the writers started: a store opened in an earlier one must be opened again. */
   private generation = 0;
   private nextRequest = 1;
-  private readonly pending = new Map<number, { child: ChildProcess; resolve: (result: unknown) => void; reject: (err: Error) => void }>();
+  private readonly pending = new Map<number, Waiter>();
   private readonly stores = new Set<WriterStore>();
+
+  constructor(private readonly timeouts: WriterTimeouts = DEFAULT_TIMEOUTS) {}
 
   /** Opens a drive's store for writing (creating it), and keeps it open across restarts of the writer. */
   async open(path: string): Promise<WriterStore> {
@@ -61,13 +83,23 @@ export class MetadataWriter {
   async write(store: WriterStore, write: MetadataWrite): Promise<MetadataWriteOutcome> {
     if (!this.stores.has(store)) throw new DriveError('offline', `${store.path}: metadata store is closed`);
     await this.attach(store);
-    return (await this.request({ op: 'write', store: store.id, write })) as MetadataWriteOutcome;
+    return (await this.request({ op: 'write', store: store.id, write }, store)) as MetadataWriteOutcome;
   }
 
-  /** Closes a drive's store; the writer itself ends with the last one. */
+  /**
+   * Closes a drive's store; the writer itself ends with the last one. A drive closes its store when it
+   * goes offline: if a request for it is still unanswered a moment later, lmdb is stuck on that drive.
+   */
   async close(store: WriterStore): Promise<void> {
     if (!this.stores.delete(store)) return;
-    if (store.generation === this.generation && this.child) await this.request({ op: 'close', store: store.id }).catch(() => undefined);
+    const child = this.child;
+    if (child && store.generation === this.generation) {
+      const check = setTimeout(() => {
+        if ([...this.pending.values()].some((w) => w.child === child && w.store === store)) this.stop(child, `left a write to ${store.path} unanswered after its drive went offline`);
+      }, this.timeouts.offlineGraceMs);
+      await this.request({ op: 'close', store: store.id }, store).catch(() => undefined);
+      clearTimeout(check);
+    }
     if (this.stores.size === 0 && this.child) {
       // A store opened from now on starts a new writer; this one ends once it has closed its stores.
       this.child.disconnect();
@@ -78,6 +110,11 @@ export class MetadataWriter {
   /** The writer's process id, while one runs (for tests that kill it). */
   get pid(): number | undefined {
     return this.child?.pid;
+  }
+
+  /** How many requests the writer owes an answer (for tests that kill it in the middle of one). */
+  get owed(): number {
+    return this.pending.size;
   }
 
   /** Makes sure `store` is open in the current writer. */
@@ -114,29 +151,51 @@ export class MetadataWriter {
     });
     child.on('error', () => undefined); // a failed spawn or send; 'exit' follows and fails what waits
     child.on('exit', (code, signal) => {
-      const how = signal ?? `code ${code}`;
+      const how = `exited (${signal ?? `code ${code}`})`;
       if (this.child === child) {
         this.child = this.ready = undefined;
-        console.error(`tessera: metadata writer exited (${how}); it starts again at the next write`);
+        console.error(`tessera: metadata writer ${how}; it starts again at the next write`);
       }
-      // Unanswered: the write may have been committed before the writer died.
-      const lost = new DriveError('faulty', `metadata writer exited (${how}) with the write in flight`, true);
+      const lost = this.failAll(child, how);
       starting?.reject(lost);
-      for (const [id, waiter] of this.pending) {
-        if (waiter.child !== child) continue;
-        this.pending.delete(id);
-        waiter.reject(lost);
-      }
     });
     this.busy();
     return ready;
   }
 
-  private request(body: RequestBody): Promise<unknown> {
+  /** Kills a writer taken for wedged; what it owed fails at once. */
+  private stop(child: ChildProcess, why: string): void {
+    if (this.child === child) {
+      this.child = this.ready = undefined;
+      console.error(`tessera: metadata writer ${why}: killed; it starts again at the next write`);
+    }
+    child.kill('SIGKILL');
+    this.failAll(child, why);
+  }
+
+  /** Fails every request `child` owes. Unanswered: a write may have been committed before it died. */
+  private failAll(child: ChildProcess, how: string): DriveError {
+    const lost = new DriveError('faulty', `metadata writer ${how} with the write in flight`, true);
+    for (const [id, waiter] of this.pending) {
+      if (waiter.child !== child) continue;
+      this.pending.delete(id);
+      clearTimeout(waiter.timer);
+      waiter.reject(lost);
+    }
+    if (this.pending.size === 0) this.idle();
+    return lost;
+  }
+
+  private request(body: RequestBody, store?: WriterStore): Promise<unknown> {
     const child = this.child;
     if (!child?.connected) return Promise.reject(new DriveError('faulty', 'metadata writer is not running'));
     const id = this.nextRequest++;
-    const reply = new Promise<unknown>((resolve, reject) => this.pending.set(id, { child, resolve, reject }));
+    const reply = new Promise<unknown>((resolve, reject) => {
+      const { answerTimeoutMs } = this.timeouts;
+      const timer = setTimeout(() => this.stop(child, `left a request unanswered for ${answerTimeoutMs / 1000} s`), answerTimeoutMs);
+      timer.unref();
+      this.pending.set(id, { child, store, timer, resolve, reject });
+    });
     this.busy();
     child.send({ ...body, id } as WriterRequest);
     return reply;
@@ -146,6 +205,7 @@ export class MetadataWriter {
     const waiter = this.pending.get(reply.id);
     if (!waiter) return;
     this.pending.delete(reply.id);
+    clearTimeout(waiter.timer);
     if (reply.error) waiter.reject(Object.assign(new Error(reply.error.message), { code: reply.error.code }));
     else waiter.resolve(reply.result);
     if (this.pending.size === 0) this.idle();

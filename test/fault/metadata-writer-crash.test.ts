@@ -68,16 +68,20 @@ describe('the metadata writer dies under a write load', () => {
     rigs.push(rig);
     const set = new ErasureSet(rig.drives, { blockSize: 1024 * 1024, inlineLimit: 128 * 1024, defaultParity: 2, locks: new NamespaceLock() });
     const load = writeLoad(4, async (key, body) => void (await set.putObject('crash', key, putBody(body), { headers: {} })));
+    const writer = metadataWriter();
     for (const signal of ['SIGKILL', 'SIGABRT'] as const) {
       await sleep(300);
-      const pid = metadataWriter().pid;
+      for (let i = 0; i < 2000 && writer.owed === 0; i++) await sleep(1);
+      const pid = writer.pid;
       expect(pid).toBeGreaterThan(0);
+      expect(writer.owed).toBeGreaterThan(0);
       process.kill(pid!, signal);
       await sleep(300);
       // Started again by the writes that followed.
-      expect(metadataWriter().pid).not.toBe(pid);
+      expect(writer.pid).not.toBe(pid);
     }
-    const { acknowledged } = await load.stop();
+    const { acknowledged, failed } = await load.stop();
+    expect(failed).toBeGreaterThan(0);
     expect(rig.drives.every((d) => d.isOnline())).toBe(true);
     expect(acknowledged.size).toBeGreaterThan(10);
     for (const [key, body] of acknowledged) expect(sha256(await readObject(set, 'crash', key))).toBe(sha256(body));
@@ -115,6 +119,50 @@ describe('the metadata writer dies under a write load', () => {
       await node.close();
       await served.close();
     }
+  });
+});
+
+describe('a wedged metadata writer', () => {
+  const rigs: DriveRig[] = [];
+  afterEach(async () => {
+    for (const rig of rigs.splice(0)) await rig.destroy();
+  });
+
+  /** One drive, reopened with a writer of its own whose timeouts are short. */
+  async function driveWithWriter(timeouts: { answerTimeoutMs: number; offlineGraceMs: number }): Promise<{ drive: LocalDrive; writer: MetadataWriter }> {
+    const rig = await formattedDrives(1, ['wedged'], 'tessera-writer-wedged-');
+    rigs.push(rig);
+    await rig.drives[0].close();
+    const writer = new MetadataWriter(timeouts);
+    const drive = new LocalDrive(rig.roots[0], undefined, undefined, undefined, writer);
+    await drive.open();
+    rig.drives[0] = drive;
+    return { drive, writer };
+  }
+
+  it('a commit whose page write failed never finished, and every later write of the drive hung behind it: the writer is killed after its answer timeout', async () => {
+    const { drive, writer } = await driveWithWriter({ answerTimeoutMs: 500, offlineGraceMs: 60_000 });
+    const pid = writer.pid!;
+    process.kill(pid, 'SIGSTOP'); // alive, answering nothing: as lmdb stuck in a commit
+    const started = Date.now();
+    await expect(drive.makeBucket('stuck', Date.now())).rejects.toMatchObject({ kind: 'faulty', unanswered: true });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    await drive.makeBucket('after', Date.now());
+    expect(writer.pid).not.toBe(pid);
+    expect(drive.isOnline()).toBe(true);
+  });
+
+  it('a write to a drive that went offline is given up after the offline grace, not the answer timeout', async () => {
+    const { drive, writer } = await driveWithWriter({ answerTimeoutMs: 60_000, offlineGraceMs: 300 });
+    const pid = writer.pid!;
+    process.kill(pid, 'SIGSTOP');
+    const stuck = drive.makeBucket('stuck', Date.now()).then(() => undefined, (err: unknown) => err);
+    await sleep(100);
+    const started = Date.now();
+    await drive.close(); // as the drive going offline does
+    expect(await stuck).toMatchObject({ kind: 'faulty', unanswered: true });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(writer.pid).toBeUndefined();
   });
 });
 

@@ -14,6 +14,8 @@ import { initCodec, ReedSolomon } from '../../src/codec/reed-solomon.js';
 import { decodeObjectRecord } from '../../src/meta/listing-summary.js';
 import type { ObjectRecord, VersionRecord } from '../../src/meta/record.js';
 import { versionSignature } from '../../src/meta/record.js';
+import { recordKey } from '../../src/storage/metadata-keys.js';
+import { metadataWriter } from '../../src/storage/metadata-writer.js';
 
 export const SYS = '.tessera.sys';
 
@@ -21,10 +23,6 @@ export interface Expected {
   bucket: string;
   key: string;
   body: Buffer;
-}
-
-function recordKey(bucket: string, key: string): Buffer {
-  return Buffer.concat([Buffer.from(bucket), Buffer.of(0), Buffer.from(key)]);
 }
 
 /** Reads records from a drive's metadata store, read-only. */
@@ -43,16 +41,23 @@ export async function readRecords(drive: string, wanted: { bucket: string; key: 
   }
 }
 
-/** Damages a drive's record of `key` in place (one byte of its body flipped), as bit rot would. */
+/** Damages a drive's record of `key` in place (one byte of its body flipped), as bit rot would; through the metadata writer, which alone writes the store. */
 export async function damageRecord(drive: string, bucket: string, key: string): Promise<void> {
-  const env = openLmdb({ path: join(drive, SYS, 'meta'), maxDbs: 4, compression: false });
+  const path = join(drive, SYS, 'meta');
+  const env = openLmdb({ path, maxDbs: 4, compression: false, readOnly: true });
+  let value: Buffer;
   try {
-    const objects = env.openDB<Buffer, Buffer>({ name: 'objects', keyEncoding: 'binary', encoding: 'binary' });
-    const value = Buffer.from(objects.get(recordKey(bucket, key))!);
-    value[value.length - 1] ^= 0xff;
-    await objects.put(recordKey(bucket, key), value);
+    value = Buffer.from(env.openDB<Buffer, Buffer>({ name: 'objects', keyEncoding: 'binary', encoding: 'binary' }).get(recordKey(bucket, key))!);
   } finally {
     await env.close();
+  }
+  value[value.length - 1] ^= 0xff;
+  const writer = metadataWriter();
+  const store = await writer.open(path);
+  try {
+    await writer.write(store, { kind: 'write-record', bucket, key, value });
+  } finally {
+    await writer.close(store);
   }
 }
 
