@@ -5,7 +5,7 @@
  */
 import { tolerateLmdbCommitFailures } from './lmdb-commit-failures.js';
 import { MetadataStore } from './metadata-store.js';
-import type { WriterReply, WriterRequest } from './metadata-writer.js';
+import { Outbox, type WriterReply, type WriterRequest } from './metadata-writer.js';
 
 process.title = 'tessera-metadata-writer';
 tolerateLmdbCommitFailures();
@@ -14,10 +14,11 @@ tolerateLmdbCommitFailures();
 const stores = new Map<number, { store: MetadataStore; opens: number }>();
 let nextStore = 1;
 
-function reply(message: WriterReply): void {
+const replies = new Outbox<WriterReply>((batch) => {
   // The node is gone (its channel closed): nobody is left to answer.
-  if (process.connected) process.send!(message);
-}
+  if (process.connected) process.send!(batch);
+});
+const reply = (message: WriterReply): void => replies.push(message);
 
 function open(path: string): number {
   for (const [id, entry] of stores) {
@@ -51,11 +52,13 @@ async function handle(request: WriterRequest): Promise<unknown> {
   }
 }
 
-process.on('message', (request: WriterRequest) => {
-  handle(request).then(
-    (result) => reply({ id: request.id, result }),
-    (err: NodeJS.ErrnoException) => reply({ id: request.id, error: { message: err?.message ?? String(err), code: err?.code } }),
-  );
+process.on('message', (requests: WriterRequest[]) => {
+  for (const request of requests) {
+    handle(request).then(
+      (result) => reply({ id: request.id, result }),
+      (err: NodeJS.ErrnoException) => reply({ id: request.id, error: { message: err?.message ?? String(err), code: err?.code } }),
+    );
+  }
 });
 
 process.on('disconnect', () => {
