@@ -1,31 +1,67 @@
 /**
  * The fences of records a drive deleted. A record carries the fence of the lock holder that wrote it
- * (see lock/locker.ts), but a deleted record carries nothing, so the drive remembers its last fence
- * for a while: long enough to outlast any lease (a holder stops trusting its lease well within
- * one), though not across a restart of the process that writes the drive's metadata (metadata-writer.ts).
+ * (see lock/locker.ts), but a deleted record carries nothing, so the drive keeps its last fence for a
+ * while: long enough to outlast any lease (a holder stops trusting its lease well within one). They
+ * are kept in the drive's metadata store, written in the transaction that deletes the record (or bars
+ * a lost commit, see Drive.settleCommit): a write queued right behind the delete sees the fence, and
+ * no restart of the writer or the node forgets it. Expired ones are pruned a few at a time.
+ *
+ * Every method runs inside a write transaction of the store.
  */
+import type { Database } from 'lmdb';
+
 const REMEMBER_MS = 10 * 60_000;
+/** How many entries one prune looks at. */
+const PRUNE_BATCH = 1_000;
+
+/** A fence and when it may be forgotten (ms since the epoch), as 16 bytes. */
+function encode(fence: number, until: number): Buffer {
+  const value = Buffer.alloc(16);
+  value.writeDoubleBE(fence, 0);
+  value.writeDoubleBE(until, 8);
+  return value;
+}
+
+function decode(value: Buffer | undefined): { fence: number; until: number } | undefined {
+  if (!value || value.length !== 16) return undefined;
+  return { fence: value.readDoubleBE(0), until: value.readDoubleBE(8) };
+}
 
 export class DeletedRecordFences {
-  private readonly fences = new Map<string, { fence: number; until: number }>();
+  /** Where the next prune resumes. */
+  private pruneFrom?: Buffer;
 
-  remember(name: string, fence: number): void {
-    const now = Date.now();
-    for (const [old, entry] of this.fences) {
-      if (entry.until > now) break;
-      this.fences.delete(old);
-    }
-    this.fences.delete(name);
-    this.fences.set(name, { fence, until: now + REMEMBER_MS });
+  constructor(private readonly db: Database<Buffer, Buffer>) {}
+
+  remember(name: Buffer, fence: number): void {
+    this.db.putSync(name, encode(fence, Date.now() + REMEMBER_MS));
   }
 
-  forget(name: string): void {
-    this.fences.delete(name);
+  forget(name: Buffer): void {
+    this.db.removeSync(name);
   }
 
-  /** The fence the record had when it was deleted; 0 when none is remembered. */
-  get(name: string): number {
-    const entry = this.fences.get(name);
+  /** The fence the record had when it was deleted; 0 when none is kept. */
+  get(name: Buffer): number {
+    const entry = decode(this.db.get(name));
     return entry && entry.until > Date.now() ? entry.fence : 0;
+  }
+
+  /** Removes expired entries among the next PRUNE_BATCH; returns how many it removed. */
+  prune(): number {
+    const now = Date.now();
+    const expired: Buffer[] = [];
+    let seen = 0;
+    let last: Buffer | undefined;
+    for (const { key, value } of this.db.getRange({ start: this.pruneFrom, limit: PRUNE_BATCH })) {
+      seen++;
+      last = Buffer.from(key as Buffer);
+      const entry = decode(value);
+      if (!entry || entry.until <= now) expired.push(last);
+    }
+    for (const key of expired) this.db.removeSync(key);
+    // Past the end: start over next time.
+    this.pruneFrom = seen < PRUNE_BATCH || !last ? undefined : Buffer.concat([last, Buffer.of(0)]);
+    return expired.length;
   }
 }

@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { constants as fsConstants, type Stats } from 'node:fs';
 import { access, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, writeFile, type FileHandle } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Database, RootDatabase } from 'lmdb';
 import { failpoint } from '../failpoints.js';
 import { decodeRecord, encodeRecord } from '../meta/encoding.js';
@@ -161,6 +161,9 @@ export class LocalDrive implements Drive {
     this.lockFile = await placeLockFile(this.sys('meta'), `${format?.deploymentId}-${format?.thisDrive}`);
     // The writer opens it first: it creates the environment and its stores, which a reader cannot.
     const writer = await this.writer.open(this.sys('meta'));
+    writer.onStuck = () => {
+      if (this.store?.writer === writer) void this.goOffline(`${this.root}: its metadata writes stopped answering`).catch(() => undefined);
+    };
     try {
       this.store = { ...openMetadataEnvironment(this.sys('meta'), true), writer };
     } catch (err) {
@@ -210,6 +213,10 @@ export class LocalDrive implements Drive {
     if (store?.stores !== stores) throw new DriveError('offline', `${this.root} went offline`);
     try {
       return await this.writer.write(store.writer, write);
+    } catch (err) {
+      // The writer was restarted and found another store here, or none: the drive was wiped or replaced.
+      if ((err as NodeJS.ErrnoException).code === 'ESTALE') await this.goOffline(`${this.root} was wiped or replaced`);
+      throw err;
     } finally {
       // Read snapshots last a turn of the event loop; the write may have landed within this one.
       if (this.store === store) store.env.resetReadTxn();
@@ -730,8 +737,11 @@ export class LocalDrive implements Drive {
       this.online = true;
       return 'reopened';
     }
-    // Empty directories are not data: writes racing a wipe may have recreated a bucket's folders.
-    for (const entry of entries) if (entry !== SYSTEM_DIR && entry !== 'lost+found' && (await holdsFiles(join(this.root, entry)))) return 'not-empty';
+    // Writes racing a wipe may have recreated a bucket's folders, and put a few shard files in them
+    // (a commit that moved its data just as the drive was emptied): those are not data to protect.
+    const found = { racingShards: 0, other: false };
+    for (const entry of entries) if (entry !== SYSTEM_DIR && entry !== 'lost+found') await countFiles(join(this.root, entry), found);
+    if (found.other || found.racingShards > MAX_RACING_SHARD_FILES) return 'not-empty';
     // What is left of an old system area (an old metadata store) must not come back as this drive's records.
     await rm(join(this.root, SYSTEM_DIR), { recursive: true, force: true });
     await this.prepare();
@@ -788,13 +798,33 @@ export const REVIVE_REFUSALS: Partial<Record<ReviveOutcome, string>> = {
   foreign: "it holds another drive's format",
 };
 
-/** True when `path` is a file, or a directory with a file somewhere below it (looked for a few levels deep). */
-async function holdsFiles(path: string, depth = 4): Promise<boolean> {
-  const info = await stat(path).catch(() => undefined);
-  if (!info) return false;
-  if (!info.isDirectory() || depth === 0) return true;
-  for (const entry of await readdir(path)) if (await holdsFiles(join(path, entry), depth - 1)) return true;
-  return false;
+/**
+ * How many shard files an emptied drive may hold and still be taken for a new disk: a few commits
+ * racing the wipe leave that many; a disk that held data holds far more.
+ */
+const MAX_RACING_SHARD_FILES = 16;
+
+/**
+ * Counts what lies under `bucketDir`, a top-level directory of a drive without a format: shard files
+ * where commits put them (`<2 hex>/<data dir>/part.N`), and whether there is anything else (a file
+ * elsewhere, or deeper than a drive's layout goes).
+ */
+async function countFiles(bucketDir: string, found: { racingShards: number; other: boolean }, depth = 0): Promise<void> {
+  const info = await stat(bucketDir).catch(() => undefined);
+  if (!info) return;
+  if (!info.isDirectory()) {
+    if (depth === 3 && /^part\.\d+$/.test(basename(bucketDir)) && /^[0-9a-f]{2}$/.test(basename(dirname(dirname(bucketDir))))) found.racingShards++;
+    else found.other = true;
+    return;
+  }
+  if (depth === 3) {
+    found.other = true;
+    return;
+  }
+  for (const entry of await readdir(bucketDir)) {
+    if (found.other) return;
+    await countFiles(join(bucketDir, entry), found, depth + 1);
+  }
 }
 
 /** Environments of drives that turned read-only: kept referenced, never closed (see checkWritable). */

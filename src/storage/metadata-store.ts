@@ -5,6 +5,8 @@
  * Checks that must see the same state as the write they guard (a record's fence, a bucket's tombstone,
  * a bucket's emptiness) run inside that transaction.
  */
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { open as openLmdb, type Database, type RootDatabase } from 'lmdb';
 import { encodeRecord } from '../meta/encoding.js';
 import { decodeObjectRecord, encodeObjectRecord } from '../meta/listing-summary.js';
@@ -12,15 +14,41 @@ import { versionSignature } from '../meta/record.js';
 import { DeletedRecordFences } from './fences.js';
 import { DELETED_BUCKET, bucketRangeEnd, bucketState, partKey, partKeyRange, recordKey, uploadKey } from './metadata-keys.js';
 
+/** The stores the node reads; the writer also keeps the fences of deleted records (fences.ts). */
 export const STORE_NAMES = ['objects', 'buckets', 'uploads', 'parts'] as const;
 export type StoreName = (typeof STORE_NAMES)[number];
+const FENCES = 'fences';
+
+function openStore(env: RootDatabase, name: string): Database<Buffer, Buffer> {
+  return env.openDB<Buffer, Buffer>({ name, keyEncoding: 'binary', encoding: 'binary' });
+}
 
 /** How the environment is opened, by the writer (which creates the stores) and by readers (read-only). */
 export function openMetadataEnvironment(path: string, readOnly: boolean): { env: RootDatabase; stores: Record<StoreName, Database<Buffer, Buffer>> } {
-  const env = openLmdb({ path, maxDbs: 4, compression: false, readOnly });
+  const env = openLmdb({ path, maxDbs: STORE_NAMES.length + 1, compression: false, readOnly });
   const stores = {} as Record<StoreName, Database<Buffer, Buffer>>;
-  for (const name of STORE_NAMES) stores[name] = env.openDB<Buffer, Buffer>({ name, keyEncoding: 'binary', encoding: 'binary' });
+  for (const name of STORE_NAMES) stores[name] = openStore(env, name);
   return { env, stores };
+}
+
+/** Which file a store is (its data file's device and inode): a store wiped and made again is another. */
+export interface StoreIdentity {
+  dev: number;
+  ino: number;
+}
+
+/** The identity of the store in `path`, or undefined when it has no data file (it was wiped, or never made). */
+export function storeIdentity(path: string): StoreIdentity | undefined {
+  try {
+    const { dev, ino } = statSync(join(path, 'data.mdb'));
+    return { dev, ino };
+  } catch {
+    return undefined;
+  }
+}
+
+export function sameStore(a: StoreIdentity | undefined, b: StoreIdentity | undefined): boolean {
+  return a !== undefined && b !== undefined && a.dev === b.dev && a.ino === b.ino;
 }
 
 export type MetadataWrite =
@@ -40,6 +68,9 @@ export type WriteRecordOutcome = 'written' | 'fenced' | 'bucket-deleted';
 export type SettleOutcome = 'committed' | 'barred' | 'damaged';
 export type MetadataWriteOutcome = DeleteBucketOutcome | WriteRecordOutcome | SettleOutcome | undefined;
 
+/** A failure after the write was committed (its flush to disk): the write may be on the drive. */
+export class UnflushedWriteError extends Error {}
+
 /** A value that crossed the process boundary (a Uint8Array there) as a Buffer over the same bytes. */
 function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -48,17 +79,32 @@ function asBuffer(bytes: Uint8Array): Buffer {
 export class MetadataStore {
   private readonly env: RootDatabase;
   private readonly stores: Record<StoreName, Database<Buffer, Buffer>>;
-  private readonly deletedFences = new DeletedRecordFences();
+  private readonly deletedFences: DeletedRecordFences;
+  readonly identity: StoreIdentity;
 
+  /** Opens the store in `path`, creating it if there is none. */
   constructor(readonly path: string) {
     ({ env: this.env, stores: this.stores } = openMetadataEnvironment(path, false));
+    this.deletedFences = new DeletedRecordFences(openStore(this.env, FENCES));
+    const identity = storeIdentity(path);
+    if (!identity) throw new Error(`${path}: the metadata store has no data file`);
+    this.identity = identity;
   }
 
   /** Applies one write; it is durable when the promise resolves. */
   async apply(write: MetadataWrite): Promise<MetadataWriteOutcome> {
     const outcome = await this.transact(write);
-    await this.env.flushed;
+    try {
+      await this.env.flushed;
+    } catch (err) {
+      throw new UnflushedWriteError(`committed, but not flushed: ${(err as Error).message}`);
+    }
     return outcome;
+  }
+
+  /** Forgets expired fences of deleted records (a few at a time). */
+  pruneFences(): Promise<number> {
+    return this.stores.objects.transaction(() => this.deletedFences.prune());
   }
 
   close(): Promise<void> {
@@ -97,33 +143,29 @@ export class MetadataStore {
     }
   }
 
-  /** The record's fence check and its write (or removal, for no value) in one transaction. */
-  private async writeRecord(write: Extract<MetadataWrite, { kind: 'write-record' }>): Promise<WriteRecordOutcome> {
+  /** The record's fence check and its write (or removal, for no value, keeping its fence) in one transaction. */
+  private writeRecord(write: Extract<MetadataWrite, { kind: 'write-record' }>): Promise<WriteRecordOutcome> {
     const { objects, buckets } = this.stores;
     const name = recordKey(write.bucket, write.key);
-    const memoryName = `${write.bucket}\u0000${write.key}`;
-    const outcome = await objects.transaction((): WriteRecordOutcome => {
-      if (write.fence !== undefined && write.fence < this.storedFence(name, memoryName)) return 'fenced';
+    return objects.transaction((): WriteRecordOutcome => {
+      if (write.fence !== undefined && write.fence < this.storedFence(name)) return 'fenced';
       if (write.value) {
         if (bucketState(buckets, write.bucket)?.deleted) return 'bucket-deleted';
         objects.putSync(name, asBuffer(write.value));
+        this.deletedFences.forget(name);
       } else {
         objects.removeSync(name);
+        if (write.fence !== undefined) this.deletedFences.remember(name, write.fence);
+        else this.deletedFences.forget(name);
       }
       return 'written';
     });
-    if (outcome === 'written') {
-      if (write.fence !== undefined && !write.value) this.deletedFences.remember(memoryName, write.fence);
-      else this.deletedFences.forget(memoryName);
-    }
-    return outcome;
   }
 
   /** Whether the commit with `signature` is the record's newest version; if not, bars any later write of its fence. */
   private settleCommit(write: Extract<MetadataWrite, { kind: 'settle-commit' }>): Promise<SettleOutcome> {
     const { objects } = this.stores;
     const name = recordKey(write.bucket, write.key);
-    const memoryName = `${write.bucket}\u0000${write.key}`;
     return objects.transaction((): SettleOutcome => {
       const value = objects.get(name);
       const record = value ? decodeObjectRecord(value) : undefined;
@@ -133,15 +175,15 @@ export class MetadataStore {
       // One above the lost commit's fence: it is refused, a later lock holder (a greater fence) is not.
       const barred = write.fence + 1;
       if (record) objects.putSync(name, encodeObjectRecord({ ...record, fence: Math.max(record.fence ?? 0, barred) }));
-      else this.deletedFences.remember(memoryName, Math.max(this.deletedFences.get(memoryName), barred));
+      else this.deletedFences.remember(name, Math.max(this.deletedFences.get(name), barred));
       return 'barred';
     });
   }
 
   /** The greatest fence a writer of the record has shown (0 for none, or for a damaged record: heal must be able to rewrite it). */
-  private storedFence(name: Buffer, memoryName: string): number {
+  private storedFence(name: Buffer): number {
     const value = this.stores.objects.get(name);
-    if (!value) return this.deletedFences.get(memoryName);
+    if (!value) return this.deletedFences.get(name);
     return decodeObjectRecord(value)?.fence ?? 0;
   }
 }

@@ -1,39 +1,61 @@
 /**
  * The metadata writer: a child process of a Tessera node that holds its drives' metadata stores open
  * for writing and applies the writes the node sends it (see metadata-writer.ts for why it is a
- * process of its own). It ends when the node closes the channel, or dies with it.
+ * process of its own). It dies with the node: once the channel closes, nothing more is written.
  */
+import { mkdirSync } from 'node:fs';
 import { tolerateLmdbCommitFailures } from './lmdb-commit-failures.js';
-import { MetadataStore } from './metadata-store.js';
+import { MetadataStore, UnflushedWriteError, sameStore, storeIdentity, type StoreIdentity } from './metadata-store.js';
 import { Outbox, type WriterReply, type WriterRequest } from './metadata-writer.js';
 
 process.title = 'tessera-metadata-writer';
 tolerateLmdbCommitFailures();
 
-/** Open stores by number; one path opened twice (lmdb shares one environment per path) is one store, counted. */
+/** How often expired fences of deleted records are pruned. */
+const PRUNE_INTERVAL_MS = 60_000;
+
+/** Open stores by number; one store opened twice (lmdb shares one environment per file) is one entry, counted. */
 const stores = new Map<number, { store: MetadataStore; opens: number }>();
 let nextStore = 1;
 
 const replies = new Outbox<WriterReply>((batch) => {
-  // The node is gone (its channel closed): nobody is left to answer.
   if (process.connected) process.send!(batch);
 });
 const reply = (message: WriterReply): void => replies.push(message);
 
-function open(path: string): number {
-  for (const [id, entry] of stores) {
-    if (entry.store.path !== path) continue;
-    entry.opens++;
-    return id;
-  }
-  const id = nextStore++;
-  stores.set(id, { store: new MetadataStore(path), opens: 1 });
-  return id;
+function refuse(message: string): never {
+  throw Object.assign(new Error(message), { code: 'ESTALE' });
 }
 
-async function close(id: number, all = false): Promise<void> {
+/**
+ * Opens the store in `path`. Only the drive's first open may create it; a reopen (after this process
+ * was restarted) must find the very store the drive opened, or the drive was wiped or replaced
+ * meanwhile and gets nothing here (lmdb would otherwise make a new, empty store, directories and all).
+ */
+function open(request: Extract<WriterRequest, { op: 'open' }>): { id: number; identity: StoreIdentity } {
+  const { path, expect } = request;
+  const found = storeIdentity(path);
+  if (expect && !sameStore(found, expect)) refuse(`${path}: the metadata store is gone or replaced`);
+  for (const [id, entry] of stores) {
+    if (!sameStore(entry.store.identity, found)) continue;
+    entry.opens++;
+    return { id, identity: entry.store.identity };
+  }
+  if (!expect) mkdirSync(path, { recursive: true });
+  const store = new MetadataStore(path);
+  if (expect && !sameStore(store.identity, expect)) {
+    // Wiped between the check and the open: lmdb made a new store, which is not the drive's.
+    void store.close();
+    refuse(`${path}: the metadata store is gone or replaced`);
+  }
+  const id = nextStore++;
+  stores.set(id, { store, opens: 1 });
+  return { id, identity: store.identity };
+}
+
+async function close(id: number): Promise<void> {
   const entry = stores.get(id);
-  if (!entry || (--entry.opens > 0 && !all)) return;
+  if (!entry || --entry.opens > 0) return;
   stores.delete(id);
   await entry.store.close();
 }
@@ -41,12 +63,12 @@ async function close(id: number, all = false): Promise<void> {
 async function handle(request: WriterRequest): Promise<unknown> {
   switch (request.op) {
     case 'open':
-      return open(request.path);
+      return open(request);
     case 'close':
       return close(request.store);
     case 'write': {
       const entry = stores.get(request.store);
-      if (!entry) throw Object.assign(new Error('metadata store is not open'), { code: 'ENOTOPEN' });
+      if (!entry) refuse('metadata store is not open');
       return entry.store.apply(request.write);
     }
   }
@@ -54,15 +76,21 @@ async function handle(request: WriterRequest): Promise<unknown> {
 
 process.on('message', (requests: WriterRequest[]) => {
   for (const request of requests) {
+    // Requests still in the pipe when the node died are not carried out: nobody waits for them.
+    if (!process.connected) return;
     handle(request).then(
       (result) => reply({ id: request.id, result }),
-      (err: NodeJS.ErrnoException) => reply({ id: request.id, error: { message: err?.message ?? String(err), code: err?.code } }),
+      (err: NodeJS.ErrnoException) =>
+        reply({ id: request.id, error: { message: err?.message ?? String(err), code: err?.code, unanswered: err instanceof UnflushedWriteError } }),
     );
   }
 });
 
-process.on('disconnect', () => {
-  void Promise.allSettled([...stores.keys()].map((id) => close(id, true))).then(() => process.exit(0));
-});
+// The node is gone: stop at once (mid-commit is a crash, which LMDB survives), writing nothing more.
+process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
+
+setInterval(() => {
+  for (const { store } of stores.values()) store.pruneFences().catch(() => undefined);
+}, PRUNE_INTERVAL_MS).unref();
 
 reply({ id: 0, result: 'ready' });

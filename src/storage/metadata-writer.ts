@@ -7,25 +7,29 @@
  * and once in our torture runs). In the node's own process that would take every drive and every
  * client connection down with the one failing drive. In the writer, it costs the writes in flight:
  * they fail with a DriveError (outcome unknown, like a lost RPC), the writer is started again at the
- * next write, and each drive reopens its store there. A drive that can no longer be written goes
- * offline at its next write (LocalDrive checks before each), so it cannot crash the writer in a loop.
+ * next write, and each drive reopens its store there (the very store it opened: a wiped drive's is
+ * not made anew). A drive that can no longer be written goes offline at its next write (LocalDrive
+ * checks before each), so it cannot crash the writer in a loop.
+ *
  * lmdb can also wedge instead (a commit whose page write failed never finishes, and the environment
- * takes no more writes): a writer that leaves a request unanswered too long (WriterTimeouts) is
- * killed and started again, with the same outcome.
+ * takes no more writes). A store that leaves a write unanswered too long (WriterTimeouts) is reported
+ * stuck (its drive goes offline) and the writer is killed and started again, with the same outcome.
  *
  * One writer serves all of a node's drives: a process per drive would cost ~50 MB each.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { DriveError } from './drive.js';
-import type { MetadataWrite, MetadataWriteOutcome } from './metadata-store.js';
+import type { MetadataWrite, MetadataWriteOutcome, StoreIdentity } from './metadata-store.js';
 
 export type WriterRequest =
-  | { id: number; op: 'open'; path: string }
+  /** `expect`: reopen only the store with this identity; without it, open (or create) whatever is there. */
+  | { id: number; op: 'open'; path: string; expect?: StoreIdentity }
   | { id: number; op: 'close'; store: number }
   | { id: number; op: 'write'; store: number; write: MetadataWrite };
 
-export type WriterReply = { id: number; result?: unknown; error?: { message: string; code?: string } };
+/** `unanswered`: the write failed after it was committed (may be on the drive). */
+export type WriterReply = { id: number; result?: unknown; error?: { message: string; code?: string; unanswered?: boolean } };
 
 type RequestBody = WriterRequest extends infer R ? (R extends WriterRequest ? Omit<R, 'id'> : never) : never;
 
@@ -79,17 +83,37 @@ export class WriterStore {
   id = 0;
   generation = -1;
   opening?: Promise<void>;
+  /** The store the drive opened; set by the first open. */
+  identity?: StoreIdentity;
+  /** Called when a write to this store went unanswered too long (the drive should go offline). */
+  onStuck?: () => void;
   constructor(readonly path: string) {}
 }
+
+interface Waiter {
+  child: ChildProcess;
+  store?: WriterStore;
+  timer: NodeJS.Timeout;
+  resolve: (result: unknown) => void;
+  reject: (err: Error) => void;
+}
+
+/** After a writer failed to start, how long writes fail at once before another start is tried. */
+const START_BACKOFF_MS = 1_000;
 
 export class MetadataWriter {
   private child?: ChildProcess;
   private outbox?: Outbox<WriterRequest>;
   private ready?: Promise<void>;
+  /** The current child has not said it is ready yet. */
+  private starting = false;
+  /** No start before this time (ms since the epoch): the last one failed. */
+  private startAfter = 0;
   /** Counts the writers started: a store opened in an earlier one must be opened again. */
   private generation = 0;
   private nextRequest = 1;
   private readonly pending = new Map<number, Waiter>();
+  /** Stores open or being opened: the writer ends only when there are none. */
   private readonly stores = new Set<WriterStore>();
 
   constructor(private readonly timeouts: WriterTimeouts = DEFAULT_TIMEOUTS) {}
@@ -97,14 +121,20 @@ export class MetadataWriter {
   /** Opens a drive's store for writing (creating it), and keeps it open across restarts of the writer. */
   async open(path: string): Promise<WriterStore> {
     const store = new WriterStore(path);
-    await this.attach(store);
     this.stores.add(store);
+    try {
+      await this.attach(store);
+    } catch (err) {
+      await this.close(store);
+      throw err;
+    }
     return store;
   }
 
   async write(store: WriterStore, write: MetadataWrite): Promise<MetadataWriteOutcome> {
-    if (!this.stores.has(store)) throw new DriveError('offline', `${store.path}: metadata store is closed`);
     await this.attach(store);
+    // Closed while it was being reattached (its drive went offline): nothing more is written to it.
+    if (!this.stores.has(store)) throw new DriveError('offline', `${store.path}: metadata store is closed`);
     return (await this.request({ op: 'write', store: store.id, write }, store)) as MetadataWriteOutcome;
   }
 
@@ -114,18 +144,19 @@ export class MetadataWriter {
    */
   async close(store: WriterStore): Promise<void> {
     if (!this.stores.delete(store)) return;
+    await store.opening?.catch(() => undefined);
     const child = this.child;
     if (child && store.generation === this.generation) {
       const check = setTimeout(() => {
-        if ([...this.pending.values()].some((w) => w.child === child && w.store === store)) this.stop(child, `left a write to ${store.path} unanswered after its drive went offline`);
+        if (this.owes(child, store)) this.stop(child, `left a write to ${store.path} unanswered after its drive went offline`);
       }, this.timeouts.offlineGraceMs);
       await this.request({ op: 'close', store: store.id }, store).catch(() => undefined);
       clearTimeout(check);
     }
     if (this.stores.size === 0 && this.child) {
-      // A store opened from now on starts a new writer; this one ends once it has closed its stores.
+      // A store opened from now on starts a new writer; this one ends (at once) when its channel closes.
       this.child.disconnect();
-      this.child = this.ready = undefined;
+      this.child = this.ready = this.outbox = undefined;
     }
   }
 
@@ -141,12 +172,15 @@ export class MetadataWriter {
 
   /** Makes sure `store` is open in the current writer. */
   private async attach(store: WriterStore): Promise<void> {
-    await this.start();
-    while (store.generation !== this.generation) {
+    for (;;) {
+      await this.start();
+      if (store.generation === this.generation) return;
+      const generation = this.generation;
       store.opening ??= (async () => {
-        const generation = this.generation;
         try {
-          store.id = (await this.request({ op: 'open', path: store.path })) as number;
+          const opened = (await this.request({ op: 'open', path: store.path, expect: store.identity })) as { id: number; identity: StoreIdentity };
+          store.id = opened.id;
+          store.identity ??= opened.identity;
           store.generation = generation;
         } finally {
           store.opening = undefined;
@@ -158,49 +192,69 @@ export class MetadataWriter {
 
   private start(): Promise<void> {
     if (this.child && this.ready) return this.ready;
-    const child = fork(entryPoint(), [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    if (Date.now() < this.startAfter) return Promise.reject(new DriveError('faulty', 'the metadata writer failed to start a moment ago'));
+    // No inherited flags (an inspector port, a loader): the writer needs none.
+    const child = fork(entryPoint(), [], { serialization: 'advanced', execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.child = child;
     this.generation++;
-    let starting: { resolve: () => void; reject: (err: Error) => void } | undefined;
-    const ready = new Promise<void>((resolve, reject) => (starting = { resolve, reject }));
-    this.ready = ready;
-    // Its first message (id 0) says it is ready; the others answer requests.
+    this.starting = true;
     this.outbox = new Outbox<WriterRequest>((batch) => {
       if (child.connected) child.send(batch);
     });
+    let started: { resolve: () => void; reject: (err: Error) => void } | undefined;
+    const ready = new Promise<void>((resolve, reject) => (started = { resolve, reject }));
+    this.ready = ready;
+    const startTimer = setTimeout(() => this.stop(child, `did not start within ${this.timeouts.answerTimeoutMs / 1000} s`), this.timeouts.answerTimeoutMs);
+    startTimer.unref();
+    // Its first message (id 0) says it is ready; the others answer requests.
     child.on('message', (replies: WriterReply[]) => {
       for (const reply of replies) {
         if (reply.id !== 0) {
           this.settle(reply);
           continue;
         }
-        starting?.resolve();
-        starting = undefined;
-        if (this.pending.size === 0) this.idle();
+        clearTimeout(startTimer);
+        if (this.child === child) this.starting = false;
+        started?.resolve();
+        started = undefined;
+        this.updateRef();
       }
     });
-    child.on('error', () => undefined); // a failed spawn or send; 'exit' follows and fails what waits
-    child.on('exit', (code, signal) => {
-      const how = `exited (${signal ?? `code ${code}`})`;
+    const gone = (how: string): void => {
+      clearTimeout(startTimer);
       if (this.child === child) {
-        this.child = this.ready = undefined;
+        this.child = this.ready = this.outbox = undefined;
         console.error(`tessera: metadata writer ${how}; it starts again at the next write`);
       }
+      if (started) this.startAfter = Date.now() + START_BACKOFF_MS;
       const lost = this.failAll(child, how);
-      starting?.reject(lost);
+      started?.reject(lost);
+      started = undefined;
+    };
+    child.on('exit', (code, signal) => gone(`exited (${signal ?? `code ${code}`})`));
+    // A process that could not be started at all says so here, and never exits.
+    child.on('error', (err) => {
+      if (child.pid === undefined) gone(`could not be started (${err.message})`);
     });
-    this.busy();
+    this.updateRef();
     return ready;
   }
 
-  /** Kills a writer taken for wedged; what it owed fails at once. */
+  /** Kills a writer taken for wedged; what it owed fails at once, and the stores it was stuck on are reported. */
   private stop(child: ChildProcess, why: string): void {
     if (this.child === child) {
-      this.child = this.ready = undefined;
+      this.child = this.ready = this.outbox = undefined;
       console.error(`tessera: metadata writer ${why}: killed; it starts again at the next write`);
     }
     child.kill('SIGKILL');
+    const stuck = new Set([...this.pending.values()].filter((w) => w.child === child && w.store).map((w) => w.store!));
     this.failAll(child, why);
+    for (const store of stuck) store.onStuck?.();
+  }
+
+  private owes(child: ChildProcess, store?: WriterStore): boolean {
+    for (const waiter of this.pending.values()) if (waiter.child === child && (store === undefined || waiter.store === store)) return true;
+    return false;
   }
 
   /** Fails every request `child` owes. Unanswered: a write may have been committed before it died. */
@@ -212,13 +266,13 @@ export class MetadataWriter {
       clearTimeout(waiter.timer);
       waiter.reject(lost);
     }
-    if (this.pending.size === 0) this.idle();
+    this.updateRef();
     return lost;
   }
 
   private request(body: RequestBody, store?: WriterStore): Promise<unknown> {
     const child = this.child;
-    if (!child?.connected) return Promise.reject(new DriveError('faulty', 'metadata writer is not running'));
+    if (!child?.connected || !this.outbox) return Promise.reject(new DriveError('faulty', 'metadata writer is not running'));
     const id = this.nextRequest++;
     const reply = new Promise<unknown>((resolve, reject) => {
       const { answerTimeoutMs } = this.timeouts;
@@ -226,8 +280,8 @@ export class MetadataWriter {
       timer.unref();
       this.pending.set(id, { child, store, timer, resolve, reject });
     });
-    this.busy();
-    this.outbox!.push({ ...body, id } as WriterRequest);
+    this.outbox.push({ ...body, id } as WriterRequest);
+    this.updateRef();
     return reply;
   }
 
@@ -236,21 +290,27 @@ export class MetadataWriter {
     if (!waiter) return;
     this.pending.delete(reply.id);
     clearTimeout(waiter.timer);
-    if (reply.error) waiter.reject(Object.assign(new Error(reply.error.message), { code: reply.error.code }));
-    else waiter.resolve(reply.result);
-    if (this.pending.size === 0) this.idle();
+    const { error } = reply;
+    if (!error) waiter.resolve(reply.result);
+    else if (error.unanswered) waiter.reject(new DriveError('faulty', error.message, true));
+    else waiter.reject(Object.assign(new Error(error.message), { code: error.code }));
+    this.updateRef();
   }
 
-  // The writer keeps the node's event loop alive only while it owes an answer: an embedding program
-  // that forgets to close its drives still ends.
-  private busy(): void {
-    this.child?.ref();
-    this.child?.channel?.ref();
-  }
-
-  private idle(): void {
-    this.child?.unref();
-    this.child?.channel?.unref();
+  /**
+   * The writer keeps the node's event loop alive only while it owes an answer or is starting: an
+   * embedding program that forgets to close its drives still ends.
+   */
+  private updateRef(): void {
+    const child = this.child;
+    if (!child) return;
+    if (this.starting || this.owes(child)) {
+      child.ref();
+      child.channel?.ref();
+    } else {
+      child.unref();
+      child.channel?.unref();
+    }
   }
 }
 
