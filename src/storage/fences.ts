@@ -4,15 +4,16 @@
  * while: long enough to outlast any lease (a holder stops trusting its lease well within one). They
  * are kept in the drive's metadata store, written in the transaction that deletes the record (or bars
  * a lost commit, see Drive.settleCommit): a write queued right behind the delete sees the fence, and
- * no restart of the writer or the node forgets it. Expired ones are pruned a few at a time.
+ * no restart of the writer or the node forgets it. Expired ones are pruned a few with each new one
+ * (so the table stays within about twice what ten minutes of deletes add) and more now and then.
  *
  * Every method runs inside a write transaction of the store.
  */
 import type { Database } from 'lmdb';
 
 const REMEMBER_MS = 10 * 60_000;
-/** How many entries one prune looks at. */
-const PRUNE_BATCH = 1_000;
+/** How many entries each new fence has pruned: more than one, so that pruning outpaces adding. */
+const PRUNE_WITH_EACH = 4;
 
 /** A fence and when it may be forgotten (ms since the epoch), as 16 bytes. */
 function encode(fence: number, until: number): Buffer {
@@ -35,6 +36,7 @@ export class DeletedRecordFences {
 
   remember(name: Buffer, fence: number): void {
     this.db.putSync(name, encode(fence, Date.now() + REMEMBER_MS));
+    this.prune(PRUNE_WITH_EACH);
   }
 
   forget(name: Buffer): void {
@@ -47,13 +49,13 @@ export class DeletedRecordFences {
     return entry && entry.until > Date.now() ? entry.fence : 0;
   }
 
-  /** Removes expired entries among the next PRUNE_BATCH; returns how many it removed. */
-  prune(): number {
+  /** Removes the expired entries among the next `count` (in key order, resuming where the last prune stopped); returns how many. */
+  prune(count: number): number {
     const now = Date.now();
     const expired: Buffer[] = [];
     let seen = 0;
     let last: Buffer | undefined;
-    for (const { key, value } of this.db.getRange({ start: this.pruneFrom, limit: PRUNE_BATCH })) {
+    for (const { key, value } of this.db.getRange({ start: this.pruneFrom, limit: count })) {
       seen++;
       last = Buffer.from(key as Buffer);
       const entry = decode(value);
@@ -61,7 +63,7 @@ export class DeletedRecordFences {
     }
     for (const key of expired) this.db.removeSync(key);
     // Past the end: start over next time.
-    this.pruneFrom = seen < PRUNE_BATCH || !last ? undefined : Buffer.concat([last, Buffer.of(0)]);
+    this.pruneFrom = seen < count || !last ? undefined : Buffer.concat([last, Buffer.of(0)]);
     return expired.length;
   }
 }

@@ -102,9 +102,9 @@ export class MetadataStore {
     return outcome;
   }
 
-  /** Forgets expired fences of deleted records (a few at a time). */
-  pruneFences(): Promise<number> {
-    return this.stores.objects.transaction(() => this.deletedFences.prune());
+  /** Forgets expired fences of deleted records, `count` looked at. */
+  pruneFences(count: number): Promise<number> {
+    return this.stores.objects.transaction(() => this.deletedFences.prune(count));
   }
 
   close(): Promise<void> {

@@ -11,8 +11,9 @@ import { Outbox, type WriterReply, type WriterRequest } from './metadata-writer.
 process.title = 'tessera-metadata-writer';
 tolerateLmdbCommitFailures();
 
-/** How often expired fences of deleted records are pruned. */
+/** How often, and how many, fences of deleted records are looked at for expiry beside those each delete prunes. */
 const PRUNE_INTERVAL_MS = 60_000;
+const PRUNE_BATCH = 1_000;
 
 /** Open stores by number; one store opened twice (lmdb shares one environment per file) is one entry, counted. */
 const stores = new Map<number, { store: MetadataStore; opens: number }>();
@@ -90,7 +91,7 @@ process.on('message', (requests: WriterRequest[]) => {
 process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
 
 setInterval(() => {
-  for (const { store } of stores.values()) store.pruneFences().catch(() => undefined);
+  for (const { store } of stores.values()) store.pruneFences(PRUNE_BATCH).catch(() => undefined);
 }, PRUNE_INTERVAL_MS).unref();
 
 reply({ id: 0, result: 'ready' });
