@@ -285,6 +285,11 @@ export interface DriveMonitorOptions {
 
 export class DriveMonitor {
   private readonly offlineChecks = new Map<LocalDrive, number>();
+  /**
+   * The last format a majority agreed on: when most drives are offline at once (a single node whose
+   * drives went offline together), no majority is left to ask, and none could otherwise come back.
+   */
+  private lastReference?: DriveFormat;
   private timer?: NodeJS.Timeout;
   private checking?: Promise<void>;
   private stopped = false;
@@ -317,19 +322,27 @@ export class DriveMonitor {
     return undefined;
   }
 
-  /** The deployment's format as a majority of the other online drives hold it. */
+  /** The deployment's format as a majority of the other online drives hold it (or last held it). */
   private async referenceFormat(except: Drive): Promise<DriveFormat | undefined> {
     const others = this.options.drives.filter((d) => d !== except && d.isOnline());
     const formats = (await Promise.all(others.map((d) => d.readFormat().catch(() => undefined)))).filter((f): f is DriveFormat => isDriveFormat(f));
     for (const candidate of formats) {
       const agreeing = formats.filter((f) => sameLayout(f, candidate)).length;
-      if (agreeing > this.options.drives.length / 2 || (agreeing === formats.length && agreeing > 0 && agreeing >= this.options.drives.length / 2)) return candidate;
+      if (agreeing > this.options.drives.length / 2 || (agreeing === formats.length && agreeing > 0 && agreeing >= this.options.drives.length / 2)) {
+        this.lastReference = candidate;
+        return candidate;
+      }
     }
-    return undefined;
+    return this.lastReference;
   }
 
-  /** One round: probe the online drives, try to revive the ones offline for two rounds. */
+  /** One round: probe the online drives (and learn the deployment's format), revive the ones offline for two rounds. */
   async check(): Promise<void> {
+    if (!this.lastReference && this.options.local.length > 0) await this.referenceFormat(this.options.local[0]);
+    await this.checkDrives();
+  }
+
+  private async checkDrives(): Promise<void> {
     for (const drive of this.options.local) {
       if (this.stopped) return;
       if (drive.isOnline()) {

@@ -740,7 +740,7 @@ export class LocalDrive implements Drive {
     // Writes racing a wipe may have recreated a bucket's folders, and put a few shard files in them
     // (a commit that moved its data just as the drive was emptied): those are not data to protect.
     const found = { racingShards: 0, other: false };
-    for (const entry of entries) if (entry !== SYSTEM_DIR && entry !== 'lost+found') await countFiles(join(this.root, entry), found);
+    for (const entry of entries) if (entry !== SYSTEM_DIR && entry !== 'lost+found' && !found.other) await countFiles(join(this.root, entry), found);
     if (found.other || found.racingShards > MAX_RACING_SHARD_FILES) return 'not-empty';
     // What is left of an old system area (an old metadata store) must not come back as this drive's records.
     await rm(join(this.root, SYSTEM_DIR), { recursive: true, force: true });
@@ -822,7 +822,7 @@ async function countFiles(bucketDir: string, found: { racingShards: number; othe
     return;
   }
   for (const entry of await readdir(bucketDir)) {
-    if (found.other) return;
+    if (found.other || found.racingShards > MAX_RACING_SHARD_FILES) return;
     await countFiles(join(bucketDir, entry), found, depth + 1);
   }
 }

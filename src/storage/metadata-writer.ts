@@ -178,10 +178,12 @@ export class MetadataWriter {
       const generation = this.generation;
       store.opening ??= (async () => {
         try {
-          const opened = (await this.request({ op: 'open', path: store.path, expect: store.identity })) as { id: number; identity: StoreIdentity };
+          const opened = (await this.request({ op: 'open', path: store.path, expect: store.identity }, store)) as { id: number; identity: StoreIdentity };
           store.id = opened.id;
           store.identity ??= opened.identity;
           store.generation = generation;
+          // Closed while it opened (its drive went offline, perhaps before this writer was up).
+          if (!this.stores.has(store)) await this.request({ op: 'close', store: opened.id }).catch(() => undefined);
         } finally {
           store.opening = undefined;
         }
@@ -194,7 +196,12 @@ export class MetadataWriter {
     if (this.child && this.ready) return this.ready;
     if (Date.now() < this.startAfter) return Promise.reject(new DriveError('faulty', 'the metadata writer failed to start a moment ago'));
     // No inherited flags (an inspector port, a loader): the writer needs none.
-    const child = fork(entryPoint(), [], { serialization: 'advanced', execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(entryPoint(), [], {
+      serialization: 'advanced',
+      execArgv: [],
+      env: { ...process.env, NODE_OPTIONS: '' },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     this.child = child;
     this.generation++;
     this.starting = true;
@@ -240,16 +247,19 @@ export class MetadataWriter {
     return ready;
   }
 
-  /** Kills a writer taken for wedged; what it owed fails at once, and the stores it was stuck on are reported. */
-  private stop(child: ChildProcess, why: string): void {
+  /**
+   * Kills a writer taken for wedged; what it owed fails at once. `stuck`: the store whose request
+   * timed out, reported (its drive goes offline). Only that one: the others' requests were merely
+   * queued behind it.
+   */
+  private stop(child: ChildProcess, why: string, stuck?: WriterStore): void {
     if (this.child === child) {
       this.child = this.ready = this.outbox = undefined;
       console.error(`tessera: metadata writer ${why}: killed; it starts again at the next write`);
     }
     child.kill('SIGKILL');
-    const stuck = new Set([...this.pending.values()].filter((w) => w.child === child && w.store).map((w) => w.store!));
     this.failAll(child, why);
-    for (const store of stuck) store.onStuck?.();
+    stuck?.onStuck?.();
   }
 
   private owes(child: ChildProcess, store?: WriterStore): boolean {
@@ -276,7 +286,8 @@ export class MetadataWriter {
     const id = this.nextRequest++;
     const reply = new Promise<unknown>((resolve, reject) => {
       const { answerTimeoutMs } = this.timeouts;
-      const timer = setTimeout(() => this.stop(child, `left a request unanswered for ${answerTimeoutMs / 1000} s`), answerTimeoutMs);
+      const why = `left a request${store ? ` to ${store.path}` : ''} unanswered for ${answerTimeoutMs / 1000} s`;
+      const timer = setTimeout(() => this.stop(child, why, store), answerTimeoutMs);
       timer.unref();
       this.pending.set(id, { child, store, timer, resolve, reject });
     });

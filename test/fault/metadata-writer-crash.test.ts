@@ -155,6 +155,25 @@ describe('a wedged metadata writer', () => {
     expect(drive.isOnline()).toBe(false);
   });
 
+  it('one stuck drive took every busy drive offline: only the drive whose write timed out first goes offline', async () => {
+    const rig = await formattedDrives(4, ['wedged'], 'tessera-writer-busy-');
+    rigs.push(rig);
+    const writer = new MetadataWriter({ answerTimeoutMs: 500, offlineGraceMs: 60_000 });
+    for (let i = 0; i < 4; i++) {
+      await rig.drives[i].close();
+      rig.drives[i] = new LocalDrive(rig.roots[i], undefined, undefined, undefined, writer);
+      await rig.drives[i].open();
+    }
+    process.kill(writer.pid!, 'SIGSTOP');
+    // The first drive's write is the oldest; the others queue behind it a moment later.
+    const writes = [rig.drives[0].makeBucket('first', Date.now()).catch(() => undefined)];
+    await sleep(100);
+    for (const drive of rig.drives.slice(1)) writes.push(drive.makeBucket('queued', Date.now()).catch(() => undefined));
+    await Promise.all(writes);
+    await sleep(100);
+    expect(rig.drives.map((d) => d.isOnline())).toEqual([false, true, true, true]);
+  });
+
   it('a write to a drive that went offline is given up after the offline grace, not the answer timeout', async () => {
     const { drive, writer } = await driveWithWriter({ answerTimeoutMs: 60_000, offlineGraceMs: 300 });
     const pid = writer.pid!;
@@ -252,7 +271,10 @@ describe('the metadata writer of a server dies', () => {
     const killed: number[] = [];
     for (let round = 0; round < 3; round++) {
       await sleep(400);
-      const pid = writerPid();
+      // The writes that follow start the next writer.
+      let pid = writerPid();
+      for (let i = 0; i < 100 && (pid === 0 || killed.includes(pid)); i++, pid = writerPid()) await sleep(50);
+      expect(killed).not.toContain(pid);
       expect(pid).toBeGreaterThan(0);
       process.kill(pid, 'SIGABRT');
       killed.push(pid);

@@ -90,4 +90,27 @@ describe('a drive that turns read-only', () => {
     }
     s3.destroy();
   });
+
+  it('three drives going offline at once never came back (no majority left to supply the format): they come back', async () => {
+    await server?.destroy();
+    server = await TestServer.start({ drives: 4, env: { TESSERA_DRIVE_MONITOR_SECONDS: '0.2' } });
+    const s3 = server.client({ maxAttempts: 1 });
+    await s3.send(new CreateBucketCommand({ Bucket: 'three' }));
+    await sleep(500); // a monitor round with every drive online
+    for (const drive of server.drives.slice(0, 3)) await setImmutable(drive, true);
+    await s3.send(new PutObjectCommand({ Bucket: 'three', Key: 'k', Body: 'x' })).catch(() => undefined);
+    for (const drive of server.drives.slice(0, 3)) await setImmutable(drive, false);
+    const deadline = Date.now() + 20_000;
+    let body: string | undefined;
+    while (body === undefined && Date.now() < deadline) {
+      await sleep(200);
+      body = await s3
+        .send(new PutObjectCommand({ Bucket: 'three', Key: 'k', Body: 'back' }))
+        .then(async () => (await s3.send(new GetObjectCommand({ Bucket: 'three', Key: 'k' }))).Body!.transformToString())
+        .catch(() => undefined);
+    }
+    expect(body, server.output).toBe('back');
+    expect(server.output).toMatch(/turned read-only/);
+    s3.destroy();
+  });
 });
