@@ -86,4 +86,6 @@ export interface UploadRecord {
 /** One uploaded part of a multipart upload. */
 export interface UploadPartRecord extends PartRecord {
   modTime: number;
+  /** Its file in the upload's directory on this drive, set by the drive (`part.N` when absent: older records). */
+  file?: string;
 }

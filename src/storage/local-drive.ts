@@ -16,7 +16,7 @@ import { failpoint } from '../failpoints.js';
 import { decodeRecord, encodeRecord } from '../meta/encoding.js';
 import { decodeObjectRecord, encodeObjectRecord, storedSummary } from '../meta/listing-summary.js';
 import { DataDirPins } from './data-dir-pins.js';
-import { bucketRangeEnd, bucketState, partKeyRange, recordKey, uploadKey, uploadKeyBucket, type BucketState } from './metadata-keys.js';
+import { bucketRangeEnd, bucketState, partKey, partKeyRange, recordKey, uploadKey, uploadKeyBucket, type BucketState } from './metadata-keys.js';
 import { openMetadataEnvironment, type MetadataWrite, type MetadataWriteOutcome, type StoreName } from './metadata-store.js';
 import { metadataWriter, type MetadataWriter, type WriterStore } from './metadata-writer.js';
 import { alignedSlabs } from './aligned-slabs.js';
@@ -37,7 +37,7 @@ import {
   type VersionData,
 } from './drive.js';
 import { isDriveFormat, sameLayout, type DriveFormat } from './format.js';
-import { MAX_OBJECT_KEY_BYTES, MAX_PART_NUMBER, checkInteger, checkName, checkObjectKey } from './names.js';
+import { MAX_OBJECT_KEY_BYTES, MAX_PART_NUMBER, checkInteger, checkName, checkObjectKey, isNameOf } from './names.js';
 import { BITROT_HASH_SIZE, ShardLayout, verifyShardBlock } from '../codec/bitrot.js';
 import type { DataDirEntry, ShardCheckRequest, ShardState } from './healing.js';
 import { directories, makeDirectoryDurably, renameDurably, replaceFileDurably, syncParents, type Directories } from './directories.js';
@@ -515,13 +515,16 @@ export class LocalDrive implements Drive {
     checkName('upload id', uploadId);
     checkInteger('part number', part?.number, 1, MAX_PART_NUMBER);
     const stores = await this.ensureOnline();
-    // Two uploads of one part number (an SDK retrying a slow part) must not interleave their move and
-    // record steps here, or the file of one would stand under the record of the other.
+    // Each upload of a part keeps its file under a name of its own, which its record names: a record
+    // never stands over another upload's file, whatever fails between the move and the record (a
+    // crash, a lost writer). Two uploads of one part number (an SDK retrying a slow part) take turns.
+    const file = `part.${part.number}.${stagingId}`;
     await this.inTurn(`${uploadId}/${part.number}`, () => this.io('commit part', async () => {
-      const file = `part.${part.number}`;
-      await renameDurably(this.sys('tmp', stagingId, file), this.sys('multipart', uploadId, file), this.dirs.sync);
+      const replaced = partFile(stores.parts.get(partKey(uploadId, part.number)));
+      await renameDurably(this.sys('tmp', stagingId, `part.${part.number}`), this.sys('multipart', uploadId, file), this.dirs.sync);
       await failpoint('local-drive.commit-part.moved');
-      await this.write(stores, { kind: 'put-part', uploadId, partNumber: part.number, value: encodeRecord(part) });
+      await this.write(stores, { kind: 'put-part', uploadId, partNumber: part.number, value: encodeRecord({ ...part, file }) });
+      if (replaced && replaced !== file) await rm(this.sys('multipart', uploadId, replaced), { force: true });
     }));
   }
 
@@ -542,7 +545,11 @@ export class LocalDrive implements Drive {
     const out: UploadPartRecord[] = [];
     for (const { value } of parts.getRange(partKeyRange(uploadId))) {
       const part = decodeRecord<UploadPartRecord>(value);
-      if (part) out.push(part);
+      if (!part) continue;
+      // Where the drive keeps it is the drive's own business.
+      const { file, ...listed } = part;
+      void file;
+      out.push(listed);
     }
     return out;
   }
@@ -569,13 +576,16 @@ export class LocalDrive implements Drive {
       // A retried completion commits the directory a removal may be waiting on (its readers still open).
       if (direction === 'into-data-dir') await this.pins.claim(target);
       await this.makeDirectory(to);
+      const { parts } = await this.ensureOnline('read');
       for (const n of keep) {
-        const name = `part.${n}`;
+        // In the upload, under the name its record gives it; in the object, as part.N.
+        const uploaded = partFile(parts.get(partKey(uploadId, n))) ?? `part.${n}`;
+        const [source, dest] = direction === 'into-data-dir' ? [uploaded, `part.${n}`] : [`part.${n}`, uploaded];
         try {
-          await rename(join(from, name), join(to, name));
+          await rename(join(from, source), join(to, dest));
         } catch (err) {
           // Moved already (a retry of a move cut short): only a part found in neither place is an error.
-          if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || !(await stat(join(to, name)).catch(() => undefined))) throw err;
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || !(await stat(join(to, dest)).catch(() => undefined))) throw err;
         }
       }
       await this.dirs.sync(to);
@@ -797,6 +807,15 @@ export const REVIVE_REFUSALS: Partial<Record<ReviveOutcome, string>> = {
   'not-empty': 'its directory is not empty and has no format',
   foreign: "it holds another drive's format",
 };
+
+/**
+ * The file a part record names in its upload's directory (`part.N.<staging id>`); undefined for none,
+ * or for records written before parts had names of their own (their file is `part.N`).
+ */
+function partFile(value: Buffer | undefined): string | undefined {
+  const file = value ? decodeRecord<UploadPartRecord>(value)?.file : undefined;
+  return isNameOf('upload part file', file) ? file : undefined;
+}
 
 /**
  * How many shard files an emptied drive may hold and still be taken for a new disk: a few commits

@@ -36,6 +36,8 @@ const FORMS = {
   'upload id': /^[0-9a-f]{64}$/,
   /** A shard file inside a data or staging directory. */
   'shard file': /^part\.[1-9]\d{0,4}$/,
+  /** An uploaded part's file in its upload's directory: its number and the staging id it came from. */
+  'upload part file': new RegExp(`^part\\.[1-9]\\d{0,4}\\.(heal-)?${UUID}$`),
   /** A two-hex-digit fan-out directory under a bucket. */
   'data prefix': /^[0-9a-f]{2}$/,
   /** A small state file in the system area (never format.json, which has its own methods). */

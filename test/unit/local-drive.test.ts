@@ -117,8 +117,40 @@ describe('LocalDrive', () => {
       disarm();
     }
     const [recorded] = await drive.listParts(uploadId);
-    const file = await readFile(join(dir, 'd1', '.tessera.sys', 'multipart', uploadId, 'part.1'), 'utf8');
-    expect(file).toBe(recorded.etag);
+    expect(await completedPart(uploadId)).toBe(recorded.etag);
+  });
+
+  /** Completes the upload on this drive (its part 1) and returns what the object's part file holds. */
+  async function completedPart(uploadId: string): Promise<string> {
+    const dataDir = randomUUID();
+    await drive.commitVersion('bucket', 'k', record('done'), 1, { dataDir, uploadId, keep: [1] });
+    return readFile(join(dir, 'd1', 'bucket', dataDir.slice(0, 2), dataDir, 'part.1'), 'utf8');
+  }
+
+  it("a part whose record write failed after its file was moved in left its file under the other upload's record: each record keeps its own file", async () => {
+    const uploadId = 'e'.repeat(64);
+    await drive.writeUpload('bucket', { uploadId, key: 'k', initiated: 1, headers: {}, erasure: record('x').versions[0].erasure, dataDir: randomUUID() });
+    const stage = async (content: string): Promise<string> => {
+      const stagingId = randomUUID();
+      const writer = await drive.createShardWriter(stagingId, 'part.1');
+      await writer.write([Buffer.from(content)]);
+      await writer.finish();
+      return stagingId;
+    };
+    const [a, b] = [await stage('body A'), await stage('body B')];
+    await drive.commitPart(b, uploadId, { number: 1, size: 6, etag: 'body B', modTime: 2 });
+    // A's record write fails (its writer died, the drive filled up) after A's file was moved in.
+    const disarm = armFailpoint('local-drive.commit-part.moved', () => {
+      throw new Error('the record write failed (test)');
+    });
+    try {
+      await expect(drive.commitPart(a, uploadId, { number: 1, size: 6, etag: 'body A', modTime: 3 })).rejects.toThrow();
+    } finally {
+      disarm();
+    }
+    const [recorded] = await drive.listParts(uploadId);
+    expect(recorded.etag).toBe('body B');
+    expect(await completedPart(uploadId)).toBe('body B');
   });
 
   it('goes offline when its directory is wiped instead of serving ghost metadata', async () => {
