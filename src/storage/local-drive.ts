@@ -23,7 +23,7 @@ import { alignedSlabs } from './aligned-slabs.js';
 import { createShardFile, type DirectSupport, type ShardFile } from './shard-file-writer.js';
 import { DEFAULT_SPACE_RESERVE, ensureFreeSpace, type SpaceNeed, type SpaceReserve } from './free-space.js';
 import { placeLockFile, removeLockFile } from './lmdb-lock-file.js';
-import type { ObjectRecord, UploadPartRecord, UploadRecord } from '../meta/record.js';
+import type { ObjectRecord, PartRecord, UploadPartRecord, UploadRecord } from '../meta/record.js';
 import {
   DriveError,
   isDriveFull,
@@ -348,7 +348,9 @@ export class LocalDrive implements Drive {
     if (data !== undefined && data !== null) {
       const source = data as Partial<{ dataDir: string; stagingId: string; uploadId: string; keep: number[] }>;
       if (typeof source.stagingId === 'string') await this.commitStaged(source.stagingId, bucket, source.dataDir as string);
-      else if (typeof source.uploadId === 'string') await this.moveUploadParts('commit upload', source.uploadId, source.keep as number[], bucket, source.dataDir as string, 'into-data-dir');
+      else if (typeof source.uploadId === 'string') {
+        await this.moveUploadParts('commit upload', source.uploadId, source.keep as number[], bucket, source.dataDir as string, 'into-data-dir', record.versions[0]?.parts);
+      }
       else throw new DriveError('invalid', 'invalid version data');
     }
     await failpoint('local-drive.commit.placed');
@@ -562,7 +564,16 @@ export class LocalDrive implements Drive {
    * Moves part files between the upload's directory and a data directory, one rename each, skipping
    * those already moved (so a move cut short by a crash can be finished or undone), then syncs both.
    */
-  private async moveUploadParts(what: string, uploadId: string, keep: number[], bucket: string, dataDir: string, direction: 'into-data-dir' | 'back-to-upload'): Promise<void> {
+  private async moveUploadParts(
+    what: string,
+    uploadId: string,
+    keep: number[],
+    bucket: string,
+    dataDir: string,
+    direction: 'into-data-dir' | 'back-to-upload',
+    /** Into the data directory: the parts as the version being committed has them. */
+    chosen: PartRecord[] = [],
+  ): Promise<void> {
     checkName('upload id', uploadId);
     if (!Array.isArray(keep)) throw new DriveError('invalid', 'invalid part list');
     for (const n of keep) checkInteger('part number', n, 1, MAX_PART_NUMBER);
@@ -578,15 +589,25 @@ export class LocalDrive implements Drive {
       await this.makeDirectory(to);
       const { parts } = await this.ensureOnline('read');
       for (const n of keep) {
-        // In the upload, under the name its record gives it; in the object, as part.N.
-        const uploaded = partFile(parts.get(partKey(uploadId, n))) ?? `part.${n}`;
-        const [source, dest] = direction === 'into-data-dir' ? [uploaded, `part.${n}`] : [`part.${n}`, uploaded];
-        try {
-          await rename(join(from, source), join(to, dest));
-        } catch (err) {
-          // Moved already (a retry of a move cut short): only a part found in neither place is an error.
-          if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || !(await stat(join(to, dest)).catch(() => undefined))) throw err;
-        }
+        // In its turn: an upload of the same part (one whose answer was lost, landing late) must not
+        // replace the record between the look and the move.
+        await this.inTurn(`${uploadId}/${n}`, async () => {
+          const value = parts.get(partKey(uploadId, n));
+          // In the upload, under the name its record gives it; in the object, as part.N.
+          const uploaded = partFile(value) ?? `part.${n}`;
+          if (direction === 'into-data-dir') {
+            const held = value ? decodeRecord<UploadPartRecord>(value) : undefined;
+            const wanted = chosen.find((p) => p.number === n);
+            if (held && wanted && (held.etag !== wanted.etag || held.size !== wanted.size)) {
+              throw new DriveError('invalid', `${this.root}: part ${n} of upload ${uploadId} is no longer the one being completed`);
+            }
+            return moveOnce(join(from, uploaded), join(to, `part.${n}`));
+          }
+          // Back into the upload only under a name nothing holds: a part uploaded again meanwhile has
+          // a record, and a file, of its own, and these bytes are no longer the upload's.
+          if (await stat(join(to, uploaded)).catch(() => undefined)) return;
+          return moveOnce(join(from, `part.${n}`), join(to, uploaded));
+        });
       }
       await this.dirs.sync(to);
       await this.dirs.sync(from);
@@ -807,6 +828,15 @@ export const REVIVE_REFUSALS: Partial<Record<ReviveOutcome, string>> = {
   'not-empty': 'its directory is not empty and has no format',
   foreign: "it holds another drive's format",
 };
+
+/** Renames `from` to `to`; a move done already (a retry of one cut short) is fine, a file found in neither place is not. */
+async function moveOnce(from: string, to: string): Promise<void> {
+  try {
+    await rename(from, to);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || !(await stat(to).catch(() => undefined))) throw err;
+  }
+}
 
 /**
  * The file a part record names in its upload's directory (`part.N.<staging id>`); undefined for none,

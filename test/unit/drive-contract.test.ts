@@ -123,8 +123,10 @@ function commitStaged(drive: Drive, stagingId: string, dataDir: string): Promise
 }
 
 /** Commits an upload's parts `keep` as the version of its key. */
-function commitUpload(drive: Drive, upload: UploadRecord, keep: number[]): Promise<void> {
-  return drive.commitVersion('bucket', upload.key, record('mp', { dataDir: upload.dataDir }), 1, { dataDir: upload.dataDir, uploadId: upload.uploadId, keep });
+async function commitUpload(drive: Drive, upload: UploadRecord, keep: number[]): Promise<void> {
+  // The version names the parts as the drive holds them (a drive refuses to complete other ones).
+  const parts = (await drive.listParts(upload.uploadId)).filter((p) => keep.includes(p.number)).map(({ number, size, etag }) => ({ number, size, etag }));
+  await drive.commitVersion('bucket', upload.key, record('mp', { dataDir: upload.dataDir, parts }), 1, { dataDir: upload.dataDir, uploadId: upload.uploadId, keep });
 }
 
 /** Records compare structurally; binary fields as hex (msgpack may hand back Buffer or Uint8Array). */

@@ -123,9 +123,50 @@ describe('LocalDrive', () => {
   /** Completes the upload on this drive (its part 1) and returns what the object's part file holds. */
   async function completedPart(uploadId: string): Promise<string> {
     const dataDir = randomUUID();
-    await drive.commitVersion('bucket', 'k', record('done'), 1, { dataDir, uploadId, keep: [1] });
+    const [part] = await drive.listParts(uploadId);
+    await drive.commitVersion('bucket', 'k', completing(part.etag), 10, { dataDir, uploadId, keep: [1] });
     return readFile(join(dir, 'd1', 'bucket', dataDir.slice(0, 2), dataDir, 'part.1'), 'utf8');
   }
+
+  /** An upload on this drive and a way to stage bodies for its part 1. */
+  async function uploadWithStaging(uploadId: string) {
+    await drive.writeUpload('bucket', { uploadId, key: 'k', initiated: 1, headers: {}, erasure: record('x').versions[0].erasure, dataDir: randomUUID() });
+    return async (content: string): Promise<string> => {
+      const stagingId = randomUUID();
+      const writer = await drive.createShardWriter(stagingId, 'part.1');
+      await writer.write([Buffer.from(content)]);
+      await writer.finish();
+      return stagingId;
+    };
+  }
+
+  /** A version made of part 1 as the completion chose it. */
+  const completing = (etag: string): ObjectRecord => ({ versions: [{ ...record('done').versions[0], multipart: true, parts: [{ number: 1, size: 6, etag }] }] });
+
+  it('a part uploaded again between the listing and the move went into the object under the ETag the completion chose: the drive refuses that commit', async () => {
+    const uploadId = 'd'.repeat(64);
+    const stage = await uploadWithStaging(uploadId);
+    await drive.commitPart(await stage('body A'), uploadId, { number: 1, size: 6, etag: 'body A', modTime: 1 });
+    // The completion listed part 1 as A; then an upload of B whose answer was lost lands.
+    await drive.commitPart(await stage('body B'), uploadId, { number: 1, size: 6, etag: 'body B', modTime: 2 });
+    const dataDir = randomUUID();
+    await expect(drive.commitVersion('bucket', 'k', completing('body A'), 1, { dataDir, uploadId, keep: [1] })).rejects.toMatchObject({ kind: 'invalid' });
+    expect(await drive.readRecord('bucket', 'k')).toBeUndefined();
+  });
+
+  it("a completion undone after a part was uploaded again put the old bytes over the new upload's file: the new one stays", async () => {
+    const uploadId = 'c'.repeat(64);
+    const stage = await uploadWithStaging(uploadId);
+    await drive.commitPart(await stage('body A'), uploadId, { number: 1, size: 6, etag: 'body A', modTime: 1 });
+    const dataDir = randomUUID();
+    await drive.commitVersion('bucket', 'k', completing('body A'), 1, { dataDir, uploadId, keep: [1] });
+    await drive.commitPart(await stage('body B'), uploadId, { number: 1, size: 6, etag: 'body B', modTime: 2 });
+    await drive.writeRecord('bucket', 'k', undefined, 2); // the completion missed quorum: undone
+    await drive.restoreUploadData(uploadId, [1], 'bucket', dataDir);
+    const [part] = await drive.listParts(uploadId);
+    expect(part.etag).toBe('body B');
+    expect(await completedPart(uploadId)).toBe('body B');
+  });
 
   it("a part whose record write failed after its file was moved in left its file under the other upload's record: each record keeps its own file", async () => {
     const uploadId = 'e'.repeat(64);
