@@ -90,14 +90,6 @@ export class WriterStore {
   constructor(readonly path: string) {}
 }
 
-interface Waiter {
-  child: ChildProcess;
-  store?: WriterStore;
-  timer: NodeJS.Timeout;
-  resolve: (result: unknown) => void;
-  reject: (err: Error) => void;
-}
-
 /** After a writer failed to start, how long writes fail at once before another start is tried. */
 const START_BACKOFF_MS = 1_000;
 

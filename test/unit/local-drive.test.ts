@@ -92,14 +92,7 @@ describe('LocalDrive', () => {
   // Issue 10, failure 5: "Concurrent UploadPart of one part number mixes bodies" (rename A, rename B, record B, record A).
   it('concurrent UploadPart of one part number never mixes bodies: a part file and its record come from one upload', async () => {
     const uploadId = 'f'.repeat(64);
-    await drive.writeUpload('bucket', { uploadId, key: 'k', initiated: 1, headers: {}, erasure: record('x').versions[0].erasure, dataDir: randomUUID() });
-    const stage = async (content: string): Promise<string> => {
-      const stagingId = randomUUID();
-      const writer = await drive.createShardWriter(stagingId, 'part.1');
-      await writer.write([Buffer.from(content)]);
-      await writer.finish();
-      return stagingId;
-    };
+    const stage = await uploadWithStaging(uploadId);
     const [a, b] = [await stage('body A'), await stage('body B')];
     // The first commit to have moved its file in waits there, so the second one can overtake it.
     let paused = false;
@@ -170,14 +163,7 @@ describe('LocalDrive', () => {
 
   it("a part whose record write failed after its file was moved in left its file under the other upload's record: each record keeps its own file", async () => {
     const uploadId = 'e'.repeat(64);
-    await drive.writeUpload('bucket', { uploadId, key: 'k', initiated: 1, headers: {}, erasure: record('x').versions[0].erasure, dataDir: randomUUID() });
-    const stage = async (content: string): Promise<string> => {
-      const stagingId = randomUUID();
-      const writer = await drive.createShardWriter(stagingId, 'part.1');
-      await writer.write([Buffer.from(content)]);
-      await writer.finish();
-      return stagingId;
-    };
+    const stage = await uploadWithStaging(uploadId);
     const [a, b] = [await stage('body A'), await stage('body B')];
     await drive.commitPart(b, uploadId, { number: 1, size: 6, etag: 'body B', modTime: 2 });
     // A's record write fails (its writer died, the drive filled up) after A's file was moved in.
