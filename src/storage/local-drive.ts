@@ -524,9 +524,15 @@ export class LocalDrive implements Drive {
     await this.inTurn(`${uploadId}/${part.number}`, () => this.io('commit part', async () => {
       const replaced = partFile(stores.parts.get(partKey(uploadId, part.number)));
       await renameDurably(this.sys('tmp', stagingId, `part.${part.number}`), this.sys('multipart', uploadId, file), this.dirs.sync);
-      await failpoint('local-drive.commit-part.moved');
-      await this.write(stores, { kind: 'put-part', uploadId, partNumber: part.number, value: encodeRecord({ ...part, file }) });
-      if (replaced && replaced !== file) await rm(this.sys('multipart', uploadId, replaced), { force: true });
+      try {
+        await failpoint('local-drive.commit-part.moved');
+        await this.write(stores, { kind: 'put-part', uploadId, partNumber: part.number, value: encodeRecord({ ...part, file }) });
+      } catch (err) {
+        // Certainly not recorded: the file is nobody's. (Maybe recorded: it stays, for its record.)
+        if (!(err instanceof DriveError && err.unanswered)) await rm(this.sys('multipart', uploadId, file), { force: true }).catch(() => undefined);
+        throw err;
+      }
+      if (replaced && replaced !== file) await rm(this.sys('multipart', uploadId, replaced), { force: true }).catch(() => undefined);
     }));
   }
 

@@ -177,6 +177,8 @@ describe('LocalDrive', () => {
     }
     const [recorded] = await drive.listParts(uploadId);
     expect(recorded.etag).toBe('body B');
+    // A's file, certainly unrecorded, is not left behind until the upload ends.
+    expect(await readdir(join(dir, 'd1', '.tessera.sys', 'multipart', uploadId))).toEqual([`part.1.${b}`]);
     expect(await completedPart(uploadId)).toBe('body B');
   });
 
