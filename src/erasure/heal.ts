@@ -227,6 +227,14 @@ function emptyResult(bucket: string, key: string, n: number): HealResult {
   };
 }
 
+/** The data directories of the uploads of `key` any drive records (a completion moves parts there). */
+async function uploadDataDirs(set: ErasureSet, bucket: string, key: string): Promise<Set<string>> {
+  const listed = await askDrives(set.drives, (drive) => drive.listUploads(bucket, key));
+  const dirs = new Set<string>();
+  for (const uploads of listed.values()) for (const { record } of uploads) if (record.key === key) dirs.add(record.dataDir);
+  return dirs;
+}
+
 async function healOnce(set: ErasureSet, bucket: string, key: string, lease: Lease, options: HealOptions): Promise<{ result: HealResult; retryDeep: boolean }> {
   const n = set.drives.length;
   const result = emptyResult(bucket, key, n);
@@ -339,6 +347,9 @@ async function healOnce(set: ErasureSet, bucket: string, key: string, lease: Lea
     const unchanged = current ? current.versions.length === versions.length && versions.every((v, i) => v === current.versions[i]) : versions.length === 0;
     return unchanged ? undefined : versions;
   });
+  // A dangling multipart version may be a completion cut short: its data directory holds the parts of
+  // an upload still open, which a retry of the completion needs. It stays (the scanner keeps it too).
+  const inUploads = dangling.size > 0 ? await uploadDataDirs(set, bucket, key) : new Set<string>();
   const written = await askDrives(
     set.drives,
     async (drive, slot) => {
@@ -356,7 +367,7 @@ async function healOnce(set: ErasureSet, bucket: string, key: string, lease: Lea
           if (copy?.dataDir && !kept.has(copy.dataDir)) gone.add(copy.dataDir);
         }
       }
-      for (const dir of gone) await drive.deleteDataDir(bucket, dir).catch(() => undefined);
+      for (const dir of gone) if (!inUploads.has(dir)) await drive.deleteDataDir(bucket, dir).catch(() => undefined);
     },
     { only: rewrites.map((versions) => versions !== undefined) },
   );
@@ -367,7 +378,7 @@ async function healOnce(set: ErasureSet, bucket: string, key: string, lease: Lea
   // Drives without any record may still hold a dangling version's files.
   const untouched = written.answers.map((answer, slot) => answered[slot] && answer instanceof Error);
   for (const id of dangling.keys()) {
-    const dirs = new Set(answers.map((a) => ownCopy(a, id)?.dataDir).filter((d): d is string => !!d));
+    const dirs = new Set(answers.map((a) => ownCopy(a, id)?.dataDir).filter((d): d is string => !!d && !inUploads.has(d)));
     for (const dir of dirs) await bestEffortOnDrives(set.drives, (drive) => drive.deleteDataDir(bucket, dir), { only: untouched });
   }
 

@@ -11,6 +11,7 @@
  * in flight). Works on sets and drives only, so it is the same for one node or many; `shouldScan`
  * lets a cluster give each set to one node.
  */
+import { askDrives } from '../erasure/fan-out.js';
 import { healObject, type HealResult } from '../erasure/heal.js';
 import type { ErasureSet } from '../erasure/set.js';
 import type { Drive } from '../storage/drive.js';
@@ -160,7 +161,19 @@ export class Scanner {
       this.options.onResult?.(result);
       await pacer.afterObject(Date.now() - t0, this.abort.signal);
     }
-    if (complete && allOnline() && !this.abort.signal.aborted) await this.removeOrphans(set, bucket, referenced, passStart);
+    if (complete && allOnline() && !this.abort.signal.aborted && (await this.addUploadDataDirs(set, bucket, referenced))) {
+      await this.removeOrphans(set, bucket, referenced, passStart);
+    }
+  }
+
+  /**
+   * Adds the data directories of the bucket's open uploads, as any drive records them: a completion
+   * cut short (a crash) leaves the parts there for its retry. False when a drive could not say.
+   */
+  private async addUploadDataDirs(set: ErasureSet, bucket: string, referenced: Set<string>): Promise<boolean> {
+    const listed = await askDrives(set.drives, (drive) => drive.listUploads(bucket, ''));
+    for (const uploads of listed.values()) for (const { record } of uploads) referenced.add(record.dataDir);
+    return listed.failed === 0;
   }
 
   /** Removes data directories no record names that were last changed well before this pass began. */

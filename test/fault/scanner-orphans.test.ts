@@ -9,7 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErasureSet } from '../../src/erasure/set.js';
 import { ObjectLayerError } from '../../src/object/errors.js';
 import { healConfigFromEnv } from '../../src/heal/config.js';
+import { healObject } from '../../src/erasure/heal.js';
 import { Scanner } from '../../src/heal/scanner.js';
+import { armFailpoint } from '../../src/failpoints.js';
+import type { VersionRecord } from '../../src/meta/record.js';
 import { HealStats } from '../../src/heal/stats.js';
 import { Foreground, Pacer } from '../../src/heal/throttle.js';
 import type { Locker } from '../../src/lock/locker.js';
@@ -77,4 +80,57 @@ describe('scanner orphan removal', () => {
     expect(stats.orphansRemoved).toBe(0);
     expect((await verifyDrives(roots, expected)).problems).toEqual([]);
   });
+
+  it('a completion cut short after one drive recorded it lost its parts to heal (a dangling version): the upload keeps them', async () => {
+    await cutShortCompletion('recorded-once', async (version) => {
+      await drives[0].writeRecord(BUCKET, 'recorded-once', { versions: [version] }, 1);
+      const result = await healObject(set, BUCKET, 'recorded-once');
+      expect(result.versionsRemoved).toBe(1);
+    });
+  });
+
+  it('a completion cut short by a crash lost its parts to the scanner: the upload keeps them, and a retry completes', async () => {
+    await cutShortCompletion('cut-short', async () => {
+      await sleep(ORPHAN_AGE_MS + 300);
+      await scanner(new HealStats()).runCycle();
+    });
+  });
 });
+
+/**
+ * A completion of a two-part upload of `key` cut short as a crash would: every drive moved the parts
+ * into the version's data directory and none wrote its record. Then `meanwhile` runs; the parts must
+ * still be there, and a retry of the completion must give back the object whole.
+ */
+async function cutShortCompletion(key: string, meanwhile: (version: VersionRecord) => Promise<void>): Promise<void> {
+  const upload = await set.uploads.create(BUCKET, key, { headers: {} });
+  const bodies = [randomBytes(5 * 1024 * 1024), randomBytes(1000)];
+  const parts = [];
+  for (const [i, body] of bodies.entries()) parts.push(await set.uploads.uploadPart(BUCKET, key, upload.uploadId, i + 1, putBody(body)));
+  // The crash: every drive moved the parts into the version's data directory, none wrote its record.
+  const listed = (await drives[0].listParts(upload.uploadId)).map(({ number, size, etag }) => ({ number, size, etag }));
+  const version = { ...(await completedVersion(upload.dataDir)), parts: listed };
+  const disarm = armFailpoint('local-drive.commit.placed', () => {
+    throw new Error('crashed (test)');
+  });
+  try {
+    for (const drive of drives) {
+      await expect(drive.commitVersion(BUCKET, key, { versions: [version] }, 1, { dataDir: upload.dataDir, uploadId: upload.uploadId, keep: [1, 2] })).rejects.toThrow();
+    }
+  } finally {
+    disarm();
+  }
+  await meanwhile(version);
+  for (const root of roots) expect(dataDirsOnDrive(root, BUCKET)).toContain(upload.dataDir);
+
+  const chosen = parts.map((p) => ({ number: p.number, etag: p.etag }));
+  await set.uploads.complete(BUCKET, key, upload.uploadId, chosen, { checksums: () => ({}) });
+  expect((await verifyDrives(roots, [{ bucket: BUCKET, key, body: Buffer.concat(bodies) }])).problems).toEqual([]);
+}
+
+/** A version record for an upload's data directory, as a completion would commit it (but for its parts). */
+async function completedVersion(dataDir: string): Promise<VersionRecord> {
+  await set.putObject(BUCKET, 'template', putBody(randomBytes(10)), { headers: {} });
+  const template = (await drives[0].readRecord(BUCKET, 'template'))!.versions[0];
+  return { ...template, versionId: 'null', dataDir, multipart: true, inline: undefined };
+}
