@@ -12,9 +12,10 @@ import { open as openLmdb } from 'lmdb';
 import { BITROT_HASH_SIZE, ShardLayout, verifyShardBlock } from '../../src/codec/bitrot.js';
 import { initCodec, ReedSolomon } from '../../src/codec/reed-solomon.js';
 import { decodeObjectRecord } from '../../src/meta/listing-summary.js';
-import type { ObjectRecord, VersionRecord } from '../../src/meta/record.js';
+import type { ObjectRecord, UploadRecord, VersionRecord } from '../../src/meta/record.js';
 import { versionSignature } from '../../src/meta/record.js';
-import { recordKey } from '../../src/storage/metadata-keys.js';
+import { bucketRangeEnd, recordKey } from '../../src/storage/metadata-keys.js';
+import { decodeRecord } from '../../src/meta/encoding.js';
 import { metadataWriter } from '../../src/storage/metadata-writer.js';
 
 export const SYS = '.tessera.sys';
@@ -72,6 +73,24 @@ export async function listKeysOnDrive(drive: string, bucket: string): Promise<st
     const out: string[] = [];
     for (const key of objects.getKeys({ start: base, end: Buffer.concat([Buffer.from(bucket), Buffer.of(1)]) })) {
       out.push((key as Buffer).subarray(base.length).toString());
+    }
+    return out;
+  } finally {
+    await env.close();
+  }
+}
+
+/** The data directories of the uploads a drive records in `bucket` (a completion cut short leaves its parts there). */
+export async function uploadDataDirsOnDrive(drive: string, bucket: string): Promise<string[]> {
+  const path = join(drive, SYS, 'meta');
+  if (!existsSync(join(path, 'data.mdb'))) return [];
+  const env = openLmdb({ path, maxDbs: 4, compression: false, readOnly: true });
+  try {
+    const uploads = env.openDB<Buffer, Buffer>({ name: 'uploads', keyEncoding: 'binary', encoding: 'binary' });
+    const out: string[] = [];
+    for (const { value } of uploads.getRange({ start: recordKey(bucket, ''), end: bucketRangeEnd(bucket) })) {
+      const dataDir = decodeRecord<UploadRecord>(value)?.dataDir;
+      if (dataDir) out.push(dataDir);
     }
     return out;
   } finally {

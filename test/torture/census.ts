@@ -2,10 +2,11 @@
  * The shard census, run on the drives of stopped servers after healing: for every object the final
  * reads found, every drive of the set holds its record and a whole shard (right size, every block's
  * hash, parity that re-encodes, data that decodes to the value; test/helpers/heal-disk.ts), and no
- * drive holds a data directory that no final record names (orphans must be gone after the scanner's
- * pass) or a record of an object the final reads did not find.
+ * drive holds a data directory that no final record or open upload names (orphans must be gone after
+ * the scanner's pass; an open upload's directory holds the parts a completion cut short moved there,
+ * kept for its retry) or a record of an object the final reads did not find.
  */
-import { dataDirsOnDrive, listKeysOnDrive, readRecords, verifyDrives } from '../helpers/heal-disk.js';
+import { dataDirsOnDrive, listKeysOnDrive, readRecords, uploadDataDirsOnDrive, verifyDrives } from '../helpers/heal-disk.js';
 import { valueBytes, type Value } from './bodies.js';
 
 export interface CensusResult {
@@ -27,6 +28,7 @@ export async function shardCensus(drives: string[], bucket: string, present: Map
   for (const records of await Promise.all(drives.map((d) => readRecords(d, keys.map((key) => ({ bucket, key })))))) {
     for (const record of records) for (const v of record?.versions ?? []) if (v.dataDir) referenced.add(v.dataDir);
   }
+  for (const drive of drives) for (const dir of await uploadDataDirsOnDrive(drive, bucket)) referenced.add(dir);
   for (const [slot, drive] of drives.entries()) {
     for (const dir of dataDirsOnDrive(drive, bucket)) if (!referenced.has(dir)) problems.push(`drive ${slot + 1}: orphan data directory ${dir}`);
     for (const key of await listKeysOnDrive(drive, bucket)) {
