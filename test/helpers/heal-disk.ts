@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { open as openLmdb } from 'lmdb';
+import type { Database } from 'lmdb';
 import { BITROT_HASH_SIZE, ShardLayout, verifyShardBlock } from '../../src/codec/bitrot.js';
 import { initCodec, ReedSolomon } from '../../src/codec/reed-solomon.js';
 import { decodeObjectRecord } from '../../src/meta/listing-summary.js';
@@ -16,6 +16,7 @@ import type { ObjectRecord, UploadRecord, VersionRecord } from '../../src/meta/r
 import { versionSignature } from '../../src/meta/record.js';
 import { bucketRangeEnd, recordKey } from '../../src/storage/metadata-keys.js';
 import { decodeRecord } from '../../src/meta/encoding.js';
+import { openMetadataEnvironment, type StoreName } from '../../src/storage/metadata-store.js';
 import { metadataWriter } from '../../src/storage/metadata-writer.js';
 
 export const SYS = '.tessera.sys';
@@ -26,76 +27,58 @@ export interface Expected {
   body: Buffer;
 }
 
-/** Reads records from a drive's metadata store, read-only. */
-export async function readRecords(drive: string, wanted: { bucket: string; key: string }[]): Promise<(ObjectRecord | undefined)[]> {
+/**
+ * Runs `read` over a drive's metadata stores, opened read-only as the node opens them
+ * (openMetadataEnvironment); `missing` when the drive has no store.
+ */
+async function readStores<T>(drive: string, missing: T, read: (stores: Record<StoreName, Database<Buffer, Buffer>>) => T): Promise<T> {
   const path = join(drive, SYS, 'meta');
-  if (!existsSync(join(path, 'data.mdb'))) return wanted.map(() => undefined);
-  const env = openLmdb({ path, maxDbs: 4, compression: false, readOnly: true });
+  if (!existsSync(join(path, 'data.mdb'))) return missing;
+  const { env, stores } = openMetadataEnvironment(path, true);
   try {
-    const objects = env.openDB<Buffer, Buffer>({ name: 'objects', keyEncoding: 'binary', encoding: 'binary' });
-    return wanted.map(({ bucket, key }) => {
-      const value = objects.get(recordKey(bucket, key));
-      return value ? decodeObjectRecord(value) : undefined;
-    });
+    return read(stores);
   } finally {
     await env.close();
   }
 }
 
+/** Reads records from a drive's metadata store, read-only. */
+export function readRecords(drive: string, wanted: { bucket: string; key: string }[]): Promise<(ObjectRecord | undefined)[]> {
+  return readStores(
+    drive,
+    wanted.map(() => undefined),
+    ({ objects }) =>
+      wanted.map(({ bucket, key }) => {
+        const value = objects.get(recordKey(bucket, key));
+        return value ? decodeObjectRecord(value) : undefined;
+      }),
+  );
+}
+
 /** Damages a drive's record of `key` in place (one byte of its body flipped), as bit rot would; through the metadata writer, which alone writes the store. */
 export async function damageRecord(drive: string, bucket: string, key: string): Promise<void> {
-  const path = join(drive, SYS, 'meta');
-  const env = openLmdb({ path, maxDbs: 4, compression: false, readOnly: true });
-  let value: Buffer;
-  try {
-    value = Buffer.from(env.openDB<Buffer, Buffer>({ name: 'objects', keyEncoding: 'binary', encoding: 'binary' }).get(recordKey(bucket, key))!);
-  } finally {
-    await env.close();
-  }
-  value[value.length - 1] ^= 0xff;
+  const value = await readStores(drive, undefined, ({ objects }) => Buffer.from(objects.get(recordKey(bucket, key))!));
+  value![value!.length - 1] ^= 0xff;
   const writer = metadataWriter();
-  const store = await writer.open(path);
+  const store = await writer.open(join(drive, SYS, 'meta'));
   try {
-    await writer.write(store, { kind: 'write-record', bucket, key, value });
+    await writer.write(store, { kind: 'write-record', bucket, key, value: value! });
   } finally {
     await writer.close(store);
   }
 }
 
 /** Every key a drive has a record for in `bucket`. */
-export async function listKeysOnDrive(drive: string, bucket: string): Promise<string[]> {
-  const path = join(drive, SYS, 'meta');
-  if (!existsSync(join(path, 'data.mdb'))) return [];
-  const env = openLmdb({ path, maxDbs: 4, compression: false, readOnly: true });
-  try {
-    const objects = env.openDB<Buffer, Buffer>({ name: 'objects', keyEncoding: 'binary', encoding: 'binary' });
-    const base = recordKey(bucket, '');
-    const out: string[] = [];
-    for (const key of objects.getKeys({ start: base, end: Buffer.concat([Buffer.from(bucket), Buffer.of(1)]) })) {
-      out.push((key as Buffer).subarray(base.length).toString());
-    }
-    return out;
-  } finally {
-    await env.close();
-  }
+export function listKeysOnDrive(drive: string, bucket: string): Promise<string[]> {
+  const base = recordKey(bucket, '');
+  return readStores(drive, [], ({ objects }) => [...objects.getKeys({ start: base, end: bucketRangeEnd(bucket) })].map((key) => (key as Buffer).subarray(base.length).toString()));
 }
 
 /** The data directories of the uploads a drive records in `bucket` (a completion cut short leaves its parts there). */
-export async function uploadDataDirsOnDrive(drive: string, bucket: string): Promise<string[]> {
-  const path = join(drive, SYS, 'meta');
-  if (!existsSync(join(path, 'data.mdb'))) return [];
-  const env = openLmdb({ path, maxDbs: 4, compression: false, readOnly: true });
-  try {
-    const uploads = env.openDB<Buffer, Buffer>({ name: 'uploads', keyEncoding: 'binary', encoding: 'binary' });
-    const out: string[] = [];
-    for (const { value } of uploads.getRange({ start: recordKey(bucket, ''), end: bucketRangeEnd(bucket) })) {
-      const dataDir = decodeRecord<UploadRecord>(value)?.dataDir;
-      if (dataDir) out.push(dataDir);
-    }
-    return out;
-  } finally {
-    await env.close();
-  }
+export function uploadDataDirsOnDrive(drive: string, bucket: string): Promise<string[]> {
+  return readStores(drive, [], ({ uploads }) =>
+    [...uploads.getRange({ start: recordKey(bucket, ''), end: bucketRangeEnd(bucket) })].map(({ value }) => decodeRecord<UploadRecord>(value)?.dataDir).filter((d): d is string => !!d),
+  );
 }
 
 /** Inverts the byte at `offset` of `file`, as bit rot would. */
