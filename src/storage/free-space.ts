@@ -40,9 +40,12 @@ export function spaceReserveFromEnv(env: NodeJS.ProcessEnv): SpaceReserve {
   return { dataBytes: () => Math.max(mb * MiB, METADATA_RESERVE_BYTES), metadataBytes: METADATA_RESERVE_BYTES };
 }
 
-/** Throws DriveError('full') unless the filesystem of `root` has room for a write that adds `need`. */
-export async function ensureFreeSpace(root: string, need: SpaceNeed, reserve: SpaceReserve): Promise<void> {
-  if (need === 'none') return;
+/**
+ * The free bytes the filesystem of `root` has beyond what a write that adds `need` must leave
+ * (Infinity when it adds nothing, or the drive cannot say); DriveError('full') when there are none.
+ */
+export async function freeSpaceHeadroom(root: string, need: SpaceNeed, reserve: SpaceReserve): Promise<number> {
+  if (need === 'none') return Infinity;
   let free: number;
   let capacity: number;
   try {
@@ -50,10 +53,11 @@ export async function ensureFreeSpace(root: string, need: SpaceNeed, reserve: Sp
     free = fs.bavail * fs.bsize;
     capacity = fs.blocks * fs.bsize;
   } catch {
-    return; // the write itself will say what is wrong with the drive
+    return Infinity; // the write itself will say what is wrong with the drive
   }
   const kept = need === 'data' ? reserve.dataBytes(capacity) : reserve.metadataBytes;
   if (free < kept) {
     throw new DriveError('full', `${root}: ${Math.floor(free / MiB)} MiB free, below the ${Math.ceil(kept / MiB)} MiB kept back from ${need === 'data' ? 'new data' : 'any write'}`);
   }
+  return free - kept;
 }

@@ -21,7 +21,7 @@ import { openMetadataEnvironment, type MetadataWrite, type MetadataWriteOutcome,
 import { metadataWriter, type MetadataWriter, type WriterStore } from './metadata-writer.js';
 import { alignedSlabs } from './aligned-slabs.js';
 import { createShardFile, type DirectSupport, type ShardFile } from './shard-file-writer.js';
-import { DEFAULT_SPACE_RESERVE, ensureFreeSpace, type SpaceNeed, type SpaceReserve } from './free-space.js';
+import { DEFAULT_SPACE_RESERVE, freeSpaceHeadroom, type SpaceNeed, type SpaceReserve } from './free-space.js';
 import { placeLockFile, removeLockFile } from './lmdb-lock-file.js';
 import type { ObjectRecord, PartRecord, UploadPartRecord, UploadRecord } from '../meta/record.js';
 import {
@@ -47,11 +47,19 @@ const FORMAT_FILE = 'format.json';
 /** How long a successful identity check of the drive is trusted before the next one. */
 const IDENTITY_CHECK_INTERVAL_MS = 100;
 /**
- * How long one free-space check serves the writes that follow it: a busy drive asks once per burst,
- * not per write, and the reserves are far larger than what a burst writes. (Writability is asked
- * before every write: lmdb must never meet a drive that turned read-only, see checkWritable.)
+ * How long one writability check serves the writes that follow it. The check only takes a drive that
+ * turned read-only offline early: the metadata writer asks again before each record write (lmdb must
+ * never meet such a drive), and a shard file write to it fails on its own.
  */
-const SPACE_CHECK_REUSE_MS = 5;
+const WRITABLE_CHECK_REUSE_MS = 100;
+/**
+ * How long one free-space check serves the writes that follow it: a busy drive asks once per burst,
+ * not per write. Far from its reserve a drive cannot fill it within the longer window; close to it,
+ * every few milliseconds are asked again.
+ */
+export const SPACE_CHECK_REUSE_MS = { nearReserve: 5, farFromReserve: 100 };
+/** Free space above the reserve beyond which a drive counts as far from it. */
+const FAR_FROM_RESERVE_BYTES = 256 * 1024 * 1024;
 
 /** A commit whose new version holds its data in the record (inline shards): it adds data to the drive. */
 function addsInlineData(record: ObjectRecord): boolean {
@@ -88,7 +96,9 @@ export class LocalDrive implements Drive {
   /** Whether this drive's filesystem takes O_DIRECT shard writes (learnt by the first one). */
   private readonly directSupport: DirectSupport = {};
   /** The latest free-space check per need, shared by the writes that come within SPACE_CHECK_REUSE_MS. */
-  private readonly spaceChecks = new Map<SpaceNeed, { at: number; done: Promise<void> }>();
+  private readonly spaceChecks = new Map<SpaceNeed, { at: number; done: Promise<number> }>();
+  /** The latest writability check, shared by the writes that come within WRITABLE_CHECK_REUSE_MS. */
+  private writableCheck?: { at: number; done: Promise<void> };
 
   constructor(
     readonly root: string,
@@ -214,8 +224,11 @@ export class LocalDrive implements Drive {
     try {
       return await this.writer.write(store.writer, write);
     } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
       // The writer was restarted and found another store here, or none: the drive was wiped or replaced.
-      if ((err as NodeJS.ErrnoException).code === 'ESTALE') await this.goOffline(`${this.root} was wiped or replaced`);
+      if (code === 'ESTALE') await this.goOffline(`${this.root} was wiped or replaced`);
+      // The writer found the drive read-only before lmdb touched it.
+      if (code === 'EROFS') await this.goOffline(`${this.root} turned read-only (${(err as Error).message})`, 'abandon');
       throw err;
     } finally {
       // Read snapshots last a turn of the event loop; the write may have landed within this one.
@@ -225,17 +238,24 @@ export class LocalDrive implements Drive {
 
   /** Whether the drive may take a write that adds `need`: writable (or it goes offline), with the space (or DriveError 'full'). */
   private async checkWrite(need: SpaceNeed): Promise<void> {
+    const now = Date.now();
+    if (!this.writableCheck || now - this.writableCheck.at >= WRITABLE_CHECK_REUSE_MS) {
+      this.writableCheck = { at: now, done: this.checkWritable() };
+    }
     try {
-      await this.checkWritable();
+      await this.writableCheck.done;
     } catch (err) {
       await this.goOffline(`${this.root} turned read-only (${(err as Error).message})`, 'abandon');
     }
-    const now = Date.now();
     const recent = this.spaceChecks.get(need);
-    if (recent && now - recent.at < SPACE_CHECK_REUSE_MS) return recent.done;
-    const done = ensureFreeSpace(this.root, need, this.reserve);
+    if (recent) {
+      const headroom = await recent.done.catch(() => 0);
+      const reuseMs = headroom > FAR_FROM_RESERVE_BYTES ? SPACE_CHECK_REUSE_MS.farFromReserve : SPACE_CHECK_REUSE_MS.nearReserve;
+      if (now - recent.at < reuseMs) return void (await recent.done);
+    }
+    const done = freeSpaceHeadroom(this.root, need, this.reserve);
     this.spaceChecks.set(need, { at: now, done });
-    return done;
+    await done;
   }
 
   /**

@@ -3,7 +3,8 @@
  * for writing and applies the writes the node sends it (see metadata-writer.ts for why it is a
  * process of its own). It dies with the node: once the channel closes, nothing more is written.
  */
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants as fsConstants, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { tolerateLmdbCommitFailures } from './lmdb-commit-failures.js';
 import { MetadataStore, UnflushedWriteError, sameStore, storeIdentity, type StoreIdentity } from './metadata-store.js';
 import { Outbox, type WriterReply, type WriterRequest } from './metadata-writer.js';
@@ -26,6 +27,20 @@ const reply = (message: WriterReply): void => replies.push(message);
 
 function refuse(message: string): never {
   throw Object.assign(new Error(message), { code: 'ESTALE' });
+}
+
+/**
+ * lmdb must never write to a drive that turned read-only (its page writes fail mid-commit, and it may
+ * abort or wedge), so every write asks first: one syscall here, off the node's event loop. A drive
+ * that says no is refused with EROFS, and the node takes it offline.
+ */
+function ensureWritable(path: string): void {
+  try {
+    accessSync(join(path, 'data.mdb'), fsConstants.W_OK);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return; // wiped: the write will tell
+    throw Object.assign(new Error(`${path} is not writable (${(err as Error).message})`), { code: 'EROFS' });
+  }
 }
 
 /**
@@ -70,6 +85,7 @@ async function handle(request: WriterRequest): Promise<unknown> {
     case 'write': {
       const entry = stores.get(request.store);
       if (!entry) refuse('metadata store is not open');
+      ensureWritable(entry.store.path);
       return entry.store.apply(request.write);
     }
   }

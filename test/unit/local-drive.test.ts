@@ -6,7 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { armFailpoint } from '../../src/failpoints.js';
 import type { ObjectRecord } from '../../src/meta/record.js';
 import { DriveError } from '../../src/storage/drive.js';
-import { LocalDrive } from '../../src/storage/local-drive.js';
+import { setImmutable } from '../torture/drive-faults.js';
+import { LocalDrive, SPACE_CHECK_REUSE_MS } from '../../src/storage/local-drive.js';
 
 function record(etag: string): ObjectRecord {
   return {
@@ -65,6 +66,21 @@ describe('LocalDrive', () => {
     const fromAb = await drive.listRecords('bucket', { prefix: '', from: Buffer.from('ab'), limit: 2 });
     expect(fromAb.map((e) => e.key)).toEqual(['ab', 'b']);
     expect(await drive.bucketHasObjects('bucket2')).toBe(true);
+  });
+
+  it('a record write to a drive that turned read-only since its last writability check never reaches lmdb: the writer refuses it and the drive goes offline', async () => {
+    await drive.writeRecord('bucket', 'k', record('before'));
+    const dataFile = join(dir, 'd1', '.tessera.sys', 'meta', 'data.mdb');
+    await setImmutable(dataFile, true);
+    try {
+      // Within the window the node's own check still serves: the writer asks again.
+      const err = await drive.writeRecord('bucket', 'k', record('after')).then(() => undefined, (e: unknown) => e);
+      expect(err).toBeInstanceOf(DriveError);
+      expect((err as DriveError).message).toMatch(/turned read-only .*not writable/);
+      expect(drive.isOnline()).toBe(false);
+    } finally {
+      await setImmutable(dataFile, false);
+    }
   });
 
   it('deletes a record when written as undefined', async () => {
@@ -304,11 +320,11 @@ describe('LocalDrive free space', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  // A drive reuses one free-space check for the writes of the next few ms: let it ask again.
+  // A drive reuses one free-space check for the writes that follow it: let it ask again.
   const setReserve = async (data: number, metadata: number): Promise<void> => {
     reserve.data = data;
     reserve.metadata = metadata;
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, SPACE_CHECK_REUSE_MS.farFromReserve + 10));
   };
 
   const full = async (op: Promise<unknown>): Promise<void> => {
