@@ -25,6 +25,7 @@ import { setIndexFor } from './placement.js';
 import { ErasureSet, type ListedVersion } from './set.js';
 import { toPartInfo, toUploadInfo } from './multipart.js';
 import { askDrives, bestEffortOnDrives } from './fan-out.js';
+import { KnownBuckets } from './known-buckets.js';
 
 /** Marks positions this server issued, so a made-up continuation token is refused rather than obeyed. */
 const POSITION_TAG = Buffer.from('tp1:');
@@ -78,6 +79,7 @@ class SetCursor {
 
 export class ErasurePool implements ObjectLayer {
   private readonly drives: Drive[];
+  private readonly knownBuckets = new KnownBuckets();
 
   constructor(
     readonly sets: ErasureSet[],
@@ -104,7 +106,11 @@ export class ErasurePool implements ObjectLayer {
     const found = stats.values().filter((a): a is BucketEntry => a !== undefined);
     const failed = stats.failed;
     const half = Math.ceil(this.drives.length / 2);
-    if (found.length >= half) return { name: bucket, created: new Date(Math.min(...found.map((f) => f.created))) };
+    if (found.length >= half) {
+      const info = { name: bucket, created: new Date(Math.min(...found.map((f) => f.created))) };
+      this.knownBuckets.remember(info);
+      return info;
+    }
     if (found.length + failed >= half) throw new ObjectLayerError('read-quorum');
     throw new ObjectLayerError('no-such-bucket');
   }
@@ -151,8 +157,38 @@ export class ErasurePool implements ObjectLayer {
    * record of the bucket: a record below read quorum (a write cut short, a version heal has not yet
    * settled) is still data, though no listing shows it, and a drive that does not answer may hold one.
    */
+  /**
+   * Runs an object request in `bucket`, taking the bucket's existence from KnownBuckets when it was
+   * seen a moment ago. A deleted bucket looks to such a request like a missing key, an empty listing
+   * or a write that missed its quorum (its drives refuse the records), so when the request fails or
+   * `foundNothing` says it found nothing, the drives are asked again and NoSuchBucket wins.
+   */
+  private async inKnownBucket<T>(bucket: string, request: () => Promise<T>, foundNothing: (result: T) => boolean = () => false): Promise<T> {
+    const trusted = this.knownBuckets.get(bucket) !== undefined;
+    if (!trusted) await this.getBucketInfo(bucket);
+    let result: T;
+    try {
+      result = await request();
+    } catch (err) {
+      if (trusted && err instanceof ObjectLayerError) await this.recheckBucket(bucket);
+      throw err;
+    }
+    if (trusted && foundNothing(result)) await this.recheckBucket(bucket);
+    return result;
+  }
+
+  /** Throws no-such-bucket if the drives say the bucket is gone; any other outcome leaves the caller's own. */
+  private async recheckBucket(bucket: string): Promise<void> {
+    this.knownBuckets.forget(bucket);
+    await this.getBucketInfo(bucket).catch((err: unknown) => {
+      if (isObjectLayerError(err, 'no-such-bucket')) throw err;
+    });
+  }
+
   async deleteBucket(bucket: string): Promise<void> {
+    this.knownBuckets.forget(bucket);
     const { created } = await this.getBucketInfo(bucket);
+    this.knownBuckets.forget(bucket);
     const holds = await askDrives(this.drives, (d) => d.bucketHasObjects(bucket));
     if (holds.count((has) => has) > 0) throw new ObjectLayerError('bucket-not-empty');
     if (holds.failed > 0) throw new ObjectLayerError('write-quorum');
@@ -167,19 +203,16 @@ export class ErasurePool implements ObjectLayer {
     deletions.requireQuorum(this.bucketQuorum, () => new ObjectLayerError('write-quorum'), (done) => done);
   }
 
-  async putObject(bucket: string, key: string, body: PutBody, options: PutOptions): Promise<ObjectInfo> {
-    await this.getBucketInfo(bucket);
-    return this.setFor(key).putObject(bucket, key, body, options);
+  putObject(bucket: string, key: string, body: PutBody, options: PutOptions): Promise<ObjectInfo> {
+    return this.inKnownBucket(bucket, () => this.setFor(key).putObject(bucket, key, body, options));
   }
 
-  async getObjectInfo(bucket: string, key: string): Promise<ObjectInfo> {
-    await this.getBucketInfo(bucket);
-    return this.setFor(key).getObjectInfo(bucket, key);
+  getObjectInfo(bucket: string, key: string): Promise<ObjectInfo> {
+    return this.inKnownBucket(bucket, () => this.setFor(key).getObjectInfo(bucket, key));
   }
 
-  async getObject(bucket: string, key: string, resolveRange?: (info: ObjectInfo) => ByteRange | undefined): Promise<ObjectReader> {
-    await this.getBucketInfo(bucket);
-    return this.setFor(key).getObject(bucket, key, resolveRange);
+  getObject(bucket: string, key: string, resolveRange?: (info: ObjectInfo) => ByteRange | undefined): Promise<ObjectReader> {
+    return this.inKnownBucket(bucket, () => this.setFor(key).getObject(bucket, key, resolveRange));
   }
 
   async deleteObject(bucket: string, key: string): Promise<void> {
@@ -244,8 +277,11 @@ export class ErasurePool implements ObjectLayer {
     return expired;
   }
 
-  async listObjects(bucket: string, options: ListOptions): Promise<ListResult> {
-    await this.getBucketInfo(bucket);
+  listObjects(bucket: string, options: ListOptions): Promise<ListResult> {
+    return this.inKnownBucket(bucket, () => this.listInBucket(bucket, options), (r) => r.objects.length === 0 && r.prefixes.length === 0);
+  }
+
+  private async listInBucket(bucket: string, options: ListOptions): Promise<ListResult> {
     const { prefix, delimiter, maxKeys } = options;
     const pageSize = Math.min(Math.max(maxKeys, 100), 1000) + 1;
     const cursors = this.sets.map((s) => new SetCursor(s, bucket, prefix, pageSize));

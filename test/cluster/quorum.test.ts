@@ -13,6 +13,7 @@ import {
   CompleteMultipartUploadCommand,
   CreateBucketCommand,
   CreateMultipartUploadCommand,
+  DeleteBucketCommand,
   DeleteObjectCommand,
   HeadObjectCommand,
   ListPartsCommand,
@@ -117,6 +118,31 @@ describe('cluster quorum: 4 nodes x 4 drives, EC 8+8', () => {
       expect(res.status, `deleted object on node ${reader + 1}`).toBe(404);
     }
     await expectListingsComplete([0, 1, 2, 3]);
+  });
+
+  step('a bucket deleted through one node is gone at once on the others, though they served it a moment before (nodes remember buckets they saw)', async () => {
+    const bucket = 'short-lived';
+    await clients[0].send(new CreateBucketCommand({ Bucket: bucket }));
+    await clients[0].send(new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: 'x' }));
+    // Every node has just seen the bucket exist.
+    for (const c of clients) expect((await getBytes(c, bucket, 'k')).toString()).toBe('x');
+    await clients[0].send(new DeleteObjectCommand({ Bucket: bucket, Key: 'k' }));
+    await clients[0].send(new DeleteBucketCommand({ Bucket: bucket }));
+    for (const node of [1, 2, 3]) {
+      const n = cluster.node(node);
+      const why = `node ${node + 1}`;
+      const small = await n.request({ method: 'PUT', path: objectPath(bucket, 'small'), body: Buffer.from('late'), timeoutMs: 10_000 });
+      expect([small.status, small.body.toString()], why).toEqual([404, expect.stringContaining('<Code>NoSuchBucket</Code>')]);
+      const large = await n.request({ method: 'PUT', path: objectPath(bucket, 'large'), body: randomBytes(300 * KiB), timeoutMs: 10_000 });
+      expect([large.status, large.body.toString()], why).toEqual([404, expect.stringContaining('<Code>NoSuchBucket</Code>')]);
+      const got = await n.request({ method: 'GET', path: objectPath(bucket, 'k'), timeoutMs: 10_000 });
+      expect([got.status, got.body.toString()], why).toEqual([404, expect.stringContaining('<Code>NoSuchBucket</Code>')]);
+      const listed = await n.request({ method: 'GET', path: `/${bucket}`, query: 'list-type=2', timeoutMs: 10_000 });
+      expect([listed.status, listed.body.toString()], why).toEqual([404, expect.stringContaining('<Code>NoSuchBucket</Code>')]);
+    }
+    // Nothing a refused PUT sent is listed anywhere once the bucket is made again.
+    await clients[2].send(new CreateBucketCommand({ Bucket: bucket }));
+    for (const node of [0, 1, 2, 3]) expect(await listKeys(clients[node], bucket, ''), `node ${node + 1}`).toEqual([]);
   });
 
   step('1 node down (SIGKILL node 4): PUT, GET, LIST, DELETE and multipart work on the other three', async () => {
