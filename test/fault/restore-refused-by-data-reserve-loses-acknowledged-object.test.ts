@@ -25,6 +25,7 @@ import { healObject } from '../../src/erasure/heal.js';
 import { ErasureSet } from '../../src/erasure/set.js';
 import { NamespaceLock } from '../../src/lock/namespace-lock.js';
 import type { SpaceReserve } from '../../src/storage/free-space.js';
+import { SPACE_CHECK_REUSE_MS } from '../../src/storage/local-drive.js';
 import { formattedDrives, putBody, readObject, type DriveRig } from '../helpers/drive-rig.js';
 
 const BUCKET = 'review-bucket';
@@ -61,7 +62,7 @@ describe('an overwrite refused by full drives', () => {
     const large = randomBytes(300 * 1024);
     async function* filling(): AsyncGenerator<Buffer> {
       yield large.subarray(0, 200 * 1024);
-      await sleep(20); // longer than a drive reuses a space check (5 ms)
+      await sleep(SPACE_CHECK_REUSE_MS.farFromReserve + 10); // longer than a drive reuses a space check
       space.filled = true;
       yield large.subarray(200 * 1024);
     }
@@ -70,12 +71,12 @@ describe('an overwrite refused by full drives', () => {
       .then(() => undefined, (e: unknown) => e as { kind?: string });
     expect(err?.kind).toBe('storage-full'); // the client is told the overwrite failed (507)
 
-    await sleep(20);
+    await sleep(SPACE_CHECK_REUSE_MS.farFromReserve + 10);
     // The object the failed PUT did not replace is still what a GET serves...
     const before = await read().then((b) => (b.equals(old) ? 'old' : 'other'), (e: unknown) => `error: ${(e as { kind?: string }).kind ?? String(e)}`);
     // ...and still there once the drives have room again and heal has looked at it.
     space.filled = false;
-    await sleep(20);
+    await sleep(SPACE_CHECK_REUSE_MS.farFromReserve + 10);
     const heal = await healObject(set, BUCKET, KEY);
     const after = await read().then((b) => (b.equals(old) ? 'old' : 'other'), (e: unknown) => `error: ${(e as { kind?: string }).kind ?? String(e)}`);
     expect({ before, after, heal: heal.outcome }).toEqual({ before: 'old', after: 'old', heal: expect.any(String) });
