@@ -1,15 +1,55 @@
 /** XML in and out: responses built from plain objects, request bodies parsed with hard limits. */
-import { XMLBuilder, XMLParser, XMLValidator } from 'fast-xml-parser';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { S3Error } from '../errors.js';
 
 export const S3_XMLNS = 'http://s3.amazonaws.com/doc/2006-03-01/';
 
-const builder = new XMLBuilder({ ignoreAttributes: false, suppressEmptyNode: false, processEntities: true });
+const ATTRIBUTE = '@_';
+const TEXT = '#text';
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+const NEEDS_ESCAPE = /[&<>"']/;
 
-/** Serialises `{ Root: {...} }` as an XML document; the root gets the S3 namespace unless `namespace` is false. */
+function escapeXml(text: string): string {
+  return NEEDS_ESCAPE.test(text) ? text.replace(/[&<>"']/g, (c) => ESCAPES[c]) : text;
+}
+
+function textOf(value: unknown): string {
+  return escapeXml(value instanceof Date ? value.toISOString() : String(value));
+}
+
+/**
+ * One element per value: an array repeats the element, an object's `@_name` keys are attributes, its
+ * `#text` its text and its other keys child elements in order; undefined is left out, null is empty.
+ */
+function element(name: string, value: unknown): string {
+  if (value === undefined) return '';
+  if (value === null) return `<${name}/>`;
+  if (Array.isArray(value)) {
+    let out = '';
+    for (const item of value) out += element(name, item);
+    return out;
+  }
+  if (typeof value !== 'object' || value instanceof Date) return `<${name}>${textOf(value)}</${name}>`;
+  let attributes = '';
+  let content = '';
+  for (const [key, child] of Object.entries(value)) {
+    if (key.startsWith(ATTRIBUTE)) {
+      if (child !== undefined && child !== null) attributes += ` ${key.slice(ATTRIBUTE.length)}="${textOf(child)}"`;
+    } else if (key === TEXT) {
+      if (child !== undefined && child !== null) content += textOf(child);
+    } else content += element(key, child);
+  }
+  return `<${name}${attributes}>${content}</${name}>`;
+}
+
+/**
+ * Serialises `{ Root: {...} }` as an XML document; the root gets the S3 namespace unless `namespace` is
+ * false. Written here rather than with fast-xml-parser's builder: a ListObjects page of 1,000 keys is
+ * the hottest XML there is, and the builder took about 3 ms of CPU per page to write it (npm run bench).
+ */
 export function toXml(root: string, body: Record<string, unknown>, namespace = true): string {
-  const element = namespace ? { '@_xmlns': S3_XMLNS, ...body } : body;
-  return builder.build({ '?xml': { '@_version': '1.0', '@_encoding': 'UTF-8' }, [root]: element }) as string;
+  const element_ = namespace ? { '@_xmlns': S3_XMLNS, ...body } : body;
+  return `<?xml version="1.0" encoding="UTF-8"?>${element(root, element_)}`;
 }
 
 const parser = new XMLParser({
