@@ -83,3 +83,16 @@ export function storedSummary(value: Uint8Array): Uint8Array | undefined {
   const end = start + (bin8 ? body[at + 1] : body.readUInt16BE(at + 1));
   return end <= body.length ? body.subarray(start, end) : undefined;
 }
+
+/**
+ * What a listing takes from a stored object record: a copy of its summary, or the record decoded
+ * whole where it has none (stored before summaries existed); neither when it fails its checksum.
+ * Nothing returned points into `value`, which may be a read buffer lmdb reuses for the next entry.
+ */
+export function listedRecord(value: Uint8Array): { summary?: Buffer; record?: ObjectRecord } {
+  const summary = storedSummary(value);
+  if (summary) return { summary: Buffer.from(summary) };
+  // A copy first: decoding hands out views of the bytes it decodes (inline shards).
+  const record = decodeObjectRecord(Buffer.from(value));
+  return record ? { record } : {};
+}

@@ -7,9 +7,9 @@
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { open as openLmdb, type Database, type RootDatabase } from 'lmdb';
+import { open as openLmdb, type Database, type DatabaseOptions, type RootDatabase } from 'lmdb';
 import { encodeRecord } from '../meta/encoding.js';
-import { decodeObjectRecord, encodeObjectRecord } from '../meta/listing-summary.js';
+import { decodeObjectRecord, encodeObjectRecord, listedRecord } from '../meta/listing-summary.js';
 import { versionSignature } from '../meta/record.js';
 import { DeletedRecordFences } from './fences.js';
 import { DELETED_BUCKET, bucketRangeEnd, bucketState, partKey, partKeyRange, recordKey, uploadKey } from './metadata-keys.js';
@@ -23,12 +23,36 @@ function openStore(env: RootDatabase, name: string): Database<Buffer, Buffer> {
   return env.openDB<Buffer, Buffer>({ name, keyEncoding: 'binary', encoding: 'binary' });
 }
 
+/** A listing's view of a stored object record (listedRecord). */
+export type ListedRecord = ReturnType<typeof listedRecord>;
+
+/**
+ * The objects store as a listing reads it. lmdb hands a decoder that says it copies what it keeps
+ * its shared read buffer, where it would otherwise copy every value out whole: a listing takes
+ * only each record's summary.
+ */
+function openListingView(env: RootDatabase): Database<ListedRecord, Buffer> {
+  const decoder = {
+    needsStableBuffer: false,
+    decode: (bytes: Uint8Array, size?: number): ListedRecord => listedRecord(bytes.subarray(0, size ?? bytes.length)),
+    encode: (): never => {
+      throw new Error('the listing view of the objects store is read-only');
+    },
+  };
+  // lmdb-js takes `encoder` for a named store too; its typings list it for the root store only.
+  const options = { name: 'objects', keyEncoding: 'binary', encoder: decoder } as DatabaseOptions & { name: string };
+  return env.openDB<ListedRecord, Buffer>(options);
+}
+
 /** How the environment is opened, by the writer (which creates the stores) and by readers (read-only). */
-export function openMetadataEnvironment(path: string, readOnly: boolean): { env: RootDatabase; stores: Record<StoreName, Database<Buffer, Buffer>> } {
+export function openMetadataEnvironment(
+  path: string,
+  readOnly: boolean,
+): { env: RootDatabase; stores: Record<StoreName, Database<Buffer, Buffer>>; listing: Database<ListedRecord, Buffer> } {
   const env = openLmdb({ path, maxDbs: STORE_NAMES.length + 1, compression: false, readOnly });
   const stores = {} as Record<StoreName, Database<Buffer, Buffer>>;
   for (const name of STORE_NAMES) stores[name] = openStore(env, name);
-  return { env, stores };
+  return { env, stores, listing: openListingView(env) };
 }
 
 /** Which file a store is (its data file's device and inode): a store wiped and made again is another. */

@@ -6,6 +6,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { armFailpoint } from '../../src/failpoints.js';
 import type { ObjectRecord } from '../../src/meta/record.js';
 import { DriveError } from '../../src/storage/drive.js';
+import { encodeRecord } from '../../src/meta/encoding.js';
+import { unpackSummary } from '../../src/meta/listing-summary.js';
+import { metadataWriter } from '../../src/storage/metadata-writer.js';
+import { damageRecord } from '../helpers/heal-disk.js';
 import { setImmutable } from '../torture/drive-faults.js';
 import { LocalDrive, SPACE_CHECK_REUSE_MS } from '../../src/storage/local-drive.js';
 
@@ -81,6 +85,35 @@ describe('LocalDrive', () => {
     } finally {
       await setImmutable(dataFile, false);
     }
+  });
+
+  it('lists a record stored before summaries existed whole and a damaged one as neither, and no listed byte points into the read buffer lmdb reuses', async () => {
+    const withInline = (etag: string, fill: number): ObjectRecord => {
+      const r = record(etag);
+      r.versions[0].inline = new Uint8Array(300).fill(fill);
+      return r;
+    };
+    await drive.writeRecord('bucket', 'a-current', withInline('a-current', 1));
+    await drive.writeRecord('bucket', 'd-damaged', record('d-damaged'));
+    const writer = metadataWriter();
+    const store = await writer.open(join(dir, 'd1', '.tessera.sys', 'meta'));
+    try {
+      // The stored form before records carried their listing summary: the record alone.
+      await writer.write(store, { kind: 'write-record', bucket: 'bucket', key: 'b-old', value: encodeRecord(withInline('b-old', 7)) });
+      await writer.write(store, { kind: 'write-record', bucket: 'bucket', key: 'c-old', value: encodeRecord(withInline('c-old', 9)) });
+    } finally {
+      await writer.close(store);
+    }
+    await damageRecord(join(dir, 'd1'), 'bucket', 'd-damaged');
+    const entries = await drive.listRecords('bucket', { prefix: '', limit: 100 });
+    expect(entries.map((e) => e.key)).toEqual(['a-current', 'b-old', 'c-old', 'd-damaged']);
+    const [current, old1, old2, damaged] = entries;
+    expect(unpackSummary(current.summary!).etag).toBe('a-current');
+    expect(current.record).toBeUndefined();
+    expect(old1.summary).toBeUndefined();
+    expect([old1.record?.versions[0].etag, [...new Set(old1.record?.versions[0].inline)]]).toEqual(['b-old', [7]]);
+    expect([old2.record?.versions[0].etag, [...new Set(old2.record?.versions[0].inline)]]).toEqual(['c-old', [9]]);
+    expect(damaged).toEqual({ key: 'd-damaged' });
   });
 
   it('deletes a record when written as undefined', async () => {
