@@ -21,7 +21,7 @@ import { SessionReaders } from './session-readers.js';
 /** Drive methods a peer may call as they are. */
 const DRIVE_METHODS = new Set([
   'readFormat', 'writeFormat', 'makeBucket', 'deleteBucket', 'listBuckets', 'statBucket', 'bucketHasObjects',
-  'readRecord', 'writeRecord', 'commitVersion', 'settleCommit', 'listRecords', 'discardStaged', 'deleteDataDir',
+  'readStoredRecord', 'writeRecord', 'commitVersion', 'settleCommit', 'listRecords', 'discardStaged', 'deleteDataDir',
   'readUpload', 'writeUpload', 'deleteUpload', 'listUploads', 'commitPart', 'listParts', 'restoreUploadData',
   // healing support
   'checkShards', 'commitHealedShards', 'listRecordKeys', 'listDataDirs', 'readSysFile', 'writeSysFile',

@@ -5,6 +5,7 @@
  * but an `undefined`/empty result.
  */
 import type { ObjectRecord, UploadPartRecord, UploadRecord } from '../meta/record.js';
+import { decodeObjectRecord } from '../meta/listing-summary.js';
 import type { DriveFormat } from './format.js';
 
 /**
@@ -30,6 +31,17 @@ export class DriveError extends Error {
     super(message);
     this.name = 'DriveError';
   }
+}
+
+/**
+ * An object record from its stored bytes (as a drive keeps them, checksum first), undefined for none;
+ * a record that fails its checksum is DriveError 'damaged' (not missing: heal rewrites it).
+ */
+export function recordFromStored(stored: Uint8Array | undefined, drive: string, bucket: string, key: string): ObjectRecord | undefined {
+  if (!stored) return undefined;
+  const record = decodeObjectRecord(stored);
+  if (!record) throw new DriveError('damaged', `${drive}: the record of ${bucket}/${key} fails its checksum`);
+  return record;
 }
 
 /** A drive out of space: its DriveError 'full', or the filesystem's ENOSPC (EDQUOT) on the way up. */

@@ -14,10 +14,10 @@ import { basename, dirname, join } from 'node:path';
 import type { Database, RootDatabase } from 'lmdb';
 import { failpoint } from '../failpoints.js';
 import { decodeRecord, encodeRecord } from '../meta/encoding.js';
-import { decodeObjectRecord, encodeObjectRecord, storedSummary } from '../meta/listing-summary.js';
+import { encodeObjectRecord } from '../meta/listing-summary.js';
 import { DataDirPins } from './data-dir-pins.js';
 import { bucketRangeEnd, bucketState, partKey, partKeyRange, recordKey, uploadKey, uploadKeyBucket, type BucketState } from './metadata-keys.js';
-import { openMetadataEnvironment, type MetadataWrite, type MetadataWriteOutcome, type StoreName } from './metadata-store.js';
+import { openMetadataEnvironment, type ListedRecord, type MetadataWrite, type MetadataWriteOutcome, type StoreName } from './metadata-store.js';
 import { metadataWriter, type MetadataWriter, type WriterStore } from './metadata-writer.js';
 import { alignedSlabs } from './aligned-slabs.js';
 import { createShardFile, type DirectSupport, type ShardFile } from './shard-file-writer.js';
@@ -27,6 +27,7 @@ import type { ObjectRecord, PartRecord, UploadPartRecord, UploadRecord } from '.
 import {
   DriveError,
   isDriveFull,
+  recordFromStored,
   type BucketEntry,
   type Drive,
   type ListRecordsOptions,
@@ -72,6 +73,7 @@ type Stores = Record<StoreName, Database<Buffer, Buffer>>;
 interface OpenStore {
   env: RootDatabase;
   stores: Stores;
+  listing: Database<ListedRecord, Buffer>;
   writer: WriterStore;
 }
 
@@ -350,15 +352,20 @@ export class LocalDrive implements Drive {
   }
 
   async readRecord(bucket: string, key: string): Promise<ObjectRecord | undefined> {
+    return recordFromStored(await this.readStoredRecord(bucket, key), this.root, bucket, key);
+  }
+
+  /**
+   * The record of `key` as stored (checksum first, undecoded): what a peer asks for, so the record is
+   * decoded once, by the node that uses it, not decoded here and encoded again for the answer.
+   */
+  async readStoredRecord(bucket: string, key: string): Promise<Buffer | undefined> {
     checkName('bucket', bucket);
     checkObjectKey(key);
     const { objects } = await this.ensureOnline('read');
-    const value = objects.get(recordKey(bucket, key));
-    if (!value) return undefined;
-    const record = decodeObjectRecord(value);
-    if (!record) throw new DriveError('damaged', `${this.root}: the record of ${bucket}/${key} fails its checksum`);
-    return record;
+    return objects.get(recordKey(bucket, key));
   }
+
 
   async commitVersion(bucket: string, key: string, record: ObjectRecord, fence: number, data?: VersionData): Promise<void> {
     checkRecordWrite(bucket, key, record, fence);
@@ -405,24 +412,22 @@ export class LocalDrive implements Drive {
   async listRecords(bucket: string, options: ListRecordsOptions): Promise<RecordEntry[]> {
     checkName('bucket', bucket);
     checkListOptions(options);
-    const { objects } = await this.ensureOnline('read');
+    await this.ensureOnline('read');
+    const { listing } = this.store!;
     const base = recordKey(bucket, '');
     const prefixKey = recordKey(bucket, options.prefix);
     const from = options.from ? Buffer.concat([base, options.from]) : prefixKey;
     const start = Buffer.compare(from, prefixKey) > 0 ? from : prefixKey;
     const out: RecordEntry[] = [];
-    for (const { key, value } of objects.getRange({ start, end: bucketRangeEnd(bucket) })) {
+    for (const { key, value } of listing.getRange({ start, end: bucketRangeEnd(bucket) })) {
       const raw = key as Buffer;
       if (raw.length < prefixKey.length || raw.compare(prefixKey, 0, prefixKey.length, 0, prefixKey.length) !== 0) break;
-      const name = raw.toString('utf8', base.length);
-      // The summary where the record has one; records stored before summaries existed are decoded whole.
-      const summary = storedSummary(value);
-      const record = summary ? undefined : decodeObjectRecord(value);
-      out.push({ key: name, ...(summary ? { summary: Buffer.from(summary) } : record ? { record } : {}) });
+      out.push({ key: raw.toString('utf8', base.length), ...value });
       if (out.length >= options.limit) break;
     }
     return out;
   }
+
 
   async createShardWriter(stagingId: string, file: string): Promise<ShardWriter> {
     checkName('staging id', stagingId);

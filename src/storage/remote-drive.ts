@@ -7,7 +7,7 @@ import type { CallOptions, Peer } from '../cluster/peer.js';
 import type { ObjectRecord, UploadPartRecord, UploadRecord } from '../meta/record.js';
 import type { DriveFormat } from './format.js';
 import type { DataDirEntry, ShardCheckRequest, ShardState } from './healing.js';
-import type { BucketEntry, Drive, ListRecordsOptions, RecordEntry, ShardReader, ShardWriter, UploadEntry, VersionData } from './drive.js';
+import { recordFromStored, type BucketEntry, type Drive, type ListRecordsOptions, type RecordEntry, type ShardReader, type ShardWriter, type UploadEntry, type VersionData } from './drive.js';
 
 /** Shard files are handled on the peer's data session, so their bytes never delay metadata and locks. */
 const SHARD_FILE: CallOptions = { bulk: true };
@@ -56,8 +56,9 @@ export class RemoteDrive implements Drive {
   bucketHasObjects(name: string): Promise<boolean> {
     return this.call('bucketHasObjects', [name]);
   }
-  readRecord(bucket: string, key: string): Promise<ObjectRecord | undefined> {
-    return this.call('readRecord', [bucket, key]);
+  async readRecord(bucket: string, key: string): Promise<ObjectRecord | undefined> {
+    const stored = await this.call<Uint8Array | undefined>('readStoredRecord', [bucket, key]);
+    return recordFromStored(stored ?? undefined, this.endpoint, bucket, key);
   }
   writeRecord(bucket: string, key: string, record: ObjectRecord | undefined, fence?: number): Promise<void> {
     return this.call('writeRecord', [bucket, key, record, fence]);
