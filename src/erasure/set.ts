@@ -21,7 +21,7 @@ import { shardDistribution } from './placement.js';
 import { minimumWriteQuorum, missedWriteQuorum, readQuorum, resolveVersion, writeQuorum, type QuorumVersion, type RecordAnswer } from './quorum.js';
 import { discardStaging, writeShardFiles } from './write.js';
 import { MultipartUploads } from './multipart.js';
-import { askDrives, bestEffortOnDrives, type DriveAnswers } from './fan-out.js';
+import { DriveAnswers, NotAsked, askDrives, bestEffortOnDrives } from './fan-out.js';
 
 export interface SetContext {
   blockSize: number;
@@ -77,6 +77,33 @@ function settledSummary(answers: (RecordEntry | Error | undefined)[]): ListingSu
   if (!shown) return undefined;
   const summary = unpackSummary(shown);
   return holders >= writeQuorum(summary.dataShards, summary.parityShards) ? summary : undefined;
+}
+
+/**
+ * The drives' listing pages as one: each key up to the smallest last key of a full page (beyond it
+ * some drive's page may have stopped short of it), in order, with every drive's entry for it.
+ */
+function collatePages(pages: (RecordEntry[] | Error)[], limit: number): { keys: string[]; answers: Map<string, (RecordEntry | Error | undefined)[]>; next?: Buffer } {
+  let bound: string | undefined;
+  for (const page of pages) {
+    if (page instanceof Error || page.length < limit) continue;
+    const last = page[page.length - 1].key;
+    if (bound === undefined || compareKeys(last, bound) < 0) bound = last;
+  }
+  const answers = new Map<string, (RecordEntry | Error | undefined)[]>();
+  pages.forEach((page, slot) => {
+    if (page instanceof Error) return;
+    for (const entry of page) {
+      if (bound !== undefined && compareKeys(entry.key, bound) > 0) break;
+      let byDrive = answers.get(entry.key);
+      if (!byDrive) {
+        byDrive = pages.map((p) => (p instanceof Error ? p : undefined));
+        answers.set(entry.key, byDrive);
+      }
+      byDrive[slot] = entry;
+    }
+  });
+  return { keys: [...answers.keys()].sort(compareKeys), answers, ...(bound !== undefined ? { next: justAfter(bound) } : {}) };
 }
 
 export const NULL_VERSION = 'null';
@@ -450,40 +477,48 @@ export class ErasureSet {
   }
 
   /**
+   * The drives a listing asks first: as few as can show every committed version settled, preferring
+   * drives that are online and on this node (no RPC). A version that reached write quorum is on at
+   * least minimumWriteQuorum drives, so any `drives - minimumWriteQuorum + 1` of them include one that
+   * shows it (and show any newer version of a key beside an older one, a disagreement); and a
+   * version is taken as settled only when its own write quorum shows it, so no fewer than the
+   * default write quorum are asked.
+   */
+  private listingDrives(): boolean[] {
+    const wanted = Math.max(writeQuorum(this.defaultDataShards, this.ctx.defaultParity), this.drives.length - minimumWriteQuorum(this.drives.length) + 1);
+    const rank = (d: Drive): number => (d.isOnline() ? 0 : 2) + (d.isLocal ? 0 : 1);
+    const order = this.drives.map((_, slot) => slot).sort((a, b) => rank(this.drives[a]) - rank(this.drives[b]));
+    const chosen = this.drives.map(() => false);
+    for (const slot of order.slice(0, wanted)) chosen[slot] = true;
+    return chosen;
+  }
+
+  /**
    * Up to about `limit` live objects with keys >= `from` under `prefix`, each resolved to its quorum
-   * version, in key order; `next` is where to continue, undefined once the set is exhausted.
+   * version, in key order; `next` is where to continue, undefined once the set is exhausted. Pages
+   * come from listingDrives first; only when one of them fails or a key on the page is not shown
+   * settled by them are the other drives asked for the same page too.
    */
   async listPage(bucket: string, prefix: string, from: Buffer | undefined, limit: number): Promise<{ entries: ListedVersion[]; next?: Buffer }> {
-    const listed = await askDrives(this.drives, (d) => d.listRecords(bucket, { prefix, from, limit }));
-    listed.requireQuorum(readQuorum(this.defaultDataShards), () => new ObjectLayerError('read-quorum'));
-    const pages = listed.answers;
-
-    // Only keys up to the smallest last key of a full page are known to every drive's answer.
-    let bound: string | undefined;
-    for (const page of pages) {
-      if (page instanceof Error || page.length < limit) continue;
-      const last = page[page.length - 1].key;
-      if (bound === undefined || compareKeys(last, bound) < 0) bound = last;
+    const listFrom = (only: boolean[]): Promise<DriveAnswers<RecordEntry[]>> => askDrives(this.drives, (d) => d.listRecords(bucket, { prefix, from, limit }), { only });
+    const first = this.listingDrives();
+    let pages = (await listFrom(first)).answers;
+    let page = collatePages(pages, limit);
+    const settled = page.keys.map((key) => settledSummary(page.answers.get(key)!));
+    if (pages.some((p) => p instanceof Error && !(p instanceof NotAsked)) || settled.some((s) => s === undefined)) {
+      const rest = await listFrom(first.map((asked) => !asked));
+      pages = pages.map((p, slot) => (first[slot] ? p : rest.answers[slot]));
+      page = collatePages(pages, limit);
+    } else {
+      return { entries: page.keys.flatMap((key, i) => (settled[i]!.deleteMarker ? [] : [{ key, summary: settled[i]! }])), next: page.next };
     }
-    const byKey = new Map<string, (RecordEntry | Error | undefined)[]>();
-    pages.forEach((page, slot) => {
-      if (page instanceof Error) return;
-      for (const entry of page) {
-        if (bound !== undefined && compareKeys(entry.key, bound) > 0) break;
-        let answers = byKey.get(entry.key);
-        if (!answers) {
-          answers = pages.map((p) => (p instanceof Error ? p : undefined));
-          byKey.set(entry.key, answers);
-        }
-        answers[slot] = entry;
-      }
-    });
+    new DriveAnswers(pages).requireQuorum(readQuorum(this.defaultDataShards), () => new ObjectLayerError('read-quorum'));
     const entries: ListedVersion[] = [];
-    for (const key of [...byKey.keys()].sort(compareKeys)) {
-      const summary = settledSummary(byKey.get(key)!) ?? (await this.listingVersion(bucket, key));
+    for (const key of page.keys) {
+      const summary = settledSummary(page.answers.get(key)!) ?? (await this.listingVersion(bucket, key));
       if (summary && !summary.deleteMarker) entries.push({ key, summary });
     }
-    const next = bound === undefined ? undefined : justAfter(bound);
-    return { entries, next };
+    return { entries, next: page.next };
   }
+
 }

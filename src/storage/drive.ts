@@ -106,6 +106,8 @@ export interface ShardReader {
 export interface Drive {
   /** Where the drive is, for logs and admin output: a path or a URL. */
   readonly endpoint: string;
+  /** On this node: asking it costs no RPC. */
+  readonly isLocal: boolean;
   isOnline(): boolean;
 
   readFormat(): Promise<DriveFormat | undefined>;

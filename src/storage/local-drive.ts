@@ -78,6 +78,7 @@ interface OpenStore {
 }
 
 export class LocalDrive implements Drive {
+  readonly isLocal = true;
   private store?: OpenStore;
   private online = true;
   /** Inode of format.json when the drive was opened: a wiped or swapped drive no longer matches. */

@@ -15,6 +15,7 @@ const SHARD_FILE: CallOptions = { bulk: true };
 const SHARD_DATA: CallOptions = { timeoutMs: 30_000, bulk: true };
 
 export class RemoteDrive implements Drive {
+  readonly isLocal = false;
   constructor(
     private readonly peer: Peer,
     /** The drive's position in the deployment's endpoint list, which is how its node knows it. */

@@ -596,6 +596,10 @@ class FaultyDrive implements Drive {
     return `faulty:${this.inner.endpoint}`;
   }
 
+  get isLocal(): boolean {
+    return this.inner.isLocal;
+  }
+
   failAll(kind: 'faulty' | 'offline'): this {
     this.all = { kind };
     return this;
@@ -851,6 +855,35 @@ describe('ErasureSet EC 2+2 over fault-injecting drives', () => {
     drives[3].heal();
     await expectObjectLayerError(readObject(set, BUCKET, 'big'), 'read-quorum');
     await expectObjectLayerError(readObject(set, BUCKET, 'small'), 'read-quorum');
+  });
+
+  it('a listing asks a write quorum of drives, and the others only when those fail or do not show every key settled', async () => {
+    await makeSet();
+    for (const key of ['a', 'b', 'c']) await put(key, randomBytes(SMALL));
+    const listCalls = (): number[] => drives.map((d) => d.calls.get('listRecords') ?? 0);
+    const listing = async (): Promise<{ keys: string[]; asked: number[] }> => {
+      const before = listCalls();
+      const keys = (await set.listPage(BUCKET, '', undefined, 100)).entries.map((e) => e.key);
+      return { keys, asked: listCalls().map((n, slot) => n - before[slot]) };
+    };
+    const settled = await listing();
+    expect(settled.keys).toEqual(['a', 'b', 'c']);
+    expect(settled.asked.filter((n) => n > 0).length).toBe(3); // write quorum of EC 2+2
+    const first = settled.asked.findIndex((n) => n > 0);
+    const notAsked = settled.asked.findIndex((n) => n === 0);
+    // One of them lost b's record (as a drive that missed the write): b is not shown settled by three
+    // drives, so the fourth is asked too, and b is listed.
+    await backing[first].writeRecord(BUCKET, 'b', undefined);
+    expect(await listing()).toEqual({ keys: ['a', 'b', 'c'], asked: [1, 1, 1, 1] });
+    await put('b', randomBytes(SMALL));
+    // One of them fails: the fourth stands in.
+    drives[first].fail('faulty', 'listRecords');
+    expect(await listing()).toEqual({ keys: ['a', 'b', 'c'], asked: [1, 1, 1, 1] });
+    drives[first].heal();
+    // A key only on the drive not asked (a write that reached one drive and was undone everywhere
+    // else) is not committed: the first three agree without it, and it is not listed.
+    await backing[notAsked].writeRecord(BUCKET, 'stray', (await backing[notAsked].readRecord(BUCKET, 'a'))!);
+    expect((await listing()).keys).toEqual(['a', 'b', 'c']);
   });
 
   it('a slow drive delays but does not break reads and writes', async () => {
