@@ -291,7 +291,9 @@ export class ErasurePool implements ObjectLayer {
 
     const result: ListResult = { objects: [], prefixes: [], isTruncated: false };
     const isAfterMarker = (name: string): boolean => after === undefined || compareKeys(name, after) > 0;
+    // Where a truncated listing resumes: past the last common prefix, or just after the last key (made once, at the end).
     let resumeFrom: Buffer | undefined;
+    let lastKey: string | undefined;
     for (;;) {
       let smallest: { cursor: SetCursor; entry: ListedVersion } | undefined;
       for (const cursor of cursors) {
@@ -310,18 +312,21 @@ export class ErasurePool implements ObjectLayer {
       }
       if (commonPrefix !== undefined) {
         resumeFrom = pastPrefix(commonPrefix);
+        lastKey = undefined;
         seekAll(resumeFrom);
         if (!isAfterMarker(commonPrefix)) continue;
         result.prefixes.push(commonPrefix);
         result.nextMarker = commonPrefix;
       } else {
         smallest.cursor.advance();
-        resumeFrom = justAfter(key);
+        resumeFrom = undefined;
+        lastKey = key;
         const { size, etag, modTime, storageClass, checksumAlgorithms } = smallest.entry.summary;
         result.objects.push({ key, size, etag, modTime: new Date(modTime), checksumAlgorithms, ...(storageClass ? { storageClass } : {}) });
         result.nextMarker = key;
       }
     }
+    if (lastKey !== undefined) resumeFrom = justAfter(lastKey);
     if (result.isTruncated && resumeFrom) result.nextPosition = encodePosition(resumeFrom);
     return result;
   }
