@@ -7,7 +7,7 @@
 import type { Socket } from 'node:net';
 import { DriveError } from '../storage/drive.js';
 import { REFUSAL_HEADER, RPC_CONNECT_PATH, SESSION_HEADER, sessionHalf, sessionKey, type RpcSigner } from './rpc-auth.js';
-import { FrameError, FrameOpener, FrameWriter, MAX_FRAME_BYTES } from './rpc-frames.js';
+import { FrameError, FrameOpener, FrameWriter, MAX_FRAME_BYTES, piecesLength } from './rpc-frames.js';
 import { encodeCall, parseAnswers, rpcPackr } from './rpc-messages.js';
 import { explainTlsFailure, type PeerTransport } from './transport.js';
 
@@ -140,7 +140,8 @@ export class RpcConnection {
     if (this.closedBy) return Promise.reject(this.closedBy);
     const id = (this.lastId = this.lastId >= MAX_CALL_ID ? 1 : this.lastId + 1);
     const message = encodeCall(id, route, args);
-    if (message.length > MAX_FRAME_BYTES['to-receiver']) return Promise.reject(new DriveError('invalid', `RPC ${route}: ${message.length} bytes of arguments is over the frame limit`));
+    const length = piecesLength(message);
+    if (length > MAX_FRAME_BYTES['to-receiver']) return Promise.reject(new DriveError('invalid', `RPC ${route}: ${length} bytes of arguments is over the frame limit`));
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);

@@ -22,6 +22,8 @@ export type Direction = 'to-receiver' | 'to-caller';
 export const MAX_FRAME_BYTES: Record<Direction, number> = { 'to-receiver': 16 * 1024 * 1024, 'to-caller': 1024 * 1024 * 1024 };
 /** Messages are batched into frames of about this much: a receiver uses none of a frame before all of it is in. */
 const BATCH_BYTES = 4 * 1024 * 1024;
+/** A frame smaller than this is joined into one buffer before it is written: copying it costs less than many small writes. */
+const JOIN_BELOW_BYTES = 64 * 1024;
 
 export class FrameError extends Error {
   constructor(message: string) {
@@ -30,13 +32,23 @@ export class FrameError extends Error {
   }
 }
 
-function tag(key: Buffer, direction: Direction, sequence: number, payload: Buffer): Buffer {
+/** A payload (or a message) as the buffers it was built from, in order: sent as they are, never joined. */
+export type Pieces = readonly Buffer[];
+
+export function piecesLength(pieces: Pieces): number {
+  let length = 0;
+  for (const piece of pieces) length += piece.length;
+  return length;
+}
+
+function tag(key: Buffer, direction: Direction, sequence: number, payload: Pieces): Buffer {
   const nonce = Buffer.alloc(12);
   nonce.writeUInt32BE(direction === 'to-receiver' ? 1 : 2, 0);
   nonce.writeUIntBE(sequence, 6, 6);
   // Node's typings know ChaCha20-Poly1305 only under the CCM overload; it is used as GCM is.
   const mac = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_BYTES }) as unknown as CipherGCM;
-  mac.setAAD(payload);
+  // The associated data may come in pieces: Poly1305 pads it once, after the last.
+  for (const piece of payload) mac.setAAD(piece);
   mac.final();
   return mac.getAuthTag();
 }
@@ -50,13 +62,13 @@ export class FrameSealer {
     private readonly direction: Direction,
   ) {}
 
-  /** The frame's three pieces, to be written in order. */
-  seal(payload: Buffer): [Buffer, Buffer, Buffer] {
+  /** The frame's pieces (header, the payload's pieces, tag), to be written in order. */
+  seal(payload: Pieces, length = piecesLength(payload)): Buffer[] {
     const limit = MAX_FRAME_BYTES[this.direction];
-    if (payload.length > limit) throw new FrameError(`frame of ${payload.length} bytes is over the limit of ${limit}`);
+    if (length > limit) throw new FrameError(`frame of ${length} bytes is over the limit of ${limit}`);
     const header = Buffer.alloc(HEADER_BYTES);
-    header.writeUInt32BE(payload.length, 0);
-    return [header, payload, tag(this.key, this.direction, ++this.sequence, payload)];
+    header.writeUInt32BE(length, 0);
+    return [header, ...payload, tag(this.key, this.direction, ++this.sequence, payload)];
   }
 }
 
@@ -83,7 +95,7 @@ export class FrameOpener {
       if (this.buffered < HEADER_BYTES + length + TAG_BYTES) break;
       const frame = this.take(HEADER_BYTES + length + TAG_BYTES);
       const payload = frame.subarray(HEADER_BYTES, HEADER_BYTES + length);
-      const expected = tag(this.key, this.direction, ++this.sequence, payload);
+      const expected = tag(this.key, this.direction, ++this.sequence, [payload]);
       if (!expected.equals(frame.subarray(HEADER_BYTES + length))) throw new FrameError('frame failed authentication');
       payloads.push(payload);
     }
@@ -131,25 +143,27 @@ export class FrameWriter {
   }
 
   /** Queues a message (which must fit in a frame) for the end of this turn. */
-  send(message: Buffer): void {
-    if (this.queuedBytes > 0 && this.queuedBytes + message.length > BATCH_BYTES) this.flush();
-    this.queued.push(message);
-    this.queuedBytes += message.length;
+  send(message: Pieces): void {
+    const length = piecesLength(message);
+    if (this.queuedBytes > 0 && this.queuedBytes + length > BATCH_BYTES) this.flush();
+    this.queued.push(...message);
+    this.queuedBytes += length;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => this.flush());
     }
   }
 
-  /** Writes what is queued now, as one frame. */
+  /** Writes what is queued now, as one frame: a large one's pieces go to the socket as they are (one writev), not joined first. */
   flush(): void {
     this.flushScheduled = false;
     if (this.queued.length === 0 || this.socket.destroyed) return;
-    const payload = this.queued.length === 1 ? this.queued[0] : Buffer.concat(this.queued, this.queuedBytes);
+    const length = this.queuedBytes;
+    const payload = length < JOIN_BELOW_BYTES && this.queued.length > 1 ? [Buffer.concat(this.queued, length)] : this.queued;
     this.queued = [];
     this.queuedBytes = 0;
     this.socket.cork();
-    for (const piece of this.sealer.seal(payload)) this.socket.write(piece);
+    for (const piece of this.sealer.seal(payload, length)) this.socket.write(piece);
     this.socket.uncork();
     this.onFlushed();
   }

@@ -30,7 +30,8 @@ export interface AnswerMessage {
 
 const MAX_ROUTE_BYTES = 255;
 
-export function encodeCall(id: number, route: string, args: unknown): Buffer {
+/** A call's message, as its header and its arguments (see Pieces). */
+export function encodeCall(id: number, route: string, args: unknown): Buffer[] {
   const packed = rpcPackr.pack(args);
   const routeBytes = Buffer.from(route, 'latin1');
   if (routeBytes.length > MAX_ROUTE_BYTES) throw new FrameError(`RPC route too long: ${route.slice(0, 40)}`);
@@ -39,16 +40,17 @@ export function encodeCall(id: number, route: string, args: unknown): Buffer {
   head.writeUInt8(routeBytes.length, 4);
   routeBytes.copy(head, 5);
   head.writeUInt32BE(packed.length, 5 + routeBytes.length);
-  return Buffer.concat([head, packed]);
+  return [head, packed];
 }
 
-export function encodeAnswer(id: number, failed: boolean, value: unknown): Buffer {
+/** An answer's message, as its header and its value (see Pieces). */
+export function encodeAnswer(id: number, failed: boolean, value: unknown): Buffer[] {
   const packed = rpcPackr.pack(value);
   const head = Buffer.alloc(9);
   head.writeUInt32BE(id, 0);
   head.writeUInt8(failed ? 1 : 0, 4);
   head.writeUInt32BE(packed.length, 5);
-  return Buffer.concat([head, packed]);
+  return [head, packed];
 }
 
 /** Reads the calls of one payload; a payload that does not parse is a broken session (FrameError). */

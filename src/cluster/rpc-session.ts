@@ -7,7 +7,7 @@
  */
 import type { Socket } from 'node:net';
 import { DriveError } from '../storage/drive.js';
-import { FrameOpener, FrameWriter, MAX_FRAME_BYTES } from './rpc-frames.js';
+import { FrameOpener, FrameWriter, MAX_FRAME_BYTES, piecesLength } from './rpc-frames.js';
 import { encodeAnswer, parseCalls, rpcPackr, type CallMessage } from './rpc-messages.js';
 import type { SessionHello } from './rpc-connection.js';
 
@@ -51,7 +51,7 @@ export class ReceiverSession {
     socket.on('end', () => this.end());
     socket.on('close', () => this.end());
     socket.on('drain', () => this.pump());
-    this.writer.send(rpcPackr.pack(hello));
+    this.writer.send([rpcPackr.pack(hello)]);
   }
 
   receive(chunk: Buffer): void {
@@ -95,12 +95,12 @@ export class ReceiverSession {
 
   private async run(call: CallMessage): Promise<void> {
     this.inFlight++;
-    let answer: Buffer;
+    let answer: Buffer[];
     try {
       const limit = this.handler.argsLimit(call.route);
       if (call.args.length > limit) throw new DriveError('invalid', `arguments of ${call.args.length} bytes are too large for ${call.route} (limit ${limit})`);
       answer = encodeAnswer(call.id, false, await this.handler.dispatch(call.route, rpcPackr.unpack(call.args)));
-      if (answer.length > MAX_FRAME_BYTES['to-caller']) throw new DriveError('faulty', `the answer to ${call.route} is over the frame limit`);
+      if (piecesLength(answer) > MAX_FRAME_BYTES['to-caller']) throw new DriveError('faulty', `the answer to ${call.route} is over the frame limit`);
     } catch (err) {
       const kind = err instanceof DriveError ? err.kind : 'faulty';
       // Whether the call may have been carried out, as the caller would judge a local failure (set.ts isUnanswered).

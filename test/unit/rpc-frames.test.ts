@@ -11,7 +11,7 @@ describe('RPC frames', () => {
   it('carry payloads of any size up to the limit, however the stream is cut', () => {
     const sealer = new FrameSealer(KEY, 'to-receiver');
     const payloads = [Buffer.alloc(0), Buffer.from('a'), randomBytes(70_000), randomBytes(3)];
-    const stream = Buffer.concat(payloads.map((p) => frame(sealer.seal(p))));
+    const stream = Buffer.concat(payloads.map((p) => frame(sealer.seal([p]))));
     for (const cut of [1, 3, 7, 4096, stream.length]) {
       const opener = new FrameOpener(KEY, 'to-receiver');
       const got: Buffer[] = [];
@@ -22,7 +22,7 @@ describe('RPC frames', () => {
 
   it('refuse a frame altered, replayed, dropped, reflected or sealed under another key', () => {
     const sealer = new FrameSealer(KEY, 'to-receiver');
-    const [first, second] = [frame(sealer.seal(Buffer.from('one'))), frame(sealer.seal(Buffer.from('two')))];
+    const [first, second] = [frame(sealer.seal([Buffer.from('one')])), frame(sealer.seal([Buffer.from('tw'), Buffer.from('o')]))];
     const open = (...frames: Buffer[]) => {
       const opener = new FrameOpener(KEY, 'to-receiver');
       return () => frames.forEach((f) => opener.push(f));
@@ -33,16 +33,23 @@ describe('RPC frames', () => {
     expect(open(flipped)).toThrow(FrameError);
     expect(open(first, first)).toThrow(/authentication/); // replayed: the second carries sequence 1 where 2 is due
     expect(open(second)).toThrow(/authentication/); // the first was dropped
-    const reflected = frame(new FrameSealer(KEY, 'to-caller').seal(Buffer.from('one')));
+    const reflected = frame(new FrameSealer(KEY, 'to-caller').seal([Buffer.from('one')]));
     expect(open(reflected)).toThrow(/authentication/);
-    expect(open(frame(new FrameSealer(randomBytes(32), 'to-receiver').seal(Buffer.from('one'))))).toThrow(/authentication/);
+    expect(open(frame(new FrameSealer(randomBytes(32), 'to-receiver').seal([Buffer.from('one')])))).toThrow(/authentication/);
+  });
+
+  it('seal a payload given in pieces as the one payload they make (a frame is written as its pieces, never joined)', () => {
+    const pieces = [randomBytes(1000), Buffer.alloc(0), randomBytes(17), randomBytes(70_000)];
+    const opener = new FrameOpener(KEY, 'to-receiver');
+    const [payload] = opener.push(frame(new FrameSealer(KEY, 'to-receiver').seal(pieces)));
+    expect(payload.equals(Buffer.concat(pieces))).toBe(true);
   });
 
   it('refuse a length over the limit before buffering it, and never seal one', () => {
     const header = Buffer.alloc(4);
     header.writeUInt32BE(MAX_FRAME_BYTES['to-receiver'] + 1);
     expect(() => new FrameOpener(KEY, 'to-receiver').push(header)).toThrow(/over the limit/);
-    expect(() => new FrameSealer(KEY, 'to-receiver').seal(Buffer.alloc(MAX_FRAME_BYTES['to-receiver'] + 1))).toThrow(FrameError);
+    expect(() => new FrameSealer(KEY, 'to-receiver').seal([Buffer.alloc(MAX_FRAME_BYTES['to-receiver'] + 1)])).toThrow(FrameError);
     // answers may be larger (a listing page with inline data), up to their own limit
     expect(() => new FrameOpener(KEY, 'to-caller').push(header)).not.toThrow();
   });
@@ -50,7 +57,7 @@ describe('RPC frames', () => {
 
 describe('RPC messages', () => {
   it('batch calls and answers, each decodable on its own', () => {
-    const calls = Buffer.concat([encodeCall(1, 'ping', null), encodeCall(2, 'drive/3/readRecord', ['b', 'k']), encodeCall(0xffffffff, 'lock/acquire', { name: 'x' })]);
+    const calls = Buffer.concat([...encodeCall(1, 'ping', null), ...encodeCall(2, 'drive/3/readRecord', ['b', 'k']), ...encodeCall(0xffffffff, 'lock/acquire', { name: 'x' })]);
     const parsed = parseCalls(calls);
     expect(parsed.map((c) => [c.id, c.route, rpcPackr.unpack(c.args)])).toEqual([
       [1, 'ping', null],
@@ -58,7 +65,7 @@ describe('RPC messages', () => {
       [0xffffffff, 'lock/acquire', { name: 'x' }],
     ]);
     const data = randomBytes(1000);
-    const answers = parseAnswers(Buffer.concat([encodeAnswer(2, false, { data }), encodeAnswer(1, true, { kind: 'offline', message: 'm' })]));
+    const answers = parseAnswers(Buffer.concat([...encodeAnswer(2, false, { data }), ...encodeAnswer(1, true, { kind: 'offline', message: 'm' })]));
     expect(answers.map((a) => [a.id, a.failed, rpcPackr.unpack(a.value)])).toEqual([
       [2, false, { data }],
       [1, true, { kind: 'offline', message: 'm' }],
@@ -66,12 +73,12 @@ describe('RPC messages', () => {
   });
 
   it('refuse a batch cut short anywhere, or an unknown outcome', () => {
-    const calls = Buffer.concat([encodeCall(1, 'ping', null), encodeCall(2, 'drive/3/readRecord', ['b', 'k'])]);
+    const calls = Buffer.concat([...encodeCall(1, 'ping', null), ...encodeCall(2, 'drive/3/readRecord', ['b', 'k'])]);
     for (let length = 1; length < calls.length; length++) {
-      if (length === encodeCall(1, 'ping', null).length) continue; // a whole first call is a valid batch
+      if (length === Buffer.concat(encodeCall(1, 'ping', null)).length) continue; // a whole first call is a valid batch
       expect(() => parseCalls(calls.subarray(0, length)), `cut at ${length}`).toThrow(FrameError);
     }
-    const answer = encodeAnswer(1, false, 1);
+    const answer = Buffer.concat(encodeAnswer(1, false, 1));
     answer[4] = 7;
     expect(() => parseAnswers(answer)).toThrow(/outcome/);
   });
