@@ -23,12 +23,18 @@ export interface MemoryResult {
   startRssMB: number[];
 }
 
-/** Resident set size of process `pid` and its children (a node's metadata writer) in MB (NaN where /proc cannot be read). */
+/**
+ * The memory a node holds, in MB (NaN where /proc cannot be read): its process's resident set, plus
+ * the anonymous part of its children's (the metadata writer). The rest of the writer's resident pages
+ * are file pages the node has resident too (the node binary, the drives' lmdb files): summing both
+ * processes' whole resident sets counts those twice.
+ */
 export function rssMB(pid: number): number {
   let kb = 0;
   for (const one of withChildren(pid)) {
     try {
-      kb += Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${one}/status`, 'latin1'))?.[1]);
+      const status = readFileSync(`/proc/${one}/status`, 'latin1');
+      kb += Number((one === pid ? /VmRSS:\s+(\d+) kB/ : /RssAnon:\s+(\d+) kB/).exec(status)?.[1]);
     } catch {
       return NaN;
     }

@@ -613,6 +613,37 @@ async function main(): Promise<void> {
     let memory: MemoryResult | undefined;
     if (values.cluster || values.memory) {
       for (let i = 0; i < DRIVES; i++) await rm(join(tmp, `drive${i + 1}`), { recursive: true, force: true });
+    }
+    // The cluster's drive layout on one node: what going distributed costs, apart from having more drives.
+    let sameLayout: ClusterRun['sameLayout'];
+    if (values.cluster) {
+      const driveCount = CLUSTER_NODES * CLUSTER_DRIVES_PER_NODE;
+      const dir = join(tmp, 'one-node-cluster-layout');
+      log(`starting one node over ${driveCount} drives (the cluster's layout) in ${dir}`);
+      const wide = await BenchServer.start(Array.from({ length: driveCount }, (_, i) => join(dir, `d${i + 1}`)), driveCount / 2, accessKey, secretKey);
+      const wideClients: S3Http[] = [];
+      const wideClient = (concurrency: number): S3Http => {
+        const c = new S3Http(wide.endpoint, signer, concurrency);
+        wideClients.push(c);
+        return c;
+      };
+      try {
+        const wideAdmin = wideClient(4);
+        await wideAdmin.request('PUT', objectPath(bucket));
+        await wideAdmin.request('PUT', objectPath(listBucket));
+        const checkWide = (): void => {
+          if (!wide.running) throw new Error(`the ${driveCount}-drive node exited during the benchmark:\n${wide.output}`);
+        };
+        const result = await runWorkloads({ cfg, limits, client: wideClient, checkServer: checkWide, bodyFor, bucket, listBucket, servers: [benched(wide, 'one-node-16-drives')], profileDir: profileRoot });
+        sameLayout = { layout: `one node, ${wide.layout ?? `${driveCount} drives`}`, rows: result.rows };
+      } finally {
+        for (const c of wideClients) c.close();
+        log(`stopping the ${driveCount}-drive node`);
+        await wide.stop();
+        await rm(dir, { recursive: true, force: true });
+      }
+    }
+    if (values.cluster || values.memory) {
       const dir = join(tmp, 'cluster');
       log(`starting a cluster of ${CLUSTER_NODES} nodes x ${CLUSTER_DRIVES_PER_NODE} drives in ${dir}`);
       cluster = await BenchCluster.start(dir, CLUSTER_NODES, CLUSTER_DRIVES_PER_NODE, accessKey, secretKey);
@@ -657,6 +688,7 @@ async function main(): Promise<void> {
       clusterRun = result && {
         layout: `${CLUSTER_NODES} nodes × ${CLUSTER_DRIVES_PER_NODE} drives on loopback, ${nodes.layout ?? `${CLUSTER_NODES * CLUSTER_DRIVES_PER_NODE} drives, default parity`}; requests round-robin over the nodes`,
         rows: result.rows,
+        sameLayout,
         noteworthy: clusterNoteworthy,
         retries: roundRobins.reduce((n, c) => n + c.retries, 0),
       };
@@ -755,6 +787,8 @@ async function main(): Promise<void> {
 interface ClusterRun {
   layout: string;
   rows: ResultRow[];
+  /** The same workloads on one node over as many drives as the cluster has, in the same layout. */
+  sameLayout?: { layout: string; rows: ResultRow[] };
   noteworthy: string[];
   /** Requests sent a second time after a connection reset (see RoundRobinHttp). */
   retries: number;
@@ -791,7 +825,7 @@ function renderMemory(m: MemoryResult): string {
   const out: string[] = [];
   out.push(`### Memory: ${m.clients} clients streaming ${m.objectBytes / MiB} MiB objects through one cluster node`);
   out.push('');
-  out.push(`All at once, PUT at ${fmt(m.putMBps)} MB/s, then GET at ${fmt(m.getMBps)} MB/s (total payload); node 1 took every request. Resident set size (the server and its metadata writer together) sampled from /proc every 100 ms.`);
+  out.push(`All at once, PUT at ${fmt(m.putMBps)} MB/s, then GET at ${fmt(m.getMBps)} MB/s (total payload); node 1 took every request. Resident set size sampled from /proc every 100 ms: the server's, plus its metadata writer's own (anonymous) pages; the writer's other resident pages are the node binary and lmdb files the server has resident too.`);
   out.push('');
   out.push('| Node | RSS before (MB) | Peak RSS (MB) | Limit (MB) | Within |');
   out.push('| --- | ---: | ---: | ---: | --- |');
@@ -826,17 +860,22 @@ function renderCluster(run: ClusterRun, single: ResultRow[], singleLayout: strin
   out.push('');
   out.push(`${run.layout}. Same machine, same client, same workloads and limits as above, in the same run.`);
   out.push(`"× single" is the cluster's figure divided by the single node's (${singleLayout}): throughput below 1× and latency above 1× are the cost of going distributed.`);
+  const wide = run.sameLayout;
+  if (wide) out.push(`"× 1 node, same drives" divides by ${wide.layout}, measured in the same run: the cost of the nodes alone, apart from the cluster's four times as many drives.`);
   out.push('');
-  out.push('| Workload | Concurrency | Result | × single | Ops | p50 / p99 latency (ms) | × single (p50 / p99) | Server CPU-ms/op | × single | Limit | Ratio |');
-  out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |');
+  out.push(`| Workload | Concurrency | Result | × single |${wide ? ' × 1 node, same drives |' : ''} Ops | p50 / p99 latency (ms) | × single (p50 / p99) | Server CPU-ms/op | × single |${wide ? ' × 1 node, same drives |' : ''} Limit | Ratio |`);
+  out.push(`| --- | ---: | ---: | ---: |${wide ? ' ---: |' : ''} ---: | ---: | ---: | ---: | ---: |${wide ? ' ---: |' : ''} --- | ---: |`);
   run.rows.forEach((r, i) => {
     const v = versus(r, single[i]);
+    const w = wide && versus(r, wide.rows[i]);
     const result = resultCell(r);
     const opsCell = r.op === 'LIST' ? `${r.ops} listings` : `${r.ops}${r.errors > 0 ? ` (+${r.errors} failed)` : ''}`;
     const latency = `${fmtMs(r.p50Ms)} / ${fmtMs(r.p99Ms)}${r.op === 'LIST' ? ' per page' : ''}`;
     const limit = r.limitMBps === undefined ? '—' : `${fmt(r.limitMBps)} MB/s (${r.limitName})`;
     const ratio = r.ratio === undefined ? '—' : r.ratio.toFixed(2);
-    out.push(`| ${r.workload} | ${r.concurrency} | ${result} | ${fmtRatio(v?.result)} | ${opsCell} | ${latency} | ${fmtRatio(v?.p50)} / ${fmtRatio(v?.p99)} | ${cpuCell(r)} | ${fmtRatio(v?.cpu)} | ${limit} | ${ratio} |`);
+    const wideResult = wide ? ` ${fmtRatio(w?.result)} |` : '';
+    const wideCpu = wide ? ` ${fmtRatio(w?.cpu)} |` : '';
+    out.push(`| ${r.workload} | ${r.concurrency} | ${result} | ${fmtRatio(v?.result)} |${wideResult} ${opsCell} | ${latency} | ${fmtRatio(v?.p50)} / ${fmtRatio(v?.p99)} | ${cpuCell(r)} | ${fmtRatio(v?.cpu)} |${wideCpu} ${limit} | ${ratio} |`);
   });
   for (const r of run.rows.filter((x) => x.errors > 0)) out.push(`\n${r.workload}: ${r.errors} failed operation(s), e.g. ${r.errorSamples.join('; ')}`);
   if (run.retries > 0) out.push(`\n${run.retries} request(s) were sent again (to the next node) after a connection reset on a keep-alive socket.`);
