@@ -93,7 +93,14 @@ export class Peer {
 
   /** Calls `route` with `args`; rejects with DriveError('offline') when the peer is down. */
   call<T>(route: string, args: unknown, options: CallOptions = {}): Promise<T> {
-    return this.watched(async () => (await this.session(options.bulk ? 'bulk' : 'control')).call<T>(route, args, options.timeoutMs ?? CALL_TIMEOUT_MS));
+    // Let go of the arguments (shard data, say) once they are encoded, not when the answer comes.
+    let unsent: unknown = args;
+    return this.watched(async () => {
+      const session = await this.session(options.bulk ? 'bulk' : 'control');
+      const sending = unsent;
+      unsent = undefined;
+      return session.call<T>(route, sending, options.timeoutMs ?? CALL_TIMEOUT_MS);
+    });
   }
 
   /**

@@ -142,14 +142,17 @@ export class RpcConnection {
     const message = encodeCall(id, route, args);
     const length = piecesLength(message);
     if (length > MAX_FRAME_BYTES['to-receiver']) return Promise.reject(new DriveError('invalid', `RPC ${route}: ${length} bytes of arguments is over the frame limit`));
-    return new Promise<T>((resolve, reject) => {
+    const answered = new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
         reject(lostAnswer(`node ${this.address} did not answer ${route} within ${timeoutMs} ms`, 'ETIMEDOUT'));
       }, timeoutMs);
       this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject, timer });
-      this.writer.send(message);
     });
+    // Sent out here, not from inside the promise: the timer's closure would keep the message (shard
+    // data, say) alive until the answer came, long after the socket took it.
+    this.writer.send(message);
+    return answered;
   }
 
   private receive(chunk: Buffer): void {

@@ -32,6 +32,8 @@ const DRIVE_METHODS = new Set([
  */
 const MAX_ARGS_BYTES = 1024 * 1024;
 const MAX_ARGS_BYTES_OF: Record<string, number> = { shardWrite: 4 * 1024 * 1024, writeRecord: 4 * 1024 * 1024, commitVersion: 4 * 1024 * 1024, writeUpload: 4 * 1024 * 1024 };
+/** The most pieces one shard write's data may come in. */
+const MAX_SHARD_DATA_PIECES = 16;
 /** The most a peer may read from a shard file in one call. */
 const MAX_REMOTE_SHARD_READ = 8 * 1024 * 1024;
 /** Shard files open for writing at once on behalf of peers (each holds a file descriptor). */
@@ -81,6 +83,13 @@ function refuse(socket: Socket, status: string, message: string, headers: Record
 function driveIndex(text: string): number {
   if (!/^(0|[1-9]\d{0,5})$/.test(text)) throw new DriveError('invalid', 'invalid drive index');
   return Number(text);
+}
+
+/** A shard write's data: bytes, or the few pieces a block is framed in (sent as they are, not joined). */
+function shardData(data: unknown): Buffer[] {
+  if (Buffer.isBuffer(data)) return [data];
+  if (Array.isArray(data) && data.length <= MAX_SHARD_DATA_PIECES && data.every((piece) => Buffer.isBuffer(piece))) return data as Buffer[];
+  throw new DriveError('invalid', 'shard data must be bytes');
 }
 
 export class RpcServer {
@@ -172,9 +181,10 @@ export class RpcServer {
         this.writers.set(id, { writer: await drive.createShardWriter(args[0] as string, args[1] as string), lastUsed: Date.now() });
         return null;
       }
-      case 'shardWrite':
-        if (!Buffer.isBuffer(args[2])) throw new DriveError('invalid', 'shard data must be bytes');
-        return this.writer(writerId(index, args)).write([args[2]]);
+      case 'shardWrite': {
+        const data = shardData(args[2]);
+        return this.writer(writerId(index, args)).write(data);
+      }
       case 'shardFinish': {
         const id = writerId(index, args);
         const writer = this.writer(id);

@@ -79,7 +79,7 @@ export class RemoteDrive implements Drive {
   async createShardWriter(stagingId: string, file: string): Promise<ShardWriter> {
     await this.call('shardCreate', [stagingId, file], SHARD_FILE);
     return {
-      write: (chunks) => this.call('shardWrite', [stagingId, file, Buffer.concat(chunks)], SHARD_DATA),
+      write: (chunks) => this.call('shardWrite', [stagingId, file, chunks], SHARD_DATA),
       finish: () => this.call('shardFinish', [stagingId, file], SHARD_DATA),
       abort: () => this.call('shardAbort', [stagingId, file], SHARD_FILE),
     };

@@ -347,6 +347,9 @@ describe('node RPC security: 2 nodes x 2 drives', () => {
       ['a string instead of a list', { route: 'drive/2/readSysFile', args: 'mrf.json' }],
       ['lock arguments of the wrong types', { route: 'lock/acquire', args: { name: 'x', uid: 'y', ttl: -1 } }],
       ['lock arguments that are a list', { route: 'lock/release', args: ['x', 'y'] }],
+      ['shard data that is not bytes', { route: 'drive/2/shardWrite', args: [randomUUID(), 'part.1', 'x'] }],
+      ['shard data in pieces, one not bytes', { route: 'drive/2/shardWrite', args: [randomUUID(), 'part.1', [Buffer.alloc(8), { x: 1 }]] }],
+      ['shard data in too many pieces', { route: 'drive/2/shardWrite', args: [randomUUID(), 'part.1', Array.from({ length: 17 }, () => Buffer.alloc(1))] }],
     ];
     const shaped = await s.call(shapes.map(([, spec]) => spec));
     shapes.forEach(([what], i) => expect(errorOf(shaped[i]), `${what}: ${JSON.stringify(shaped[i].value)}`).toBeDefined());
