@@ -29,28 +29,39 @@ export interface AnswerMessage {
 }
 
 const MAX_ROUTE_BYTES = 255;
+/**
+ * A packed value is a view into msgpackr's shared buffer, which grows to several times the largest
+ * value packed; one smaller than this is copied out, so a message queued for a while keeps only
+ * its own bytes alive.
+ */
+const COPY_BELOW_BYTES = 64 * 1024;
+
+function packed(value: unknown): Buffer {
+  const bytes = rpcPackr.pack(value);
+  return bytes.length < COPY_BELOW_BYTES ? Buffer.from(bytes) : bytes;
+}
 
 /** A call's message, as its header and its arguments (see Pieces). */
 export function encodeCall(id: number, route: string, args: unknown): Buffer[] {
-  const packed = rpcPackr.pack(args);
+  const body = packed(args);
   const routeBytes = Buffer.from(route, 'latin1');
   if (routeBytes.length > MAX_ROUTE_BYTES) throw new FrameError(`RPC route too long: ${route.slice(0, 40)}`);
   const head = Buffer.alloc(4 + 1 + routeBytes.length + 4);
   head.writeUInt32BE(id, 0);
   head.writeUInt8(routeBytes.length, 4);
   routeBytes.copy(head, 5);
-  head.writeUInt32BE(packed.length, 5 + routeBytes.length);
-  return [head, packed];
+  head.writeUInt32BE(body.length, 5 + routeBytes.length);
+  return [head, body];
 }
 
 /** An answer's message, as its header and its value (see Pieces). */
 export function encodeAnswer(id: number, failed: boolean, value: unknown): Buffer[] {
-  const packed = rpcPackr.pack(value);
+  const body = packed(value);
   const head = Buffer.alloc(9);
   head.writeUInt32BE(id, 0);
   head.writeUInt8(failed ? 1 : 0, 4);
-  head.writeUInt32BE(packed.length, 5);
-  return [head, packed];
+  head.writeUInt32BE(body.length, 5);
+  return [head, body];
 }
 
 /** Reads the calls of one payload; a payload that does not parse is a broken session (FrameError). */

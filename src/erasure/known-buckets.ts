@@ -1,10 +1,10 @@
 /**
  * Buckets this node has recently seen exist. Asking whether a bucket exists costs a call to every
- * drive (a round trip to every peer), which object requests would otherwise pay each time; a bucket
- * seen within BUCKET_TRUST_MS is taken as existing instead. Nothing depends on the answer being right:
- * a deleted bucket's drives refuse record writes (its tombstone, in the same transaction), and the
- * object layer asks the drives again whenever a request that trusted this finds nothing or fails
- * (ErasurePool.inKnownBucket), so a bucket deleted through another node is reported as NoSuchBucket.
+ * drive (a round trip to every peer), which reads would otherwise pay each time; a bucket seen within
+ * BUCKET_TRUST_MS is taken as existing instead. Nothing depends on the answer being right: a bucket is
+ * deleted only when empty, so a read that trusted a deleted one finds nothing, and the object layer
+ * then asks the drives again (ErasurePool.inKnownBucket): a bucket deleted through another node is
+ * reported as NoSuchBucket at once. Writes never trust it (ErasurePool.putObject).
  */
 import type { BucketInfo } from '../object/types.js';
 

@@ -158,10 +158,10 @@ export class ErasurePool implements ObjectLayer {
    * settled) is still data, though no listing shows it, and a drive that does not answer may hold one.
    */
   /**
-   * Runs an object request in `bucket`, taking the bucket's existence from KnownBuckets when it was
-   * seen a moment ago. A deleted bucket looks to such a request like a missing key, an empty listing
-   * or a write that missed its quorum (its drives refuse the records), so when the request fails or
-   * `foundNothing` says it found nothing, the drives are asked again and NoSuchBucket wins.
+   * Runs a read in `bucket`, taking the bucket's existence from KnownBuckets when it was seen a moment
+   * ago. A deleted bucket looks to a read like a missing key or an empty listing (it was empty when
+   * deleted), so when the read fails or `foundNothing` says it found nothing, the drives are asked
+   * again and their verdict wins.
    */
   private async inKnownBucket<T>(bucket: string, request: () => Promise<T>, foundNothing: (result: T) => boolean = () => false): Promise<T> {
     const trusted = this.knownBuckets.get(bucket) !== undefined;
@@ -177,12 +177,10 @@ export class ErasurePool implements ObjectLayer {
     return result;
   }
 
-  /** Throws no-such-bucket if the drives say the bucket is gone; any other outcome leaves the caller's own. */
+  /** Asks the drives again whether the bucket exists: their verdict (no-such-bucket, or read-quorum when too few answer) wins over the request's own. */
   private async recheckBucket(bucket: string): Promise<void> {
     this.knownBuckets.forget(bucket);
-    await this.getBucketInfo(bucket).catch((err: unknown) => {
-      if (isObjectLayerError(err, 'no-such-bucket')) throw err;
-    });
+    await this.getBucketInfo(bucket);
   }
 
   async deleteBucket(bucket: string): Promise<void> {
@@ -203,8 +201,14 @@ export class ErasurePool implements ObjectLayer {
     deletions.requireQuorum(this.bucketQuorum, () => new ObjectLayerError('write-quorum'), (done) => done);
   }
 
-  putObject(bucket: string, key: string, body: PutBody, options: PutOptions): Promise<ObjectInfo> {
-    return this.inKnownBucket(bucket, () => this.setFor(key).putObject(bucket, key, body, options));
+  /**
+   * Writes ask the drives whether the bucket exists every time (no KnownBuckets): a deletion that
+   * failed on some drives leaves no tombstone there, and in a pool of several sets those may be
+   * enough of one set for a write quorum, which only the pool-wide count of the drives refuses.
+   */
+  async putObject(bucket: string, key: string, body: PutBody, options: PutOptions): Promise<ObjectInfo> {
+    await this.getBucketInfo(bucket);
+    return this.setFor(key).putObject(bucket, key, body, options);
   }
 
   getObjectInfo(bucket: string, key: string): Promise<ObjectInfo> {

@@ -241,15 +241,17 @@ export class LocalDrive implements Drive {
 
   /** Whether the drive may take a write that adds `need`: writable (or it goes offline), with the space (or DriveError 'full'). */
   private async checkWrite(need: SpaceNeed): Promise<void> {
-    const now = Date.now();
-    if (!this.writableCheck || now - this.writableCheck.at >= WRITABLE_CHECK_REUSE_MS) {
-      this.writableCheck = { at: now, done: this.checkWritable() };
+    const asked = Date.now();
+    if (!this.writableCheck || asked - this.writableCheck.at >= WRITABLE_CHECK_REUSE_MS) {
+      this.writableCheck = { at: asked, done: this.checkWritable() };
     }
     try {
       await this.writableCheck.done;
     } catch (err) {
       await this.goOffline(`${this.root} turned read-only (${(err as Error).message})`, 'abandon');
     }
+    // The clock again: the writability check may have waited long for a thread.
+    const now = Date.now();
     const recent = this.spaceChecks.get(need);
     if (recent) {
       const headroom = await recent.done.catch(() => 0);
@@ -414,7 +416,8 @@ export class LocalDrive implements Drive {
     checkName('bucket', bucket);
     checkListOptions(options);
     await this.ensureOnline('read');
-    const { listing } = this.store!;
+    const listing = this.store?.listing;
+    if (!listing) throw new DriveError('offline', `${this.root} is offline`);
     const base = recordKey(bucket, '');
     const prefixKey = recordKey(bucket, options.prefix);
     const from = options.from ? Buffer.concat([base, options.from]) : prefixKey;

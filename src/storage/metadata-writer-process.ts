@@ -3,7 +3,8 @@
  * for writing and applies the writes the node sends it (see metadata-writer.ts for why it is a
  * process of its own). It dies with the node: once the channel closes, nothing more is written.
  */
-import { accessSync, constants as fsConstants, mkdirSync } from 'node:fs';
+import { constants as fsConstants, mkdirSync } from 'node:fs';
+import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tolerateLmdbCommitFailures } from './lmdb-commit-failures.js';
 import { MetadataStore, UnflushedWriteError, sameStore, storeIdentity, type StoreIdentity } from './metadata-store.js';
@@ -16,8 +17,11 @@ tolerateLmdbCommitFailures();
 const PRUNE_INTERVAL_MS = 60_000;
 const PRUNE_BATCH = 1_000;
 
-/** Open stores by number; one store opened twice (lmdb shares one environment per file) is one entry, counted. */
-const stores = new Map<number, { store: MetadataStore; opens: number }>();
+/**
+ * Open stores by number; one store opened twice (lmdb shares one environment per file) is one entry,
+ * counted. `turn` settles once the store's writes received so far have been handed to lmdb, in order.
+ */
+const stores = new Map<number, { store: MetadataStore; opens: number; turn: Promise<void> }>();
 let nextStore = 1;
 
 const replies = new Outbox<WriterReply>((batch) => {
@@ -31,17 +35,21 @@ function refuse(message: string): never {
 
 /**
  * lmdb must never write to a drive that turned read-only (its page writes fail mid-commit, and it may
- * abort or wedge), so every write asks first: one syscall here, off the node's event loop. A drive
- * that says no is refused with EROFS, and the node takes it offline.
+ * abort or wedge), so the writes to a store are applied only once the drive says it is writable: one
+ * check per store per message from the node, off this process's event loop (a drive whose filesystem
+ * hangs on it holds up its own writes, not the other drives'). A drive that says no is refused with
+ * EROFS, and the node takes it offline.
  */
-function ensureWritable(path: string): void {
+async function checkWritable(path: string): Promise<void> {
   try {
-    accessSync(join(path, 'data.mdb'), fsConstants.W_OK);
+    await access(join(path, 'data.mdb'), fsConstants.W_OK);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return; // wiped: the write will tell
     throw Object.assign(new Error(`${path} is not writable (${(err as Error).message})`), { code: 'EROFS' });
   }
 }
+
+const settled = (): void => undefined;
 
 /**
  * Opens the store in `path`. Only the drive's first open may create it; a reopen (after this process
@@ -65,7 +73,7 @@ function open(request: Extract<WriterRequest, { op: 'open' }>): { id: number; id
     refuse(`${path}: the metadata store is gone or replaced`);
   }
   const id = nextStore++;
-  stores.set(id, { store, opens: 1 });
+  stores.set(id, { store, opens: 1, turn: Promise.resolve() });
   return { id, identity: store.identity };
 }
 
@@ -73,33 +81,50 @@ async function close(id: number): Promise<void> {
   const entry = stores.get(id);
   if (!entry || --entry.opens > 0) return;
   stores.delete(id);
+  await entry.turn;
   await entry.store.close();
 }
 
-async function handle(request: WriterRequest): Promise<unknown> {
+/**
+ * Carries out one request. `checks` holds this message's writability check per store: the writes of
+ * a message wait for it and are then applied in the order they came (one lmdb transaction, as before).
+ */
+async function handle(request: WriterRequest, checks: Map<number, Promise<void>>): Promise<unknown> {
   switch (request.op) {
     case 'open':
       return open(request);
     case 'close':
+      await checks.get(request.store)?.catch(settled);
       return close(request.store);
     case 'write': {
       const entry = stores.get(request.store);
       if (!entry) refuse('metadata store is not open');
-      ensureWritable(entry.store.path);
+      let check = checks.get(request.store);
+      if (!check) {
+        check = entry.turn.then(() => checkWritable(entry.store.path));
+        checks.set(request.store, check);
+      }
+      await check;
       return entry.store.apply(request.write);
     }
   }
 }
 
 process.on('message', (requests: WriterRequest[]) => {
+  const checks = new Map<number, Promise<void>>();
   for (const request of requests) {
     // Requests still in the pipe when the node died are not carried out: nobody waits for them.
     if (!process.connected) return;
-    handle(request).then(
+    handle(request, checks).then(
       (result) => reply({ id: request.id, result }),
       (err: NodeJS.ErrnoException) =>
         reply({ id: request.id, error: { message: err?.message ?? String(err), code: err?.code, unanswered: err instanceof UnflushedWriteError } }),
     );
+  }
+  // The next message's writes to a store wait until this one's have been handed to lmdb.
+  for (const [id, check] of checks) {
+    const entry = stores.get(id);
+    if (entry) entry.turn = check.then(settled, settled);
   }
 });
 
@@ -107,7 +132,11 @@ process.on('message', (requests: WriterRequest[]) => {
 process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
 
 setInterval(() => {
-  for (const { store } of stores.values()) store.pruneFences(PRUNE_BATCH).catch(() => undefined);
+  for (const { store } of stores.values()) {
+    checkWritable(store.path)
+      .then(() => store.pruneFences(PRUNE_BATCH))
+      .catch(settled);
+  }
 }, PRUNE_INTERVAL_MS).unref();
 
 reply({ id: 0, result: 'ready' });

@@ -1,6 +1,6 @@
 /**
  * Node RPC as an attacker on the node network sees it (2 nodes x 2 drives, plain or TLS):
- *  - handshake: a correctly signed `CONNECT /tessera/rpc/v4/session` opens a session (200, the
+ *  - handshake: a correctly signed `CONNECT /tessera/rpc/v5/session` opens a session (200, the
  *    receiver's half, a hello that verifies under the derived session key, a ping answered); one
  *    without headers, signature or nonce, with a wrong key, signed for another path, with a field
  *    changed after signing, 61 s old or ahead, for another endpoint list or another node, or sent again is refused
@@ -175,7 +175,7 @@ describe('node RPC security: 2 nodes x 2 drives', () => {
     refused('wrong key', await connect(wrongKey.headers(wrongKey.fields())));
     const rootKey = new Signer(Buffer.from(SECRET_KEY), fingerprint);
     refused('signed with the root secret itself', await connect(rootKey.headers(rootKey.fields())));
-    refused('signed for another path', await connect(signer.headers(signer.fields(), '/tessera/rpc/v4/other')));
+    refused('signed for another path', await connect(signer.headers(signer.fields(), '/tessera/rpc/v5/other')));
     refused('signed for the old path', await connect(signer.headers(signer.fields(), '/tessera/rpc/v1/ping')));
     for (const field of ['x-tessera-time', 'x-tessera-nonce', 'x-tessera-topology', 'x-tessera-receiver', 'x-tessera-session']) {
       const headers = signer.headers(signer.fields());
@@ -208,7 +208,7 @@ describe('node RPC security: 2 nodes x 2 drives', () => {
     refused('a spent nonce in a new handshake', await connect(signer.headers(spent)), 'replayed');
 
     // CONNECT serves one path only
-    for (const path of ['/tessera/rpc/v1/ping', '/tessera/rpc/v2/session', '/tessera/rpc/v3/session', '/tessera/rpc/v4/session/', '/tessera/rpc/v4/session?x=1', '/tessera/rpc/v4/x/../session', '/tessera/rpc/v4/drive/2/readFormat', '/', `127.0.0.1:${target(1).port}`]) {
+    for (const path of ['/tessera/rpc/v1/ping', '/tessera/rpc/v2/session', '/tessera/rpc/v3/session', '/tessera/rpc/v4/session', '/tessera/rpc/v5/session/', '/tessera/rpc/v5/session?x=1', '/tessera/rpc/v5/x/../session', '/tessera/rpc/v5/drive/2/readFormat', '/', `127.0.0.1:${target(1).port}`]) {
       const answer = await connect(signer.headers(signer.fields(), path), path);
       expect(answer.status, `CONNECT ${path}: ${answer.body}`).not.toBe(200);
       expect(answer.closed, `CONNECT ${path}: the connection must be closed`).toBe(true);
@@ -552,7 +552,7 @@ describe('node RPC on a single node', () => {
       const answer = await handshake(t, connectRequest(t, SESSION_PATH, signer.headers(signer.fields())));
       expect(answer.status, `CONNECT ${SESSION_PATH}: ${answer.body}`).not.toBe(200);
       expect(answer.closed, 'the connection must be closed').toBe(true);
-      for (const path of [SESSION_PATH, '/tessera/rpc/v1/ping', '/tessera/rpc/v1/drive/0/readFormat', '/tessera/rpc/v4/drive/0/deleteBucket']) {
+      for (const path of [SESSION_PATH, '/tessera/rpc/v1/ping', '/tessera/rpc/v1/drive/0/readFormat', '/tessera/rpc/v4/session', '/tessera/rpc/v5/drive/0/deleteBucket']) {
         const res = await rpcPost(t, path, signer.headers(signer.fields(), path), pack([]));
         expect(res.status, `POST ${path}: ${res.body}`).toBe(403);
         expect(res.body).toContain('<Code>AccessDenied</Code>');

@@ -116,6 +116,19 @@ describe('LocalDrive', () => {
     expect(damaged).toEqual({ key: 'd-damaged' });
   });
 
+  it('applies writes to one record in the order they were made, within a turn and across turns (the writer checks writability per message, then applies them in order)', async () => {
+    const inOneTurn = Array.from({ length: 20 }, (_, i) => drive.writeRecord('bucket', 'ordered', record(`one-turn-${i}`)));
+    await Promise.all(inOneTurn);
+    expect((await drive.readRecord('bucket', 'ordered'))?.versions[0].etag).toBe('one-turn-19');
+    const acrossTurns: Promise<void>[] = [];
+    for (let i = 0; i < 20; i++) {
+      acrossTurns.push(drive.writeRecord('bucket', 'ordered', record(`turn-${i}`)));
+      await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all(acrossTurns);
+    expect((await drive.readRecord('bucket', 'ordered'))?.versions[0].etag).toBe('turn-19');
+  });
+
   it('deletes a record when written as undefined', async () => {
     await drive.writeRecord('bucket', 'k', record('x'));
     await drive.writeRecord('bucket', 'k', undefined);

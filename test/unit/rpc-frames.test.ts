@@ -72,6 +72,13 @@ describe('RPC messages', () => {
     ]);
   });
 
+  it("keep a small message's own bytes, not a view of the packer's shared buffer (which a large value grows to MiBs)", () => {
+    encodeAnswer(1, false, { data: randomBytes(8 * 1024 * 1024) });
+    for (const [, body] of [encodeCall(2, 'ping', null), encodeAnswer(3, false, { ok: true })]) {
+      expect(body.buffer.byteLength).toBeLessThanOrEqual(64 * 1024);
+    }
+  });
+
   it('refuse a batch cut short anywhere, or an unknown outcome', () => {
     const calls = Buffer.concat([...encodeCall(1, 'ping', null), ...encodeCall(2, 'drive/3/readRecord', ['b', 'k'])]);
     for (let length = 1; length < calls.length; length++) {
