@@ -21,20 +21,25 @@ export interface MemoryResult {
   peakRssMB: number[];
   /** Resident set size of each node before the phase, in MB. */
   startRssMB: number[];
+  /** The same for anonymous pages only (heap, buffers): without lmdb's map of the metadata, which grows with the objects stored. */
+  peakAnonMB: number[];
+  startAnonMB: number[];
 }
 
 /**
  * The memory a node holds, in MB (NaN where /proc cannot be read): its process's resident set, plus
  * the anonymous part of its children's (the metadata writer). The rest of the writer's resident pages
  * are file pages the node has resident too (the node binary, the drives' lmdb files): summing both
- * processes' whole resident sets counts those twice.
+ * processes' whole resident sets counts those twice. `anonymous`: the anonymous pages alone (heap
+ * and buffers), without the page-cache pages of lmdb's map of the metadata, which grow with the
+ * number of objects stored (and the kernel reclaims), not with what is streaming.
  */
-export function rssMB(pid: number): number {
+export function rssMB(pid: number, anonymous = false): number {
   let kb = 0;
   for (const one of withChildren(pid)) {
     try {
       const status = readFileSync(`/proc/${one}/status`, 'latin1');
-      kb += Number((one === pid ? /VmRSS:\s+(\d+) kB/ : /RssAnon:\s+(\d+) kB/).exec(status)?.[1]);
+      kb += Number((one === pid && !anonymous ? /VmRSS:\s+(\d+) kB/ : /RssAnon:\s+(\d+) kB/).exec(status)?.[1]);
     } catch {
       return NaN;
     }
@@ -72,9 +77,16 @@ export async function measureMemory(options: {
 }): Promise<MemoryResult> {
   const { endpoint, signer, bucket, pids, clients, objectBytes, pool, log } = options;
   const http = new S3Http(endpoint, signer, clients);
-  const startRssMB = pids.map(rssMB);
+  const startRssMB = pids.map((pid) => rssMB(pid));
   const peakRssMB = [...startRssMB];
-  const sampler = setInterval(() => pids.forEach((pid, i) => (peakRssMB[i] = Math.max(peakRssMB[i], rssMB(pid) || 0))), 100);
+  const startAnonMB = pids.map((pid) => rssMB(pid, true));
+  const peakAnonMB = [...startAnonMB];
+  const sampler = setInterval(() => {
+    pids.forEach((pid, i) => {
+      peakRssMB[i] = Math.max(peakRssMB[i], rssMB(pid) || 0);
+      peakAnonMB[i] = Math.max(peakAnonMB[i], rssMB(pid, true) || 0);
+    });
+  }, 100);
   const keys = Array.from({ length: clients }, (_, i) => `memory/${i}`);
   try {
     await http.request('PUT', objectPath(bucket));
@@ -89,7 +101,7 @@ export async function measureMemory(options: {
     const short = got.findIndex((r) => r.bytes !== objectBytes);
     if (short >= 0) throw new Error(`GET ${keys[short]} returned ${got[short].bytes} bytes, expected ${objectBytes}`);
     for (const key of keys) await http.request('DELETE', objectPath(bucket, key));
-    return { clients, objectBytes, putMBps, getMBps, peakRssMB, startRssMB };
+    return { clients, objectBytes, putMBps, getMBps, peakRssMB, startRssMB, peakAnonMB, startAnonMB };
   } finally {
     clearInterval(sampler);
     http.close();
