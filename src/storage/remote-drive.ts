@@ -7,10 +7,13 @@ import type { CallOptions, Peer } from '../cluster/peer.js';
 import type { ObjectRecord, UploadPartRecord, UploadRecord } from '../meta/record.js';
 import type { DriveFormat } from './format.js';
 import type { DataDirEntry, ShardCheckRequest, ShardState } from './healing.js';
+import { ReadAhead } from './read-ahead.js';
 import { recordFromStored, type BucketEntry, type Drive, type ListRecordsOptions, type RecordEntry, type ShardReader, type ShardWriter, type UploadEntry, type VersionData } from './drive.js';
 
 /** Shard files are handled on the peer's data session, so their bytes never delay metadata and locks. */
 const SHARD_FILE: CallOptions = { bulk: true };
+/** The most one shard read asks a peer for: several blocks of a sequential read (see ReadAhead). */
+const READ_AHEAD_BYTES = 1024 * 1024;
 /** Shard data moves in bigger, slower calls than metadata. */
 const SHARD_DATA: CallOptions = { timeoutMs: 30_000, bulk: true };
 
@@ -94,7 +97,7 @@ export class RemoteDrive implements Drive {
     const session = await this.peer.dataSession();
     const handle = await session.call<number>(this.route('shardOpen'), [bucket, dataDir, file], SHARD_FILE);
     let closed = false;
-    return {
+    const reader: ShardReader = {
       read: (offset, length) => session.call(this.route('shardRead'), [handle, offset, length], SHARD_DATA),
       close: async () => {
         if (closed) return;
@@ -102,6 +105,7 @@ export class RemoteDrive implements Drive {
         await session.call(this.route('shardClose'), [handle], SHARD_FILE).catch(() => undefined);
       },
     };
+    return new ReadAhead(reader, READ_AHEAD_BYTES);
   }
 
   deleteDataDir(bucket: string, dataDir: string): Promise<void> {
