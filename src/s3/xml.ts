@@ -9,7 +9,7 @@ const TEXT = '#text';
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
 const NEEDS_ESCAPE = /[&<>"']/;
 
-function escapeXml(text: string): string {
+export function escapeXml(text: string): string {
   return NEEDS_ESCAPE.test(text) ? text.replace(/[&<>"']/g, (c) => ESCAPES[c]) : text;
 }
 
@@ -17,12 +17,19 @@ function textOf(value: unknown): string {
   return escapeXml(value instanceof Date ? value.toISOString() : String(value));
 }
 
+/** Elements the caller wrote (and escaped) itself, placed as they are: for the long repeated lists of a listing. */
+export class RawXml {
+  constructor(readonly xml: string) {}
+}
+
 /**
  * One element per value: an array repeats the element, an object's `@_name` keys are attributes, its
- * `#text` its text and its other keys child elements in order; undefined is left out, null is empty.
+ * `#text` its text and its other keys child elements in order; undefined is left out, null is empty;
+ * RawXml stands for itself.
  */
 function element(name: string, value: unknown): string {
   if (value === undefined) return '';
+  if (value instanceof RawXml) return value.xml;
   if (value === null) return `<${name}/>`;
   if (Array.isArray(value)) {
     let out = '';

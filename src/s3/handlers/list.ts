@@ -4,6 +4,7 @@ import { badContinuationToken } from '../error-mapping.js';
 import { validatePrefix } from '../names.js';
 import { requireBucket, type S3Request } from '../request.js';
 import { quoteEtag, sendXml, xmlDate } from '../response.js';
+import { RawXml, escapeXml } from '../xml.js';
 import { OWNER } from './service.js';
 
 const MAX_KEYS = 1000;
@@ -42,16 +43,19 @@ function listParams(req: S3Request): ListParams {
   };
 }
 
-function contents(objects: ListedObject[], encode: (v: string) => string, withOwner: boolean): Record<string, unknown>[] {
-  return objects.map((o) => ({
-    Key: encode(o.key),
-    LastModified: xmlDate(o.modTime),
-    ETag: quoteEtag(o.etag),
-    ...(o.checksumAlgorithms.length > 0 ? { ChecksumAlgorithm: o.checksumAlgorithms } : {}),
-    Size: o.size,
-    ...(withOwner ? { Owner: OWNER } : {}),
-    StorageClass: o.storageClass ?? 'STANDARD',
-  }));
+/** The Contents elements of a listing, written directly: a page holds up to 1,000 of them. */
+function contents(objects: ListedObject[], encode: (v: string) => string, withOwner: boolean): RawXml {
+  const owner = withOwner ? `<Owner><ID>${escapeXml(OWNER.ID)}</ID><DisplayName>${escapeXml(OWNER.DisplayName)}</DisplayName></Owner>` : '';
+  let xml = '';
+  for (const o of objects) {
+    let algorithms = '';
+    for (const algorithm of o.checksumAlgorithms) algorithms += `<ChecksumAlgorithm>${escapeXml(algorithm)}</ChecksumAlgorithm>`;
+    xml +=
+      `<Contents><Key>${escapeXml(encode(o.key))}</Key><LastModified>${xmlDate(o.modTime)}</LastModified>` +
+      `<ETag>${escapeXml(quoteEtag(o.etag))}</ETag>${algorithms}<Size>${o.size}</Size>${owner}` +
+      `<StorageClass>${escapeXml(o.storageClass ?? 'STANDARD')}</StorageClass></Contents>`;
+  }
+  return new RawXml(xml);
 }
 
 function commonPrefixes(result: ListResult, encode: (v: string) => string): Record<string, unknown> {
