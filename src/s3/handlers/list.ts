@@ -3,7 +3,7 @@ import type { ListedObject, ListResult } from '../../object/types.js';
 import { badContinuationToken } from '../error-mapping.js';
 import { validatePrefix } from '../names.js';
 import { requireBucket, type S3Request } from '../request.js';
-import { quoteEtag, sendXml, xmlDate } from '../response.js';
+import { sendXml, xmlDate } from '../response.js';
 import { RawXml, escapeXml } from '../xml.js';
 import { OWNER } from './service.js';
 
@@ -50,10 +50,11 @@ function contents(objects: ListedObject[], encode: (v: string) => string, withOw
   for (const o of objects) {
     let algorithms = '';
     for (const algorithm of o.checksumAlgorithms) algorithms += `<ChecksumAlgorithm>${escapeXml(algorithm)}</ChecksumAlgorithm>`;
+    // The ETag's quotes escaped here, once: quoteEtag's output would be escaped for every key.
     xml +=
       `<Contents><Key>${escapeXml(encode(o.key))}</Key><LastModified>${xmlDate(o.modTime)}</LastModified>` +
-      `<ETag>${escapeXml(quoteEtag(o.etag))}</ETag>${algorithms}<Size>${o.size}</Size>${owner}` +
-      `<StorageClass>${escapeXml(o.storageClass ?? 'STANDARD')}</StorageClass></Contents>`;
+      `<ETag>&quot;${escapeXml(o.etag)}&quot;</ETag>${algorithms}<Size>${o.size}</Size>${owner}` +
+      `<StorageClass>${o.storageClass === undefined ? 'STANDARD' : escapeXml(o.storageClass)}</StorageClass></Contents>`;
   }
   return new RawXml(xml);
 }
