@@ -49,8 +49,8 @@ const FORMAT_FILE = 'format.json';
 const IDENTITY_CHECK_INTERVAL_MS = 100;
 /**
  * How long one writability check serves the writes that follow it. The check only takes a drive that
- * turned read-only offline early: the metadata writer asks again before each record write (lmdb must
- * never meet such a drive), and a shard file write to it fails on its own.
+ * turned read-only offline early: the metadata writer asks again before it hands the drive's writes
+ * to lmdb (which must never meet such a drive), and a shard file write to it fails on its own.
  */
 const WRITABLE_CHECK_REUSE_MS = 100;
 /**
@@ -368,7 +368,6 @@ export class LocalDrive implements Drive {
     const { objects } = await this.ensureOnline('read');
     return objects.get(recordKey(bucket, key));
   }
-
 
   async commitVersion(bucket: string, key: string, record: ObjectRecord, fence: number, data?: VersionData): Promise<void> {
     checkRecordWrite(bucket, key, record, fence);
