@@ -48,12 +48,6 @@ const FORMAT_FILE = 'format.json';
 /** How long a successful identity check of the drive is trusted before the next one. */
 const IDENTITY_CHECK_INTERVAL_MS = 100;
 /**
- * How long one writability check serves the writes that follow it. The check only takes a drive that
- * turned read-only offline early: the metadata writer asks again before it hands the drive's writes
- * to lmdb (which must never meet such a drive), and a shard file write to it fails on its own.
- */
-const WRITABLE_CHECK_REUSE_MS = 100;
-/**
  * How long one free-space check serves the writes that follow it: a busy drive asks once per burst,
  * not per write. Far from its reserve a drive cannot fill it within the longer window; close to it,
  * every few milliseconds are asked again.
@@ -100,8 +94,6 @@ export class LocalDrive implements Drive {
   private readonly directSupport: DirectSupport = {};
   /** The latest free-space check per need, shared by the writes that come within SPACE_CHECK_REUSE_MS. */
   private readonly spaceChecks = new Map<SpaceNeed, { at: number; done: Promise<number> }>();
-  /** The latest writability check, shared by the writes that come within WRITABLE_CHECK_REUSE_MS. */
-  private writableCheck?: { at: number; done: Promise<void> };
 
   constructor(
     readonly root: string,
@@ -241,16 +233,14 @@ export class LocalDrive implements Drive {
 
   /** Whether the drive may take a write that adds `need`: writable (or it goes offline), with the space (or DriveError 'full'). */
   private async checkWrite(need: SpaceNeed): Promise<void> {
-    const asked = Date.now();
-    if (!this.writableCheck || asked - this.writableCheck.at >= WRITABLE_CHECK_REUSE_MS) {
-      this.writableCheck = { at: asked, done: this.checkWritable() };
-    }
+    // Asked before every write, not shared over a window: a drive that turned read-only goes offline
+    // before a single write of a request reaches it (and before the writer's own check, see
+    // metadata-writer-process.ts, could race lmdb for it).
     try {
-      await this.writableCheck.done;
+      await this.checkWritable();
     } catch (err) {
       await this.goOffline(`${this.root} turned read-only (${(err as Error).message})`, 'abandon');
     }
-    // The clock again: the writability check may have waited long for a thread.
     const now = Date.now();
     const recent = this.spaceChecks.get(need);
     if (recent) {

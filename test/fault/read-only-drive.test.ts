@@ -80,7 +80,9 @@ describe('a drive that turns read-only', () => {
       await setImmutable(server.drives[drive], false);
       stop = true;
       // One drive down of four: every request still succeeds.
-      await load;
+      await load.catch((err: Error) => {
+        throw new Error(`${err.name}: ${err.message} (drive ${drive} read-only)\n${server!.output}`);
+      });
       expect(server.proc?.exitCode, server.output).toBeNull();
       expect(server.proc?.signalCode, server.output).toBeNull();
       // Back and healed before the next drive goes (two down would refuse writes, rightly).

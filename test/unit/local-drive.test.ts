@@ -7,7 +7,7 @@ import { armFailpoint } from '../../src/failpoints.js';
 import type { ObjectRecord } from '../../src/meta/record.js';
 import { DriveError } from '../../src/storage/drive.js';
 import { encodeRecord } from '../../src/meta/encoding.js';
-import { unpackSummary } from '../../src/meta/listing-summary.js';
+import { encodeObjectRecord, unpackSummary } from '../../src/meta/listing-summary.js';
 import { metadataWriter } from '../../src/storage/metadata-writer.js';
 import { damageRecord } from '../helpers/heal-disk.js';
 import { setImmutable } from '../torture/drive-faults.js';
@@ -72,17 +72,23 @@ describe('LocalDrive', () => {
     expect(await drive.bucketHasObjects('bucket2')).toBe(true);
   });
 
-  it('a record write to a drive that turned read-only since its last writability check never reaches lmdb: the writer refuses it and the drive goes offline', async () => {
+  it('a record write to a drive that turned read-only never reaches lmdb: the node takes the drive offline first, and the metadata writer refuses it on its own (EROFS)', async () => {
     await drive.writeRecord('bucket', 'k', record('before'));
-    const dataFile = join(dir, 'd1', '.tessera.sys', 'meta', 'data.mdb');
+    const meta = join(dir, 'd1', '.tessera.sys', 'meta');
+    const dataFile = join(meta, 'data.mdb');
+    const writer = metadataWriter();
+    const store = await writer.open(meta);
     await setImmutable(dataFile, true);
     try {
-      // Within the window the node's own check still serves: the writer asks again.
+      // The writer's own check, for a write that passed the node's just before the drive turned.
+      const refused = await writer.write(store, { kind: 'write-record', bucket: 'bucket', key: 'k', value: encodeObjectRecord(record('after')) }).then(() => undefined, (e: unknown) => e);
+      expect((refused as NodeJS.ErrnoException)?.code).toBe('EROFS');
       const err = await drive.writeRecord('bucket', 'k', record('after')).then(() => undefined, (e: unknown) => e);
       expect(err).toBeInstanceOf(DriveError);
-      expect((err as DriveError).message).toMatch(/turned read-only .*not writable/);
+      expect((err as DriveError).message).toMatch(/turned read-only/);
       expect(drive.isOnline()).toBe(false);
     } finally {
+      await writer.close(store);
       await setImmutable(dataFile, false);
     }
   });
