@@ -112,6 +112,7 @@ export class ErasurePool implements ObjectLayer {
       return info;
     }
     if (found.length + failed >= half) throw new ObjectLayerError('read-quorum');
+    this.knownBuckets.forget(bucket);
     throw new ObjectLayerError('no-such-bucket');
   }
 
@@ -153,11 +154,6 @@ export class ErasurePool implements ObjectLayer {
   }
 
   /**
-   * Deletes an empty bucket. Empty means that every drive of every set answered that it holds no
-   * record of the bucket: a record below read quorum (a write cut short, a version heal has not yet
-   * settled) is still data, though no listing shows it, and a drive that does not answer may hold one.
-   */
-  /**
    * Runs a read in `bucket`, taking the bucket's existence from KnownBuckets when it was seen a moment
    * ago. A deleted bucket looks to a read like a missing key or an empty listing (it was empty when
    * deleted), so when the read fails or `foundNothing` says it found nothing, the drives are asked
@@ -183,8 +179,12 @@ export class ErasurePool implements ObjectLayer {
     await this.getBucketInfo(bucket);
   }
 
+  /**
+   * Deletes an empty bucket. Empty means that every drive of every set answered that it holds no
+   * record of the bucket: a record below read quorum (a write cut short, a version heal has not yet
+   * settled) is still data, though no listing shows it, and a drive that does not answer may hold one.
+   */
   async deleteBucket(bucket: string): Promise<void> {
-    this.knownBuckets.forget(bucket);
     const { created } = await this.getBucketInfo(bucket);
     this.knownBuckets.forget(bucket);
     const holds = await askDrives(this.drives, (d) => d.bucketHasObjects(bucket));

@@ -421,7 +421,6 @@ export class LocalDrive implements Drive {
     return out;
   }
 
-
   async createShardWriter(stagingId: string, file: string): Promise<ShardWriter> {
     checkName('staging id', stagingId);
     checkName('shard file', file);
