@@ -92,6 +92,11 @@ function listen(server: { listen(port: number, host: string, cb: () => void): un
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
 }
 
+/** Stops a server from listening; resolves once its connections are gone. */
+function closed(server: { close(callback: () => void): unknown }): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
 // --- the transports -------------------------------------------------------------------------------
 
 async function sessionTransport(drive: LocalDrive): Promise<{ transport: Transport; dispatch: Dispatch }> {
@@ -111,7 +116,7 @@ async function sessionTransport(drive: LocalDrive): Promise<{ transport: Transpo
       close: async () => {
         peer.close();
         rpc.close();
-        await new Promise<void>((r) => http.close(() => r()));
+        await closed(http);
       },
     },
   };
@@ -142,7 +147,7 @@ async function http1Transport(dispatch: Dispatch): Promise<Transport> {
       }),
     close: async () => {
       agent.destroy();
-      await new Promise<void>((r) => server.close(() => r()));
+      await closed(server);
     },
   };
 }
@@ -176,7 +181,7 @@ async function http2Transport(dispatch: Dispatch): Promise<Transport> {
       }),
     close: async () => {
       session.close();
-      await new Promise<void>((r) => server.close(() => r()));
+      await closed(server);
     },
   };
 }
@@ -250,7 +255,7 @@ async function websocketTransport(dispatch: Dispatch): Promise<Transport> {
     close: async () => {
       ws.close();
       wss.close();
-      await new Promise<void>((r) => http.close(() => r()));
+      await closed(http);
     },
   };
 }
