@@ -182,8 +182,7 @@ export class LocalDrive implements Drive {
 
   /**
    * The stores, once the drive is known to be online. Before a write, the drive is asked whether it
-   * is still writable (one cheap syscall): a drive that turned read-only goes offline rather than
-   * fail every write (and, in lmdb, maybe its writer process), and whether it has room (checkWrite).
+   * has room (checkWrite).
    * Whether the drive is still the one formatted here is checked at most every 100 ms: LMDB keeps
    * serving a deleted environment through its open map, so a wiped drive would answer with ghost data.
    */
@@ -231,16 +230,14 @@ export class LocalDrive implements Drive {
     }
   }
 
-  /** Whether the drive may take a write that adds `need`: writable (or it goes offline), with the space (or DriveError 'full'). */
+  /**
+   * Whether the drive has room for a write that adds `need` (or DriveError 'full'). Writability is
+   * not asked here: the metadata writer asks it right before lmdb touches the store (see
+   * metadata-writer-process.ts), and its EROFS takes the drive offline (write). Asking here too, before
+   * every write, was a threadpool round trip on the event loop per write: a quarter of a busy
+   * cluster node's small-PUT time went waiting to hand it to the pool.
+   */
   private async checkWrite(need: SpaceNeed): Promise<void> {
-    // Asked before every write, not shared over a window: a drive that turned read-only goes offline
-    // before a single write of a request reaches it (and before the writer's own check, see
-    // metadata-writer-process.ts, could race lmdb for it).
-    try {
-      await this.checkWritable();
-    } catch (err) {
-      await this.goOffline(`${this.root} turned read-only (${(err as Error).message})`, 'abandon');
-    }
     const now = Date.now();
     const recent = this.spaceChecks.get(need);
     if (recent) {
@@ -254,9 +251,10 @@ export class LocalDrive implements Drive {
   }
 
   /**
-   * A drive that turned read-only goes offline at its next check (one cheap syscall asks), rather
-   * than failing every write one by one. Its lmdb lock file, which lmdb writes through a shared map,
-   * lives off the drive (see lmdb-lock-file.ts), so the change cannot bring a process down meanwhile.
+   * Whether a drive being opened is writable: a read-only one is not opened. One that turns read-only
+   * later is found by the metadata writer (see write) or by a failing data write (see io), and goes
+   * offline. Its lmdb lock file, which lmdb writes through a shared map, lives off the drive (see
+   * lmdb-lock-file.ts), so the change cannot bring a process down meanwhile.
    */
   private async checkWritable(): Promise<void> {
     await access(this.sys('meta', 'data.mdb'), fsConstants.W_OK).catch((err: NodeJS.ErrnoException) => {
@@ -291,6 +289,7 @@ export class LocalDrive implements Drive {
       if (err instanceof DriveError) throw err;
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') throw new DriveError('not-found', `${this.root}: ${what}: not found`);
+      if (code === 'EROFS') await this.goOffline(`${this.root} turned read-only (${what}: ${(err as Error).message})`, 'abandon');
       if (isDriveFull(err)) throw new DriveError('full', `${this.root}: ${what}: no space left`);
       throw new DriveError('faulty', `${this.root}: ${what}: ${(err as Error).message}`);
     }
@@ -899,7 +898,7 @@ async function countFiles(bucketDir: string, found: { racingShards: number; othe
   }
 }
 
-/** Environments of drives that turned read-only: kept referenced, never closed (see checkWritable). */
+/** Environments of drives that turned read-only: kept referenced, never closed (see goOffline). */
 const abandonedEnvironments: RootDatabase[] = [];
 
 /** The most one shard read may return: a few 1 MiB blocks' frames, never a whole file at once. */

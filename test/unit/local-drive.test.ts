@@ -72,7 +72,7 @@ describe('LocalDrive', () => {
     expect(await drive.bucketHasObjects('bucket2')).toBe(true);
   });
 
-  it('a record write to a drive that turned read-only never reaches lmdb: the node takes the drive offline first, and the metadata writer refuses it on its own (EROFS)', async () => {
+  it('a record write to a drive that turned read-only never reaches lmdb: the metadata writer refuses it (EROFS), and the node takes the drive offline', async () => {
     await drive.writeRecord('bucket', 'k', record('before'));
     const meta = join(dir, 'd1', '.tessera.sys', 'meta');
     const dataFile = join(meta, 'data.mdb');
@@ -80,7 +80,7 @@ describe('LocalDrive', () => {
     const store = await writer.open(meta);
     await setImmutable(dataFile, true);
     try {
-      // The writer's own check, for a write that passed the node's just before the drive turned.
+      // The writer's check, seen directly; then through the drive, which goes offline on hearing it.
       const refused = await writer.write(store, { kind: 'write-record', bucket: 'bucket', key: 'k', value: encodeObjectRecord(record('after')) }).then(() => undefined, (e: unknown) => e);
       expect((refused as NodeJS.ErrnoException)?.code).toBe('EROFS');
       const err = await drive.writeRecord('bucket', 'k', record('after')).then(() => undefined, (e: unknown) => e);
