@@ -60,9 +60,11 @@ export interface ListedVersion {
 /**
  * The listing summary of a key's version when the drives' listing pages show it settled without
  * decoding a record: every drive that lists the key shows the same summary (so the same version),
- * and they are at least its write quorum. Otherwise undefined: the key needs its records read.
+ * and they are at least its write quorum and `copies`. Otherwise undefined: the key needs its
+ * records read. Summaries not checked against their records' checksums need two copies: bitrot does
+ * not make two drives' bytes agree.
  */
-function settledSummary(answers: (RecordEntry | Error | undefined)[]): ListingSummary | undefined {
+function settledSummary(answers: (RecordEntry | Error | undefined)[], copies: number): ListingSummary | undefined {
   let shown: Uint8Array | undefined;
   let holders = 0;
   for (const answer of answers) {
@@ -74,8 +76,13 @@ function settledSummary(answers: (RecordEntry | Error | undefined)[]): ListingSu
     shown ??= bytes;
     holders++;
   }
-  if (!shown) return undefined;
-  const summary = unpackSummary(shown);
+  if (!shown || holders < copies) return undefined;
+  let summary: ListingSummary;
+  try {
+    summary = unpackSummary(shown);
+  } catch {
+    return undefined;
+  }
   return holders >= writeQuorum(summary.dataShards, summary.parityShards) ? summary : undefined;
 }
 
@@ -500,11 +507,14 @@ export class ErasureSet {
    * settled by them are the other drives asked for the same page too.
    */
   async listPage(bucket: string, prefix: string, from: Buffer | undefined, limit: number): Promise<{ entries: ListedVersion[]; next?: Buffer }> {
-    const listFrom = (only: boolean[]): Promise<DriveAnswers<RecordEntry[]>> => askDrives(this.drives, (d) => d.listRecords(bucket, { prefix, from, limit }), { only });
+    // A set of one drive has no second copy of a summary to compare, so its drive checks each one.
+    const verify = this.drives.length === 1;
+    const copies = verify ? 1 : 2;
+    const listFrom = (only: boolean[]): Promise<DriveAnswers<RecordEntry[]>> => askDrives(this.drives, (d) => d.listRecords(bucket, { prefix, from, limit, verify }), { only });
     const first = this.listingDrives();
     let pages = (await listFrom(first)).answers;
     let page = collatePages(pages, limit);
-    const settled = page.keys.map((key) => settledSummary(page.answers.get(key)!));
+    const settled = page.keys.map((key) => settledSummary(page.answers.get(key)!, copies));
     if (pages.some((p) => p instanceof Error && !(p instanceof NotAsked)) || settled.some((s) => s === undefined)) {
       const rest = await listFrom(first.map((asked) => !asked));
       pages = pages.map((p, slot) => (first[slot] ? p : rest.answers[slot]));
@@ -515,7 +525,7 @@ export class ErasureSet {
     new DriveAnswers(pages).requireQuorum(readQuorum(this.defaultDataShards), () => new ObjectLayerError('read-quorum'));
     const entries: ListedVersion[] = [];
     for (const key of page.keys) {
-      const summary = settledSummary(page.answers.get(key)!) ?? (await this.listingVersion(bucket, key));
+      const summary = settledSummary(page.answers.get(key)!, copies) ?? (await this.listingVersion(bucket, key));
       if (summary && !summary.deleteMarker) entries.push({ key, summary });
     }
     return { entries, next: page.next };

@@ -65,12 +65,16 @@ export function decodeObjectRecord(value: Uint8Array): ObjectRecord | undefined 
 // The body is a msgpack map whose first key is "listing" (fixstr of 7 bytes), its value a bin 8 or bin 16.
 const LISTING_KEY = Buffer.from([0xa7, ...Buffer.from('listing')]);
 
+const HASH_SIZE = 8;
+
 /**
  * The summary bytes of a stored object record, found at their fixed place without decoding it;
- * undefined for a record that fails its checksum or was stored without a summary (before they existed).
+ * undefined for a record stored without a summary (before they existed). `verified`: undefined too
+ * when the record fails its checksum; otherwise the checksum is not computed (see listedRecord).
  */
-export function storedSummary(value: Uint8Array): Uint8Array | undefined {
-  const body = recordBody(value);
+export function storedSummary(value: Uint8Array, check: 'verified' | 'unverified'): Uint8Array | undefined {
+  const buf = Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  const body = check === 'verified' ? recordBody(buf) : buf.length >= HASH_SIZE ? buf.subarray(HASH_SIZE) : undefined;
   if (!body || body.length < 1 + LISTING_KEY.length + 2) return undefined;
   const isMap = (body[0] & 0xf0) === 0x80 || body[0] === 0xde;
   const keyAt = body[0] === 0xde ? 3 : 1;
@@ -87,10 +91,13 @@ export function storedSummary(value: Uint8Array): Uint8Array | undefined {
 /**
  * What a listing takes from a stored object record: a copy of its summary, or the record decoded
  * whole where it has none (stored before summaries existed); neither when it fails its checksum.
+ * `unverified` leaves the summary's checksum uncomputed (a tenth of a listing's time): a set takes
+ * a summary on trust only where several drives show it byte for byte (see set.ts settledSummary),
+ * which bitrot does not do; a set of one drive asks for `verified`.
  * Nothing returned points into `value`, which may be a read buffer lmdb reuses for the next entry.
  */
-export function listedRecord(value: Uint8Array): { summary?: Buffer; record?: ObjectRecord } {
-  const summary = storedSummary(value);
+export function listedRecord(value: Uint8Array, check: 'verified' | 'unverified'): { summary?: Buffer; record?: ObjectRecord } {
+  const summary = storedSummary(value, check);
   if (summary) return { summary: Buffer.from(summary) };
   // A copy first: decoding hands out views of the bytes it decodes (inline shards).
   const record = decodeObjectRecord(Buffer.from(value));

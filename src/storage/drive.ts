@@ -62,7 +62,8 @@ export interface BucketEntry {
 
 /**
  * One key of a listing page: the listing summary of its current version (src/meta/listing-summary.ts),
- * or the whole record where it was stored without one; neither when the record is damaged (fails its checksum).
+ * or the whole record where it was stored without one; neither when the record is damaged (fails its
+ * checksum). A summary is checked against that checksum only when the listing asks (`verify`).
  */
 export interface RecordEntry {
   key: string;
@@ -86,6 +87,8 @@ export interface ListRecordsOptions {
   /** Inclusive lower bound on the key's UTF-8 bytes (may lie between keys). */
   from?: Buffer;
   limit: number;
+  /** Check each summary against its record's checksum (see listedRecord): a set of one drive has no second copy to compare. */
+  verify?: boolean;
 }
 
 /** A shard file being written under the drive's staging area. */

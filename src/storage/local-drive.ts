@@ -17,7 +17,7 @@ import { decodeRecord, encodeRecord } from '../meta/encoding.js';
 import { encodeObjectRecord } from '../meta/listing-summary.js';
 import { DataDirPins } from './data-dir-pins.js';
 import { bucketRangeEnd, bucketState, partKey, partKeyRange, recordKey, uploadKey, uploadKeyBucket, type BucketState } from './metadata-keys.js';
-import { openMetadataEnvironment, type ListedRecord, type MetadataWrite, type MetadataWriteOutcome, type StoreName } from './metadata-store.js';
+import { openMetadataEnvironment, type ListedRecord, type ListingCheck, type MetadataWrite, type MetadataWriteOutcome, type StoreName } from './metadata-store.js';
 import { metadataWriter, type MetadataWriter, type WriterStore } from './metadata-writer.js';
 import { alignedSlabs } from './aligned-slabs.js';
 import { createShardFile, type DirectSupport, type ShardFile } from './shard-file-writer.js';
@@ -67,7 +67,7 @@ type Stores = Record<StoreName, Database<Buffer, Buffer>>;
 interface OpenStore {
   env: RootDatabase;
   stores: Stores;
-  listing: Database<ListedRecord, Buffer>;
+  listings: Record<ListingCheck, Database<ListedRecord, Buffer>>;
   writer: WriterStore;
 }
 
@@ -404,7 +404,7 @@ export class LocalDrive implements Drive {
     checkName('bucket', bucket);
     checkListOptions(options);
     await this.ensureOnline('read');
-    const listing = this.store?.listing;
+    const listing = this.store?.listings[options.verify ? 'verified' : 'unverified'];
     if (!listing) throw new DriveError('offline', `${this.root} is offline`);
     const base = recordKey(bucket, '');
     const prefixKey = recordKey(bucket, options.prefix);
@@ -924,6 +924,7 @@ function checkListOptions(options: ListRecordsOptions): void {
     throw new DriveError('invalid', 'invalid listing start');
   }
   checkInteger('listing limit', options.limit, 1, 1_000_000);
+  if (options.verify !== undefined && typeof options.verify !== 'boolean') throw new DriveError('invalid', 'invalid listing check');
 }
 
 function checkShardCheckRequest(request: ShardCheckRequest): void {

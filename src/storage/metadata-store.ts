@@ -25,16 +25,18 @@ function openStore(env: RootDatabase, name: string): Database<Buffer, Buffer> {
 
 /** A listing's view of a stored object record (listedRecord). */
 export type ListedRecord = ReturnType<typeof listedRecord>;
+/** Whether a listing's summaries are checked against their records' checksums (listedRecord). */
+export type ListingCheck = 'verified' | 'unverified';
 
 /**
  * The objects store as a listing reads it. lmdb hands a decoder that says it copies what it keeps
  * its shared read buffer, where it would otherwise copy every value out whole: a listing takes
  * only each record's summary.
  */
-function openListingView(env: RootDatabase): Database<ListedRecord, Buffer> {
+function openListingView(env: RootDatabase, check: ListingCheck): Database<ListedRecord, Buffer> {
   const decoder = {
     needsStableBuffer: false,
-    decode: (bytes: Uint8Array, size?: number): ListedRecord => listedRecord(bytes.subarray(0, size ?? bytes.length)),
+    decode: (bytes: Uint8Array, size?: number): ListedRecord => listedRecord(bytes.subarray(0, size ?? bytes.length), check),
     encode: (): never => {
       throw new Error('the listing view of the objects store is read-only');
     },
@@ -48,11 +50,11 @@ function openListingView(env: RootDatabase): Database<ListedRecord, Buffer> {
 export function openMetadataEnvironment(
   path: string,
   readOnly: boolean,
-): { env: RootDatabase; stores: Record<StoreName, Database<Buffer, Buffer>>; listing: Database<ListedRecord, Buffer> } {
+): { env: RootDatabase; stores: Record<StoreName, Database<Buffer, Buffer>>; listings: Record<ListingCheck, Database<ListedRecord, Buffer>> } {
   const env = openLmdb({ path, maxDbs: STORE_NAMES.length + 1, compression: false, readOnly });
   const stores = {} as Record<StoreName, Database<Buffer, Buffer>>;
   for (const name of STORE_NAMES) stores[name] = openStore(env, name);
-  return { env, stores, listing: openListingView(env) };
+  return { env, stores, listings: { verified: openListingView(env, 'verified'), unverified: openListingView(env, 'unverified') } };
 }
 
 /** Which file a store is (its data file's device and inode): a store wiped and made again is another. */

@@ -29,9 +29,9 @@ import type { PutBody } from '../../src/object/types.js';
 import type { Drive } from '../../src/storage/drive.js';
 import type { DriveFormat } from '../../src/storage/format.js';
 import { LocalDrive } from '../../src/storage/local-drive.js';
-import { faulty, type Faults } from '../helpers/drive-rig.js';
+import { faulty, formattedDrives, type Faults } from '../helpers/drive-rig.js';
 import { rpcNode } from '../helpers/rpc-node.js';
-import { damageRecord, dataDirsOnDrive, flipByte, shardPath, verifyDrives, type Expected } from '../helpers/heal-disk.js';
+import { damageRecord, dataDirsOnDrive, rotSummary, flipByte, shardPath, verifyDrives, type Expected } from '../helpers/heal-disk.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -453,6 +453,34 @@ describe('damaged records (issue 10: "a damaged record counts as no record and f
       expect(result.before[2]).toBe('missing');
     }
     expect((await verifyDrives(rig.roots, expected)).problems).toEqual([]);
+  });
+});
+
+describe('listing summaries, taken without their checksums', () => {
+  it('a summary rotted on the drive a listing asks first is not listed: the listing shows what the checked records say', async () => {
+    const rig = await makeRig();
+    rigs.push(rig);
+    const expected: Expected[] = [];
+    await put(rig, 'rot-inline', 100, expected);
+    await put(rig, 'rot-large', 3 * BLOCK, expected);
+    const etags = expected.map((e) => createHash('md5').update(e.body).digest('hex'));
+    for (const e of expected) await rotSummary(rig.roots[0], BUCKET, e.key);
+    const listed = await rig.set.listPage(BUCKET, '', undefined, 100);
+    expect(listed.entries.map((entry) => [entry.key, entry.summary.etag])).toEqual(expected.map((e, i) => [e.key, etags[i]]));
+  });
+
+  it('a set of one drive has no second copy to compare: its drive checks every summary, and a rotted one is not listed', async () => {
+    const rig = await formattedDrives(1, [BUCKET]);
+    try {
+      const set = new ErasureSet(rig.drives, { blockSize: BLOCK, inlineLimit: 16 * KiB, defaultParity: 0, locks: new NamespaceLock() });
+      await set.putObject(BUCKET, 'alone', body(Buffer.from('one copy')), { headers: {} });
+      await rotSummary(rig.roots[0], BUCKET, 'alone');
+      // The one record fails its checksum: the key cannot be decided, so the listing answers 503 as GET does.
+      await expect(set.listPage(BUCKET, '', undefined, 100)).rejects.toMatchObject({ kind: 'read-quorum' });
+      await expect(rig.drives[0].listRecords(BUCKET, { prefix: '', limit: 10, verify: true })).resolves.toEqual([{ key: 'alone' }]);
+    } finally {
+      await rig.destroy();
+    }
   });
 });
 

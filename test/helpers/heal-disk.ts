@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { Database } from 'lmdb';
 import { BITROT_HASH_SIZE, ShardLayout, verifyShardBlock } from '../../src/codec/bitrot.js';
 import { initCodec, ReedSolomon } from '../../src/codec/reed-solomon.js';
-import { decodeObjectRecord } from '../../src/meta/listing-summary.js';
+import { decodeObjectRecord, storedSummary } from '../../src/meta/listing-summary.js';
 import type { ObjectRecord, UploadRecord, VersionRecord } from '../../src/meta/record.js';
 import { versionSignature } from '../../src/meta/record.js';
 import { bucketRangeEnd, recordKey } from '../../src/storage/metadata-keys.js';
@@ -56,16 +56,38 @@ export function readRecords(drive: string, wanted: { bucket: string; key: string
 }
 
 /** Damages a drive's record of `key` in place (one byte of its body flipped), as bit rot would; through the metadata writer, which alone writes the store. */
-export async function damageRecord(drive: string, bucket: string, key: string): Promise<void> {
-  const value = await readStores(drive, undefined, ({ objects }) => Buffer.from(objects.get(recordKey(bucket, key))!));
-  value![value!.length - 1] ^= 0xff;
+export function damageRecord(drive: string, bucket: string, key: string): Promise<void> {
+  return rewriteStoredRecord(drive, bucket, key, (value) => {
+    value[value.length - 1] ^= 0xff;
+  });
+}
+
+/** Changes the stored bytes of a drive's record of `key` through the metadata writer (which alone writes the store), checksum left as it was. */
+async function rewriteStoredRecord(drive: string, bucket: string, key: string, change: (value: Buffer) => void): Promise<void> {
+  const value = (await readStores(drive, undefined, ({ objects }) => Buffer.from(objects.get(recordKey(bucket, key))!)))!;
+  change(value);
   const writer = metadataWriter();
   const store = await writer.open(join(drive, SYS, 'meta'));
   try {
-    await writer.write(store, { kind: 'write-record', bucket, key, value: value! });
+    await writer.write(store, { kind: 'write-record', bucket, key, value });
   } finally {
     await writer.close(store);
   }
+}
+
+/**
+ * Rots a drive's record of `key` inside its listing summary: one character of the version's ETag
+ * turns into another, so the summary still reads as one (with an ETag nobody wrote) while the
+ * record fails its checksum.
+ */
+export async function rotSummary(drive: string, bucket: string, key: string): Promise<void> {
+  await rewriteStoredRecord(drive, bucket, key, (value) => {
+    const summary = storedSummary(value, 'verified')!;
+    const start = summary.byteOffset - value.byteOffset;
+    const at = value.indexOf(Buffer.from(decodeObjectRecord(value)!.versions[0].etag), start);
+    if (at < 0 || at >= start + summary.length) throw new Error(`no ETag in the summary of ${key}`);
+    value[at] = value[at] === 0x61 ? 0x62 : 0x61;
+  });
 }
 
 /** Every key a drive has a record for in `bucket`. */

@@ -93,7 +93,7 @@ describe('LocalDrive', () => {
     }
   });
 
-  it('lists a record stored before summaries existed whole and a damaged one as neither, and no listed byte points into the read buffer lmdb reuses', async () => {
+  it('lists a record stored before summaries existed whole and a damaged one as neither when asked to check (by its summary, unchecked, otherwise), and no listed byte points into the read buffer lmdb reuses', async () => {
     const withInline = (etag: string, fill: number): ObjectRecord => {
       const r = record(etag);
       r.versions[0].inline = new Uint8Array(300).fill(fill);
@@ -111,7 +111,7 @@ describe('LocalDrive', () => {
       await writer.close(store);
     }
     await damageRecord(join(dir, 'd1'), 'bucket', 'd-damaged');
-    const entries = await drive.listRecords('bucket', { prefix: '', limit: 100 });
+    const entries = await drive.listRecords('bucket', { prefix: '', limit: 100, verify: true });
     expect(entries.map((e) => e.key)).toEqual(['a-current', 'b-old', 'c-old', 'd-damaged']);
     const [current, old1, old2, damaged] = entries;
     expect(unpackSummary(current.summary!).etag).toBe('a-current');
@@ -120,6 +120,8 @@ describe('LocalDrive', () => {
     expect([old1.record?.versions[0].etag, [...new Set(old1.record?.versions[0].inline)]]).toEqual(['b-old', [7]]);
     expect([old2.record?.versions[0].etag, [...new Set(old2.record?.versions[0].inline)]]).toEqual(['c-old', [9]]);
     expect(damaged).toEqual({ key: 'd-damaged' });
+    const unchecked = await drive.listRecords('bucket', { prefix: 'd-', limit: 100 });
+    expect(unpackSummary(unchecked[0].summary!).etag).toBe('d-damaged');
   });
 
   it('applies writes to one record in the order they were made, within a turn and across turns (the writer checks writability per message, then applies them in order)', async () => {

@@ -51,8 +51,8 @@ describe('listing summaries of stored object records', () => {
   });
 
   it('are found without decoding, equal for copies of one version on different drives', () => {
-    const a = storedSummary(encodeObjectRecord(copyOn(1, [1, 2])))!;
-    const b = storedSummary(encodeObjectRecord(copyOn(3, [9, 9, 9])))!;
+    const a = storedSummary(encodeObjectRecord(copyOn(1, [1, 2])), 'verified')!;
+    const b = storedSummary(encodeObjectRecord(copyOn(3, [9, 9, 9])), 'verified')!;
     expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true);
     const { versionId, modTime, deleteMarker, size, etag, dataDir } = record.versions[0];
     expect(unpackSummary(a)).toEqual({ versionId, modTime, deleteMarker, size, etag, dataDir, checksumAlgorithms: ['CRC32'], dataShards: 2, parityShards: 2 });
@@ -61,8 +61,8 @@ describe('listing summaries of stored object records', () => {
 
   it('differ for another version, and name a storage class other than STANDARD', () => {
     const other = { ...record.versions[0], modTime: record.versions[0].modTime + 1, headers: { 'x-amz-storage-class': 'REDUCED_REDUNDANCY' } };
-    const summary = storedSummary(encodeObjectRecord({ versions: [other] }))!;
-    expect(Buffer.from(summary).equals(Buffer.from(storedSummary(encodeObjectRecord(record))!))).toBe(false);
+    const summary = storedSummary(encodeObjectRecord({ versions: [other] }), 'verified')!;
+    expect(Buffer.from(summary).equals(Buffer.from(storedSummary(encodeObjectRecord(record), 'verified')!))).toBe(false);
     expect(unpackSummary(summary).storageClass).toBe('REDUCED_REDUNDANCY');
   });
 
@@ -70,18 +70,20 @@ describe('listing summaries of stored object records', () => {
     const bytes = encodeObjectRecord(record);
     const damaged = Buffer.from(bytes);
     damaged[20] ^= 1;
-    expect(storedSummary(damaged)).toBeUndefined();
-    expect(storedSummary(encodeRecord(record))).toBeUndefined();
+    expect(storedSummary(damaged, 'verified')).toBeUndefined();
+    // Unverified, the damaged bytes are handed out as they are: a listing trusts only copies that agree.
+    expect(storedSummary(damaged, 'unverified')).toBeDefined();
+    expect(storedSummary(encodeRecord(record), 'verified')).toBeUndefined();
     expect(decodeObjectRecord(encodeRecord(record))!.versions[0].etag).toBe(record.versions[0].etag);
   });
 
   it('are long ones too (bin 16), and the decoded record does not carry them', () => {
     const long = { ...record.versions[0], etag: 'e'.repeat(300) };
     const bytes = encodeObjectRecord({ versions: [long] });
-    expect(unpackSummary(storedSummary(bytes)!).etag).toBe(long.etag);
+    expect(unpackSummary(storedSummary(bytes, 'verified')!).etag).toBe(long.etag);
     const decoded = decodeObjectRecord(bytes)!;
     expect(Object.keys(decoded)).toEqual(['versions']);
     // Re-encoding a decoded record derives the summary again from its current version.
-    expect(unpackSummary(storedSummary(encodeObjectRecord({ ...decoded, versions: [record.versions[0]] }))!).etag).toBe(record.versions[0].etag);
+    expect(unpackSummary(storedSummary(encodeObjectRecord({ ...decoded, versions: [record.versions[0]] }), 'verified')!).etag).toBe(record.versions[0].etag);
   });
 });

@@ -21,11 +21,15 @@ function stored(body: number[]): Buffer {
 }
 
 describe('storedSummary on short, checksummed bodies', () => {
+  it('bodies shorter than a checksum, unverified: undefined, not a throw', () => {
+    for (const length of [0, 1, 7, 8, 9]) expect(storedSummary(Buffer.alloc(length, 0x81), 'unverified')).toBeUndefined();
+  });
+
   it('a fixmap whose bin16 length is cut off: undefined, not a throw', () => {
-    expect(() => storedSummary(stored([0x81, ...LISTING, 0xc5, 0x00]))).not.toThrow();
+    for (const check of ['verified', 'unverified'] as const) expect(() => storedSummary(stored([0x81, ...LISTING, 0xc5, 0x00]), check)).not.toThrow();
   });
 
   it('a map16 whose bin16 length is cut off: undefined, not a throw', () => {
-    expect(() => storedSummary(stored([0xde, 0x00, 0x01, ...LISTING, 0xc5, 0x00]))).not.toThrow();
+    for (const check of ['verified', 'unverified'] as const) expect(() => storedSummary(stored([0xde, 0x00, 0x01, ...LISTING, 0xc5, 0x00]), check)).not.toThrow();
   });
 });
