@@ -6,7 +6,8 @@ import { Packr } from 'msgpackr';
 import { xxh64, xxh64Matches } from '../codec/xxhash.js';
 
 const packr = new Packr({ useRecords: false, moreTypes: false, bundleStrings: false });
-const HASH_SIZE = 8;
+/** Bytes of the checksum in front of a record's body. */
+export const RECORD_HASH_SIZE = 8;
 
 export function encodeRecord(value: unknown): Buffer {
   const body = packr.pack(value);
@@ -15,9 +16,9 @@ export function encodeRecord(value: unknown): Buffer {
 
 /** The msgpack body of an encoded record, once its checksum is verified; undefined if it fails. */
 export function recordBody(bytes: Uint8Array): Buffer | undefined {
-  if (bytes.length < HASH_SIZE) return undefined;
+  if (bytes.length < RECORD_HASH_SIZE) return undefined;
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const body = buf.subarray(HASH_SIZE);
+  const body = buf.subarray(RECORD_HASH_SIZE);
   return xxh64Matches(body, buf) ? body : undefined;
 }
 

@@ -5,7 +5,7 @@
  * a listing page compares bytes instead of decoding and resolving every drive's record.
  */
 import { Packr } from 'msgpackr';
-import { decodeRecord, encodeRecord, recordBody } from './encoding.js';
+import { RECORD_HASH_SIZE, decodeRecord, encodeRecord, recordBody } from './encoding.js';
 import type { ObjectRecord, VersionRecord } from './record.js';
 
 const packr = new Packr({ useRecords: false, moreTypes: false, bundleStrings: false });
@@ -65,8 +65,6 @@ export function decodeObjectRecord(value: Uint8Array): ObjectRecord | undefined 
 // The body is a msgpack map whose first key is "listing" (fixstr of 7 bytes), its value a bin 8 or bin 16.
 const LISTING_KEY = Buffer.from([0xa7, ...Buffer.from('listing')]);
 
-const HASH_SIZE = 8;
-
 /**
  * The summary bytes of a stored object record, found at their fixed place without decoding it;
  * undefined for a record stored without a summary (before they existed). `verified`: undefined too
@@ -74,7 +72,7 @@ const HASH_SIZE = 8;
  */
 export function storedSummary(value: Uint8Array, check: 'verified' | 'unverified'): Uint8Array | undefined {
   const buf = Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-  const body = check === 'verified' ? recordBody(buf) : buf.length >= HASH_SIZE ? buf.subarray(HASH_SIZE) : undefined;
+  const body = check === 'verified' ? recordBody(buf) : buf.length >= RECORD_HASH_SIZE ? buf.subarray(RECORD_HASH_SIZE) : undefined;
   if (!body || body.length < 1 + LISTING_KEY.length + 2) return undefined;
   const isMap = (body[0] & 0xf0) === 0x80 || body[0] === 0xde;
   const keyAt = body[0] === 0xde ? 3 : 1;

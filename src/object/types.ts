@@ -44,6 +44,7 @@ export interface SealedBody {
 }
 
 export interface PutBody {
+  /** The bytes; a chunk once yielded is the reader's (it may be kept until its block is complete), never reused. */
   stream: AsyncIterable<Buffer>;
   /**
    * Called once the stream has ended and before anything becomes visible: verifies every digest the

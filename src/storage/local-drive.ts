@@ -252,8 +252,8 @@ export class LocalDrive implements Drive {
 
   /**
    * Whether a drive being opened is writable: a read-only one is not opened. One that turns read-only
-   * later is found by the metadata writer (see write) or by a failing data write (see io), and goes
-   * offline. Its lmdb lock file, which lmdb writes through a shared map, lives off the drive (see
+   * later is found by the metadata writer (see write), a data write failing with EROFS (see io) or
+   * the drive monitor (probe), and goes offline. Its lmdb lock file, which lmdb writes through a shared map, lives off the drive (see
    * lmdb-lock-file.ts), so the change cannot bring a process down meanwhile.
    */
   private async checkWritable(): Promise<void> {
@@ -749,10 +749,15 @@ export class LocalDrive implements Drive {
     });
   }
 
-  /** True while the drive is online and still the one that was opened (this runs the identity check). */
+  /**
+   * True while the drive is online, writable and still the one that was opened (this runs the
+   * identity check). A drive found read-only goes offline here even if no write has met it: writes
+   * that only touch shard files, say, meet EPERM or EACCES as well as EROFS.
+   */
   async probe(): Promise<boolean> {
     try {
       await this.ensureOnline();
+      await this.checkWritable().catch((err: Error) => this.goOffline(`${this.root} turned read-only (${err.message})`, 'abandon'));
       return true;
     } catch {
       return false;
@@ -924,7 +929,7 @@ function checkListOptions(options: ListRecordsOptions): void {
     throw new DriveError('invalid', 'invalid listing start');
   }
   checkInteger('listing limit', options.limit, 1, 1_000_000);
-  if (options.verify !== undefined && typeof options.verify !== 'boolean') throw new DriveError('invalid', 'invalid listing check');
+  if (options.verify !== undefined && options.verify !== null && typeof options.verify !== 'boolean') throw new DriveError('invalid', 'invalid listing check');
 }
 
 function checkShardCheckRequest(request: ShardCheckRequest): void {

@@ -3,7 +3,7 @@
  * for writing and applies the writes the node sends it (see metadata-writer.ts for why it is a
  * process of its own). It dies with the node: once the channel closes, nothing more is written.
  */
-import { constants as fsConstants, mkdirSync } from 'node:fs';
+import { accessSync, constants as fsConstants, mkdirSync } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tolerateLmdbCommitFailures } from './lmdb-commit-failures.js';
@@ -44,9 +44,13 @@ async function checkWritable(path: string): Promise<void> {
   try {
     await access(join(path, 'data.mdb'), fsConstants.W_OK);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return; // wiped: the write will tell
-    throw Object.assign(new Error(`${path} is not writable (${(err as Error).message})`), { code: 'EROFS' });
+    notWritable(path, err as NodeJS.ErrnoException);
   }
+}
+
+function notWritable(path: string, err: NodeJS.ErrnoException): void {
+  if (err.code === 'ENOENT') return; // wiped: the write will tell
+  throw Object.assign(new Error(`${path} is not writable (${err.message})`), { code: 'EROFS' });
 }
 
 const settled = (): void => undefined;
@@ -60,6 +64,13 @@ function open(request: Extract<WriterRequest, { op: 'open' }>): { id: number; id
   const { path, expect } = request;
   const found = storeIdentity(path);
   if (expect && !sameStore(found, expect)) refuse(`${path}: the metadata store is gone or replaced`);
+  // A reopen (this process was restarted) of a drive that turned read-only meanwhile: lmdb would fail
+  // with a bare errno, which the node would not know for read-only. Said as EROFS, the drive goes offline.
+  try {
+    accessSync(join(path, 'data.mdb'), fsConstants.W_OK);
+  } catch (err) {
+    notWritable(path, err as NodeJS.ErrnoException);
+  }
   for (const [id, entry] of stores) {
     if (!sameStore(entry.store.identity, found)) continue;
     entry.opens++;

@@ -8,8 +8,9 @@
  * client connection down with the one failing drive. In the writer, it costs the writes in flight:
  * they fail with a DriveError (outcome unknown, like a lost RPC), the writer is started again at the
  * next write, and each drive reopens its store there (the very store it opened: a wiped drive's is
- * not made anew). A drive that can no longer be written goes offline at its next write (LocalDrive
- * checks before each), so it cannot crash the writer in a loop.
+ * not made anew). A drive that can no longer be written goes offline at its next write (the writer
+ * checks before lmdb touches a store, and before it reopens one, and answers EROFS), so it cannot
+ * crash the writer in a loop.
  *
  * lmdb can also wedge instead (a commit whose page write failed never finishes, and the environment
  * takes no more writes). A store that leaves a write unanswered too long (WriterTimeouts) is reported

@@ -55,6 +55,15 @@ describe('block splitter', () => {
     expect(Buffer.concat(blocks)).toEqual(Buffer.from(Array.from({ length: total }, (_, i) => i % 251)));
   });
 
+  it('cuts a body of many tiny chunks the same way (they are gathered into one buffer past a few dozen)', async () => {
+    const sizes = Array.from({ length: 500 }, (_, i) => (i % 3) + 1);
+    const blocks: Buffer[] = [];
+    for await (const b of readBlocks(chunks(sizes), 256)) blocks.push(Buffer.from(b));
+    const total = sizes.reduce((a, b) => a + b, 0);
+    expect(blocks.slice(0, -1).every((b) => b.length === 256)).toBe(true);
+    expect(Buffer.concat(blocks)).toEqual(Buffer.from(Array.from({ length: total }, (_, i) => i % 251)));
+  });
+
   it('yields nothing for an empty stream', async () => {
     const blocks: Buffer[] = [];
     for await (const b of readBlocks(chunks([]), 16)) blocks.push(b);

@@ -8,7 +8,7 @@ import type { ObjectRecord } from '../../src/meta/record.js';
 import { DriveError } from '../../src/storage/drive.js';
 import { encodeRecord } from '../../src/meta/encoding.js';
 import { encodeObjectRecord, unpackSummary } from '../../src/meta/listing-summary.js';
-import { metadataWriter } from '../../src/storage/metadata-writer.js';
+import { MetadataWriter, metadataWriter } from '../../src/storage/metadata-writer.js';
 import { damageRecord } from '../helpers/heal-disk.js';
 import { setImmutable } from '../torture/drive-faults.js';
 import { LocalDrive, SPACE_CHECK_REUSE_MS } from '../../src/storage/local-drive.js';
@@ -90,6 +90,38 @@ describe('LocalDrive', () => {
     } finally {
       await writer.close(store);
       await setImmutable(dataFile, false);
+    }
+  });
+
+  it('a drive that turned read-only while its metadata writer was down stayed online for good: the restarted writer refuses to reopen it (EROFS), and the drive goes offline', async () => {
+    await drive.close();
+    const writer = new MetadataWriter();
+    const own = new LocalDrive(join(dir, 'd1'), undefined, undefined, undefined, writer);
+    await own.open();
+    try {
+      await own.writeRecord('bucket', 'k', record('before'));
+      const pid = writer.pid!;
+      process.kill(pid, 'SIGKILL');
+      while (writer.pid === pid) await new Promise((r) => setTimeout(r, 10));
+      await setImmutable(join(dir, 'd1'), true);
+      const err = await own.writeRecord('bucket', 'k', record('after')).then(() => undefined, (e: unknown) => e);
+      expect((err as DriveError).message).toMatch(/turned read-only/);
+      expect(own.isOnline()).toBe(false);
+    } finally {
+      await setImmutable(join(dir, 'd1'), false);
+      await own.close();
+      drive = new LocalDrive(join(dir, 'd1'));
+      await drive.open();
+    }
+  });
+
+  it('a drive that turned read-only is taken offline by the drive monitor, though no write reached its metadata writer', async () => {
+    await setImmutable(join(dir, 'd1'), true);
+    try {
+      expect(await drive.probe()).toBe(false);
+      expect(drive.isOnline()).toBe(false);
+    } finally {
+      await setImmutable(join(dir, 'd1'), false);
     }
   });
 
