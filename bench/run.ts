@@ -14,7 +14,9 @@
  * With --cluster it then starts 4 local nodes × 4 drives (one set of 16 drives, EC 8+8: the same 2×
  * storage overhead) on loopback ports (bench/cluster.ts), runs the same workloads with requests spread
  * round-robin over the nodes, and prints that table too, each figure beside its ratio to the single
- * node's figure from the same run: the cost of going distributed on one machine.
+ * node's figure from the same run: the cost of going distributed on one machine. The same workloads
+ * also run on one node over those 16 drives (what the drives cost apart from the nodes) and on 4
+ * nodes × 1 drive (EC 2+2, the single node's own geometry: what the nodes cost apart from the drives).
  *
  * With --memory it starts the cluster too (for --cluster, after its workloads) and streams 8 objects of
  * 2 GiB (256 MiB with --quick) up and then down through its first node at once, printing every node's
@@ -422,7 +424,8 @@ async function main(): Promise<void> {
         `  --s3rver      then also install s3rver ${S3RVER_VERSION} into the temp directory and run the same workloads against it;`,
         '                the single node\'s figures are also given as ratios of s3rver\'s (needs the npm registry)',
         `  --cluster     then also start ${CLUSTER_NODES} local nodes x ${CLUSTER_DRIVES_PER_NODE} drives and run the same workloads`,
-        '                round-robin over them; figures are also given as ratios of the single node\'s',
+        '                round-robin over them; figures are also given as ratios of the single node\'s; then one node over',
+        `                the same drives, and ${CLUSTER_NODES} nodes x 1 drive (the single node's geometry)`,
         `  --memory      start the cluster and stream ${MEMORY_CLIENTS} objects of 2 GiB (256 MiB with --quick) up and down through one`,
         '                node at once, printing every node\'s peak RSS (limit 300 MB)',
         '  --profile     save a CPU profile of every server per workload under bench-profiles/ (open in DevTools or speedscope)',
@@ -609,7 +612,7 @@ async function main(): Promise<void> {
     }
 
     // --- the same workloads on a local cluster -----------------------------------------------------
-    let clusterRun: ClusterRun | undefined;
+    const clusterRuns: ClusterRun[] = [];
     let memory: MemoryResult | undefined;
     if (values.cluster || values.memory) {
       for (let i = 0; i < DRIVES; i++) await rm(join(tmp, `drive${i + 1}`), { recursive: true, force: true });
@@ -643,10 +646,16 @@ async function main(): Promise<void> {
         await rm(dir, { recursive: true, force: true });
       }
     }
-    if (values.cluster || values.memory) {
-      const dir = join(tmp, 'cluster');
-      log(`starting a cluster of ${CLUSTER_NODES} nodes x ${CLUSTER_DRIVES_PER_NODE} drives in ${dir}`);
-      cluster = await BenchCluster.start(dir, CLUSTER_NODES, CLUSTER_DRIVES_PER_NODE, accessKey, secretKey);
+    // The 4 × 4 cluster runs the workloads (with --cluster) and the memory test (with --memory); with
+    // --cluster, 4 × 1 runs them again in the single node's own geometry (EC 2+2 over four drives).
+    const geometries = [
+      ...(values.cluster || values.memory ? [{ drivesPerNode: CLUSTER_DRIVES_PER_NODE, workloads: values.cluster!, memory: values.memory!, sameLayout }] : []),
+      ...(values.cluster ? [{ drivesPerNode: 1, workloads: true, memory: false, sameLayout: undefined }] : []),
+    ];
+    for (const geometry of geometries) {
+      const dir = join(tmp, `cluster-${CLUSTER_NODES}x${geometry.drivesPerNode}`);
+      log(`starting a cluster of ${CLUSTER_NODES} nodes x ${geometry.drivesPerNode} drive(s) in ${dir}`);
+      cluster = await BenchCluster.start(dir, CLUSTER_NODES, geometry.drivesPerNode, accessKey, secretKey);
       const nodes = cluster;
       log(`cluster ready at ${nodes.endpoints.join(' ')}: ${nodes.layout ?? '(no layout line)'}`);
       const roundRobins: RoundRobinHttp[] = [];
@@ -659,16 +668,16 @@ async function main(): Promise<void> {
       const clusterAdmin = roundRobin(4);
       await clusterAdmin.request('PUT', objectPath(bucket));
       await clusterAdmin.request('PUT', objectPath(listBucket));
-      const result = values.cluster
+      const result = geometry.workloads
         ? await runWorkloads({
             cfg, limits, client: roundRobin, checkServer: () => nodes.check(), bodyFor, bucket, listBucket,
-            servers: nodes.nodes.map((node, i) => benched(node, `cluster-node${i + 1}`)),
+            servers: nodes.nodes.map((node, i) => benched(node, `cluster-${CLUSTER_NODES}x${geometry.drivesPerNode}-node${i + 1}`)),
             profileDir: profileRoot,
           })
         : undefined;
       for (const c of clients) c.close();
       clients = [];
-      if (values.memory) {
+      if (geometry.memory) {
         memory = await measureMemory({
           endpoint: nodes.endpoints[0],
           signer,
@@ -685,13 +694,16 @@ async function main(): Promise<void> {
       log('stopping the cluster');
       await nodes.stop();
       cluster = undefined;
-      clusterRun = result && {
-        layout: `${CLUSTER_NODES} nodes × ${CLUSTER_DRIVES_PER_NODE} drives on loopback, ${nodes.layout ?? `${CLUSTER_NODES * CLUSTER_DRIVES_PER_NODE} drives, default parity`}; requests round-robin over the nodes`,
-        rows: result.rows,
-        sameLayout,
-        noteworthy: clusterNoteworthy,
-        retries: roundRobins.reduce((n, c) => n + c.retries, 0),
-      };
+      await rm(dir, { recursive: true, force: true });
+      if (result) {
+        clusterRuns.push({
+          layout: `${CLUSTER_NODES} nodes × ${geometry.drivesPerNode} drive${geometry.drivesPerNode > 1 ? 's' : ''} on loopback, ${nodes.layout ?? `${CLUSTER_NODES * geometry.drivesPerNode} drives, default parity`}; requests round-robin over the nodes`,
+          rows: result.rows,
+          sameLayout: geometry.sameLayout,
+          noteworthy: clusterNoteworthy,
+          retries: roundRobins.reduce((n, c) => n + c.retries, 0),
+        });
+      }
     }
     await rm(tmp, { recursive: true, force: true });
     tmp = undefined;
@@ -738,20 +750,17 @@ async function main(): Promise<void> {
                   },
                 }
               : {}),
-            ...(clusterRun
-              ? {
-                  cluster: {
-                    server: clusterRun.layout,
-                    results: clusterRun.rows.map((r, i) => ({
-                      ...r,
-                      mbPerSec: Number.isFinite(r.mbPerSec) ? r.mbPerSec : undefined,
-                      vsSingleNode: versus(r, rows[i]),
-                    })),
-                    serverLogNoteworthy: clusterRun.noteworthy,
-                    retriedAfterConnectionReset: clusterRun.retries,
-                  },
-                }
-              : {}),
+            clusters: clusterRuns.map((run) => ({
+              server: run.layout,
+              results: run.rows.map((r, i) => ({
+                ...r,
+                mbPerSec: Number.isFinite(r.mbPerSec) ? r.mbPerSec : undefined,
+                vsSingleNode: versus(r, rows[i]),
+                ...(run.sameLayout ? { vsOneNodeSameDrives: versus(r, run.sameLayout.rows[i]) } : {}),
+              })),
+              serverLogNoteworthy: run.noteworthy,
+              retriedAfterConnectionReset: run.retries,
+            })),
           },
           null,
           2,
@@ -760,7 +769,7 @@ async function main(): Promise<void> {
     } else {
       process.stdout.write(renderMarkdown(rows, limits, layout, machine, values.quick!, noteworthy));
       if (s3rverRows) process.stdout.write(renderS3rver(s3rverRows, rows, values.quick!));
-      if (clusterRun) process.stdout.write(renderCluster(clusterRun, rows, layout, values.quick!));
+      for (const run of clusterRuns) process.stdout.write(renderCluster(run, rows, layout, values.quick!));
       if (memory) process.stdout.write(renderMemory(memory));
     }
   } finally {
