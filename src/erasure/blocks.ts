@@ -1,8 +1,4 @@
-/**
- * A block being gathered: the chunks' pieces as they came, copied once into a block-sized buffer only
- * if there get to be many of them (so a body of tiny chunks, trickled in, holds a block's bytes and
- * not a Buffer object per byte).
- */
+/** A block being gathered: the chunks' pieces as they came, then (past a few) one block-sized buffer. */
 class BlockGatherer {
   private pieces: Buffer[] = [];
   private block?: Buffer;
@@ -15,7 +11,7 @@ class BlockGatherer {
       piece.copy(this.block, this.filled);
     } else {
       this.pieces.push(piece);
-      if (this.pieces.length > MAX_PIECES) {
+      if (this.pieces.length > MAX_PIECES || this.filled + piece.length > GATHER_BYTES) {
         this.block = Buffer.allocUnsafe(this.blockSize);
         let at = 0;
         for (const p of this.pieces) at += p.copy(this.block, at);
@@ -35,8 +31,13 @@ class BlockGatherer {
   }
 }
 
-/** Pieces a block is gathered from before they are copied into one buffer. */
+/**
+ * A block is gathered from at most this many pieces and bytes before they are copied into a
+ * block-sized buffer, which the rest is copied into as it comes: a small body never allocates a whole
+ * block, and a large one lets go of its chunks at once, as they are copied.
+ */
 const MAX_PIECES = 64;
+const GATHER_BYTES = 128 * 1024;
 
 /**
  * Cuts a byte stream into fixed-size blocks (the last may be shorter), copying each byte once. A block
