@@ -30,8 +30,10 @@ export class ReadAhead implements ShardReader {
       const at = offset - window.offset;
       return window.data.subarray(at, at + length);
     }
-    if (!sequential || length >= this.maxBytes) return this.inner.read(offset, length);
-    const data = await this.inner.read(offset, Math.min(length * this.reads, this.maxBytes));
+    // Whole reads only: a window that ends inside the next read would have it asked for again.
+    const reads = Math.min(this.reads, Math.floor(this.maxBytes / length));
+    if (!sequential || reads < 2) return this.inner.read(offset, length);
+    const data = await this.inner.read(offset, length * reads);
     this.window = { offset, data };
     return data.subarray(0, length);
   }

@@ -54,9 +54,22 @@ describe('ReadAhead', () => {
       [110, 80], // sequential again
       [9990, 20],
       [0, 5000], // over the limit: as it is
-      [5000, 2500], // sequential, capped by the limit
+      [5000, 2499], // sequential, but two such reads are over the limit: as it is
     ]);
     await reader.close();
     expect(inner.closed).toBe(true);
+  });
+
+  it('a window ending inside the next frame had that frame asked for again (1 MiB windows over 512 KiB frames read a cluster GET twice): windows hold whole reads, and no byte is asked for twice', async () => {
+    for (const limit of [1500, 2500, 3999, 64 * 1024]) {
+      const inner = fileReader(file);
+      const reader = new ReadAhead(inner, limit);
+      const got: Buffer[] = [];
+      for (let offset = 0; offset < file.length; offset += frame) got.push(await reader.read(offset, Math.min(frame, file.length - offset)));
+      expect(Buffer.concat(got).equals(file), `limit ${limit}`).toBe(true);
+      const asked = inner.calls.reduce((sum, [, length]) => sum + length, 0);
+      expect(asked, `limit ${limit}: ${JSON.stringify(inner.calls)}`).toBeLessThan(file.length + 4 * frame);
+      expect(inner.calls.every(([, length]) => length <= Math.max(limit, frame)), `limit ${limit}`).toBe(true);
+    }
   });
 });
