@@ -10,7 +10,7 @@
  * before decoding them (msgpack can expand a lot in memory: an empty map is one byte on the wire).
  */
 import { Packr } from 'msgpackr';
-import { FrameError } from './rpc-frames.js';
+import { FrameError, piecesLength } from './rpc-frames.js';
 
 export const rpcPackr = new Packr({ useRecords: false, moreTypes: false, bundleStrings: false });
 
@@ -36,22 +36,37 @@ const MAX_ROUTE_BYTES = 255;
  */
 const COPY_BELOW_BYTES = 64 * 1024;
 
-function packed(value: unknown): Buffer {
+/** msgpack's bin 32 marker: a u32 length follows, then the bytes. */
+const BIN32 = 0xc6;
+
+/**
+ * A value's msgpack bytes, as pieces. Bytes of their own as large as a shard read's answer are sent
+ * as they are behind a bin 32 header, not copied into msgpackr's buffer first (what a GET moves
+ * through a peer was copied once more than it needed, and every copy a large allocation).
+ */
+function packed(value: unknown): Buffer[] {
+  if (Buffer.isBuffer(value) && value.length >= COPY_BELOW_BYTES) {
+    const header = Buffer.alloc(5);
+    header[0] = BIN32;
+    header.writeUInt32BE(value.length, 1);
+    return [header, value];
+  }
   const bytes = rpcPackr.pack(value);
-  return bytes.length < COPY_BELOW_BYTES ? Buffer.from(bytes) : bytes;
+  return [bytes.length < COPY_BELOW_BYTES ? Buffer.from(bytes) : bytes];
 }
 
 /** A call's message, as its header and its arguments (see Pieces). */
 export function encodeCall(id: number, route: string, args: unknown): Buffer[] {
   const body = packed(args);
+  const bodyLength = piecesLength(body);
   const routeBytes = Buffer.from(route, 'latin1');
   if (routeBytes.length > MAX_ROUTE_BYTES) throw new FrameError(`RPC route too long: ${route.slice(0, 40)}`);
   const head = Buffer.alloc(4 + 1 + routeBytes.length + 4);
   head.writeUInt32BE(id, 0);
   head.writeUInt8(routeBytes.length, 4);
   routeBytes.copy(head, 5);
-  head.writeUInt32BE(body.length, 5 + routeBytes.length);
-  return [head, body];
+  head.writeUInt32BE(bodyLength, 5 + routeBytes.length);
+  return [head, ...body];
 }
 
 /** An answer's message, as its header and its value (see Pieces). */
@@ -60,8 +75,8 @@ export function encodeAnswer(id: number, failed: boolean, value: unknown): Buffe
   const head = Buffer.alloc(9);
   head.writeUInt32BE(id, 0);
   head.writeUInt8(failed ? 1 : 0, 4);
-  head.writeUInt32BE(body.length, 5);
-  return [head, body];
+  head.writeUInt32BE(piecesLength(body), 5);
+  return [head, ...body];
 }
 
 /** Reads the calls of one payload; a payload that does not parse is a broken session (FrameError). */

@@ -32,9 +32,10 @@ export function encodeBlock(block: Buffer, dataShards: number, parityShards: num
 
 /**
  * Rebuilds a block's data from its shards (by shard index, 0-based; undefined = unavailable) and
- * returns the block's first `dataLength` bytes. Needs at least D shards.
+ * returns the block's first `dataLength` bytes as the data shards hold them: views, in order, never
+ * joined (joining copied every byte a GET serves once more). Needs at least D shards.
  */
-export function decodeBlock(shards: (Buffer | undefined)[], dataShards: number, parityShards: number, dataLength: number): Buffer {
+export function decodeBlock(shards: (Buffer | undefined)[], dataShards: number, parityShards: number, dataLength: number): Buffer[] {
   const missingData = shards.slice(0, dataShards).some((s) => !s);
   let data: Uint8Array[] = shards as Uint8Array[];
   if (missingData) {
@@ -43,6 +44,25 @@ export function decodeBlock(shards: (Buffer | undefined)[], dataShards: number, 
       { dataOnly: true },
     );
   }
-  const out = Buffer.concat(data.slice(0, dataShards));
-  return out.subarray(0, dataLength);
+  const pieces: Buffer[] = [];
+  let left = dataLength;
+  for (let i = 0; i < dataShards && left > 0; i++) {
+    const shard = data[i];
+    const take = Math.min(shard.length, left);
+    pieces.push(Buffer.from(shard.buffer, shard.byteOffset, take));
+    left -= take;
+  }
+  return pieces;
+}
+
+/** The bytes [start, end) of what `pieces` hold one after another, as views of them. */
+export function* slicePieces(pieces: Buffer[], start: number, end: number): Generator<Buffer> {
+  let at = 0;
+  for (const piece of pieces) {
+    const from = Math.max(start - at, 0);
+    const to = Math.min(end - at, piece.length);
+    if (from < to) yield piece.subarray(from, to);
+    at += piece.length;
+    if (at >= end) return;
+  }
 }

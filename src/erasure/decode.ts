@@ -7,7 +7,7 @@ import { BITROT_HASH_SIZE, BitrotError, ShardLayout, verifyShardBlock } from '..
 import { ObjectLayerError } from '../object/errors.js';
 import type { ByteRange } from '../object/types.js';
 import type { Drive, ShardReader } from '../storage/drive.js';
-import { decodeBlock } from './coder.js';
+import { decodeBlock, slicePieces } from './coder.js';
 import type { QuorumVersion } from './quorum.js';
 
 /** Serves reads of an inline shard from the record's bytes. */
@@ -183,7 +183,7 @@ export async function* streamVersion(
     drives.map((d, slot) => quorum.holders[slot] && d.isOnline()),
   );
   const jobs = planBlocks(quorum, range ?? { start: 0, end: size - 1 });
-  const fetch = async ({ partNumber, layout, block }: BlockJob): Promise<Buffer> => {
+  const fetch = async ({ partNumber, layout, block }: BlockJob): Promise<Buffer[]> => {
     const { shards, verified } = await sources.readShards(partNumber, layout, block);
     if (verified < dataShards) throw new ObjectLayerError('read-quorum', { message: 'Not enough healthy shards to read this object.' });
     return decodeBlock(shards, dataShards, parityShards, layout.blockDataLength(block));
@@ -196,7 +196,7 @@ export async function* streamVersion(
       const data = await current;
       current = following.done ? undefined : fetch(following.value);
       current?.catch(() => undefined);
-      yield data.subarray(job.value.from, job.value.to + 1);
+      yield* slicePieces(data, job.value.from, job.value.to + 1);
       job = following;
     }
   } finally {

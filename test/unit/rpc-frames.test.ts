@@ -79,6 +79,17 @@ describe('RPC messages', () => {
     }
   });
 
+  it('send the bytes of a large shard read as they are, behind a msgpack header, and decode them whole', () => {
+    const data = randomBytes(512 * 1024 + 8);
+    const pieces = encodeAnswer(7, false, data);
+    expect(pieces.some((piece) => piece === data)).toBe(true);
+    const [answer] = parseAnswers(Buffer.concat(pieces));
+    expect(answer.id).toBe(7);
+    expect(Buffer.from(rpcPackr.unpack(answer.value) as Buffer).equals(data)).toBe(true);
+    const [call] = parseCalls(Buffer.concat(encodeCall(8, 'drive/0/shardRead', data)));
+    expect(Buffer.from(rpcPackr.unpack(call.args) as Buffer).equals(data)).toBe(true);
+  });
+
   it('refuse a batch cut short anywhere, or an unknown outcome', () => {
     const calls = Buffer.concat([...encodeCall(1, 'ping', null), ...encodeCall(2, 'drive/3/readRecord', ['b', 'k'])]);
     for (let length = 1; length < calls.length; length++) {
