@@ -20,7 +20,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Credentials } from '../iam/credentials.js';
 
 /** The one path of node RPC: a `CONNECT` here opens a session. */
-export const RPC_CONNECT_PATH = '/tessera/rpc/v5/session';
+export const RPC_CONNECT_PATH = '/tessera/rpc/v6/session';
 const TIME_HEADER = 'x-tessera-time';
 const NONCE_HEADER = 'x-tessera-nonce';
 const TOPOLOGY_HEADER = 'x-tessera-topology';
@@ -51,7 +51,7 @@ export function sessionHalf(): string {
 
 /** The key that authenticates a session's frames, from both halves and the endpoint list. */
 export function sessionKey(key: Buffer, fingerprint: string, callerHalf: string, receiverHalf: string): Buffer {
-  return createHmac('sha256', key).update(`tessera-rpc-session-v5\n${fingerprint}\n${callerHalf}\n${receiverHalf}`).digest();
+  return createHmac('sha256', key).update(`tessera-rpc-session-v6\n${fingerprint}\n${callerHalf}\n${receiverHalf}`).digest();
 }
 
 interface Signed {
@@ -65,7 +65,7 @@ interface Signed {
 }
 
 function signature(key: Buffer, s: Signed): string {
-  return createHmac('sha256', key).update(`TESSERA-RPC-5\n${s.method}\n${s.path}\n${s.time}\n${s.nonce}\n${s.fingerprint}\n${s.receiver}\n${s.half}`).digest('hex');
+  return createHmac('sha256', key).update(`TESSERA-RPC-6\n${s.method}\n${s.path}\n${s.time}\n${s.nonce}\n${s.fingerprint}\n${s.receiver}\n${s.half}`).digest('hex');
 }
 
 /** The signing side: one per Peer, so its counter orders its own handshakes. */

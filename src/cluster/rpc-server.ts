@@ -20,7 +20,7 @@ import { SessionReaders } from './session-readers.js';
 
 /** Drive methods a peer may call as they are. */
 const DRIVE_METHODS = new Set([
-  'readFormat', 'writeFormat', 'makeBucket', 'deleteBucket', 'listBuckets', 'statBucket', 'bucketHasObjects',
+  'readFormat', 'writeFormat', 'makeBucket', 'deleteBucket', 'listBuckets', 'statBucket', 'bucketHasObjects', 'readBucketConfig', 'writeBucketConfig',
   'readStoredRecord', 'writeRecord', 'commitVersion', 'settleCommit', 'listRecords', 'discardStaged', 'deleteDataDir',
   'readUpload', 'writeUpload', 'deleteUpload', 'listUploads', 'commitPart', 'listParts', 'restoreUploadData',
   // healing support

@@ -19,6 +19,8 @@ import type {
   PutBody,
   PutOptions,
 } from '../object/types.js';
+import type { BucketConfig } from '../meta/bucket-config.js';
+import type { Locker } from '../lock/locker.js';
 import type { BucketEntry, Drive } from '../storage/drive.js';
 import { MAX_OBJECT_KEY_BYTES, compareKeys, justAfter, pastPrefix } from '../storage/names.js';
 import { setIndexFor } from './placement.js';
@@ -80,6 +82,11 @@ class SetCursor {
 export class ErasurePool implements ObjectLayer {
   private readonly drives: Drive[];
   private readonly knownBuckets = new KnownBuckets();
+  /**
+   * Each bucket's configuration as last read or written here (see getBucketConfig), with the bucket's
+   * creation time: a bucket deleted and made again under its name is another bucket.
+   */
+  private readonly configs = new Map<string, { created: number; config: BucketConfig }>();
 
   constructor(
     readonly sets: ErasureSet[],
@@ -96,6 +103,11 @@ export class ErasurePool implements ObjectLayer {
     return this.sets.every((s) => s.isWritable());
   }
 
+  /** Every set shares the deployment's locker. */
+  private get locks(): Locker {
+    return this.sets[0].ctx.locks;
+  }
+
   private get bucketQuorum(): number {
     return Math.floor(this.drives.length / 2) + 1;
   }
@@ -107,7 +119,11 @@ export class ErasurePool implements ObjectLayer {
     const failed = stats.failed;
     const half = Math.ceil(this.drives.length / 2);
     if (found.length >= half) {
-      const info = { name: bucket, created: new Date(Math.min(...found.map((f) => f.created))) };
+      const info = {
+        name: bucket,
+        created: new Date(Math.min(...found.map((f) => f.created))),
+        configStamp: Math.max(0, ...found.map((f) => f.configStamp ?? 0)),
+      };
       this.knownBuckets.remember(info);
       return info;
     }
@@ -134,22 +150,71 @@ export class ErasurePool implements ObjectLayer {
     }
   }
 
+  /**
+   * The configuration with the newest stamp the drives show. The stamps come from asking every drive
+   * about the bucket, as writes do: a change acknowledged through any node reached a majority of the
+   * drives, so it is seen here. The configuration itself is read only when its stamp is new to this node.
+   */
+  async getBucketConfig(bucket: string): Promise<BucketConfig> {
+    return this.configOf(bucket, await this.getBucketInfo(bucket));
+  }
+
+  private async configOf(bucket: string, { configStamp, created }: BucketInfo): Promise<BucketConfig> {
+    if (configStamp === 0) return { stamp: 0 };
+    const cached = this.configs.get(bucket);
+    if (cached?.created === created.getTime() && cached.config.stamp >= configStamp) return cached.config;
+    const read = await askDrives(this.drives, (d) => d.readBucketConfig(bucket));
+    let newest: BucketConfig | undefined;
+    for (const config of read.values()) if (config && (!newest || config.stamp > newest.stamp)) newest = config;
+    // The drives that showed the stamp did not give the configuration now (offline, damaged).
+    if (!newest || newest.stamp < configStamp) throw new ObjectLayerError('read-quorum');
+    this.configs.set(bucket, { created: created.getTime(), config: newest });
+    return newest;
+  }
+
+  /**
+   * Under the bucket's configuration lock: the newest configuration, changed, written with a greater
+   * stamp to every drive, acknowledged once a majority of them stored it. A change that misses that
+   * is 503 (its outcome unknown, as for any write): the drives that took it keep it, and heal or the
+   * next change carries it on.
+   */
+  async updateBucketConfig(bucket: string, change: (current: BucketConfig) => Omit<BucketConfig, 'stamp'>): Promise<BucketConfig> {
+    const lease = await this.locks.lock(`config:${bucket}`, true);
+    try {
+      const info = await this.getBucketInfo(bucket);
+      const current = await this.configOf(bucket, info);
+      const next: BucketConfig = { ...change(current), stamp: Math.max(Date.now(), current.stamp + 1) };
+      if (this.drives.filter((d) => d.isOnline()).length < this.bucketQuorum) throw new ObjectLayerError('write-quorum');
+      lease.check();
+      const written = await askDrives(this.drives, (d) => d.writeBucketConfig(bucket, next));
+      if (written.count((stored) => stored) < this.bucketQuorum) {
+        await this.getBucketInfo(bucket); // deleted meanwhile: NoSuchBucket
+        throw new ObjectLayerError('write-quorum');
+      }
+      this.configs.set(bucket, { created: info.created.getTime(), config: next });
+      return next;
+    } finally {
+      lease.release();
+    }
+  }
+
   async listBuckets(): Promise<BucketInfo[]> {
     const listed = await askDrives(this.drives, (d) => d.listBuckets());
     listed.requireQuorum(Math.ceil(this.drives.length / 2), () => new ObjectLayerError('read-quorum'));
     const lists = listed.values();
-    const seen = new Map<string, { count: number; created: number }>();
+    const seen = new Map<string, { count: number; created: number; configStamp: number }>();
     for (const list of lists) {
       for (const b of list) {
-        const entry = seen.get(b.name) ?? { count: 0, created: b.created };
+        const entry = seen.get(b.name) ?? { count: 0, created: b.created, configStamp: 0 };
         entry.count++;
         entry.created = Math.min(entry.created, b.created);
+        entry.configStamp = Math.max(entry.configStamp, b.configStamp ?? 0);
         seen.set(b.name, entry);
       }
     }
     return [...seen.entries()]
       .filter(([, e]) => e.count >= Math.ceil(this.drives.length / 2))
-      .map(([name, e]) => ({ name, created: new Date(e.created) }))
+      .map(([name, e]) => ({ name, created: new Date(e.created), configStamp: e.configStamp }))
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 

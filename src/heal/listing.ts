@@ -4,7 +4,8 @@
  */
 import { compareKeys, justAfter } from '../storage/names.js';
 import type { ErasureSet } from '../erasure/set.js';
-import { DriveError, type Drive } from '../storage/drive.js';
+import type { BucketConfig } from '../meta/bucket-config.js';
+import { DriveError, type BucketEntry, type Drive } from '../storage/drive.js';
 
 const PAGE = 500;
 
@@ -81,28 +82,56 @@ export interface PoolBucket {
   created: number;
   /** Drives that have the bucket entry, of those that answered. */
   count: number;
+  /** The newest stamp of the bucket's configuration any drive shows (0: none). */
+  configStamp: number;
 }
 
 /** Buckets any drive knows, with how many drives have each; `answered` is how many drives answered. */
-export async function surveyBuckets(drives: Drive[]): Promise<{ buckets: PoolBucket[]; answered: number; lists: (string[] | undefined)[] }> {
-  const lists = await Promise.all(drives.map((d) => d.listBuckets().catch(() => undefined)));
+export async function surveyBuckets(
+  drives: Drive[],
+): Promise<{ buckets: PoolBucket[]; answered: number; lists: (string[] | undefined)[]; entries: (BucketEntry[] | undefined)[] }> {
+  const entries = await Promise.all(drives.map((d) => d.listBuckets().catch(() => undefined)));
   const seen = new Map<string, PoolBucket>();
-  for (const list of lists) {
+  for (const list of entries) {
     for (const b of list ?? []) {
-      const entry = seen.get(b.name) ?? { name: b.name, created: b.created, count: 0 };
+      const entry = seen.get(b.name) ?? { name: b.name, created: b.created, count: 0, configStamp: 0 };
       entry.count++;
       entry.created = Math.min(entry.created, b.created);
+      entry.configStamp = Math.max(entry.configStamp, b.configStamp ?? 0);
       seen.set(b.name, entry);
     }
   }
   const buckets = [...seen.values()].sort((a, b) => compareKeys(a.name, b.name));
-  return { buckets, answered: lists.filter(Boolean).length, lists: lists.map((l) => l?.map((b) => b.name)) };
+  return { buckets, answered: entries.filter(Boolean).length, lists: entries.map((l) => l?.map((b) => b.name)), entries };
+}
+
+/**
+ * Gives the drives in `slots` the bucket's newest configuration (the greatest stamp any drive shows),
+ * read from a drive that holds it; a drive keeps only a configuration newer than its own. Returns how
+ * many drives took it.
+ */
+async function spreadBucketConfig(drives: Drive[], bucket: PoolBucket, entries: (BucketEntry[] | undefined)[], slots: number[]): Promise<number> {
+  if (bucket.configStamp === 0) return 0;
+  const stampOn = (i: number): number => entries[i]?.find((b) => b.name === bucket.name)?.configStamp ?? 0;
+  const behind = slots.filter((i) => stampOn(i) < bucket.configStamp);
+  if (behind.length === 0) return 0;
+  let newest: BucketConfig | undefined;
+  for (const i of drives.map((_, i) => i).filter((i) => stampOn(i) === bucket.configStamp)) {
+    newest = await drives[i].readBucketConfig(bucket.name).catch(() => undefined);
+    if (newest?.stamp === bucket.configStamp) break;
+  }
+  if (newest?.stamp !== bucket.configStamp) throw new Error(`no drive gives the configuration of ${bucket.name} it shows`);
+  let given = 0;
+  for (const i of behind) if (await drives[i].writeBucketConfig(bucket.name, newest)) given++;
+  return given;
 }
 
 export interface BucketHealResult {
   bucket: string;
   /** Drives the bucket entry was created on. */
   created: number;
+  /** Drives given the bucket's newest configuration. */
+  configured?: number;
   /** Drives a dangling bucket entry was removed from. */
   removed: number;
   state: 'ok' | 'healed' | 'removed' | 'failed' | 'would-heal' | 'would-remove';
@@ -125,7 +154,7 @@ export async function healBuckets(drives: Drive[], options: { dryRun?: boolean; 
     await new Promise((r) => setTimeout(r, options.settleMs ?? 2000));
     survey = await surveyBuckets(drives);
   }
-  const { buckets, answered, lists } = survey;
+  const { buckets, answered, lists, entries } = survey;
   const signature = (l: (string[] | undefined)[], name: string): string => l.map((x) => (x === undefined ? '?' : x.includes(name) ? '1' : '0')).join('');
   const out: BucketHealResult[] = [];
   for (const bucket of buckets) {
@@ -135,8 +164,10 @@ export async function healBuckets(drives: Drive[], options: { dryRun?: boolean; 
     out.push(result);
     const has = (i: number): boolean => lists[i]?.includes(bucket.name) ?? false;
     if (bucket.count >= half) {
-      const missing = drives.map((_, i) => i).filter((i) => lists[i] !== undefined && !has(i));
-      if (missing.length === 0) continue;
+      const answering = drives.map((_, i) => i).filter((i) => lists[i] !== undefined);
+      const missing = answering.filter((i) => !has(i));
+      const stampOn = (i: number): number => entries[i]?.find((b) => b.name === bucket.name)?.configStamp ?? 0;
+      if (missing.length === 0 && answering.every((i) => stampOn(i) === bucket.configStamp)) continue;
       if (options.dryRun) {
         result.state = 'would-heal';
         continue;
@@ -148,6 +179,11 @@ export async function healBuckets(drives: Drive[], options: { dryRun?: boolean; 
         } catch (err) {
           result.error = (err as Error).message;
         }
+      }
+      try {
+        result.configured = await spreadBucketConfig(drives, bucket, entries, answering);
+      } catch (err) {
+        result.error = (err as Error).message;
       }
       result.state = result.error ? 'failed' : 'healed';
     } else if (answered === drives.length) {
@@ -179,11 +215,14 @@ export async function poolBuckets(drives: Drive[]): Promise<string[]> {
 
 /** Gives `drive` the entries of the pool's buckets (on at least half the drives) it lacks: the first step of healing it. */
 export async function ensureBuckets(drive: Drive, drives: Drive[]): Promise<void> {
-  const { buckets, lists } = await surveyBuckets(drives);
-  const mine = lists[drives.indexOf(drive)];
+  const { buckets, lists, entries } = await surveyBuckets(drives);
+  const slot = drives.indexOf(drive);
+  const mine = lists[slot];
   if (mine === undefined) throw new Error(`${drive.endpoint} does not answer`);
   const half = Math.ceil(drives.length / 2);
   for (const bucket of buckets) {
-    if (bucket.count >= half && !mine.includes(bucket.name)) await drive.makeBucket(bucket.name, bucket.created);
+    if (bucket.count < half) continue;
+    if (!mine.includes(bucket.name)) await drive.makeBucket(bucket.name, bucket.created);
+    await spreadBucketConfig(drives, bucket, entries, [slot]);
   }
 }

@@ -2,11 +2,14 @@
  * The ObjectLayer: everything the S3 layer may ask of storage. It speaks in buckets, keys and
  * streams; how objects are coded and placed is the erasure layer's business.
  */
+import type { BucketConfig } from '../meta/bucket-config.js';
 import type { Readable } from 'node:stream';
 
 export interface BucketInfo {
   name: string;
   created: Date;
+  /** The newest stamp of the bucket's configuration its drives show; 0 when it has none. */
+  configStamp: number;
 }
 
 export interface ObjectInfo {
@@ -142,6 +145,10 @@ export interface ObjectLayer {
   getBucketInfo(bucket: string): Promise<BucketInfo>;
   listBuckets(): Promise<BucketInfo[]>;
   deleteBucket(bucket: string): Promise<void>;
+  /** The bucket's configuration as every node sees it once a change was acknowledged; `{ stamp: 0 }` when it has none. */
+  getBucketConfig(bucket: string): Promise<BucketConfig>;
+  /** Changes the bucket's configuration: `change` is given the newest one and returns its successor (the stamp is set here). */
+  updateBucketConfig(bucket: string, change: (current: BucketConfig) => Omit<BucketConfig, 'stamp'>): Promise<BucketConfig>;
 
   putObject(bucket: string, key: string, body: PutBody, options: PutOptions): Promise<ObjectInfo>;
   getObjectInfo(bucket: string, key: string): Promise<ObjectInfo>;

@@ -8,6 +8,7 @@ import * as multipart from './handlers/multipart.js';
 import * as acl from './handlers/acl.js';
 import { getObjectAttributes } from './handlers/attributes.js';
 import { listBuckets } from './handlers/service.js';
+import * as tagging from './handlers/tagging.js';
 import type { S3Request } from './request.js';
 
 type Handler = (req: S3Request) => Promise<void>;
@@ -38,6 +39,9 @@ const bucketRoutes: Record<string, Handler> = {
   'GET uploads': multipart.listMultipartUploads,
   'GET acl': acl.getAcl,
   'PUT acl': acl.putAcl,
+  'GET tagging': tagging.getBucketTagging,
+  'PUT tagging': tagging.putBucketTagging,
+  'DELETE tagging': tagging.deleteBucketTagging,
 };
 
 const objectRoutes: Record<string, Handler> = {

@@ -4,6 +4,7 @@
  * Methods throw DriveError for drive-level failures (offline, faulty); a missing item is not an error
  * but an `undefined`/empty result.
  */
+import type { BucketConfig } from '../meta/bucket-config.js';
 import type { ObjectRecord, UploadPartRecord, UploadRecord } from '../meta/record.js';
 import { decodeObjectRecord } from '../meta/listing-summary.js';
 import type { DriveFormat } from './format.js';
@@ -58,6 +59,8 @@ export function isDamaged(err: unknown): boolean {
 export interface BucketEntry {
   name: string;
   created: number;
+  /** The stamp of the bucket's configuration here (see src/meta/bucket-config.ts); absent when it has none. */
+  configStamp?: number;
 }
 
 /**
@@ -126,6 +129,10 @@ export interface Drive {
   statBucket(name: string): Promise<BucketEntry | undefined>;
   /** True when the bucket holds at least one object record. */
   bucketHasObjects(name: string): Promise<boolean>;
+  /** The bucket's configuration here, undefined when it has none; DriveError 'not-found' without the bucket, 'damaged' when the copy fails its checksum. */
+  readBucketConfig(name: string): Promise<BucketConfig | undefined>;
+  /** Stores the configuration unless this drive holds one with as great a stamp: true when stored. DriveError 'not-found' without the bucket. */
+  writeBucketConfig(name: string, config: BucketConfig): Promise<boolean>;
 
   /** The key's record; DriveError('damaged') when the drive's copy fails its checksum. */
   readRecord(bucket: string, key: string): Promise<ObjectRecord | undefined>;

@@ -7,6 +7,7 @@
  *   <bucket>/<2 hex>/<data dir>/      committed shard files (part.N), never named by object key
  * Object keys only ever become LMDB keys, so no key can reach a path outside the drive.
  */
+import { MAX_BUCKET_CONFIG_BYTES, isBucketConfig, type BucketConfig } from '../meta/bucket-config.js';
 import { randomUUID } from 'node:crypto';
 import { constants as fsConstants, type Stats } from 'node:fs';
 import { access, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, writeFile, type FileHandle } from 'node:fs/promises';
@@ -301,7 +302,7 @@ export class LocalDrive implements Drive {
     const stores = await this.ensureOnline();
     await this.io('make bucket', async () => {
       await this.makeDirectory(join(this.root, name));
-      await this.write(stores, { kind: 'put-bucket', bucket: name, value: encodeRecord({ created }) });
+      await this.write(stores, { kind: 'put-bucket', bucket: name, created });
     });
   }
 
@@ -324,7 +325,7 @@ export class LocalDrive implements Drive {
     const out: BucketEntry[] = [];
     for (const { key, value } of buckets.getRange({})) {
       const entry = decodeRecord<BucketState>(value as unknown as Buffer);
-      if (entry && !entry.deleted) out.push({ name: Buffer.from(key).toString(), created: entry.created });
+      if (entry && !entry.deleted) out.push(bucketEntry(Buffer.from(key).toString(), entry));
     }
     return out;
   }
@@ -333,7 +334,32 @@ export class LocalDrive implements Drive {
     checkName('bucket', name);
     const { buckets } = await this.ensureOnline('read');
     const entry = bucketState(buckets, name);
-    return entry && !entry.deleted ? { name, created: entry.created } : undefined;
+    return entry && !entry.deleted ? bucketEntry(name, entry) : undefined;
+  }
+
+  async readBucketConfig(name: string): Promise<BucketConfig | undefined> {
+    checkName('bucket', name);
+    const { buckets, configs } = await this.ensureOnline('read');
+    const entry = bucketState(buckets, name);
+    if (!entry || entry.deleted) throw new DriveError('not-found', `${this.root}: no bucket ${name}`);
+    if (!entry.configStamp) return undefined;
+    const value = configs.get(Buffer.from(name));
+    const config = value ? decodeRecord<BucketConfig>(value) : undefined;
+    if (!isBucketConfig(config) || config.stamp !== entry.configStamp) throw new DriveError('damaged', `${this.root}: the configuration of bucket ${name} fails its checksum`);
+    return config;
+  }
+
+  async writeBucketConfig(name: string, config: BucketConfig): Promise<boolean> {
+    checkName('bucket', name);
+    if (!isBucketConfig(config)) throw new DriveError('invalid', 'invalid bucket configuration');
+    const value = encodeRecord(config);
+    if (value.length > MAX_BUCKET_CONFIG_BYTES) throw new DriveError('invalid', `a bucket configuration of ${value.length} bytes is over the limit`);
+    const stores = await this.ensureOnline();
+    return this.io('write bucket configuration', async () => {
+      const outcome = await this.write(stores, { kind: 'put-bucket-config', bucket: name, stamp: config.stamp, value });
+      if (outcome === 'no-bucket') throw new DriveError('not-found', `${this.root}: no bucket ${name}`);
+      return outcome === 'written';
+    });
   }
 
   async bucketHasObjects(name: string): Promise<boolean> {
@@ -919,6 +945,11 @@ function checkRecordWrite(bucket: string, key: string, record: unknown, fence: u
 function checkRecord(record: unknown): void {
   if (record === undefined || record === null) return;
   if (typeof record !== 'object' || !Array.isArray((record as ObjectRecord).versions)) throw new DriveError('invalid', 'invalid object record');
+}
+
+/** A bucket's entry as a drive reports it. */
+function bucketEntry(name: string, state: BucketState): BucketEntry {
+  return { name, created: state.created, ...(state.configStamp ? { configStamp: state.configStamp } : {}) };
 }
 
 function checkListOptions(options: ListRecordsOptions): void {

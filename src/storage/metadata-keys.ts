@@ -46,6 +46,8 @@ export function partKeyRange(uploadId: string): { start: Buffer; end: Buffer } {
 export interface BucketState {
   created: number;
   deleted?: true;
+  /** The stamp of the bucket's configuration (in the configs store), when it has one. */
+  configStamp?: number;
 }
 
 export const DELETED_BUCKET: BucketState = { created: 0, deleted: true };

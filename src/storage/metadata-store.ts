@@ -15,7 +15,7 @@ import { DeletedRecordFences } from './fences.js';
 import { DELETED_BUCKET, bucketRangeEnd, bucketState, partKey, partKeyRange, recordKey, uploadKey } from './metadata-keys.js';
 
 /** The stores the node reads; the writer also keeps the fences of deleted records (fences.ts). */
-export const STORE_NAMES = ['objects', 'buckets', 'uploads', 'parts'] as const;
+export const STORE_NAMES = ['objects', 'buckets', 'uploads', 'parts', 'configs'] as const;
 export type StoreName = (typeof STORE_NAMES)[number];
 const FENCES = 'fences';
 
@@ -78,8 +78,9 @@ export function sameStore(a: StoreIdentity | undefined, b: StoreIdentity | undef
 }
 
 export type MetadataWrite =
-  | { kind: 'put-bucket'; bucket: string; value: Uint8Array }
+  | { kind: 'put-bucket'; bucket: string; created: number }
   | { kind: 'delete-bucket'; bucket: string }
+  | { kind: 'put-bucket-config'; bucket: string; stamp: number; value: Uint8Array }
   | { kind: 'write-record'; bucket: string; key: string; value?: Uint8Array; fence?: number }
   | { kind: 'settle-commit'; bucket: string; key: string; signature: string; fence: number }
   | { kind: 'put-upload'; bucket: string; key: string; uploadId: string; value: Uint8Array }
@@ -88,11 +89,13 @@ export type MetadataWrite =
 
 /** delete-bucket: whether the bucket was empty (and is now deleted). */
 export type DeleteBucketOutcome = boolean;
+/** put-bucket-config: stored, or not: the drive holds a configuration as new or newer, or has no such bucket. */
+export type BucketConfigOutcome = 'written' | 'stale' | 'no-bucket';
 /** write-record: written, refused for a stale fence, or refused because the bucket was deleted. */
 export type WriteRecordOutcome = 'written' | 'fenced' | 'bucket-deleted';
 /** settle-commit: the commit is the newest version, or later commits of its fence are now barred, or the record is damaged. */
 export type SettleOutcome = 'committed' | 'barred' | 'damaged';
-export type MetadataWriteOutcome = DeleteBucketOutcome | WriteRecordOutcome | SettleOutcome | undefined;
+export type MetadataWriteOutcome = DeleteBucketOutcome | BucketConfigOutcome | WriteRecordOutcome | SettleOutcome | undefined;
 
 /** A failure after the write was committed (its flush to disk): the write may be on the drive. */
 export class UnflushedWriteError extends Error {}
@@ -139,16 +142,35 @@ export class MetadataStore {
 
   // Synchronous writes inside transactions: a failed commit then rejects only the transaction's promise.
   private transact(write: MetadataWrite): Promise<MetadataWriteOutcome> {
-    const { objects, buckets, uploads, parts } = this.stores;
+    const { objects, buckets, uploads, parts, configs } = this.stores;
     switch (write.kind) {
       case 'put-bucket':
-        return buckets.transaction(() => void buckets.putSync(Buffer.from(write.bucket), asBuffer(write.value)));
+        return buckets.transaction(() => {
+          const name = Buffer.from(write.bucket);
+          const state = bucketState(buckets, write.bucket);
+          // A bucket made again starts without the configuration of the one deleted under its name.
+          if (state?.deleted) configs.removeSync(name);
+          const kept = state && !state.deleted && state.configStamp ? { configStamp: state.configStamp } : {};
+          buckets.putSync(name, encodeRecord({ created: write.created, ...kept }));
+          return undefined;
+        });
       case 'delete-bucket':
         // The emptiness check and the tombstone in one transaction: no record can land between them.
         return objects.transaction(() => {
           for (const _ of objects.getKeys({ start: recordKey(write.bucket, ''), end: bucketRangeEnd(write.bucket), limit: 1 })) return false;
           buckets.putSync(Buffer.from(write.bucket), encodeRecord(DELETED_BUCKET));
+          configs.removeSync(Buffer.from(write.bucket));
           return true;
+        });
+      case 'put-bucket-config':
+        // Only a newer configuration replaces the one held: changes and heals may arrive in any order.
+        return buckets.transaction((): BucketConfigOutcome => {
+          const state = bucketState(buckets, write.bucket);
+          if (!state || state.deleted) return 'no-bucket';
+          if ((state.configStamp ?? 0) >= write.stamp) return 'stale';
+          configs.putSync(Buffer.from(write.bucket), asBuffer(write.value));
+          buckets.putSync(Buffer.from(write.bucket), encodeRecord({ created: state.created, configStamp: write.stamp }));
+          return 'written';
         });
       case 'write-record':
         return this.writeRecord(write);

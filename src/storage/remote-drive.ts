@@ -4,6 +4,7 @@
  * block, on the data session.
  */
 import type { CallOptions, Peer } from '../cluster/peer.js';
+import type { BucketConfig } from '../meta/bucket-config.js';
 import type { ObjectRecord, UploadPartRecord, UploadRecord } from '../meta/record.js';
 import type { DriveFormat } from './format.js';
 import type { DataDirEntry, ShardCheckRequest, ShardState } from './healing.js';
@@ -56,6 +57,12 @@ export class RemoteDrive implements Drive {
   }
   statBucket(name: string): Promise<BucketEntry | undefined> {
     return this.call('statBucket', [name]);
+  }
+  readBucketConfig(name: string): Promise<BucketConfig | undefined> {
+    return this.call('readBucketConfig', [name]);
+  }
+  writeBucketConfig(name: string, config: BucketConfig): Promise<boolean> {
+    return this.call('writeBucketConfig', [name, config]);
   }
   bucketHasObjects(name: string): Promise<boolean> {
     return this.call('bucketHasObjects', [name]);

@@ -14,9 +14,12 @@ import {
   CreateBucketCommand,
   CreateMultipartUploadCommand,
   DeleteBucketCommand,
+  DeleteBucketTaggingCommand,
   DeleteObjectCommand,
+  GetBucketTaggingCommand,
   HeadObjectCommand,
   ListPartsCommand,
+  PutBucketTaggingCommand,
   PutObjectCommand,
   UploadPartCommand,
   type S3Client,
@@ -145,6 +148,24 @@ describe('cluster quorum: 4 nodes x 4 drives, EC 8+8', () => {
     for (const node of [0, 1, 2, 3]) expect(await listKeys(clients[node], bucket, ''), `node ${node + 1}`).toEqual([]);
   });
 
+  step("a bucket's configuration changed through one node is what every other node answers at once (its tags, here)", async () => {
+    const tagsOn = (node: number): Promise<string> =>
+      clients[node].send(new GetBucketTaggingCommand({ Bucket: BUCKET })).then(
+        (got) => JSON.stringify(got.TagSet),
+        (err: Error) => err.name,
+      );
+    // Every node reads (and caches) the configuration before it changes.
+    for (const node of [0, 1, 2, 3]) expect(await tagsOn(node)).toBe('NoSuchTagSet');
+    for (let round = 0; round < 4; round++) {
+      const TagSet = [{ Key: 'round', Value: String(round) }, { Key: 'team', Value: 'storage' }];
+      await clients[round].send(new PutBucketTaggingCommand({ Bucket: BUCKET, Tagging: { TagSet } }));
+      for (const node of [0, 1, 2, 3]) expect(await tagsOn(node), `put on node ${round + 1}, read on node ${node + 1}`).toBe(JSON.stringify(TagSet));
+    }
+    await clients[2].send(new DeleteBucketTaggingCommand({ Bucket: BUCKET }));
+    for (const node of [0, 1, 2, 3]) expect(await tagsOn(node), `deleted on node 3, read on node ${node + 1}`).toBe('NoSuchTagSet');
+    await clients[1].send(new PutBucketTaggingCommand({ Bucket: BUCKET, Tagging: { TagSet: [{ Key: 'kept', Value: 'through the faults below' }] } }));
+  });
+
   step('1 node down (SIGKILL node 4): PUT, GET, LIST, DELETE and multipart work on the other three', async () => {
     await cluster.node(3).kill();
     const survivors = [0, 1, 2];
@@ -259,6 +280,10 @@ describe('cluster quorum: 4 nodes x 4 drives, EC 8+8', () => {
     expected.delete('raw/02');
     await expectAllReadable([0, 1, 2, 3]);
     await expectListingsComplete([0, 1, 2, 3]);
+    // The bucket's configuration outlived three nodes going down and coming back, on every node.
+    for (const node of [0, 1, 2, 3]) {
+      expect((await clients[node].send(new GetBucketTaggingCommand({ Bucket: BUCKET }))).TagSet, `node ${node + 1}`).toEqual([{ Key: 'kept', Value: 'through the faults below' }]);
+    }
   });
 
   step('SIGSTOP node 4 for ~5 s (not past the 30 s lock expiry): the others skip it once its ping fails, and it rejoins after SIGCONT', async () => {

@@ -3,11 +3,11 @@
  * of src/cluster/rpc-*.ts, for test/cluster/rpc-security.test.ts. A change of wire format on one side
  * only must fail that test, so nothing here is imported from the server's code.
  *
- *  - handshake: `CONNECT /tessera/rpc/v5/session` with x-tessera-time, -nonce, -topology, -session and
+ *  - handshake: `CONNECT /tessera/rpc/v6/session` with x-tessera-time, -nonce, -topology, -session and
  *    `authorization: Tessera-HMAC-SHA256 <hex>` over
- *    `TESSERA-RPC-5\nCONNECT\n<path>\n<time>\n<nonce>\n<topology>\n<receiver>\n<session half>`, under the RPC key
+ *    `TESSERA-RPC-6\nCONNECT\n<path>\n<time>\n<nonce>\n<topology>\n<receiver>\n<session half>`, under the RPC key
  *    HMAC-SHA256(secret key, `tessera-rpc-key-v2\n<access key>`);
- *  - session key: HMAC-SHA256(RPC key, `tessera-rpc-session-v5\n<topology>\n<caller half>\n<receiver half>`);
+ *  - session key: HMAC-SHA256(RPC key, `tessera-rpc-session-v6\n<topology>\n<caller half>\n<receiver half>`);
  *  - frames: `u32 length | payload | 16-byte tag`, the tag ChaCha20-Poly1305's over nothing with the
  *    payload as associated data, nonce `u32 direction | u16 0 | u48 sequence`;
  *  - calls `u32 id | u8 route length | route | u32 args length | msgpack args`, answers
@@ -21,7 +21,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { pack, unpack } from 'msgpackr';
 
-export const SESSION_PATH = '/tessera/rpc/v5/session';
+export const SESSION_PATH = '/tessera/rpc/v6/session';
 /** The largest payload a frame may carry. */
 export const MAX_PAYLOAD = 16 * 1024 * 1024;
 /** Answers (frames towards the caller) may be larger: a listing page with inline data. */
@@ -44,7 +44,7 @@ export function rpcKey(accessKey: string, secretKey: string): Buffer {
 }
 
 export function sessionKey(key: Buffer, topology: string, callerHalf: string, receiverHalf: string): Buffer {
-  return hmac(key, `tessera-rpc-session-v5\n${topology}\n${callerHalf}\n${receiverHalf}`);
+  return hmac(key, `tessera-rpc-session-v6\n${topology}\n${callerHalf}\n${receiverHalf}`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -86,7 +86,7 @@ export class Signer {
 
   /** The hex HMAC of `fields` for a CONNECT to `path`. */
   mac(fields: HandshakeFields, path = SESSION_PATH): string {
-    return hmac(this.key, `TESSERA-RPC-5\nCONNECT\n${path}\n${fields.time}\n${fields.nonce}\n${fields.topology}\n${fields.receiver}\n${fields.session}`).toString('hex');
+    return hmac(this.key, `TESSERA-RPC-6\nCONNECT\n${path}\n${fields.time}\n${fields.nonce}\n${fields.topology}\n${fields.receiver}\n${fields.session}`).toString('hex');
   }
 
   /** The headers of a handshake with `fields`, signed for `path` (by default the one it is sent to). */

@@ -1,0 +1,35 @@
+/**
+ * A bucket's configuration (tags now; versioning, Object Lock, lifecycle and policy as they land), as
+ * every drive of the pool keeps it beside the bucket's entry. A change is written with a greater
+ * stamp than the configuration it was made from, and a drive keeps only the greatest stamp it was
+ * given: so copies converge on the newest, whatever order changes and heals reach a drive in.
+ */
+
+export interface BucketConfig {
+  /** Orders a bucket's configurations: greater is newer. */
+  stamp: number;
+  /** Bucket tags, in the order they were put. */
+  tags?: [string, string][];
+}
+
+/** AWS's limits for bucket tags (PutBucketTagging). */
+export const BUCKET_TAG_LIMITS = { count: 50, keyLength: 128, valueLength: 256 } as const;
+
+/** The most a stored configuration may take (a drive refuses more). */
+export const MAX_BUCKET_CONFIG_BYTES = 256 * 1024;
+
+/** Whether `value` has the shape of a configuration (a drive checks what it is given before storing it). */
+export function isBucketConfig(value: unknown): value is BucketConfig {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const config = value as Record<string, unknown>;
+  if (!Number.isSafeInteger(config.stamp) || (config.stamp as number) < 1) return false;
+  for (const field of Object.keys(config)) if (field !== 'stamp' && field !== 'tags') return false;
+  if (config.tags !== undefined) {
+    if (!Array.isArray(config.tags) || config.tags.length > BUCKET_TAG_LIMITS.count) return false;
+    for (const tag of config.tags) {
+      if (!Array.isArray(tag) || tag.length !== 2 || typeof tag[0] !== 'string' || typeof tag[1] !== 'string') return false;
+      if (tag[0].length === 0 || [...tag[0]].length > BUCKET_TAG_LIMITS.keyLength || [...tag[1]].length > BUCKET_TAG_LIMITS.valueLength) return false;
+    }
+  }
+  return true;
+}
