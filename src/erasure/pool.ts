@@ -28,6 +28,7 @@ import { ErasureSet, type ListedVersion } from './set.js';
 import { toPartInfo, toUploadInfo } from './multipart.js';
 import { askDrives, bestEffortOnDrives } from './fan-out.js';
 import { KnownBuckets } from './known-buckets.js';
+import { agreedBucket, entriesByBucket, newestConfig } from './bucket-agreement.js';
 
 /** Marks positions this server issued, so a made-up continuation token is refused rather than obeyed. */
 const POSITION_TAG = Buffer.from('tp1:');
@@ -119,11 +120,8 @@ export class ErasurePool implements ObjectLayer {
     const failed = stats.failed;
     const half = Math.ceil(this.drives.length / 2);
     if (found.length >= half) {
-      const info = {
-        name: bucket,
-        created: new Date(Math.min(...found.map((f) => f.created))),
-        configStamp: Math.max(0, ...found.map((f) => f.configStamp ?? 0)),
-      };
+      const { created, configStamp } = agreedBucket(found);
+      const info = { name: bucket, created: new Date(created), configStamp };
       this.knownBuckets.remember(info);
       return info;
     }
@@ -153,7 +151,8 @@ export class ErasurePool implements ObjectLayer {
   /**
    * The configuration with the newest stamp the drives show. The stamps come from asking every drive
    * about the bucket, as writes do: a change acknowledged through any node reached a majority of the
-   * drives, so it is seen here. The configuration itself is read only when its stamp is new to this node.
+   * drives, so it is seen here. The configuration itself is read only when its stamp is new to this
+   * node; where no drive gives that one (its copies damaged), the newest one they do give is used.
    */
   async getBucketConfig(bucket: string): Promise<BucketConfig> {
     return this.configOf(bucket, await this.getBucketInfo(bucket));
@@ -163,31 +162,31 @@ export class ErasurePool implements ObjectLayer {
     if (configStamp === 0) return { stamp: 0 };
     const cached = this.configs.get(bucket);
     if (cached?.created === created.getTime() && cached.config.stamp >= configStamp) return cached.config;
-    const read = await askDrives(this.drives, (d) => d.readBucketConfig(bucket));
-    let newest: BucketConfig | undefined;
-    for (const config of read.values()) if (config && (!newest || config.stamp > newest.stamp)) newest = config;
-    // The drives that showed the stamp did not give the configuration now (offline, damaged).
-    if (!newest || newest.stamp < configStamp) throw new ObjectLayerError('read-quorum');
+    const read = await askDrives(this.drives, (d) => d.readBucketConfig(bucket, created.getTime()));
+    const newest = newestConfig(read.values());
+    // No drive gave a configuration it has (they went offline since, or every copy is damaged).
+    if (!newest) throw new ObjectLayerError('read-quorum');
     this.configs.set(bucket, { created: created.getTime(), config: newest });
     return newest;
   }
 
   /**
-   * Under the bucket's configuration lock: the newest configuration, changed, written with a greater
-   * stamp to every drive, acknowledged once a majority of them stored it. A change that misses that
-   * is 503 (its outcome unknown, as for any write): the drives that took it keep it, and heal or the
-   * next change carries it on.
+   * Under the bucket's configuration lock: the newest configuration, changed, written to every drive
+   * with the lock's fence as its stamp, acknowledged once a majority of them hold it. A later holder
+   * of the lock has a greater fence (DESIGN §5: the nodes' clocks differ by less than a lease), so a
+   * change that missed its majority (503, outcome unknown, as for any write) and still sits on some
+   * drive never wins over a change acknowledged after it: heal carries the newest stamp on.
    */
   async updateBucketConfig(bucket: string, change: (current: BucketConfig) => Omit<BucketConfig, 'stamp'>): Promise<BucketConfig> {
     const lease = await this.locks.lock(`config:${bucket}`, true);
     try {
       const info = await this.getBucketInfo(bucket);
       const current = await this.configOf(bucket, info);
-      const next: BucketConfig = { ...change(current), stamp: Math.max(Date.now(), current.stamp + 1) };
+      const next: BucketConfig = { ...change(current), stamp: Math.max(lease.fence, current.stamp + 1) };
       if (this.drives.filter((d) => d.isOnline()).length < this.bucketQuorum) throw new ObjectLayerError('write-quorum');
       lease.check();
-      const written = await askDrives(this.drives, (d) => d.writeBucketConfig(bucket, next));
-      if (written.count((stored) => stored) < this.bucketQuorum) {
+      const written = await askDrives(this.drives, (d) => d.writeBucketConfig(bucket, info.created.getTime(), next));
+      if (written.count((held) => held) < this.bucketQuorum) {
         await this.getBucketInfo(bucket); // deleted meanwhile: NoSuchBucket
         throw new ObjectLayerError('write-quorum');
       }
@@ -201,20 +200,12 @@ export class ErasurePool implements ObjectLayer {
   async listBuckets(): Promise<BucketInfo[]> {
     const listed = await askDrives(this.drives, (d) => d.listBuckets());
     listed.requireQuorum(Math.ceil(this.drives.length / 2), () => new ObjectLayerError('read-quorum'));
-    const lists = listed.values();
-    const seen = new Map<string, { count: number; created: number; configStamp: number }>();
-    for (const list of lists) {
-      for (const b of list) {
-        const entry = seen.get(b.name) ?? { count: 0, created: b.created, configStamp: 0 };
-        entry.count++;
-        entry.created = Math.min(entry.created, b.created);
-        entry.configStamp = Math.max(entry.configStamp, b.configStamp ?? 0);
-        seen.set(b.name, entry);
-      }
-    }
-    return [...seen.entries()]
-      .filter(([, e]) => e.count >= Math.ceil(this.drives.length / 2))
-      .map(([name, e]) => ({ name, created: new Date(e.created), configStamp: e.configStamp }))
+    return [...entriesByBucket(listed.values())]
+      .filter(([, entries]) => entries.length >= Math.ceil(this.drives.length / 2))
+      .map(([name, entries]) => {
+        const { created, configStamp } = agreedBucket(entries);
+        return { name, created: new Date(created), configStamp };
+      })
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
@@ -250,7 +241,10 @@ export class ErasurePool implements ObjectLayer {
    * settled) is still data, though no listing shows it, and a drive that does not answer may hold one.
    */
   async deleteBucket(bucket: string): Promise<void> {
-    const { created } = await this.getBucketInfo(bucket);
+    const info = await this.getBucketInfo(bucket);
+    const { created } = info;
+    // Read first: a deletion undone below gives it back to the drives that deleted it.
+    const config = await this.configOf(bucket, info);
     this.knownBuckets.forget(bucket);
     const holds = await askDrives(this.drives, (d) => d.bucketHasObjects(bucket));
     if (holds.count((has) => has) > 0) throw new ObjectLayerError('bucket-not-empty');
@@ -259,8 +253,16 @@ export class ErasurePool implements ObjectLayer {
     const deletions = await askDrives(this.drives, (d) => d.deleteBucket(bucket));
     const deleted = deletions.answers.map((answer) => answer === true);
     if (deletions.count((done) => !done) > 0) {
-      // A write landed between the check and a drive's deletion: the bucket stays, made again where it went.
-      await bestEffortOnDrives(this.drives, (d) => d.makeBucket(bucket, created.getTime()), { only: deleted });
+      // A write landed between the check and a drive's deletion: the bucket stays, made again where it
+      // went, with its configuration.
+      await bestEffortOnDrives(
+        this.drives,
+        async (d) => {
+          await d.makeBucket(bucket, created.getTime());
+          if (config.stamp > 0) await d.writeBucketConfig(bucket, created.getTime(), config);
+        },
+        { only: deleted },
+      );
       throw new ObjectLayerError('bucket-not-empty');
     }
     deletions.requireQuorum(this.bucketQuorum, () => new ObjectLayerError('write-quorum'), (done) => done);

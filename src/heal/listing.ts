@@ -5,6 +5,7 @@
 import { compareKeys, justAfter } from '../storage/names.js';
 import type { ErasureSet } from '../erasure/set.js';
 import type { BucketConfig } from '../meta/bucket-config.js';
+import { agreedBucket, entriesByBucket } from '../erasure/bucket-agreement.js';
 import { DriveError, type BucketEntry, type Drive } from '../storage/drive.js';
 
 const PAGE = 500;
@@ -91,38 +92,44 @@ export async function surveyBuckets(
   drives: Drive[],
 ): Promise<{ buckets: PoolBucket[]; answered: number; lists: (string[] | undefined)[]; entries: (BucketEntry[] | undefined)[] }> {
   const entries = await Promise.all(drives.map((d) => d.listBuckets().catch(() => undefined)));
-  const seen = new Map<string, PoolBucket>();
-  for (const list of entries) {
-    for (const b of list ?? []) {
-      const entry = seen.get(b.name) ?? { name: b.name, created: b.created, count: 0, configStamp: 0 };
-      entry.count++;
-      entry.created = Math.min(entry.created, b.created);
-      entry.configStamp = Math.max(entry.configStamp, b.configStamp ?? 0);
-      seen.set(b.name, entry);
-    }
-  }
-  const buckets = [...seen.values()].sort((a, b) => compareKeys(a.name, b.name));
-  return { buckets, answered: entries.filter(Boolean).length, lists: entries.map((l) => l?.map((b) => b.name)), entries };
+  const buckets = [...entriesByBucket(entries.filter((l): l is BucketEntry[] => l !== undefined))]
+    .map(([name, of]): PoolBucket => ({ name, count: of.length, ...agreedBucket(of) }))
+    .sort((a, b) => compareKeys(a.name, b.name));
+  // A drive whose entry is of another bucket made under the name lacks this one.
+  const lists = entries.map((l) => l?.filter((e) => e.created === buckets.find((b) => b.name === e.name)?.created).map((e) => e.name));
+  return { buckets, answered: entries.filter(Boolean).length, lists, entries };
+}
+
+/** The stamp of the configuration a drive's entries show for `bucket` (0: none, or not that bucket). */
+function configStampOn(entries: BucketEntry[] | undefined, bucket: PoolBucket): number {
+  return entries?.find((b) => b.name === bucket.name && b.created === bucket.created)?.configStamp ?? 0;
 }
 
 /**
- * Gives the drives in `slots` the bucket's newest configuration (the greatest stamp any drive shows),
- * read from a drive that holds it; a drive keeps only a configuration newer than its own. Returns how
- * many drives took it.
+ * Gives the drives in `slots` the bucket's newest configuration they lack: the newest any drive
+ * gives (where every copy of the newest stamp is damaged, the newest readable one), to the drives
+ * showing an older stamp or a damaged copy. A drive keeps only a configuration at least as new as
+ * its own, so this races no change. Returns how many drives took it.
  */
 async function spreadBucketConfig(drives: Drive[], bucket: PoolBucket, entries: (BucketEntry[] | undefined)[], slots: number[]): Promise<number> {
   if (bucket.configStamp === 0) return 0;
-  const stampOn = (i: number): number => entries[i]?.find((b) => b.name === bucket.name)?.configStamp ?? 0;
-  const behind = slots.filter((i) => stampOn(i) < bucket.configStamp);
-  if (behind.length === 0) return 0;
+  const stampOn = (i: number): number => configStampOn(entries[i], bucket);
+  const holders = drives.map((_, i) => i).filter((i) => stampOn(i) > 0).sort((a, b) => stampOn(b) - stampOn(a));
+  const damaged = new Set<number>();
   let newest: BucketConfig | undefined;
-  for (const i of drives.map((_, i) => i).filter((i) => stampOn(i) === bucket.configStamp)) {
-    newest = await drives[i].readBucketConfig(bucket.name).catch(() => undefined);
-    if (newest?.stamp === bucket.configStamp) break;
+  for (const i of holders) {
+    newest = await drives[i].readBucketConfig(bucket.name, bucket.created).catch((err: unknown) => {
+      if (err instanceof DriveError && err.kind === 'damaged') damaged.add(i);
+      return undefined;
+    });
+    if (newest) break;
   }
-  if (newest?.stamp !== bucket.configStamp) throw new Error(`no drive gives the configuration of ${bucket.name} it shows`);
+  if (!newest) throw new Error(`no drive gives the configuration of bucket ${bucket.name}`);
+  const config = newest;
   let given = 0;
-  for (const i of behind) if (await drives[i].writeBucketConfig(bucket.name, newest)) given++;
+  for (const i of slots.filter((slot) => stampOn(slot) < config.stamp || damaged.has(slot))) {
+    if (await drives[i].writeBucketConfig(bucket.name, bucket.created, config)) given++;
+  }
   return given;
 }
 
@@ -166,8 +173,7 @@ export async function healBuckets(drives: Drive[], options: { dryRun?: boolean; 
     if (bucket.count >= half) {
       const answering = drives.map((_, i) => i).filter((i) => lists[i] !== undefined);
       const missing = answering.filter((i) => !has(i));
-      const stampOn = (i: number): number => entries[i]?.find((b) => b.name === bucket.name)?.configStamp ?? 0;
-      if (missing.length === 0 && answering.every((i) => stampOn(i) === bucket.configStamp)) continue;
+      if (missing.length === 0 && answering.every((i) => configStampOn(entries[i], bucket) === bucket.configStamp)) continue;
       if (options.dryRun) {
         result.state = 'would-heal';
         continue;
@@ -187,7 +193,8 @@ export async function healBuckets(drives: Drive[], options: { dryRun?: boolean; 
       }
       result.state = result.error ? 'failed' : 'healed';
     } else if (answered === drives.length) {
-      const holders = drives.map((_, i) => i).filter(has);
+      // Every entry under the name goes, whichever bucket made it.
+      const holders = drives.map((_, i) => i).filter((i) => entries[i]?.some((e) => e.name === bucket.name) ?? false);
       if (options.dryRun) {
         result.state = 'would-remove';
         continue;
@@ -223,6 +230,7 @@ export async function ensureBuckets(drive: Drive, drives: Drive[]): Promise<void
   for (const bucket of buckets) {
     if (bucket.count < half) continue;
     if (!mine.includes(bucket.name)) await drive.makeBucket(bucket.name, bucket.created);
-    await spreadBucketConfig(drives, bucket, entries, [slot]);
+    // The bucket's configuration is worth a retry at the next heal, not the rest of this one.
+    await spreadBucketConfig(drives, bucket, entries, [slot]).catch((err: Error) => console.error(`tessera: heal of ${drive.endpoint}: ${err.message}`));
   }
 }

@@ -21,3 +21,11 @@ export async function readSmallBody(req: S3Request, limit = MAX_XML_BODY): Promi
   body.seal();
   return Buffer.concat(chunks).toString('utf8');
 }
+
+/** Requests AWS refuses without Content-MD5 (or a checksum of the body, as the SDKs send instead). */
+export function requireBodyIntegrity(req: S3Request): void {
+  const headers = req.ctx.req.headers;
+  const declared =
+    headers['content-md5'] !== undefined || Object.keys(headers).some((h) => h.startsWith('x-amz-checksum-')) || headers['x-amz-sdk-checksum-algorithm'] !== undefined;
+  if (!declared) throw new S3Error('InvalidRequest', 'Missing required header for this request: Content-MD5');
+}

@@ -129,10 +129,18 @@ export interface Drive {
   statBucket(name: string): Promise<BucketEntry | undefined>;
   /** True when the bucket holds at least one object record. */
   bucketHasObjects(name: string): Promise<boolean>;
-  /** The bucket's configuration here, undefined when it has none; DriveError 'not-found' without the bucket, 'damaged' when the copy fails its checksum. */
-  readBucketConfig(name: string): Promise<BucketConfig | undefined>;
-  /** Stores the configuration unless this drive holds one with as great a stamp: true when stored. DriveError 'not-found' without the bucket. */
-  writeBucketConfig(name: string, config: BucketConfig): Promise<boolean>;
+  /**
+   * The configuration here of the bucket made at `created`, undefined when it has none; DriveError
+   * 'not-found' without that bucket (none, deleted, or another made under the name), 'damaged' when
+   * the copy fails its checksum.
+   */
+  readBucketConfig(name: string, created: number): Promise<BucketConfig | undefined>;
+  /**
+   * Stores the configuration of the bucket made at `created` unless this drive holds a newer one (a
+   * greater stamp): true when the drive holds this one now (stored, or already there). DriveError
+   * 'not-found' without that bucket.
+   */
+  writeBucketConfig(name: string, created: number, config: BucketConfig): Promise<boolean>;
 
   /** The key's record; DriveError('damaged') when the drive's copy fails its checksum. */
   readRecord(bucket: string, key: string): Promise<ObjectRecord | undefined>;

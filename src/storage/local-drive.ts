@@ -337,11 +337,12 @@ export class LocalDrive implements Drive {
     return entry && !entry.deleted ? bucketEntry(name, entry) : undefined;
   }
 
-  async readBucketConfig(name: string): Promise<BucketConfig | undefined> {
+  async readBucketConfig(name: string, created: number): Promise<BucketConfig | undefined> {
     checkName('bucket', name);
+    checkInteger('creation time', created, 0, Number.MAX_SAFE_INTEGER);
     const { buckets, configs } = await this.ensureOnline('read');
     const entry = bucketState(buckets, name);
-    if (!entry || entry.deleted) throw new DriveError('not-found', `${this.root}: no bucket ${name}`);
+    if (!entry || entry.deleted || entry.created !== created) throw new DriveError('not-found', `${this.root}: no bucket ${name} made at ${created}`);
     if (!entry.configStamp) return undefined;
     const value = configs.get(Buffer.from(name));
     const config = value ? decodeRecord<BucketConfig>(value) : undefined;
@@ -349,16 +350,17 @@ export class LocalDrive implements Drive {
     return config;
   }
 
-  async writeBucketConfig(name: string, config: BucketConfig): Promise<boolean> {
+  async writeBucketConfig(name: string, created: number, config: BucketConfig): Promise<boolean> {
     checkName('bucket', name);
+    checkInteger('creation time', created, 0, Number.MAX_SAFE_INTEGER);
     if (!isBucketConfig(config)) throw new DriveError('invalid', 'invalid bucket configuration');
     const value = encodeRecord(config);
     if (value.length > MAX_BUCKET_CONFIG_BYTES) throw new DriveError('invalid', `a bucket configuration of ${value.length} bytes is over the limit`);
     const stores = await this.ensureOnline();
     return this.io('write bucket configuration', async () => {
-      const outcome = await this.write(stores, { kind: 'put-bucket-config', bucket: name, stamp: config.stamp, value });
-      if (outcome === 'no-bucket') throw new DriveError('not-found', `${this.root}: no bucket ${name}`);
-      return outcome === 'written';
+      const outcome = await this.write(stores, { kind: 'put-bucket-config', bucket: name, created, stamp: config.stamp, value });
+      if (outcome === 'no-bucket') throw new DriveError('not-found', `${this.root}: no bucket ${name} made at ${created}`);
+      return outcome !== 'newer';
     });
   }
 

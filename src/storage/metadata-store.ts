@@ -8,7 +8,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { open as openLmdb, type Database, type DatabaseOptions, type RootDatabase } from 'lmdb';
-import { encodeRecord } from '../meta/encoding.js';
+import { decodeRecord, encodeRecord } from '../meta/encoding.js';
 import { decodeObjectRecord, encodeObjectRecord, listedRecord } from '../meta/listing-summary.js';
 import { versionSignature } from '../meta/record.js';
 import { DeletedRecordFences } from './fences.js';
@@ -80,7 +80,7 @@ export function sameStore(a: StoreIdentity | undefined, b: StoreIdentity | undef
 export type MetadataWrite =
   | { kind: 'put-bucket'; bucket: string; created: number }
   | { kind: 'delete-bucket'; bucket: string }
-  | { kind: 'put-bucket-config'; bucket: string; stamp: number; value: Uint8Array }
+  | { kind: 'put-bucket-config'; bucket: string; created: number; stamp: number; value: Uint8Array }
   | { kind: 'write-record'; bucket: string; key: string; value?: Uint8Array; fence?: number }
   | { kind: 'settle-commit'; bucket: string; key: string; signature: string; fence: number }
   | { kind: 'put-upload'; bucket: string; key: string; uploadId: string; value: Uint8Array }
@@ -89,8 +89,11 @@ export type MetadataWrite =
 
 /** delete-bucket: whether the bucket was empty (and is now deleted). */
 export type DeleteBucketOutcome = boolean;
-/** put-bucket-config: stored, or not: the drive holds a configuration as new or newer, or has no such bucket. */
-export type BucketConfigOutcome = 'written' | 'stale' | 'no-bucket';
+/**
+ * put-bucket-config: stored; already held (this stamp, intact); not stored because the drive holds a
+ * newer one; or no such bucket (none, deleted, or another bucket made under the name).
+ */
+export type BucketConfigOutcome = 'written' | 'held' | 'newer' | 'no-bucket';
 /** write-record: written, refused for a stale fence, or refused because the bucket was deleted. */
 export type WriteRecordOutcome = 'written' | 'fenced' | 'bucket-deleted';
 /** settle-commit: the commit is the newest version, or later commits of its fence are now barred, or the record is damaged. */
@@ -148,10 +151,12 @@ export class MetadataStore {
         return buckets.transaction(() => {
           const name = Buffer.from(write.bucket);
           const state = bucketState(buckets, write.bucket);
-          // A bucket made again starts without the configuration of the one deleted under its name.
-          if (state?.deleted) configs.removeSync(name);
-          const kept = state && !state.deleted && state.configStamp ? { configStamp: state.configStamp } : {};
-          buckets.putSync(name, encodeRecord({ created: write.created, ...kept }));
+          // The same bucket made again here (heal) keeps its configuration; any other bucket made
+          // under the name, over a tombstone or over an entry whose deletion missed this drive,
+          // starts without one.
+          const same = state && !state.deleted && state.created === write.created;
+          if (!same) configs.removeSync(name);
+          buckets.putSync(name, encodeRecord({ created: write.created, ...(same && state.configStamp ? { configStamp: state.configStamp } : {}) }));
           return undefined;
         });
       case 'delete-bucket':
@@ -166,8 +171,12 @@ export class MetadataStore {
         // Only a newer configuration replaces the one held: changes and heals may arrive in any order.
         return buckets.transaction((): BucketConfigOutcome => {
           const state = bucketState(buckets, write.bucket);
-          if (!state || state.deleted) return 'no-bucket';
-          if ((state.configStamp ?? 0) >= write.stamp) return 'stale';
+          if (!state || state.deleted || state.created !== write.created) return 'no-bucket';
+          const held = state.configStamp ?? 0;
+          // A copy that fails its checksum is as good as none: anything replaces it (heal repairs it so).
+          const intact = held > 0 && decodeRecord(configs.get(Buffer.from(write.bucket)) ?? Buffer.alloc(0)) !== undefined;
+          if (intact && held > write.stamp) return 'newer';
+          if (intact && held === write.stamp) return 'held';
           configs.putSync(Buffer.from(write.bucket), asBuffer(write.value));
           buckets.putSync(Buffer.from(write.bucket), encodeRecord({ created: state.created, configStamp: write.stamp }));
           return 'written';

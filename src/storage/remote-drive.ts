@@ -58,11 +58,11 @@ export class RemoteDrive implements Drive {
   statBucket(name: string): Promise<BucketEntry | undefined> {
     return this.call('statBucket', [name]);
   }
-  readBucketConfig(name: string): Promise<BucketConfig | undefined> {
-    return this.call('readBucketConfig', [name]);
+  readBucketConfig(name: string, created: number): Promise<BucketConfig | undefined> {
+    return this.call('readBucketConfig', [name, created]);
   }
-  writeBucketConfig(name: string, config: BucketConfig): Promise<boolean> {
-    return this.call('writeBucketConfig', [name, config]);
+  writeBucketConfig(name: string, created: number, config: BucketConfig): Promise<boolean> {
+    return this.call('writeBucketConfig', [name, created, config]);
   }
   bucketHasObjects(name: string): Promise<boolean> {
     return this.call('bucketHasObjects', [name]);

@@ -92,6 +92,8 @@ describe('bucket configuration: tags', () => {
       [tagging([['semi;colon', 'v']]), 'InvalidTag'],
       [tagging([['k', 'a*b']]), 'InvalidTag'],
       ['<Tagging><TagSet><Tag><Value>no key</Value></Tag></TagSet></Tagging>', 'MalformedXML'],
+      ['<Tagging><TagSet><Tag><Key>no value</Key></Tag></TagSet></Tagging>', 'MalformedXML'],
+      ['<Tagging><TagSet><Tag><Key>a</Key><Value>1</Value></Tag></TagSet><TagSet></TagSet></Tagging>', 'MalformedXML'],
       ['<Tagging></Tagging>', 'MalformedXML'],
       ['<Tagging><TagSet>', 'MalformedXML'],
       ['', 'MalformedXML'],
@@ -107,6 +109,9 @@ describe('bucket configuration: tags', () => {
   it('a missing bucket is NoSuchBucket; a bucket deleted and made again starts without the old tags', async () => {
     expect(await failure(get('no-such-bucket'))).toBe('NoSuchBucket');
     expect(await failure(put([{ Key: 'k', Value: 'v' }], 'no-such-bucket'))).toBe('NoSuchBucket');
+    // The bucket is looked for before the document is read, as AWS does.
+    const missing = await rawRequest(server.endpoint, { method: 'PUT', path: '/no-such-bucket', query: 'tagging', body: '<nonsense', headers: { 'content-md5': createHash('md5').update('<nonsense').digest('base64') } });
+    expect(errorCode(missing.text)).toBe('NoSuchBucket');
     await s3.send(new CreateBucketCommand({ Bucket: 'again' }));
     await put([{ Key: 'old', Value: 'bucket' }], 'again');
     await s3.send(new DeleteBucketCommand({ Bucket: 'again' }));

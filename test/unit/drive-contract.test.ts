@@ -236,35 +236,41 @@ describe.each(implementations)('Drive contract: %s', (_name, makeHarness) => {
     expect((await drive.listBuckets()).map((b) => b.name)).toEqual(['bucket']);
   });
 
-  it('bucket configurations: only a greater stamp replaces the one held; none without the bucket; a bucket made again starts bare; bad ones refused', async () => {
-    expect(await drive.readBucketConfig('bucket')).toBeUndefined();
+  it('bucket configurations: only a greater stamp replaces the one held (the same one is held already); only for the bucket made at the given time; a bucket made again starts bare; bad ones refused', async () => {
+    expect(await drive.readBucketConfig('bucket', 1_000)).toBeUndefined();
     const v2 = { stamp: 2, tags: [['a', '1']] as [string, string][] };
-    expect(await drive.writeBucketConfig('bucket', v2)).toBe(true);
-    expect(await drive.readBucketConfig('bucket')).toEqual(v2);
+    expect(await drive.writeBucketConfig('bucket', 1_000, v2)).toBe(true);
+    expect(await drive.readBucketConfig('bucket', 1_000)).toEqual(v2);
     expect(await drive.statBucket('bucket')).toEqual({ name: 'bucket', created: 1_000, configStamp: 2 });
-    // An older or equal stamp (a heal or a change that arrives late) changes nothing.
-    expect(await drive.writeBucketConfig('bucket', { stamp: 1, tags: [['old', '']] })).toBe(false);
-    expect(await drive.writeBucketConfig('bucket', { stamp: 2, tags: [['same', '']] })).toBe(false);
-    expect(await drive.readBucketConfig('bucket')).toEqual(v2);
-    expect(await drive.writeBucketConfig('bucket', { stamp: 3 })).toBe(true);
-    expect(await drive.readBucketConfig('bucket')).toEqual({ stamp: 3 });
-    // Making a live bucket again keeps its configuration.
+    // An older stamp (a change that arrives late) changes nothing; the same stamp is held already (a heal got there first).
+    expect(await drive.writeBucketConfig('bucket', 1_000, { stamp: 1, tags: [['old', '']] })).toBe(false);
+    expect(await drive.writeBucketConfig('bucket', 1_000, v2)).toBe(true);
+    expect(await drive.readBucketConfig('bucket', 1_000)).toEqual(v2);
+    expect(await drive.writeBucketConfig('bucket', 1_000, { stamp: 3 })).toBe(true);
+    expect(await drive.readBucketConfig('bucket', 1_000)).toEqual({ stamp: 3 });
+    // The same bucket made again (heal) keeps its configuration; another bucket made under the name does not.
     await drive.makeBucket('bucket', 1_000);
-    expect((await drive.readBucketConfig('bucket'))?.stamp).toBe(3);
-    await expectDriveError(drive.readBucketConfig('nope'), ['not-found']);
-    await expectDriveError(drive.writeBucketConfig('nope', { stamp: 5 }), ['not-found']);
+    expect((await drive.readBucketConfig('bucket', 1_000))?.stamp).toBe(3);
+    await expectDriveError(drive.readBucketConfig('bucket', 999), ['not-found']);
+    await expectDriveError(drive.writeBucketConfig('bucket', 999, { stamp: 9 }), ['not-found']);
+    await drive.makeBucket('bucket', 1_001);
+    expect(await drive.readBucketConfig('bucket', 1_001)).toBeUndefined();
+    await drive.makeBucket('bucket', 1_000);
+    await expectDriveError(drive.readBucketConfig('nope', 1), ['not-found']);
+    await expectDriveError(drive.writeBucketConfig('nope', 1, { stamp: 5 }), ['not-found']);
     await drive.makeBucket('short-lived', 1);
-    await drive.writeBucketConfig('short-lived', { stamp: 9, tags: [['k', 'v']] });
+    await drive.writeBucketConfig('short-lived', 1, { stamp: 9, tags: [['k', 'v']] });
     await drive.deleteBucket('short-lived');
-    await expectDriveError(drive.writeBucketConfig('short-lived', { stamp: 10 }), ['not-found']);
-    await drive.makeBucket('short-lived', 2);
-    expect(await drive.readBucketConfig('short-lived')).toBeUndefined();
-    expect(await drive.statBucket('short-lived')).toEqual({ name: 'short-lived', created: 2 });
+    await expectDriveError(drive.writeBucketConfig('short-lived', 1, { stamp: 10 }), ['not-found']);
+    await drive.makeBucket('short-lived', 1);
+    expect(await drive.readBucketConfig('short-lived', 1)).toBeUndefined();
+    expect(await drive.statBucket('short-lived')).toEqual({ name: 'short-lived', created: 1 });
     for (const bad of [{}, { stamp: 0 }, { stamp: 1.5 }, { stamp: 1, other: true }, { stamp: 1, tags: [['k']] }, { stamp: 1, tags: [['', 'v']] }, { stamp: 1, tags: 'k=v' }, null]) {
-      await expectDriveError(drive.writeBucketConfig('bucket', bad as never), ['invalid']);
+      await expectDriveError(drive.writeBucketConfig('bucket', 1_000, bad as never), ['invalid']);
     }
-    await expectDriveError(drive.writeBucketConfig('bucket', { stamp: 4, tags: Array.from({ length: 51 }, (_, i): [string, string] => [`k${i}`, '']) }), ['invalid']);
-    await expectDriveError(drive.readBucketConfig('../etc'), ['invalid']);
+    await expectDriveError(drive.writeBucketConfig('bucket', 1_000, { stamp: 4, tags: Array.from({ length: 51 }, (_, i): [string, string] => [`k${i}`, '']) }), ['invalid']);
+    await expectDriveError(drive.writeBucketConfig('bucket', -1, { stamp: 4 }), ['invalid']);
+    await expectDriveError(drive.readBucketConfig('../etc', 1), ['invalid']);
   });
 
   it('records: any valid key round-trips as data, never as a path; undefined or no versions delete', async () => {
@@ -673,8 +679,8 @@ class FaultyDrive implements Drive {
   listBuckets = (): Promise<BucketEntry[]> => this.run('listBuckets', () => this.inner.listBuckets());
   statBucket = (n: string): Promise<BucketEntry | undefined> => this.run('statBucket', () => this.inner.statBucket(n));
   bucketHasObjects = (n: string): Promise<boolean> => this.run('bucketHasObjects', () => this.inner.bucketHasObjects(n));
-  readBucketConfig = (n: string): Promise<BucketConfig | undefined> => this.run('readBucketConfig', () => this.inner.readBucketConfig(n));
-  writeBucketConfig = (n: string, c: BucketConfig): Promise<boolean> => this.run('writeBucketConfig', () => this.inner.writeBucketConfig(n, c));
+  readBucketConfig = (n: string, t: number): Promise<BucketConfig | undefined> => this.run('readBucketConfig', () => this.inner.readBucketConfig(n, t));
+  writeBucketConfig = (n: string, t: number, c: BucketConfig): Promise<boolean> => this.run('writeBucketConfig', () => this.inner.writeBucketConfig(n, t, c));
   readRecord = (b: string, k: string): Promise<ObjectRecord | undefined> => this.run('readRecord', () => this.inner.readRecord(b, k));
   writeRecord = (b: string, k: string, r: ObjectRecord | undefined, fence?: number): Promise<void> => this.run('writeRecord', () => this.inner.writeRecord(b, k, r, fence));
   commitVersion = (b: string, k: string, r: ObjectRecord, fence: number, data?: VersionData): Promise<void> =>

@@ -1,7 +1,7 @@
 import { S3Error } from '../../errors.js';
 import { toS3Error } from '../error-mapping.js';
 import { validateObjectKey } from '../names.js';
-import { readSmallBody } from '../read-body.js';
+import { readSmallBody, requireBodyIntegrity } from '../read-body.js';
 import { requireBucket, type S3Request } from '../request.js';
 import { sendXml } from '../response.js';
 import { parseXml } from '../xml.js';
@@ -15,10 +15,7 @@ interface DeleteEntry {
 
 export async function deleteObjects(req: S3Request): Promise<void> {
   const bucket = requireBucket(req);
-  const headers = req.ctx.req.headers;
-  const hasIntegrity =
-    headers['content-md5'] !== undefined || Object.keys(headers).some((h) => h.startsWith('x-amz-checksum-')) || headers['x-amz-sdk-checksum-algorithm'] !== undefined;
-  if (!hasIntegrity) throw new S3Error('InvalidRequest', 'Missing required header for this request: Content-MD5');
+  requireBodyIntegrity(req);
   const doc = parseXml(await readSmallBody(req));
   const del = doc.Delete as { Object?: DeleteEntry | DeleteEntry[]; Quiet?: string } | undefined;
   if (!del || typeof del !== 'object') throw new S3Error('MalformedXML');

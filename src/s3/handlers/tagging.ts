@@ -1,7 +1,7 @@
 /** Tags: PutBucketTagging, GetBucketTagging, DeleteBucketTagging (object tags come with versioning). */
 import { S3Error } from '../../errors.js';
 import { BUCKET_TAG_LIMITS, type BucketConfig } from '../../meta/bucket-config.js';
-import { readSmallBody } from '../read-body.js';
+import { readSmallBody, requireBodyIntegrity } from '../read-body.js';
 import { requireBucket, type S3Request } from '../request.js';
 import { sendXml } from '../response.js';
 import { parseXml } from '../xml.js';
@@ -14,16 +14,15 @@ export function parseTagSet(xml: string, limit: number): [string, string][] {
   const tagging = parseXml(xml).Tagging as { TagSet?: unknown } | undefined;
   if (!tagging || typeof tagging !== 'object' || !('TagSet' in tagging)) throw new S3Error('MalformedXML');
   const set = tagging.TagSet;
-  if (set !== '' && (typeof set !== 'object' || set === null)) throw new S3Error('MalformedXML');
+  if (set !== '' && (typeof set !== 'object' || set === null || Array.isArray(set))) throw new S3Error('MalformedXML');
   const listed = set === '' ? [] : (set as { Tag?: unknown }).Tag;
   const entries = listed === undefined ? [] : Array.isArray(listed) ? listed : [listed];
   if (entries.length > limit) throw new S3Error('InvalidTag', `Cannot provide more than ${limit} tags.`);
   const tags: [string, string][] = [];
   const keys = new Set<string>();
   for (const entry of entries) {
-    const { Key: key, Value: value } = (entry ?? {}) as { Key?: unknown; Value?: unknown };
-    if (typeof key !== 'string' || (value !== undefined && typeof value !== 'string')) throw new S3Error('MalformedXML');
-    const text = value ?? '';
+    const { Key: key, Value: text } = (entry ?? {}) as { Key?: unknown; Value?: unknown };
+    if (typeof key !== 'string' || typeof text !== 'string') throw new S3Error('MalformedXML');
     if (key.length === 0 || [...key].length > BUCKET_TAG_LIMITS.keyLength || !TAG_CHARACTERS.test(key)) throw new S3Error('InvalidTag', 'The TagKey you have provided is invalid.');
     if ([...text].length > BUCKET_TAG_LIMITS.valueLength || !TAG_CHARACTERS.test(text)) throw new S3Error('InvalidTag', 'The TagValue you have provided is invalid.');
     if (key.toLowerCase().startsWith('aws:')) throw new S3Error('InvalidTag', 'Your TagKey cannot be prefixed with aws:');
@@ -34,12 +33,6 @@ export function parseTagSet(xml: string, limit: number): [string, string][] {
   return tags;
 }
 
-function requireIntegrityHeader(req: S3Request): void {
-  const headers = req.ctx.req.headers;
-  const has = headers['content-md5'] !== undefined || Object.keys(headers).some((h) => h.startsWith('x-amz-checksum-')) || headers['x-amz-sdk-checksum-algorithm'] !== undefined;
-  if (!has) throw new S3Error('InvalidRequest', 'Missing required header for this request: Content-MD5');
-}
-
 /** A configuration's settings other than its tags (and its stamp, which a change sets anew). */
 function withoutTags({ stamp: _stamp, tags: _tags, ...rest }: BucketConfig): Omit<BucketConfig, 'stamp' | 'tags'> {
   return rest;
@@ -47,7 +40,8 @@ function withoutTags({ stamp: _stamp, tags: _tags, ...rest }: BucketConfig): Omi
 
 export async function putBucketTagging(req: S3Request): Promise<void> {
   const bucket = requireBucket(req);
-  requireIntegrityHeader(req);
+  requireBodyIntegrity(req);
+  await req.objects.getBucketInfo(bucket);
   const tags = parseTagSet(await readSmallBody(req), BUCKET_TAG_LIMITS.count);
   await req.objects.updateBucketConfig(bucket, (current) => ({ ...withoutTags(current), ...(tags.length > 0 ? { tags } : {}) }));
   req.ctx.status = 204;
