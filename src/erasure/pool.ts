@@ -243,8 +243,9 @@ export class ErasurePool implements ObjectLayer {
   async deleteBucket(bucket: string): Promise<void> {
     const info = await this.getBucketInfo(bucket);
     const { created } = info;
-    // Read first: a deletion undone below gives it back to the drives that deleted it.
-    const config = await this.configOf(bucket, info);
+    // Read first: a deletion undone below gives it back to the drives that deleted it (an unreadable
+    // one does not stop the deletion).
+    const config = await this.configOf(bucket, info).catch((): BucketConfig => ({ stamp: 0 }));
     this.knownBuckets.forget(bucket);
     const holds = await askDrives(this.drives, (d) => d.bucketHasObjects(bucket));
     if (holds.count((has) => has) > 0) throw new ObjectLayerError('bucket-not-empty');
