@@ -253,6 +253,9 @@ export class HealManager {
 
   /** What `GET /tessera/admin/v1/info` answers. */
   async info(): Promise<object> {
+    // Taken before the drives' states, which take a while to gather: a heal that finishes meanwhile
+    // then shows as healing still, never as finished beside a drive still healing.
+    const healedSinceStart = this.healer.finished.map(healingInfo);
     const drives = await this.driveInfo();
     const sets = this.setInfo(drives);
     const thisNode = this.options.node ?? 'local';
@@ -302,7 +305,7 @@ export class HealManager {
         objectsScanned: stats.objectsScanned,
         orphansRemoved: stats.orphansRemoved,
       },
-      drivesHealedSinceStart: this.healer.finished.map(healingInfo),
+      drivesHealedSinceStart: healedSinceStart,
     };
   }
 }

@@ -36,6 +36,8 @@ export type HeaderSource = Record<string, string | string[] | undefined>;
  * so that every later response can carry them.
  */
 export function storedHeaders(source: HeaderSource): Record<string, string> {
+  // Refused rather than dropped: a client told its tags were stored would count on them.
+  if (firstValue(source['x-amz-tagging'])) throw new S3Error('NotImplemented', 'Object tags are not stored yet (x-amz-tagging).');
   const headers: Record<string, string> = {};
   for (const name of STORED_HEADERS) {
     const value = firstValue(source[name]);

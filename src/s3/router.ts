@@ -52,6 +52,7 @@ const objectRoutes: Record<string, Handler> = {
   'GET partNumber': object.getObject,
   'HEAD partNumber': object.headObject,
   'GET attributes': getObjectAttributes,
+  'GET tagging': tagging.getObjectTagging,
   'GET acl': acl.getAcl,
   'PUT acl': acl.putAcl,
   'POST uploads': multipart.createMultipartUpload,

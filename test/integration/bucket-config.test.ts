@@ -7,6 +7,9 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import {
   CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  GetObjectTaggingCommand,
+  PutObjectCommand,
   DeleteBucketCommand,
   DeleteBucketTaggingCommand,
   GetBucketTaggingCommand,
@@ -139,5 +142,13 @@ describe('bucket configuration: tags', () => {
       await env.close();
     }
     await server.launch();
+  });
+
+  it('objects have no tags until object tags are stored: GetObjectTagging answers the empty set, and writes that carry tags are refused rather than have them dropped', async () => {
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'plain', Body: 'x' }));
+    expect((await s3.send(new GetObjectTaggingCommand({ Bucket: BUCKET, Key: 'plain' }))).TagSet).toEqual([]);
+    expect(await failure(s3.send(new GetObjectTaggingCommand({ Bucket: BUCKET, Key: 'missing' })))).toBe('NoSuchKey');
+    expect(await failure(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'tagged', Body: 'x', Tagging: 'a=1' })))).toBe('NotImplemented');
+    expect(await failure(s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: 'tagged', Tagging: 'a=1' })))).toBe('NotImplemented');
   });
 });

@@ -1,7 +1,12 @@
-/** Tags: PutBucketTagging, GetBucketTagging, DeleteBucketTagging (object tags come with versioning). */
+/**
+ * Tags: PutBucketTagging, GetBucketTagging, DeleteBucketTagging; and GetObjectTagging, which answers
+ * the empty tag set objects have until object tags are stored (they come with versioning: writes
+ * that carry tags are refused meanwhile, see storedHeaders).
+ */
 import { S3Error } from '../../errors.js';
 import { BUCKET_TAG_LIMITS, type BucketConfig } from '../../meta/bucket-config.js';
 import { readSmallBody, requireBodyIntegrity } from '../read-body.js';
+import { requireKey } from '../object-request.js';
 import { requireBucket, type S3Request } from '../request.js';
 import { sendXml } from '../response.js';
 import { parseXml } from '../xml.js';
@@ -58,4 +63,10 @@ export async function deleteBucketTagging(req: S3Request): Promise<void> {
   const { tags } = await req.objects.getBucketConfig(bucket);
   if (tags) await req.objects.updateBucketConfig(bucket, withoutTags);
   req.ctx.status = 204;
+}
+
+export async function getObjectTagging(req: S3Request): Promise<void> {
+  const { bucket, key } = requireKey(req);
+  await req.objects.getObjectInfo(bucket, key);
+  sendXml(req.ctx, 'Tagging', { TagSet: '' });
 }
