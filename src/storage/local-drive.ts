@@ -254,8 +254,9 @@ export class LocalDrive implements Drive {
   /**
    * Whether a drive being opened is writable: a read-only one is not opened. One that turns read-only
    * later is found by the metadata writer (see write), a data write failing with EROFS (see io) or
-   * the drive monitor (probe), and goes offline. Its lmdb lock file, which lmdb writes through a shared map, lives off the drive (see
-   * lmdb-lock-file.ts), so the change cannot bring a process down meanwhile.
+   * the drive monitor (probe), and goes offline. Its lmdb lock file, which lmdb writes through a
+   * shared map, lives off the drive (see lmdb-lock-file.ts), so the change cannot bring a process
+   * down meanwhile.
    */
   private async checkWritable(): Promise<void> {
     await access(this.sys('meta', 'data.mdb'), fsConstants.W_OK).catch((err: NodeJS.ErrnoException) => {
