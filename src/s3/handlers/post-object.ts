@@ -38,6 +38,8 @@ async function storeFile(
   const policy = verifyPostPolicy(fields, bucket, lookupSecret, MAX_OBJECT_SIZE);
   const key = rawKey.replace(/\$\{filename\}/g, filename);
   validateObjectKey(key);
+  // A form's tags come as an XML `tagging` field: refused, as x-amz-tagging is, until object tags are stored.
+  if (fields.get('tagging')) throw new S3Error('NotImplemented', 'Object tags are not stored yet (tagging).');
   const headers = storedHeaders(Object.fromEntries(fields));
   const redirectField = fields.has('success_action_redirect') ? 'success_action_redirect' : 'redirect';
   const redirectValue = fields.get(redirectField);
