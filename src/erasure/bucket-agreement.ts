@@ -8,14 +8,18 @@ import type { BucketEntry } from '../storage/drive.js';
  * its configuration is not this bucket's.
  */
 export function agreedBucket(entries: BucketEntry[]): { created: number; configStamp: number } {
-  const votes = new Map<number, number>();
-  for (const e of entries) votes.set(e.created, (votes.get(e.created) ?? 0) + 1);
-  let created = 0;
-  let most = 0;
-  for (const [time, count] of votes) {
-    if (count > most || (count === most && time > created)) [created, most] = [time, count];
+  let created = entries[0]?.created ?? 0;
+  // Every write asks this of every drive's entry: the votes are counted only where the entries differ.
+  if (entries.some((e) => e.created !== created)) {
+    const votes = new Map<number, number>();
+    for (const e of entries) votes.set(e.created, (votes.get(e.created) ?? 0) + 1);
+    let most = 0;
+    for (const [time, count] of votes) {
+      if (count > most || (count === most && time > created)) [created, most] = [time, count];
+    }
   }
-  const configStamp = Math.max(0, ...entries.filter((e) => e.created === created).map((e) => e.configStamp ?? 0));
+  let configStamp = 0;
+  for (const e of entries) if (e.created === created) configStamp = Math.max(configStamp, e.configStamp ?? 0);
   return { created, configStamp };
 }
 

@@ -90,19 +90,23 @@ export interface PoolBucket {
 /** Buckets any drive knows, with how many drives have each; `answered` is how many drives answered. */
 export async function surveyBuckets(
   drives: Drive[],
-): Promise<{ buckets: PoolBucket[]; answered: number; lists: (string[] | undefined)[]; entries: (BucketEntry[] | undefined)[] }> {
-  const entries = await Promise.all(drives.map((d) => d.listBuckets().catch(() => undefined)));
-  const buckets = [...entriesByBucket(entries.filter((l): l is BucketEntry[] => l !== undefined))]
+): Promise<{ buckets: PoolBucket[]; answered: number; lists: (string[] | undefined)[]; entries: (Map<string, BucketEntry> | undefined)[] }> {
+  const answers = await Promise.all(drives.map((d) => d.listBuckets().catch(() => undefined)));
+  const byName = entriesByBucket(answers.filter((l): l is BucketEntry[] => l !== undefined));
+  const buckets = [...byName]
     .map(([name, of]): PoolBucket => ({ name, count: of.length, ...agreedBucket(of) }))
     .sort((a, b) => compareKeys(a.name, b.name));
+  const created = new Map(buckets.map((b) => [b.name, b.created]));
   // A drive whose entry is of another bucket made under the name lacks this one.
-  const lists = entries.map((l) => l?.filter((e) => e.created === buckets.find((b) => b.name === e.name)?.created).map((e) => e.name));
-  return { buckets, answered: entries.filter(Boolean).length, lists, entries };
+  const lists = answers.map((l) => l?.filter((e) => e.created === created.get(e.name)).map((e) => e.name));
+  const entries = answers.map((l) => l && new Map(l.map((e) => [e.name, e])));
+  return { buckets, answered: answers.filter(Boolean).length, lists, entries };
 }
 
 /** The stamp of the configuration a drive's entries show for `bucket` (0: none, or not that bucket). */
-function configStampOn(entries: BucketEntry[] | undefined, bucket: PoolBucket): number {
-  return entries?.find((b) => b.name === bucket.name && b.created === bucket.created)?.configStamp ?? 0;
+function configStampOn(entries: Map<string, BucketEntry> | undefined, bucket: PoolBucket): number {
+  const entry = entries?.get(bucket.name);
+  return entry?.created === bucket.created ? (entry.configStamp ?? 0) : 0;
 }
 
 /**
@@ -111,7 +115,7 @@ function configStampOn(entries: BucketEntry[] | undefined, bucket: PoolBucket): 
  * showing an older stamp or a damaged copy. A drive keeps only a configuration at least as new as
  * its own, so this races no change. Returns how many drives took it.
  */
-async function spreadBucketConfig(drives: Drive[], bucket: PoolBucket, entries: (BucketEntry[] | undefined)[], slots: number[]): Promise<number> {
+async function spreadBucketConfig(drives: Drive[], bucket: PoolBucket, entries: (Map<string, BucketEntry> | undefined)[], slots: number[]): Promise<number> {
   if (bucket.configStamp === 0) return 0;
   const stampOn = (i: number): number => configStampOn(entries[i], bucket);
   const holders = drives.map((_, i) => i).filter((i) => stampOn(i) > 0).sort((a, b) => stampOn(b) - stampOn(a));
@@ -194,7 +198,7 @@ export async function healBuckets(drives: Drive[], options: { dryRun?: boolean; 
       result.state = result.error ? 'failed' : 'healed';
     } else if (answered === drives.length) {
       // Every entry under the name goes, whichever bucket made it.
-      const holders = drives.map((_, i) => i).filter((i) => entries[i]?.some((e) => e.name === bucket.name) ?? false);
+      const holders = drives.map((_, i) => i).filter((i) => entries[i]?.has(bucket.name) ?? false);
       if (options.dryRun) {
         result.state = 'would-remove';
         continue;

@@ -223,7 +223,7 @@ export class LocalDrive implements Drive {
       // The writer was restarted and found another store here, or none: the drive was wiped or replaced.
       if (code === 'ESTALE') await this.goOffline(`${this.root} was wiped or replaced`);
       // The writer found the drive read-only before lmdb touched it.
-      if (code === 'EROFS') await this.goOffline(`${this.root} turned read-only (${(err as Error).message})`, 'abandon');
+      if (code === 'EROFS') await this.wentReadOnly((err as Error).message);
       throw err;
     } finally {
       // Read snapshots last a turn of the event loop; the write may have landed within this one.
@@ -264,6 +264,11 @@ export class LocalDrive implements Drive {
     });
   }
 
+  /** Takes a drive found read-only offline, leaving its read environment as it is (see goOffline). */
+  private wentReadOnly(detail: string): Promise<never> {
+    return this.goOffline(`${this.root} turned read-only (${detail})`, 'abandon');
+  }
+
   /**
    * `abandon`: leave this process's read environment open and unused: closing writes its lock file,
    * which may be on the drive (see lmdb-lock-file.ts). The writer's is closed: a crash there is survived.
@@ -291,7 +296,7 @@ export class LocalDrive implements Drive {
       if (err instanceof DriveError) throw err;
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') throw new DriveError('not-found', `${this.root}: ${what}: not found`);
-      if (code === 'EROFS') await this.goOffline(`${this.root} turned read-only (${what}: ${(err as Error).message})`, 'abandon');
+      if (code === 'EROFS') await this.wentReadOnly(`${what}: ${(err as Error).message}`);
       if (isDriveFull(err)) throw new DriveError('full', `${this.root}: ${what}: no space left`);
       throw new DriveError('faulty', `${this.root}: ${what}: ${(err as Error).message}`);
     }
@@ -786,7 +791,7 @@ export class LocalDrive implements Drive {
   async probe(): Promise<boolean> {
     try {
       await this.ensureOnline();
-      await this.checkWritable().catch((err: Error) => this.goOffline(`${this.root} turned read-only (${err.message})`, 'abandon'));
+      await this.checkWritable().catch((err: Error) => this.wentReadOnly(err.message));
       return true;
     } catch {
       return false;

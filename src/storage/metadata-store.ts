@@ -170,15 +170,16 @@ export class MetadataStore {
       case 'put-bucket-config':
         // Only a newer configuration replaces the one held: changes and heals may arrive in any order.
         return buckets.transaction((): BucketConfigOutcome => {
+          const name = Buffer.from(write.bucket);
           const state = bucketState(buckets, write.bucket);
           if (!state || state.deleted || state.created !== write.created) return 'no-bucket';
           const held = state.configStamp ?? 0;
           // A copy that fails its checksum is as good as none: anything replaces it (heal repairs it so).
-          const intact = held > 0 && decodeRecord(configs.get(Buffer.from(write.bucket)) ?? Buffer.alloc(0)) !== undefined;
+          const intact = held > 0 && decodeRecord(configs.get(name) ?? Buffer.alloc(0)) !== undefined;
           if (intact && held > write.stamp) return 'newer';
           if (intact && held === write.stamp) return 'held';
-          configs.putSync(Buffer.from(write.bucket), asBuffer(write.value));
-          buckets.putSync(Buffer.from(write.bucket), encodeRecord({ created: state.created, configStamp: write.stamp }));
+          configs.putSync(name, asBuffer(write.value));
+          buckets.putSync(name, encodeRecord({ created: state.created, configStamp: write.stamp }));
           return 'written';
         });
       case 'write-record':
