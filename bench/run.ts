@@ -122,6 +122,9 @@ function fmtMs(x: number): string {
   return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2);
 }
 
+/** ListObjectVersions is measured over this many versions of each listed key. */
+const VERSIONS_PER_KEY = 10;
+
 const keyName = (prefix: string, i: number): string => `${prefix}/${String(i).padStart(6, '0')}`;
 
 interface ResultRow {
@@ -225,6 +228,111 @@ async function measured(target: WorkloadTarget, name: string, phase: () => Promi
   const row = toRow(result);
   row.cpuMsPerOp = servers.length > 0 && result.ops > 0 ? used / result.ops : undefined;
   return { result, row };
+}
+
+/**
+ * Full listings of `bucket` one page after another for ~cfg.listSeconds, each checked to return
+ * `expected` entries in order: ListObjectsV2 (`objects`, keys) or ListObjectVersions (`versions`,
+ * versions and delete markers). The row's figures are entries per second and CPU-ms per page.
+ */
+async function measureListing(target: WorkloadTarget, name: string, bucket: string, expected: number, kind: 'objects' | 'versions'): Promise<ResultRow> {
+  const { cfg, checkServer } = target;
+  const listClient = target.client(1);
+  log(`${name} for ~${cfg.listSeconds} s`);
+  let pageLatencies: number[] = [];
+  const entryPattern = kind === 'objects' ? /<Key>([^<]*)<\/Key>/g : /<(?:Version|DeleteMarker)><Key>([^<]*)<\/Key><VersionId>([^<]*)<\/VersionId>/g;
+  const unescape = (text: string): string => text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+  const { result: list, row: listRow } = await measured(
+    target,
+    name,
+    () =>
+      runPhase({
+        concurrency: 1,
+        seconds: cfg.listSeconds,
+        maxErrors: 1,
+        op: async () => {
+          let resume: Record<string, string> = {};
+          let entries = 0;
+          let last = '';
+          for (;;) {
+            const query: Record<string, string> = { ...(kind === 'objects' ? { 'list-type': '2' } : { versions: '' }), 'max-keys': String(cfg.listPageSize), ...resume };
+            const t0 = performance.now();
+            const res = await listClient.request('GET', objectPath(bucket), { query, keepBody: true });
+            pageLatencies.push(performance.now() - t0);
+            const xml = res.body!.toString('utf8');
+            const page = [...xml.matchAll(entryPattern)].map((m) => `${m[1]!}\u0000${m[2] ?? ''}`);
+            if (page.length > cfg.listPageSize) throw new Error(`a page held ${page.length} entries, max-keys was ${cfg.listPageSize}`);
+            if (page.length > 0 && page[0]! <= last && kind === 'objects') throw new Error(`listing went backwards: ${page[0]} after ${last}`);
+            last = page.at(-1) ?? last;
+            entries += page.length;
+            if (!/<IsTruncated>true<\/IsTruncated>/.test(xml)) break;
+            if (kind === 'objects') {
+              const next = /<NextContinuationToken>([^<]*)<\/NextContinuationToken>/.exec(xml)?.[1];
+              if (!next) throw new Error('IsTruncated without a NextContinuationToken');
+              resume = { 'continuation-token': unescape(next) };
+            } else {
+              const key = /<NextKeyMarker>([^<]*)<\/NextKeyMarker>/.exec(xml)?.[1];
+              const version = /<NextVersionIdMarker>([^<]*)<\/NextVersionIdMarker>/.exec(xml)?.[1];
+              if (key === undefined) throw new Error('IsTruncated without a NextKeyMarker');
+              resume = { 'key-marker': unescape(key), ...(version !== undefined ? { 'version-id-marker': version } : {}) };
+            }
+          }
+          if (entries !== expected) throw new Error(`a full listing returned ${entries} entries, expected ${expected}`);
+          return entries;
+        },
+      }),
+    (r) => row(name, 'LIST', 'keys/s', 1, r),
+  );
+  checkServer();
+  if (list.ops === 0) throw new Error(`listing failed: ${list.errorSamples.join('; ')}`);
+  pageLatencies = pageLatencies.sort((a, b) => a - b);
+  if (listRow.cpuMsPerOp !== undefined) listRow.cpuMsPerOp /= Math.ceil(expected / cfg.listPageSize);
+  listRow.keysPerSec = list.bytes / list.seconds; // the op returns entries, not bytes
+  listRow.mbPerSec = NaN;
+  listRow.p50Ms = pageLatencies[Math.floor(pageLatencies.length * 0.5)] ?? NaN;
+  listRow.p99Ms = pageLatencies[Math.min(pageLatencies.length - 1, Math.ceil(pageLatencies.length * 0.99) - 1)] ?? NaN;
+  log(`  ${list.ops} full listings in ${list.seconds.toFixed(1)} s: ${fmt(listRow.keysPerSec)} entries/s${cpuNote(listRow)}`);
+  listRow.ops = list.ops;
+  return listRow;
+}
+
+/**
+ * A versioned bucket's listings beside the plain one (issue 12): cfg.listKeys keys with
+ * VERSIONS_PER_KEY versions each (the newest of every tenth key a delete marker), then ListObjectsV2
+ * (current versions only: a range scan that skips markers) and ListObjectVersions over all of them.
+ */
+async function measureVersionedListing(target: WorkloadTarget, bucket: string): Promise<ResultRow[]> {
+  const { cfg } = target;
+  const admin = target.client(1);
+  const config = Buffer.from('<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>');
+  await admin.request('PUT', objectPath(bucket));
+  await admin.request('PUT', objectPath(bucket), { query: { versioning: '' }, body: config, headers: { 'content-md5': createHash('md5').update(config).digest('base64') } });
+  admin.close();
+  const writers = target.client(cfg.listCreateConcurrency);
+  const total = cfg.listKeys * VERSIONS_PER_KEY;
+  log(`writing ${cfg.listKeys} keys x ${VERSIONS_PER_KEY} versions (${total}) into a versioned bucket at concurrency ${cfg.listCreateConcurrency}`);
+  // Version v of every key before version v + 1 of any: no key's writes contend for its lock.
+  const written = await runPhase({
+    concurrency: cfg.listCreateConcurrency,
+    count: total,
+    maxErrors: 1,
+    op: async (i) => {
+      const key = keyName('v', i % cfg.listKeys);
+      const isMarker = i >= total - cfg.listKeys && (i % cfg.listKeys) % 10 === 0;
+      if (isMarker) await writers.request('DELETE', objectPath(bucket, key));
+      else await writers.request('PUT', objectPath(bucket, key), { body: target.bodyFor(256, i) });
+      return 0;
+    },
+  });
+  writers.close();
+  target.checkServer();
+  if (written.errors > 0) throw new Error(`writing the versioned keys failed: ${written.errorSamples.join('; ')}`);
+  const current = cfg.listKeys - Math.ceil(cfg.listKeys / 10);
+  const keys = cfg.listKeys.toLocaleString('en-US');
+  return [
+    await measureListing(target, `ListObjectsV2, versioned: ${keys} keys x ${VERSIONS_PER_KEY} versions (${current.toLocaleString('en-US')} current)`, bucket, current, 'objects'),
+    await measureListing(target, `ListObjectVersions, ${keys} keys x ${VERSIONS_PER_KEY} versions`, bucket, total, 'versions'),
+  ];
 }
 
 /** The measured workloads (warm-up, PUT/GET per size class, listing), the same for a single node and a cluster. */
@@ -341,55 +449,8 @@ async function runWorkloads(target: WorkloadTarget): Promise<{ rows: ResultRow[]
   rows.push(createRow);
   lc.close();
 
-  const listClient = client(1);
-  log(`ListObjectsV2 over ${cfg.listKeys} keys, ${cfg.listPageSize} per page, for ~${cfg.listSeconds} s`);
-  let pageLatencies: number[] = [];
   const listName = `ListObjectsV2, ${cfg.listKeys.toLocaleString('en-US')} keys, ${cfg.listPageSize.toLocaleString('en-US')}/page`;
-  const { result: list, row: listRow } = await measured(
-    target,
-    listName,
-    () =>
-      runPhase({
-        concurrency: 1,
-        seconds: cfg.listSeconds,
-        maxErrors: 1,
-        op: async () => {
-          let token: string | undefined;
-          let keys = 0;
-          let last = '';
-          for (;;) {
-            const query: Record<string, string> = { 'list-type': '2', 'max-keys': String(cfg.listPageSize) };
-            if (token !== undefined) query['continuation-token'] = token;
-            const t0 = performance.now();
-            const res = await listClient.request('GET', objectPath(listBucket), { query, keepBody: true });
-            pageLatencies.push(performance.now() - t0);
-            const xml = res.body!.toString('utf8');
-            const pageKeys = [...xml.matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) => m[1]!);
-            if (pageKeys.length > cfg.listPageSize) throw new Error(`a page held ${pageKeys.length} keys, max-keys was ${cfg.listPageSize}`);
-            if (pageKeys.length > 0 && pageKeys[0]! <= last) throw new Error(`listing went backwards: ${pageKeys[0]} after ${last}`);
-            last = pageKeys.at(-1) ?? last;
-            keys += pageKeys.length;
-            if (!/<IsTruncated>true<\/IsTruncated>/.test(xml)) break;
-            const next = /<NextContinuationToken>([^<]*)<\/NextContinuationToken>/.exec(xml)?.[1];
-            if (!next) throw new Error('IsTruncated without a NextContinuationToken');
-            token = next.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
-          }
-          if (keys !== cfg.listKeys) throw new Error(`a full listing returned ${keys} keys, expected ${cfg.listKeys}`);
-          return keys;
-        },
-      }),
-    (r) => row(listName, 'LIST', 'keys/s', 1, r),
-  );
-  checkServer();
-  if (list.ops === 0) throw new Error(`listing failed: ${list.errorSamples.join('; ')}`);
-  pageLatencies = pageLatencies.sort((a, b) => a - b);
-  if (listRow.cpuMsPerOp !== undefined) listRow.cpuMsPerOp /= Math.ceil(cfg.listKeys / cfg.listPageSize);
-  listRow.keysPerSec = list.bytes / list.seconds; // the op returns keys, not bytes
-  listRow.mbPerSec = NaN;
-  listRow.p50Ms = pageLatencies[Math.floor(pageLatencies.length * 0.5)] ?? NaN;
-  listRow.p99Ms = pageLatencies[Math.min(pageLatencies.length - 1, Math.ceil(pageLatencies.length * 0.99) - 1)] ?? NaN;
-  rows.push(listRow);
-  log(`  ${list.ops} full listings in ${list.seconds.toFixed(1)} s: ${fmt(listRow.keysPerSec)} keys/s${cpuNote(listRow)}`);
+  rows.push(await measureListing(target, listName, listBucket, cfg.listKeys, 'objects'));
   return { rows, written, create };
 }
 
@@ -546,7 +607,10 @@ async function main(): Promise<void> {
 
     const benched = (node: BenchServer, name: string): BenchedServer => ({ name, pid: node.proc.pid!, admin: new AdminClient({ url: node.endpoint, accessKey, secretKey }) });
     const servers = server ? [benched(server, 'single')] : [];
-    const { rows, written, create } = await runWorkloads({ cfg, limits, client, checkServer, bodyFor, bucket, listBucket, servers, profileDir: profileRoot });
+    const target: WorkloadTarget = { cfg, limits, client, checkServer, bodyFor, bucket, listBucket, servers, profileDir: profileRoot };
+    const { rows, written, create } = await runWorkloads(target);
+    // Not on a remote server: its versions would be left behind (a DELETE of a versioned key adds a marker).
+    if (!remote) rows.push(...(await measureVersionedListing(target, `tessera-bench-versions-${suffix}`)));
 
     // --- clean up a remote server's buckets -----------------------------------------------------
     if (remote) {

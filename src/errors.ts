@@ -21,6 +21,7 @@ export const ERRORS = {
   EntityTooLarge: { status: 400, message: 'Your proposed upload exceeds the maximum allowed object size.' },
   EntityTooSmall: { status: 400, message: 'Your proposed upload is smaller than the minimum allowed object size.' },
   ExpiredToken: { status: 400, message: 'The provided token has expired.' },
+  IllegalVersioningConfigurationException: { status: 400, message: 'The versioning configuration specified in the request is invalid.' },
   IncompleteBody: { status: 400, message: 'You did not provide the number of bytes specified by the Content-Length HTTP header.' },
   InternalError: { status: 500, message: 'We encountered an internal error. Please try again.' },
   InvalidAccessKeyId: { status: 403, message: 'The AWS Access Key Id you provided does not exist in our records.' },
@@ -72,11 +73,15 @@ export class S3Error extends Error {
   readonly code: S3ErrorCode;
   readonly status: number;
 
-  constructor(code: S3ErrorCode, message?: string, readonly extra: Record<string, string> = {}) {
+  /** Response headers the error answer carries (a delete marker's, on a 404 or 405). */
+  readonly headers: Record<string, string>;
+
+  constructor(code: S3ErrorCode, message?: string, readonly extra: Record<string, string> = {}, headers: Record<string, string> = {}) {
     super(message ?? ERRORS[code].message);
     this.code = code;
     this.status = ERRORS[code].status;
     this.name = 'S3Error';
+    this.headers = headers;
   }
 }
 

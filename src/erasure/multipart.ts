@@ -8,11 +8,12 @@ import { createHash, randomUUID } from 'node:crypto';
 import { ObjectLayerError } from '../object/errors.js';
 import { failpoint } from '../failpoints.js';
 import type { UploadPartRecord, UploadRecord, VersionRecord } from '../meta/record.js';
-import type { CompleteOptions, NewUploadOptions, ObjectInfo, PartInfo, PutBody, UploadInfo } from '../object/types.js';
+import type { CompleteOptions, NewUploadOptions, ObjectInfo, PartInfo, PutBody, UploadInfo, Versioning } from '../object/types.js';
 import type { UploadEntry } from '../storage/drive.js';
 import { readBlocks } from './blocks.js';
 import { readQuorum, writeQuorum } from './quorum.js';
-import { NULL_VERSION, toObjectInfo, type ErasureSet } from './set.js';
+import { toObjectInfo, type ErasureSet } from './set.js';
+import { NULL_VERSION_ID } from '../meta/version-id.js';
 import { shardDistribution } from './placement.js';
 import { discardStaging, writeShardFiles } from './write.js';
 import { askDrives, bestEffortOnDrives } from './fan-out.js';
@@ -169,7 +170,8 @@ export class MultipartUploads {
     return [...byNumber.values()].sort((a, b) => a.number - b.number);
   }
 
-  async complete(bucket: string, key: string, uploadId: string, chosen: CompletePart[], options: CompleteOptions): Promise<ObjectInfo> {
+  /** Makes the upload's chosen parts a new version (a new id when `versioning` is Enabled, else the `null` one). */
+  async complete(bucket: string, key: string, uploadId: string, chosen: CompletePart[], options: CompleteOptions, versioning?: Versioning): Promise<ObjectInfo> {
     const lease = await this.set.ctx.locks.lock(`upload/${uploadId}`, true);
     try {
       const { upload, holders } = await this.resolve(bucket, key, uploadId);
@@ -192,7 +194,7 @@ export class MultipartUploads {
       const etag = multipartEtag(parts.map((p) => p.etag));
       const { dataShards, parityShards } = upload.erasure;
       const version: VersionRecord = {
-        versionId: NULL_VERSION,
+        versionId: NULL_VERSION_ID,
         modTime: Date.now(),
         deleteMarker: false,
         size: parts.reduce((n, p) => n + p.size, 0),
@@ -216,6 +218,7 @@ export class MultipartUploads {
         alive: complete,
         quorum: writeQuorum(dataShards, parityShards),
         precondition: options.precondition,
+        newVersionId: versioning === 'Enabled',
         // The parts were acknowledged: a completion that fails gives them back to the upload, for a retry.
         data: { dataDir: upload.dataDir, uploadId, keep },
       });

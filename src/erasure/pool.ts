@@ -6,8 +6,13 @@ import { ObjectLayerError, isObjectLayerError } from '../object/errors.js';
 import { failpoint } from '../failpoints.js';
 import type {
   BucketInfo,
-  ByteRange,
   CompleteOptions,
+  DeleteOutcome,
+  ListedObjectVersion,
+  ListVersionsOptions,
+  ListVersionsResult,
+  ReadOptions,
+  Versioning,
   NewUploadOptions,
   PartInfo,
   UploadInfo,
@@ -20,15 +25,17 @@ import type {
   PutOptions,
 } from '../object/types.js';
 import type { BucketConfig } from '../meta/bucket-config.js';
+import type { ListingSummary } from '../meta/listing-summary.js';
 import type { Locker } from '../lock/locker.js';
 import type { BucketEntry, Drive } from '../storage/drive.js';
 import { MAX_OBJECT_KEY_BYTES, compareKeys, justAfter, pastPrefix } from '../storage/names.js';
 import { setIndexFor } from './placement.js';
-import { ErasureSet, type ListedVersion } from './set.js';
+import { ErasureSet, type ListedKeyVersions, type ListedVersion } from './set.js';
 import { toPartInfo, toUploadInfo } from './multipart.js';
 import { askDrives, bestEffortOnDrives } from './fan-out.js';
 import { KnownBuckets } from './known-buckets.js';
 import { agreedBucket, entriesByBucket, newestConfig } from './bucket-agreement.js';
+import { NULL_VERSION_ID, versionIdTime } from '../meta/version-id.js';
 
 /** Marks positions this server issued, so a made-up continuation token is refused rather than obeyed. */
 const POSITION_TAG = Buffer.from('tp1:');
@@ -47,17 +54,12 @@ function decodePosition(token: string, prefix: string): Buffer {
 }
 
 /** Reads one set's listing page by page, exposing the smallest unread entry. */
-class SetCursor {
-  private entries: ListedVersion[] = [];
+class SetCursor<E extends { key: string }> {
+  private entries: E[] = [];
   private next: Buffer | undefined;
   private exhausted = false;
 
-  constructor(
-    private readonly set: ErasureSet,
-    private readonly bucket: string,
-    private readonly prefix: string,
-    private readonly pageSize: number,
-  ) {}
+  constructor(private readonly readPage: (from: Buffer | undefined) => Promise<{ entries: E[]; next?: Buffer }>) {}
 
   seek(from: Buffer | undefined): void {
     this.entries = [];
@@ -65,9 +67,9 @@ class SetCursor {
     this.exhausted = false;
   }
 
-  async peek(): Promise<ListedVersion | undefined> {
+  async peek(): Promise<E | undefined> {
     while (this.entries.length === 0 && !this.exhausted) {
-      const page = await this.set.listPage(this.bucket, this.prefix, this.next, this.pageSize);
+      const page = await this.readPage(this.next);
       this.entries = page.entries;
       this.next = page.next;
       this.exhausted = page.next === undefined;
@@ -78,6 +80,28 @@ class SetCursor {
   advance(): void {
     this.entries.shift();
   }
+}
+
+/** The cursors' smallest entry by key, with the cursor it came from. */
+async function smallestOf<E extends { key: string }>(cursors: SetCursor<E>[]): Promise<{ cursor: SetCursor<E>; entry: E } | undefined> {
+  let smallest: { cursor: SetCursor<E>; entry: E } | undefined;
+  for (const cursor of cursors) {
+    const entry = await cursor.peek();
+    if (entry && (!smallest || compareKeys(entry.key, smallest.entry.key) < 0)) smallest = { cursor, entry };
+  }
+  return smallest;
+}
+
+/**
+ * A key's versions after `marker` (ListObjectVersions' version-id-marker). A marker no longer there
+ * (deleted since) is placed by the time its id carries: versions are ordered by time.
+ */
+function versionsAfter(versions: ListingSummary[], marker: string): ListingSummary[] {
+  const at = versions.findIndex((v) => v.versionId === marker);
+  if (at >= 0) return versions.slice(at + 1);
+  if (marker === NULL_VERSION_ID) return versions;
+  const time = versionIdTime(marker);
+  return versions.filter((v) => v.modTime < time);
 }
 
 export class ErasurePool implements ObjectLayer {
@@ -275,21 +299,44 @@ export class ErasurePool implements ObjectLayer {
    * enough of one set for a write quorum, which only the pool-wide count of the drives refuses.
    */
   async putObject(bucket: string, key: string, body: PutBody, options: PutOptions): Promise<ObjectInfo> {
-    await this.getBucketInfo(bucket);
-    return this.setFor(key).putObject(bucket, key, body, options);
+    const versioning = await this.versioningForWrite(bucket);
+    const info = await this.setFor(key).putObject(bucket, key, body, options, versioning);
+    return { ...info, ...(versioning ? { versioning } : {}) };
   }
 
-  getObjectInfo(bucket: string, key: string): Promise<ObjectInfo> {
-    return this.inKnownBucket(bucket, () => this.setFor(key).getObjectInfo(bucket, key));
+  /** Whether the bucket exists (asked of the drives, as writes do), and its versioning as its configuration says. */
+  private async versioningForWrite(bucket: string): Promise<Versioning | undefined> {
+    const info = await this.getBucketInfo(bucket);
+    return (await this.configOf(bucket, info)).versioning;
   }
 
-  getObject(bucket: string, key: string, resolveRange?: (info: ObjectInfo) => ByteRange | undefined): Promise<ObjectReader> {
-    return this.inKnownBucket(bucket, () => this.setFor(key).getObject(bucket, key, resolveRange));
+  /**
+   * The versioning state a read reports (whether its answer names a `null` version id): from the
+   * configuration this node holds for the bucket's newest stamp it knows of, read only when that is
+   * new. Not worth failing a read for: unknown reads as never versioned.
+   */
+  private async withVersioning(bucket: string, info: ObjectInfo): Promise<ObjectInfo> {
+    const known = this.knownBuckets.get(bucket);
+    const versioning = known && (await this.configOf(bucket, known).catch(() => undefined))?.versioning;
+    return versioning ? { ...info, versioning } : info;
   }
 
-  async deleteObject(bucket: string, key: string): Promise<void> {
-    await this.getBucketInfo(bucket);
-    await this.setFor(key).deleteObject(bucket, key);
+  getObjectInfo(bucket: string, key: string, versionId?: string): Promise<ObjectInfo> {
+    return this.inKnownBucket(bucket, async () => this.withVersioning(bucket, await this.setFor(key).getObjectInfo(bucket, key, versionId)));
+  }
+
+  getObject(bucket: string, key: string, options: ReadOptions = {}): Promise<ObjectReader> {
+    return this.inKnownBucket(bucket, async () => {
+      const reader = await this.setFor(key).getObject(bucket, key, options);
+      return { ...reader, info: await this.withVersioning(bucket, reader.info) };
+    });
+  }
+
+  async deleteObject(bucket: string, key: string, versionId?: string): Promise<DeleteOutcome> {
+    const versioning = await this.versioningForWrite(bucket);
+    const set = this.setFor(key);
+    if (versionId !== undefined) return set.deleteVersion(bucket, key, versionId);
+    return set.deleteObject(bucket, key, versioning);
   }
 
   async newMultipartUpload(bucket: string, key: string, options: NewUploadOptions): Promise<UploadInfo> {
@@ -315,8 +362,9 @@ export class ErasurePool implements ObjectLayer {
     parts: { number: number; etag: string }[],
     options: CompleteOptions,
   ): Promise<ObjectInfo> {
-    await this.getBucketInfo(bucket);
-    return this.setFor(key).uploads.complete(bucket, key, uploadId, parts, options);
+    const versioning = await this.versioningForWrite(bucket);
+    const info = await this.setFor(key).uploads.complete(bucket, key, uploadId, parts, options, versioning);
+    return { ...info, ...(versioning ? { versioning } : {}) };
   }
 
   async abortMultipartUpload(bucket: string, key: string, uploadId: string): Promise<void> {
@@ -356,7 +404,7 @@ export class ErasurePool implements ObjectLayer {
   private async listInBucket(bucket: string, options: ListOptions): Promise<ListResult> {
     const { prefix, delimiter, maxKeys } = options;
     const pageSize = Math.min(Math.max(maxKeys, 100), 1000) + 1;
-    const cursors = this.sets.map((s) => new SetCursor(s, bucket, prefix, pageSize));
+    const cursors = this.sets.map((s) => new SetCursor<ListedVersion>((from) => s.listPage(bucket, prefix, from, pageSize)));
     const seekAll = (from: Buffer | undefined): void => cursors.forEach((c) => c.seek(from));
     const after = options.after;
     seekAll(options.position !== undefined ? decodePosition(options.position, prefix) : after !== undefined ? justAfter(after) : undefined);
@@ -367,13 +415,7 @@ export class ErasurePool implements ObjectLayer {
     let resumeFrom: Buffer | undefined;
     let lastKey: string | undefined;
     for (;;) {
-      let smallest: { cursor: SetCursor; entry: ListedVersion } | undefined;
-      for (const cursor of cursors) {
-        const entry = await cursor.peek();
-        if (entry && (!smallest || compareKeys(entry.key, smallest.entry.key) < 0)) {
-          smallest = { cursor, entry };
-        }
-      }
+      const smallest = await smallestOf(cursors);
       if (!smallest) break;
       const { key } = smallest.entry;
       const delimiterAt = delimiter ? key.indexOf(delimiter, prefix.length) : -1;
@@ -403,7 +445,63 @@ export class ErasurePool implements ObjectLayer {
     return result;
   }
 
+  listObjectVersions(bucket: string, options: ListVersionsOptions): Promise<ListVersionsResult> {
+    return this.inKnownBucket(bucket, () => this.listVersionsInBucket(bucket, options), (r) => r.versions.length === 0 && r.prefixes.length === 0);
+  }
+
+  /**
+   * ListObjectVersions: keys in order, each key's versions newest first, keys under a common prefix
+   * rolled up; resumes after `keyMarker`, or within it after `versionIdMarker`.
+   */
+  private async listVersionsInBucket(bucket: string, options: ListVersionsOptions): Promise<ListVersionsResult> {
+    const { prefix, delimiter, keyMarker, maxKeys } = options;
+    const result: ListVersionsResult = { versions: [], prefixes: [], isTruncated: false };
+    if (maxKeys === 0) return result;
+    const versionIdMarker = keyMarker !== undefined && options.versionIdMarker ? options.versionIdMarker : undefined;
+    const pageSize = Math.min(Math.max(maxKeys, 100), 1000) + 1;
+    const cursors = this.sets.map((s) => new SetCursor<ListedKeyVersions>((from) => s.listVersionsPage(bucket, prefix, from, pageSize)));
+    const seekAll = (from: Buffer | undefined): void => cursors.forEach((c) => c.seek(from));
+    seekAll(keyMarker === undefined ? undefined : versionIdMarker !== undefined ? Buffer.from(keyMarker) : justAfter(keyMarker));
+    const count = (): number => result.versions.length + result.prefixes.length;
+    for (;;) {
+      const smallest = await smallestOf(cursors);
+      if (!smallest) break;
+      const { key, latest } = smallest.entry;
+      const delimiterAt = delimiter ? key.indexOf(delimiter, prefix.length) : -1;
+      const commonPrefix = delimiterAt >= 0 ? key.slice(0, delimiterAt + delimiter.length) : undefined;
+      if (commonPrefix !== undefined) {
+        seekAll(pastPrefix(commonPrefix));
+        if (keyMarker !== undefined && compareKeys(commonPrefix, keyMarker) <= 0) continue;
+        if (count() >= maxKeys) {
+          result.isTruncated = true;
+          break;
+        }
+        result.prefixes.push(commonPrefix);
+        result.nextKeyMarker = commonPrefix;
+        delete result.nextVersionIdMarker;
+        continue;
+      }
+      smallest.cursor.advance();
+      const versions = key === keyMarker && versionIdMarker !== undefined ? versionsAfter(smallest.entry.versions, versionIdMarker) : smallest.entry.versions;
+      for (const v of versions) {
+        if (count() >= maxKeys) {
+          result.isTruncated = true;
+          return result;
+        }
+        result.versions.push(listedVersion(key, v, v.versionId === latest));
+        result.nextKeyMarker = key;
+        result.nextVersionIdMarker = v.versionId;
+      }
+    }
+    return result;
+  }
+
   async close(): Promise<void> {
     await bestEffortOnDrives(this.drives, (d) => d.close());
   }
+}
+
+function listedVersion(key: string, v: ListingSummary, isLatest: boolean): ListedObjectVersion {
+  const { versionId, deleteMarker, size, etag, modTime, storageClass, checksumAlgorithms } = v;
+  return { key, versionId, isLatest, deleteMarker, size, etag, modTime: new Date(modTime), checksumAlgorithms, ...(storageClass ? { storageClass } : {}) };
 }

@@ -46,6 +46,18 @@ function pickVersion(record: ObjectRecord, versionId: string | undefined): Versi
   return record.versions.find((v) => v.versionId === versionId);
 }
 
+/**
+ * The version a drive showed before its newest commit replaced `version`: the one a reader falls
+ * back to should that commit prove never to have reached its write quorum. For the current version
+ * it is the one that was current before (a new version of a versioned key lies above the old one);
+ * for a version id overwritten in place, the copy it replaced.
+ */
+function predecessor(record: ObjectRecord, version: VersionRecord, versionId: string | undefined): VersionRecord | undefined {
+  const replaced = record.replaced?.versionId === version.versionId ? record.replaced : undefined;
+  if (versionId !== undefined) return replaced;
+  return replaced && !record.replacedWasNoncurrent ? replaced : record.versions[1];
+}
+
 /** Every candidate the drives' answers name for the version asked for, with who holds what. */
 function gatherCandidates(answers: RecordAnswer[], versionId: string | undefined): Candidate[] {
   const candidates = new Map<string, Candidate>();
@@ -57,7 +69,7 @@ function gatherCandidates(answers: RecordAnswer[], versionId: string | undefined
       candidates.set(signature, candidate);
     }
     candidate.holders[slot] = true;
-    candidate.copies[slot] = version;
+    candidate.copies[slot] ??= version;
     return candidate;
   };
   answers.forEach((answer, slot) => {
@@ -65,9 +77,9 @@ function gatherCandidates(answers: RecordAnswer[], versionId: string | undefined
     const version = pickVersion(answer, versionId);
     if (!version) return;
     const current = hold(version, slot);
-    const replaced = answer.replaced;
-    if (replaced && replaced.versionId === version.versionId) {
-      const older = hold(replaced, slot);
+    const before = predecessor(answer, version, versionId);
+    if (before) {
+      const older = hold(before, slot);
       if (older !== current) current.replaces.add(older.signature);
     }
   });

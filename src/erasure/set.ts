@@ -11,7 +11,8 @@ import { failpoint } from '../failpoints.js';
 import type { Locker } from '../lock/locker.js';
 import { packSummary, summarize, unpackSummary, type ListingSummary } from '../meta/listing-summary.js';
 import { versionSignature, type ObjectRecord, type VersionRecord } from '../meta/record.js';
-import type { ByteRange, ObjectInfo, ObjectReader, PutBody, PutOptions } from '../object/types.js';
+import type { DeleteOutcome, ObjectInfo, ObjectReader, PutBody, PutOptions, ReadOptions, Versioning } from '../object/types.js';
+import { NULL_VERSION_ID, newVersionId } from '../meta/version-id.js';
 import { DriveError, isDamaged, isDriveFull, type Drive, type RecordEntry, type VersionData } from '../storage/drive.js';
 import { compareKeys, justAfter } from '../storage/names.js';
 import { prepend, readBlocks } from './blocks.js';
@@ -42,6 +43,8 @@ export interface CommitPlan {
   data?: VersionData;
   /** Checked against the current version under the object's lock; throws to refuse the write. */
   precondition?: (current: ObjectInfo | undefined) => void;
+  /** Versioning is on: the version gets a new id (see placeVersion) rather than replacing the `null` one. */
+  newVersionId?: boolean;
 }
 
 /** Healing support: how a set tells the heal workers (src/heal) about objects that need healing. */
@@ -55,6 +58,13 @@ export interface SetHealHooks {
 export interface ListedVersion {
   key: string;
   summary: ListingSummary;
+}
+
+/** A key's versions as ListObjectVersions shows them, newest first; `latest` is the current one's id. */
+export interface ListedKeyVersions {
+  key: string;
+  versions: ListingSummary[];
+  latest?: string;
 }
 
 /**
@@ -113,7 +123,6 @@ function collatePages(pages: (RecordEntry[] | Error)[], limit: number): { keys: 
   return { keys: [...answers.keys()].sort(compareKeys), answers, ...(bound !== undefined ? { next: justAfter(bound) } : {}) };
 }
 
-export const NULL_VERSION = 'null';
 const PART_FILE = 'part.1';
 
 export function toObjectInfo(bucket: string, key: string, v: VersionRecord): ObjectInfo {
@@ -133,15 +142,47 @@ export function toObjectInfo(bucket: string, key: string, v: VersionRecord): Obj
   };
 }
 
+/** A drive's own copy of the version asked for: the current one, or the one with `versionId`. */
+function ownVersion(record: ObjectRecord | undefined, versionId: string | undefined): VersionRecord | undefined {
+  return versionId === undefined ? record?.versions[0] : record?.versions.find((v) => v.versionId === versionId);
+}
+
 /**
- * True when a drive that answered does not hold the quorum version as its current one: it has no
- * copy, another version, the version only as the one a failed commit replaced, or a damaged record.
+ * True when a drive that answered does not hold the quorum version as it should (as its current one,
+ * or under its id): it has no copy, another version, the version only as the one a failed commit
+ * replaced, or a damaged record.
  */
-function needsHeal(quorum: QuorumVersion, answers: RecordAnswer[]): boolean {
+function needsHeal(quorum: QuorumVersion, answers: RecordAnswer[], versionId: string | undefined): boolean {
   return answers.some((answer, slot) => {
     if (answer instanceof Error) return isDamaged(answer);
-    return !quorum.holders[slot] || quorum.copies[slot] !== answer?.versions[0];
+    return !quorum.holders[slot] || quorum.copies[slot] !== ownVersion(answer, versionId);
   });
+}
+
+/** A delete marker where a version was asked for: 404 for the current version, 405 for one named by id. */
+function deleteMarkerError(marker: VersionRecord, named: boolean): ObjectLayerError {
+  return new ObjectLayerError(named ? 'version-is-delete-marker' : 'no-such-key', { deleteMarker: { versionId: marker.versionId, modTime: new Date(marker.modTime) } });
+}
+
+/**
+ * Gives a new version its place among the key's versions, from the records read under the object's
+ * lock: a modification time after every version the drives show (nodes' clocks differ; versions of
+ * a key then stay in the order they were made, which heal and listings keep), and with versioning
+ * on, a new id. A retried multipart completion whose first try committed keeps that try's id (its
+ * data directory names it): it replaces that version rather than add a second one on the same data.
+ */
+function placeVersion(version: VersionRecord, previous: RecordAnswer[], newId: boolean): void {
+  let newest = 0;
+  let committedAs: string | undefined;
+  for (const answer of previous) {
+    if (!answer || answer instanceof Error) continue;
+    for (const v of answer.versions) {
+      newest = Math.max(newest, v.modTime);
+      if (version.dataDir && v.dataDir === version.dataDir) committedAs = v.versionId;
+    }
+  }
+  version.modTime = Math.max(version.modTime, newest + 1);
+  if (newId) version.versionId = committedAs ?? newVersionId(version.modTime);
 }
 
 /** What a drive's commit came to: 'unknown' when the drive never answered (its commit may have happened). */
@@ -182,17 +223,19 @@ export class ErasureSet {
   }
 
   /**
-   * The quorum version of an object, with every drive's answer; 'no-such-key' or 'read-quorum'
+   * The quorum version of an object (the current one, or the one with `versionId`), with every
+   * drive's answer; 'no-such-key', 'no-such-version', a delete marker's error or 'read-quorum'
    * otherwise. With `settledOnly`, undefined unless the drives show it settled (see QuorumOutcome):
    * what a reader without the object's lock may serve.
    */
-  private async resolve(bucket: string, key: string, settledOnly: boolean): Promise<QuorumVersion | undefined> {
+  private async resolve(bucket: string, key: string, settledOnly: boolean, versionId: string | undefined): Promise<QuorumVersion | undefined> {
     const { answers } = await this.readRecords(bucket, key);
-    const outcome = resolveVersion(answers, undefined, minimumWriteQuorum(this.drives.length));
+    const outcome = resolveVersion(answers, versionId, minimumWriteQuorum(this.drives.length));
     if (settledOnly && (outcome.kind === 'unreadable' || (outcome.kind === 'found' && !outcome.settled))) return undefined;
     if (outcome.kind === 'unreadable') throw new ObjectLayerError('read-quorum');
-    if (outcome.kind === 'absent' || outcome.quorum.version.deleteMarker) throw new ObjectLayerError('no-such-key');
-    if (needsHeal(outcome.quorum, answers)) this.healHooks.degradedRead?.(bucket, key, false);
+    if (outcome.kind === 'absent') throw new ObjectLayerError(versionId === undefined ? 'no-such-key' : 'no-such-version');
+    if (needsHeal(outcome.quorum, answers, versionId)) this.healHooks.degradedRead?.(bucket, key, false);
+    if (outcome.quorum.version.deleteMarker) throw deleteMarkerError(outcome.quorum.version, versionId !== undefined);
     return outcome.quorum;
   }
 
@@ -203,8 +246,8 @@ export class ErasureSet {
    * `read` fails for want of shards, which happens when a commit replaced the version and removed its
    * data between the records being read and the shard files being opened.
    */
-  private async withVersion<T>(bucket: string, key: string, read: (quorum: QuorumVersion) => Promise<T>): Promise<T> {
-    const settled = await this.resolve(bucket, key, true);
+  private async withVersion<T>(bucket: string, key: string, versionId: string | undefined, read: (quorum: QuorumVersion) => Promise<T>): Promise<T> {
+    const settled = await this.resolve(bucket, key, true, versionId);
     if (settled) {
       try {
         return await read(settled);
@@ -214,14 +257,14 @@ export class ErasureSet {
     }
     const lease = await this.ctx.locks.lock(`${bucket}/${key}`, false);
     try {
-      return await read((await this.resolve(bucket, key, false))!);
+      return await read((await this.resolve(bucket, key, false, versionId))!);
     } finally {
       lease.release();
     }
   }
 
-  getObjectInfo(bucket: string, key: string): Promise<ObjectInfo> {
-    return this.withVersion(bucket, key, async (quorum) => toObjectInfo(bucket, key, quorum.version));
+  getObjectInfo(bucket: string, key: string, versionId?: string): Promise<ObjectInfo> {
+    return this.withVersion(bucket, key, versionId, async (quorum) => toObjectInfo(bucket, key, quorum.version));
   }
 
   /**
@@ -230,10 +273,10 @@ export class ErasureSet {
    * no lock: the shard files it opened keep their data directory from being removed (DataDirPins)
    * if a commit replaces the version meanwhile.
    */
-  getObject(bucket: string, key: string, resolveRange?: (info: ObjectInfo) => ByteRange | undefined): Promise<ObjectReader> {
-    return this.withVersion(bucket, key, async (quorum) => {
+  getObject(bucket: string, key: string, options: ReadOptions = {}): Promise<ObjectReader> {
+    return this.withVersion(bucket, key, options.versionId, async (quorum) => {
       const info = toObjectInfo(bucket, key, quorum.version);
-      const range = resolveRange?.(info);
+      const range = options.range?.(info);
       const blocks = streamVersion(bucket, this.drives, quorum, range, (corrupt) => this.healHooks.degradedRead?.(bucket, key, corrupt));
       let first;
       try {
@@ -249,7 +292,8 @@ export class ErasureSet {
     });
   }
 
-  async putObject(bucket: string, key: string, body: PutBody, options: PutOptions): Promise<ObjectInfo> {
+  /** Writes a new version: the `null` one unless `versioning` is Enabled. */
+  async putObject(bucket: string, key: string, body: PutBody, options: PutOptions, versioning?: Versioning): Promise<ObjectInfo> {
     const parity = options.parity ?? this.ctx.defaultParity;
     const dataShards = this.drives.length - parity;
     const quorum = writeQuorum(dataShards, parity);
@@ -289,7 +333,7 @@ export class ErasureSet {
     }
 
     const version: VersionRecord = {
-      versionId: NULL_VERSION,
+      versionId: NULL_VERSION_ID,
       modTime: Date.now(),
       deleteMarker: false,
       size,
@@ -306,6 +350,7 @@ export class ErasureSet {
         quorum,
         inline,
         precondition: options.precondition,
+        newVersionId: versioning === 'Enabled',
         ...(inline ? {} : { data: { dataDir: version.dataDir, stagingId } }),
       });
     } finally {
@@ -316,8 +361,9 @@ export class ErasureSet {
 
   /**
    * Makes `version` the object's current version on every drive that received its data: place the
-   * data (rename into the bucket), then replace the record. Without a write quorum of commits, every
-   * drive that did commit is put back as it was.
+   * data (rename into the bucket), then replace the record (a version with the same id goes; the
+   * others stay below it). Without a write quorum of commits, every drive that did commit is put back
+   * as it was. The version's time and id are settled here, under the lock (see placeVersion).
    */
   async commitVersion(bucket: string, key: string, version: VersionRecord, plan: CommitPlan): Promise<void> {
     const lease = await this.ctx.locks.lock(`${bucket}/${key}`, true);
@@ -329,6 +375,7 @@ export class ErasureSet {
         const live = current.kind === 'found' && !current.quorum.version.deleteMarker ? current.quorum.version : undefined;
         plan.precondition(live && toObjectInfo(bucket, key, live));
       }
+      placeVersion(version, previous, plan.newVersionId === true);
       // A drive takes part when it received the data and its record was read (the one to restore).
       const attempted = previous.map((old, slot) => plan.alive[slot] && !(old instanceof Error));
       const notSentTo = attempted.flatMap((sent, slot) => (sent ? [] : [slot]));
@@ -344,12 +391,13 @@ export class ErasureSet {
           };
           const others = old?.versions.filter((v) => v.versionId !== version.versionId) ?? [];
           const replaced = old?.versions.find((v) => v.versionId === version.versionId);
+          const noncurrent = replaced !== undefined && old?.versions[0] !== replaced;
           let sent = false;
           // Whatever made a drive's commit fail, a bug of ours too, it is undone below with the others.
           try {
             lease.check();
             sent = true;
-            await drive.commitVersion(bucket, key, { versions: [copy, ...others], ...(replaced ? { replaced } : {}) }, lease.fence, plan.data);
+            await drive.commitVersion(bucket, key, { versions: [copy, ...others], ...(replaced ? { replaced } : {}), ...(noncurrent ? { replacedWasNoncurrent: true } : {}) }, lease.fence, plan.data);
             await failpoint('erasure-set.commit.recorded');
             return 'committed';
           } catch (err) {
@@ -439,27 +487,65 @@ export class ErasureSet {
     await Promise.all([...byDataDir].map(([dataDir, drives]) => bestEffortOnDrives(drives, (drive) => drive.deleteDataDir(bucket, dataDir))));
   }
 
-  async deleteObject(bucket: string, key: string): Promise<void> {
+  /**
+   * DELETE without a version id: with versioning on (Enabled or Suspended) a delete marker becomes
+   * the current version (a suspended bucket's is the `null` version, replacing any other); with it
+   * off, the `null` version goes.
+   */
+  async deleteObject(bucket: string, key: string, versioning?: Versioning): Promise<DeleteOutcome> {
+    if (versioning === undefined) return this.deleteVersion(bucket, key, NULL_VERSION_ID).then(() => ({ deleteMarker: false }));
+    const dataShards = this.defaultDataShards;
+    const parityShards = this.ctx.defaultParity;
+    const marker: VersionRecord = {
+      versionId: NULL_VERSION_ID,
+      modTime: Date.now(),
+      deleteMarker: true,
+      size: 0,
+      etag: '',
+      dataDir: '',
+      headers: {},
+      checksums: {},
+      parts: [],
+      erasure: { dataShards, parityShards, blockSize: this.ctx.blockSize, index: 0, distribution: shardDistribution(key, this.drives.length) },
+    };
+    await this.commitVersion(bucket, key, marker, {
+      alive: this.drives.map((d) => d.isOnline()),
+      quorum: writeQuorum(dataShards, parityShards),
+      newVersionId: versioning === 'Enabled',
+    });
+    return { versionId: marker.versionId, deleteMarker: true };
+  }
+
+  /**
+   * Removes the version `versionId` (a delete marker too) for good, on every drive that holds it;
+   * the next one becomes current where it was. What was removed is answered (nothing when no drive
+   * held it: a delete is idempotent).
+   */
+  async deleteVersion(bucket: string, key: string, versionId: string): Promise<DeleteOutcome> {
     const lease = await this.ctx.locks.lock(`${bucket}/${key}`, true);
     try {
       const records = await this.readRecords(bucket, key);
       const previous = records.answers;
       const quorum = writeQuorum(this.defaultDataShards, this.ctx.defaultParity);
       if (!records.reached(quorum)) throw new ObjectLayerError('write-quorum');
+      const outcome = resolveVersion(previous, versionId, minimumWriteQuorum(this.drives.length));
+      const removed: DeleteOutcome = { versionId, deleteMarker: outcome.kind === 'found' && outcome.quorum.version.deleteMarker };
+      const holding = previous.map((old) => !(old instanceof Error) && old?.versions.some((v) => v.versionId === versionId) === true);
+      if (!holding.some(Boolean)) return removed;
       lease.check();
-      const removed = await askDrives(
+      const written = await askDrives(
         this.drives,
         async (drive, slot) => {
-          const old = previous[slot] as ObjectRecord | undefined;
-          if (!old) return;
-          const record: ObjectRecord = { versions: old.versions.filter((v) => v.versionId !== NULL_VERSION) };
-          await drive.writeRecord(bucket, key, record, lease.fence);
+          const old = previous[slot] as ObjectRecord;
+          await drive.writeRecord(bucket, key, { versions: old.versions.filter((v) => v.versionId !== versionId) }, lease.fence);
         },
-        { only: previous.map((old) => !(old instanceof Error)) },
+        { only: holding },
       );
-      if (!removed.reached(quorum)) throw new ObjectLayerError('write-quorum');
-      await this.removeReplacedData(bucket, previous, NULL_VERSION);
-      if (removed.answered < this.drives.length) this.healHooks.partialWrite?.(bucket, key);
+      // Drives that hold nothing of it count as done.
+      if (written.count(() => true) + records.answered - holding.filter(Boolean).length < quorum) throw new ObjectLayerError('write-quorum');
+      await this.removeReplacedData(bucket, previous, versionId);
+      if (records.answered < this.drives.length || written.failed > 0) this.healHooks.partialWrite?.(bucket, key);
+      return removed;
     } finally {
       lease.release();
     }
@@ -479,7 +565,7 @@ export class ErasureSet {
       this.healHooks.degradedRead?.(bucket, key, false);
       throw new ObjectLayerError('read-quorum');
     }
-    if (outcome.kind !== 'found' || needsHeal(outcome.quorum, answers)) this.healHooks.degradedRead?.(bucket, key, false);
+    if (outcome.kind !== 'found' || needsHeal(outcome.quorum, answers, undefined)) this.healHooks.degradedRead?.(bucket, key, false);
     return outcome.kind === 'found' ? summarize(outcome.quorum.version) : undefined;
   }
 
@@ -531,4 +617,46 @@ export class ErasureSet {
     return { entries, next: page.next };
   }
 
+
+  /**
+   * Up to about `limit` keys with keys >= `from` under `prefix`, each with every version the drives
+   * show committed (resolved as a read by id would), newest first. Every drive is asked for its whole
+   * records (less inline data): a version can only be judged from all the copies there are.
+   */
+  async listVersionsPage(bucket: string, prefix: string, from: Buffer | undefined, limit: number): Promise<{ entries: ListedKeyVersions[]; next?: Buffer }> {
+    const listed = await askDrives(this.drives, (d) => d.listRecords(bucket, { prefix, from, limit, versions: true }));
+    listed.requireQuorum(readQuorum(this.defaultDataShards), () => new ObjectLayerError('read-quorum'));
+    const page = collatePages(listed.answers, limit);
+    const entries: ListedKeyVersions[] = [];
+    for (const key of page.keys) {
+      const answers: RecordAnswer[] = page.answers.get(key)!.map((entry) =>
+        entry instanceof Error ? entry : entry && !entry.record ? new DriveError('damaged', `the record of ${bucket}/${key} fails its checksum`) : entry?.record,
+      );
+      const versions = this.keyVersions(bucket, key, answers);
+      if (versions.versions.length > 0) entries.push(versions);
+    }
+    return { entries, next: page.next };
+  }
+
+  /** Every version of a key the drives' records show committed, newest first; 503 when one cannot be decided. */
+  private keyVersions(bucket: string, key: string, answers: RecordAnswer[]): ListedKeyVersions {
+    const minimum = minimumWriteQuorum(this.drives.length);
+    const ids = new Set<string>();
+    for (const answer of answers) if (answer && !(answer instanceof Error)) for (const v of answer.versions) ids.add(v.versionId);
+    const versions: ListingSummary[] = [];
+    let degraded = false;
+    for (const id of ids) {
+      const outcome = resolveVersion(answers, id, minimum);
+      if (outcome.kind === 'unreadable') {
+        this.healHooks.degradedRead?.(bucket, key, false);
+        throw new ObjectLayerError('read-quorum');
+      }
+      if (outcome.kind === 'found') versions.push(summarize(outcome.quorum.version));
+      degraded ||= outcome.kind !== 'found' || needsHeal(outcome.quorum, answers, id);
+    }
+    if (degraded) this.healHooks.degradedRead?.(bucket, key, false);
+    versions.sort((a, b) => b.modTime - a.modTime);
+    const current = resolveVersion(answers, undefined, minimum);
+    return { key, versions, ...(current.kind === 'found' ? { latest: current.quorum.version.versionId } : {}) };
+  }
 }

@@ -1,5 +1,5 @@
 /**
- * A bucket's configuration (tags now; versioning, Object Lock, lifecycle and policy as they land), as
+ * A bucket's configuration (tags, versioning; Object Lock, lifecycle and policy as they land), as
  * every drive of the pool keeps it beside the bucket's entry. A change is written with a greater
  * stamp than the configuration it was made from, and a drive keeps only the greatest stamp it was
  * given: so copies converge on the newest, whatever order changes and heals reach a drive in.
@@ -10,6 +10,8 @@ export interface BucketConfig {
   stamp: number;
   /** Bucket tags, in the order they were put. */
   tags?: [string, string][];
+  /** Absent until versioning is first set; never absent again (it can be suspended, not turned off). */
+  versioning?: 'Enabled' | 'Suspended';
 }
 
 /** AWS's limits for bucket tags (PutBucketTagging). */
@@ -18,12 +20,15 @@ export const BUCKET_TAG_LIMITS = { count: 50, keyLength: 128, valueLength: 256 }
 /** The most a stored configuration may take (a drive refuses more). */
 export const MAX_BUCKET_CONFIG_BYTES = 256 * 1024;
 
+const CONFIG_FIELDS = new Set(['stamp', 'tags', 'versioning']);
+
 /** Whether `value` has the shape of a configuration (a drive checks what it is given before storing it). */
 export function isBucketConfig(value: unknown): value is BucketConfig {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const config = value as Record<string, unknown>;
   if (!Number.isSafeInteger(config.stamp) || (config.stamp as number) < 1) return false;
-  for (const field of Object.keys(config)) if (field !== 'stamp' && field !== 'tags') return false;
+  for (const field of Object.keys(config)) if (!CONFIG_FIELDS.has(field)) return false;
+  if (config.versioning !== undefined && config.versioning !== 'Enabled' && config.versioning !== 'Suspended') return false;
   if (config.tags !== undefined) {
     if (!Array.isArray(config.tags) || config.tags.length > BUCKET_TAG_LIMITS.count) return false;
     for (const tag of config.tags) {

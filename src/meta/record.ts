@@ -27,7 +27,7 @@ export interface PartRecord {
 }
 
 export interface VersionRecord {
-  /** 'null' for objects written while versioning is off. */
+  /** 'null' for objects written while versioning is off or suspended (see version-id.ts). */
   versionId: string;
   /** Modification time, ms since the epoch. */
   modTime: number;
@@ -60,6 +60,11 @@ export interface ObjectRecord {
    * its successor never reached write quorum (and so was never acknowledged).
    */
   replaced?: VersionRecord;
+  /**
+   * Set when `replaced` was not the current version when it was replaced (a versioned key whose
+   * `null` version lay below newer ones): the current version before the commit is then `versions[1]`.
+   */
+  replacedWasNoncurrent?: true;
   /** The greatest lock fence of a writer of this record (set by the drive): older holders are refused. */
   fence?: number;
 }

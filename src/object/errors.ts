@@ -12,6 +12,10 @@
 export const OBJECT_LAYER_ERROR_KINDS = [
   'no-such-bucket',
   'no-such-key',
+  /** A version id the key does not have. */
+  'no-such-version',
+  /** A read of a version named by its id that is a delete marker. */
+  'version-is-delete-marker',
   'no-such-upload',
   /** makeBucket of a bucket that exists already. */
   'bucket-exists',
@@ -48,6 +52,8 @@ export interface ObjectLayerErrorFacts {
   partNumber?: number;
   size?: number;
   minSize?: number;
+  /** The delete marker that a read found where it asked for a version. */
+  deleteMarker?: { versionId: string; modTime: Date };
 }
 
 export class ObjectLayerError extends Error {

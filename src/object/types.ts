@@ -12,9 +12,13 @@ export interface BucketInfo {
   configStamp: number;
 }
 
+/** A bucket's versioning state once it was ever set (a bucket never versioned has none). */
+export type Versioning = 'Enabled' | 'Suspended';
+
 export interface ObjectInfo {
   bucket: string;
   key: string;
+  /** `null` for a version written while versioning was off or suspended. */
   versionId: string;
   size: number;
   etag: string;
@@ -30,6 +34,8 @@ export interface ObjectInfo {
   parts: ObjectPart[];
   /** True for objects made by CompleteMultipartUpload. */
   multipart: boolean;
+  /** The bucket's versioning state as this node knew it when it wrote or read the version. */
+  versioning?: Versioning;
 }
 
 export interface ObjectPart {
@@ -62,6 +68,22 @@ export interface PutOptions {
   parity?: number;
   /** Checked against the current version (undefined when none) under the object's lock; throws to refuse the write. */
   precondition?: (current: ObjectInfo | undefined) => void;
+}
+
+/** Which version a read is of, and which of its bytes. */
+export interface ReadOptions {
+  /** The version with this id; the current one when absent. */
+  versionId?: string;
+  /** Sees the version's info and returns the range to read (or undefined for all). */
+  range?: (info: ObjectInfo) => ByteRange | undefined;
+}
+
+/** What a DELETE did: the version it removed, or the delete marker it made. */
+export interface DeleteOutcome {
+  /** Absent when versioning was never on (the `null` version went). */
+  versionId?: string;
+  /** The version removed was a delete marker, or the delete made one. */
+  deleteMarker: boolean;
 }
 
 /** An inclusive byte range already validated against the object size. */
@@ -109,6 +131,30 @@ export interface ListResult {
   nextPosition?: string;
 }
 
+export interface ListVersionsOptions {
+  prefix: string;
+  delimiter: string;
+  /** List versions of keys after this one, or (with versionIdMarker) this key's versions after that one. */
+  keyMarker?: string;
+  versionIdMarker?: string;
+  maxKeys: number;
+}
+
+/** What ListObjectVersions shows of one version (or delete marker). */
+export interface ListedObjectVersion extends ListedObject {
+  versionId: string;
+  isLatest: boolean;
+  deleteMarker: boolean;
+}
+
+export interface ListVersionsResult {
+  versions: ListedObjectVersion[];
+  prefixes: string[];
+  isTruncated: boolean;
+  nextKeyMarker?: string;
+  nextVersionIdMarker?: string;
+}
+
 export interface UploadInfo {
   bucket: string;
   key: string;
@@ -150,12 +196,14 @@ export interface ObjectLayer {
   /** Changes the bucket's configuration: `change` is given the newest one and returns its successor (the stamp is set here). */
   updateBucketConfig(bucket: string, change: (current: BucketConfig) => Omit<BucketConfig, 'stamp'>): Promise<BucketConfig>;
 
+  /** A new version: a new id when the bucket's versioning is Enabled, else the `null` version, replaced. */
   putObject(bucket: string, key: string, body: PutBody, options: PutOptions): Promise<ObjectInfo>;
-  getObjectInfo(bucket: string, key: string): Promise<ObjectInfo>;
-  /** `resolveRange` sees the object's info and returns the range to read (or undefined for all). */
-  getObject(bucket: string, key: string, resolveRange?: (info: ObjectInfo) => ByteRange | undefined): Promise<ObjectReader>;
-  deleteObject(bucket: string, key: string): Promise<void>;
+  getObjectInfo(bucket: string, key: string, versionId?: string): Promise<ObjectInfo>;
+  getObject(bucket: string, key: string, options?: ReadOptions): Promise<ObjectReader>;
+  /** With `versionId`, removes that version for good; without, as the bucket's versioning says (a delete marker, or the `null` version goes). */
+  deleteObject(bucket: string, key: string, versionId?: string): Promise<DeleteOutcome>;
   listObjects(bucket: string, options: ListOptions): Promise<ListResult>;
+  listObjectVersions(bucket: string, options: ListVersionsOptions): Promise<ListVersionsResult>;
 
   newMultipartUpload(bucket: string, key: string, options: NewUploadOptions): Promise<UploadInfo>;
   putObjectPart(bucket: string, key: string, uploadId: string, partNumber: number, body: PutBody): Promise<PartInfo>;

@@ -65,6 +65,7 @@ function errorHandler() {
         return;
       }
       ctx.status = err.status;
+      ctx.set(err.headers);
       if (err.code === 'NotModified') {
         for (const [name, value] of Object.entries(err.extra)) ctx.set(name, value);
         ctx.body = null;

@@ -5,12 +5,14 @@ import { hashingBody } from './body.js';
 import type { ChecksumAlgorithm } from './checksums.js';
 import { checkCopySourceConditions } from './conditions.js';
 import { validateBucketName, validateObjectKey } from './names.js';
+import { checkVersionId } from './object-request.js';
 import type { S3Request } from './request.js';
 import type { PutBody } from '../object/types.js';
 
 export interface CopySource {
   bucket: string;
   key: string;
+  versionId?: string;
 }
 
 /** `x-amz-copy-source: [/]bucket/key[?versionId=...]`, URL-encoded. */
@@ -26,8 +28,7 @@ export function parseCopySource(header: string): CopySource {
   const slash = path.indexOf('/');
   if (slash <= 0 || slash === path.length - 1) throw new S3Error('InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey.');
   const versionId = rawQuery ? new URLSearchParams(rawQuery).get('versionId') : null;
-  if (versionId !== null && versionId !== 'null') throw new S3Error('NoSuchVersion');
-  const source = { bucket: path.slice(0, slash), key: path.slice(slash + 1) };
+  const source = { bucket: path.slice(0, slash), key: path.slice(slash + 1), ...(versionId !== null ? { versionId: checkVersionId(versionId) } : {}) };
   validateBucketName(source.bucket);
   validateObjectKey(source.key);
   return source;
@@ -51,9 +52,12 @@ export async function openCopySource(req: S3Request, options: { allowRange: bool
   const source = parseCopySource(String(headers['x-amz-copy-source']));
   const rangeHeader = headers['x-amz-copy-source-range'];
   if (rangeHeader !== undefined && !options.allowRange) throw new S3Error('InvalidArgument', 'Range is only valid for UploadPartCopy.');
-  const reader = await req.objects.getObject(source.bucket, source.key, (info: ObjectInfo) => {
-    checkCopySourceConditions(headers, info);
-    return rangeHeader !== undefined ? parseCopyRange(String(rangeHeader), info.size) : undefined;
+  const reader = await req.objects.getObject(source.bucket, source.key, {
+    versionId: source.versionId,
+    range: (info: ObjectInfo) => {
+      checkCopySourceConditions(headers, info);
+      return rangeHeader !== undefined ? parseCopyRange(String(rangeHeader), info.size) : undefined;
+    },
   });
   return { source, reader };
 }

@@ -10,6 +10,8 @@ import { DriveError, type DriveErrorKind } from '../storage/drive.js';
 export const OBJECT_LAYER_S3_CODES = {
   'no-such-bucket': 'NoSuchBucket',
   'no-such-key': 'NoSuchKey',
+  'no-such-version': 'NoSuchVersion',
+  'version-is-delete-marker': 'MethodNotAllowed',
   'no-such-upload': 'NoSuchUpload',
   'bucket-exists': 'BucketAlreadyOwnedByYou',
   'bucket-not-empty': 'BucketNotEmpty',
@@ -60,6 +62,17 @@ function objectLayerExtra(err: ObjectLayerError): Record<string, string> {
   return Object.fromEntries(Object.entries(fields).flatMap(([name, value]) => (value === undefined ? [] : [[name, String(value)]])));
 }
 
+/** A delete marker found where a version was asked for is named in the answer's headers (the 405 also dates it). */
+function deleteMarkerHeaders(err: ObjectLayerError): Record<string, string> {
+  const marker = err.facts.deleteMarker;
+  if (!marker) return {};
+  return {
+    'x-amz-delete-marker': 'true',
+    'x-amz-version-id': marker.versionId,
+    ...(err.kind === 'version-is-delete-marker' ? { 'Last-Modified': marker.modTime.toUTCString() } : {}),
+  };
+}
+
 /**
  * The S3 error to answer `err` with; undefined for a failure that is nobody's but ours (an unknown
  * error, or one that maps to InternalError), which the caller answers and logs as an internal error.
@@ -68,7 +81,7 @@ export function toS3Error(err: unknown): S3Error | undefined {
   if (err instanceof S3Error) return err;
   if (err instanceof ObjectLayerError) {
     if (err.kind === 'invalid-position') return badContinuationToken();
-    return new S3Error(OBJECT_LAYER_S3_CODES[err.kind], err.facts.message, objectLayerExtra(err));
+    return new S3Error(OBJECT_LAYER_S3_CODES[err.kind], err.facts.message, objectLayerExtra(err), deleteMarkerHeaders(err));
   }
   if (err instanceof DriveError) {
     const code = DRIVE_S3_CODES[err.kind];

@@ -1,9 +1,10 @@
 /** What object-writing requests share: the target key, the headers to store, the storage class. */
-import type { Context } from 'koa';
 import { S3Error } from '../errors.js';
 import { USER_METADATA_PREFIX, checkHeaders } from './header-values.js';
 import { validateObjectKey } from './names.js';
 import { requireBucket, type S3Request } from './request.js';
+import { isVersionId } from '../meta/version-id.js';
+import type { Context } from 'koa';
 
 /** Request headers stored with an object and returned on GET/HEAD. */
 const STORED_HEADERS = [
@@ -65,3 +66,16 @@ export function parityFor(ctx: Context): number | undefined {
   throw new S3Error('InvalidStorageClass');
 }
 
+
+/** A version id as a request gives it (`versionId` parameter, copy source, DeleteObjects entry), checked. */
+export function checkVersionId(value: string): string {
+  if (value === '') throw new S3Error('InvalidArgument', 'Version id cannot be the empty string', { ArgumentName: 'versionId', ArgumentValue: '' });
+  if (!isVersionId(value)) throw new S3Error('InvalidArgument', 'Invalid version id specified', { ArgumentName: 'versionId', ArgumentValue: value });
+  return value;
+}
+
+/** The request's `versionId` parameter, checked; undefined when it names none. */
+export function requestedVersion(req: S3Request): string | undefined {
+  const value = req.target.query.get('versionId');
+  return value === null ? undefined : checkVersionId(value);
+}

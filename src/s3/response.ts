@@ -80,6 +80,14 @@ function storedHeadersToSend(info: ObjectInfo): Record<string, string> {
 }
 
 /** Headers describing a stored object, for GET and HEAD. */
+/**
+ * A version's id as S3 sends it (`x-amz-version-id`, or a copy's `x-amz-copy-source-version-id`): for
+ * every version of a bucket that versioning was ever set on, `null` ones too.
+ */
+export function setVersionHeader(ctx: Context, info: Pick<ObjectInfo, 'versionId' | 'versioning'>, header = 'x-amz-version-id'): void {
+  if (info.versionId !== 'null' || info.versioning !== undefined) ctx.set(header, info.versionId);
+}
+
 export function setObjectHeaders(ctx: Context, info: ObjectInfo, withChecksums: boolean): void {
   const stored = storedHeadersToSend(info);
   ctx.set('ETag', quoteEtag(info.etag));
@@ -89,7 +97,7 @@ export function setObjectHeaders(ctx: Context, info: ObjectInfo, withChecksums: 
   for (const [name, value] of Object.entries(stored)) {
     if (name !== 'content-type') ctx.set(name, value);
   }
-  if (info.versionId !== 'null') ctx.set('x-amz-version-id', info.versionId);
+  setVersionHeader(ctx, info);
   if (withChecksums) {
     for (const [algorithm, value] of Object.entries(info.checksums)) {
       ctx.set(headerForAlgorithm(algorithm as ChecksumAlgorithm), value);

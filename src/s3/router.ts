@@ -9,6 +9,7 @@ import * as acl from './handlers/acl.js';
 import { getObjectAttributes } from './handlers/attributes.js';
 import { listBuckets } from './handlers/service.js';
 import * as tagging from './handlers/tagging.js';
+import * as versioning from './handlers/versioning.js';
 import type { S3Request } from './request.js';
 
 type Handler = (req: S3Request) => Promise<void>;
@@ -34,7 +35,9 @@ const bucketRoutes: Record<string, Handler> = {
   'HEAD ': bucket.headBucket,
   'DELETE ': bucket.deleteBucket,
   'GET location': bucket.getBucketLocation,
-  'GET versioning': bucket.getBucketVersioning,
+  'GET versioning': versioning.getBucketVersioning,
+  'PUT versioning': versioning.putBucketVersioning,
+  'GET versions': versioning.listObjectVersions,
   'POST delete': deleteObjects,
   'GET uploads': multipart.listMultipartUploads,
   'GET acl': acl.getAcl,
@@ -65,8 +68,6 @@ const objectRoutes: Record<string, Handler> = {
 export function route(req: S3Request): Handler {
   const { bucket: bucketName, key, query } = req.target;
   const method = req.ctx.method;
-  const versionId = query.get('versionId');
-  if (versionId !== null && versionId !== 'null') throw new S3Error('NoSuchVersion');
   const sub = subresourceOf(query);
   if (!bucketName) {
     const handler = serviceRoutes[`${method} ${sub}`];

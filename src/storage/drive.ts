@@ -92,6 +92,8 @@ export interface ListRecordsOptions {
   limit: number;
   /** Check each summary against its record's checksum (see listedRecord): a set of one drive has no second copy to compare. */
   verify?: boolean;
+  /** Every entry's whole record (all its versions) without inline shards, in place of its summary; a damaged one has neither. */
+  versions?: boolean;
 }
 
 /** A shard file being written under the drive's staging area. */

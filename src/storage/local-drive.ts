@@ -15,7 +15,7 @@ import { basename, dirname, join } from 'node:path';
 import type { Database, RootDatabase } from 'lmdb';
 import { failpoint } from '../failpoints.js';
 import { decodeRecord, encodeRecord } from '../meta/encoding.js';
-import { encodeObjectRecord } from '../meta/listing-summary.js';
+import { decodeObjectRecord, encodeObjectRecord } from '../meta/listing-summary.js';
 import { DataDirPins } from './data-dir-pins.js';
 import { bucketRangeEnd, bucketState, partKey, partKeyRange, recordKey, uploadKey, uploadKeyBucket, type BucketState } from './metadata-keys.js';
 import { openMetadataEnvironment, type ListedRecord, type ListingCheck, type MetadataWrite, type MetadataWriteOutcome, type StoreName } from './metadata-store.js';
@@ -24,7 +24,7 @@ import { alignedSlabs } from './aligned-slabs.js';
 import { createShardFile, type DirectSupport, type ShardFile } from './shard-file-writer.js';
 import { DEFAULT_SPACE_RESERVE, freeSpaceHeadroom, type SpaceNeed, type SpaceReserve } from './free-space.js';
 import { placeLockFile, removeLockFile } from './lmdb-lock-file.js';
-import type { ObjectRecord, PartRecord, UploadPartRecord, UploadRecord } from '../meta/record.js';
+import type { ObjectRecord, PartRecord, UploadPartRecord, UploadRecord, VersionRecord } from '../meta/record.js';
 import {
   DriveError,
   isDriveFull,
@@ -437,8 +437,8 @@ export class LocalDrive implements Drive {
   async listRecords(bucket: string, options: ListRecordsOptions): Promise<RecordEntry[]> {
     checkName('bucket', bucket);
     checkListOptions(options);
-    await this.ensureOnline('read');
-    const listing = this.store?.listings[options.verify ? 'verified' : 'unverified'];
+    const stores = await this.ensureOnline('read');
+    const listing = options.versions ? stores.objects : this.store?.listings[options.verify ? 'verified' : 'unverified'];
     if (!listing) throw new DriveError('offline', `${this.root} is offline`);
     const base = recordKey(bucket, '');
     const prefixKey = recordKey(bucket, options.prefix);
@@ -448,7 +448,8 @@ export class LocalDrive implements Drive {
     for (const { key, value } of listing.getRange({ start, end: bucketRangeEnd(bucket) })) {
       const raw = key as Buffer;
       if (raw.length < prefixKey.length || raw.compare(prefixKey, 0, prefixKey.length, 0, prefixKey.length) !== 0) break;
-      out.push({ key: raw.toString('utf8', base.length), ...value });
+      const name = raw.toString('utf8', base.length);
+      out.push(options.versions ? { key: name, ...withoutInlineData(value as Buffer) } : { key: name, ...(value as ListedRecord) });
       if (out.length >= options.limit) break;
     }
     return out;
@@ -960,6 +961,14 @@ function bucketEntry(name: string, state: BucketState): BucketEntry {
   return { name, created: state.created, ...(state.configStamp ? { configStamp: state.configStamp } : {}) };
 }
 
+/** A stored record for a listing of versions: whole, less its inline shards (a listing shows no data); nothing when damaged. */
+function withoutInlineData(value: Buffer): { record?: ObjectRecord } {
+  const record = decodeObjectRecord(value);
+  if (!record) return {};
+  const strip = ({ inline: _inline, ...rest }: VersionRecord): VersionRecord => rest;
+  return { record: { versions: record.versions.map(strip), ...(record.replaced ? { replaced: strip(record.replaced) } : {}), ...(record.replacedWasNoncurrent ? { replacedWasNoncurrent: true } : {}) } };
+}
+
 function checkListOptions(options: ListRecordsOptions): void {
   if (typeof options !== 'object' || options === null) throw new DriveError('invalid', 'invalid listing options');
   checkObjectKey(options.prefix, true);
@@ -969,6 +978,7 @@ function checkListOptions(options: ListRecordsOptions): void {
   }
   checkInteger('listing limit', options.limit, 1, 1_000_000);
   if (options.verify !== undefined && options.verify !== null && typeof options.verify !== 'boolean') throw new DriveError('invalid', 'invalid listing check');
+  if (options.versions !== undefined && options.versions !== null && typeof options.versions !== 'boolean') throw new DriveError('invalid', 'invalid listing kind');
 }
 
 function checkShardCheckRequest(request: ShardCheckRequest): void {

@@ -70,7 +70,7 @@ describe('reads without locks', () => {
     locks.asked.length = 0;
     expect((await readObject(set, BUCKET, 'inline')).equals(inline)).toBe(true);
     expect((await readObject(set, BUCKET, 'big')).equals(big)).toBe(true);
-    const { stream } = await set.getObject(BUCKET, 'big', () => ({ start: 70_000, end: 200_000 }));
+    const { stream } = await set.getObject(BUCKET, 'big', { range: () => ({ start: 70_000, end: 200_000 }) });
     const part: Buffer[] = [];
     for await (const chunk of stream) part.push(chunk as Buffer);
     expect(Buffer.concat(part).equals(big.subarray(70_000, 200_001))).toBe(true);

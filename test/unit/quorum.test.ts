@@ -143,4 +143,51 @@ describe('resolveVersion', () => {
       expect(out.kind === 'found' && out.quorum.version.dataDir).toBe('dir-old');
     });
   });
+
+  describe('a versioned key: the version a failed commit put above the current one (issue 12)', () => {
+    // 3 data + 1 parity: read quorum 3, write quorum 3.
+    const named = (id: string, modTime: number, extra: Partial<VersionRecord> = {}): VersionRecord => ({ ...version(modTime, `dir-${id}`, 3, 1), versionId: id, ...extra });
+    const v1 = named('v1', 100);
+    const v2 = named('v2', 200);
+    const v3 = named('v3', 300);
+
+    it('a versioned PUT cut short does not hide the previous version: drives holding it below the failed one count for it', () => {
+      // The new version reached two drives and was undone nowhere (a crash); it never had its write quorum.
+      const out = resolveVersion([rec(v2, v1), rec(v2, v1), rec(v1), rec(v1)], undefined, 3);
+      expect(out.kind === 'found' && out.quorum.version.versionId).toBe('v1');
+      if (out.kind === 'found') {
+        expect(out.quorum.holders).toEqual([true, true, true, true]);
+        expect(out.settled).toBe(false);
+      }
+      // On its write quorum it is the current version.
+      const committed = resolveVersion([rec(v2, v1), rec(v2, v1), rec(v2, v1), rec(v1)], undefined, 3);
+      expect(committed.kind === 'found' && committed.quorum.version.versionId).toBe('v2');
+    });
+
+    it('a delete marker is a version like any other: current when committed, passed over when it never was', () => {
+      const marker = named('m', 400, { deleteMarker: true, dataDir: '', size: 0 });
+      const current = resolveVersion([rec(marker, v1), rec(marker, v1), rec(marker, v1), rec(v1)], undefined, 3);
+      expect(current.kind === 'found' && current.quorum.version.deleteMarker).toBe(true);
+      const cut = resolveVersion([rec(marker, v1), rec(v1), rec(v1), rec(v1)], undefined, 3);
+      expect(cut.kind === 'found' && cut.quorum.version.versionId).toBe('v1');
+      // Read by id, the older version is there either way.
+      expect(resolveVersion([rec(marker, v1), rec(marker, v1), rec(marker, v1), rec(v1)], 'v1', 3).kind).toBe('found');
+    });
+
+    it('a null version overwritten below newer ones: a failed overwrite falls back to the current version, not to the null one it replaced', () => {
+      const oldNull = named('null', 150);
+      const newNull = named('null', 500);
+      const overwrote: ObjectRecord = { versions: [newNull, v3, v1], replaced: oldNull, replacedWasNoncurrent: true };
+      const before = rec(v3, oldNull, v1);
+      const latest = resolveVersion([overwrote, overwrote, before, before], undefined, 3);
+      expect(latest.kind === 'found' && latest.quorum.version.versionId).toBe('v3');
+      const byId = resolveVersion([overwrote, overwrote, before, before], 'null', 3);
+      expect(byId.kind === 'found' && byId.quorum.version.modTime).toBe(150);
+      // Where the null version it replaced was the current one, that is what it falls back to.
+      const currentNull = named('null', 350);
+      const replacedCurrent: ObjectRecord = { versions: [newNull, v3, v1], replaced: currentNull };
+      const wasCurrent = resolveVersion([replacedCurrent, replacedCurrent, rec(currentNull, v3, v1), rec(currentNull, v3, v1)], undefined, 3);
+      expect(wasCurrent.kind === 'found' && wasCurrent.quorum.version.modTime).toBe(350);
+    });
+  });
 });

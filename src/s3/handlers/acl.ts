@@ -3,7 +3,7 @@
  * owner's FULL_CONTROL (clients such as s3cmd need a parseable ACL); PUT accepts only that.
  */
 import { S3Error } from '../../errors.js';
-import { firstValue, requireKey } from '../object-request.js';
+import { firstValue, requestedVersion, requireKey } from '../object-request.js';
 import { requireBucket, type S3Request } from '../request.js';
 import { sendXml } from '../response.js';
 import { OWNER } from './service.js';
@@ -26,7 +26,7 @@ async function checkTarget(req: S3Request): Promise<void> {
   if (req.target.key === undefined) await req.objects.getBucketInfo(requireBucket(req));
   else {
     const { bucket, key } = requireKey(req);
-    await req.objects.getObjectInfo(bucket, key);
+    await req.objects.getObjectInfo(bucket, key, requestedVersion(req));
   }
 }
 

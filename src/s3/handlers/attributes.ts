@@ -1,5 +1,5 @@
 import { S3Error } from '../../errors.js';
-import { firstValue, requireKey } from '../object-request.js';
+import { firstValue, requestedVersion, requireKey } from '../object-request.js';
 import type { S3Request } from '../request.js';
 import { sendXml } from '../response.js';
 
@@ -14,7 +14,7 @@ export async function getObjectAttributes(req: S3Request): Promise<void> {
   if (wanted.length === 0 || wanted.some((a) => !ATTRIBUTES.has(a))) {
     throw new S3Error('InvalidArgument', 'Invalid attribute name specified.');
   }
-  const info = await req.objects.getObjectInfo(bucket, key);
+  const info = await req.objects.getObjectInfo(bucket, key, requestedVersion(req));
   const maxParts = Math.min(Number(firstValue(req.ctx.req.headers['x-amz-max-parts']) ?? 1000) || 1000, 1000);
   const marker = Number(firstValue(req.ctx.req.headers['x-amz-part-number-marker']) ?? 0) || 0;
   const checksumFields = (checksums: Record<string, string> | undefined): Record<string, string> =>

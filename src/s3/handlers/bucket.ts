@@ -37,8 +37,3 @@ export async function getBucketLocation(req: S3Request): Promise<void> {
   // S3 answers an empty constraint for us-east-1.
   sendXml(req.ctx, 'LocationConstraint', region === 'us-east-1' ? {} : { '#text': region });
 }
-
-export async function getBucketVersioning(req: S3Request): Promise<void> {
-  await req.objects.getBucketInfo(requireBucket(req));
-  sendXml(req.ctx, 'VersioningConfiguration', {});
-}

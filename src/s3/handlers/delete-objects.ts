@@ -1,16 +1,27 @@
 import { S3Error } from '../../errors.js';
 import { toS3Error } from '../error-mapping.js';
 import { validateObjectKey } from '../names.js';
+import { checkVersionId } from '../object-request.js';
 import { readSmallBody, requireBodyIntegrity } from '../read-body.js';
 import { requireBucket, type S3Request } from '../request.js';
 import { sendXml } from '../response.js';
 import { parseXml } from '../xml.js';
+import type { DeleteOutcome } from '../../object/types.js';
 
 const MAX_DELETE_KEYS = 1000;
 
 interface DeleteEntry {
   Key?: unknown;
   VersionId?: unknown;
+}
+
+/** A Deleted element as S3 writes it: the version asked for, and a delete marker removed or made. */
+function deletedEntry(key: string, versionId: string | undefined, outcome: DeleteOutcome): Record<string, unknown> {
+  return {
+    Key: key,
+    ...(versionId !== undefined ? { VersionId: versionId } : {}),
+    ...(outcome.deleteMarker ? { DeleteMarker: true, ...(outcome.versionId !== undefined ? { DeleteMarkerVersionId: outcome.versionId } : {}) } : {}),
+  };
 }
 
 export async function deleteObjects(req: S3Request): Promise<void> {
@@ -29,14 +40,15 @@ export async function deleteObjects(req: S3Request): Promise<void> {
   for (const entry of entries) {
     const key = typeof entry?.Key === 'string' ? entry.Key : undefined;
     if (key === undefined) throw new S3Error('MalformedXML');
+    const versionId = entry.VersionId === undefined ? undefined : String(entry.VersionId);
     try {
       validateObjectKey(key);
-      await req.objects.deleteObject(bucket, key);
-      if (!quiet) deleted.push({ Key: key });
+      const outcome = await req.objects.deleteObject(bucket, key, versionId === undefined ? undefined : checkVersionId(versionId));
+      if (!quiet) deleted.push(deletedEntry(key, versionId, outcome));
     } catch (err) {
       const answer = toS3Error(err);
       if (!answer) throw err;
-      errors.push({ Key: key, Code: answer.code, Message: answer.message });
+      errors.push({ Key: key, ...(versionId !== undefined ? { VersionId: versionId } : {}), Code: answer.code, Message: answer.message });
     }
   }
   sendXml(req.ctx, 'DeleteResult', {

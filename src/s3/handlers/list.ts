@@ -10,11 +10,11 @@ import { OWNER } from './service.js';
 const MAX_KEYS = 1000;
 
 /** encoding-type=url: percent-encode like S3 does, leaving '/' readable. */
-function urlEncode(value: string): string {
+export function urlEncode(value: string): string {
   return encodeURIComponent(value).replace(/%2F/g, '/').replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
-interface ListParams {
+export interface ListParams {
   prefix: string;
   delimiter: string;
   maxKeys: number;
@@ -22,7 +22,7 @@ interface ListParams {
   encodingType?: string;
 }
 
-function listParams(req: S3Request): ListParams {
+export function listParams(req: S3Request): ListParams {
   const q = req.target.query;
   const rawMax = q.get('max-keys');
   let maxKeys = MAX_KEYS;

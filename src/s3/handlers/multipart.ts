@@ -11,7 +11,7 @@ import { readSmallBody } from '../read-body.js';
 import { compareKeys, isNameOf } from '../../storage/names.js';
 import { validatePrefix } from '../names.js';
 import { requireBucket, type S3Request } from '../request.js';
-import { objectUrl, quoteEtag, sendXml, xmlDate } from '../response.js';
+import { objectUrl, quoteEtag, sendXml, setVersionHeader, xmlDate } from '../response.js';
 import { parseXml } from '../xml.js';
 import { OWNER } from './service.js';
 
@@ -109,6 +109,7 @@ async function uploadPartCopy(req: S3Request, bucket: string, key: string, uploa
     copyBody(reader, upload.checksumAlgorithm as ChecksumAlgorithm | undefined),
   );
   const checksums = Object.fromEntries(Object.entries(part.checksums ?? {}).map(([alg, v]) => [checksumHeaderName(alg), v]));
+  setVersionHeader(req.ctx, reader.info, 'x-amz-copy-source-version-id');
   sendXml(req.ctx, 'CopyPartResult', { LastModified: xmlDate(part.modTime), ETag: quoteEtag(part.etag), ...checksums });
 }
 
@@ -149,6 +150,7 @@ export async function completeMultipartUpload(req: S3Request): Promise<void> {
     precondition: writePrecondition(req.ctx.req.headers),
   });
   const checksums = Object.fromEntries(Object.entries(info.checksums).map(([alg, v]) => [checksumHeaderName(alg), v]));
+  setVersionHeader(req.ctx, info);
   sendXml(req.ctx, 'CompleteMultipartUploadResult', {
     Location: objectUrl(req.ctx, bucket, key),
     Bucket: bucket,

@@ -1,13 +1,13 @@
 import type { Context } from 'koa';
 import { S3Error } from '../../errors.js';
 import { uploadBody } from '../body.js';
-import { firstValue, parityFor, requireKey, storedHeaders } from '../object-request.js';
+import { firstValue, parityFor, requestedVersion, requireKey, storedHeaders } from '../object-request.js';
 import { resolveRange } from '../range.js';
 import { checkReadConditions, writePrecondition } from '../conditions.js';
 import { checkHeaders } from '../header-values.js';
 import { copyBody, openCopySource } from '../copy-source.js';
 import type { S3Request } from '../request.js';
-import { quoteEtag, sendXml, setObjectHeaders, xmlDate } from '../response.js';
+import { quoteEtag, sendXml, setObjectHeaders, setVersionHeader, xmlDate } from '../response.js';
 import { isObjectLayerError } from '../../object/errors.js';
 import type { ByteRange, ObjectInfo } from '../../object/types.js';
 import { headerForAlgorithm, type ChecksumAlgorithm } from '../checksums.js';
@@ -36,6 +36,7 @@ export async function putObject(req: S3Request): Promise<void> {
   const body = uploadBody(req.ctx, req.auth);
   const info = await req.objects.putObject(bucket, key, body, { headers, parity, precondition });
   req.ctx.set('ETag', quoteEtag(info.etag));
+  setVersionHeader(req.ctx, info);
   for (const [algorithm, value] of Object.entries(info.checksums)) {
     req.ctx.set(headerForAlgorithm(algorithm as ChecksumAlgorithm), value);
   }
@@ -61,7 +62,7 @@ async function copyObject(req: S3Request, bucket: string, key: string): Promise<
   const { source, reader } = await openCopySource(req, { allowRange: false });
   try {
     const changesSomething = directive === 'REPLACE' || parity !== undefined || headers['x-amz-storage-class'] !== undefined || requested !== undefined;
-    if (source.bucket === bucket && source.key === key && !changesSomething) throw new S3Error('InvalidRequest', SELF_COPY_MESSAGE);
+    if (source.bucket === bucket && source.key === key && source.versionId === undefined && !changesSomething) throw new S3Error('InvalidRequest', SELF_COPY_MESSAGE);
     const stored = replaced ?? { ...reader.info.headers };
     delete stored['x-amz-storage-class'];
     if (parity !== undefined) stored['x-amz-storage-class'] = 'REDUCED_REDUNDANCY';
@@ -72,6 +73,8 @@ async function copyObject(req: S3Request, bucket: string, key: string): Promise<
       precondition: writePrecondition(headers),
     });
     const checksums = Object.fromEntries(Object.entries(info.checksums).map(([alg, v]) => [`Checksum${alg}`, v]));
+    setVersionHeader(req.ctx, info);
+    setVersionHeader(req.ctx, reader.info, 'x-amz-copy-source-version-id');
     sendXml(req.ctx, 'CopyObjectResult', { LastModified: xmlDate(info.modTime), ETag: quoteEtag(info.etag), ...checksums });
   } finally {
     reader.stream.destroy();
@@ -113,9 +116,12 @@ export async function getObject(req: S3Request): Promise<void> {
   const { bucket, key } = requireKey(req);
   const overrides = responseOverrides(req);
   const rangeHeader = firstValue(req.ctx.req.headers.range);
-  const reader = await req.objects.getObject(bucket, key, (info) => {
-    checkReadConditions(req.ctx.req.headers, info);
-    return partRange(req, info) ?? resolveRange(rangeHeader, info.size);
+  const reader = await req.objects.getObject(bucket, key, {
+    versionId: requestedVersion(req),
+    range: (info) => {
+      checkReadConditions(req.ctx.req.headers, info);
+      return partRange(req, info) ?? resolveRange(rangeHeader, info.size);
+    },
   });
   const { info, range, stream } = reader;
   // A failure after the headers went out must not look like a short but complete body.
@@ -137,7 +143,7 @@ export async function getObject(req: S3Request): Promise<void> {
 export async function headObject(req: S3Request): Promise<void> {
   const { bucket, key } = requireKey(req);
   const overrides = responseOverrides(req);
-  const info = await req.objects.getObjectInfo(bucket, key);
+  const info = await req.objects.getObjectInfo(bucket, key, requestedVersion(req));
   checkReadConditions(req.ctx.req.headers, info);
   const range = partRange(req, info) ?? resolveRange(firstValue(req.ctx.req.headers.range), info.size);
   setObjectHeaders(req.ctx, info, checksumModeEnabled(req.ctx));
@@ -149,6 +155,8 @@ export async function headObject(req: S3Request): Promise<void> {
 
 export async function deleteObject(req: S3Request): Promise<void> {
   const { bucket, key } = requireKey(req);
-  await req.objects.deleteObject(bucket, key);
+  const outcome = await req.objects.deleteObject(bucket, key, requestedVersion(req));
+  if (outcome.versionId !== undefined) req.ctx.set('x-amz-version-id', outcome.versionId);
+  if (outcome.deleteMarker) req.ctx.set('x-amz-delete-marker', 'true');
   req.ctx.status = 204;
 }

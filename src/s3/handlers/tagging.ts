@@ -6,7 +6,7 @@
 import { S3Error } from '../../errors.js';
 import { BUCKET_TAG_LIMITS, type BucketConfig } from '../../meta/bucket-config.js';
 import { readSmallBody, requireBodyIntegrity } from '../read-body.js';
-import { requireKey } from '../object-request.js';
+import { requestedVersion, requireKey } from '../object-request.js';
 import { requireBucket, type S3Request } from '../request.js';
 import { sendXml } from '../response.js';
 import { parseXml } from '../xml.js';
@@ -67,6 +67,6 @@ export async function deleteBucketTagging(req: S3Request): Promise<void> {
 
 export async function getObjectTagging(req: S3Request): Promise<void> {
   const { bucket, key } = requireKey(req);
-  await req.objects.getObjectInfo(bucket, key);
+  await req.objects.getObjectInfo(bucket, key, requestedVersion(req));
   sendXml(req.ctx, 'Tagging', { TagSet: '' });
 }
