@@ -60,6 +60,7 @@ export const ERRORS = {
   SlowDown: { status: 503, message: 'Please reduce your request rate.' },
   SlowDownRead: { status: 503, message: 'Resource requested is unreadable, please reduce your request rate' },
   SlowDownWrite: { status: 503, message: 'Resource requested is unwritable, please reduce your request rate' },
+  XTesseraTooManyVersions: { status: 400, message: "You've exceeded the limit on the number of versions you can create on this object: delete noncurrent versions, or let a lifecycle rule expire them." },
   XTesseraStorageFull: { status: 507, message: 'The drives are nearly full: too many of them are below the free space kept back for metadata and healing. Delete objects or add drives.' },
   XAmzContentSHA256Mismatch: { status: 400, message: 'The provided \'x-amz-content-sha256\' header does not match what was computed.' },
   XAmzContentChecksumMismatch: { status: 400, message: 'The provided checksum does not match what was computed.' },

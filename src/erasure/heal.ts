@@ -25,7 +25,7 @@ import { codecFor } from './coder.js';
 import { versionSignature, type PartRecord, type VersionRecord } from '../meta/record.js';
 import { isDamaged, type ShardWriter } from '../storage/drive.js';
 import type { ShardState } from '../storage/healing.js';
-import { minimumWriteQuorum, readQuorum, resolveVersion, type QuorumVersion, type RecordAnswer } from './quorum.js';
+import { minimumWriteQuorum, readQuorum, resolveVersion, writeQuorum, type QuorumVersion, type RecordAnswer } from './quorum.js';
 import type { Lease } from '../lock/locker.js';
 import type { ErasureSet } from './set.js';
 import { ShardSources } from './decode.js';
@@ -290,6 +290,10 @@ async function healOnce(set: ErasureSet, bucket: string, key: string, lease: Lea
       holders.forEach((held, slot) => held && (result.before[slot] = worse(result.before[slot], 'corrupt')));
       continue;
     }
+    if (markerMayStand(answers, id, sample)) {
+      works.push(await examine(ctx, id, { version: sample, holders, copies: answers.map((a) => ownCopy(a, id)) }));
+      continue;
+    }
     const needed = readQuorum(sample.erasure.dataShards);
     const why = `version ${id}: ${count} drive(s) hold it, read quorum is ${needed}`;
     if (ctx.allAnswered && removeDangling) {
@@ -414,6 +418,28 @@ function replacedDataInUse(answers: RecordAnswer[], minWriteQuorum: number): str
     if (outcome.kind !== 'found' || versionSignature(outcome.quorum.version) === versionSignature(replaced)) dirs.push(replaced.dataDir);
   }
   return dirs;
+}
+
+/**
+ * A delete marker below read quorum that may still have reached its write quorum: it is given back
+ * to every drive, not removed as dangling. Having no data, it is whole in any one copy; and removing
+ * an acknowledged one would bring back the version it deleted. Only the drives that hold another
+ * copy of the key prove it was never committed there: drives with no record of the key at all (wiped
+ * or replaced since) may have held it, as the drives it was sent to that did not answer may.
+ */
+function markerMayStand(answers: RecordAnswer[], id: string, sample: VersionRecord): boolean {
+  if (!sample.deleteMarker) return false;
+  const signature = versionSignature(sample);
+  const notSentTo = new Set(sample.erasure.notSentTo ?? []);
+  let possible = 0;
+  for (const [slot, answer] of answers.entries()) {
+    const copy = ownCopy(answer, id);
+    if (copy) {
+      if (versionSignature(copy) !== signature) return false;
+      possible++;
+    } else if (!notSentTo.has(slot) && (answer === undefined || answer instanceof Error)) possible++;
+  }
+  return possible >= writeQuorum(sample.erasure.dataShards, sample.erasure.parityShards);
 }
 
 function ownCopy(answer: RecordAnswer, id: string): VersionRecord | undefined {

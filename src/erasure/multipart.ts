@@ -80,6 +80,7 @@ export class MultipartUploads {
       dataDir: randomUUID(),
       ...(options.checksumAlgorithm ? { checksumAlgorithm: options.checksumAlgorithm } : {}),
       ...(options.checksumType ? { checksumType: options.checksumType } : {}),
+      ...(options.tags && options.tags.length > 0 ? { tags: options.tags } : {}),
     };
     const written = await askDrives(this.drives, (d) => d.writeUpload(bucket, record));
     if (!written.reached(quorum)) {
@@ -175,6 +176,13 @@ export class MultipartUploads {
     const lease = await this.set.ctx.locks.lock(`upload/${uploadId}`, true);
     try {
       const { upload, holders } = await this.resolve(bucket, key, uploadId);
+      // A retry of a completion that committed (its answer lost before the upload was removed) is
+      // answered with that version: completing again would put a second version on the same data.
+      const done = await this.set.committedVersionWithData(bucket, key, upload.dataDir);
+      if (done) {
+        await bestEffortOnDrives(this.drives, (d) => d.deleteUpload(bucket, key, uploadId));
+        return done;
+      }
       const lists = await this.partLists(upload, holders);
       const available = new Map((await this.quorumParts(upload, holders, lists)).map((p) => [p.number, p]));
       if (chosen.length === 0) throw new ObjectLayerError('no-parts');
@@ -204,6 +212,7 @@ export class MultipartUploads {
         checksums,
         ...(upload.checksumType && Object.keys(checksums).length > 0 ? { checksumType: upload.checksumType } : {}),
         multipart: true,
+        ...(upload.tags ? { tags: upload.tags } : {}),
         parts: parts.map((p) => ({ number: p.number, size: p.size, etag: p.etag, ...(p.checksums ? { checksums: p.checksums } : {}) })),
         erasure: upload.erasure,
       };

@@ -12,6 +12,7 @@ import type {
   ListVersionsOptions,
   ListVersionsResult,
   ReadOptions,
+  VersionAttributes,
   Versioning,
   NewUploadOptions,
   PartInfo,
@@ -215,6 +216,8 @@ export class ErasurePool implements ObjectLayer {
         throw new ObjectLayerError('write-quorum');
       }
       this.configs.set(bucket, { created: info.created.getTime(), config: next });
+      // Reads on this node that take the bucket on trust see the change at once.
+      this.knownBuckets.remember({ ...info, configStamp: next.stamp });
       return next;
     } finally {
       lease.release();
@@ -339,6 +342,12 @@ export class ErasurePool implements ObjectLayer {
     return set.deleteObject(bucket, key, versioning);
   }
 
+  async updateObjectAttributes(bucket: string, key: string, versionId: string | undefined, change: (current: ObjectInfo) => VersionAttributes): Promise<ObjectInfo> {
+    const versioning = await this.versioningForWrite(bucket);
+    const info = await this.setFor(key).updateVersion(bucket, key, versionId, change);
+    return { ...info, ...(versioning ? { versioning } : {}) };
+  }
+
   async newMultipartUpload(bucket: string, key: string, options: NewUploadOptions): Promise<UploadInfo> {
     await this.getBucketInfo(bucket);
     return toUploadInfo(bucket, await this.setFor(key).uploads.create(bucket, key, options));
@@ -458,10 +467,14 @@ export class ErasurePool implements ObjectLayer {
     const result: ListVersionsResult = { versions: [], prefixes: [], isTruncated: false };
     if (maxKeys === 0) return result;
     const versionIdMarker = keyMarker !== undefined && options.versionIdMarker ? options.versionIdMarker : undefined;
-    const pageSize = Math.min(Math.max(maxKeys, 100), 1000) + 1;
-    const cursors = this.sets.map((s) => new SetCursor<ListedKeyVersions>((from) => s.listVersionsPage(bucket, prefix, from, pageSize)));
+    // A page of versions needs at most maxKeys keys (each has a version or more), and often far fewer:
+    // a set's page ends once its keys hold a page's worth of versions.
+    const pageSize = Math.min(maxKeys, 1000) + 1;
+    const cursors = this.sets.map((s) => new SetCursor<ListedKeyVersions>((from) => s.listVersionsPage(bucket, prefix, from, pageSize, pageSize)));
     const seekAll = (from: Buffer | undefined): void => cursors.forEach((c) => c.seek(from));
-    seekAll(keyMarker === undefined ? undefined : versionIdMarker !== undefined ? Buffer.from(keyMarker) : justAfter(keyMarker));
+    // A key longer than any key can have no versions to resume in: the listing goes on after it.
+    const resumeInKey = versionIdMarker !== undefined && Buffer.byteLength(keyMarker!) <= MAX_OBJECT_KEY_BYTES;
+    seekAll(keyMarker === undefined ? undefined : resumeInKey ? Buffer.from(keyMarker) : justAfter(keyMarker));
     const count = (): number => result.versions.length + result.prefixes.length;
     for (;;) {
       const smallest = await smallestOf(cursors);

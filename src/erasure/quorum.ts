@@ -41,9 +41,23 @@ interface Candidate extends QuorumVersion {
   replaces: Set<string>;
 }
 
-function pickVersion(record: ObjectRecord, versionId: string | undefined): VersionRecord | undefined {
-  if (versionId === undefined) return record.versions[0];
-  return record.versions.find((v) => v.versionId === versionId);
+/** Finds a version of a record by id. Resolving every version of a key passes an indexed one (versionIndex). */
+export type FindVersion = (record: ObjectRecord, versionId: string) => VersionRecord | undefined;
+
+const findVersion: FindVersion = (record, versionId) => record.versions.find((v) => v.versionId === versionId);
+
+/** A FindVersion over the records' versions indexed by id once, for resolving many ids of the same records. */
+export function versionIndex(): FindVersion {
+  const indexes = new WeakMap<ObjectRecord, Map<string, VersionRecord>>();
+  return (record, versionId) => {
+    let index = indexes.get(record);
+    if (!index) {
+      index = new Map();
+      for (const v of record.versions) if (!index.has(v.versionId)) index.set(v.versionId, v);
+      indexes.set(record, index);
+    }
+    return index.get(versionId);
+  };
 }
 
 /**
@@ -59,7 +73,7 @@ function predecessor(record: ObjectRecord, version: VersionRecord, versionId: st
 }
 
 /** Every candidate the drives' answers name for the version asked for, with who holds what. */
-function gatherCandidates(answers: RecordAnswer[], versionId: string | undefined): Candidate[] {
+function gatherCandidates(answers: RecordAnswer[], versionId: string | undefined, find: FindVersion): Candidate[] {
   const candidates = new Map<string, Candidate>();
   const hold = (version: VersionRecord, slot: number): Candidate => {
     const signature = versionSignature(version);
@@ -74,7 +88,7 @@ function gatherCandidates(answers: RecordAnswer[], versionId: string | undefined
   };
   answers.forEach((answer, slot) => {
     if (answer instanceof Error || !answer) return;
-    const version = pickVersion(answer, versionId);
+    const version = versionId === undefined ? answer.versions[0] : find(answer, versionId);
     if (!version) return;
     const current = hold(version, slot);
     const before = predecessor(answer, version, versionId);
@@ -84,6 +98,11 @@ function gatherCandidates(answers: RecordAnswer[], versionId: string | undefined
     }
   });
   return [...candidates.values()];
+}
+
+/** Later by modification time; of two copies of one version, the one changed in place more often. */
+function isNewer(a: VersionRecord, b: VersionRecord): boolean {
+  return a.modTime > b.modTime || (a.modTime === b.modTime && (a.revision ?? 0) > (b.revision ?? 0));
 }
 
 /**
@@ -112,15 +131,15 @@ function maybeHidden(answers: RecordAnswer[], candidate: Candidate, blanksCount:
  * 'unreadable' if the drives that failed to answer may hold a committed version (a commit reaches at
  * least `minWriteQuorum` drives), else 'absent'.
  */
-export function resolveVersion(answers: RecordAnswer[], versionId: string | undefined, minWriteQuorum: number): QuorumOutcome {
+export function resolveVersion(answers: RecordAnswer[], versionId: string | undefined, minWriteQuorum: number, find: FindVersion = findVersion): QuorumOutcome {
   const failed = answers.filter((a) => a instanceof Error).length;
-  let remaining = gatherCandidates(answers, versionId);
+  let remaining = gatherCandidates(answers, versionId, find);
   let newestShown = true;
   while (remaining.length > 0) {
     const replaced = new Set(remaining.flatMap((c) => [...c.replaces]));
     const unreplaced = remaining.filter((c) => !replaced.has(c.signature));
     const pool = unreplaced.length > 0 ? unreplaced : remaining;
-    const newest = pool.reduce((a, b) => (b.version.modTime > a.version.modTime ? b : a));
+    const newest = pool.reduce((a, b) => (isNewer(b.version, a.version) ? b : a));
     const count = newest.holders.filter(Boolean).length;
     const { dataShards, parityShards } = newest.version.erasure;
     if (count >= readQuorum(dataShards)) {

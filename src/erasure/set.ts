@@ -9,9 +9,9 @@ import { frameShardBlock } from '../codec/bitrot.js';
 import { ObjectLayerError } from '../object/errors.js';
 import { failpoint } from '../failpoints.js';
 import type { Locker } from '../lock/locker.js';
-import { packSummary, summarize, unpackSummary, type ListingSummary } from '../meta/listing-summary.js';
+import { encodeObjectRecord, packSummary, summarize, unpackSummary, type ListingSummary } from '../meta/listing-summary.js';
 import { versionSignature, type ObjectRecord, type VersionRecord } from '../meta/record.js';
-import type { DeleteOutcome, ObjectInfo, ObjectReader, PutBody, PutOptions, ReadOptions, Versioning } from '../object/types.js';
+import type { DeleteOutcome, ObjectInfo, ObjectReader, PutBody, PutOptions, ReadOptions, VersionAttributes, Versioning } from '../object/types.js';
 import { NULL_VERSION_ID, newVersionId } from '../meta/version-id.js';
 import { DriveError, isDamaged, isDriveFull, type Drive, type RecordEntry, type VersionData } from '../storage/drive.js';
 import { compareKeys, justAfter } from '../storage/names.js';
@@ -19,7 +19,7 @@ import { prepend, readBlocks } from './blocks.js';
 import { encodeBlock } from './coder.js';
 import { streamVersion } from './decode.js';
 import { shardDistribution } from './placement.js';
-import { minimumWriteQuorum, missedWriteQuorum, readQuorum, resolveVersion, writeQuorum, type QuorumVersion, type RecordAnswer } from './quorum.js';
+import { minimumWriteQuorum, missedWriteQuorum, readQuorum, resolveVersion, versionIndex, writeQuorum, type QuorumVersion, type RecordAnswer } from './quorum.js';
 import { discardStaging, writeShardFiles } from './write.js';
 import { MultipartUploads } from './multipart.js';
 import { DriveAnswers, NotAsked, askDrives, bestEffortOnDrives } from './fan-out.js';
@@ -98,12 +98,17 @@ function settledSummary(answers: (RecordEntry | Error | undefined)[], copies: nu
 
 /**
  * The drives' listing pages as one: each key up to the smallest last key of a full page (beyond it
- * some drive's page may have stopped short of it), in order, with every drive's entry for it.
+ * some drive's page may have stopped short of it), in order, with every drive's entry for it. A page
+ * is full when it holds `limit` entries, or as `isFull` says.
  */
-function collatePages(pages: (RecordEntry[] | Error)[], limit: number): { keys: string[]; answers: Map<string, (RecordEntry | Error | undefined)[]>; next?: Buffer } {
+function collatePages(
+  pages: (RecordEntry[] | Error)[],
+  limit: number,
+  isFull: (page: RecordEntry[]) => boolean = (page) => page.length >= limit,
+): { keys: string[]; answers: Map<string, (RecordEntry | Error | undefined)[]>; next?: Buffer } {
   let bound: string | undefined;
   for (const page of pages) {
-    if (page instanceof Error || page.length < limit) continue;
+    if (page instanceof Error || !isFull(page)) continue;
     const last = page[page.length - 1].key;
     if (bound === undefined || compareKeys(last, bound) < 0) bound = last;
   }
@@ -139,6 +144,7 @@ export function toObjectInfo(bucket: string, key: string, v: VersionRecord): Obj
     ...(v.checksumType ? { checksumType: v.checksumType } : {}),
     parts: v.parts,
     multipart: v.multipart === true,
+    ...(v.tags && v.tags.length > 0 ? { tags: v.tags } : {}),
   };
 }
 
@@ -167,23 +173,23 @@ function deleteMarkerError(marker: VersionRecord, named: boolean): ObjectLayerEr
 /**
  * Gives a new version its place among the key's versions, from the records read under the object's
  * lock: a modification time after every version the drives show (nodes' clocks differ; versions of
- * a key then stay in the order they were made, which heal and listings keep), and with versioning
- * on, a new id. A retried multipart completion whose first try committed keeps that try's id (its
- * data directory names it): it replaces that version rather than add a second one on the same data.
+ * a key then stay in the order they were made, which heal and listings keep, and which their ids'
+ * times follow), and with versioning on, a new id.
  */
 function placeVersion(version: VersionRecord, previous: RecordAnswer[], newId: boolean): void {
   let newest = 0;
-  let committedAs: string | undefined;
   for (const answer of previous) {
     if (!answer || answer instanceof Error) continue;
-    for (const v of answer.versions) {
-      newest = Math.max(newest, v.modTime);
-      if (version.dataDir && v.dataDir === version.dataDir) committedAs = v.versionId;
-    }
+    for (const v of answer.versions) newest = Math.max(newest, v.modTime);
   }
   version.modTime = Math.max(version.modTime, newest + 1);
-  if (newId) version.versionId = committedAs ?? newVersionId(version.modTime);
+  if (newId) version.versionId = newVersionId(version.modTime);
 }
+
+/** The most an object record may take (a drive's record travels whole in one node call of at most 4 MiB). */
+const MAX_RECORD_BYTES = 3 * 1024 * 1024;
+/** A delete marker may go over MAX_RECORD_BYTES by this much: a key at the limit can still be deleted. */
+const MARKER_ALLOWANCE = 512 * 1024;
 
 /** What a drive's commit came to: 'unknown' when the drive never answered (its commit may have happened). */
 type DriveCommit = 'committed' | 'failed' | 'unknown';
@@ -304,7 +310,9 @@ export class ErasureSet {
     const blocks = readBlocks(body.stream, this.ctx.blockSize);
     const first = await blocks.next();
     const firstBlock = first.done ? Buffer.alloc(0) : first.value;
-    const isInline = firstBlock.length <= this.ctx.inlineLimit;
+    // A versioned key keeps every version's inline shards in its one record, which every read of
+    // the key reads: there only objects an eighth of the size are kept inline.
+    const isInline = firstBlock.length <= (versioning === undefined ? this.ctx.inlineLimit : Math.floor(this.ctx.inlineLimit / 8));
 
     let inline: Buffer[] | undefined;
     let alive: boolean[];
@@ -343,6 +351,7 @@ export class ErasureSet {
       checksums: sealed.checksums,
       parts: [{ number: 1, size, etag: sealed.etag }],
       erasure: { dataShards, parityShards: parity, blockSize: this.ctx.blockSize, index: 0, distribution },
+      ...(options.tags && options.tags.length > 0 ? { tags: options.tags } : {}),
     };
     try {
       await this.commitVersion(bucket, key, version, {
@@ -379,25 +388,40 @@ export class ErasureSet {
       // A drive takes part when it received the data and its record was read (the one to restore).
       const attempted = previous.map((old, slot) => plan.alive[slot] && !(old instanceof Error));
       const notSentTo = attempted.flatMap((sent, slot) => (sent ? [] : [slot]));
+      /**
+       * A drive's record with the version on top: one with the same id goes (kept as `replaced`), and
+       * so does one on the same data (a retried multipart completion whose first try got this far).
+       */
+      const recordFor = (slot: number): ObjectRecord => {
+        const old = previous[slot] as ObjectRecord | undefined;
+        const copy: VersionRecord = {
+          ...version,
+          erasure: { ...version.erasure, index: version.erasure.distribution[slot], ...(notSentTo.length > 0 ? { notSentTo } : {}) },
+          ...(plan.inline ? { inline: plan.inline[slot] } : {}),
+        };
+        const others = old?.versions.filter((v) => v.versionId !== version.versionId && !(version.dataDir && v.dataDir === version.dataDir)) ?? [];
+        const replaced = old?.versions.find((v) => v.versionId === version.versionId);
+        const noncurrent = replaced !== undefined && old?.versions[0] !== replaced;
+        return { versions: [copy, ...others], ...(replaced ? { replaced } : {}), ...(noncurrent ? { replacedWasNoncurrent: true } : {}) };
+      };
+      const largest = attempted.reduce<number | undefined>((best, sent, slot) => {
+        if (!sent) return best;
+        const count = (previous[slot] as ObjectRecord | undefined)?.versions.length ?? 0;
+        return best === undefined || count > ((previous[best] as ObjectRecord | undefined)?.versions.length ?? 0) ? slot : best;
+      }, undefined);
+      if (largest !== undefined && encodeObjectRecord(recordFor(largest)).length > MAX_RECORD_BYTES + (version.deleteMarker ? MARKER_ALLOWANCE : 0)) {
+        throw new ObjectLayerError('too-many-versions');
+      }
       let full = 0;
       const commits = await askDrives(
         this.drives,
         async (drive, slot): Promise<DriveCommit> => {
-          const old = previous[slot] as ObjectRecord | undefined;
-          const copy: VersionRecord = {
-            ...version,
-            erasure: { ...version.erasure, index: version.erasure.distribution[slot], ...(notSentTo.length > 0 ? { notSentTo } : {}) },
-            ...(plan.inline ? { inline: plan.inline[slot] } : {}),
-          };
-          const others = old?.versions.filter((v) => v.versionId !== version.versionId) ?? [];
-          const replaced = old?.versions.find((v) => v.versionId === version.versionId);
-          const noncurrent = replaced !== undefined && old?.versions[0] !== replaced;
           let sent = false;
           // Whatever made a drive's commit fail, a bug of ours too, it is undone below with the others.
           try {
             lease.check();
             sent = true;
-            await drive.commitVersion(bucket, key, { versions: [copy, ...others], ...(replaced ? { replaced } : {}), ...(noncurrent ? { replacedWasNoncurrent: true } : {}) }, lease.fence, plan.data);
+            await drive.commitVersion(bucket, key, recordFor(slot), lease.fence, plan.data);
             await failpoint('erasure-set.commit.recorded');
             return 'committed';
           } catch (err) {
@@ -551,6 +575,67 @@ export class ErasureSet {
     }
   }
 
+  /** The version of `key` whose data is `dataDir`, when a write quorum of drives holds it committed. */
+  async committedVersionWithData(bucket: string, key: string, dataDir: string): Promise<ObjectInfo | undefined> {
+    const { answers } = await this.readRecords(bucket, key);
+    const ids = new Set(answers.flatMap((a) => (a && !(a instanceof Error) ? a.versions.filter((v) => v.dataDir === dataDir).map((v) => v.versionId) : [])));
+    for (const id of ids) {
+      const outcome = resolveVersion(answers, id, minimumWriteQuorum(this.drives.length));
+      if (outcome.kind !== 'found' || outcome.quorum.version.dataDir !== dataDir) continue;
+      const { version, holders } = outcome.quorum;
+      if (holders.filter(Boolean).length >= writeQuorum(version.erasure.dataShards, version.erasure.parityShards)) return toObjectInfo(bucket, key, version);
+    }
+    return undefined;
+  }
+
+  /**
+   * Changes a version's attributes in place (its tags), under the object's lock: each drive holding
+   * the version gets its own copy with the change and the next revision, in the version's place
+   * among the others, the old copy kept as `replaced` (a reader falls back to it should the change
+   * miss its write quorum, which is then undone where it was made).
+   */
+  async updateVersion(bucket: string, key: string, versionId: string | undefined, change: (current: ObjectInfo) => VersionAttributes): Promise<ObjectInfo> {
+    const lease = await this.ctx.locks.lock(`${bucket}/${key}`, true);
+    try {
+      const { answers: previous } = await this.readRecords(bucket, key);
+      const outcome = resolveVersion(previous, versionId, minimumWriteQuorum(this.drives.length));
+      if (outcome.kind === 'unreadable') throw new ObjectLayerError('read-quorum');
+      if (outcome.kind === 'absent') throw new ObjectLayerError(versionId === undefined ? 'no-such-key' : 'no-such-version');
+      const { version: target, copies } = outcome.quorum;
+      if (target.deleteMarker) throw deleteMarkerError(target, true);
+      const attributes = change(toObjectInfo(bucket, key, target));
+      const revision = (target.revision ?? 0) + 1;
+      const updated = { ...target, tags: attributes.tags, revision };
+      if (!attributes.tags || attributes.tags.length === 0) delete updated.tags;
+      // Only drives whose record holds the version as it stands (not as a copy a failed change replaced).
+      const holding = previous.map((old, slot) => !(old instanceof Error) && copies[slot] !== undefined && old?.versions.includes(copies[slot]) === true);
+      const quorum = writeQuorum(target.erasure.dataShards, target.erasure.parityShards);
+      if (holding.filter(Boolean).length < quorum) throw new ObjectLayerError('write-quorum');
+      lease.check();
+      const written = await askDrives(
+        this.drives,
+        async (drive, slot) => {
+          const old = previous[slot] as ObjectRecord;
+          const own = copies[slot]!;
+          const copy: VersionRecord = { ...own, revision, ...(updated.tags ? { tags: updated.tags } : {}) };
+          if (!updated.tags) delete copy.tags;
+          const versions = old.versions.map((v) => (v === own ? copy : v));
+          await drive.writeRecord(bucket, key, { versions, replaced: own, ...(old.versions[0] !== own ? { replacedWasNoncurrent: true } : {}) }, lease.fence);
+        },
+        { only: holding },
+      );
+      const recorded = written.answers.map((answer, slot) => holding[slot] && !(answer instanceof Error));
+      if (recorded.filter(Boolean).length < quorum) {
+        await this.restore(bucket, key, lease.fence, previous, holding, holding);
+        throw new ObjectLayerError('write-quorum');
+      }
+      if (recorded.filter(Boolean).length < this.drives.length) this.healHooks.partialWrite?.(bucket, key);
+      return toObjectInfo(bucket, key, updated);
+    } finally {
+      lease.release();
+    }
+  }
+
   /**
    * A listed key whose drives do not agree on a settled version, resolved from every drive's whole
    * record as a read would. The documented choice for a key that cannot be decided now (too few
@@ -619,14 +704,16 @@ export class ErasureSet {
 
 
   /**
-   * Up to about `limit` keys with keys >= `from` under `prefix`, each with every version the drives
-   * show committed (resolved as a read by id would), newest first. Every drive is asked for its whole
-   * records (less inline data): a version can only be judged from all the copies there are.
+   * Keys >= `from` under `prefix`, up to `limit` of them or until they hold about `versionBudget`
+   * versions, each with every version the drives show committed (resolved as a read by id would),
+   * newest first. Every drive is asked for its whole records (less inline data): a version can only
+   * be judged from all the copies there are.
    */
-  async listVersionsPage(bucket: string, prefix: string, from: Buffer | undefined, limit: number): Promise<{ entries: ListedKeyVersions[]; next?: Buffer }> {
-    const listed = await askDrives(this.drives, (d) => d.listRecords(bucket, { prefix, from, limit, versions: true }));
+  async listVersionsPage(bucket: string, prefix: string, from: Buffer | undefined, limit: number, versionBudget: number): Promise<{ entries: ListedKeyVersions[]; next?: Buffer }> {
+    const listed = await askDrives(this.drives, (d) => d.listRecords(bucket, { prefix, from, limit, versions: true, versionBudget }));
     listed.requireQuorum(readQuorum(this.defaultDataShards), () => new ObjectLayerError('read-quorum'));
-    const page = collatePages(listed.answers, limit);
+    const versionsOn = (page: RecordEntry[]): number => page.reduce((n, entry) => n + (entry.record?.versions.length ?? 1), 0);
+    const page = collatePages(listed.answers, limit, (entries) => entries.length >= limit || versionsOn(entries) >= versionBudget);
     const entries: ListedKeyVersions[] = [];
     for (const key of page.keys) {
       const answers: RecordAnswer[] = page.answers.get(key)!.map((entry) =>
@@ -641,18 +728,21 @@ export class ErasureSet {
   /** Every version of a key the drives' records show committed, newest first; 503 when one cannot be decided. */
   private keyVersions(bucket: string, key: string, answers: RecordAnswer[]): ListedKeyVersions {
     const minimum = minimumWriteQuorum(this.drives.length);
+    const find = versionIndex();
     const ids = new Set<string>();
     for (const answer of answers) if (answer && !(answer instanceof Error)) for (const v of answer.versions) ids.add(v.versionId);
     const versions: ListingSummary[] = [];
-    let degraded = false;
+    let degraded = answers.some((answer) => answer instanceof Error && isDamaged(answer));
     for (const id of ids) {
-      const outcome = resolveVersion(answers, id, minimum);
+      const outcome = resolveVersion(answers, id, minimum, find);
       if (outcome.kind === 'unreadable') {
         this.healHooks.degradedRead?.(bucket, key, false);
         throw new ObjectLayerError('read-quorum');
       }
       if (outcome.kind === 'found') versions.push(summarize(outcome.quorum.version));
-      degraded ||= outcome.kind !== 'found' || needsHeal(outcome.quorum, answers, id);
+      degraded ||=
+        outcome.kind !== 'found' ||
+        answers.some((answer, slot) => !(answer instanceof Error) && (!outcome.quorum.holders[slot] || outcome.quorum.copies[slot] !== (answer && find(answer, id))));
     }
     if (degraded) this.healHooks.degradedRead?.(bucket, key, false);
     versions.sort((a, b) => b.modTime - a.modTime);

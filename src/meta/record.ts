@@ -48,6 +48,13 @@ export interface VersionRecord {
   erasure: ErasureInfo;
   /** This drive's framed shard of a small object's data. */
   inline?: Uint8Array;
+  /** Object tags, in the order they were given. */
+  tags?: [string, string][];
+  /**
+   * How many times the version's attributes (tags; retention and legal hold to come) were changed in
+   * place: such a change is committed like a new copy of the version, which replaces the old one.
+   */
+  revision?: number;
 }
 
 export interface ObjectRecord {
@@ -71,7 +78,7 @@ export interface ObjectRecord {
 
 /** Identity of a version across drives: copies agree when these match. */
 export function versionSignature(v: VersionRecord): string {
-  return `${v.versionId}|${v.modTime}|${v.dataDir}|${v.etag}|${v.deleteMarker ? 1 : 0}|${v.size}`;
+  return `${v.versionId}|${v.modTime}|${v.dataDir}|${v.etag}|${v.deleteMarker ? 1 : 0}|${v.size}|${v.revision ?? 0}`;
 }
 
 /** A multipart upload in progress, as every drive of its set stores it. */
@@ -86,6 +93,8 @@ export interface UploadRecord {
   /** Checksum algorithm and type declared at creation (x-amz-checksum-algorithm / -type). */
   checksumAlgorithm?: string;
   checksumType?: 'COMPOSITE' | 'FULL_OBJECT';
+  /** Tags the object gets when the upload completes (x-amz-tagging at creation). */
+  tags?: [string, string][];
 }
 
 /** One uploaded part of a multipart upload. */

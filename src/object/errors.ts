@@ -16,6 +16,8 @@ export const OBJECT_LAYER_ERROR_KINDS = [
   'no-such-version',
   /** A read of a version named by its id that is a delete marker. */
   'version-is-delete-marker',
+  /** A new version would make the key's record larger than a record may be (too many versions kept). */
+  'too-many-versions',
   'no-such-upload',
   /** makeBucket of a bucket that exists already. */
   'bucket-exists',

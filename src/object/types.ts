@@ -36,6 +36,8 @@ export interface ObjectInfo {
   multipart: boolean;
   /** The bucket's versioning state as this node knew it when it wrote or read the version. */
   versioning?: Versioning;
+  /** Object tags, in the order they were given; absent when it has none. */
+  tags?: [string, string][];
 }
 
 export interface ObjectPart {
@@ -68,6 +70,13 @@ export interface PutOptions {
   parity?: number;
   /** Checked against the current version (undefined when none) under the object's lock; throws to refuse the write. */
   precondition?: (current: ObjectInfo | undefined) => void;
+  /** Object tags (already checked against S3's limits). */
+  tags?: [string, string][];
+}
+
+/** What a version's in-place changes set (PutObjectTagging, DeleteObjectTagging): undefined clears. */
+export interface VersionAttributes {
+  tags: [string, string][] | undefined;
 }
 
 /** Which version a read is of, and which of its bytes. */
@@ -175,6 +184,8 @@ export interface PartInfo {
 
 export interface NewUploadOptions {
   headers: Record<string, string>;
+  /** Tags the object gets when the upload completes. */
+  tags?: [string, string][];
   parity?: number;
   checksumAlgorithm?: string;
   checksumType?: 'COMPOSITE' | 'FULL_OBJECT';
@@ -204,6 +215,11 @@ export interface ObjectLayer {
   deleteObject(bucket: string, key: string, versionId?: string): Promise<DeleteOutcome>;
   listObjects(bucket: string, options: ListOptions): Promise<ListResult>;
   listObjectVersions(bucket: string, options: ListVersionsOptions): Promise<ListVersionsResult>;
+  /**
+   * Changes attributes of a version (the current one, or `versionId`) in place: `change` is given the
+   * version and returns what to set. A delete marker has none to change.
+   */
+  updateObjectAttributes(bucket: string, key: string, versionId: string | undefined, change: (current: ObjectInfo) => VersionAttributes): Promise<ObjectInfo>;
 
   newMultipartUpload(bucket: string, key: string, options: NewUploadOptions): Promise<UploadInfo>;
   putObjectPart(bucket: string, key: string, uploadId: string, partNumber: number, body: PutBody): Promise<PartInfo>;

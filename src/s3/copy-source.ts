@@ -6,6 +6,7 @@ import type { ChecksumAlgorithm } from './checksums.js';
 import { checkCopySourceConditions } from './conditions.js';
 import { validateBucketName, validateObjectKey } from './names.js';
 import { checkVersionId } from './object-request.js';
+import { isObjectLayerError } from '../object/errors.js';
 import type { S3Request } from './request.js';
 import type { PutBody } from '../object/types.js';
 
@@ -52,13 +53,20 @@ export async function openCopySource(req: S3Request, options: { allowRange: bool
   const source = parseCopySource(String(headers['x-amz-copy-source']));
   const rangeHeader = headers['x-amz-copy-source-range'];
   if (rangeHeader !== undefined && !options.allowRange) throw new S3Error('InvalidArgument', 'Range is only valid for UploadPartCopy.');
-  const reader = await req.objects.getObject(source.bucket, source.key, {
-    versionId: source.versionId,
-    range: (info: ObjectInfo) => {
-      checkCopySourceConditions(headers, info);
-      return rangeHeader !== undefined ? parseCopyRange(String(rangeHeader), info.size) : undefined;
-    },
-  });
+  const reader = await req.objects
+    .getObject(source.bucket, source.key, {
+      versionId: source.versionId,
+      range: (info: ObjectInfo) => {
+        checkCopySourceConditions(headers, info);
+        return rangeHeader !== undefined ? parseCopyRange(String(rangeHeader), info.size) : undefined;
+      },
+    })
+    .catch((err: unknown) => {
+      // A delete marker is no source; the copy's answer does not describe the source's marker.
+      if (isObjectLayerError(err, 'version-is-delete-marker')) throw new S3Error('InvalidRequest', 'The source of a copy request may not specifically refer to a delete marker by version id.');
+      if (isObjectLayerError(err, 'no-such-key')) throw new S3Error('NoSuchKey');
+      throw err;
+    });
   return { source, reader };
 }
 

@@ -12,6 +12,7 @@ export const OBJECT_LAYER_S3_CODES = {
   'no-such-key': 'NoSuchKey',
   'no-such-version': 'NoSuchVersion',
   'version-is-delete-marker': 'MethodNotAllowed',
+  'too-many-versions': 'XTesseraTooManyVersions',
   'no-such-upload': 'NoSuchUpload',
   'bucket-exists': 'BucketAlreadyOwnedByYou',
   'bucket-not-empty': 'BucketNotEmpty',

@@ -37,8 +37,6 @@ export type HeaderSource = Record<string, string | string[] | undefined>;
  * so that every later response can carry them.
  */
 export function storedHeaders(source: HeaderSource): Record<string, string> {
-  // Refused rather than dropped: a client told its tags were stored would count on them.
-  if (firstValue(source['x-amz-tagging'])) throw new S3Error('NotImplemented', 'Object tags are not stored yet (x-amz-tagging).');
   const headers: Record<string, string> = {};
   for (const name of STORED_HEADERS) {
     const value = firstValue(source[name]);
@@ -68,9 +66,9 @@ export function parityFor(ctx: Context): number | undefined {
 
 
 /** A version id as a request gives it (`versionId` parameter, copy source, DeleteObjects entry), checked. */
-export function checkVersionId(value: string): string {
-  if (value === '') throw new S3Error('InvalidArgument', 'Version id cannot be the empty string', { ArgumentName: 'versionId', ArgumentValue: '' });
-  if (!isVersionId(value)) throw new S3Error('InvalidArgument', 'Invalid version id specified', { ArgumentName: 'versionId', ArgumentValue: value });
+export function checkVersionId(value: string, argument = 'versionId'): string {
+  if (value === '') throw new S3Error('InvalidArgument', 'Version id cannot be the empty string', { ArgumentName: argument, ArgumentValue: '' });
+  if (!isVersionId(value)) throw new S3Error('InvalidArgument', 'Invalid version id specified', { ArgumentName: argument, ArgumentValue: value });
   return value;
 }
 

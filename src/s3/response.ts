@@ -98,6 +98,7 @@ export function setObjectHeaders(ctx: Context, info: ObjectInfo, withChecksums: 
     if (name !== 'content-type') ctx.set(name, value);
   }
   setVersionHeader(ctx, info);
+  if (info.tags) ctx.set('x-amz-tagging-count', String(info.tags.length));
   if (withChecksums) {
     for (const [algorithm, value] of Object.entries(info.checksums)) {
       ctx.set(headerForAlgorithm(algorithm as ChecksumAlgorithm), value);

@@ -56,6 +56,8 @@ const objectRoutes: Record<string, Handler> = {
   'HEAD partNumber': object.headObject,
   'GET attributes': getObjectAttributes,
   'GET tagging': tagging.getObjectTagging,
+  'PUT tagging': tagging.putObjectTagging,
+  'DELETE tagging': tagging.deleteObjectTagging,
   'GET acl': acl.getAcl,
   'PUT acl': acl.putAcl,
   'POST uploads': multipart.createMultipartUpload,

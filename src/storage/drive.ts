@@ -94,6 +94,8 @@ export interface ListRecordsOptions {
   verify?: boolean;
   /** Every entry's whole record (all its versions) without inline shards, in place of its summary; a damaged one has neither. */
   versions?: boolean;
+  /** With `versions`: the page also ends after the entry that brings its versions to this many (a damaged record counts one). */
+  versionBudget?: number;
 }
 
 /** A shard file being written under the drive's staging area. */

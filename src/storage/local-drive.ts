@@ -445,12 +445,15 @@ export class LocalDrive implements Drive {
     const from = options.from ? Buffer.concat([base, options.from]) : prefixKey;
     const start = Buffer.compare(from, prefixKey) > 0 ? from : prefixKey;
     const out: RecordEntry[] = [];
+    let versions = 0;
     for (const { key, value } of listing.getRange({ start, end: bucketRangeEnd(bucket) })) {
       const raw = key as Buffer;
       if (raw.length < prefixKey.length || raw.compare(prefixKey, 0, prefixKey.length, 0, prefixKey.length) !== 0) break;
       const name = raw.toString('utf8', base.length);
-      out.push(options.versions ? { key: name, ...withoutInlineData(value as Buffer) } : { key: name, ...(value as ListedRecord) });
-      if (out.length >= options.limit) break;
+      const entry: RecordEntry = options.versions ? { key: name, ...withoutInlineData(value as Buffer) } : { key: name, ...(value as ListedRecord) };
+      out.push(entry);
+      versions += entry.record?.versions.length ?? 1;
+      if (out.length >= options.limit || (options.versions && options.versionBudget && versions >= options.versionBudget)) break;
     }
     return out;
   }
@@ -979,6 +982,7 @@ function checkListOptions(options: ListRecordsOptions): void {
   checkInteger('listing limit', options.limit, 1, 1_000_000);
   if (options.verify !== undefined && options.verify !== null && typeof options.verify !== 'boolean') throw new DriveError('invalid', 'invalid listing check');
   if (options.versions !== undefined && options.versions !== null && typeof options.versions !== 'boolean') throw new DriveError('invalid', 'invalid listing kind');
+  if (options.versionBudget !== undefined && options.versionBudget !== null) checkInteger('listing version budget', options.versionBudget, 1, 1_000_000);
 }
 
 function checkShardCheckRequest(request: ShardCheckRequest): void {

@@ -199,6 +199,32 @@ clientSuite('aws-cli v2', missing, () => {
     expect(await listKeys(s3, bucket, 'del/')).toEqual(['del/keep.txt']);
   });
 
+  it('s3api versioning and object tags: put-bucket-versioning, versions by id, a delete marker and its removal, object tagging', async () => {
+    const versioned = 'aws-cli-versions';
+    expectSuccess(await aws('s3', 'mb', `s3://${versioned}`));
+    expectSuccess(await aws('s3api', 'put-bucket-versioning', '--bucket', versioned, '--versioning-configuration', 'Status=Enabled'));
+    expect((await awsJson('s3api', 'get-bucket-versioning', '--bucket', versioned)).Status).toBe('Enabled');
+    const file = join(work, 'version.txt');
+    await writeFile(file, 'one');
+    const first = (await awsJson('s3api', 'put-object', '--bucket', versioned, '--key', 'k', '--body', file, '--tagging', 'round=1')).VersionId as string;
+    await writeFile(file, 'two!');
+    const second = (await awsJson('s3api', 'put-object', '--bucket', versioned, '--key', 'k', '--body', file)).VersionId as string;
+    const out = join(work, 'version-out.txt');
+    expect((await awsJson('s3api', 'get-object', '--bucket', versioned, '--key', 'k', '--version-id', first, out)).VersionId).toBe(first);
+    expect(await readFile(out, 'utf8')).toBe('one');
+    expect((await awsJson('s3api', 'get-object-tagging', '--bucket', versioned, '--key', 'k', '--version-id', first)).TagSet).toEqual([{ Key: 'round', Value: '1' }]);
+    await awsJson('s3api', 'put-object-tagging', '--bucket', versioned, '--key', 'k', '--tagging', 'TagSet=[{Key=round,Value=2}]');
+    expect((await awsJson('s3api', 'get-object-tagging', '--bucket', versioned, '--key', 'k')).TagSet).toEqual([{ Key: 'round', Value: '2' }]);
+    const marker = await awsJson('s3api', 'delete-object', '--bucket', versioned, '--key', 'k');
+    expect(marker.DeleteMarker).toBe(true);
+    const listed = await awsJson('s3api', 'list-object-versions', '--bucket', versioned);
+    expect((listed.Versions as { VersionId: string }[]).map((v) => v.VersionId)).toEqual([second, first]);
+    expect((listed.DeleteMarkers as { VersionId: string; IsLatest: boolean }[]).map((m) => [m.VersionId, m.IsLatest])).toEqual([[marker.VersionId, true]]);
+    expect((await aws('s3api', 'head-object', '--bucket', versioned, '--key', 'k')).code).not.toBe(0);
+    await awsJson('s3api', 'delete-object', '--bucket', versioned, '--key', 'k', '--version-id', marker.VersionId);
+    expect((await awsJson('s3api', 'head-object', '--bucket', versioned, '--key', 'k')).VersionId).toBe(second);
+  });
+
   it('s3 presign: the URL works with a plain GET', async () => {
     const file = join(work, 'presign.bin');
     const hash = await writeRandomFile(file, 200 * KiB);

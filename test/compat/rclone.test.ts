@@ -4,10 +4,10 @@
  * (multipart: 5 MiB cutoff and chunks), check, sync after changes, check --download, lsjson,
  * delete and purge. Content is compared by sha256 after copying everything back down.
  */
-import { appendFile, mkdtemp, rm, unlink } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HeadBucketCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, HeadBucketCommand, HeadObjectCommand, PutBucketVersioningCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { TestServer } from '../helpers/server.js';
 import {
@@ -133,6 +133,31 @@ clientSuite('rclone', missing, () => {
     const after = (JSON.parse(expectSuccess(await rclone('lsjson', '-R', '--files-only', `t:${bucket}/tree`)).stdout) as LsEntry[]).map((e) => e.Path);
     expect(after.sort()).toEqual(before.filter((p) => !p.endsWith('.txt')).sort());
     expect(after.length).toBeGreaterThan(0);
+  });
+
+  it('versions: in a versioned bucket an overwrite and a delete keep the old contents, which --s3-versions lists and --s3-version-at reads', async () => {
+    const versioned = 'rclone-versions';
+    await s3.send(new CreateBucketCommand({ Bucket: versioned }));
+    await s3.send(new PutBucketVersioningCommand({ Bucket: versioned, VersioningConfiguration: { Status: 'Enabled' } }));
+    const dir = join(work, 'versions');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'a.txt'), 'first');
+    expectSuccess(await rclone('copy', dir, `t:${versioned}`));
+    await new Promise((r) => setTimeout(r, 1100));
+    const between = new Date().toISOString();
+    await new Promise((r) => setTimeout(r, 1100));
+    await writeFile(join(dir, 'a.txt'), 'second, longer');
+    expectSuccess(await rclone('copy', dir, `t:${versioned}`));
+    const names = async (...flags: string[]) => expectSuccess(await rclone('lsf', ...flags, `t:${versioned}`)).stdout.trim().split('\n').filter(Boolean).sort();
+    expect(await names()).toEqual(['a.txt']);
+    const all = await names('--s3-versions');
+    expect(all).toHaveLength(2);
+    expect(all).toContain('a.txt');
+    expect(expectSuccess(await rclone('cat', '--s3-version-at', between, `t:${versioned}/a.txt`)).stdout).toBe('first');
+    expectSuccess(await rclone('delete', `t:${versioned}`));
+    expect(await names()).toEqual([]);
+    expect(await names('--s3-versions')).toHaveLength(2);
+    expect(expectSuccess(await rclone('cat', '--s3-version-at', between, `t:${versioned}/a.txt`)).stdout).toBe('first');
   });
 
   it('purge removes the bucket with everything in it', async () => {

@@ -8,7 +8,7 @@
 import { appendFile, mkdtemp, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, ListObjectVersionsCommand, PutBucketVersioningCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { TestServer } from '../helpers/server.js';
 import { KiB, MiB, clientSuite, debianClient, expectSuccess, hashTree, makeSmallTree, resticEnv, resticRepoArgs, run, treeObject, writeRandomFile } from './compat.js';
@@ -136,5 +136,24 @@ clientSuite('restic', missing, () => {
     const target = join(work, 'restore2');
     expectSuccess(await restic('restore', 'latest', '--target', target));
     expect(treeObject(await hashTree(join(target, data()), true))).toEqual(treeObject(await hashTree(data(), true)));
+  });
+
+  it('a repository in a versioned bucket: forget --prune leaves delete markers, and what it deleted is still there by version id', async () => {
+    await s3.send(new CreateBucketCommand({ Bucket: 'restic-versioned' }));
+    await s3.send(new PutBucketVersioningCommand({ Bucket: 'restic-versioned', VersioningConfiguration: { Status: 'Enabled' } }));
+    const args = resticRepoArgs(server.endpoint, 'restic-versioned/repo');
+    const versioned = (...more: string[]) => run(RESTIC!, [...args, ...more], { env, cwd: work, timeoutMs: 85_000 });
+    expectSuccess(await versioned('init'));
+    expectSuccess(await versioned('backup', data()));
+    await appendFile(join(data(), 'changed-for-versions.txt'), 'a change\n');
+    expectSuccess(await versioned('backup', data()));
+    expectSuccess(await versioned('forget', '--keep-last', '1', '--prune'));
+    expectSuccess(await versioned('check', '--read-data'));
+    const listed = await s3.send(new ListObjectVersionsCommand({ Bucket: 'restic-versioned', Prefix: 'repo/snapshots/' }));
+    const markers = (listed.DeleteMarkers ?? []).filter((m) => m.IsLatest);
+    expect(markers).toHaveLength(1);
+    const forgotten = (listed.Versions ?? []).find((v) => v.Key === markers[0].Key)!;
+    const body = await s3.send(new GetObjectCommand({ Bucket: 'restic-versioned', Key: forgotten.Key, VersionId: forgotten.VersionId }));
+    expect((await body.Body!.transformToByteArray()).length).toBe(forgotten.Size);
   });
 });

@@ -7,9 +7,6 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import {
   CreateBucketCommand,
-  CreateMultipartUploadCommand,
-  GetObjectTaggingCommand,
-  PutObjectCommand,
   DeleteBucketCommand,
   DeleteBucketTaggingCommand,
   GetBucketTaggingCommand,
@@ -21,7 +18,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BucketConfig } from '../../src/meta/bucket-config.js';
 import { decodeRecord } from '../../src/meta/encoding.js';
 import { openMetadataEnvironment } from '../../src/storage/metadata-store.js';
-import { postForm, signedPolicyFields } from '../helpers/post-form.js';
 import { errorCode, rawRequest } from '../helpers/raw.js';
 import { TestServer } from '../helpers/server.js';
 import { wipe } from '../torture/drive-faults.js';
@@ -143,18 +139,5 @@ describe('bucket configuration: tags', () => {
       await env.close();
     }
     await server.launch();
-  });
-
-  it('objects have no tags until object tags are stored: GetObjectTagging answers the empty set, and writes that carry tags are refused rather than have them dropped', async () => {
-    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'plain', Body: 'x' }));
-    expect((await s3.send(new GetObjectTaggingCommand({ Bucket: BUCKET, Key: 'plain' }))).TagSet).toEqual([]);
-    expect(await failure(s3.send(new GetObjectTaggingCommand({ Bucket: BUCKET, Key: 'missing' })))).toBe('NoSuchKey');
-    expect(await failure(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'tagged', Body: 'x', Tagging: 'a=1' })))).toBe('NotImplemented');
-    expect(await failure(s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: 'tagged', Tagging: 'a=1' })))).toBe('NotImplemented');
-    const tagging = '<Tagging><TagSet><Tag><Key>a</Key><Value>1</Value></Tag></TagSet></Tagging>';
-    const form = { key: 'posted', tagging, ...signedPolicyFields([{ bucket: BUCKET }, ['eq', '$key', 'posted'], ['eq', '$tagging', tagging]]) };
-    const posted = await postForm(server.endpoint, BUCKET, form, { name: 'f.txt', content: 'x' });
-    expect([posted.status, errorCode(posted.text)]).toEqual([501, 'NotImplemented']);
-    expect(await failure(s3.send(new GetObjectTaggingCommand({ Bucket: BUCKET, Key: 'posted' })))).toBe('NoSuchKey');
   });
 });

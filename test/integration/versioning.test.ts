@@ -277,4 +277,49 @@ describe('versioning', () => {
     expect(left.Deleted).toEqual([expect.objectContaining({ Key: 'batch', VersionId: marker.DeleteMarkerVersionId, DeleteMarker: true, DeleteMarkerVersionId: marker.DeleteMarkerVersionId })]);
     expect(await listAll('versioned', { Prefix: 'batch' })).toEqual([]);
   });
+
+  it('a copy cannot name a delete marker as its source (400), nor copy a key whose current version is one (404 without the marker headers)', async () => {
+    await s3.send(new PutObjectCommand({ Bucket: 'versioned', Key: 'src', Body: 'source' }));
+    const marker = (await s3.send(new DeleteObjectCommand({ Bucket: 'versioned', Key: 'src' }))).VersionId!;
+    const named = await rawRequest(server.endpoint, { method: 'PUT', path: '/versioned/dst', headers: { 'x-amz-copy-source': `/versioned/src?versionId=${marker}` } });
+    expect([named.status, errorCode(named.text)]).toEqual([400, 'InvalidRequest']);
+    const current = await rawRequest(server.endpoint, { method: 'PUT', path: '/versioned/dst', headers: { 'x-amz-copy-source': '/versioned/src' } });
+    expect([current.status, errorCode(current.text), current.headers['x-amz-delete-marker']]).toEqual([404, 'NoSuchKey', undefined]);
+  });
+
+  it('answers name the null version as soon as versioning is set on the node that set it; GetObjectAttributes names its version', async () => {
+    await s3.send(new CreateBucketCommand({ Bucket: 'late' }));
+    await s3.send(new PutObjectCommand({ Bucket: 'late', Key: 'k', Body: 'x' }));
+    expect((await s3.send(new HeadObjectCommand({ Bucket: 'late', Key: 'k' }))).VersionId).toBeUndefined();
+    await versioning('late', 'Enabled');
+    expect((await s3.send(new HeadObjectCommand({ Bucket: 'late', Key: 'k' }))).VersionId).toBe('null');
+    const attributes = await rawRequest(server.endpoint, { method: 'GET', path: '/late/k', query: 'attributes', headers: { 'x-amz-object-attributes': 'ETag' } });
+    expect([attributes.status, attributes.headers['x-amz-version-id']]).toEqual([200, 'null']);
+  });
+
+  it('a key-marker longer than any key, with a version-id-marker, lists what comes after it', async () => {
+    const long = 'z'.repeat(1500);
+    const res = await rawRequest(server.endpoint, { method: 'GET', path: '/paged', query: `versions&key-marker=${long}&version-id-marker=01a00000-0000-7000-8000-000000000000` });
+    expect(res.status).toBe(200);
+    expect(res.text).not.toContain('<Version>');
+  });
+
+  it('a key holding as many versions as a record can take refuses more (XTesseraTooManyVersions) but can still be deleted, and takes versions again once old ones go', async () => {
+    await s3.send(new CreateBucketCommand({ Bucket: 'crowded' }));
+    await versioning('crowded', 'Enabled');
+    // Objects of 16 KiB stay inline in a versioned key: each version adds ~8 KiB to the key's record on every drive.
+    const body = Buffer.alloc(16 * 1024, 1);
+    const ids: string[] = [];
+    let refused = '';
+    for (let i = 0; i < 1000 && !refused; i++) {
+      await s3
+        .send(new PutObjectCommand({ Bucket: 'crowded', Key: 'k', Body: body }))
+        .then((r) => ids.push(r.VersionId!), (err: Error) => (refused = err.name));
+    }
+    expect(refused).toBe('XTesseraTooManyVersions');
+    expect(ids.length).toBeGreaterThan(300);
+    expect((await s3.send(new DeleteObjectCommand({ Bucket: 'crowded', Key: 'k' }))).DeleteMarker).toBe(true);
+    for (const VersionId of ids.slice(0, 10)) await s3.send(new DeleteObjectCommand({ Bucket: 'crowded', Key: 'k', VersionId }));
+    expect((await s3.send(new PutObjectCommand({ Bucket: 'crowded', Key: 'k', Body: body }))).VersionId).toBeDefined();
+  });
 });

@@ -1,7 +1,7 @@
 import { S3Error } from '../../errors.js';
 import { firstValue, requestedVersion, requireKey } from '../object-request.js';
 import type { S3Request } from '../request.js';
-import { sendXml } from '../response.js';
+import { sendXml, setVersionHeader } from '../response.js';
 
 const ATTRIBUTES = new Set(['ETag', 'Checksum', 'ObjectParts', 'StorageClass', 'ObjectSize']);
 
@@ -39,5 +39,6 @@ export async function getObjectAttributes(req: S3Request): Promise<void> {
   if (wanted.includes('StorageClass')) body.StorageClass = info.headers['x-amz-storage-class'] ?? 'STANDARD';
   if (wanted.includes('ObjectSize')) body.ObjectSize = info.size;
   req.ctx.set('Last-Modified', info.modTime.toUTCString());
+  setVersionHeader(req.ctx, info);
   sendXml(req.ctx, 'GetObjectAttributesResponse', body);
 }

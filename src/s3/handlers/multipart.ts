@@ -13,6 +13,7 @@ import { validatePrefix } from '../names.js';
 import { requireBucket, type S3Request } from '../request.js';
 import { objectUrl, quoteEtag, sendXml, setVersionHeader, xmlDate } from '../response.js';
 import { parseXml } from '../xml.js';
+import { tagsFromHeader } from '../tags.js';
 import { OWNER } from './service.js';
 
 const MAX_LISTED = 1000;
@@ -52,6 +53,7 @@ export async function createMultipartUpload(req: S3Request): Promise<void> {
   const upload = await req.objects.newMultipartUpload(bucket, key, {
     headers,
     parity,
+    tags: tagsFromHeader(req.ctx.req.headers),
     ...(algorithm ? { checksumAlgorithm: algorithm, checksumType: type } : {}),
   });
   if (algorithm) {

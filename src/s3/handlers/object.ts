@@ -11,6 +11,7 @@ import { quoteEtag, sendXml, setObjectHeaders, setVersionHeader, xmlDate } from 
 import { isObjectLayerError } from '../../object/errors.js';
 import type { ByteRange, ObjectInfo } from '../../object/types.js';
 import { headerForAlgorithm, type ChecksumAlgorithm } from '../checksums.js';
+import { tagsFromHeader } from '../tags.js';
 
 /** Query parameters of GET and HEAD that set a response header, by the header they set. */
 const RESPONSE_OVERRIDES: Record<string, string> = {
@@ -34,7 +35,7 @@ export async function putObject(req: S3Request): Promise<void> {
     precondition(await req.objects.getObjectInfo(bucket, key).catch(ignoreNoSuchKey));
   }
   const body = uploadBody(req.ctx, req.auth);
-  const info = await req.objects.putObject(bucket, key, body, { headers, parity, precondition });
+  const info = await req.objects.putObject(bucket, key, body, { headers, parity, precondition, tags: tagsFromHeader(req.ctx.req.headers) });
   req.ctx.set('ETag', quoteEtag(info.etag));
   setVersionHeader(req.ctx, info);
   for (const [algorithm, value] of Object.entries(info.checksums)) {
@@ -59,9 +60,12 @@ async function copyObject(req: S3Request, bucket: string, key: string): Promise<
   const parity = parityFor(req.ctx);
   const requested = firstValue(headers['x-amz-checksum-algorithm'])?.toUpperCase() as ChecksumAlgorithm | undefined;
   const replaced = directive === 'REPLACE' ? storedHeaders(headers) : undefined;
+  const taggingDirective = (firstValue(headers['x-amz-tagging-directive']) ?? 'COPY').toUpperCase();
+  if (taggingDirective !== 'COPY' && taggingDirective !== 'REPLACE') throw new S3Error('InvalidArgument', 'Unknown tagging directive.');
+  const newTags = taggingDirective === 'REPLACE' ? tagsFromHeader(headers) : undefined;
   const { source, reader } = await openCopySource(req, { allowRange: false });
   try {
-    const changesSomething = directive === 'REPLACE' || parity !== undefined || headers['x-amz-storage-class'] !== undefined || requested !== undefined;
+    const changesSomething = directive === 'REPLACE' || taggingDirective === 'REPLACE' || parity !== undefined || headers['x-amz-storage-class'] !== undefined || requested !== undefined;
     if (source.bucket === bucket && source.key === key && source.versionId === undefined && !changesSomething) throw new S3Error('InvalidRequest', SELF_COPY_MESSAGE);
     const stored = replaced ?? { ...reader.info.headers };
     delete stored['x-amz-storage-class'];
@@ -71,6 +75,7 @@ async function copyObject(req: S3Request, bucket: string, key: string): Promise<
       headers: stored,
       parity,
       precondition: writePrecondition(headers),
+      tags: taggingDirective === 'REPLACE' ? newTags : reader.info.tags,
     });
     const checksums = Object.fromEntries(Object.entries(info.checksums).map(([alg, v]) => [`Checksum${alg}`, v]));
     setVersionHeader(req.ctx, info);

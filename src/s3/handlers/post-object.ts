@@ -10,7 +10,8 @@ import { validateBucketName, validateObjectKey } from '../names.js';
 import { storedHeaders } from '../object-request.js';
 import { verifyPostPolicy } from '../post-policy.js';
 import type { Context } from 'koa';
-import { objectUrl, quoteEtag, sendXml } from '../response.js';
+import { objectUrl, quoteEtag, sendXml, setVersionHeader } from '../response.js';
+import { OBJECT_TAG_LIMITS, parseTagSet } from '../tags.js';
 
 /**
  * The bytes of the form before its file part (fields, part headers and boundaries), and the number of
@@ -38,8 +39,9 @@ async function storeFile(
   const policy = verifyPostPolicy(fields, bucket, lookupSecret, MAX_OBJECT_SIZE);
   const key = rawKey.replace(/\$\{filename\}/g, filename);
   validateObjectKey(key);
-  // A form's tags come as an XML `tagging` field: refused, as x-amz-tagging is, until object tags are stored.
-  if (fields.get('tagging')) throw new S3Error('NotImplemented', 'Object tags are not stored yet (tagging).');
+  // A form's tags come as a Tagging document in its `tagging` field.
+  const tagging = fields.get('tagging');
+  const tags = tagging ? parseTagSet(tagging, OBJECT_TAG_LIMITS) : undefined;
   const headers = storedHeaders(Object.fromEntries(fields));
   const redirectField = fields.has('success_action_redirect') ? 'success_action_redirect' : 'redirect';
   const redirectValue = fields.get(redirectField);
@@ -51,7 +53,8 @@ async function storeFile(
       if (d.size < policy.minSize) throw new S3Error('EntityTooSmall');
     },
   });
-  const info = await objects.putObject(bucket, key, body, { headers });
+  const info = await objects.putObject(bucket, key, body, { headers, tags });
+  setVersionHeader(ctx, info);
 
   if (redirect) {
     redirect.searchParams.set('bucket', bucket);

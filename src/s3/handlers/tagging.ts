@@ -1,53 +1,26 @@
-/**
- * Tags: PutBucketTagging, GetBucketTagging, DeleteBucketTagging; and GetObjectTagging, which answers
- * the empty tag set objects have until object tags are stored (they come with versioning: writes
- * that carry tags are refused meanwhile, see storedHeaders).
- */
+/** Tags: Put/Get/DeleteBucketTagging and Put/Get/DeleteObjectTagging (of the current version, or by versionId). */
 import { S3Error } from '../../errors.js';
 import { BUCKET_TAG_LIMITS, type BucketConfig } from '../../meta/bucket-config.js';
 import { readSmallBody, requireBodyIntegrity } from '../read-body.js';
 import { requestedVersion, requireKey } from '../object-request.js';
 import { requireBucket, type S3Request } from '../request.js';
-import { sendXml } from '../response.js';
-import { parseXml } from '../xml.js';
-
-/** What AWS allows in a tag's key and value: letters, digits and spaces in any script, and `+ - = . _ : / @`. */
-const TAG_CHARACTERS = /^[\p{L}\p{N}\p{Zs}+\-=._:/@]*$/u;
-
-/** The tags a Tagging document holds, checked as AWS checks them. */
-export function parseTagSet(xml: string, limit: number): [string, string][] {
-  const tagging = parseXml(xml).Tagging as { TagSet?: unknown } | undefined;
-  if (!tagging || typeof tagging !== 'object' || !('TagSet' in tagging)) throw new S3Error('MalformedXML');
-  const set = tagging.TagSet;
-  if (set !== '' && (typeof set !== 'object' || set === null || Array.isArray(set))) throw new S3Error('MalformedXML');
-  const listed = set === '' ? [] : (set as { Tag?: unknown }).Tag;
-  const entries = listed === undefined ? [] : Array.isArray(listed) ? listed : [listed];
-  if (entries.length > limit) throw new S3Error('InvalidTag', `Cannot provide more than ${limit} tags.`);
-  const tags: [string, string][] = [];
-  const keys = new Set<string>();
-  for (const entry of entries) {
-    const { Key: key, Value: text } = (entry ?? {}) as { Key?: unknown; Value?: unknown };
-    if (typeof key !== 'string' || typeof text !== 'string') throw new S3Error('MalformedXML');
-    if (key.length === 0 || [...key].length > BUCKET_TAG_LIMITS.keyLength || !TAG_CHARACTERS.test(key)) throw new S3Error('InvalidTag', 'The TagKey you have provided is invalid.');
-    if ([...text].length > BUCKET_TAG_LIMITS.valueLength || !TAG_CHARACTERS.test(text)) throw new S3Error('InvalidTag', 'The TagValue you have provided is invalid.');
-    if (key.toLowerCase().startsWith('aws:')) throw new S3Error('InvalidTag', 'Your TagKey cannot be prefixed with aws:');
-    if (keys.has(key)) throw new S3Error('InvalidTag', 'Cannot provide multiple Tags with the same key.');
-    keys.add(key);
-    tags.push([key, text]);
-  }
-  return tags;
-}
+import { sendXml, setVersionHeader } from '../response.js';
+import { OBJECT_TAG_LIMITS, parseTagSet } from '../tags.js';
 
 /** A configuration's settings other than its tags (and its stamp, which a change sets anew). */
 function withoutTags({ stamp: _stamp, tags: _tags, ...rest }: BucketConfig): Omit<BucketConfig, 'stamp' | 'tags'> {
   return rest;
 }
 
+function tagSet(tags: [string, string][] | undefined): unknown {
+  return tags && tags.length > 0 ? { Tag: tags.map(([Key, Value]) => ({ Key, Value })) } : '';
+}
+
 export async function putBucketTagging(req: S3Request): Promise<void> {
   const bucket = requireBucket(req);
   requireBodyIntegrity(req);
   await req.objects.getBucketInfo(bucket);
-  const tags = parseTagSet(await readSmallBody(req), BUCKET_TAG_LIMITS.count);
+  const tags = parseTagSet(await readSmallBody(req), BUCKET_TAG_LIMITS);
   await req.objects.updateBucketConfig(bucket, (current) => ({ ...withoutTags(current), ...(tags.length > 0 ? { tags } : {}) }));
   req.ctx.status = 204;
 }
@@ -55,7 +28,7 @@ export async function putBucketTagging(req: S3Request): Promise<void> {
 export async function getBucketTagging(req: S3Request): Promise<void> {
   const { tags } = await req.objects.getBucketConfig(requireBucket(req));
   if (!tags || tags.length === 0) throw new S3Error('NoSuchTagSet');
-  sendXml(req.ctx, 'Tagging', { TagSet: { Tag: tags.map(([Key, Value]) => ({ Key, Value })) } });
+  sendXml(req.ctx, 'Tagging', { TagSet: tagSet(tags) });
 }
 
 export async function deleteBucketTagging(req: S3Request): Promise<void> {
@@ -67,6 +40,25 @@ export async function deleteBucketTagging(req: S3Request): Promise<void> {
 
 export async function getObjectTagging(req: S3Request): Promise<void> {
   const { bucket, key } = requireKey(req);
-  await req.objects.getObjectInfo(bucket, key, requestedVersion(req));
-  sendXml(req.ctx, 'Tagging', { TagSet: '' });
+  const info = await req.objects.getObjectInfo(bucket, key, requestedVersion(req));
+  setVersionHeader(req.ctx, info);
+  sendXml(req.ctx, 'Tagging', { TagSet: tagSet(info.tags) });
+}
+
+export async function putObjectTagging(req: S3Request): Promise<void> {
+  const { bucket, key } = requireKey(req);
+  const versionId = requestedVersion(req);
+  await req.objects.getBucketInfo(bucket);
+  const tags = parseTagSet(await readSmallBody(req), OBJECT_TAG_LIMITS);
+  const info = await req.objects.updateObjectAttributes(bucket, key, versionId, () => ({ tags: tags.length > 0 ? tags : undefined }));
+  setVersionHeader(req.ctx, info);
+  req.ctx.status = 200;
+  req.ctx.body = '';
+}
+
+export async function deleteObjectTagging(req: S3Request): Promise<void> {
+  const { bucket, key } = requireKey(req);
+  const info = await req.objects.updateObjectAttributes(bucket, key, requestedVersion(req), () => ({ tags: undefined }));
+  setVersionHeader(req.ctx, info);
+  req.ctx.status = 204;
 }

@@ -63,7 +63,7 @@ export async function listObjectVersions(req: S3Request): Promise<void> {
   if (rawVersionMarker && keyMarker === undefined) {
     throw new S3Error('InvalidArgument', 'A version-id marker cannot be specified without a key marker.', { ArgumentName: 'version-id-marker', ArgumentValue: rawVersionMarker });
   }
-  const versionIdMarker = rawVersionMarker ? checkVersionId(rawVersionMarker) : undefined;
+  const versionIdMarker = rawVersionMarker ? checkVersionId(rawVersionMarker, 'version-id-marker') : undefined;
   const result = await req.objects.listObjectVersions(bucket, { prefix: p.prefix, delimiter: p.delimiter, keyMarker, versionIdMarker, maxKeys: p.maxKeys });
   sendXml(req.ctx, 'ListVersionsResult', {
     Name: bucket,
