@@ -31,6 +31,7 @@ import type { ErasureSet } from './set.js';
 import { ShardSources } from './decode.js';
 import { askDrives, bestEffortOnDrives } from './fan-out.js';
 import { discardStaging, openShardWriters } from './write.js';
+import { deletionRefusal } from './object-lock.js';
 
 /** A drive's condition for an object: before the heal (ok … offline), after it (ok, healed, failed, offline). */
 export type DriveState = 'ok' | 'missing' | 'stale' | 'corrupt' | 'offline' | 'healed' | 'failed';
@@ -272,6 +273,13 @@ async function healOnce(set: ErasureSet, bucket: string, key: string, lease: Lea
   const dangling = new Map<string, string>();
   const undecided = new Set<string>();
   for (const id of ids) {
+    // Object Lock: a version under retention or legal hold is never removed, dangling or not.
+    const locked = answers.some((a) => {
+      const copy = ownCopy(a, id);
+      return copy !== undefined && deletionRefusal(copy, false) !== undefined;
+    });
+    const removable = removeDangling && !locked;
+    const keptWhy = locked ? ' (it is under Object Lock retention or legal hold)' : ' (removal of dangling versions is off)';
     const holders = answers.map((a) => (a && !(a instanceof Error) ? a.versions.some((v) => v.versionId === id) : false));
     const count = holders.filter(Boolean).length;
     const sample = answers.flatMap((a) => (a && !(a instanceof Error) ? a.versions.filter((v) => v.versionId === id) : []))[0];
@@ -282,10 +290,10 @@ async function healOnce(set: ErasureSet, bucket: string, key: string, lease: Lea
         works.push(work);
         continue;
       }
-      if (ctx.allAnswered && removeDangling) dangling.set(id, work.dangling);
+      if (ctx.allAnswered && removable) dangling.set(id, work.dangling);
       else {
         undecided.add(id);
-        result.reasons.push(`${work.dangling}; not removed${removeDangling ? '' : ' (removal of dangling versions is off)'}`);
+        result.reasons.push(`${work.dangling}; not removed${removable ? '' : keptWhy}`);
       }
       holders.forEach((held, slot) => held && (result.before[slot] = worse(result.before[slot], 'corrupt')));
       continue;
@@ -296,13 +304,13 @@ async function healOnce(set: ErasureSet, bucket: string, key: string, lease: Lea
     }
     const needed = readQuorum(sample.erasure.dataShards);
     const why = `version ${id}: ${count} drive(s) hold it, read quorum is ${needed}`;
-    if (ctx.allAnswered && removeDangling) {
+    if (ctx.allAnswered && removable) {
       dangling.set(id, `${why} and every drive answered: dangling, removed`);
     } else {
       undecided.add(id);
       result.reasons.push(
         ctx.allAnswered
-          ? `${why}: dangling, not removed (removal of dangling versions is off)`
+          ? `${why}: dangling, not removed${keptWhy}`
           : `${why} and ${unanswered} drive(s) did not answer or hold a damaged record: cannot decide, left as is`,
       );
     }

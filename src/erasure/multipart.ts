@@ -7,7 +7,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { ObjectLayerError } from '../object/errors.js';
 import { failpoint } from '../failpoints.js';
-import type { UploadPartRecord, UploadRecord, VersionRecord } from '../meta/record.js';
+import { withAttributes, type UploadPartRecord, type UploadRecord, type VersionRecord } from '../meta/record.js';
 import type { CompleteOptions, NewUploadOptions, ObjectInfo, PartInfo, PutBody, UploadInfo, Versioning } from '../object/types.js';
 import type { UploadEntry } from '../storage/drive.js';
 import { readBlocks } from './blocks.js';
@@ -80,8 +80,8 @@ export class MultipartUploads {
       dataDir: randomUUID(),
       ...(options.checksumAlgorithm ? { checksumAlgorithm: options.checksumAlgorithm } : {}),
       ...(options.checksumType ? { checksumType: options.checksumType } : {}),
-      ...(options.tags && options.tags.length > 0 ? { tags: options.tags } : {}),
     };
+    Object.assign(record, withAttributes({}, options.attributes ?? {}));
     const written = await askDrives(this.drives, (d) => d.writeUpload(bucket, record));
     if (!written.reached(quorum)) {
       await bestEffortOnDrives(this.drives, (d) => d.deleteUpload(bucket, key, record.uploadId));
@@ -201,6 +201,7 @@ export class MultipartUploads {
       const checksums = options.checksums(toUploadInfo(bucket, upload), parts.map(toPartInfo));
       const etag = multipartEtag(parts.map((p) => p.etag));
       const { dataShards, parityShards } = upload.erasure;
+      const { tags, retention, legalHold } = upload;
       const version: VersionRecord = {
         versionId: NULL_VERSION_ID,
         modTime: Date.now(),
@@ -212,7 +213,7 @@ export class MultipartUploads {
         checksums,
         ...(upload.checksumType && Object.keys(checksums).length > 0 ? { checksumType: upload.checksumType } : {}),
         multipart: true,
-        ...(upload.tags ? { tags: upload.tags } : {}),
+        ...withAttributes({}, { tags, retention, legalHold }),
         parts: parts.map((p) => ({ number: p.number, size: p.size, etag: p.etag, ...(p.checksums ? { checksums: p.checksums } : {}) })),
         erasure: upload.erasure,
       };

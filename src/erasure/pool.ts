@@ -7,6 +7,7 @@ import { failpoint } from '../failpoints.js';
 import type {
   BucketInfo,
   CompleteOptions,
+  DeleteOptions,
   DeleteOutcome,
   ListedObjectVersion,
   ListVersionsOptions,
@@ -37,6 +38,7 @@ import { askDrives, bestEffortOnDrives } from './fan-out.js';
 import { KnownBuckets } from './known-buckets.js';
 import { agreedBucket, entriesByBucket, newestConfig } from './bucket-agreement.js';
 import { NULL_VERSION_ID, versionIdTime } from '../meta/version-id.js';
+import { newVersionAttributes } from './object-lock.js';
 
 /** Marks positions this server issued, so a made-up continuation token is refused rather than obeyed. */
 const POSITION_TAG = Buffer.from('tp1:');
@@ -155,7 +157,7 @@ export class ErasurePool implements ObjectLayer {
     throw new ObjectLayerError('no-such-bucket');
   }
 
-  async makeBucket(bucket: string): Promise<void> {
+  async makeBucket(bucket: string, config?: Omit<BucketConfig, 'stamp'>): Promise<void> {
     const exists = await this.getBucketInfo(bucket).then(
       () => true,
       (err: unknown) => {
@@ -171,6 +173,13 @@ export class ErasurePool implements ObjectLayer {
       await bestEffortOnDrives(this.drives, (d) => d.deleteBucket(bucket));
       throw new ObjectLayerError('write-quorum');
     }
+    if (!config) return;
+    // A bucket made with a configuration (Object Lock) is not left without it: it goes again.
+    await this.updateBucketConfig(bucket, () => config).catch(async (err: unknown) => {
+      await bestEffortOnDrives(this.drives, (d) => d.deleteBucket(bucket));
+      this.knownBuckets.forget(bucket);
+      throw err;
+    });
   }
 
   /**
@@ -302,15 +311,21 @@ export class ErasurePool implements ObjectLayer {
    * enough of one set for a write quorum, which only the pool-wide count of the drives refuses.
    */
   async putObject(bucket: string, key: string, body: PutBody, options: PutOptions): Promise<ObjectInfo> {
-    const versioning = await this.versioningForWrite(bucket);
-    const info = await this.setFor(key).putObject(bucket, key, body, options, versioning);
+    const config = await this.configForWrite(bucket);
+    const { versioning } = config;
+    const attributes = newVersionAttributes(config, options.attributes);
+    const info = await this.setFor(key).putObject(bucket, key, body, { ...options, attributes }, versioning);
     return { ...info, ...(versioning ? { versioning } : {}) };
   }
 
-  /** Whether the bucket exists (asked of the drives, as writes do), and its versioning as its configuration says. */
-  private async versioningForWrite(bucket: string): Promise<Versioning | undefined> {
+  /** Whether the bucket exists (asked of the drives, as writes do), and its configuration. */
+  private async configForWrite(bucket: string): Promise<BucketConfig> {
     const info = await this.getBucketInfo(bucket);
-    return (await this.configOf(bucket, info)).versioning;
+    return this.configOf(bucket, info);
+  }
+
+  private async versioningForWrite(bucket: string): Promise<Versioning | undefined> {
+    return (await this.configForWrite(bucket)).versioning;
   }
 
   /**
@@ -335,10 +350,10 @@ export class ErasurePool implements ObjectLayer {
     });
   }
 
-  async deleteObject(bucket: string, key: string, versionId?: string): Promise<DeleteOutcome> {
+  async deleteObject(bucket: string, key: string, versionId?: string, options: DeleteOptions = {}): Promise<DeleteOutcome> {
     const versioning = await this.versioningForWrite(bucket);
     const set = this.setFor(key);
-    if (versionId !== undefined) return set.deleteVersion(bucket, key, versionId);
+    if (versionId !== undefined) return set.deleteVersion(bucket, key, versionId, options.bypassGovernance === true);
     return set.deleteObject(bucket, key, versioning);
   }
 
@@ -349,8 +364,9 @@ export class ErasurePool implements ObjectLayer {
   }
 
   async newMultipartUpload(bucket: string, key: string, options: NewUploadOptions): Promise<UploadInfo> {
-    await this.getBucketInfo(bucket);
-    return toUploadInfo(bucket, await this.setFor(key).uploads.create(bucket, key, options));
+    const config = await this.configForWrite(bucket);
+    const attributes = newVersionAttributes(config, options.attributes);
+    return toUploadInfo(bucket, await this.setFor(key).uploads.create(bucket, key, { ...options, attributes }));
   }
 
   async putObjectPart(bucket: string, key: string, uploadId: string, partNumber: number, body: PutBody): Promise<PartInfo> {

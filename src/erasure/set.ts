@@ -10,7 +10,7 @@ import { ObjectLayerError } from '../object/errors.js';
 import { failpoint } from '../failpoints.js';
 import type { Locker } from '../lock/locker.js';
 import { encodeObjectRecord, packSummary, summarize, unpackSummary, type ListingSummary } from '../meta/listing-summary.js';
-import { versionSignature, type ObjectRecord, type VersionRecord } from '../meta/record.js';
+import { versionSignature, withAttributes, type ObjectRecord, type VersionRecord } from '../meta/record.js';
 import type { DeleteOutcome, ObjectInfo, ObjectReader, PutBody, PutOptions, ReadOptions, VersionAttributes, Versioning } from '../object/types.js';
 import { NULL_VERSION_ID, newVersionId } from '../meta/version-id.js';
 import { DriveError, isDamaged, isDriveFull, type Drive, type RecordEntry, type VersionData } from '../storage/drive.js';
@@ -21,6 +21,7 @@ import { streamVersion } from './decode.js';
 import { shardDistribution } from './placement.js';
 import { minimumWriteQuorum, missedWriteQuorum, readQuorum, resolveVersion, versionIndex, writeQuorum, type QuorumVersion, type RecordAnswer } from './quorum.js';
 import { discardStaging, writeShardFiles } from './write.js';
+import { assertDeletable } from './object-lock.js';
 import { MultipartUploads } from './multipart.js';
 import { DriveAnswers, NotAsked, askDrives, bestEffortOnDrives } from './fan-out.js';
 
@@ -145,6 +146,8 @@ export function toObjectInfo(bucket: string, key: string, v: VersionRecord): Obj
     parts: v.parts,
     multipart: v.multipart === true,
     ...(v.tags && v.tags.length > 0 ? { tags: v.tags } : {}),
+    ...(v.retention ? { retention: v.retention } : {}),
+    ...(v.legalHold ? { legalHold: true } : {}),
   };
 }
 
@@ -340,7 +343,7 @@ export class ErasureSet {
       throw err;
     }
 
-    const version: VersionRecord = {
+    const version = withAttributes<VersionRecord>({
       versionId: NULL_VERSION_ID,
       modTime: Date.now(),
       deleteMarker: false,
@@ -351,8 +354,7 @@ export class ErasureSet {
       checksums: sealed.checksums,
       parts: [{ number: 1, size, etag: sealed.etag }],
       erasure: { dataShards, parityShards: parity, blockSize: this.ctx.blockSize, index: 0, distribution },
-      ...(options.tags && options.tags.length > 0 ? { tags: options.tags } : {}),
-    };
+    }, options.attributes ?? {});
     try {
       await this.commitVersion(bucket, key, version, {
         alive,
@@ -545,13 +547,19 @@ export class ErasureSet {
    * the next one becomes current where it was. What was removed is answered (nothing when no drive
    * held it: a delete is idempotent).
    */
-  async deleteVersion(bucket: string, key: string, versionId: string): Promise<DeleteOutcome> {
+  async deleteVersion(bucket: string, key: string, versionId: string, bypassGovernance = false): Promise<DeleteOutcome> {
     const lease = await this.ctx.locks.lock(`${bucket}/${key}`, true);
     try {
       const records = await this.readRecords(bucket, key);
       const previous = records.answers;
       const quorum = writeQuorum(this.defaultDataShards, this.ctx.defaultParity);
       if (!records.reached(quorum)) throw new ObjectLayerError('write-quorum');
+      // Object Lock: every copy any drive holds is checked, committed or not; a drive that did not
+      // answer may hold one the others lack, but its copy is not deleted either.
+      for (const answer of previous) {
+        const copy = answer && !(answer instanceof Error) ? answer.versions.find((v) => v.versionId === versionId) : undefined;
+        if (copy) assertDeletable(copy, bypassGovernance);
+      }
       const outcome = resolveVersion(previous, versionId, minimumWriteQuorum(this.drives.length));
       const removed: DeleteOutcome = { versionId, deleteMarker: outcome.kind === 'found' && outcome.quorum.version.deleteMarker };
       const holding = previous.map((old) => !(old instanceof Error) && old?.versions.some((v) => v.versionId === versionId) === true);
@@ -589,7 +597,7 @@ export class ErasureSet {
   }
 
   /**
-   * Changes a version's attributes in place (its tags), under the object's lock: each drive holding
+   * Changes a version's attributes in place (tags, retention, legal hold), under the object's lock: each drive holding
    * the version gets its own copy with the change and the next revision, in the version's place
    * among the others, the old copy kept as `replaced` (a reader falls back to it should the change
    * miss its write quorum, which is then undone where it was made).
@@ -605,8 +613,7 @@ export class ErasureSet {
       if (target.deleteMarker) throw deleteMarkerError(target, true);
       const attributes = change(toObjectInfo(bucket, key, target));
       const revision = (target.revision ?? 0) + 1;
-      const updated = { ...target, tags: attributes.tags, revision };
-      if (!attributes.tags || attributes.tags.length === 0) delete updated.tags;
+      const updated = { ...withAttributes(target, attributes), revision };
       // Only drives whose record holds the version as it stands (not as a copy a failed change replaced).
       const holding = previous.map((old, slot) => !(old instanceof Error) && copies[slot] !== undefined && old?.versions.includes(copies[slot]) === true);
       const quorum = writeQuorum(target.erasure.dataShards, target.erasure.parityShards);
@@ -617,8 +624,7 @@ export class ErasureSet {
         async (drive, slot) => {
           const old = previous[slot] as ObjectRecord;
           const own = copies[slot]!;
-          const copy: VersionRecord = { ...own, revision, ...(updated.tags ? { tags: updated.tags } : {}) };
-          if (!updated.tags) delete copy.tags;
+          const copy: VersionRecord = { ...withAttributes(own, attributes), revision };
           const versions = old.versions.map((v) => (v === own ? copy : v));
           await drive.writeRecord(bucket, key, { versions, replaced: own, ...(old.versions[0] !== own ? { replacedWasNoncurrent: true } : {}) }, lease.fence);
         },

@@ -12,6 +12,28 @@ export interface BucketConfig {
   tags?: [string, string][];
   /** Absent until versioning is first set; never absent again (it can be suspended, not turned off). */
   versioning?: 'Enabled' | 'Suspended';
+  /** Object Lock, once enabled (it cannot be turned off), with the retention new versions get by default. */
+  objectLock?: { defaultRetention?: DefaultRetention };
+}
+
+export type RetentionMode = 'GOVERNANCE' | 'COMPLIANCE';
+
+/** A bucket's default retention: a mode and a period of whole days or years. */
+export interface DefaultRetention {
+  mode: RetentionMode;
+  days?: number;
+  years?: number;
+}
+
+/** The longest default retention AWS takes (100 years). */
+export const MAX_RETENTION_DAYS = 36_500;
+
+function isDefaultRetention(value: unknown): value is DefaultRetention {
+  if (typeof value !== 'object' || value === null) return false;
+  const { mode, days, years, ...rest } = value as Record<string, unknown>;
+  if (Object.keys(rest).length > 0 || (mode !== 'GOVERNANCE' && mode !== 'COMPLIANCE')) return false;
+  const period = (n: unknown, max: number): boolean => Number.isSafeInteger(n) && (n as number) >= 1 && (n as number) <= max;
+  return (days !== undefined) !== (years !== undefined) && (days === undefined || period(days, MAX_RETENTION_DAYS)) && (years === undefined || period(years, 100));
 }
 
 /** AWS's limits for bucket tags (PutBucketTagging). */
@@ -20,7 +42,7 @@ export const BUCKET_TAG_LIMITS = { count: 50, keyLength: 128, valueLength: 256 }
 /** The most a stored configuration may take (a drive refuses more). */
 export const MAX_BUCKET_CONFIG_BYTES = 256 * 1024;
 
-const CONFIG_FIELDS = new Set(['stamp', 'tags', 'versioning']);
+const CONFIG_FIELDS = new Set(['stamp', 'tags', 'versioning', 'objectLock']);
 
 /** Whether `value` has the shape of a configuration (a drive checks what it is given before storing it). */
 export function isBucketConfig(value: unknown): value is BucketConfig {
@@ -29,6 +51,11 @@ export function isBucketConfig(value: unknown): value is BucketConfig {
   if (!Number.isSafeInteger(config.stamp) || (config.stamp as number) < 1) return false;
   for (const field of Object.keys(config)) if (!CONFIG_FIELDS.has(field)) return false;
   if (config.versioning !== undefined && config.versioning !== 'Enabled' && config.versioning !== 'Suspended') return false;
+  if (config.objectLock !== undefined) {
+    const lock = config.objectLock as Record<string, unknown> | null;
+    if (typeof lock !== 'object' || lock === null || Object.keys(lock).some((k) => k !== 'defaultRetention')) return false;
+    if (lock.defaultRetention !== undefined && !isDefaultRetention(lock.defaultRetention)) return false;
+  }
   if (config.tags !== undefined) {
     if (!Array.isArray(config.tags) || config.tags.length > BUCKET_TAG_LIMITS.count) return false;
     for (const tag of config.tags) {

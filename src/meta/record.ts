@@ -19,6 +19,11 @@ export interface ErasureInfo {
   notSentTo?: number[];
 }
 
+export interface Retention {
+  mode: 'GOVERNANCE' | 'COMPLIANCE';
+  until: number;
+}
+
 export interface PartRecord {
   number: number;
   size: number;
@@ -50,6 +55,10 @@ export interface VersionRecord {
   inline?: Uint8Array;
   /** Object tags, in the order they were given. */
   tags?: [string, string][];
+  /** Object Lock retention: the version cannot be deleted before `until` (ms since the epoch). */
+  retention?: Retention;
+  /** Object Lock legal hold: the version cannot be deleted while it is on. */
+  legalHold?: boolean;
   /**
    * How many times the version's attributes (tags; retention and legal hold to come) were changed in
    * place: such a change is committed like a new copy of the version, which replaces the old one.
@@ -76,6 +85,28 @@ export interface ObjectRecord {
   fence?: number;
 }
 
+/** What of a version may change in place (see `revision`): tags and Object Lock's retention and legal hold. */
+export interface VersionAttributes {
+  tags?: [string, string][];
+  retention?: Retention;
+  legalHold?: boolean;
+}
+
+/**
+ * `version` with `change` applied: a field `change` names is set, or cleared when its value is
+ * undefined (an empty tag set and a legal hold that is off are cleared too); others stay.
+ */
+export function withAttributes<V extends VersionAttributes>(version: V, change: VersionAttributes): V {
+  const out = { ...version };
+  for (const field of ['tags', 'retention', 'legalHold'] as const) {
+    if (!(field in change)) continue;
+    const value = change[field];
+    if (value === undefined || value === false || (Array.isArray(value) && value.length === 0)) delete out[field];
+    else (out as VersionAttributes)[field] = value as never;
+  }
+  return out;
+}
+
 /** Identity of a version across drives: copies agree when these match. */
 export function versionSignature(v: VersionRecord): string {
   return `${v.versionId}|${v.modTime}|${v.dataDir}|${v.etag}|${v.deleteMarker ? 1 : 0}|${v.size}|${v.revision ?? 0}`;
@@ -95,6 +126,9 @@ export interface UploadRecord {
   checksumType?: 'COMPOSITE' | 'FULL_OBJECT';
   /** Tags the object gets when the upload completes (x-amz-tagging at creation). */
   tags?: [string, string][];
+  /** Object Lock settings the object gets when the upload completes. */
+  retention?: Retention;
+  legalHold?: boolean;
 }
 
 /** One uploaded part of a multipart upload. */

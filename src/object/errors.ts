@@ -18,6 +18,10 @@ export const OBJECT_LAYER_ERROR_KINDS = [
   'version-is-delete-marker',
   /** A new version would make the key's record larger than a record may be (too many versions kept). */
   'too-many-versions',
+  /** A delete of a version under Object Lock retention or legal hold. */
+  'object-locked',
+  /** Object Lock settings for a version in a bucket without Object Lock. */
+  'object-lock-not-enabled',
   'no-such-upload',
   /** makeBucket of a bucket that exists already. */
   'bucket-exists',

@@ -3,6 +3,9 @@
  * streams; how objects are coded and placed is the erasure layer's business.
  */
 import type { BucketConfig } from '../meta/bucket-config.js';
+import type { Retention, VersionAttributes } from '../meta/record.js';
+
+export type { Retention, VersionAttributes };
 import type { Readable } from 'node:stream';
 
 export interface BucketInfo {
@@ -38,6 +41,9 @@ export interface ObjectInfo {
   versioning?: Versioning;
   /** Object tags, in the order they were given; absent when it has none. */
   tags?: [string, string][];
+  /** Object Lock retention and legal hold; absent when none. */
+  retention?: Retention;
+  legalHold?: boolean;
 }
 
 export interface ObjectPart {
@@ -70,13 +76,8 @@ export interface PutOptions {
   parity?: number;
   /** Checked against the current version (undefined when none) under the object's lock; throws to refuse the write. */
   precondition?: (current: ObjectInfo | undefined) => void;
-  /** Object tags (already checked against S3's limits). */
-  tags?: [string, string][];
-}
-
-/** What a version's in-place changes set (PutObjectTagging, DeleteObjectTagging): undefined clears. */
-export interface VersionAttributes {
-  tags: [string, string][] | undefined;
+  /** Tags, retention and legal hold the new version starts with (already checked against S3's rules). */
+  attributes?: VersionAttributes;
 }
 
 /** Which version a read is of, and which of its bytes. */
@@ -93,6 +94,11 @@ export interface DeleteOutcome {
   versionId?: string;
   /** The version removed was a delete marker, or the delete made one. */
   deleteMarker: boolean;
+}
+
+export interface DeleteOptions {
+  /** x-amz-bypass-governance-retention: a version under GOVERNANCE retention may go. */
+  bypassGovernance?: boolean;
 }
 
 /** An inclusive byte range already validated against the object size. */
@@ -184,8 +190,8 @@ export interface PartInfo {
 
 export interface NewUploadOptions {
   headers: Record<string, string>;
-  /** Tags the object gets when the upload completes. */
-  tags?: [string, string][];
+  /** Tags, retention and legal hold the object gets when the upload completes. */
+  attributes?: VersionAttributes;
   parity?: number;
   checksumAlgorithm?: string;
   checksumType?: 'COMPOSITE' | 'FULL_OBJECT';
@@ -198,7 +204,8 @@ export interface CompleteOptions {
 }
 
 export interface ObjectLayer {
-  makeBucket(bucket: string): Promise<void>;
+  /** With `config`, the bucket starts with that configuration (Object Lock at creation). */
+  makeBucket(bucket: string, config?: Omit<BucketConfig, 'stamp'>): Promise<void>;
   getBucketInfo(bucket: string): Promise<BucketInfo>;
   listBuckets(): Promise<BucketInfo[]>;
   deleteBucket(bucket: string): Promise<void>;
@@ -212,12 +219,13 @@ export interface ObjectLayer {
   getObjectInfo(bucket: string, key: string, versionId?: string): Promise<ObjectInfo>;
   getObject(bucket: string, key: string, options?: ReadOptions): Promise<ObjectReader>;
   /** With `versionId`, removes that version for good; without, as the bucket's versioning says (a delete marker, or the `null` version goes). */
-  deleteObject(bucket: string, key: string, versionId?: string): Promise<DeleteOutcome>;
+  deleteObject(bucket: string, key: string, versionId?: string, options?: DeleteOptions): Promise<DeleteOutcome>;
   listObjects(bucket: string, options: ListOptions): Promise<ListResult>;
   listObjectVersions(bucket: string, options: ListVersionsOptions): Promise<ListVersionsResult>;
   /**
-   * Changes attributes of a version (the current one, or `versionId`) in place: `change` is given the
-   * version and returns what to set. A delete marker has none to change.
+   * Changes attributes of a version (the current one, or `versionId`) in place, under the object's
+   * lock: `change` is given the version and returns the attributes to set (a field given as undefined
+   * is cleared; see withAttributes), or throws to refuse. A delete marker has none to change.
    */
   updateObjectAttributes(bucket: string, key: string, versionId: string | undefined, change: (current: ObjectInfo) => VersionAttributes): Promise<ObjectInfo>;
 

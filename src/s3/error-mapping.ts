@@ -13,6 +13,8 @@ export const OBJECT_LAYER_S3_CODES = {
   'no-such-version': 'NoSuchVersion',
   'version-is-delete-marker': 'MethodNotAllowed',
   'too-many-versions': 'XTesseraTooManyVersions',
+  'object-locked': 'AccessDenied',
+  'object-lock-not-enabled': 'InvalidRequest',
   'no-such-upload': 'NoSuchUpload',
   'bucket-exists': 'BucketAlreadyOwnedByYou',
   'bucket-not-empty': 'BucketNotEmpty',

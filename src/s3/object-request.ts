@@ -72,6 +72,11 @@ export function checkVersionId(value: string, argument = 'versionId'): string {
   return value;
 }
 
+/** x-amz-bypass-governance-retention: true. */
+export function bypassesGovernance(source: HeaderSource): boolean {
+  return firstValue(source['x-amz-bypass-governance-retention'])?.toLowerCase() === 'true';
+}
+
 /** The request's `versionId` parameter, checked; undefined when it names none. */
 export function requestedVersion(req: S3Request): string | undefined {
   const value = req.target.query.get('versionId');

@@ -6,6 +6,7 @@ import type { ObjectInfo } from '../object/types.js';
 import { headerForAlgorithm, type ChecksumAlgorithm } from './checksums.js';
 import { sendableHeaders } from './header-values.js';
 import { toXml } from './xml.js';
+import { lockHeaders } from './object-lock.js';
 
 /** Random bytes drawn a page at a time: asking the system for 8 at a time cost more than the rest of a small GET's bookkeeping. */
 const REQUEST_ID_BYTES = 8;
@@ -99,6 +100,7 @@ export function setObjectHeaders(ctx: Context, info: ObjectInfo, withChecksums: 
   }
   setVersionHeader(ctx, info);
   if (info.tags) ctx.set('x-amz-tagging-count', String(info.tags.length));
+  for (const [name, value] of Object.entries(lockHeaders(info))) ctx.set(name, value);
   if (withChecksums) {
     for (const [algorithm, value] of Object.entries(info.checksums)) {
       ctx.set(headerForAlgorithm(algorithm as ChecksumAlgorithm), value);

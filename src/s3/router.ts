@@ -10,6 +10,7 @@ import { getObjectAttributes } from './handlers/attributes.js';
 import { listBuckets } from './handlers/service.js';
 import * as tagging from './handlers/tagging.js';
 import * as versioning from './handlers/versioning.js';
+import * as objectLock from './handlers/object-lock.js';
 import type { S3Request } from './request.js';
 
 type Handler = (req: S3Request) => Promise<void>;
@@ -38,6 +39,8 @@ const bucketRoutes: Record<string, Handler> = {
   'GET versioning': versioning.getBucketVersioning,
   'PUT versioning': versioning.putBucketVersioning,
   'GET versions': versioning.listObjectVersions,
+  'GET object-lock': objectLock.getObjectLockConfiguration,
+  'PUT object-lock': objectLock.putObjectLockConfiguration,
   'POST delete': deleteObjects,
   'GET uploads': multipart.listMultipartUploads,
   'GET acl': acl.getAcl,
@@ -58,6 +61,10 @@ const objectRoutes: Record<string, Handler> = {
   'GET tagging': tagging.getObjectTagging,
   'PUT tagging': tagging.putObjectTagging,
   'DELETE tagging': tagging.deleteObjectTagging,
+  'GET retention': objectLock.getObjectRetention,
+  'PUT retention': objectLock.putObjectRetention,
+  'GET legal-hold': objectLock.getObjectLegalHold,
+  'PUT legal-hold': objectLock.putObjectLegalHold,
   'GET acl': acl.getAcl,
   'PUT acl': acl.putAcl,
   'POST uploads': multipart.createMultipartUpload,

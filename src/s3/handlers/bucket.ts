@@ -1,5 +1,6 @@
 import { S3Error } from '../../errors.js';
 import { validateBucketName } from '../names.js';
+import { firstValue } from '../object-request.js';
 import { readSmallBody } from '../read-body.js';
 import { requireBucket, type S3Request } from '../request.js';
 import { sendXml } from '../response.js';
@@ -13,7 +14,8 @@ export async function createBucket(req: S3Request): Promise<void> {
     const doc = parseXml(text);
     if (!('CreateBucketConfiguration' in doc)) throw new S3Error('MalformedXML');
   }
-  await req.objects.makeBucket(bucket);
+  const lock = firstValue(req.ctx.req.headers['x-amz-bucket-object-lock-enabled'])?.toLowerCase() === 'true';
+  await req.objects.makeBucket(bucket, lock ? { versioning: 'Enabled', objectLock: {} } : undefined);
   req.ctx.set('Location', `/${bucket}`);
   req.ctx.status = 200;
   req.ctx.body = '';

@@ -1,7 +1,7 @@
 import { S3Error } from '../../errors.js';
 import { toS3Error } from '../error-mapping.js';
 import { validateObjectKey } from '../names.js';
-import { checkVersionId } from '../object-request.js';
+import { bypassesGovernance, checkVersionId } from '../object-request.js';
 import { readSmallBody, requireBodyIntegrity } from '../read-body.js';
 import { requireBucket, type S3Request } from '../request.js';
 import { sendXml } from '../response.js';
@@ -33,6 +33,7 @@ export async function deleteObjects(req: S3Request): Promise<void> {
   const entries = del.Object === undefined ? [] : Array.isArray(del.Object) ? del.Object : [del.Object];
   if (entries.length === 0 || entries.length > MAX_DELETE_KEYS) throw new S3Error('MalformedXML');
   const quiet = String(del.Quiet ?? '').toLowerCase() === 'true';
+  const bypassGovernance = bypassesGovernance(req.ctx.req.headers);
   await req.objects.getBucketInfo(bucket);
 
   const deleted: Record<string, unknown>[] = [];
@@ -43,7 +44,7 @@ export async function deleteObjects(req: S3Request): Promise<void> {
     const versionId = entry.VersionId === undefined ? undefined : String(entry.VersionId);
     try {
       validateObjectKey(key);
-      const outcome = await req.objects.deleteObject(bucket, key, versionId === undefined ? undefined : checkVersionId(versionId));
+      const outcome = await req.objects.deleteObject(bucket, key, versionId === undefined ? undefined : checkVersionId(versionId), { bypassGovernance });
       if (!quiet) deleted.push(deletedEntry(key, versionId, outcome));
     } catch (err) {
       const answer = toS3Error(err);

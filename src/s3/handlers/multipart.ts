@@ -13,7 +13,7 @@ import { validatePrefix } from '../names.js';
 import { requireBucket, type S3Request } from '../request.js';
 import { objectUrl, quoteEtag, sendXml, setVersionHeader, xmlDate } from '../response.js';
 import { parseXml } from '../xml.js';
-import { tagsFromHeader } from '../tags.js';
+import { writeAttributes } from '../object-lock.js';
 import { OWNER } from './service.js';
 
 const MAX_LISTED = 1000;
@@ -50,10 +50,11 @@ export async function createMultipartUpload(req: S3Request): Promise<void> {
   const parity = parityFor(req.ctx);
   if (parity !== undefined) headers['x-amz-storage-class'] = 'REDUCED_REDUNDANCY';
   const { algorithm, type } = requestedAlgorithm(req);
+  const attributes = writeAttributes(req.ctx.req.headers);
   const upload = await req.objects.newMultipartUpload(bucket, key, {
     headers,
     parity,
-    tags: tagsFromHeader(req.ctx.req.headers),
+    attributes,
     ...(algorithm ? { checksumAlgorithm: algorithm, checksumType: type } : {}),
   });
   if (algorithm) {

@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
 import { S3Error } from '../../errors.js';
 import { uploadBody } from '../body.js';
-import { firstValue, parityFor, requestedVersion, requireKey, storedHeaders } from '../object-request.js';
+import { bypassesGovernance, firstValue, parityFor, requestedVersion, requireKey, storedHeaders } from '../object-request.js';
 import { resolveRange } from '../range.js';
 import { checkReadConditions, writePrecondition } from '../conditions.js';
 import { checkHeaders } from '../header-values.js';
@@ -12,6 +12,7 @@ import { isObjectLayerError } from '../../object/errors.js';
 import type { ByteRange, ObjectInfo } from '../../object/types.js';
 import { headerForAlgorithm, type ChecksumAlgorithm } from '../checksums.js';
 import { tagsFromHeader } from '../tags.js';
+import { lockFromHeaders, requireIntegrityForLock, writeAttributes } from '../object-lock.js';
 
 /** Query parameters of GET and HEAD that set a response header, by the header they set. */
 const RESPONSE_OVERRIDES: Record<string, string> = {
@@ -35,7 +36,9 @@ export async function putObject(req: S3Request): Promise<void> {
     precondition(await req.objects.getObjectInfo(bucket, key).catch(ignoreNoSuchKey));
   }
   const body = uploadBody(req.ctx, req.auth);
-  const info = await req.objects.putObject(bucket, key, body, { headers, parity, precondition, tags: tagsFromHeader(req.ctx.req.headers) });
+  const attributes = writeAttributes(req.ctx.req.headers);
+  requireIntegrityForLock(req.ctx.req.headers, attributes);
+  const info = await req.objects.putObject(bucket, key, body, { headers, parity, precondition, attributes });
   req.ctx.set('ETag', quoteEtag(info.etag));
   setVersionHeader(req.ctx, info);
   for (const [algorithm, value] of Object.entries(info.checksums)) {
@@ -63,6 +66,8 @@ async function copyObject(req: S3Request, bucket: string, key: string): Promise<
   const taggingDirective = (firstValue(headers['x-amz-tagging-directive']) ?? 'COPY').toUpperCase();
   if (taggingDirective !== 'COPY' && taggingDirective !== 'REPLACE') throw new S3Error('InvalidArgument', 'Unknown tagging directive.');
   const newTags = taggingDirective === 'REPLACE' ? tagsFromHeader(headers) : undefined;
+  // Object Lock settings are the request's own; the source's are not copied (as S3 does).
+  const lock = lockFromHeaders(headers);
   const { source, reader } = await openCopySource(req, { allowRange: false });
   try {
     const changesSomething = directive === 'REPLACE' || taggingDirective === 'REPLACE' || parity !== undefined || headers['x-amz-storage-class'] !== undefined || requested !== undefined;
@@ -75,7 +80,7 @@ async function copyObject(req: S3Request, bucket: string, key: string): Promise<
       headers: stored,
       parity,
       precondition: writePrecondition(headers),
-      tags: taggingDirective === 'REPLACE' ? newTags : reader.info.tags,
+      attributes: { tags: taggingDirective === 'REPLACE' ? newTags : reader.info.tags, ...lock },
     });
     const checksums = Object.fromEntries(Object.entries(info.checksums).map(([alg, v]) => [`Checksum${alg}`, v]));
     setVersionHeader(req.ctx, info);
@@ -160,7 +165,7 @@ export async function headObject(req: S3Request): Promise<void> {
 
 export async function deleteObject(req: S3Request): Promise<void> {
   const { bucket, key } = requireKey(req);
-  const outcome = await req.objects.deleteObject(bucket, key, requestedVersion(req));
+  const outcome = await req.objects.deleteObject(bucket, key, requestedVersion(req), { bypassGovernance: bypassesGovernance(req.ctx.req.headers) });
   if (outcome.versionId !== undefined) req.ctx.set('x-amz-version-id', outcome.versionId);
   if (outcome.deleteMarker) req.ctx.set('x-amz-delete-marker', 'true');
   req.ctx.status = 204;

@@ -12,6 +12,7 @@ import { verifyPostPolicy } from '../post-policy.js';
 import type { Context } from 'koa';
 import { objectUrl, quoteEtag, sendXml, setVersionHeader } from '../response.js';
 import { OBJECT_TAG_LIMITS, parseTagSet } from '../tags.js';
+import { lockFromHeaders } from '../object-lock.js';
 
 /**
  * The bytes of the form before its file part (fields, part headers and boundaries), and the number of
@@ -53,7 +54,7 @@ async function storeFile(
       if (d.size < policy.minSize) throw new S3Error('EntityTooSmall');
     },
   });
-  const info = await objects.putObject(bucket, key, body, { headers, tags });
+  const info = await objects.putObject(bucket, key, body, { headers, attributes: { ...(tags ? { tags } : {}), ...lockFromHeaders(Object.fromEntries(fields)) } });
   setVersionHeader(ctx, info);
 
   if (redirect) {

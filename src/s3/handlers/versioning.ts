@@ -25,7 +25,12 @@ export async function putBucketVersioning(req: S3Request): Promise<void> {
     if (mfaDelete === 'Enabled') throw new S3Error('NotImplemented', 'MFA Delete is not supported.');
     throw new S3Error('MalformedXML');
   }
-  await req.objects.updateBucketConfig(bucket, ({ stamp: _stamp, ...current }) => ({ ...current, versioning: status }));
+  await req.objects.updateBucketConfig(bucket, ({ stamp: _stamp, ...current }) => {
+    if (current.objectLock && status !== 'Enabled') {
+      throw new S3Error('InvalidBucketState', 'An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.');
+    }
+    return { ...current, versioning: status };
+  });
   req.ctx.status = 200;
   req.ctx.body = '';
 }

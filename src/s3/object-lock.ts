@@ -1,0 +1,66 @@
+/**
+ * Object Lock settings as object writes give them: x-amz-object-lock-mode with
+ * x-amz-object-lock-retain-until-date, and x-amz-object-lock-legal-hold (on PUT, POST forms, copies
+ * and CreateMultipartUpload), checked as AWS checks them; and the documents of the retention and
+ * legal-hold APIs.
+ */
+import { S3Error } from '../errors.js';
+import type { Retention, VersionAttributes } from '../object/types.js';
+import { firstValue, type HeaderSource } from './object-request.js';
+import { tagsFromHeader } from './tags.js';
+
+const MODES = new Set(['GOVERNANCE', 'COMPLIANCE']);
+
+/** An ISO 8601 date in the future, as a retention's end. */
+export function retainUntil(text: string, now = Date.now()): number {
+  const until = Date.parse(text);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(text) || Number.isNaN(until)) throw new S3Error('InvalidArgument', 'The retain until date is not a valid date.');
+  if (until <= now) throw new S3Error('InvalidArgument', 'The retain until date must be in the future!');
+  return until;
+}
+
+export function retentionMode(text: string): Retention['mode'] {
+  if (!MODES.has(text)) throw new S3Error('InvalidArgument', 'Unknown wormMode directive.');
+  return text as Retention['mode'];
+}
+
+export function legalHoldStatus(text: string): boolean {
+  if (text !== 'ON' && text !== 'OFF') throw new S3Error('InvalidArgument', "Legal Hold must be either of 'ON' or 'OFF'");
+  return text === 'ON';
+}
+
+/** The Object Lock settings a write's headers (or form fields) give; the bucket's default applies where they give no retention. */
+export function lockFromHeaders(source: HeaderSource): Pick<VersionAttributes, 'retention' | 'legalHold'> {
+  const mode = firstValue(source['x-amz-object-lock-mode']);
+  const until = firstValue(source['x-amz-object-lock-retain-until-date']);
+  const hold = firstValue(source['x-amz-object-lock-legal-hold']);
+  if ((mode === undefined) !== (until === undefined)) {
+    throw new S3Error('InvalidArgument', 'x-amz-object-lock-retain-until-date and x-amz-object-lock-mode must both be supplied');
+  }
+  return {
+    ...(mode !== undefined ? { retention: { mode: retentionMode(mode), until: retainUntil(until!) } } : {}),
+    ...(hold !== undefined ? { legalHold: legalHoldStatus(hold) } : {}),
+  };
+}
+
+/** Everything a write's headers set on the new version: tags and Object Lock settings. */
+export function writeAttributes(source: HeaderSource): VersionAttributes {
+  const tags = tagsFromHeader(source);
+  return { ...(tags ? { tags } : {}), ...lockFromHeaders(source) };
+}
+
+/** AWS refuses Object Lock settings on a write that proves nothing of its body (no Content-MD5 nor checksum). */
+export function requireIntegrityForLock(source: HeaderSource, attributes: VersionAttributes): void {
+  if (attributes.retention === undefined && attributes.legalHold === undefined) return;
+  const proven = Object.keys(source).some((name) => name === 'content-md5' || name.startsWith('x-amz-checksum-') || name === 'x-amz-sdk-checksum-algorithm')
+    || /x-amz-checksum-/i.test(firstValue(source['x-amz-trailer']) ?? '');
+  if (!proven) throw new S3Error('InvalidRequest', 'Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object requests with Object Lock parameters');
+}
+
+/** The response headers of a version's Object Lock settings (GET, HEAD). */
+export function lockHeaders(info: { retention?: Retention; legalHold?: boolean }): Record<string, string> {
+  return {
+    ...(info.retention ? { 'x-amz-object-lock-mode': info.retention.mode, 'x-amz-object-lock-retain-until-date': new Date(info.retention.until).toISOString() } : {}),
+    ...(info.legalHold ? { 'x-amz-object-lock-legal-hold': 'ON' } : {}),
+  };
+}
