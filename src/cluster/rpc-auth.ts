@@ -20,7 +20,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Credentials } from '../iam/credentials.js';
 
 /** The one path of node RPC: a `CONNECT` here opens a session. */
-export const RPC_CONNECT_PATH = '/tessera/rpc/v6/session';
+export const RPC_CONNECT_PATH = '/tessera/rpc/v7/session';
 const TIME_HEADER = 'x-tessera-time';
 const NONCE_HEADER = 'x-tessera-nonce';
 const TOPOLOGY_HEADER = 'x-tessera-topology';

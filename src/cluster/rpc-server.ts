@@ -25,6 +25,8 @@ const DRIVE_METHODS = new Set([
   'readUpload', 'writeUpload', 'deleteUpload', 'listUploads', 'commitPart', 'listParts', 'restoreUploadData',
   // healing support
   'checkShards', 'commitHealedShards', 'listRecordKeys', 'listDataDirs', 'readSysFile', 'writeSysFile',
+  // capacity (Veeam's capacity.xml)
+  'spaceInfo',
 ]);
 /**
  * Argument limits per method. msgpack can expand a lot in memory (an empty map is one byte on the wire),

@@ -13,6 +13,7 @@ import type {
   ListVersionsOptions,
   ListVersionsResult,
   ReadOptions,
+  StorageCapacity,
   VersionAttributes,
   Versioning,
   NewUploadOptions,
@@ -29,7 +30,7 @@ import type {
 import type { BucketConfig } from '../meta/bucket-config.js';
 import type { ListingSummary } from '../meta/listing-summary.js';
 import type { Locker } from '../lock/locker.js';
-import type { BucketEntry, Drive } from '../storage/drive.js';
+import type { BucketEntry, Drive, DriveSpace } from '../storage/drive.js';
 import { MAX_OBJECT_KEY_BYTES, compareKeys, justAfter, pastPrefix } from '../storage/names.js';
 import { setIndexFor } from './placement.js';
 import { ErasureSet, type ListedKeyVersions, type ListedVersion } from './set.js';
@@ -525,8 +526,37 @@ export class ErasurePool implements ObjectLayer {
     return result;
   }
 
+  /**
+   * The drives' filesystems counted once each (drives of a node may share one), scaled by the share
+   * of a set that carries data (D of D+P drives at the default parity). Drives that do not answer
+   * count for nothing.
+   */
+  async capacity(): Promise<StorageCapacity> {
+    const spaces = await askDrives(this.drives, (d) => d.spaceInfo());
+    const seen = new Map<string, DriveSpace>();
+    spaces.answers.forEach((space, slot) => {
+      if (space instanceof Error) return;
+      seen.set(`${nodeOf(this.drives[slot])}#${space.device}`, space);
+    });
+    const set = this.sets[0];
+    const share = set.defaultDataShards / set.drives.length;
+    const capacity = Math.floor([...seen.values()].reduce((n, s) => n + s.total, 0) * share);
+    const available = Math.floor([...seen.values()].reduce((n, s) => n + s.free, 0) * share);
+    return { capacity, available, used: Math.max(0, capacity - available) };
+  }
+
   async close(): Promise<void> {
     await bestEffortOnDrives(this.drives, (d) => d.close());
+  }
+}
+
+/** The node a drive is on, as far as filesystems go: its endpoint's host, or this node for a local path. */
+function nodeOf(drive: Drive): string {
+  if (drive.isLocal) return 'local';
+  try {
+    return new URL(drive.endpoint).host;
+  } catch {
+    return drive.endpoint;
   }
 }
 

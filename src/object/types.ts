@@ -146,6 +146,12 @@ export interface ListResult {
   nextPosition?: string;
 }
 
+export interface StorageCapacity {
+  capacity: number;
+  available: number;
+  used: number;
+}
+
 export interface ListVersionsOptions {
   prefix: string;
   delimiter: string;
@@ -239,5 +245,7 @@ export interface ObjectLayer {
 
   /** True while a write quorum of every set is online. */
   isWritable(): boolean;
+  /** What the drives hold for objects, in bytes, after parity (Veeam's capacity.xml). */
+  capacity(): Promise<StorageCapacity>;
   close(): Promise<void>;
 }

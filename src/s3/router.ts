@@ -11,6 +11,7 @@ import { listBuckets } from './handlers/service.js';
 import * as tagging from './handlers/tagging.js';
 import * as versioning from './handlers/versioning.js';
 import * as objectLock from './handlers/object-lock.js';
+import { getVeeamSystemObject, isVeeamSystemObject } from './handlers/veeam.js';
 import type { S3Request } from './request.js';
 
 type Handler = (req: S3Request) => Promise<void>;
@@ -88,6 +89,7 @@ export function route(req: S3Request): Handler {
     const handler = bucketRoutes[`${method} ${sub}`];
     if (handler) return handler;
   } else {
+    if ((method === 'GET' || method === 'HEAD') && sub === '' && isVeeamSystemObject(key)) return getVeeamSystemObject;
     const handler = objectRoutes[`${method} ${sub}`];
     if (handler) return handler;
   }

@@ -85,6 +85,12 @@ export type VersionData =
   /** The upload's part files `keep` (the others stay with the upload until it is deleted). */
   | { dataDir: string; uploadId: string; keep: number[] };
 
+export interface DriveSpace {
+  total: number;
+  free: number;
+  device: number;
+}
+
 export interface ListRecordsOptions {
   prefix: string;
   /** Inclusive lower bound on the key's UTF-8 bytes (may lie between keys). */
@@ -204,6 +210,8 @@ export interface Drive {
   listDataDirs(bucket: string, prefix: string): Promise<import('./healing.js').DataDirEntry[]>;
   /** A small state file under the drive's system area (healing progress, MRF queue); undefined when absent. */
   readSysFile(name: string): Promise<Buffer | undefined>;
+  /** The size of the drive's filesystem and its free space, in bytes, and which device it is (drives may share one). */
+  spaceInfo(): Promise<DriveSpace>;
   /** Replaces (undefined: removes) a small state file under the drive's system area, durably. */
   writeSysFile(name: string, data: Buffer | undefined): Promise<void>;
 

@@ -10,7 +10,7 @@
 import { MAX_BUCKET_CONFIG_BYTES, isBucketConfig, type BucketConfig } from '../meta/bucket-config.js';
 import { randomUUID } from 'node:crypto';
 import { constants as fsConstants, type Stats } from 'node:fs';
-import { access, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { access, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, statfs, writeFile, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Database, RootDatabase } from 'lmdb';
 import { failpoint } from '../failpoints.js';
@@ -31,6 +31,7 @@ import {
   recordFromStored,
   type BucketEntry,
   type Drive,
+  type DriveSpace,
   type ListRecordsOptions,
   type RecordEntry,
   type UploadEntry,
@@ -760,6 +761,14 @@ export class LocalDrive implements Drive {
         if (info?.isDirectory()) out.push({ dataDir: name, changed: Math.max(info.mtimeMs, info.ctimeMs) });
       }
       return out;
+    });
+  }
+
+  async spaceInfo(): Promise<DriveSpace> {
+    await this.ensureOnline('read');
+    return this.io('space info', async () => {
+      const [fs, root] = await Promise.all([statfs(this.root), stat(this.root)]);
+      return { total: fs.blocks * fs.bsize, free: fs.bavail * fs.bsize, device: root.dev };
     });
   }
 

@@ -9,7 +9,7 @@ import type { ObjectRecord, UploadPartRecord, UploadRecord } from '../meta/recor
 import type { DriveFormat } from './format.js';
 import type { DataDirEntry, ShardCheckRequest, ShardState } from './healing.js';
 import { ReadAhead } from './read-ahead.js';
-import { recordFromStored, type BucketEntry, type Drive, type ListRecordsOptions, type RecordEntry, type ShardReader, type ShardWriter, type UploadEntry, type VersionData } from './drive.js';
+import { recordFromStored, type BucketEntry, type Drive, type DriveSpace, type ListRecordsOptions, type RecordEntry, type ShardReader, type ShardWriter, type UploadEntry, type VersionData } from './drive.js';
 
 /** Shard files are handled on the peer's data session, so their bytes never delay metadata and locks. */
 const SHARD_FILE: CallOptions = { bulk: true };
@@ -153,6 +153,10 @@ export class RemoteDrive implements Drive {
   listDataDirs(bucket: string, prefix: string): Promise<DataDirEntry[]> {
     return this.call('listDataDirs', [bucket, prefix]);
   }
+  spaceInfo(): Promise<DriveSpace> {
+    return this.call('spaceInfo', []);
+  }
+
   readSysFile(name: string): Promise<Buffer | undefined> {
     return this.call('readSysFile', [name]);
   }

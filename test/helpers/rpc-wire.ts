@@ -3,7 +3,7 @@
  * of src/cluster/rpc-*.ts, for test/cluster/rpc-security.test.ts. A change of wire format on one side
  * only must fail that test, so nothing here is imported from the server's code.
  *
- *  - handshake: `CONNECT /tessera/rpc/v6/session` with x-tessera-time, -nonce, -topology, -session and
+ *  - handshake: `CONNECT /tessera/rpc/v7/session` with x-tessera-time, -nonce, -topology, -session and
  *    `authorization: Tessera-HMAC-SHA256 <hex>` over
  *    `TESSERA-RPC-6\nCONNECT\n<path>\n<time>\n<nonce>\n<topology>\n<receiver>\n<session half>`, under the RPC key
  *    HMAC-SHA256(secret key, `tessera-rpc-key-v2\n<access key>`);
@@ -21,7 +21,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { pack, unpack } from 'msgpackr';
 
-export const SESSION_PATH = '/tessera/rpc/v6/session';
+export const SESSION_PATH = '/tessera/rpc/v7/session';
 /** The largest payload a frame may carry. */
 export const MAX_PAYLOAD = 16 * 1024 * 1024;
 /** Answers (frames towards the caller) may be larger: a listing page with inline data. */

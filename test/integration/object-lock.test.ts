@@ -10,6 +10,7 @@ import {
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
+  GetObjectCommand,
   GetBucketVersioningCommand,
   GetObjectLegalHoldCommand,
   GetObjectLockConfigurationCommand,
@@ -24,6 +25,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
+import { statfs } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCode, rawRequest } from '../helpers/raw.js';
 import { TestServer } from '../helpers/server.js';
@@ -164,5 +166,23 @@ describe('Object Lock', () => {
     expect(await config(rule('<Mode>GOVERNANCE</Mode><Days>0</Days>'))).toBe('InvalidArgument');
     expect(await config(rule('<Mode>SOMETIMES</Mode><Days>1</Days>'))).toBe('InvalidArgument');
     expect(await config('<ObjectLockConfiguration><ObjectLockEnabled>Disabled</ObjectLockEnabled></ObjectLockConfiguration>')).toBe('MalformedXML');
+  });
+
+  it("Veeam's Smart Object Storage API: system.xml and capacity.xml in every bucket, capacity from the drives", async () => {
+    const folder = '.system-d26a9498-cb7c-4a87-a44a-8ae204f5ba6c';
+    const system = await s3.send(new GetObjectCommand({ Bucket: LOCKED, Key: `${folder}/system.xml` }));
+    const systemXml = await system.Body!.transformToString();
+    expect(systemXml).toMatch(/<SystemInfo><ProtocolVersion>(&quot;|")1\.0(&quot;|")<\/ProtocolVersion>/);
+    expect(systemXml).toContain('<CapacityInfo>true</CapacityInfo>');
+    const capacity = await (await s3.send(new GetObjectCommand({ Bucket: LOCKED, Key: `${folder}/capacity.xml` }))).Body!.transformToString();
+    const field = (name: string): number => Number(new RegExp(`<${name}>(\\d+)</${name}>`).exec(capacity)?.[1]);
+    const fs = await statfs(server.drives[0]);
+    // One filesystem under all four drives, half of it for data (EC 2+2).
+    expect(field('Capacity')).toBe(Math.floor((fs.blocks * fs.bsize) / 2));
+    expect(field('Available')).toBeGreaterThan(0);
+    expect(field('Capacity')).toBe(field('Available') + field('Used'));
+    const head = await s3.send(new HeadObjectCommand({ Bucket: LOCKED, Key: `${folder}/capacity.xml` }));
+    expect(head.ContentType).toBe('application/xml');
+    expect(await failure(s3.send(new GetObjectCommand({ Bucket: 'no-such-bucket', Key: `${folder}/system.xml` })))).toBe('NoSuchBucket');
   });
 });

@@ -716,6 +716,7 @@ class FaultyDrive implements Drive {
   listRecordKeys = (b: string, o: ListRecordsOptions): Promise<string[]> => this.run('listRecordKeys', () => this.inner.listRecordKeys(b, o));
   listDataDirs = (b: string, p: string): Promise<DataDirEntry[]> => this.run('listDataDirs', () => this.inner.listDataDirs(b, p));
   readSysFile = (n: string): Promise<Buffer | undefined> => this.run('readSysFile', () => this.inner.readSysFile(n));
+  spaceInfo = (): ReturnType<Drive['spaceInfo']> => this.run('spaceInfo', () => this.inner.spaceInfo());
   writeSysFile = (n: string, d: Buffer | undefined): Promise<void> => this.run('writeSysFile', () => this.inner.writeSysFile(n, d));
   close = (): Promise<void> => this.inner.close();
 }

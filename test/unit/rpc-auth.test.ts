@@ -24,7 +24,7 @@ describe('RPC handshake authentication', () => {
     const verifier = new RpcVerifier(KEY, 'fp', NODE);
     const signer = new RpcSigner(KEY, 'fp');
     expect(verifier.verify('POST', PATH, signed(signer))).toEqual({ ok: false, refusal: 'unauthenticated' });
-    expect(verifier.verify('CONNECT', '/tessera/rpc/v6/other', signed(signer))).toEqual({ ok: false, refusal: 'unauthenticated' });
+    expect(verifier.verify('CONNECT', '/tessera/rpc/v7/other', signed(signer))).toEqual({ ok: false, refusal: 'unauthenticated' });
     const swapped = { ...signed(signer), 'x-tessera-session': sessionHalf() };
     expect(verifier.verify('CONNECT', PATH, swapped)).toEqual({ ok: false, refusal: 'unauthenticated' });
     const malformed = { ...signed(signer), 'x-tessera-session': 'ab' };
