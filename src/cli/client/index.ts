@@ -27,6 +27,9 @@ import { registerRm } from './commands/rm.js';
 import { registerShare } from './commands/share.js';
 import { registerStat } from './commands/stat.js';
 import { registerTree } from './commands/tree.js';
+import { registerVersion } from './commands/version.js';
+import { registerTag } from './commands/tag.js';
+import { registerLegalHold, registerRetention } from './commands/retention.js';
 import { setInsecure } from './trust.js';
 
 const COMMANDS: ((program: Command) => void)[] = [
@@ -47,6 +50,10 @@ const COMMANDS: ((program: Command) => void)[] = [
   registerShare,
   registerPing,
   registerReady,
+  registerVersion, // version enable|suspend|info
+  registerTag, // tag set|list|remove
+  registerRetention, // retention set|clear|info
+  registerLegalHold, // legalhold set|clear|info
   registerAdmin, // admin heal, admin info
 ];
 

@@ -74,7 +74,7 @@ async function listVersions(out: Output, t: RemoteTarget): Promise<void> {
     const rows = [
       ...(page.Versions ?? []).map((v) => ({ ...v, deleteMarker: false, Size: v.Size })),
       ...(page.DeleteMarkers ?? []).map((d) => ({ ...d, deleteMarker: true, Size: 0 })),
-    ].sort((a, b) => ((a.Key ?? '') < (b.Key ?? '') ? -1 : (a.Key ?? '') > (b.Key ?? '') ? 1 : 0));
+    ].sort((a, b) => ((a.Key ?? '') < (b.Key ?? '') ? -1 : (a.Key ?? '') > (b.Key ?? '') ? 1 : (b.LastModified?.getTime() ?? 0) - (a.LastModified?.getTime() ?? 0)));
     for (const v of rows) {
       const rel = (v.Key ?? '').slice(t.key.endsWith('/') ? t.key.length : 0);
       const tag = `${v.VersionId ?? 'null'} ${v.IsLatest ? 'v-latest' : 'v'}${v.deleteMarker ? ' DEL' : ''} `;

@@ -1,5 +1,5 @@
 /** `tessera mb`: make buckets (or local folders). */
-import { CreateBucketCommand, type BucketLocationConstraint } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, PutBucketVersioningCommand, type BucketLocationConstraint } from '@aws-sdk/client-s3';
 import type { Command } from 'commander';
 import { mkdir } from 'node:fs/promises';
 import { run } from '../action.js';
@@ -10,6 +10,8 @@ import { parseTarget } from '../target.js';
 interface MbOptions extends OutputOptions {
   ignoreExisting?: boolean;
   region?: string;
+  withLock?: boolean;
+  withVersioning?: boolean;
 }
 
 export function registerMb(program: Command): void {
@@ -20,14 +22,17 @@ export function registerMb(program: Command): void {
       .description('make buckets (a local path makes a folder)')
       .argument('<targets...>', 'ALIAS/BUCKET or a local path')
       .option('-p, --ignore-existing', 'succeed if the bucket already exists')
-      .option('--region <region>', 'the region to create the bucket in (servers that have regions)'),
+      .option('--region <region>', 'the region to create the bucket in (servers that have regions)')
+      .option('-l, --with-lock', 'make the bucket with Object Lock (versioned, its versions retainable)')
+      .option('--with-versioning', 'turn versioning on once the bucket is made'),
   )
     .addHelpText(
       'after',
       `
 Examples:
   $ tessera mb local/photos
-  $ tessera mb -p local/photos local/backups   # no error if they exist`,
+  $ tessera mb -p local/photos local/backups   # no error if they exist
+  $ tessera mb --with-lock local/immutable      # Object Lock (and versioning)`,
     )
     .action(
       run(async (targets: string[], options: MbOptions) => {
@@ -47,6 +52,7 @@ Examples:
               c.send(
                 new CreateBucketCommand({
                   Bucket: bucket,
+                  ...(options.withLock ? { ObjectLockEnabledForBucket: true } : {}),
                   ...(options.region && options.region !== 'us-east-1'
                     ? { CreateBucketConfiguration: { LocationConstraint: options.region as BucketLocationConstraint } }
                     : {}),
@@ -59,6 +65,9 @@ Examples:
               continue;
             }
             throw err;
+          }
+          if (options.withVersioning) {
+            await remote.call({ bucket }, (c) => c.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } })));
           }
           out.result(`Made bucket ${remote.name(bucket)}.`, { status: 'success', type: 'bucket', target: remote.name(bucket), existed: false });
         }

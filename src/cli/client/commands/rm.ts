@@ -15,6 +15,8 @@ interface RmOptions extends OutputOptions {
   versions?: boolean;
   incomplete?: boolean;
   dryRun?: boolean;
+  versionId?: string;
+  bypass?: boolean;
 }
 
 async function removeIncomplete(out: Output, t: RemoteTarget, options: RmOptions): Promise<void> {
@@ -36,7 +38,11 @@ async function removeRemote(out: Output, t: RemoteTarget, options: RmOptions): P
   if (!bucket) throw new CliError(`"${t.text}" names no bucket (remove buckets with rb)`);
   if (options.incomplete) return removeIncomplete(out, t, options);
   let items: KeyVersion[];
-  if (options.versions) {
+  if (options.versionId !== undefined) {
+    if (options.recursive || options.versions) throw new CliError('--version-id names one version of one object: no -r or --versions with it');
+    if (key === '' || key.endsWith('/')) throw new CliError(`"${t.text}" names no object; --version-id needs ALIAS/BUCKET/KEY`);
+    items = [{ key, versionId: options.versionId }];
+  } else if (options.versions) {
     const versions = await listAllVersions(remote, bucket, key);
     if (versions === undefined) throw new CliError(`${remote.alias} does not support object versions (removing versions is not implemented)`);
     items = options.recursive ? versions : versions.filter((v) => v.key === key);
@@ -60,8 +66,9 @@ async function removeRemote(out: Output, t: RemoteTarget, options: RmOptions): P
       type: 'remove', status: options.dryRun ? 'dry-run' : 'success', target: remote.name(bucket, item.key), ...(item.versionId ? { versionId: item.versionId } : {}),
     });
   if (options.dryRun) items.forEach(report);
-  else if (items.length === 1 && !items[0].versionId) {
-    await remote.call({ bucket, key: items[0].key }, (c) => c.send(new DeleteObjectCommand({ Bucket: bucket, Key: items[0].key })));
+  else if (items.length === 1 && (!items[0].versionId || options.versionId !== undefined)) {
+    const [{ key: only, versionId }] = items;
+    await remote.call({ bucket, key: only }, (c) => c.send(new DeleteObjectCommand({ Bucket: bucket, Key: only, VersionId: versionId, BypassGovernanceRetention: options.bypass })));
     report(items[0]);
   } else await deleteKeys(remote, bucket, items, report);
 }
@@ -76,6 +83,8 @@ export function registerRm(program: Command): void {
       .option('-r, --recursive', 'remove everything under a prefix or folder (needs --force)')
       .option('--force', 'allow a recursive removal')
       .option('--versions', 'remove all versions of the object(s) (servers with versioning only)')
+      .option('--version-id <id>', 'remove this version of the object, for good')
+      .option('--bypass', 'remove a version under GOVERNANCE retention (x-amz-bypass-governance-retention)')
       .option('--incomplete', 'remove incomplete multipart uploads instead of objects')
       .option('--dry-run', 'show what would be removed, remove nothing'),
   )
@@ -87,7 +96,8 @@ Examples:
   $ tessera rm -r --force local/photos/2019/
   $ tessera rm -r --force --dry-run local/logs/
   $ tessera rm -r --force --incomplete local/uploads/
-  $ tessera rm --versions local/docs/report.pdf`,
+  $ tessera rm --versions local/docs/report.pdf
+  $ tessera rm --version-id 0192c1a4-... local/docs/report.pdf`,
     )
     .action(
       run(async (targets: string[], options: RmOptions) => {
