@@ -1,4 +1,5 @@
 /** `tessera server`: bring the drives up, serve S3, and shut down cleanly on SIGTERM/SIGINT. */
+import { LifecycleWorker, lifecycleConfigFromEnv } from '../lifecycle/worker.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { initCodec } from '../codec/reed-solomon.js';
 import { readCertsDir } from '../cluster/certs.js';
@@ -175,6 +176,11 @@ export async function runServer(driveArgs: string[], options: ServerOptions): Pr
   if (topology.nodes.length > 1) console.log(`  Nodes: ${topology.nodes.join(' ')} (this is ${topology.nodes[topology.localNode]})`);
   if (root.isDefault) console.error(defaultCredentialsWarning(`${shown}:${port}`));
   await healing.start();
+  // Lifecycle rules (knobs: src/lifecycle/worker.ts).
+  const lifecycleConfig = lifecycleConfigFromEnv();
+  pool.lifecycleDayMs = lifecycleConfig.dayMs;
+  const lifecycle = new LifecycleWorker(pool, node.locks, lifecycleConfig, (line) => console.log(line));
+  lifecycle.start();
 
   const sweep = setInterval(() => {
     pool.expireUploads(STALE_UPLOAD_AGE_MS).then(
@@ -189,7 +195,7 @@ export async function runServer(driveArgs: string[], options: ServerOptions): Pr
     if (stopping) return;
     stopping = true;
     clearInterval(sweep);
-    const healingStopped = healing.stop().catch(() => undefined);
+    const healingStopped = Promise.all([healing.stop(), lifecycle.stop()]).catch(() => undefined);
     console.log(`tessera: ${signal} received, finishing in-flight requests`);
     const force = setTimeout(() => {
       console.error('tessera: requests still running after 30 s, closing them');

@@ -19,8 +19,15 @@ export function newVersionAttributes(config: BucketConfig, given: VersionAttribu
   }
   const rule = config.objectLock.defaultRetention;
   if (given.retention !== undefined || !rule) return given;
-  const days = rule.days ?? (rule.years ?? 0) * 365;
-  return { ...given, retention: { mode: rule.mode, until: now + days * DAY_MS } };
+  // Years are calendar years, as MinIO counts them.
+  const until = rule.years !== undefined ? addYears(now, rule.years) : now + (rule.days ?? 0) * DAY_MS;
+  return { ...given, retention: { mode: rule.mode, until } };
+}
+
+function addYears(at: number, years: number): number {
+  const date = new Date(at);
+  date.setUTCFullYear(date.getUTCFullYear() + years);
+  return date.getTime();
 }
 
 /** Whether a delete of a version with these attributes is refused, and why. */

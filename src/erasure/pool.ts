@@ -40,6 +40,9 @@ import { KnownBuckets } from './known-buckets.js';
 import { agreedBucket, entriesByBucket, newestConfig } from './bucket-agreement.js';
 import { NULL_VERSION_ID, versionIdTime } from '../meta/version-id.js';
 import { newVersionAttributes } from './object-lock.js';
+import { currentExpiry } from '../meta/lifecycle.js';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** Marks positions this server issued, so a made-up continuation token is refused rather than obeyed. */
 const POSITION_TAG = Buffer.from('tp1:');
@@ -109,6 +112,8 @@ function versionsAfter(versions: ListingSummary[], marker: string): ListingSumma
 }
 
 export class ErasurePool implements ObjectLayer {
+  /** How long a lifecycle rule's day lasts (shortened for tests: TESSERA_LIFECYCLE_DAY_SECONDS). */
+  lifecycleDayMs = DAY_MS;
   private readonly drives: Drive[];
   private readonly knownBuckets = new KnownBuckets();
   /**
@@ -313,10 +318,9 @@ export class ErasurePool implements ObjectLayer {
    */
   async putObject(bucket: string, key: string, body: PutBody, options: PutOptions): Promise<ObjectInfo> {
     const config = await this.configForWrite(bucket);
-    const { versioning } = config;
     const attributes = newVersionAttributes(config, options.attributes);
-    const info = await this.setFor(key).putObject(bucket, key, body, { ...options, attributes }, versioning);
-    return { ...info, ...(versioning ? { versioning } : {}) };
+    const info = await this.setFor(key).putObject(bucket, key, body, { ...options, attributes }, config.versioning);
+    return withBucketFacts(info, config, this.lifecycleDayMs);
   }
 
   /** Whether the bucket exists (asked of the drives, as writes do), and its configuration. */
@@ -330,32 +334,34 @@ export class ErasurePool implements ObjectLayer {
   }
 
   /**
-   * The versioning state a read reports (whether its answer names a `null` version id): from the
-   * configuration this node holds for the bucket's newest stamp it knows of, read only when that is
-   * new. Not worth failing a read for: unknown reads as never versioned.
+   * What a read reports of the bucket's configuration (versioning: whether its answer names a `null`
+   * version id; lifecycle: when the current version expires): from the configuration this node holds
+   * for the bucket's newest stamp it knows of, read only when that is new. Not worth failing a read
+   * for: unknown reads as never versioned, without lifecycle.
    */
-  private async withVersioning(bucket: string, info: ObjectInfo): Promise<ObjectInfo> {
+  private async readFacts(bucket: string, info: ObjectInfo, versionId: string | undefined): Promise<ObjectInfo> {
     const known = this.knownBuckets.get(bucket);
-    const versioning = known && (await this.configOf(bucket, known).catch(() => undefined))?.versioning;
-    return versioning ? { ...info, versioning } : info;
+    const config = known && (await this.configOf(bucket, known).catch(() => undefined));
+    if (!config) return info;
+    return withBucketFacts(info, versionId === undefined ? config : { ...config, lifecycle: undefined }, this.lifecycleDayMs);
   }
 
   getObjectInfo(bucket: string, key: string, versionId?: string): Promise<ObjectInfo> {
-    return this.inKnownBucket(bucket, async () => this.withVersioning(bucket, await this.setFor(key).getObjectInfo(bucket, key, versionId)));
+    return this.inKnownBucket(bucket, async () => this.readFacts(bucket, await this.setFor(key).getObjectInfo(bucket, key, versionId), versionId));
   }
 
   getObject(bucket: string, key: string, options: ReadOptions = {}): Promise<ObjectReader> {
     return this.inKnownBucket(bucket, async () => {
       const reader = await this.setFor(key).getObject(bucket, key, options);
-      return { ...reader, info: await this.withVersioning(bucket, reader.info) };
+      return { ...reader, info: await this.readFacts(bucket, reader.info, options.versionId) };
     });
   }
 
   async deleteObject(bucket: string, key: string, versionId?: string, options: DeleteOptions = {}): Promise<DeleteOutcome> {
     const versioning = await this.versioningForWrite(bucket);
     const set = this.setFor(key);
-    if (versionId !== undefined) return set.deleteVersion(bucket, key, versionId, options.bypassGovernance === true);
-    return set.deleteObject(bucket, key, versioning);
+    if (versionId !== undefined) return set.deleteVersion(bucket, key, versionId, options);
+    return set.deleteObject(bucket, key, versioning, options.expectedModTime);
   }
 
   async updateObjectAttributes(bucket: string, key: string, versionId: string | undefined, change: (current: ObjectInfo) => VersionAttributes): Promise<ObjectInfo> {
@@ -388,9 +394,9 @@ export class ErasurePool implements ObjectLayer {
     parts: { number: number; etag: string }[],
     options: CompleteOptions,
   ): Promise<ObjectInfo> {
-    const versioning = await this.versioningForWrite(bucket);
-    const info = await this.setFor(key).uploads.complete(bucket, key, uploadId, parts, options, versioning);
-    return { ...info, ...(versioning ? { versioning } : {}) };
+    const config = await this.configForWrite(bucket);
+    const info = await this.setFor(key).uploads.complete(bucket, key, uploadId, parts, options, config.versioning);
+    return withBucketFacts(info, config, this.lifecycleDayMs);
   }
 
   async abortMultipartUpload(bucket: string, key: string, uploadId: string): Promise<void> {
@@ -558,6 +564,12 @@ function nodeOf(drive: Drive): string {
   } catch {
     return drive.endpoint;
   }
+}
+
+/** A version's info with what its bucket's configuration says of it: versioning, lifecycle expiry. */
+function withBucketFacts(info: ObjectInfo, config: BucketConfig, dayMs: number): ObjectInfo {
+  const expiration = config.lifecycle && !info.deleteMarker ? currentExpiry(config.lifecycle, { key: info.key, size: info.size, tags: info.tags, modTime: info.modTime.getTime() }, dayMs) : undefined;
+  return { ...info, ...(config.versioning ? { versioning: config.versioning } : {}), ...(expiration ? { expiration } : {}) };
 }
 
 function listedVersion(key: string, v: ListingSummary, isLatest: boolean): ListedObjectVersion {

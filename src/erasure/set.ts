@@ -11,7 +11,7 @@ import { failpoint } from '../failpoints.js';
 import type { Locker } from '../lock/locker.js';
 import { encodeObjectRecord, packSummary, summarize, unpackSummary, type ListingSummary } from '../meta/listing-summary.js';
 import { versionSignature, withAttributes, type ObjectRecord, type VersionRecord } from '../meta/record.js';
-import type { DeleteOutcome, ObjectInfo, ObjectReader, PutBody, PutOptions, ReadOptions, VersionAttributes, Versioning } from '../object/types.js';
+import type { DeleteOptions, DeleteOutcome, ObjectInfo, ObjectReader, PutBody, PutOptions, ReadOptions, VersionAttributes, Versioning } from '../object/types.js';
 import { NULL_VERSION_ID, newVersionId } from '../meta/version-id.js';
 import { DriveError, isDamaged, isDriveFull, type Drive, type RecordEntry, type VersionData } from '../storage/drive.js';
 import { compareKeys, justAfter } from '../storage/names.js';
@@ -193,6 +193,22 @@ function placeVersion(version: VersionRecord, previous: RecordAnswer[], newId: b
 const MAX_RECORD_BYTES = 3 * 1024 * 1024;
 /** A delete marker may go over MAX_RECORD_BYTES by this much: a key at the limit can still be deleted. */
 const MARKER_ALLOWANCE = 512 * 1024;
+
+/** The same version with the same data, whatever its attributes and their revision. */
+function sameData(a: VersionRecord, b: VersionRecord): boolean {
+  return a.versionId === b.versionId && a.modTime === b.modTime && a.dataDir === b.dataDir && a.etag === b.etag && a.size === b.size && a.deleteMarker === b.deleteMarker;
+}
+
+/** `version` with the strongest Object Lock any of `copies` carries: the latest retention (COMPLIANCE over GOVERNANCE), a legal hold if any has one. */
+function strongestLock(version: VersionRecord, copies: VersionRecord[]): VersionRecord {
+  let { retention, legalHold } = version;
+  for (const copy of copies) {
+    if (copy.legalHold) legalHold = true;
+    const r = copy.retention;
+    if (r && (!retention || (r.mode === 'COMPLIANCE' && retention.mode !== 'COMPLIANCE') || (r.mode === retention.mode && r.until > retention.until))) retention = r;
+  }
+  return { ...version, ...(retention ? { retention } : {}), ...(legalHold !== undefined ? { legalHold } : {}) };
+}
 
 /** What a drive's commit came to: 'unknown' when the drive never answered (its commit may have happened). */
 type DriveCommit = 'committed' | 'failed' | 'unknown';
@@ -387,6 +403,11 @@ export class ErasureSet {
         plan.precondition(live && toObjectInfo(bucket, key, live));
       }
       placeVersion(version, previous, plan.newVersionId === true);
+      // A version this commit replaces in place (the `null` one) must be one anyone could delete.
+      for (const answer of previous) {
+        const replaced = answer && !(answer instanceof Error) ? answer.versions.find((v) => v.versionId === version.versionId) : undefined;
+        if (replaced) assertDeletable(replaced, false);
+      }
       // A drive takes part when it received the data and its record was read (the one to restore).
       const attempted = previous.map((old, slot) => plan.alive[slot] && !(old instanceof Error));
       const notSentTo = attempted.flatMap((sent, slot) => (sent ? [] : [slot]));
@@ -518,8 +539,8 @@ export class ErasureSet {
    * the current version (a suspended bucket's is the `null` version, replacing any other); with it
    * off, the `null` version goes.
    */
-  async deleteObject(bucket: string, key: string, versioning?: Versioning): Promise<DeleteOutcome> {
-    if (versioning === undefined) return this.deleteVersion(bucket, key, NULL_VERSION_ID).then(() => ({ deleteMarker: false }));
+  async deleteObject(bucket: string, key: string, versioning?: Versioning, expectedModTime?: number): Promise<DeleteOutcome> {
+    if (versioning === undefined) return this.deleteVersion(bucket, key, NULL_VERSION_ID, { expectedModTime }).then(() => ({ deleteMarker: false }));
     const dataShards = this.defaultDataShards;
     const parityShards = this.ctx.defaultParity;
     const marker: VersionRecord = {
@@ -538,6 +559,13 @@ export class ErasureSet {
       alive: this.drives.map((d) => d.isOnline()),
       quorum: writeQuorum(dataShards, parityShards),
       newVersionId: versioning === 'Enabled',
+      ...(expectedModTime !== undefined
+        ? {
+            precondition: (current) => {
+              if (current?.modTime.getTime() !== expectedModTime) throw new ObjectLayerError('precondition-failed');
+            },
+          }
+        : {}),
     });
     return { versionId: marker.versionId, deleteMarker: true };
   }
@@ -547,7 +575,7 @@ export class ErasureSet {
    * the next one becomes current where it was. What was removed is answered (nothing when no drive
    * held it: a delete is idempotent).
    */
-  async deleteVersion(bucket: string, key: string, versionId: string, bypassGovernance = false): Promise<DeleteOutcome> {
+  async deleteVersion(bucket: string, key: string, versionId: string, { bypassGovernance = false, expectedModTime }: DeleteOptions = {}): Promise<DeleteOutcome> {
     const lease = await this.ctx.locks.lock(`${bucket}/${key}`, true);
     try {
       const records = await this.readRecords(bucket, key);
@@ -561,6 +589,7 @@ export class ErasureSet {
         if (copy) assertDeletable(copy, bypassGovernance);
       }
       const outcome = resolveVersion(previous, versionId, minimumWriteQuorum(this.drives.length));
+      if (expectedModTime !== undefined && (outcome.kind !== 'found' || outcome.quorum.version.modTime !== expectedModTime)) throw new ObjectLayerError('precondition-failed');
       const removed: DeleteOutcome = { versionId, deleteMarker: outcome.kind === 'found' && outcome.quorum.version.deleteMarker };
       const holding = previous.map((old) => !(old instanceof Error) && old?.versions.some((v) => v.versionId === versionId) === true);
       if (!holding.some(Boolean)) return removed;
@@ -609,13 +638,20 @@ export class ErasureSet {
       const outcome = resolveVersion(previous, versionId, minimumWriteQuorum(this.drives.length));
       if (outcome.kind === 'unreadable') throw new ObjectLayerError('read-quorum');
       if (outcome.kind === 'absent') throw new ObjectLayerError(versionId === undefined ? 'no-such-key' : 'no-such-version');
-      const { version: target, copies } = outcome.quorum;
-      if (target.deleteMarker) throw deleteMarkerError(target, true);
-      const attributes = change(toObjectInfo(bucket, key, target));
-      const revision = (target.revision ?? 0) + 1;
+      const target = outcome.quorum.version;
+      if (target.deleteMarker) throw deleteMarkerError(target, versionId !== undefined);
+      // Every copy any drive holds of the version, the quorum's or not (a change cut short): the new
+      // revision is numbered above all of them, and the change is judged against the strongest lock
+      // any of them carries.
+      const held = previous.flatMap((answer) => (answer && !(answer instanceof Error) ? answer.versions.filter((v) => v.versionId === target.versionId) : []));
+      const attributes = change(toObjectInfo(bucket, key, strongestLock(target, held)));
+      const revision = Math.max(...held.map((v) => v.revision ?? 0), target.revision ?? 0) + 1;
       const updated = { ...withAttributes(target, attributes), revision };
-      // Only drives whose record holds the version as it stands (not as a copy a failed change replaced).
-      const holding = previous.map((old, slot) => !(old instanceof Error) && copies[slot] !== undefined && old?.versions.includes(copies[slot]) === true);
+      // Every drive whose record holds the version's data (its copy with the quorum's attributes, or a
+      // copy a change cut short left with others): each gets the change, in the version's place.
+      const final: VersionAttributes = { tags: updated.tags, retention: updated.retention, legalHold: updated.legalHold };
+      const owned = previous.map((old) => (old && !(old instanceof Error) ? old.versions.find((v) => sameData(v, target)) : undefined));
+      const holding = owned.map((own) => own !== undefined);
       const quorum = writeQuorum(target.erasure.dataShards, target.erasure.parityShards);
       if (holding.filter(Boolean).length < quorum) throw new ObjectLayerError('write-quorum');
       lease.check();
@@ -623,8 +659,8 @@ export class ErasureSet {
         this.drives,
         async (drive, slot) => {
           const old = previous[slot] as ObjectRecord;
-          const own = copies[slot]!;
-          const copy: VersionRecord = { ...withAttributes(own, attributes), revision };
+          const own = owned[slot]!;
+          const copy: VersionRecord = { ...withAttributes(own, final), revision };
           const versions = old.versions.map((v) => (v === own ? copy : v));
           await drive.writeRecord(bucket, key, { versions, replaced: own, ...(old.versions[0] !== own ? { replacedWasNoncurrent: true } : {}) }, lease.fence);
         },

@@ -1,9 +1,10 @@
 /**
- * A bucket's configuration (tags, versioning; Object Lock, lifecycle and policy as they land), as
+ * A bucket's configuration (tags, versioning, Object Lock, lifecycle; policy and the rest as they land), as
  * every drive of the pool keeps it beside the bucket's entry. A change is written with a greater
  * stamp than the configuration it was made from, and a drive keeps only the greatest stamp it was
  * given: so copies converge on the newest, whatever order changes and heals reach a drive in.
  */
+import { isLifecycleRules, type LifecycleRule } from './lifecycle.js';
 
 export interface BucketConfig {
   /** Orders a bucket's configurations: greater is newer. */
@@ -14,6 +15,8 @@ export interface BucketConfig {
   versioning?: 'Enabled' | 'Suspended';
   /** Object Lock, once enabled (it cannot be turned off), with the retention new versions get by default. */
   objectLock?: { defaultRetention?: DefaultRetention };
+  /** Lifecycle rules, enforced by the lifecycle worker (src/lifecycle). */
+  lifecycle?: LifecycleRule[];
 }
 
 export type RetentionMode = 'GOVERNANCE' | 'COMPLIANCE';
@@ -42,7 +45,7 @@ export const BUCKET_TAG_LIMITS = { count: 50, keyLength: 128, valueLength: 256 }
 /** The most a stored configuration may take (a drive refuses more). */
 export const MAX_BUCKET_CONFIG_BYTES = 256 * 1024;
 
-const CONFIG_FIELDS = new Set(['stamp', 'tags', 'versioning', 'objectLock']);
+const CONFIG_FIELDS = new Set(['stamp', 'tags', 'versioning', 'objectLock', 'lifecycle']);
 
 /** Whether `value` has the shape of a configuration (a drive checks what it is given before storing it). */
 export function isBucketConfig(value: unknown): value is BucketConfig {
@@ -51,6 +54,7 @@ export function isBucketConfig(value: unknown): value is BucketConfig {
   if (!Number.isSafeInteger(config.stamp) || (config.stamp as number) < 1) return false;
   for (const field of Object.keys(config)) if (!CONFIG_FIELDS.has(field)) return false;
   if (config.versioning !== undefined && config.versioning !== 'Enabled' && config.versioning !== 'Suspended') return false;
+  if (config.lifecycle !== undefined && !isLifecycleRules(config.lifecycle)) return false;
   if (config.objectLock !== undefined) {
     const lock = config.objectLock as Record<string, unknown> | null;
     if (typeof lock !== 'object' || lock === null || Object.keys(lock).some((k) => k !== 'defaultRetention')) return false;

@@ -94,22 +94,28 @@ export interface VersionAttributes {
 
 /**
  * `version` with `change` applied: a field `change` names is set, or cleared when its value is
- * undefined (an empty tag set and a legal hold that is off are cleared too); others stay.
+ * undefined (an empty tag set is cleared too); others stay.
  */
 export function withAttributes<V extends VersionAttributes>(version: V, change: VersionAttributes): V {
   const out = { ...version };
   for (const field of ['tags', 'retention', 'legalHold'] as const) {
     if (!(field in change)) continue;
     const value = change[field];
-    if (value === undefined || value === false || (Array.isArray(value) && value.length === 0)) delete out[field];
+    // A legal hold turned off stays recorded as off (S3 tells "off" from "never set").
+    if (value === undefined || (Array.isArray(value) && value.length === 0)) delete out[field];
     else (out as VersionAttributes)[field] = value as never;
   }
   return out;
 }
 
-/** Identity of a version across drives: copies agree when these match. */
+/**
+ * Identity of a version across drives: copies agree when these match. The attributes changed in
+ * place are part of it, not only their revision: two changes cut short on different drives may
+ * give one revision number to different attributes.
+ */
 export function versionSignature(v: VersionRecord): string {
-  return `${v.versionId}|${v.modTime}|${v.dataDir}|${v.etag}|${v.deleteMarker ? 1 : 0}|${v.size}|${v.revision ?? 0}`;
+  const attributes = v.tags !== undefined || v.retention !== undefined || v.legalHold !== undefined ? JSON.stringify([v.tags, v.retention, v.legalHold]) : '';
+  return `${v.versionId}|${v.modTime}|${v.dataDir}|${v.etag}|${v.deleteMarker ? 1 : 0}|${v.size}|${v.revision ?? 0}|${attributes}`;
 }
 
 /** A multipart upload in progress, as every drive of its set stores it. */

@@ -22,6 +22,8 @@ export const OBJECT_LAYER_ERROR_KINDS = [
   'object-locked',
   /** Object Lock settings for a version in a bucket without Object Lock. */
   'object-lock-not-enabled',
+  /** A delete made on condition (DeleteOptions.expectedModTime) found the version changed. */
+  'precondition-failed',
   'no-such-upload',
   /** makeBucket of a bucket that exists already. */
   'bucket-exists',

@@ -44,6 +44,8 @@ export interface ObjectInfo {
   /** Object Lock retention and legal hold; absent when none. */
   retention?: Retention;
   legalHold?: boolean;
+  /** When a lifecycle rule of the bucket expires this (current) version, and which rule. */
+  expiration?: { at: number; ruleId: string };
 }
 
 export interface ObjectPart {
@@ -99,6 +101,12 @@ export interface DeleteOutcome {
 export interface DeleteOptions {
   /** x-amz-bypass-governance-retention: a version under GOVERNANCE retention may go. */
   bypassGovernance?: boolean;
+  /**
+   * The delete happens only while the version it is about (the one named, or the current one a
+   * delete marker would go above) still has this modification time; else 'precondition-failed'.
+   * Lifecycle acts on what a listing showed, and a client may have written since.
+   */
+  expectedModTime?: number;
 }
 
 /** An inclusive byte range already validated against the object size. */

@@ -15,6 +15,7 @@ export const OBJECT_LAYER_S3_CODES = {
   'too-many-versions': 'XTesseraTooManyVersions',
   'object-locked': 'AccessDenied',
   'object-lock-not-enabled': 'InvalidRequest',
+  'precondition-failed': 'PreconditionFailed',
   'no-such-upload': 'NoSuchUpload',
   'bucket-exists': 'BucketAlreadyOwnedByYou',
   'bucket-not-empty': 'BucketNotEmpty',

@@ -13,8 +13,12 @@ const MODES = new Set(['GOVERNANCE', 'COMPLIANCE']);
 
 /** An ISO 8601 date in the future, as a retention's end. */
 export function retainUntil(text: string, now = Date.now()): number {
+  // ISO 8601 with its zone (a date without one would depend on each node's time zone), a real day.
+  const parts = /^(\d{4})-(\d{2})-(\d{2})T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.exec(text);
   const until = Date.parse(text);
-  if (!/^\d{4}-\d{2}-\d{2}T/.test(text) || Number.isNaN(until)) throw new S3Error('InvalidArgument', 'The retain until date is not a valid date.');
+  const day = parts && new Date(Date.UTC(Number(parts[1]), Number(parts[2]) - 1, Number(parts[3])));
+  const real = day !== null && day.getUTCDate() === Number(parts![3]) && day.getUTCMonth() === Number(parts![2]) - 1;
+  if (!real || Number.isNaN(until)) throw new S3Error('InvalidArgument', 'The retain until date is not a valid date.');
   if (until <= now) throw new S3Error('InvalidArgument', 'The retain until date must be in the future!');
   return until;
 }

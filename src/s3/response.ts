@@ -89,6 +89,11 @@ export function setVersionHeader(ctx: Context, info: Pick<ObjectInfo, 'versionId
   if (info.versionId !== 'null' || info.versioning !== undefined) ctx.set(header, info.versionId);
 }
 
+/** `x-amz-expiration` as S3 writes it, when a lifecycle rule will expire the version. */
+export function setExpirationHeader(ctx: Context, info: Pick<ObjectInfo, 'expiration'>): void {
+  if (info.expiration) ctx.set('x-amz-expiration', `expiry-date="${new Date(info.expiration.at).toUTCString()}", rule-id="${info.expiration.ruleId.replace(/[^\x20-\x7e]|["\\]/g, '')}"`);
+}
+
 export function setObjectHeaders(ctx: Context, info: ObjectInfo, withChecksums: boolean): void {
   const stored = storedHeadersToSend(info);
   ctx.set('ETag', quoteEtag(info.etag));
@@ -101,6 +106,7 @@ export function setObjectHeaders(ctx: Context, info: ObjectInfo, withChecksums: 
   setVersionHeader(ctx, info);
   if (info.tags) ctx.set('x-amz-tagging-count', String(info.tags.length));
   for (const [name, value] of Object.entries(lockHeaders(info))) ctx.set(name, value);
+  setExpirationHeader(ctx, info);
   if (withChecksums) {
     for (const [algorithm, value] of Object.entries(info.checksums)) {
       ctx.set(headerForAlgorithm(algorithm as ChecksumAlgorithm), value);

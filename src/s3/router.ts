@@ -11,6 +11,7 @@ import { listBuckets } from './handlers/service.js';
 import * as tagging from './handlers/tagging.js';
 import * as versioning from './handlers/versioning.js';
 import * as objectLock from './handlers/object-lock.js';
+import * as lifecycle from './handlers/lifecycle.js';
 import { getVeeamSystemObject, isVeeamSystemObject } from './handlers/veeam.js';
 import type { S3Request } from './request.js';
 
@@ -42,6 +43,9 @@ const bucketRoutes: Record<string, Handler> = {
   'GET versions': versioning.listObjectVersions,
   'GET object-lock': objectLock.getObjectLockConfiguration,
   'PUT object-lock': objectLock.putObjectLockConfiguration,
+  'GET lifecycle': lifecycle.getBucketLifecycle,
+  'PUT lifecycle': lifecycle.putBucketLifecycle,
+  'DELETE lifecycle': lifecycle.deleteBucketLifecycle,
   'POST delete': deleteObjects,
   'GET uploads': multipart.listMultipartUploads,
   'GET acl': acl.getAcl,

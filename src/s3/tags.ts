@@ -22,11 +22,14 @@ const TAG_CHARACTERS = /^[\p{L}\p{N}\p{Zs}+\-=._:/@]*$/u;
 
 /** Checks tags in the order given (keys unique, each key and value within the limits). */
 function checkTags(tags: [string, string][], limits: TagLimits, duplicate: () => S3Error): [string, string][] {
-  if (tags.length > limits.count) throw new S3Error('InvalidTag', `Cannot provide more than ${limits.count} tags.`);
+  if (tags.length > limits.count) {
+    throw limits === OBJECT_TAG_LIMITS ? new S3Error('BadRequest', `Object tags cannot be greater than ${limits.count}`) : new S3Error('InvalidTag', `Cannot provide more than ${limits.count} tags.`);
+  }
   const keys = new Set<string>();
   for (const [key, value] of tags) {
-    if (key.length === 0 || [...key].length > limits.keyLength || !TAG_CHARACTERS.test(key)) throw new S3Error('InvalidTag', 'The TagKey you have provided is invalid.');
-    if ([...value].length > limits.valueLength || !TAG_CHARACTERS.test(value)) throw new S3Error('InvalidTag', 'The TagValue you have provided is invalid.');
+    // Lengths in UTF-16 units, as AWS counts them (a character outside the BMP takes two).
+    if (key.length === 0 || key.length > limits.keyLength || !TAG_CHARACTERS.test(key)) throw new S3Error('InvalidTag', 'The TagKey you have provided is invalid.');
+    if (value.length > limits.valueLength || !TAG_CHARACTERS.test(value)) throw new S3Error('InvalidTag', 'The TagValue you have provided is invalid.');
     if (key.toLowerCase().startsWith('aws:')) throw new S3Error('InvalidTag', 'Your TagKey cannot be prefixed with aws:');
     if (keys.has(key)) throw duplicate();
     keys.add(key);

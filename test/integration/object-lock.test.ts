@@ -108,7 +108,9 @@ describe('Object Lock', () => {
     expect(await remove('governance', other)).toBe('no error');
   });
 
-  it('a legal hold keeps a version from deletion until it is turned off; a retention that passed lets it go', async () => {
+  it('a legal hold keeps a version from deletion until it is turned off (a hold never set is NoSuchObjectLockConfiguration); a retention that passed lets it go', async () => {
+    const plain = await put('never-held');
+    expect(await failure(s3.send(new GetObjectLegalHoldCommand({ Bucket: LOCKED, Key: 'never-held', VersionId: plain })))).toBe('NoSuchObjectLockConfiguration');
     const id = await put('held', { ObjectLockLegalHoldStatus: 'ON' });
     expect((await s3.send(new GetObjectLegalHoldCommand({ Bucket: LOCKED, Key: 'held', VersionId: id }))).LegalHold?.Status).toBe('ON');
     expect(await remove('held', id, true)).toBe('AccessDenied');

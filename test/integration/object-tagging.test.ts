@@ -81,14 +81,14 @@ describe('object tags', () => {
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'limits', Body: 'x' }));
     await putTags('limits', ten);
     expect(await tagsOf('limits')).toHaveLength(10);
-    expect(await failure(putTags('limits', [...ten, { Key: 'k10', Value: '' }]))).toBe('InvalidTag');
+    expect(await failure(putTags('limits', [...ten, { Key: 'k10', Value: '' }]))).toBe('BadRequest');
     expect(await failure(putTags('limits', [{ Key: 'k'.repeat(129), Value: '' }]))).toBe('InvalidTag');
     expect(await failure(putTags('limits', [{ Key: 'k', Value: 'v'.repeat(257) }]))).toBe('InvalidTag');
     expect(await failure(putTags('limits', [{ Key: 'a', Value: '1' }, { Key: 'a', Value: '2' }]))).toBe('InvalidTag');
     expect(await failure(putTags('limits', [{ Key: 'aws:x', Value: '1' }]))).toBe('InvalidTag');
     expect(await tagsOf('limits')).toHaveLength(10);
     const eleven = Array.from({ length: 11 }, (_, i) => `k${i}=v`).join('&');
-    expect(await failure(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'over', Body: 'x', Tagging: eleven })))).toBe('InvalidTag');
+    expect(await failure(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'over', Body: 'x', Tagging: eleven })))).toBe('BadRequest');
     expect(await failure(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'over', Body: 'x', Tagging: 'a=1&a=2' })))).toBe('InvalidArgument');
     expect(await failure(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'over', Body: 'x', Tagging: 'a=%E0%A4%A' })))).toBe('InvalidArgument');
     expect(await failure(s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'over' })))).toBe('NotFound');

@@ -38,14 +38,17 @@ function defaultRetention(rule: unknown): DefaultRetention | undefined {
 export async function putObjectLockConfiguration(req: S3Request): Promise<void> {
   const bucket = requireBucket(req);
   requireBodyIntegrity(req);
-  const current = await req.objects.getBucketConfig(bucket);
+  await req.objects.getBucketInfo(bucket);
   const doc = rootOf(await readSmallBody(req), 'ObjectLockConfiguration');
   if (doc.ObjectLockEnabled !== 'Enabled') throw new S3Error('MalformedXML');
   const rule = defaultRetention(doc.Rule);
-  if (!current.objectLock && current.versioning !== 'Enabled') {
-    throw new S3Error('InvalidBucketState', "Versioning must be 'Enabled' on the bucket to apply a Object Lock configuration");
-  }
-  await req.objects.updateBucketConfig(bucket, ({ stamp: _stamp, ...config }) => ({ ...config, versioning: 'Enabled', objectLock: rule ? { defaultRetention: rule } : {} }));
+  await req.objects.updateBucketConfig(bucket, ({ stamp: _stamp, ...config }) => {
+    // Checked under the configuration's lock: a suspension just acknowledged is not undone.
+    if (!config.objectLock && config.versioning !== 'Enabled') {
+      throw new S3Error('InvalidBucketState', "Versioning must be 'Enabled' on the bucket to apply a Object Lock configuration");
+    }
+    return { ...config, objectLock: rule ? { defaultRetention: rule } : {} };
+  });
   req.ctx.status = 200;
   req.ctx.body = '';
 }
@@ -122,6 +125,7 @@ export async function getObjectLegalHold(req: S3Request): Promise<void> {
   const { bucket, key } = requireKey(req);
   await lockedBucket(req, bucket);
   const info = await req.objects.getObjectInfo(bucket, key, requestedVersion(req));
+  if (info.legalHold === undefined) throw new S3Error('NoSuchObjectLockConfiguration');
   setVersionHeader(req.ctx, info);
   sendXml(req.ctx, 'LegalHold', { Status: info.legalHold ? 'ON' : 'OFF' });
 }

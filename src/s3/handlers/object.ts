@@ -7,7 +7,7 @@ import { checkReadConditions, writePrecondition } from '../conditions.js';
 import { checkHeaders } from '../header-values.js';
 import { copyBody, openCopySource } from '../copy-source.js';
 import type { S3Request } from '../request.js';
-import { quoteEtag, sendXml, setObjectHeaders, setVersionHeader, xmlDate } from '../response.js';
+import { quoteEtag, sendXml, setExpirationHeader, setObjectHeaders, setVersionHeader, xmlDate } from '../response.js';
 import { isObjectLayerError } from '../../object/errors.js';
 import type { ByteRange, ObjectInfo } from '../../object/types.js';
 import { headerForAlgorithm, type ChecksumAlgorithm } from '../checksums.js';
@@ -41,6 +41,7 @@ export async function putObject(req: S3Request): Promise<void> {
   const info = await req.objects.putObject(bucket, key, body, { headers, parity, precondition, attributes });
   req.ctx.set('ETag', quoteEtag(info.etag));
   setVersionHeader(req.ctx, info);
+  setExpirationHeader(req.ctx, info);
   for (const [algorithm, value] of Object.entries(info.checksums)) {
     req.ctx.set(headerForAlgorithm(algorithm as ChecksumAlgorithm), value);
   }

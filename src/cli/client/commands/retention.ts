@@ -126,7 +126,14 @@ export function registerLegalHold(program: Command): void {
   versioned(hold.command('info').description('show the legal hold')).action(
     run(async (arg: string, options: LockOptions) => {
       const { remote, bucket, key } = await remoteTargetOf(arg, 'object');
-      const status = (await remote.call({ bucket, key }, (c) => c.send(new GetObjectLegalHoldCommand({ Bucket: bucket, Key: key, VersionId: options.versionId })))).LegalHold?.Status ?? 'OFF';
+      // A hold never set reads as off.
+      const status = await remote.client.send(new GetObjectLegalHoldCommand({ Bucket: bucket, Key: key, VersionId: options.versionId })).then(
+        (r) => r.LegalHold?.Status ?? 'OFF',
+        (err: unknown) => {
+          if ((err as { name?: string }).name === 'NoSuchObjectLockConfiguration') return 'OFF';
+          throw remote.explain(err, { bucket, key });
+        },
+      );
       new Output(options).result(`${remote.name(bucket, key)}: legal hold ${status}.`, { target: remote.name(bucket, key), legalHold: status });
     }),
   );
