@@ -95,3 +95,22 @@ describe('Object Lock', () => {
     expect((await cli.fails(['retention', 'set', 'forever', '1d', 'local/vault/backup.bin'])).line).toMatch(/not a retention mode/);
   });
 });
+
+describe('lifecycle rules', () => {
+  it('ilm rule add|ls|rm', async () => {
+    await cli.ok(['mb', 'local/ilm']);
+    expect((await cli.ok(['ilm', 'rule', 'ls', 'local/ilm'])).stdout).toBe('local/ilm has no lifecycle rules.\n');
+    await cli.ok(['ilm', 'rule', 'add', '--id', 'logs', '--prefix', 'logs/', '--expire-days', '90', 'local/ilm']);
+    await cli.ok(['ilm', 'rule', 'add', '--id', 'old', '--noncurrent-expire-days', '30', '--noncurrent-expire-newer', '5', '--abort-incomplete-days', '7', 'local/ilm']);
+    expect((await cli.ok(['ilm', 'rule', 'ls', 'local/ilm'])).stdout).toBe(
+      'logs enabled prefix=logs/: expire after 90d\nold enabled: noncurrent versions after 30d (keep 5), abort uploads after 7d\n',
+    );
+    expect((await cli.fails(['ilm', 'rule', 'add', '--id', 'logs', '--expire-days', '1', 'local/ilm'])).line).toMatch(/already has a rule "logs"/);
+    expect((await cli.fails(['ilm', 'rule', 'add', 'local/ilm'])).line).toMatch(/at least one action/);
+    await cli.ok(['ilm', 'rule', 'rm', '--id', 'logs', 'local/ilm']);
+    expect((await cli.json<{ rule: { ID: string } }>(['ilm', 'rule', 'ls', 'local/ilm'])).map((r) => r.rule.ID)).toEqual(['old']);
+    expect((await cli.fails(['ilm', 'rule', 'rm', '--all', 'local/ilm'])).line).toMatch(/--force/);
+    await cli.ok(['ilm', 'rule', 'rm', '--all', '--force', 'local/ilm']);
+    expect((await cli.ok(['ilm', 'rule', 'ls', 'local/ilm'])).stdout).toBe('local/ilm has no lifecycle rules.\n');
+  });
+});

@@ -30,6 +30,7 @@ import { registerTree } from './commands/tree.js';
 import { registerVersion } from './commands/version.js';
 import { registerTag } from './commands/tag.js';
 import { registerLegalHold, registerRetention } from './commands/retention.js';
+import { registerIlm } from './commands/ilm.js';
 import { setInsecure } from './trust.js';
 
 const COMMANDS: ((program: Command) => void)[] = [
@@ -54,6 +55,7 @@ const COMMANDS: ((program: Command) => void)[] = [
   registerTag, // tag set|list|remove
   registerRetention, // retention set|clear|info
   registerLegalHold, // legalhold set|clear|info
+  registerIlm, // ilm rule add|ls|rm
   registerAdmin, // admin heal, admin info
 ];
 
