@@ -147,7 +147,7 @@ export function toObjectInfo(bucket: string, key: string, v: VersionRecord): Obj
     multipart: v.multipart === true,
     ...(v.tags && v.tags.length > 0 ? { tags: v.tags } : {}),
     ...(v.retention ? { retention: v.retention } : {}),
-    ...(v.legalHold ? { legalHold: true } : {}),
+    ...(v.legalHold !== undefined ? { legalHold: v.legalHold } : {}),
   };
 }
 

@@ -8,9 +8,8 @@
  * The crash is made with failpoints armed through TESSERA_FAILPOINTS: two drives fail after their
  * data was placed, the other two record the new version, and the process dies where it would undo.
  */
-import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { etagsOnDrives, expectOldVersionKept, OVERWRITTEN_OBJECTS, putReduced, writeThenStop } from '../helpers/overwrites.js';
+import { etagsOnDrives, expectOldVersionKept, OVERWRITTEN_OBJECTS, putThatCrashes, writeThenStop } from '../helpers/overwrites.js';
 import { TestServer } from '../helpers/server.js';
 
 const BUCKET = 'overwrites';
@@ -24,13 +23,7 @@ describe('an overwrite that crashes mid-commit', () => {
     server ??= await TestServer.start({ drives: 4 });
     const old = await writeThenStop(server, BUCKET, key, size);
 
-    server.env = { TESSERA_FAILPOINTS: CRASH_MID_COMMIT };
-    await server.launch();
-    const s3 = server.client({ maxAttempts: 1 });
-    await expect(putReduced(s3, BUCKET, key, randomBytes(size))).rejects.toThrow();
-    s3.destroy();
-    await server.stop();
-    expect(server.proc?.signalCode).toBe('SIGKILL');
+    await putThatCrashes(server, CRASH_MID_COMMIT, BUCKET, key, size);
 
     // The crash left the drives split two and two.
     expect(new Set(await etagsOnDrives(server, BUCKET, key)).size).toBe(2);

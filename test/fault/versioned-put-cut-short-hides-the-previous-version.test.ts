@@ -8,10 +8,9 @@
  * one as dangling), rather than the key reading as absent because only two drives show the old
  * version as their current one.
  */
-import { randomBytes } from 'node:crypto';
 import { CreateBucketCommand, GetObjectCommand, ListObjectVersionsCommand, PutBucketVersioningCommand } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { expectOldVersionKept, OVERWRITTEN_OBJECTS, putReduced, writeThenStop } from '../helpers/overwrites.js';
+import { expectOldVersionKept, OVERWRITTEN_OBJECTS, putThatCrashes, writeThenStop } from '../helpers/overwrites.js';
 import { readRecords } from '../helpers/heal-disk.js';
 import { TestServer } from '../helpers/server.js';
 
@@ -32,13 +31,7 @@ describe('a versioned PUT that crashes mid-commit', () => {
     }
     const old = await writeThenStop(server, BUCKET, key, size);
 
-    server.env = { TESSERA_FAILPOINTS: CRASH_MID_COMMIT };
-    await server.launch();
-    const s3 = server.client({ maxAttempts: 1 });
-    await expect(putReduced(s3, BUCKET, key, randomBytes(size))).rejects.toThrow();
-    s3.destroy();
-    await server.stop();
-    expect(server.proc?.signalCode).toBe('SIGKILL');
+    await putThatCrashes(server, CRASH_MID_COMMIT, BUCKET, key, size);
 
     // Two drives hold the new version above the old one, two the old one alone.
     const records = await Promise.all(server.drives.map(async (drive) => (await readRecords(drive, [{ bucket: BUCKET, key }]))[0]));

@@ -28,6 +28,20 @@ export async function writeThenStop(server: TestServer, bucket: string, key: str
   return body;
 }
 
+/**
+ * Relaunches `server` with `failpoints` armed, makes a REDUCED_REDUNDANCY PUT of `size` random bytes
+ * to `key`, which must fail, and checks that the server died by SIGKILL (the failpoints crash it).
+ */
+export async function putThatCrashes(server: TestServer, failpoints: string, bucket: string, key: string, size: number): Promise<void> {
+  server.env = { TESSERA_FAILPOINTS: failpoints };
+  await server.launch();
+  const s3 = server.client({ maxAttempts: 1 });
+  await expect(putReduced(s3, bucket, key, randomBytes(size))).rejects.toThrow();
+  s3.destroy();
+  await server.stop();
+  expect(server.proc?.signalCode).toBe('SIGKILL');
+}
+
 export async function putReduced(s3: S3Client, bucket: string, key: string, body: Buffer): Promise<void> {
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, StorageClass: 'REDUCED_REDUNDANCY' }));
 }

@@ -6,7 +6,7 @@
  */
 import { S3Error } from '../../errors.js';
 import { MAX_RETENTION_DAYS, type BucketConfig, type DefaultRetention } from '../../meta/bucket-config.js';
-import type { ObjectInfo, Retention } from '../../object/types.js';
+import type { ObjectInfo, Retention, VersionAttributes } from '../../object/types.js';
 import { bypassesGovernance, requestedVersion, requireKey } from '../object-request.js';
 import { legalHoldStatus, retainUntil, retentionMode } from '../object-lock.js';
 import { readSmallBody, requireBodyIntegrity } from '../read-body.js';
@@ -89,10 +89,15 @@ export async function putObjectRetention(req: S3Request): Promise<void> {
   if ((mode === undefined) !== (date === undefined) || (mode !== undefined && (typeof mode !== 'string' || typeof date !== 'string'))) throw new S3Error('MalformedXML');
   const next: Retention | undefined = mode === undefined ? undefined : { mode: retentionMode(mode as string), until: retainUntil(date as string) };
   const bypass = bypassesGovernance(req.ctx.req.headers);
-  const info = await req.objects.updateObjectAttributes(bucket, key, versionId, (current: ObjectInfo) => {
+  await changeVersion(req, bucket, key, versionId, (current: ObjectInfo) => {
     checkRetentionChange(current.retention, next, bypass);
     return { retention: next };
   });
+}
+
+/** Changes a version's Object Lock settings under the object's lock, and answers with its id. */
+async function changeVersion(req: S3Request, bucket: string, key: string, versionId: string | undefined, change: (current: ObjectInfo) => VersionAttributes): Promise<void> {
+  const info = await req.objects.updateObjectAttributes(bucket, key, versionId, change);
   setVersionHeader(req.ctx, info);
   req.ctx.status = 200;
   req.ctx.body = '';
@@ -115,10 +120,7 @@ export async function putObjectLegalHold(req: S3Request): Promise<void> {
   const { Status: status } = rootOf(await readSmallBody(req), 'LegalHold');
   if (typeof status !== 'string') throw new S3Error('MalformedXML');
   const legalHold = legalHoldStatus(status);
-  const info = await req.objects.updateObjectAttributes(bucket, key, versionId, () => ({ legalHold }));
-  setVersionHeader(req.ctx, info);
-  req.ctx.status = 200;
-  req.ctx.body = '';
+  await changeVersion(req, bucket, key, versionId, () => ({ legalHold }));
 }
 
 export async function getObjectLegalHold(req: S3Request): Promise<void> {
