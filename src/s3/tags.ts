@@ -39,9 +39,10 @@ function checkTags(tags: [string, string][], limits: TagLimits, duplicate: () =>
 
 /** The tags a Tagging document holds, checked as AWS checks them. */
 export function parseTagSet(xml: string, limits: TagLimits): [string, string][] {
-  const tagging = parseXml(xml).Tagging as { TagSet?: unknown } | undefined;
+  // Spaces at either end of a key or value are theirs (a space is a tag character).
+  const tagging = parseXml(xml, true).Tagging as { TagSet?: unknown } | undefined;
   if (!tagging || typeof tagging !== 'object' || !('TagSet' in tagging)) throw new S3Error('MalformedXML');
-  const set = tagging.TagSet;
+  const set = typeof tagging.TagSet === 'string' && tagging.TagSet.trim() === '' ? '' : tagging.TagSet;
   if (set !== '' && (typeof set !== 'object' || set === null || Array.isArray(set))) throw new S3Error('MalformedXML');
   const listed = set === '' ? [] : (set as { Tag?: unknown }).Tag;
   const entries = listed === undefined ? [] : Array.isArray(listed) ? listed : [listed];

@@ -59,7 +59,7 @@ export function toXml(root: string, body: Record<string, unknown>, namespace = t
   return `<?xml version="1.0" encoding="UTF-8"?>${element(root, element_)}`;
 }
 
-const parser = new XMLParser({
+const parserOptions = {
   ignoreAttributes: true,
   parseTagValue: false,
   trimValues: true,
@@ -67,16 +67,23 @@ const parser = new XMLParser({
   // Numeric character references (&#34;) are what Go's encoding/xml writes for quotes (rclone, minio-go).
   htmlEntities: true,
   removeNSPrefix: true,
-});
+};
+const parser = new XMLParser(parserOptions);
+/**
+ * Keeps every text as sent: a tag's key or value may begin or end with spaces. Elements that hold
+ * others then also carry the whitespace between them as `#text`, and an element with nothing but
+ * whitespace in it reads as that whitespace: the caller tells containers from values.
+ */
+const untrimmed = new XMLParser({ ...parserOptions, trimValues: false });
 
 /** Largest XML request body accepted (DeleteObjects with 1,000 long keys fits well within it). */
 export const MAX_XML_BODY = 2 * 1024 * 1024;
 
-/** Parses a request body as XML; anything malformed is MalformedXML. */
-export function parseXml(text: string): Record<string, unknown> {
+/** Parses a request body as XML; anything malformed is MalformedXML. `keepSpaces`: see `untrimmed`. */
+export function parseXml(text: string, keepSpaces = false): Record<string, unknown> {
   if (text.trim() === '' || XMLValidator.validate(text) !== true) throw new S3Error('MalformedXML');
   try {
-    return parser.parse(text) as Record<string, unknown>;
+    return (keepSpaces ? untrimmed : parser).parse(text) as Record<string, unknown>;
   } catch {
     throw new S3Error('MalformedXML');
   }

@@ -92,6 +92,11 @@ describe('object tags', () => {
     expect(await failure(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'over', Body: 'x', Tagging: 'a=1&a=2' })))).toBe('InvalidArgument');
     expect(await failure(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'over', Body: 'x', Tagging: 'a=%E0%A4%A' })))).toBe('InvalidArgument');
     expect(await failure(s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'over' })))).toBe('NotFound');
+    // Spaces at either end of a key or value are kept, as AWS keeps them; indentation between elements is not a value.
+    const padded = '<Tagging>\n  <TagSet>\n    <Tag><Key> spaced key </Key><Value>  padded  </Value></Tag>\n  </TagSet>\n</Tagging>';
+    const put = await rawRequest(server.endpoint, { method: 'PUT', path: `/${BUCKET}/limits`, query: 'tagging', body: padded });
+    expect(put.status).toBe(200);
+    expect(await tagsOf('limits')).toEqual([{ Key: ' spaced key ', Value: '  padded  ' }]);
     const malformed = await rawRequest(server.endpoint, { method: 'PUT', path: `/${BUCKET}/limits`, query: 'tagging', body: '<Tagging><TagSet>' });
     expect([malformed.status, errorCode(malformed.text)]).toEqual([400, 'MalformedXML']);
   });
