@@ -5,7 +5,7 @@
  * like any PUT. Parts are coded with the upload's own geometry, fixed at creation.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { ObjectLayerError } from '../object/errors.js';
+import { ObjectLayerError, isObjectLayerError } from '../object/errors.js';
 import { failpoint } from '../failpoints.js';
 import { withAttributes, type UploadPartRecord, type UploadRecord, type VersionRecord } from '../meta/record.js';
 import type { CompleteOptions, NewUploadOptions, ObjectInfo, PartInfo, PutBody, UploadInfo, Versioning } from '../object/types.js';
@@ -224,14 +224,22 @@ export class MultipartUploads {
         const list = lists[slot];
         return held && !(list instanceof Error) && parts.every((p) => list.some((q) => q.number === p.number && q.etag === p.etag && q.size === p.size));
       });
-      await this.set.commitVersion(bucket, key, version, {
-        alive: complete,
-        quorum: writeQuorum(dataShards, parityShards),
-        precondition: options.precondition,
-        newVersionId: versioning === 'Enabled',
-        // The parts were acknowledged: a completion that fails gives them back to the upload, for a retry.
-        data: { dataDir: upload.dataDir, uploadId, keep },
-      });
+      try {
+        await this.set.commitVersion(bucket, key, version, {
+          alive: complete,
+          quorum: writeQuorum(dataShards, parityShards),
+          precondition: options.precondition,
+          newVersionId: versioning === 'Enabled',
+          // The parts were acknowledged: a completion that fails gives them back to the upload, for a retry.
+          data: { dataDir: upload.dataDir, uploadId, keep },
+        });
+      } catch (err) {
+        // The first try's version, completed by heal since and put under Object Lock: it is the answer.
+        const committed = isObjectLayerError(err, 'object-locked') ? await this.set.committedVersionWithData(bucket, key, upload.dataDir) : undefined;
+        if (!committed) throw err;
+        await bestEffortOnDrives(this.drives, (d) => d.deleteUpload(bucket, key, uploadId));
+        return committed;
+      }
       await failpoint('multipart.complete.committed');
       await bestEffortOnDrives(this.drives, (d) => d.deleteUpload(bucket, key, uploadId));
       return toObjectInfo(bucket, key, version);

@@ -361,7 +361,7 @@ export class ErasurePool implements ObjectLayer {
     const versioning = await this.versioningForWrite(bucket);
     const set = this.setFor(key);
     if (versionId !== undefined) return set.deleteVersion(bucket, key, versionId, options);
-    return set.deleteObject(bucket, key, versioning, options.expectedModTime);
+    return set.deleteObject(bucket, key, versioning, options);
   }
 
   async updateObjectAttributes(bucket: string, key: string, versionId: string | undefined, change: (current: ObjectInfo) => VersionAttributes): Promise<ObjectInfo> {
@@ -499,7 +499,9 @@ export class ErasurePool implements ObjectLayer {
     const resumeInKey = versionIdMarker !== undefined && Buffer.byteLength(keyMarker!) <= MAX_OBJECT_KEY_BYTES;
     seekAll(keyMarker === undefined ? undefined : resumeInKey ? Buffer.from(keyMarker) : justAfter(keyMarker));
     const count = (): number => result.versions.length + result.prefixes.length;
-    for (;;) {
+    /** What the page holds, in order: a version (the index of it) or a common prefix. */
+    const emitted: ({ version: number } | { prefix: string })[] = [];
+    listing: for (;;) {
       const smallest = await smallestOf(cursors);
       if (!smallest) break;
       const { key, latest } = smallest.entry;
@@ -513,6 +515,7 @@ export class ErasurePool implements ObjectLayer {
           break;
         }
         result.prefixes.push(commonPrefix);
+        emitted.push({ prefix: commonPrefix });
         result.nextKeyMarker = commonPrefix;
         delete result.nextVersionIdMarker;
         continue;
@@ -522,11 +525,28 @@ export class ErasurePool implements ObjectLayer {
       for (const v of versions) {
         if (count() >= maxKeys) {
           result.isTruncated = true;
-          return result;
+          break listing;
         }
+        emitted.push({ version: result.versions.length });
         result.versions.push(listedVersion(key, v, v.versionId === latest));
         result.nextKeyMarker = key;
         result.nextVersionIdMarker = v.versionId;
+      }
+    }
+    // A page that would end on a `null` version ends before it: that id places nothing once the
+    // version is deleted or overwritten (its time is not in it), and the next page would start the
+    // key over; the id before it does (see versionsAfter).
+    while (result.isTruncated && result.nextVersionIdMarker === NULL_VERSION_ID && emitted.length > 1) {
+      emitted.pop();
+      result.versions.pop();
+      const last = emitted[emitted.length - 1];
+      if ('prefix' in last) {
+        result.nextKeyMarker = last.prefix;
+        delete result.nextVersionIdMarker;
+      } else {
+        const previous = result.versions[last.version];
+        result.nextKeyMarker = previous.key;
+        result.nextVersionIdMarker = previous.versionId;
       }
     }
     return result;

@@ -199,13 +199,20 @@ function sameData(a: VersionRecord, b: VersionRecord): boolean {
   return a.versionId === b.versionId && a.modTime === b.modTime && a.dataDir === b.dataDir && a.etag === b.etag && a.size === b.size && a.deleteMarker === b.deleteMarker;
 }
 
-/** `version` with the strongest Object Lock any of `copies` carries: the latest retention (COMPLIANCE over GOVERNANCE), a legal hold if any has one. */
-function strongestLock(version: VersionRecord, copies: VersionRecord[]): VersionRecord {
+/**
+ * `version` with the strongest Object Lock any of `copies` carries: a retention still running over
+ * one that passed, COMPLIANCE over GOVERNANCE, then the later; a legal hold if any has one.
+ */
+function strongestLock(version: VersionRecord, copies: VersionRecord[], now = Date.now()): VersionRecord {
+  const strength = (r: VersionRecord['retention']): [number, number, number] => (r ? [r.until > now ? 1 : 0, r.mode === 'COMPLIANCE' ? 1 : 0, r.until] : [-1, 0, 0]);
+  const stronger = (a: VersionRecord['retention'], b: VersionRecord['retention']): boolean => {
+    const [x, y] = [strength(a), strength(b)];
+    return x[0] !== y[0] ? x[0] > y[0] : x[1] !== y[1] ? x[1] > y[1] : x[2] > y[2];
+  };
   let { retention, legalHold } = version;
   for (const copy of copies) {
     if (copy.legalHold) legalHold = true;
-    const r = copy.retention;
-    if (r && (!retention || (r.mode === 'COMPLIANCE' && retention.mode !== 'COMPLIANCE') || (r.mode === retention.mode && r.until > retention.until))) retention = r;
+    if (stronger(copy.retention, retention)) retention = copy.retention;
   }
   return { ...version, ...(retention ? { retention } : {}), ...(legalHold !== undefined ? { legalHold } : {}) };
 }
@@ -403,10 +410,11 @@ export class ErasureSet {
         plan.precondition(live && toObjectInfo(bucket, key, live));
       }
       placeVersion(version, previous, plan.newVersionId === true);
-      // A version this commit replaces in place (the `null` one) must be one anyone could delete.
+      // A version this commit replaces (the `null` one in place, or one a retried multipart completion
+      // made on the same data) must be one anyone could delete.
       for (const answer of previous) {
-        const replaced = answer && !(answer instanceof Error) ? answer.versions.find((v) => v.versionId === version.versionId) : undefined;
-        if (replaced) assertDeletable(replaced, false);
+        if (!answer || answer instanceof Error) continue;
+        for (const v of answer.versions) if (v.versionId === version.versionId || (version.dataDir && v.dataDir === version.dataDir)) assertDeletable(v, false);
       }
       // A drive takes part when it received the data and its record was read (the one to restore).
       const attempted = previous.map((old, slot) => plan.alive[slot] && !(old instanceof Error));
@@ -539,8 +547,8 @@ export class ErasureSet {
    * the current version (a suspended bucket's is the `null` version, replacing any other); with it
    * off, the `null` version goes.
    */
-  async deleteObject(bucket: string, key: string, versioning?: Versioning, expectedModTime?: number): Promise<DeleteOutcome> {
-    if (versioning === undefined) return this.deleteVersion(bucket, key, NULL_VERSION_ID, { expectedModTime }).then(() => ({ deleteMarker: false }));
+  async deleteObject(bucket: string, key: string, versioning?: Versioning, { expectedModTime, stillDueVersion }: DeleteOptions = {}): Promise<DeleteOutcome> {
+    if (versioning === undefined) return this.deleteVersion(bucket, key, NULL_VERSION_ID, { expectedModTime, stillDueVersion }).then(() => ({ deleteMarker: false }));
     const dataShards = this.defaultDataShards;
     const parityShards = this.ctx.defaultParity;
     const marker: VersionRecord = {
@@ -559,10 +567,11 @@ export class ErasureSet {
       alive: this.drives.map((d) => d.isOnline()),
       quorum: writeQuorum(dataShards, parityShards),
       newVersionId: versioning === 'Enabled',
-      ...(expectedModTime !== undefined
+      ...(expectedModTime !== undefined || stillDueVersion
         ? {
             precondition: (current) => {
-              if (current?.modTime.getTime() !== expectedModTime) throw new ObjectLayerError('precondition-failed');
+              const changed = !current || (expectedModTime !== undefined && current.modTime.getTime() !== expectedModTime);
+              if (changed || (stillDueVersion && !stillDueVersion(current))) throw new ObjectLayerError('precondition-failed');
             },
           }
         : {}),
@@ -575,7 +584,7 @@ export class ErasureSet {
    * the next one becomes current where it was. What was removed is answered (nothing when no drive
    * held it: a delete is idempotent).
    */
-  async deleteVersion(bucket: string, key: string, versionId: string, { bypassGovernance = false, expectedModTime }: DeleteOptions = {}): Promise<DeleteOutcome> {
+  async deleteVersion(bucket: string, key: string, versionId: string, { bypassGovernance = false, expectedModTime, stillDue, stillDueVersion }: DeleteOptions = {}): Promise<DeleteOutcome> {
     const lease = await this.ctx.locks.lock(`${bucket}/${key}`, true);
     try {
       const records = await this.readRecords(bucket, key);
@@ -590,6 +599,12 @@ export class ErasureSet {
       }
       const outcome = resolveVersion(previous, versionId, minimumWriteQuorum(this.drives.length));
       if (expectedModTime !== undefined && (outcome.kind !== 'found' || outcome.quorum.version.modTime !== expectedModTime)) throw new ObjectLayerError('precondition-failed');
+      if (stillDueVersion && (outcome.kind !== 'found' || !stillDueVersion(toObjectInfo(bucket, key, outcome.quorum.version)))) throw new ObjectLayerError('precondition-failed');
+      if (stillDue) {
+        const { versions } = this.keyVersions(bucket, key, previous);
+        const index = versions.findIndex((v) => v.versionId === versionId);
+        if (index < 0 || !stillDue(versions, index)) throw new ObjectLayerError('precondition-failed');
+      }
       const removed: DeleteOutcome = { versionId, deleteMarker: outcome.kind === 'found' && outcome.quorum.version.deleteMarker };
       const holding = previous.map((old) => !(old instanceof Error) && old?.versions.some((v) => v.versionId === versionId) === true);
       if (!holding.some(Boolean)) return removed;

@@ -10,7 +10,7 @@
  */
 import { isObjectLayerError } from '../object/errors.js';
 import { daysAfter, currentExpiry, filterTakes, type LifecycleRule } from '../meta/lifecycle.js';
-import type { ListedObjectVersion, ObjectLayer } from '../object/types.js';
+import type { ListedObjectVersion, ObjectInfo, ObjectLayer, VersionSummary } from '../object/types.js';
 import type { Locker } from '../lock/locker.js';
 
 export interface LifecycleConfig {
@@ -102,6 +102,10 @@ export class LifecycleWorker {
       try {
         await this.versionsPass(name, rules, now, counts);
         await this.uploadsPass(name, rules, now, counts);
+      } catch (err) {
+        // A bucket that cannot be listed now (a key undecidable until heal) holds up only itself.
+        counts.failed++;
+        this.log(`tessera: lifecycle: bucket ${name}: ${(err as Error).message}`);
       } finally {
         lease.release();
       }
@@ -116,12 +120,16 @@ export class LifecycleWorker {
     let pending: ListedObjectVersion[] = [];
     for (;;) {
       const page = await this.objects.listObjectVersions(bucket, { prefix: '', delimiter: '', keyMarker, versionIdMarker, maxKeys: 1000 });
+      // Rules changed or removed since the pass began are followed from the next page on.
+      rules = (await this.objects.getBucketConfig(bucket)).lifecycle?.filter((r) => r.enabled) ?? [];
+      if (rules.length === 0) return;
       for (const version of page.versions) {
         if (pending.length > 0 && pending[0].key !== version.key) {
           await this.keyPass(bucket, pending, rules, now, counts);
           pending = [];
         }
-        pending.push(version);
+        // A page may start a key again (its marker version went meanwhile): each version once.
+        if (!pending.some((v) => v.versionId === version.versionId)) pending.push(version);
       }
       if (!page.isTruncated) break;
       keyMarker = page.nextKeyMarker;
@@ -130,7 +138,11 @@ export class LifecycleWorker {
     if (pending.length > 0) await this.keyPass(bucket, pending, rules, now, counts);
   }
 
-  /** One key's versions, newest first. */
+  /**
+   * One key's versions, newest first, as the listing showed them. What a rule decides from them is
+   * decided again under the object's lock when the delete is made (DeleteOptions), on the versions
+   * there are then: a client may have deleted or written versions since.
+   */
   private async keyPass(bucket: string, versions: ListedObjectVersion[], rules: LifecycleRule[], now: number, counts: LifecycleCounts): Promise<void> {
     const key = versions[0].key;
     const byTags = rules.some((r) => r.filter.tags);
@@ -149,14 +161,29 @@ export class LifecycleWorker {
     if (current && !current.deleteMarker) {
       const expiry = currentExpiry(rules, { key, size: current.size, tags: await tagsOf(current.versionId), modTime: current.modTime.getTime() }, this.config.dayMs);
       if (expiry && now >= expiry.at) {
-        await act('expired', () => this.objects.deleteObject(bucket, key, undefined, { expectedModTime: current.modTime.getTime() }));
+        // Judged again on the version there is under the lock: its tags may have changed since.
+        const stillDueVersion = (version: ObjectInfo): boolean => {
+          const again = currentExpiry(rules, { key, size: version.size, tags: version.tags, modTime: version.modTime.getTime() }, this.config.dayMs);
+          return again !== undefined && now >= again.at;
+        };
+        await act('expired', () => this.objects.deleteObject(bucket, key, undefined, { expectedModTime: current.modTime.getTime(), stillDueVersion }));
       }
     }
+    // A delete marker with nothing below it: ExpiredObjectDeleteMarker, or an Expiration in days
+    // once the marker is that old (S3 cleans those up with Days too).
     if (current?.deleteMarker && versions.length === 1) {
-      const wanted = rules.some((r) => r.expiration?.expiredObjectDeleteMarker && filterTakes(r.filter, { key, size: 0 }));
-      if (wanted) await act('markersRemoved', () => this.objects.deleteObject(bucket, key, current.versionId, { expectedModTime: current.modTime.getTime() }));
+      const markerTime = current.modTime.getTime();
+      const wanted = rules.some(
+        (r) =>
+          filterTakes(r.filter, { key, size: 0 }) &&
+          (r.expiration?.expiredObjectDeleteMarker === true || (r.expiration?.days !== undefined && !r.filter.tags && now >= daysAfter(markerTime, r.expiration.days, this.config.dayMs))),
+      );
+      const alone = (all: { versionId: string }[], index: number): boolean => all.length === 1 && index === 0;
+      if (wanted) await act('markersRemoved', () => this.objects.deleteObject(bucket, key, current.versionId, { expectedModTime: markerTime, stillDue: alone }));
     }
-    // Noncurrent versions: each became noncurrent when the version above it was made.
+    // Noncurrent versions: each became noncurrent when the version above it was made. A delete
+    // stands only while the versions above it are still the ones listed (a client rolling back by
+    // deleting the newest version makes the one below current again, and changes what is kept).
     for (const rule of rules) {
       const noncurrent = rule.noncurrentVersionExpiration;
       if (!noncurrent) continue;
@@ -167,7 +194,12 @@ export class LifecycleWorker {
         newer++;
         if (newer <= (noncurrent.newerNoncurrentVersions ?? 0)) continue;
         if (now < daysAfter(versions[i - 1].modTime.getTime(), noncurrent.noncurrentDays, this.config.dayMs)) continue;
-        await act('noncurrentRemoved', () => this.objects.deleteObject(bucket, key, version.versionId, { expectedModTime: version.modTime.getTime() }));
+        const above = versions.slice(0, i).map((v) => v.versionId);
+        const unchangedAbove = (all: VersionSummary[], index: number): boolean => index === above.length && above.every((id, j) => all[j].versionId === id);
+        const tagsStillTaken = rule.filter.tags ? (v: ObjectInfo): boolean => filterTakes(rule.filter, { key, size: v.size, tags: v.tags }) : undefined;
+        await act('noncurrentRemoved', () =>
+          this.objects.deleteObject(bucket, key, version.versionId, { expectedModTime: version.modTime.getTime(), stillDue: unchangedAbove, ...(tagsStillTaken ? { stillDueVersion: tagsStillTaken } : {}) }),
+        );
       }
     }
   }

@@ -107,6 +107,22 @@ export interface DeleteOptions {
    * Lifecycle acts on what a listing showed, and a client may have written since.
    */
   expectedModTime?: number;
+  /**
+   * With a version id: judged under the object's lock on the key's versions as the drives show them
+   * then (newest first) and the position of the version to delete; false (or the version gone) is
+   * 'precondition-failed'. Lifecycle re-judges its rule on what is there when it acts.
+   */
+  stillDue?: (versions: VersionSummary[], index: number) => boolean;
+  /** Judged under the object's lock on the version a delete is about (its tags, size): false is 'precondition-failed'. */
+  stillDueVersion?: (version: ObjectInfo) => boolean;
+}
+
+/** What a rule can judge of a version without reading it. */
+export interface VersionSummary {
+  versionId: string;
+  modTime: number;
+  size: number;
+  deleteMarker: boolean;
 }
 
 /** An inclusive byte range already validated against the object size. */

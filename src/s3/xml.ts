@@ -69,21 +69,33 @@ const parserOptions = {
   removeNSPrefix: true,
 };
 const parser = new XMLParser(parserOptions);
-/**
- * Keeps every text as sent: a tag's key or value may begin or end with spaces. Elements that hold
- * others then also carry the whitespace between them as `#text`, and an element with nothing but
- * whitespace in it reads as that whitespace: the caller tells containers from values.
- */
+/** Keeps every text as sent; the whitespace between elements it also keeps goes in withoutLayout. */
 const untrimmed = new XMLParser({ ...parserOptions, trimValues: false });
 
 /** Largest XML request body accepted (DeleteObjects with 1,000 long keys fits well within it). */
 export const MAX_XML_BODY = 2 * 1024 * 1024;
 
-/** Parses a request body as XML; anything malformed is MalformedXML. `keepSpaces`: see `untrimmed`. */
+/** Removes the whitespace between elements that the untrimmed parser keeps as `#text`. */
+function withoutLayout(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutLayout);
+  if (typeof value !== 'object' || value === null) return value;
+  const out: Record<string, unknown> = {};
+  for (const [name, child] of Object.entries(value)) {
+    if (name === '#text' && typeof child === 'string' && child.trim() === '') continue;
+    out[name] = withoutLayout(child);
+  }
+  return out;
+}
+
+/**
+ * Parses a request body as XML; anything malformed is MalformedXML. `keepSpaces`: every value as
+ * sent (keys, prefixes, tags may begin or end with spaces); an element holding only whitespace
+ * then reads as that whitespace, which the caller tells from a value.
+ */
 export function parseXml(text: string, keepSpaces = false): Record<string, unknown> {
   if (text.trim() === '' || XMLValidator.validate(text) !== true) throw new S3Error('MalformedXML');
   try {
-    return (keepSpaces ? untrimmed : parser).parse(text) as Record<string, unknown>;
+    return keepSpaces ? (withoutLayout(untrimmed.parse(text)) as Record<string, unknown>) : (parser.parse(text) as Record<string, unknown>);
   } catch {
     throw new S3Error('MalformedXML');
   }

@@ -91,6 +91,9 @@ describe('lifecycle', () => {
     expect(await put(rule('<ID>a</ID><Status>Enabled</Status><Filter><Prefix>a</Prefix><Prefix>b</Prefix></Filter><Expiration><Days>1</Days></Expiration>'))).toBe('MalformedXML');
     expect(await put(`<LifecycleConfiguration><Rule><ID>same</ID><Status>Enabled</Status><Filter/><Expiration><Days>1</Days></Expiration></Rule><Rule><ID>same</ID><Status>Enabled</Status><Filter/><Expiration><Days>2</Days></Expiration></Rule></LifecycleConfiguration>`)).toBe('InvalidArgument');
     expect((await s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: 'rules' }))).Rules).toHaveLength(4);
+    // A prefix is taken as sent: 'tmp ' covers 'tmp x', not 'tmpfile'.
+    expect(await put(rule('<ID>spaced</ID><Status>Disabled</Status><Filter><Prefix>tmp </Prefix></Filter><Expiration><Days>1</Days></Expiration>'))).toBe('ok');
+    expect((await s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: 'rules' }))).Rules![0].Filter).toEqual({ Prefix: 'tmp ' });
     await s3.send(new DeleteBucketLifecycleCommand({ Bucket: 'rules' }));
     expect(await failure(s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: 'rules' })))).toBe('NoSuchLifecycleConfiguration');
   });

@@ -276,6 +276,12 @@ describe('versioning', () => {
     const left = await s3.send(new DeleteObjectsCommand({ Bucket: 'versioned', Delete: { Objects: [{ Key: 'batch', VersionId: marker.DeleteMarkerVersionId }] } }));
     expect(left.Deleted).toEqual([expect.objectContaining({ Key: 'batch', VersionId: marker.DeleteMarkerVersionId, DeleteMarker: true, DeleteMarkerVersionId: marker.DeleteMarkerVersionId })]);
     expect(await listAll('versioned', { Prefix: 'batch' })).toEqual([]);
+    // A key is taken as sent: deleting ' spaced ' leaves 'spaced' alone (the XML parser trimmed it once).
+    await s3.send(new PutObjectCommand({ Bucket: 'plain', Key: 'spaced', Body: 'x' }));
+    await s3.send(new PutObjectCommand({ Bucket: 'plain', Key: ' spaced ', Body: 'y' }));
+    await s3.send(new DeleteObjectsCommand({ Bucket: 'plain', Delete: { Objects: [{ Key: ' spaced ' }] } }));
+    expect(await text('plain', 'spaced')).toBe('x');
+    expect(await failure(text('plain', ' spaced '))).toBe('NoSuchKey');
   });
 
   it('a copy cannot name a delete marker as its source (400), nor copy a key whose current version is one (404 without the marker headers)', async () => {

@@ -27,12 +27,13 @@ function deletedEntry(key: string, versionId: string | undefined, outcome: Delet
 export async function deleteObjects(req: S3Request): Promise<void> {
   const bucket = requireBucket(req);
   requireBodyIntegrity(req);
-  const doc = parseXml(await readSmallBody(req));
+  // Keys are taken as sent: ' a ' is not 'a'.
+  const doc = parseXml(await readSmallBody(req), true);
   const del = doc.Delete as { Object?: DeleteEntry | DeleteEntry[]; Quiet?: string } | undefined;
   if (!del || typeof del !== 'object') throw new S3Error('MalformedXML');
   const entries = del.Object === undefined ? [] : Array.isArray(del.Object) ? del.Object : [del.Object];
   if (entries.length === 0 || entries.length > MAX_DELETE_KEYS) throw new S3Error('MalformedXML');
-  const quiet = String(del.Quiet ?? '').toLowerCase() === 'true';
+  const quiet = String(del.Quiet ?? '').trim().toLowerCase() === 'true';
   const bypassGovernance = bypassesGovernance(req.ctx.req.headers);
   await req.objects.getBucketInfo(bucket);
 

@@ -7,6 +7,10 @@
 import { randomUUID } from 'node:crypto';
 import { S3Error } from '../../errors.js';
 import { MAX_LIFECYCLE_RULES, type LifecycleFilter, type LifecycleRule } from '../../meta/lifecycle.js';
+import { MAX_BUCKET_CONFIG_BYTES } from '../../meta/bucket-config.js';
+
+/** Room left in a bucket's configuration for the rest of it (tags, Object Lock, policies to come). */
+const MAX_LIFECYCLE_BYTES = MAX_BUCKET_CONFIG_BYTES / 2;
 import { readSmallBody, requireBodyIntegrity } from '../read-body.js';
 import { requireBucket, type S3Request } from '../request.js';
 import { sendXml } from '../response.js';
@@ -20,16 +24,20 @@ function list(value: unknown): unknown[] {
 }
 
 function element(value: unknown): Element {
-  if (value === '') return {};
+  if (typeof value === 'string' && value.trim() === '') return {};
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new S3Error('MalformedXML');
   return value as Element;
 }
 
-function count(value: unknown, what: string, min: number): number {
-  if (typeof value !== 'string' || !/^\d+$/.test(value) || Number(value) < min || !Number.isSafeInteger(Number(value))) {
-    throw new S3Error('InvalidArgument', `'${what}' must be ${min > 0 ? 'a positive' : 'a non-negative'} integer`);
+/** The most days a rule may count (about a thousand years: beyond, dates leave what a Date holds). */
+const MAX_DAYS = 365_000;
+
+function count(value: unknown, what: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const text = typeof value === 'string' ? value.trim() : '';
+  if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) {
+    throw new S3Error('InvalidArgument', `'${what}' must be ${min > 0 ? 'a positive' : 'a non-negative'} integer${max < Number.MAX_SAFE_INTEGER ? ` no greater than ${max}` : ''}`);
   }
-  return Number(value);
+  return Number(text);
 }
 
 function tagOf(value: unknown): [string, string] {
@@ -45,6 +53,7 @@ function filterOf(value: unknown): LifecycleFilter {
   const names = Object.keys(doc);
   if (names.length > 1) throw new S3Error('MalformedXML');
   const conditions = names[0] === 'And' ? element(doc.And) : doc;
+  if (names[0] === 'And' && Object.keys(conditions).length === 0) throw new S3Error('MalformedXML');
   const filter: LifecycleFilter = {};
   if (conditions.Prefix !== undefined) {
     if (typeof conditions.Prefix !== 'string' && conditions.Prefix !== '') throw new S3Error('MalformedXML');
@@ -67,15 +76,16 @@ function expirationOf(value: unknown): NonNullable<LifecycleRule['expiration']> 
   const doc = element(value);
   const given = ['Days', 'Date', 'ExpiredObjectDeleteMarker'].filter((name) => doc[name] !== undefined);
   if (given.length !== 1) throw new S3Error('MalformedXML');
-  if (doc.Days !== undefined) return { days: count(doc.Days, 'Days', 1) };
+  if (doc.Days !== undefined) return { days: count(doc.Days, 'Days', 1, MAX_DAYS) };
   if (doc.Date !== undefined) {
-    const date = Date.parse(String(doc.Date));
-    if (Number.isNaN(date)) throw new S3Error('InvalidArgument', "'Date' must be in ISO 8601 format");
+    const date = Date.parse(String(doc.Date).trim());
+    if (Number.isNaN(date) || date < 0) throw new S3Error('InvalidArgument', "'Date' must be in ISO 8601 format");
     if (date % 86_400_000 !== 0) throw new S3Error('InvalidArgument', "'Date' must be at midnight GMT");
     return { date };
   }
-  if (doc.ExpiredObjectDeleteMarker !== 'true' && doc.ExpiredObjectDeleteMarker !== 'false') throw new S3Error('MalformedXML');
-  return { expiredObjectDeleteMarker: doc.ExpiredObjectDeleteMarker === 'true' };
+  const marker = String(doc.ExpiredObjectDeleteMarker).trim();
+  if (marker !== 'true' && marker !== 'false') throw new S3Error('MalformedXML');
+  return { expiredObjectDeleteMarker: marker === 'true' };
 }
 
 function ruleOf(value: unknown): LifecycleRule {
@@ -83,21 +93,22 @@ function ruleOf(value: unknown): LifecycleRule {
   if (doc.Transition !== undefined || doc.NoncurrentVersionTransition !== undefined) throw new S3Error('NotImplemented', 'Transitions are not supported: Tessera has one storage class for data.');
   const id = doc.ID === undefined ? randomUUID() : String(doc.ID);
   if (id.length > 255) throw new S3Error('InvalidArgument', 'ID length should not exceed allowed limit of 255');
-  if (doc.Status !== 'Enabled' && doc.Status !== 'Disabled') throw new S3Error('MalformedXML');
+  const status = typeof doc.Status === 'string' ? doc.Status.trim() : undefined;
+  if (status !== 'Enabled' && status !== 'Disabled') throw new S3Error('MalformedXML');
   if (doc.Filter !== undefined && doc.Prefix !== undefined) throw new S3Error('MalformedXML');
   const filter = doc.Filter !== undefined ? filterOf(doc.Filter) : doc.Prefix !== undefined ? { prefix: String(doc.Prefix) } : {};
-  const rule: LifecycleRule = { id, enabled: doc.Status === 'Enabled', filter };
+  const rule: LifecycleRule = { id, enabled: status === 'Enabled', filter };
   if (doc.Expiration !== undefined) rule.expiration = expirationOf(doc.Expiration);
   if (doc.NoncurrentVersionExpiration !== undefined) {
     const n = element(doc.NoncurrentVersionExpiration);
     rule.noncurrentVersionExpiration = {
-      noncurrentDays: count(n.NoncurrentDays, 'NoncurrentDays', 1),
+      noncurrentDays: count(n.NoncurrentDays, 'NoncurrentDays', 1, MAX_DAYS),
       ...(n.NewerNoncurrentVersions !== undefined ? { newerNoncurrentVersions: count(n.NewerNoncurrentVersions, 'NewerNoncurrentVersions', 1) } : {}),
     };
   }
   if (doc.AbortIncompleteMultipartUpload !== undefined) {
     if (filter.tags) throw new S3Error('InvalidRequest', 'AbortIncompleteMultipartUpload cannot be specified with Tags.');
-    rule.abortIncompleteMultipartUpload = { daysAfterInitiation: count(element(doc.AbortIncompleteMultipartUpload).DaysAfterInitiation, 'DaysAfterInitiation', 1) };
+    rule.abortIncompleteMultipartUpload = { daysAfterInitiation: count(element(doc.AbortIncompleteMultipartUpload).DaysAfterInitiation, 'DaysAfterInitiation', 1, MAX_DAYS) };
   }
   if (!rule.expiration && !rule.noncurrentVersionExpiration && !rule.abortIncompleteMultipartUpload) {
     throw new S3Error('InvalidRequest', 'At least one action needs to be specified in a rule');
@@ -112,11 +123,14 @@ export async function putBucketLifecycle(req: S3Request): Promise<void> {
   const bucket = requireBucket(req);
   requireBodyIntegrity(req);
   await req.objects.getBucketInfo(bucket);
-  const doc = parseXml(await readSmallBody(req)).LifecycleConfiguration;
+  // Prefixes and tags are taken as sent: a prefix 'tmp ' does not cover 'tmpfile'.
+  const doc = parseXml(await readSmallBody(req), true).LifecycleConfiguration;
   if (doc === undefined) throw new S3Error('MalformedXML');
   const rules = list(element(doc).Rule).map(ruleOf);
   if (rules.length === 0 || rules.length > MAX_LIFECYCLE_RULES) throw new S3Error('MalformedXML');
   if (new Set(rules.map((r) => r.id)).size !== rules.length) throw new S3Error('InvalidArgument', 'Rule ID must be unique. Found same ID for more than one rule');
+  // A bucket's configuration has a size limit of its own (what a drive keeps for it).
+  if (Buffer.byteLength(JSON.stringify(rules)) > MAX_LIFECYCLE_BYTES) throw new S3Error('InvalidRequest', 'The lifecycle configuration is too large.');
   await req.objects.updateBucketConfig(bucket, ({ stamp: _stamp, ...current }) => ({ ...current, lifecycle: rules }));
   req.ctx.status = 200;
   req.ctx.body = '';

@@ -11,7 +11,7 @@ import { readSmallBody } from '../read-body.js';
 import { compareKeys, isNameOf } from '../../storage/names.js';
 import { validatePrefix } from '../names.js';
 import { requireBucket, type S3Request } from '../request.js';
-import { objectUrl, quoteEtag, sendXml, setVersionHeader, xmlDate } from '../response.js';
+import { objectUrl, quoteEtag, sendXml, setExpirationHeader, setVersionHeader, xmlDate } from '../response.js';
 import { parseXml } from '../xml.js';
 import { writeAttributes } from '../object-lock.js';
 import { OWNER } from './service.js';
@@ -154,6 +154,7 @@ export async function completeMultipartUpload(req: S3Request): Promise<void> {
   });
   const checksums = Object.fromEntries(Object.entries(info.checksums).map(([alg, v]) => [checksumHeaderName(alg), v]));
   setVersionHeader(req.ctx, info);
+  setExpirationHeader(req.ctx, info);
   sendXml(req.ctx, 'CompleteMultipartUploadResult', {
     Location: objectUrl(req.ctx, bucket, key),
     Bucket: bucket,

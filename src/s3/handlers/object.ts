@@ -85,6 +85,7 @@ async function copyObject(req: S3Request, bucket: string, key: string): Promise<
     });
     const checksums = Object.fromEntries(Object.entries(info.checksums).map(([alg, v]) => [`Checksum${alg}`, v]));
     setVersionHeader(req.ctx, info);
+    setExpirationHeader(req.ctx, info);
     setVersionHeader(req.ctx, reader.info, 'x-amz-copy-source-version-id');
     sendXml(req.ctx, 'CopyObjectResult', { LastModified: xmlDate(info.modTime), ETag: quoteEtag(info.etag), ...checksums });
   } finally {
