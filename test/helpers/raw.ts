@@ -237,6 +237,14 @@ export async function rawRequest(endpoint: string, opts: RawRequestOptions): Pro
   return response;
 }
 
+/** The name of the error a request failed with (an SDK's S3 error code), or 'no error'. */
+export async function failure(p: Promise<unknown>): Promise<string> {
+  return p.then(
+    () => 'no error',
+    (err: Error) => err.name,
+  );
+}
+
 /** The <Code> of an S3 XML error body, or undefined. */
 export function errorCode(text: string): string | undefined {
   return /<Error>[\s\S]*?<Code>([^<]*)<\/Code>/.exec(text)?.[1];

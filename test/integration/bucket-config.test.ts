@@ -18,18 +18,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BucketConfig } from '../../src/meta/bucket-config.js';
 import { decodeRecord } from '../../src/meta/encoding.js';
 import { openMetadataEnvironment } from '../../src/storage/metadata-store.js';
-import { errorCode, rawRequest } from '../helpers/raw.js';
+import { errorCode, failure, rawRequest } from '../helpers/raw.js';
 import { TestServer } from '../helpers/server.js';
 import { wipe } from '../torture/drive-faults.js';
 
 const BUCKET = 'configured';
-
-async function failure(p: Promise<unknown>): Promise<string> {
-  return p.then(
-    () => 'no error',
-    (err: Error) => err.name,
-  );
-}
 
 function tagging(tags: [string, string][]): string {
   return `<Tagging><TagSet>${tags.map(([k, v]) => `<Tag><Key>${k}</Key><Value>${v}</Value></Tag>`).join('')}</TagSet></Tagging>`;

@@ -22,17 +22,10 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorCode, rawRequest } from '../helpers/raw.js';
+import { errorCode, failure, rawRequest } from '../helpers/raw.js';
 import { TestServer } from '../helpers/server.js';
 
 const DAY_SECONDS = 2;
-
-async function failure(p: Promise<unknown>): Promise<string> {
-  return p.then(
-    () => 'no error',
-    (err: Error) => err.name,
-  );
-}
 
 async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

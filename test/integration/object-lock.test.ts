@@ -27,18 +27,11 @@ import {
 import { createHash } from 'node:crypto';
 import { statfs } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorCode, rawRequest } from '../helpers/raw.js';
+import { errorCode, failure, rawRequest } from '../helpers/raw.js';
 import { TestServer } from '../helpers/server.js';
 
 const LOCKED = 'locked';
 const DAY = 24 * 60 * 60 * 1000;
-
-async function failure(p: Promise<unknown>): Promise<string> {
-  return p.then(
-    () => 'no error',
-    (err: Error) => err.name,
-  );
-}
 
 describe('Object Lock', () => {
   let server: TestServer;

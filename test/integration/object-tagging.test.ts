@@ -22,18 +22,11 @@ import {
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postForm, signedPolicyFields } from '../helpers/post-form.js';
-import { errorCode, rawRequest } from '../helpers/raw.js';
+import { errorCode, failure, rawRequest } from '../helpers/raw.js';
 import { TestServer } from '../helpers/server.js';
 
 const BUCKET = 'tagged';
 const VERSIONED = 'tagged-versions';
-
-async function failure(p: Promise<unknown>): Promise<string> {
-  return p.then(
-    () => 'no error',
-    (err: Error) => err.name,
-  );
-}
 
 describe('object tags', () => {
   let server: TestServer;

@@ -24,15 +24,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorCode, rawRequest } from '../helpers/raw.js';
+import { errorCode, failure, rawRequest } from '../helpers/raw.js';
 import { TestServer } from '../helpers/server.js';
-
-async function failure(p: Promise<unknown>): Promise<string> {
-  return p.then(
-    () => 'no error',
-    (err: Error) => err.name,
-  );
-}
 
 /** Every version and delete marker of the bucket as [key, versionId, isLatest, kind], in listing order. */
 function flatten(page: ListObjectVersionsCommandOutput): [string, string, boolean, string][] {
