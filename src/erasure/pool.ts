@@ -319,6 +319,13 @@ export class ErasurePool implements ObjectLayer {
   async putObject(bucket: string, key: string, body: PutBody, options: PutOptions): Promise<ObjectInfo> {
     const config = await this.configForWrite(bucket);
     const attributes = newVersionAttributes(config, options.attributes);
+    // Only a write that names its own Object Lock settings: AWS also refuses writes without a digest
+    // into a bucket with a default retention, which would refuse clients that send none unless asked
+    // (SDKs set to checksums "when required", tessera's own cp): a documented leniency.
+    const given = options.attributes ?? {};
+    if (options.bodyDigest === false && (given.retention !== undefined || given.legalHold !== undefined)) {
+      throw new ObjectLayerError('body-digest-required', { message: 'Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object requests with Object Lock parameters' });
+    }
     const info = await this.setFor(key).putObject(bucket, key, body, { ...options, attributes }, config.versioning);
     return withBucketFacts(info, config, this.lifecycleDayMs);
   }

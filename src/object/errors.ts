@@ -22,6 +22,8 @@ export const OBJECT_LAYER_ERROR_KINDS = [
   'object-locked',
   /** Object Lock settings for a version in a bucket without Object Lock. */
   'object-lock-not-enabled',
+  /** A version under Object Lock from a write that proves nothing of its body (PutOptions.bodyDigest). */
+  'body-digest-required',
   /** A delete made on condition (DeleteOptions.expectedModTime) found the version changed. */
   'precondition-failed',
   'no-such-upload',

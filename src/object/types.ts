@@ -80,6 +80,8 @@ export interface PutOptions {
   precondition?: (current: ObjectInfo | undefined) => void;
   /** Tags, retention and legal hold the new version starts with (already checked against S3's rules). */
   attributes?: VersionAttributes;
+  /** false: the request proves nothing of its body (no Content-MD5 nor checksum), and Object Lock settings it gives are refused, as AWS refuses them. */
+  bodyDigest?: boolean;
 }
 
 /** Which version a read is of, and which of its bytes. */

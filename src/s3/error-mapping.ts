@@ -16,6 +16,7 @@ export const OBJECT_LAYER_S3_CODES = {
   'object-locked': 'AccessDenied',
   'object-lock-not-enabled': 'InvalidRequest',
   'precondition-failed': 'PreconditionFailed',
+  'body-digest-required': 'InvalidRequest',
   'no-such-upload': 'NoSuchUpload',
   'bucket-exists': 'BucketAlreadyOwnedByYou',
   'bucket-not-empty': 'BucketNotEmpty',

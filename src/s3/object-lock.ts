@@ -53,12 +53,15 @@ export function writeAttributes(source: HeaderSource): VersionAttributes {
   return { ...(tags ? { tags } : {}), ...lockFromHeaders(source) };
 }
 
-/** AWS refuses Object Lock settings on a write that proves nothing of its body (no Content-MD5 nor checksum). */
-export function requireIntegrityForLock(source: HeaderSource, attributes: VersionAttributes): void {
-  if (attributes.retention === undefined && attributes.legalHold === undefined) return;
-  const proven = Object.keys(source).some((name) => name === 'content-md5' || name.startsWith('x-amz-checksum-') || name === 'x-amz-sdk-checksum-algorithm')
-    || /x-amz-checksum-/i.test(firstValue(source['x-amz-trailer']) ?? '');
-  if (!proven) throw new S3Error('InvalidRequest', 'Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object requests with Object Lock parameters');
+/**
+ * Whether a write proves its body (Content-MD5, or an x-amz-checksum in a header or a trailer): AWS
+ * takes no version under Object Lock from one that does not (PutOptions.bodyDigest).
+ */
+export function provesBody(source: HeaderSource): boolean {
+  return (
+    Object.keys(source).some((name) => name === 'content-md5' || name.startsWith('x-amz-checksum-') || name === 'x-amz-sdk-checksum-algorithm') ||
+    /x-amz-checksum-/i.test(firstValue(source['x-amz-trailer']) ?? '')
+  );
 }
 
 /** The response headers of a version's Object Lock settings (GET, HEAD). */

@@ -12,7 +12,7 @@ import { isObjectLayerError } from '../../object/errors.js';
 import type { ByteRange, ObjectInfo } from '../../object/types.js';
 import { headerForAlgorithm, type ChecksumAlgorithm } from '../checksums.js';
 import { tagsFromHeader } from '../tags.js';
-import { lockFromHeaders, requireIntegrityForLock, writeAttributes } from '../object-lock.js';
+import { lockFromHeaders, provesBody, writeAttributes } from '../object-lock.js';
 
 /** Query parameters of GET and HEAD that set a response header, by the header they set. */
 const RESPONSE_OVERRIDES: Record<string, string> = {
@@ -37,8 +37,7 @@ export async function putObject(req: S3Request): Promise<void> {
   }
   const body = uploadBody(req.ctx, req.auth);
   const attributes = writeAttributes(req.ctx.req.headers);
-  requireIntegrityForLock(req.ctx.req.headers, attributes);
-  const info = await req.objects.putObject(bucket, key, body, { headers, parity, precondition, attributes });
+  const info = await req.objects.putObject(bucket, key, body, { headers, parity, precondition, attributes, bodyDigest: provesBody(req.ctx.req.headers) });
   req.ctx.set('ETag', quoteEtag(info.etag));
   setVersionHeader(req.ctx, info);
   setExpirationHeader(req.ctx, info);
