@@ -25,7 +25,7 @@ import { codecFor } from './coder.js';
 import { versionSignature, type PartRecord, type VersionRecord } from '../meta/record.js';
 import { isDamaged, type ShardWriter } from '../storage/drive.js';
 import type { ShardState } from '../storage/healing.js';
-import { minimumWriteQuorum, readQuorum, resolveVersion, writeQuorum, type QuorumVersion, type RecordAnswer } from './quorum.js';
+import { copyOf, minimumWriteQuorum, readQuorum, resolveVersion, writeQuorum, type QuorumVersion, type RecordAnswer } from './quorum.js';
 import type { Lease } from '../lock/locker.js';
 import type { ErasureSet } from './set.js';
 import { ShardSources } from './decode.js';
@@ -275,14 +275,14 @@ async function healOnce(set: ErasureSet, bucket: string, key: string, lease: Lea
   for (const id of ids) {
     // Object Lock: a version under retention or legal hold is never removed, dangling or not.
     const locked = answers.some((a) => {
-      const copy = ownCopy(a, id);
+      const copy = copyOf(a, id);
       return copy !== undefined && deletionRefusal(copy, false) !== undefined;
     });
     const removable = removeDangling && !locked;
     const keptWhy = locked ? ' (it is under Object Lock retention or legal hold)' : ' (removal of dangling versions is off)';
-    const holders = answers.map((a) => (a && !(a instanceof Error) ? a.versions.some((v) => v.versionId === id) : false));
+    const holders = answers.map((a) => copyOf(a, id) !== undefined);
     const count = holders.filter(Boolean).length;
-    const sample = answers.flatMap((a) => (a && !(a instanceof Error) ? a.versions.filter((v) => v.versionId === id) : []))[0];
+    const sample = answers.map((a) => copyOf(a, id)).find((copy) => copy !== undefined)!;
     const outcome = resolveVersion(answers, id, minimumWriteQuorum(n));
     if (outcome.kind === 'found') {
       const work = await examine(ctx, id, outcome.quorum);
@@ -299,7 +299,7 @@ async function healOnce(set: ErasureSet, bucket: string, key: string, lease: Lea
       continue;
     }
     if (markerMayStand(answers, id, sample)) {
-      works.push(await examine(ctx, id, { version: sample, holders, copies: answers.map((a) => ownCopy(a, id)) }));
+      works.push(await examine(ctx, id, { version: sample, holders, copies: answers.map((a) => copyOf(a, id)) }));
       continue;
     }
     const needed = readQuorum(sample.erasure.dataShards);
@@ -349,7 +349,7 @@ async function healOnce(set: ErasureSet, bucket: string, key: string, lease: Lea
     const versions: VersionRecord[] = [];
     for (const id of ids) {
       if (dangling.has(id)) continue;
-      const own = ownCopy(current, id);
+      const own = copyOf(current, id);
       const work = works.find((w) => w.id === id);
       if (work && work.needs[slot] && work.fixable[slot] && !work.recordOk[slot]) versions.push(copyFor(work, slot));
       else if (own) versions.push(own);
@@ -375,7 +375,7 @@ async function healOnce(set: ErasureSet, bucket: string, key: string, lease: Lea
       const gone = new Set((current?.versions ?? []).map((v) => v.dataDir).filter((d) => d && !kept.has(d)));
       for (const id of dangling.keys()) {
         for (const answer of answers) {
-          const copy = ownCopy(answer, id);
+          const copy = copyOf(answer, id);
           if (copy?.dataDir && !kept.has(copy.dataDir)) gone.add(copy.dataDir);
         }
       }
@@ -390,7 +390,7 @@ async function healOnce(set: ErasureSet, bucket: string, key: string, lease: Lea
   // Drives without any record may still hold a dangling version's files.
   const untouched = written.answers.map((answer, slot) => answered[slot] && answer instanceof Error);
   for (const id of dangling.keys()) {
-    const dirs = new Set(answers.map((a) => ownCopy(a, id)?.dataDir).filter((d): d is string => !!d && !inUploads.has(d)));
+    const dirs = new Set(answers.map((a) => copyOf(a, id)?.dataDir).filter((d): d is string => !!d && !inUploads.has(d)));
     for (const dir of dirs) await bestEffortOnDrives(set.drives, (drive) => drive.deleteDataDir(bucket, dir), { only: untouched });
   }
 
@@ -441,7 +441,7 @@ function markerMayStand(answers: RecordAnswer[], id: string, sample: VersionReco
   const notSentTo = new Set(sample.erasure.notSentTo ?? []);
   let possible = 0;
   for (const [slot, answer] of answers.entries()) {
-    const copy = ownCopy(answer, id);
+    const copy = copyOf(answer, id);
     if (copy) {
       if (versionSignature(copy) !== signature) return false;
       possible++;
@@ -450,9 +450,6 @@ function markerMayStand(answers: RecordAnswer[], id: string, sample: VersionReco
   return possible >= writeQuorum(sample.erasure.dataShards, sample.erasure.parityShards);
 }
 
-function ownCopy(answer: RecordAnswer, id: string): VersionRecord | undefined {
-  return answer && !(answer instanceof Error) ? answer.versions.find((v) => v.versionId === id) : undefined;
-}
 
 /** The quorum version as `slot`'s record should hold it. */
 function copyFor(work: VersionWork, slot: number): VersionRecord {
@@ -490,7 +487,7 @@ async function examine(ctx: Context, id: string, quorum: QuorumVersion): Promise
   };
   for (let slot = 0; slot < n; slot++) {
     if (!answered[slot]) continue;
-    const copy = ownCopy(answers[slot], id);
+    const copy = copyOf(answers[slot], id);
     work.recordOk[slot] =
       !!copy && versionSignature(copy) === signature && copy.erasure.index === distribution[slot] &&
       copy.erasure.dataShards === D && copy.erasure.parityShards === P;

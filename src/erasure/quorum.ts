@@ -46,6 +46,11 @@ export type FindVersion = (record: ObjectRecord, versionId: string) => VersionRe
 
 const findVersion: FindVersion = (record, versionId) => record.versions.find((v) => v.versionId === versionId);
 
+/** A drive's own copy of the version `versionId`: undefined when it has none or did not answer. */
+export function copyOf(answer: RecordAnswer, versionId: string): VersionRecord | undefined {
+  return answer && !(answer instanceof Error) ? findVersion(answer, versionId) : undefined;
+}
+
 /** A FindVersion over the records' versions indexed by id once, for resolving many ids of the same records. */
 export function versionIndex(): FindVersion {
   const indexes = new WeakMap<ObjectRecord, Map<string, VersionRecord>>();

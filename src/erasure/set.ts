@@ -19,7 +19,7 @@ import { prepend, readBlocks } from './blocks.js';
 import { encodeBlock } from './coder.js';
 import { streamVersion } from './decode.js';
 import { shardDistribution } from './placement.js';
-import { minimumWriteQuorum, missedWriteQuorum, readQuorum, resolveVersion, versionIndex, writeQuorum, type QuorumVersion, type RecordAnswer } from './quorum.js';
+import { copyOf, minimumWriteQuorum, missedWriteQuorum, readQuorum, resolveVersion, versionIndex, writeQuorum, type FindVersion, type QuorumVersion, type RecordAnswer } from './quorum.js';
 import { discardStaging, writeShardFiles } from './write.js';
 import { assertDeletable } from './object-lock.js';
 import { MultipartUploads } from './multipart.js';
@@ -151,20 +151,16 @@ export function toObjectInfo(bucket: string, key: string, v: VersionRecord): Obj
   };
 }
 
-/** A drive's own copy of the version asked for: the current one, or the one with `versionId`. */
-function ownVersion(record: ObjectRecord | undefined, versionId: string | undefined): VersionRecord | undefined {
-  return versionId === undefined ? record?.versions[0] : record?.versions.find((v) => v.versionId === versionId);
-}
-
 /**
  * True when a drive that answered does not hold the quorum version as it should (as its current one,
  * or under its id): it has no copy, another version, the version only as the one a failed commit
- * replaced, or a damaged record.
+ * replaced, or a damaged record. `find` looks a version up by id (versionIndex when many are).
  */
-function needsHeal(quorum: QuorumVersion, answers: RecordAnswer[], versionId: string | undefined): boolean {
+function needsHeal(quorum: QuorumVersion, answers: RecordAnswer[], versionId: string | undefined, find: FindVersion = (r, id) => copyOf(r, id)): boolean {
   return answers.some((answer, slot) => {
     if (answer instanceof Error) return isDamaged(answer);
-    return !quorum.holders[slot] || quorum.copies[slot] !== ownVersion(answer, versionId);
+    const own = answer && (versionId === undefined ? answer.versions[0] : find(answer, versionId));
+    return !quorum.holders[slot] || quorum.copies[slot] !== own;
   });
 }
 
@@ -594,7 +590,7 @@ export class ErasureSet {
       // Object Lock: every copy any drive holds is checked, committed or not; a drive that did not
       // answer may hold one the others lack, but its copy is not deleted either.
       for (const answer of previous) {
-        const copy = answer && !(answer instanceof Error) ? answer.versions.find((v) => v.versionId === versionId) : undefined;
+        const copy = copyOf(answer, versionId);
         if (copy) assertDeletable(copy, bypassGovernance);
       }
       const outcome = resolveVersion(previous, versionId, minimumWriteQuorum(this.drives.length));
@@ -606,7 +602,7 @@ export class ErasureSet {
         if (index < 0 || !stillDue(versions, index)) throw new ObjectLayerError('precondition-failed');
       }
       const removed: DeleteOutcome = { versionId, deleteMarker: outcome.kind === 'found' && outcome.quorum.version.deleteMarker };
-      const holding = previous.map((old) => !(old instanceof Error) && old?.versions.some((v) => v.versionId === versionId) === true);
+      const holding = previous.map((old) => copyOf(old, versionId) !== undefined);
       if (!holding.some(Boolean)) return removed;
       lease.check();
       const written = await askDrives(
@@ -658,7 +654,7 @@ export class ErasureSet {
       // Every copy any drive holds of the version, the quorum's or not (a change cut short): the new
       // revision is numbered above all of them, and the change is judged against the strongest lock
       // any of them carries.
-      const held = previous.flatMap((answer) => (answer && !(answer instanceof Error) ? answer.versions.filter((v) => v.versionId === target.versionId) : []));
+      const held = previous.map((answer) => copyOf(answer, target.versionId)).filter((copy) => copy !== undefined);
       const attributes = change(toObjectInfo(bucket, key, strongestLock(target, held)));
       const revision = Math.max(...held.map((v) => v.revision ?? 0), target.revision ?? 0) + 1;
       const updated = { ...withAttributes(target, attributes), revision };
@@ -789,6 +785,7 @@ export class ErasureSet {
     const ids = new Set<string>();
     for (const answer of answers) if (answer && !(answer instanceof Error)) for (const v of answer.versions) ids.add(v.versionId);
     const versions: ListingSummary[] = [];
+    // A damaged record may be the only trace of the key: heal looks at it even with no version to list.
     let degraded = answers.some((answer) => answer instanceof Error && isDamaged(answer));
     for (const id of ids) {
       const outcome = resolveVersion(answers, id, minimum, find);
@@ -797,9 +794,7 @@ export class ErasureSet {
         throw new ObjectLayerError('read-quorum');
       }
       if (outcome.kind === 'found') versions.push(summarize(outcome.quorum.version));
-      degraded ||=
-        outcome.kind !== 'found' ||
-        answers.some((answer, slot) => !(answer instanceof Error) && (!outcome.quorum.holders[slot] || outcome.quorum.copies[slot] !== (answer && find(answer, id))));
+      degraded ||= outcome.kind !== 'found' || needsHeal(outcome.quorum, answers, id, find);
     }
     if (degraded) this.healHooks.degradedRead?.(bucket, key, false);
     versions.sort((a, b) => b.modTime - a.modTime);
