@@ -15,7 +15,6 @@ import type {
   ReadOptions,
   StorageCapacity,
   VersionAttributes,
-  Versioning,
   NewUploadOptions,
   PartInfo,
   UploadInfo,
@@ -97,6 +96,12 @@ async function smallestOf<E extends { key: string }>(cursors: SetCursor<E>[]): P
     if (entry && (!smallest || compareKeys(entry.key, smallest.entry.key) < 0)) smallest = { cursor, entry };
   }
   return smallest;
+}
+
+/** The common prefix a listing rolls `key` up into: up to the first delimiter after the prefix. */
+function commonPrefixOf(key: string, prefix: string, delimiter: string): string | undefined {
+  const at = delimiter ? key.indexOf(delimiter, prefix.length) : -1;
+  return at >= 0 ? key.slice(0, at + delimiter.length) : undefined;
 }
 
 /**
@@ -336,10 +341,6 @@ export class ErasurePool implements ObjectLayer {
     return this.configOf(bucket, info);
   }
 
-  private async versioningForWrite(bucket: string): Promise<Versioning | undefined> {
-    return (await this.configForWrite(bucket)).versioning;
-  }
-
   /**
    * What a read reports of the bucket's configuration (versioning: whether its answer names a `null`
    * version id; lifecycle: when the current version expires): from the configuration this node holds
@@ -365,16 +366,16 @@ export class ErasurePool implements ObjectLayer {
   }
 
   async deleteObject(bucket: string, key: string, versionId?: string, options: DeleteOptions = {}): Promise<DeleteOutcome> {
-    const versioning = await this.versioningForWrite(bucket);
+    const { versioning } = await this.configForWrite(bucket);
     const set = this.setFor(key);
     if (versionId !== undefined) return set.deleteVersion(bucket, key, versionId, options);
     return set.deleteObject(bucket, key, versioning, options);
   }
 
   async updateObjectAttributes(bucket: string, key: string, versionId: string | undefined, change: (current: ObjectInfo) => VersionAttributes): Promise<ObjectInfo> {
-    const versioning = await this.versioningForWrite(bucket);
+    const config = await this.configForWrite(bucket);
     const info = await this.setFor(key).updateVersion(bucket, key, versionId, change);
-    return { ...info, ...(versioning ? { versioning } : {}) };
+    return withBucketFacts(info, config, this.lifecycleDayMs);
   }
 
   async newMultipartUpload(bucket: string, key: string, options: NewUploadOptions): Promise<UploadInfo> {
@@ -457,8 +458,7 @@ export class ErasurePool implements ObjectLayer {
       const smallest = await smallestOf(cursors);
       if (!smallest) break;
       const { key } = smallest.entry;
-      const delimiterAt = delimiter ? key.indexOf(delimiter, prefix.length) : -1;
-      const commonPrefix = delimiterAt >= 0 ? key.slice(0, delimiterAt + delimiter.length) : undefined;
+      const commonPrefix = commonPrefixOf(key, prefix, delimiter);
       if (result.objects.length + result.prefixes.length >= maxKeys) {
         result.isTruncated = true;
         break;
@@ -512,8 +512,7 @@ export class ErasurePool implements ObjectLayer {
       const smallest = await smallestOf(cursors);
       if (!smallest) break;
       const { key, latest } = smallest.entry;
-      const delimiterAt = delimiter ? key.indexOf(delimiter, prefix.length) : -1;
-      const commonPrefix = delimiterAt >= 0 ? key.slice(0, delimiterAt + delimiter.length) : undefined;
+      const commonPrefix = commonPrefixOf(key, prefix, delimiter);
       if (commonPrefix !== undefined) {
         seekAll(pastPrefix(commonPrefix));
         if (keyMarker !== undefined && compareKeys(commonPrefix, keyMarker) <= 0) continue;

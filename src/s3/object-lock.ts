@@ -8,6 +8,7 @@ import { S3Error } from '../errors.js';
 import type { Retention, VersionAttributes } from '../object/types.js';
 import { firstValue, type HeaderSource } from './object-request.js';
 import { tagsFromHeader } from './tags.js';
+import { declaresBodyDigest } from './read-body.js';
 
 const MODES = new Set(['GOVERNANCE', 'COMPLIANCE']);
 
@@ -58,10 +59,7 @@ export function writeAttributes(source: HeaderSource): VersionAttributes {
  * takes no version under Object Lock from one that does not (PutOptions.bodyDigest).
  */
 export function provesBody(source: HeaderSource): boolean {
-  return (
-    Object.keys(source).some((name) => name === 'content-md5' || name.startsWith('x-amz-checksum-') || name === 'x-amz-sdk-checksum-algorithm') ||
-    /x-amz-checksum-/i.test(firstValue(source['x-amz-trailer']) ?? '')
-  );
+  return declaresBodyDigest(source) || /x-amz-checksum-/i.test(firstValue(source['x-amz-trailer']) ?? '');
 }
 
 /** The response headers of a version's Object Lock settings (GET, HEAD). */

@@ -22,10 +22,12 @@ export async function readSmallBody(req: S3Request, limit = MAX_XML_BODY): Promi
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** Whether request headers (or a form's fields) declare a digest of the body: Content-MD5, or a checksum as the SDKs send instead. */
+export function declaresBodyDigest(headers: Record<string, unknown>): boolean {
+  return Object.keys(headers).some((name) => name === 'content-md5' || name.startsWith('x-amz-checksum-') || name === 'x-amz-sdk-checksum-algorithm');
+}
+
 /** Requests AWS refuses without Content-MD5 (or a checksum of the body, as the SDKs send instead). */
 export function requireBodyIntegrity(req: S3Request): void {
-  const headers = req.ctx.req.headers;
-  const declared =
-    headers['content-md5'] !== undefined || Object.keys(headers).some((h) => h.startsWith('x-amz-checksum-')) || headers['x-amz-sdk-checksum-algorithm'] !== undefined;
-  if (!declared) throw new S3Error('InvalidRequest', 'Missing required header for this request: Content-MD5');
+  if (!declaresBodyDigest(req.ctx.req.headers)) throw new S3Error('InvalidRequest', 'Missing required header for this request: Content-MD5');
 }
