@@ -62,6 +62,16 @@ export class Remote {
     }
   }
 
+  /** As `call`, but the S3 error `absent` (what was asked for is not set) gives undefined. */
+  async callUnlessAbsent<T>(where: Where, fn: (client: S3Client) => Promise<T>, absent: string): Promise<T | undefined> {
+    try {
+      return await fn(this.client);
+    } catch (err) {
+      if ((err as { name?: string }).name === absent) return undefined;
+      throw this.explain(err, where);
+    }
+  }
+
   explain(err: unknown, where: Where = {}): CliError {
     return explainRemote(err, { alias: this.alias, url: this.url, ...where });
   }

@@ -39,13 +39,8 @@ function days(text: string | undefined, what: string): number | undefined {
 }
 
 async function rulesOf(remote: Remote, bucket: string): Promise<LifecycleRule[]> {
-  return remote.client.send(new GetBucketLifecycleConfigurationCommand({ Bucket: bucket })).then(
-    (r) => r.Rules ?? [],
-    (err: unknown) => {
-      if ((err as { name?: string }).name === 'NoSuchLifecycleConfiguration') return [];
-      throw remote.explain(err, { bucket });
-    },
-  );
+  const config = await remote.callUnlessAbsent({ bucket }, (c) => c.send(new GetBucketLifecycleConfigurationCommand({ Bucket: bucket })), 'NoSuchLifecycleConfiguration');
+  return config?.Rules ?? [];
 }
 
 async function store(remote: Remote, bucket: string, rules: LifecycleRule[]): Promise<void> {

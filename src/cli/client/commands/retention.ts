@@ -97,13 +97,7 @@ export function registerRetention(program: Command): void {
         return;
       }
       const { remote, bucket, key } = await remoteTargetOf(arg, 'object');
-      const found = await remote.client.send(new GetObjectRetentionCommand({ Bucket: bucket, Key: key, VersionId: options.versionId })).then(
-        (r) => r.Retention,
-        (err: unknown) => {
-          if ((err as { name?: string }).name === 'NoSuchObjectLockConfiguration') return undefined;
-          throw remote.explain(err, { bucket, key });
-        },
-      );
+      const found = (await remote.callUnlessAbsent({ bucket, key }, (c) => c.send(new GetObjectRetentionCommand({ Bucket: bucket, Key: key, VersionId: options.versionId })), 'NoSuchObjectLockConfiguration'))?.Retention;
       out.result(found ? `${remote.name(bucket, key)}: ${found.Mode} until ${found.RetainUntilDate?.toISOString()}.` : `${remote.name(bucket, key)}: no retention.`, {
         target: remote.name(bucket, key), ...(found ? { mode: found.Mode, retainUntil: found.RetainUntilDate?.toISOString() } : {}),
       });
@@ -127,13 +121,8 @@ export function registerLegalHold(program: Command): void {
     run(async (arg: string, options: LockOptions) => {
       const { remote, bucket, key } = await remoteTargetOf(arg, 'object');
       // A hold never set reads as off.
-      const status = await remote.client.send(new GetObjectLegalHoldCommand({ Bucket: bucket, Key: key, VersionId: options.versionId })).then(
-        (r) => r.LegalHold?.Status ?? 'OFF',
-        (err: unknown) => {
-          if ((err as { name?: string }).name === 'NoSuchObjectLockConfiguration') return 'OFF';
-          throw remote.explain(err, { bucket, key });
-        },
-      );
+      const answer = await remote.callUnlessAbsent({ bucket, key }, (c) => c.send(new GetObjectLegalHoldCommand({ Bucket: bucket, Key: key, VersionId: options.versionId })), 'NoSuchObjectLockConfiguration');
+      const status = answer?.LegalHold?.Status ?? 'OFF';
       new Output(options).result(`${remote.name(bucket, key)}: legal hold ${status}.`, { target: remote.name(bucket, key), legalHold: status });
     }),
   );

@@ -43,13 +43,7 @@ export function registerTag(program: Command): void {
       const { remote, bucket, key } = await remoteTargetOf(arg, 'either');
       let tags: Tag[];
       if (key === '') {
-        tags = await remote.client.send(new GetBucketTaggingCommand({ Bucket: bucket })).then(
-          (r) => r.TagSet ?? [],
-          (err: unknown) => {
-            if ((err as { name?: string }).name === 'NoSuchTagSet') return [];
-            throw remote.explain(err, { bucket });
-          },
-        );
+        tags = (await remote.callUnlessAbsent({ bucket }, (c) => c.send(new GetBucketTaggingCommand({ Bucket: bucket })), 'NoSuchTagSet'))?.TagSet ?? [];
       } else {
         tags = (await remote.call({ bucket, key }, (c) => c.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key, VersionId: options.versionId })))).TagSet ?? [];
       }
