@@ -43,18 +43,27 @@ export function listParams(req: S3Request): ListParams {
   };
 }
 
+/** The Owner element of every listed object (one owner so far). */
+export const OWNER_XML = `<Owner><ID>${escapeXml(OWNER.ID)}</ID><DisplayName>${escapeXml(OWNER.DisplayName)}</DisplayName></Owner>`;
+
+/** A listed object's ETag, checksum algorithms and Size elements, written directly. */
+export function etagToSizeXml(o: ListedObject): string {
+  let algorithms = '';
+  for (const algorithm of o.checksumAlgorithms) algorithms += `<ChecksumAlgorithm>${escapeXml(algorithm)}</ChecksumAlgorithm>`;
+  // The ETag's quotes escaped here, once: quoteEtag's output would be escaped for every key.
+  return `<ETag>&quot;${escapeXml(o.etag)}&quot;</ETag>${algorithms}<Size>${o.size}</Size>`;
+}
+
+export function storageClassXml(o: ListedObject): string {
+  return `<StorageClass>${o.storageClass === undefined ? 'STANDARD' : escapeXml(o.storageClass)}</StorageClass>`;
+}
+
 /** The Contents elements of a listing, written directly: a page holds up to 1,000 of them. */
 function contents(objects: ListedObject[], encode: (v: string) => string, withOwner: boolean): RawXml {
-  const owner = withOwner ? `<Owner><ID>${escapeXml(OWNER.ID)}</ID><DisplayName>${escapeXml(OWNER.DisplayName)}</DisplayName></Owner>` : '';
+  const owner = withOwner ? OWNER_XML : '';
   let xml = '';
   for (const o of objects) {
-    let algorithms = '';
-    for (const algorithm of o.checksumAlgorithms) algorithms += `<ChecksumAlgorithm>${escapeXml(algorithm)}</ChecksumAlgorithm>`;
-    // The ETag's quotes escaped here, once: quoteEtag's output would be escaped for every key.
-    xml +=
-      `<Contents><Key>${escapeXml(encode(o.key))}</Key><LastModified>${xmlDate(o.modTime)}</LastModified>` +
-      `<ETag>&quot;${escapeXml(o.etag)}&quot;</ETag>${algorithms}<Size>${o.size}</Size>${owner}` +
-      `<StorageClass>${o.storageClass === undefined ? 'STANDARD' : escapeXml(o.storageClass)}</StorageClass></Contents>`;
+    xml += `<Contents><Key>${escapeXml(encode(o.key))}</Key><LastModified>${xmlDate(o.modTime)}</LastModified>${etagToSizeXml(o)}${owner}${storageClassXml(o)}</Contents>`;
   }
   return new RawXml(xml);
 }

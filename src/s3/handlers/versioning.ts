@@ -6,8 +6,7 @@ import { readSmallBody, requireBodyIntegrity } from '../read-body.js';
 import { requireBucket, type S3Request } from '../request.js';
 import { sendXml, xmlDate } from '../response.js';
 import { RawXml, escapeXml, parseXml } from '../xml.js';
-import { listParams } from './list.js';
-import { OWNER } from './service.js';
+import { OWNER_XML, etagToSizeXml, listParams, storageClassXml } from './list.js';
 
 export async function putBucketVersioning(req: S3Request): Promise<void> {
   const bucket = requireBucket(req);
@@ -42,19 +41,10 @@ export async function getBucketVersioning(req: S3Request): Promise<void> {
 
 /** Version and DeleteMarker elements in the order they are listed, written directly (a page holds up to 1,000). */
 function versionElements(versions: ListedObjectVersion[], encode: (v: string) => string): RawXml {
-  const owner = `<Owner><ID>${escapeXml(OWNER.ID)}</ID><DisplayName>${escapeXml(OWNER.DisplayName)}</DisplayName></Owner>`;
   let xml = '';
   for (const v of versions) {
     const head = `<Key>${escapeXml(encode(v.key))}</Key><VersionId>${escapeXml(v.versionId)}</VersionId><IsLatest>${v.isLatest}</IsLatest><LastModified>${xmlDate(v.modTime)}</LastModified>`;
-    if (v.deleteMarker) {
-      xml += `<DeleteMarker>${head}${owner}</DeleteMarker>`;
-      continue;
-    }
-    let algorithms = '';
-    for (const algorithm of v.checksumAlgorithms) algorithms += `<ChecksumAlgorithm>${escapeXml(algorithm)}</ChecksumAlgorithm>`;
-    xml +=
-      `<Version>${head}<ETag>&quot;${escapeXml(v.etag)}&quot;</ETag>${algorithms}<Size>${v.size}</Size>` +
-      `<StorageClass>${v.storageClass === undefined ? 'STANDARD' : escapeXml(v.storageClass)}</StorageClass>${owner}</Version>`;
+    xml += v.deleteMarker ? `<DeleteMarker>${head}${OWNER_XML}</DeleteMarker>` : `<Version>${head}${etagToSizeXml(v)}${storageClassXml(v)}${OWNER_XML}</Version>`;
   }
   return new RawXml(xml);
 }
