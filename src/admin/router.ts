@@ -1,8 +1,9 @@
 /**
  * The admin API under `/tessera/admin/v1/`, and `/tessera/metrics`, mounted in the S3 app before S3
  * authentication and routing. Admin requests are signed with SigV4 exactly like S3 requests (same
- * verifier, same credential store) and only the root user may call them; answers are JSON (errors
- * too: `{"code", "message"}`).
+ * verifier, same keys); the root user may call all of them, any other identity what its policies
+ * allow by the route's admin action (admin:ServerInfo, admin:Heal, admin:Profiling, and IAM's, see
+ * iam-api.ts). Answers are JSON (errors too: `{"code", "message"}`).
  *
  *   GET  /tessera/admin/v1/info      nodes, drives (online / offline / healing with progress), sets and
  *                                    how many more drive failures each can take, heal queue, scanner
@@ -21,8 +22,14 @@ import { toS3Error } from '../s3/error-mapping.js';
 import { logError } from '../log.js';
 import type { HealManager } from '../heal/manager.js';
 import type { HealRequest, SequenceLine } from '../heal/sequence.js';
-import type { CredentialStore } from '../iam/credentials.js';
-import { hasSignature, verifySigV4 } from '../s3/auth/sigv4.js';
+import { createHash } from 'node:crypto';
+import type { AdminAction } from '../iam/actions.js';
+import { isAllowed } from '../iam/authorize.js';
+import { IamError } from '../iam/errors.js';
+import type { Iam } from '../iam/iam.js';
+import type { Identity } from '../iam/identity.js';
+import { hasSignature, verifySigV4, type AuthResult } from '../s3/auth/sigv4.js';
+import { serveIamAdmin } from './iam-api.js';
 import { METRICS_PATH, RequestMetrics, renderMetrics } from './metrics.js';
 import { CpuProfiler } from './profiler.js';
 
@@ -30,10 +37,11 @@ export const ADMIN_PREFIX = '/tessera/admin/v1/';
 
 export interface AdminOptions {
   manager: HealManager;
-  credentials: CredentialStore;
-  /** Only this access key (the root user) may use the admin API. */
-  rootAccessKey: string;
+  iam: Iam;
 }
+
+/** The most an admin request's body may carry (a policy document is at most 20 KiB). */
+const MAX_ADMIN_BODY = 64 * 1024;
 
 class AdminError extends Error {
   constructor(
@@ -57,7 +65,12 @@ function text(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[value.length - 1] : value;
 }
 
-function authenticate(ctx: Context, options: AdminOptions): void {
+interface Caller {
+  identity: Identity;
+  auth: AuthResult;
+}
+
+function authenticate(ctx: Context, options: AdminOptions): Caller {
   const url = ctx.req.url ?? '/';
   const q = url.indexOf('?');
   const signed = {
@@ -66,9 +79,51 @@ function authenticate(ctx: Context, options: AdminOptions): void {
     rawQuery: q < 0 ? '' : url.slice(q + 1),
     headers: ctx.req.headersDistinct,
   };
-  if (!hasSignature(signed)) throw new AdminError(403, 'AccessDenied', 'the admin API needs requests signed with SigV4 by the root user');
-  const auth = verifySigV4(signed, options.credentials.lookupSecret);
-  if (auth.accessKey !== options.rootAccessKey) throw new AdminError(403, 'AccessDenied', 'only the root user may use the admin API');
+  if (!hasSignature(signed)) throw new AdminError(403, 'AccessDenied', 'the admin API needs requests signed with SigV4');
+  const auth = verifySigV4(signed, options.iam.lookupSecret);
+  const identity = options.iam.identity(auth.accessKey);
+  if (!identity) throw new AdminError(403, 'InvalidAccessKeyId', 'the access key is not (or no longer) valid');
+  return { identity, auth };
+}
+
+/** Throws AccessDenied unless `identity` may do `action` (admin actions are on every resource: `arn:aws:s3:::*`). */
+function authorizer(ctx: Context, identity: Identity): (action: AdminAction) => void {
+  return (action) => {
+    const conditions = new Map([
+      ['aws:sourceip', [ctx.req.socket.remoteAddress ?? '']],
+      ['aws:currenttime', [new Date().toISOString()]],
+      ['aws:username', [identity.userName]],
+    ]);
+    if (!isAllowed(identity, { action, resource: 'arn:aws:s3:::*', principal: identity.principal, conditions })) {
+      throw new AdminError(403, 'AccessDenied', `this needs the ${action} permission`);
+    }
+  };
+}
+
+/** The request body, read whole (it is small) and checked against the SHA-256 the signature covers. */
+async function signedBody(ctx: Context, auth: AuthResult): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_ADMIN_BODY) throw new AdminError(413, 'EntityTooLarge', `an admin request body is at most ${MAX_ADMIN_BODY} bytes`);
+    chunks.push(chunk);
+  }
+  const body = Buffer.concat(chunks);
+  if (auth.payload.kind === 'sha256') {
+    if (createHash('sha256').update(body).digest('hex') !== auth.payload.hex) throw new AdminError(400, 'XAmzContentSHA256Mismatch', 'the body does not match its signed SHA-256');
+  } else if (body.length > 0) {
+    throw new AdminError(400, 'InvalidRequest', 'an admin request with a body must sign it (x-amz-content-sha256)');
+  }
+  return body.toString('utf8');
+}
+
+function segmentsOf(route: string): string[] {
+  try {
+    return route.split('/').map((s) => decodeURIComponent(s));
+  } catch {
+    throw new AdminError(400, 'InvalidArgument', 'the path is not validly encoded');
+  }
 }
 
 function healRequest(ctx: Context): HealRequest {
@@ -99,20 +154,31 @@ async function handleProfile(ctx: Context, profiler: CpuProfiler, action: string
 }
 
 async function handleAdmin(ctx: Context, options: AdminOptions, profiler: CpuProfiler): Promise<void> {
-  authenticate(ctx, options);
+  const { identity, auth } = authenticate(ctx, options);
+  const authorize = authorizer(ctx, identity);
+  const rawRoute = (ctx.req.url ?? '/').split('?')[0].slice(ADMIN_PREFIX.length).replace(/\/+$/, '');
   const route = ctx.path.slice(ADMIN_PREFIX.length).replace(/\/+$/, '');
   const { manager } = options;
+  const answer = await serveIamAdmin(options.iam, { method: ctx.method, segments: segmentsOf(rawRoute), body: await signedBody(ctx, auth), authorize });
+  if (answer !== undefined) {
+    ctx.type = 'application/json';
+    ctx.body = JSON.stringify(answer);
+    return;
+  }
   if (route === 'info' && ctx.method === 'GET') {
+    authorize('admin:ServerInfo');
     ctx.type = 'application/json';
     ctx.body = JSON.stringify(await manager.info());
     return;
   }
   if (route === 'heal' && ctx.method === 'GET') {
+    authorize('admin:Heal');
     ctx.type = 'application/json';
     ctx.body = JSON.stringify({ sequences: manager.sequences.list() });
     return;
   }
   if (route === 'heal' && ctx.method === 'POST') {
+    authorize('admin:Heal');
     const request = healRequest(ctx);
     const stream = new PassThrough();
     const write = (line: SequenceLine): void => {
@@ -129,7 +195,10 @@ async function handleAdmin(ctx: Context, options: AdminOptions, profiler: CpuPro
     ctx.body = stream;
     return;
   }
-  if ((route === 'profile/start' || route === 'profile/stop') && ctx.method === 'POST') return handleProfile(ctx, profiler, route.slice('profile/'.length));
+  if ((route === 'profile/start' || route === 'profile/stop') && ctx.method === 'POST') {
+    authorize('admin:Profiling');
+    return handleProfile(ctx, profiler, route.slice('profile/'.length));
+  }
   if (route === 'info' || route === 'heal' || route === 'profile/start' || route === 'profile/stop') throw new AdminError(405, 'MethodNotAllowed', `${ctx.method} is not allowed on ${ctx.path}`);
   throw new AdminError(404, 'NotFound', `no admin API at ${ctx.path}`);
 }
@@ -147,7 +216,7 @@ export function adminRoutes(options: AdminOptions) {
       try {
         await handleAdmin(ctx, options, profiler);
       } catch (err) {
-        const answer = err instanceof AdminError ? err : toS3Error(err);
+        const answer = err instanceof AdminError || err instanceof IamError ? err : toS3Error(err);
         const status = answer?.status ?? 500;
         if (status === 500) logError(`tessera: ${ctx.method} ${ctx.url}: admin API error:`, err);
         ctx.status = status;

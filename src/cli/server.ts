@@ -8,7 +8,7 @@ import { createListener, type Listener } from '../cluster/listener.js';
 import { createClusterNode } from '../cluster/node.js';
 import type { ErasurePool } from '../erasure/pool.js';
 import { bootstrapPool, prepareLocalDrives, type PoolLayout } from '../erasure/bootstrap.js';
-import { CredentialStore } from '../iam/credentials.js';
+import { Iam } from '../iam/iam.js';
 import { describeRootSource, rootCredentialsFromEnv, type RootCredentials } from '../iam/root.js';
 import { createS3App } from '../s3/app.js';
 import { answerClientError } from '../s3/client-error.js';
@@ -158,10 +158,14 @@ export async function runServer(driveArgs: string[], options: ServerOptions): Pr
     // Each node scans its share of the sets; MRF and replaced drives stay with the node that saw them.
     shouldScan: (set) => set % topology.nodes.length === topology.localNode,
   });
+  // Users, groups and policies: loaded now, kept current by notices from the node that changes them.
+  const iam = new Iam({ objects: pool, locks: node.locks, root, tellPeers: (notice) => node.tellPeers('iam', notice), log: (line) => console.error(line) });
+  node.rpc?.onNotice('iam', (notice) => iam.onNotice(notice));
+  await iam.start();
   const app = createS3App({
-    routes: [adminRoutes({ manager: healing, credentials: new CredentialStore(root), rootAccessKey: root.accessKey })],
+    routes: [adminRoutes({ manager: healing, iam })],
     objects: pool,
-    credentials: new CredentialStore(root),
+    iam,
     region: options.region,
     // As in MinIO, REDUCED_REDUNDANCY keeps a single parity shard.
     reducedParity: REDUCED_REDUNDANCY_PARITY,
@@ -195,6 +199,7 @@ export async function runServer(driveArgs: string[], options: ServerOptions): Pr
     if (stopping) return;
     stopping = true;
     clearInterval(sweep);
+    iam.stop();
     const healingStopped = Promise.all([healing.stop(), lifecycle.stop()]).catch(() => undefined);
     console.log(`tessera: ${signal} received, finishing in-flight requests`);
     const force = setTimeout(() => {

@@ -27,6 +27,8 @@ export interface ClusterNode {
   locks: Locker;
   /** Serves this node's drives and locks to its peers; undefined on a single node, which serves no RPC at all. */
   rpc?: RpcServer;
+  /** Delivers a notice (see RpcServer.onNotice) to every other node; resolves with those that could not be told. */
+  tellPeers(topic: string, payload: unknown): Promise<string[]>;
   close(): void;
 }
 
@@ -69,6 +71,17 @@ export function createClusterNode(topology: Topology, root: Credentials, certs?:
     peers: [...peers.values()],
     locks,
     rpc,
+    async tellPeers(topic, payload) {
+      const told = await Promise.all(
+        [...peers.values()].map((peer) =>
+          peer.call(`notice/${topic}`, payload).then(
+            () => undefined,
+            () => peer.address,
+          ),
+        ),
+      );
+      return told.filter((address): address is string => address !== undefined);
+    },
     close() {
       rpc?.close();
       for (const peer of peers.values()) peer.close();

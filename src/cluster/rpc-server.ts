@@ -56,6 +56,8 @@ interface OpenWriter {
   lastUsed: number;
 }
 
+export type NoticeHandler = (payload: unknown) => Promise<void>;
+
 export interface RpcServerOptions {
   key: Buffer;
   fingerprint: string;
@@ -100,6 +102,7 @@ export class RpcServer {
   private readonly verifier: RpcVerifier;
   /** Open sessions, each with the shard readers it opened. */
   private readonly sessions = new Map<ReceiverSession, SessionReaders>();
+  private readonly notices = new Map<string, NoticeHandler>();
   /** This process: a peer that sees another boot id in a session's hello knows this node restarted. */
   readonly boot = randomBytes(16).toString('hex');
 
@@ -144,9 +147,23 @@ export class RpcServer {
     return drive;
   }
 
+  /**
+   * Serves `notice/<topic>` calls with `handler`: how a layer above this one (IAM) hears of a change
+   * another node made. The handler validates its payload, which comes from the network.
+   */
+  onNotice(topic: string, handler: NoticeHandler): void {
+    this.notices.set(topic, handler);
+  }
+
   private async dispatch(route: string, args: unknown, readers: SessionReaders): Promise<unknown> {
     const parts = route.split('/');
     if (route === 'ping') return this.ping();
+    if (parts[0] === 'notice' && parts.length === 2) {
+      const handler = this.notices.get(parts[1]);
+      if (!handler) throw new DriveError('invalid', `unknown notice ${parts[1].slice(0, 60)}`);
+      await handler(args);
+      return null;
+    }
     if (parts[0] === 'lock' && parts.length === 2) return this.lock(parts[1], checkLockArgs(args));
     if (parts[0] === 'drive' && parts.length === 3) {
       if (!Array.isArray(args)) throw new DriveError('invalid', 'drive call arguments must be a list');

@@ -30,7 +30,7 @@ import type { BucketConfig } from '../meta/bucket-config.js';
 import type { ListingSummary } from '../meta/listing-summary.js';
 import type { Locker } from '../lock/locker.js';
 import type { BucketEntry, Drive, DriveSpace } from '../storage/drive.js';
-import { MAX_OBJECT_KEY_BYTES, compareKeys, justAfter, pastPrefix } from '../storage/names.js';
+import { CONFIG_BUCKET, MAX_OBJECT_KEY_BYTES, compareKeys, justAfter, pastPrefix } from '../storage/names.js';
 import { setIndexFor } from './placement.js';
 import { ErasureSet, type ListedKeyVersions, type ListedVersion } from './set.js';
 import { toPartInfo, toUploadInfo } from './multipart.js';
@@ -248,7 +248,7 @@ export class ErasurePool implements ObjectLayer {
     const listed = await askDrives(this.drives, (d) => d.listBuckets());
     listed.requireQuorum(Math.ceil(this.drives.length / 2), () => new ObjectLayerError('read-quorum'));
     return [...entriesByBucket(listed.values())]
-      .filter(([, entries]) => entries.length >= Math.ceil(this.drives.length / 2))
+      .filter(([name, entries]) => name !== CONFIG_BUCKET && entries.length >= Math.ceil(this.drives.length / 2))
       .map(([name, entries]) => {
         const { created, configStamp } = agreedBucket(entries);
         return { name, created: new Date(created), configStamp };

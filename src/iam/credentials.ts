@@ -1,16 +1,6 @@
-/** Credentials the server accepts. For now the root credentials only; IAM users come later. */
+/** A pair of keys that signs requests: the root user's, a user's or a service account's. */
 
 export interface Credentials {
   accessKey: string;
   secretKey: string;
-}
-
-export class CredentialStore {
-  private readonly secrets = new Map<string, string>();
-
-  constructor(root: Credentials) {
-    this.secrets.set(root.accessKey, root.secretKey);
-  }
-
-  lookupSecret = (accessKey: string): string | undefined => this.secrets.get(accessKey);
 }

@@ -1,5 +1,5 @@
 /**
- * A bucket's configuration (tags, versioning, Object Lock, lifecycle; policy and the rest as they land), as
+ * A bucket's configuration (tags, versioning, Object Lock, lifecycle, policy, Block Public Access), as
  * every drive of the pool keeps it beside the bucket's entry. A change is written with a greater
  * stamp than the configuration it was made from, and a drive keeps only the greatest stamp it was
  * given: so copies converge on the newest, whatever order changes and heals reach a drive in.
@@ -17,7 +17,29 @@ export interface BucketConfig {
   objectLock?: { defaultRetention?: DefaultRetention };
   /** Lifecycle rules, enforced by the lifecycle worker (src/lifecycle). */
   lifecycle?: LifecycleRule[];
+  /** The bucket policy as the client gave it (JSON text; src/iam parses and enforces it). */
+  policy?: string;
+  /** S3's Block Public Access settings. */
+  publicAccessBlock?: PublicAccessBlockConfig;
 }
+
+export interface PublicAccessBlockConfig {
+  BlockPublicAcls: boolean;
+  IgnorePublicAcls: boolean;
+  BlockPublicPolicy: boolean;
+  RestrictPublicBuckets: boolean;
+}
+
+const PUBLIC_ACCESS_BLOCK_FIELDS = ['BlockPublicAcls', 'IgnorePublicAcls', 'BlockPublicPolicy', 'RestrictPublicBuckets'] as const;
+
+function isPublicAccessBlock(value: unknown): value is PublicAccessBlockConfig {
+  if (typeof value !== 'object' || value === null) return false;
+  const fields = Object.keys(value);
+  return fields.length === PUBLIC_ACCESS_BLOCK_FIELDS.length && PUBLIC_ACCESS_BLOCK_FIELDS.every((f) => typeof (value as Record<string, unknown>)[f] === 'boolean');
+}
+
+/** The largest bucket policy AWS takes (20 KiB). */
+export const MAX_BUCKET_POLICY_BYTES = 20 * 1024;
 
 export type RetentionMode = 'GOVERNANCE' | 'COMPLIANCE';
 
@@ -45,7 +67,7 @@ export const BUCKET_TAG_LIMITS = { count: 50, keyLength: 128, valueLength: 256 }
 /** The most a stored configuration may take (a drive refuses more). */
 export const MAX_BUCKET_CONFIG_BYTES = 256 * 1024;
 
-const CONFIG_FIELDS = new Set(['stamp', 'tags', 'versioning', 'objectLock', 'lifecycle']);
+const CONFIG_FIELDS = new Set(['stamp', 'tags', 'versioning', 'objectLock', 'lifecycle', 'policy', 'publicAccessBlock']);
 
 /** Whether `value` has the shape of a configuration (a drive checks what it is given before storing it). */
 export function isBucketConfig(value: unknown): value is BucketConfig {
@@ -55,6 +77,8 @@ export function isBucketConfig(value: unknown): value is BucketConfig {
   for (const field of Object.keys(config)) if (!CONFIG_FIELDS.has(field)) return false;
   if (config.versioning !== undefined && config.versioning !== 'Enabled' && config.versioning !== 'Suspended') return false;
   if (config.lifecycle !== undefined && !isLifecycleRules(config.lifecycle)) return false;
+  if (config.policy !== undefined && (typeof config.policy !== 'string' || Buffer.byteLength(config.policy) > MAX_BUCKET_POLICY_BYTES)) return false;
+  if (config.publicAccessBlock !== undefined && !isPublicAccessBlock(config.publicAccessBlock)) return false;
   if (config.objectLock !== undefined) {
     const lock = config.objectLock as Record<string, unknown> | null;
     if (typeof lock !== 'object' || lock === null || Object.keys(lock).some((k) => k !== 'defaultRetention')) return false;

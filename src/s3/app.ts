@@ -3,20 +3,24 @@ import Koa, { type Context, type Next } from 'koa';
 import { healthRoutes } from '../admin/health.js';
 import { S3Error } from '../errors.js';
 import { logError } from '../log.js';
-import type { CredentialStore } from '../iam/credentials.js';
+import { ANONYMOUS } from '../iam/identity.js';
+import type { Iam } from '../iam/iam.js';
 import type { ObjectLayer } from '../object/types.js';
-import { hasSignature, verifySigV4 } from './auth/sigv4.js';
+import { verifySigV4 } from './auth/sigv4.js';
+import { RequestAccess, anonymousAuth, authTypeOf, isAnonymous } from './access.js';
 import { BODY_FLOOR_STATE, DEFAULT_BODY_FLOOR, type BodyFloor } from './body-watchdog.js';
 import { parseTarget, type S3Request, type S3Target } from './request.js';
 import { corsHandler } from './cors.js';
 import { toS3Error } from './error-mapping.js';
 import { isPostObject, postObject } from './handlers/post-object.js';
 import { errorXml, newRequestId } from './response.js';
-import { route } from './router.js';
+import { route } from './routes.js';
+import { validateBucketName } from './names.js';
 
 export interface S3AppOptions {
   objects: ObjectLayer;
-  credentials: CredentialStore;
+  /** Who may sign requests, and what each identity may do. */
+  iam: Iam;
   region: string;
   /** Parity used for x-amz-storage-class: REDUCED_REDUNDANCY. */
   reducedParity: number;
@@ -97,16 +101,32 @@ export function createS3App(options: S3AppOptions): Koa {
     ctx.state[BODY_FLOOR_STATE] = options.bodyFloor ?? DEFAULT_BODY_FLOOR;
     const target = parseTarget(ctx.req.url ?? '/', ctx.get('host'), options.domains);
     ctx.state.target = target;
+    const { iam, objects } = options;
     if (isPostObject(ctx, target.bucket, target.key)) {
-      await postObject(ctx, options.objects, target.bucket!, options.credentials.lookupSecret);
+      await postObject(ctx, objects, target.bucket!, iam.lookupSecret, (accessKey, key) => {
+        const identity = iam.identity(accessKey);
+        if (!identity) throw new S3Error('InvalidAccessKeyId');
+        return new RequestAccess(identity, iam, ctx, target, 'POST', objects).require('s3:PutObject', target.bucket, key);
+      });
       return;
     }
     // headersDistinct keeps repeated header lines apart, as SigV4 joins them with "," (Node joins with ", ").
     const signed = { method: ctx.method, rawPath: target.rawPath, rawQuery: target.rawQuery, headers: ctx.req.headersDistinct };
-    if (!hasSignature(signed)) throw new S3Error('AccessDenied');
-    const auth = verifySigV4(signed, options.credentials.lookupSecret);
-    const req: S3Request = { ctx, target, auth, objects: options.objects };
-    await route(req)(req);
+    const anonymous = isAnonymous(signed);
+    const auth = anonymous ? anonymousAuth(ctx.req.headers) : verifySigV4(signed, iam.lookupSecret);
+    // A key refused between its signature check and here (disabled that instant) is refused as unknown.
+    const identity = anonymous ? ANONYMOUS : iam.identity(auth.accessKey);
+    if (!identity) throw new S3Error('InvalidAccessKeyId');
+    // No request reaches a bucket S3 cannot name (the deployment's own config bucket among them).
+    if (target.bucket !== undefined) validateBucketName(target.bucket);
+    const found = route(ctx.method, target);
+    const access = new RequestAccess(identity, iam, ctx, target, anonymous ? undefined : authTypeOf(auth), objects);
+    if (found.decidedBy !== 'handler') {
+      const action = found.versionAction && target.query.has('versionId') ? found.versionAction : found.action;
+      await access.require(action, target.bucket, target.key);
+    }
+    const req: S3Request = { ctx, target, auth, objects, access, iam };
+    await found.handler(req);
   });
   return app;
 }

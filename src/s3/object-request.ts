@@ -72,9 +72,9 @@ export function checkVersionId(value: string, argument = 'versionId'): string {
   return value;
 }
 
-/** x-amz-bypass-governance-retention: true. */
-export function bypassesGovernance(source: HeaderSource): boolean {
-  return firstValue(source['x-amz-bypass-governance-retention'])?.toLowerCase() === 'true';
+/** x-amz-bypass-governance-retention: true, from an identity allowed s3:BypassGovernanceRetention (else the header does nothing). */
+export async function bypassesGovernance(req: S3Request, bucket: string, key?: string): Promise<boolean> {
+  return firstValue(req.ctx.req.headers['x-amz-bypass-governance-retention'])?.toLowerCase() === 'true' && (await req.access.allowed('s3:BypassGovernanceRetention', bucket, key));
 }
 
 /** The request's `versionId` parameter, checked; undefined when it names none. */

@@ -3,6 +3,8 @@ import { S3Error } from '../errors.js';
 import { validateBucketName } from './names.js';
 import type { ObjectLayer } from '../object/types.js';
 import type { AuthResult } from './auth/sigv4.js';
+import type { AccessCheck } from './access.js';
+import type { Iam } from '../iam/iam.js';
 import type { Context } from 'koa';
 
 export interface S3Target {
@@ -60,6 +62,10 @@ export interface S3Request {
   target: S3Target;
   auth: AuthResult;
   objects: ObjectLayer;
+  /** The identity that asks, and its permission checks beyond the route's own. */
+  access: AccessCheck;
+  /** For handlers that change who may access a bucket (its policy): every node must hear of it. */
+  iam: Iam;
 }
 
 export function requireBucket(req: S3Request): string {

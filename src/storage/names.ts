@@ -21,13 +21,20 @@ export function isValidBucketName(name: string): boolean {
   );
 }
 
+/**
+ * The deployment's own bucket (IAM data and other server configuration), stored through the erasure
+ * layer like any bucket so it is protected and healed the same way. Its name is one no S3 request can
+ * give (a leading dot), and the object layer leaves it out of bucket listings.
+ */
+export const CONFIG_BUCKET = '.tessera.config';
+
 export const MAX_OBJECT_KEY_BYTES = 1024;
 export const MAX_PART_NUMBER = 10_000;
 
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 
 const FORMS = {
-  bucket: { test: isValidBucketName },
+  bucket: { test: (name: string) => isValidBucketName(name) || name === CONFIG_BUCKET },
   /** A staging directory under `.tessera.sys/tmp/`: a UUID, `heal-` prefixed for heal rebuilds. */
   'staging id': new RegExp(`^(heal-)?${UUID}$`),
   /** A version's data directory under `<bucket>/<2 hex>/`. */

@@ -7,7 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { CredentialStore } from '../../src/iam/credentials.js';
+import { Iam } from '../../src/iam/iam.js';
+import { NamespaceLock } from '../../src/lock/namespace-lock.js';
 import { logError, redactSecrets } from '../../src/log.js';
 import type { ObjectLayer } from '../../src/object/types.js';
 import { createS3App } from '../../src/s3/app.js';
@@ -72,7 +73,13 @@ describe('an internal error on a presigned request', () => {
     let lastUrl = '';
     const app = createS3App({
       objects: failing,
-      credentials: new CredentialStore({ accessKey: credentials.accessKeyId, secretKey: credentials.secretAccessKey }),
+      iam: new Iam({
+        objects: failing,
+        locks: new NamespaceLock(),
+        root: { accessKey: credentials.accessKeyId, secretKey: credentials.secretAccessKey },
+        tellPeers: async () => [],
+        log: () => undefined,
+      }),
       region: 'us-east-1',
       reducedParity: 1,
       domains: [],

@@ -45,7 +45,8 @@ export type PayloadMode =
 export interface AuthResult {
   accessKey: string;
   payload: PayloadMode;
-  context: SigningContext;
+  /** Absent for an anonymous request. */
+  context?: SigningContext;
   presigned: boolean;
 }
 

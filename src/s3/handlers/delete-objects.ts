@@ -34,7 +34,6 @@ export async function deleteObjects(req: S3Request): Promise<void> {
   const entries = del.Object === undefined ? [] : Array.isArray(del.Object) ? del.Object : [del.Object];
   if (entries.length === 0 || entries.length > MAX_DELETE_KEYS) throw new S3Error('MalformedXML');
   const quiet = String(del.Quiet ?? '').trim().toLowerCase() === 'true';
-  const bypassGovernance = bypassesGovernance(req.ctx.req.headers);
   await req.objects.getBucketInfo(bucket);
 
   const deleted: Record<string, unknown>[] = [];
@@ -45,7 +44,9 @@ export async function deleteObjects(req: S3Request): Promise<void> {
     const versionId = entry.VersionId === undefined ? undefined : String(entry.VersionId);
     try {
       validateObjectKey(key);
-      const outcome = await req.objects.deleteObject(bucket, key, versionId === undefined ? undefined : checkVersionId(versionId), { bypassGovernance });
+      // Each key is decided on its own, as AWS decides DeleteObjects (the route asks nothing of the bucket).
+      if (!(await req.access.allowed(versionId === undefined ? 's3:DeleteObject' : 's3:DeleteObjectVersion', bucket, key))) throw new S3Error('AccessDenied');
+      const outcome = await req.objects.deleteObject(bucket, key, versionId === undefined ? undefined : checkVersionId(versionId), { bypassGovernance: await bypassesGovernance(req, bucket, key) });
       if (!quiet) deleted.push(deletedEntry(key, versionId, outcome));
     } catch (err) {
       const answer = toS3Error(err);

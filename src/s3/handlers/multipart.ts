@@ -13,7 +13,7 @@ import { validatePrefix } from '../names.js';
 import { requireBucket, type S3Request } from '../request.js';
 import { objectUrl, quoteEtag, sendXml, setExpirationHeader, setVersionHeader, xmlDate } from '../response.js';
 import { parseXml } from '../xml.js';
-import { writeAttributes } from '../object-lock.js';
+import { requireAttributePermissions, writeAttributes } from '../object-lock.js';
 import { OWNER } from './service.js';
 
 const MAX_LISTED = 1000;
@@ -51,6 +51,7 @@ export async function createMultipartUpload(req: S3Request): Promise<void> {
   if (parity !== undefined) headers['x-amz-storage-class'] = 'REDUCED_REDUNDANCY';
   const { algorithm, type } = requestedAlgorithm(req);
   const attributes = writeAttributes(req.ctx.req.headers);
+  await requireAttributePermissions(req, bucket, key, attributes);
   const upload = await req.objects.newMultipartUpload(bucket, key, {
     headers,
     parity,

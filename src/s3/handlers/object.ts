@@ -12,7 +12,7 @@ import { isObjectLayerError } from '../../object/errors.js';
 import type { ByteRange, ObjectInfo } from '../../object/types.js';
 import { headerForAlgorithm, type ChecksumAlgorithm } from '../checksums.js';
 import { tagsFromHeader } from '../tags.js';
-import { lockFromHeaders, provesBody, writeAttributes } from '../object-lock.js';
+import { lockFromHeaders, provesBody, requireAttributePermissions, writeAttributes } from '../object-lock.js';
 
 /** Query parameters of GET and HEAD that set a response header, by the header they set. */
 const RESPONSE_OVERRIDES: Record<string, string> = {
@@ -35,8 +35,9 @@ export async function putObject(req: S3Request): Promise<void> {
     // Fail fast before the body is read; the check that counts is repeated under the object's lock.
     precondition(await req.objects.getObjectInfo(bucket, key).catch(ignoreNoSuchKey));
   }
-  const body = uploadBody(req.ctx, req.auth);
   const attributes = writeAttributes(req.ctx.req.headers);
+  await requireAttributePermissions(req, bucket, key, attributes);
+  const body = uploadBody(req.ctx, req.auth);
   const info = await req.objects.putObject(bucket, key, body, { headers, parity, precondition, attributes, bodyDigest: provesBody(req.ctx.req.headers) });
   req.ctx.set('ETag', quoteEtag(info.etag));
   setVersionHeader(req.ctx, info);
@@ -68,6 +69,7 @@ async function copyObject(req: S3Request, bucket: string, key: string): Promise<
   const newTags = taggingDirective === 'REPLACE' ? tagsFromHeader(headers) : undefined;
   // Object Lock settings are the request's own; the source's are not copied (as S3 does).
   const lock = lockFromHeaders(headers);
+  await requireAttributePermissions(req, bucket, key, { ...(newTags ? { tags: newTags } : {}), ...lock });
   const { source, reader } = await openCopySource(req, { allowRange: false });
   try {
     const changesSomething = directive === 'REPLACE' || taggingDirective === 'REPLACE' || parity !== undefined || headers['x-amz-storage-class'] !== undefined || requested !== undefined;
@@ -166,7 +168,7 @@ export async function headObject(req: S3Request): Promise<void> {
 
 export async function deleteObject(req: S3Request): Promise<void> {
   const { bucket, key } = requireKey(req);
-  const outcome = await req.objects.deleteObject(bucket, key, requestedVersion(req), { bypassGovernance: bypassesGovernance(req.ctx.req.headers) });
+  const outcome = await req.objects.deleteObject(bucket, key, requestedVersion(req), { bypassGovernance: await bypassesGovernance(req, bucket, key) });
   if (outcome.versionId !== undefined) req.ctx.set('x-amz-version-id', outcome.versionId);
   if (outcome.deleteMarker) req.ctx.set('x-amz-delete-marker', 'true');
   req.ctx.status = 204;

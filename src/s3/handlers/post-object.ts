@@ -34,12 +34,14 @@ async function storeFile(
   file: Readable,
   filename: string,
   lookupSecret: (accessKey: string) => string | undefined,
+  authorize: AuthorizeUpload,
 ): Promise<void> {
   const rawKey = fields.get('key');
   if (rawKey === undefined) throw new S3Error('InvalidArgument', "Bucket POST must contain a field named 'key'.  If it is specified, please check the order of the fields.");
   const policy = verifyPostPolicy(fields, bucket, lookupSecret, MAX_OBJECT_SIZE);
   const key = rawKey.replace(/\$\{filename\}/g, filename);
   validateObjectKey(key);
+  await authorize(policy.accessKey, key);
   // A form's tags come as a Tagging document in its `tagging` field.
   const tagging = fields.get('tagging');
   const tags = tagging ? parseTagSet(tagging, OBJECT_TAG_LIMITS) : undefined;
@@ -78,7 +80,16 @@ async function storeFile(
   }
 }
 
-export async function postObject(ctx: Context, objects: ObjectLayer, bucket: string, lookupSecret: (accessKey: string) => string | undefined): Promise<void> {
+/** Throws AccessDenied unless the key that signed the form may put `key`. */
+export type AuthorizeUpload = (accessKey: string, key: string) => Promise<void>;
+
+export async function postObject(
+  ctx: Context,
+  objects: ObjectLayer,
+  bucket: string,
+  lookupSecret: (accessKey: string) => string | undefined,
+  authorize: AuthorizeUpload,
+): Promise<void> {
   validateBucketName(bucket);
   await objects.getBucketInfo(bucket);
   let parser: busboy.Busboy;
@@ -121,7 +132,7 @@ export async function postObject(ctx: Context, objects: ObjectLayer, bucket: str
         return;
       }
       sawFile = true;
-      storeFile(ctx, objects, bucket, fields, stream, info.filename ?? '', lookupSecret).then(resolve, (err: unknown) => {
+      storeFile(ctx, objects, bucket, fields, stream, info.filename ?? '', lookupSecret, authorize).then(resolve, (err: unknown) => {
         stream.resume();
         fail(err);
       });

@@ -1,4 +1,5 @@
 /** Tags: Put/Get/DeleteBucketTagging and Put/Get/DeleteObjectTagging (of the current version, or by versionId). */
+import { requestTagConditions } from '../access.js';
 import { S3Error } from '../../errors.js';
 import { BUCKET_TAG_LIMITS, type BucketConfig } from '../../meta/bucket-config.js';
 import { readSmallBody, requireBodyIntegrity } from '../read-body.js';
@@ -50,6 +51,8 @@ export async function putObjectTagging(req: S3Request): Promise<void> {
   const versionId = requestedVersion(req);
   await req.objects.getBucketInfo(bucket);
   const tags = parseTagSet(await readSmallBody(req), OBJECT_TAG_LIMITS);
+  // Decided here, not by the route: s3:RequestObjectTag conditions read the tags in the body.
+  await req.access.require(versionId === undefined ? 's3:PutObjectTagging' : 's3:PutObjectVersionTagging', bucket, key, requestTagConditions(tags));
   const info = await req.objects.updateObjectAttributes(bucket, key, versionId, () => ({ tags: tags.length > 0 ? tags : undefined }));
   setVersionHeader(req.ctx, info);
   req.ctx.status = 200;

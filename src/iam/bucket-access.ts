@@ -1,0 +1,59 @@
+/**
+ * Each bucket's policy and Block Public Access settings, parsed once and held in memory so a request's
+ * decision reads nothing. An entry is dropped when a node changes the bucket's access (it tells every
+ * node, see Iam.bucketAccessChanged) and is re-read after ENTRY_TTL_MS anyway, in case a notice was
+ * lost (a node unreachable for a moment while the change was made).
+ */
+import { isObjectLayerError } from '../object/errors.js';
+import type { ObjectLayer } from '../object/types.js';
+import type { BucketConfig } from '../meta/bucket-config.js';
+import type { BucketAccess } from './authorize.js';
+import { parsePolicy } from './policy/index.js';
+
+const ENTRY_TTL_MS = 30_000;
+const MAX_ENTRIES = 10_000;
+
+/** The parsed access settings of a stored configuration. */
+export function bucketAccessOf(bucket: string, config: BucketConfig): BucketAccess {
+  return {
+    ...(config.policy !== undefined ? { policy: parsePolicy(config.policy, 'bucket', bucket) } : {}),
+    ...(config.publicAccessBlock ? { publicAccessBlock: config.publicAccessBlock } : {}),
+  };
+}
+
+export class BucketAccessCache {
+  private readonly entries = new Map<string, { access: Promise<BucketAccess | undefined>; until: number }>();
+
+  constructor(
+    private readonly objects: ObjectLayer,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** The bucket's access settings; undefined when the bucket does not exist. */
+  get(bucket: string): Promise<BucketAccess | undefined> {
+    const entry = this.entries.get(bucket);
+    if (entry && entry.until > this.now()) return entry.access;
+    if (this.entries.size >= MAX_ENTRIES) this.entries.clear();
+    const access = this.read(bucket);
+    this.entries.set(bucket, { access, until: this.now() + ENTRY_TTL_MS });
+    // A failed read, or a bucket not there (it may be made any moment), is not remembered.
+    const forget = (): void => {
+      if (this.entries.get(bucket)?.access === access) this.entries.delete(bucket);
+    };
+    access.then((found) => found === undefined && forget(), forget);
+    return access;
+  }
+
+  invalidate(bucket: string): void {
+    this.entries.delete(bucket);
+  }
+
+  private async read(bucket: string): Promise<BucketAccess | undefined> {
+    try {
+      return bucketAccessOf(bucket, await this.objects.getBucketConfig(bucket));
+    } catch (err) {
+      if (isObjectLayerError(err, 'no-such-bucket')) return undefined;
+      throw err;
+    }
+  }
+}

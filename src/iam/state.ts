@@ -1,0 +1,86 @@
+/**
+ * IAM's state: users, service accounts, groups, custom policies and what is attached to whom, as one
+ * document. It is small (admin changes are rare and every node holds all of it in memory), and a
+ * single document changes atomically: no reader ever sees a group naming a user that is not there yet.
+ */
+import { IamError } from './errors.js';
+
+export type Status = 'enabled' | 'disabled';
+
+export interface UserEntry {
+  secretKey: string;
+  status: Status;
+  /** Policies attached to the user directly, by name. */
+  policies: string[];
+  /** Stable per user (ACL grants name it); never reused for another user. */
+  canonicalId: string;
+  created: number;
+  updated: number;
+}
+
+export interface ServiceAccountEntry {
+  secretKey: string;
+  /** The user whose permissions the account acts with. */
+  parent: string;
+  status: Status;
+  /** An identity policy (JSON text) that narrows the parent's: both must allow. */
+  policy?: string;
+  name?: string;
+  description?: string;
+  /** Epoch ms after which the key is refused. */
+  expiresAt?: number;
+  created: number;
+}
+
+export interface GroupEntry {
+  members: string[];
+  status: Status;
+  policies: string[];
+  created: number;
+}
+
+export interface PolicyEntry {
+  /** The document as given (JSON text). */
+  text: string;
+  created: number;
+  updated: number;
+}
+
+export interface IamState {
+  users: Record<string, UserEntry>;
+  serviceAccounts: Record<string, ServiceAccountEntry>;
+  groups: Record<string, GroupEntry>;
+  policies: Record<string, PolicyEntry>;
+}
+
+export function emptyState(): IamState {
+  return { users: {}, serviceAccounts: {}, groups: {}, policies: {} };
+}
+
+/** Access keys as MinIO and AWS take them: 3 to 128 characters of letters, digits and `+=,.@_-`. */
+const ACCESS_KEY = /^[A-Za-z0-9+=,.@_-]{3,128}$/;
+/** Group and policy names: 1 to 128 of the same characters. */
+const NAME = /^[A-Za-z0-9+=,.@_-]{1,128}$/;
+
+export function checkAccessKey(accessKey: unknown): asserts accessKey is string {
+  if (typeof accessKey !== 'string' || !ACCESS_KEY.test(accessKey)) {
+    throw new IamError('InvalidArgument', 'an access key is 3 to 128 characters of letters, digits and + = , . @ _ -');
+  }
+}
+
+export function checkSecretKey(secretKey: unknown): asserts secretKey is string {
+  if (typeof secretKey !== 'string' || secretKey.length < 8 || secretKey.length > 128 || /[\u0000-\u001f\u007f]/.test(secretKey)) {
+    throw new IamError('InvalidArgument', 'a secret key is 8 to 128 characters, none of them control characters');
+  }
+}
+
+export function checkName(kind: 'group' | 'policy', name: unknown): asserts name is string {
+  if (typeof name !== 'string' || !NAME.test(name)) throw new IamError('InvalidArgument', `a ${kind} name is 1 to 128 characters of letters, digits and + = , . @ _ -`);
+}
+
+/** Whether `value` is a state document of the shape this code writes (a stored document is checked before it is trusted). */
+export function isIamState(value: unknown): value is IamState {
+  if (typeof value !== 'object' || value === null) return false;
+  const state = value as Record<string, unknown>;
+  return ['users', 'serviceAccounts', 'groups', 'policies'].every((field) => typeof state[field] === 'object' && state[field] !== null && !Array.isArray(state[field]));
+}

@@ -1,0 +1,180 @@
+/**
+ * Authorisation of S3 requests: who is asking (a verified signature, or nobody), and whether they may
+ * do an action on a bucket or object. The values policy conditions read are worked out only when a
+ * policy that can decide the request reads them; the object's own tags (s3:ExistingObjectTag) are the
+ * only ones that cost a read, and only such a policy pays it.
+ */
+import type { TLSSocket } from 'node:tls';
+import { S3Error } from '../errors.js';
+import type { S3Action } from '../iam/actions.js';
+import { conditionKeysFor, isAllowed } from '../iam/authorize.js';
+import type { Identity } from '../iam/identity.js';
+import type { Iam } from '../iam/iam.js';
+import { isObjectLayerError } from '../object/errors.js';
+import type { ObjectLayer } from '../object/types.js';
+import { ALGORITHM, UNSIGNED_PAYLOAD, STREAMING_UNSIGNED_TRAILER, type AuthResult, type IncomingSignedRequest } from './auth/sigv4.js';
+import type { S3Target } from './request.js';
+import { tagsFromHeader } from './tags.js';
+import type { Context } from 'koa';
+
+/** Query parameters that carry a signature or a key (SigV4 or SigV2): a request with any of them is not anonymous. */
+const SIGNING_PARAMETERS = ['x-amz-algorithm', 'x-amz-credential', 'x-amz-signature', 'awsaccesskeyid', 'signature'];
+
+/** No Authorization header (or an empty one) and no signing parameters: the request is anonymous. */
+export function isAnonymous(req: IncomingSignedRequest): boolean {
+  const auth = req.headers.authorization;
+  const given = Array.isArray(auth) ? auth.join('') : auth;
+  if (given !== undefined && given.trim() !== '') return false;
+  for (const pair of req.rawQuery.split('&')) {
+    const name = pair.split('=')[0];
+    if (SIGNING_PARAMETERS.includes(decodeURIComponentSafe(name).toLowerCase())) return false;
+  }
+  return true;
+}
+
+function decodeURIComponentSafe(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/** What an unsigned request's body proves: a SHA-256 it declares is still checked; nothing can be signed chunk by chunk. */
+export function anonymousAuth(headers: IncomingSignedRequest['headers']): AuthResult {
+  const raw = headers['x-amz-content-sha256'];
+  const declared = (Array.isArray(raw) ? raw[0] : raw)?.trim();
+  let payload: AuthResult['payload'];
+  if (declared === undefined || declared === UNSIGNED_PAYLOAD) payload = { kind: 'unsigned' };
+  else if (declared === STREAMING_UNSIGNED_TRAILER) payload = { kind: 'streaming-unsigned-trailer' };
+  else if (/^[0-9a-fA-F]{64}$/.test(declared)) payload = { kind: 'sha256', hex: declared.toLowerCase() };
+  else throw new S3Error('AccessDenied', 'An anonymous request cannot carry a signed payload.');
+  return { accessKey: '', payload, presigned: false };
+}
+
+export type AuthType = 'REST-HEADER' | 'REST-QUERY-STRING' | 'POST';
+
+/** s3:authType of a request verified by its signature. */
+export function authTypeOf(auth: AuthResult): AuthType {
+  return auth.presigned ? 'REST-QUERY-STRING' : 'REST-HEADER';
+}
+
+/** s3:RequestObjectTag/<key> and s3:RequestObjectTagKeys for the tags a request sets. */
+export function requestTagConditions(tags: [string, string][]): Map<string, string[]> {
+  const values = new Map<string, string[]>(tags.map(([name, value]) => [`s3:requestobjecttag/${name.toLowerCase()}`, [value]]));
+  values.set('s3:requestobjecttagkeys', tags.map(([name]) => name));
+  return values;
+}
+
+/** The request's permission checks, as handlers and the app ask them. */
+export interface AccessCheck {
+  readonly identity: Identity;
+  /** Whether the identity may do `action` on the bucket (and object); `extra` adds condition values a handler learned (lower-cased keys). */
+  allowed(action: S3Action, bucket?: string, key?: string, extra?: Map<string, string[]>): Promise<boolean>;
+  /** Throws AccessDenied unless allowed. */
+  require(action: S3Action, bucket?: string, key?: string, extra?: Map<string, string[]>): Promise<void>;
+}
+
+const NO_CONDITIONS: ReadonlyMap<string, readonly string[]> = new Map();
+
+/** Headers whose values S3's condition keys of the same name (`s3:<header>`) read. */
+const HEADER_KEYS = [
+  'x-amz-acl', 'x-amz-content-sha256', 'x-amz-copy-source', 'x-amz-metadata-directive', 'x-amz-server-side-encryption',
+  'x-amz-storage-class', 'x-amz-grant-read', 'x-amz-grant-write', 'x-amz-grant-read-acp', 'x-amz-grant-write-acp', 'x-amz-grant-full-control',
+];
+
+/** Actions whose requests carry s3:prefix, s3:delimiter and s3:max-keys. */
+const LISTING_ACTIONS = new Set<S3Action>(['s3:ListBucket', 's3:ListBucketVersions']);
+
+function resourceArn(bucket?: string, key?: string): string {
+  if (bucket === undefined) return 'arn:aws:s3:::*';
+  return key === undefined ? `arn:aws:s3:::${bucket}` : `arn:aws:s3:::${bucket}/${key}`;
+}
+
+export class RequestAccess implements AccessCheck {
+  constructor(
+    readonly identity: Identity,
+    private readonly iam: Iam,
+    private readonly ctx: Context,
+    private readonly target: S3Target,
+    /** How the request was signed (s3:authType); undefined when it was not. */
+    private readonly authType: AuthType | undefined,
+    private readonly objects: ObjectLayer,
+  ) {}
+
+  async allowed(action: S3Action, bucket?: string, key?: string, extra?: Map<string, string[]>): Promise<boolean> {
+    if (this.identity.kind === 'root') return true;
+    const access = bucket === undefined ? undefined : await this.iam.bucketAccess.get(bucket);
+    // An anonymous request learns no more of a bucket that is not there than anyone would.
+    if (bucket !== undefined && access === undefined && this.identity.kind === 'anonymous') throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket });
+    const keys = conditionKeysFor(this.identity, access);
+    const conditions = keys.size === 0 ? NO_CONDITIONS : await this.conditions(keys, action, bucket, key, extra);
+    return isAllowed(this.identity, { action, resource: resourceArn(bucket, key), principal: this.identity.principal, conditions }, access);
+  }
+
+  async require(action: S3Action, bucket?: string, key?: string, extra?: Map<string, string[]>): Promise<void> {
+    if (!(await this.allowed(action, bucket, key, extra))) throw new S3Error('AccessDenied');
+  }
+
+  /** The values of the condition keys `keys` names, for this request. */
+  private async conditions(keys: ReadonlySet<string>, action: S3Action, bucket?: string, key?: string, extra?: Map<string, string[]>): Promise<Map<string, string[]>> {
+    const values = new Map<string, string[]>();
+    const set = (name: string, value: string | undefined): void => {
+      if (value !== undefined && keys.has(name)) values.set(name, [value]);
+    };
+    const { ctx, identity, target } = this;
+    const header = (name: string): string | undefined => {
+      const value = ctx.req.headers[name];
+      return Array.isArray(value) ? value.join(',') : value;
+    };
+    const now = new Date();
+    set('aws:sourceip', ctx.req.socket.remoteAddress);
+    set('aws:securetransport', String((ctx.req.socket as TLSSocket).encrypted === true));
+    set('aws:currenttime', now.toISOString());
+    set('aws:epochtime', String(Math.floor(now.getTime() / 1000)));
+    set('aws:referer', header('referer'));
+    set('aws:useragent', header('user-agent'));
+    if (identity.kind !== 'anonymous') {
+      set('aws:username', identity.userName);
+      set('aws:userid', identity.userName);
+    }
+    if (this.authType !== undefined) {
+      set('s3:signatureversion', ALGORITHM);
+      set('s3:authtype', this.authType);
+    }
+    set('aws:principaltype', { root: 'Account', user: 'User', 'service-account': 'User', anonymous: 'Anonymous' }[identity.kind]);
+    for (const name of HEADER_KEYS) set(`s3:${name}`, header(name));
+    set('s3:versionid', target.query.get('versionId') ?? undefined);
+    if (LISTING_ACTIONS.has(action)) {
+      set('s3:prefix', target.query.get('prefix') ?? '');
+      set('s3:delimiter', target.query.get('delimiter') ?? undefined);
+      set('s3:max-keys', target.query.get('max-keys') ?? undefined);
+    }
+    set('s3:object-lock-mode', header('x-amz-object-lock-mode'));
+    set('s3:object-lock-retain-until-date', header('x-amz-object-lock-retain-until-date'));
+    set('s3:object-lock-legal-hold', header('x-amz-object-lock-legal-hold'));
+    const retainUntil = Date.parse(header('x-amz-object-lock-retain-until-date') ?? '');
+    if (!Number.isNaN(retainUntil)) set('s3:object-lock-remaining-retention-days', String(Math.max(0, Math.ceil((retainUntil - now.getTime()) / 86_400_000))));
+    this.requestTags(keys, values);
+    if (bucket !== undefined && key !== undefined && [...keys].some((k) => k.startsWith('s3:existingobjecttag/'))) await this.existingTags(keys, values, bucket, key);
+    for (const [name, value] of extra ?? []) values.set(name, value);
+    return values;
+  }
+
+  /** s3:RequestObjectTag/<key> and s3:RequestObjectTagKeys, from the x-amz-tagging header. */
+  private requestTags(keys: ReadonlySet<string>, values: Map<string, string[]>): void {
+    const tags = tagsFromHeader(this.ctx.req.headers);
+    if (!tags) return;
+    for (const [name, value] of requestTagConditions(tags)) if (keys.has(name)) values.set(name, value);
+  }
+
+  /** s3:ExistingObjectTag/<key>: the tags of the version the request is about (absent when there is none). */
+  private async existingTags(keys: ReadonlySet<string>, values: Map<string, string[]>, bucket: string, key: string): Promise<void> {
+    const versionId = this.target.query.get('versionId') ?? undefined;
+    const info = await this.objects.getObjectInfo(bucket, key, versionId).catch((err: unknown) => {
+      if (isObjectLayerError(err)) return undefined;
+      throw err;
+    });
+    for (const [name, value] of info?.tags ?? []) if (keys.has(`s3:existingobjecttag/${name.toLowerCase()}`)) values.set(`s3:existingobjecttag/${name.toLowerCase()}`, [value]);
+  }
+}
