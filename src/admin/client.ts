@@ -1,12 +1,15 @@
 /**
  * A client of the admin API (`tessera admin ...`, tests, benchmarks): requests signed with SigV4
  * (@smithy/signature-v4, service `s3`) by the given keys; heal results read as an NDJSON stream.
+ * A request body (the IAM routes' JSON, a policy document) is signed by its SHA-256
+ * (x-amz-content-sha256), as the server requires of any admin request with a body.
  */
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest, type Agent } from 'node:https';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { HealRequest, SequenceLine } from '../heal/sequence.js';
+import type { GroupSummary, PolicySummary, ServiceAccountSummary, UserSummary } from '../iam/iam.js';
 
 export interface AdminEndpoint {
   url: string;
@@ -50,6 +53,35 @@ class Sha256 {
   }
 }
 
+/** A path segment (a user, group or policy name) percent-encoded as SigV4's canonical URI has it. */
+function segment(name: string): string {
+  return encodeURIComponent(name).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+async function readAll(res: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of res) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** What a request sends: a body as is (with its content type), or a value as JSON. */
+export type RequestBody = { data: string | Buffer; contentType?: string } | { json: unknown };
+
+export type UserStatus = 'enabled' | 'disabled';
+
+/** A new service account's settings (`policy` as JSON text or a document). */
+export interface ServiceAccountOptions {
+  accessKey?: string;
+  secretKey?: string;
+  policy?: string | object;
+  name?: string;
+  description?: string;
+  /** When it stops working (an ISO 8601 date or a Date). */
+  expiresAt?: string | Date;
+}
+
+export type PolicyTarget = { user: string } | { group: string };
+
 /** An error answer of the admin API. */
 export class AdminApiError extends Error {
   constructor(
@@ -79,9 +111,19 @@ export class AdminClient {
     });
   }
 
-  /** Sends a signed request to `/tessera/admin/v1/<route>`; resolves with the response once it is 2xx. */
-  async request(method: string, route: string, query: Record<string, string> = {}, signal?: AbortSignal): Promise<IncomingMessage> {
+  /**
+   * Sends a signed request to `/tessera/admin/v1/<route>` (segments already encoded) with an optional
+   * body; resolves with the response once it is 2xx, else throws AdminApiError.
+   */
+  async request(method: string, route: string, query: Record<string, string> = {}, signal?: AbortSignal, body?: RequestBody): Promise<IncomingMessage> {
     const path = `${this.base.pathname.replace(/\/+$/, '')}/tessera/admin/v1/${route}`;
+    const payload = body === undefined ? undefined : 'json' in body ? Buffer.from(JSON.stringify(body.json)) : Buffer.from(body.data);
+    const headers: Record<string, string> = { host: this.base.host };
+    if (payload !== undefined) {
+      headers['content-type'] = body !== undefined && 'data' in body && body.contentType ? body.contentType : 'application/json';
+      headers['content-length'] = String(payload.length);
+      headers['x-amz-content-sha256'] = createHash('sha256').update(payload).digest('hex');
+    }
     const signed = await this.signer.sign({
       method,
       protocol: this.base.protocol,
@@ -89,7 +131,8 @@ export class AdminClient {
       ...(this.base.port ? { port: Number(this.base.port) } : {}),
       path,
       query,
-      headers: { host: this.base.host },
+      headers,
+      ...(payload !== undefined ? { body: payload } : {}),
     });
     const search = Object.entries(query)
       .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
@@ -110,13 +153,11 @@ export class AdminClient {
         resolve,
       );
       req.once('error', reject);
-      req.end();
+      req.end(payload);
     });
     const status = res.statusCode ?? 0;
     if (status < 200 || status >= 300) {
-      const chunks: Buffer[] = [];
-      for await (const chunk of res) chunks.push(chunk as Buffer);
-      const text = Buffer.concat(chunks).toString();
+      const text = (await readAll(res)).toString();
       let code = `HTTP${status}`;
       let message = text.slice(0, 300) || (res.statusMessage ?? '');
       try {
@@ -131,11 +172,24 @@ export class AdminClient {
     return res;
   }
 
+  /** A request whose answer is JSON, parsed. */
+  private async call<T>(method: string, route: string, body?: RequestBody): Promise<T> {
+    const res = await this.request(method, route, {}, undefined, body);
+    const text = (await readAll(res)).toString();
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new AdminApiError(res.statusCode ?? 0, 'InvalidResponse', `the server's answer is not JSON: ${text.slice(0, 100)}`);
+    }
+  }
+
+  /** A request answered by `{ok: true}`. */
+  private async perform(method: string, route: string, body?: RequestBody): Promise<void> {
+    await this.call<unknown>(method, route, body);
+  }
+
   async info(): Promise<AdminInfo> {
-    const res = await this.request('GET', 'info');
-    const chunks: Buffer[] = [];
-    for await (const chunk of res) chunks.push(chunk as Buffer);
-    return JSON.parse(Buffer.concat(chunks).toString()) as AdminInfo;
+    return this.call<AdminInfo>('GET', 'info');
   }
 
   /** Starts a CPU profile of the node's process (AdminApiError 409 when one runs already). */
@@ -145,10 +199,7 @@ export class AdminClient {
 
   /** Stops the node's CPU profile and returns it: a `.cpuprofile` (JSON) as DevTools and speedscope read it. */
   async stopProfile(): Promise<Buffer> {
-    const res = await this.request('POST', 'profile/stop');
-    const chunks: Buffer[] = [];
-    for await (const chunk of res) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks);
+    return readAll(await this.request('POST', 'profile/stop'));
   }
 
   /** Starts a heal sequence and yields its lines as they arrive (the last one is the summary). */
@@ -173,6 +224,110 @@ export class AdminClient {
     }
     pending += decoder.decode();
     if (pending.trim()) yield JSON.parse(pending) as SequenceLine;
+  }
+
+  // Users
+
+  async listUsers(): Promise<UserSummary[]> {
+    return (await this.call<{ users: UserSummary[] }>('GET', 'users')).users;
+  }
+
+  async userInfo(accessKey: string): Promise<UserSummary> {
+    return this.call<UserSummary>('GET', `users/${segment(accessKey)}`);
+  }
+
+  /** Creates the user, or gives an existing one the new secret. */
+  async addUser(accessKey: string, secretKey: string): Promise<void> {
+    await this.perform('PUT', `users/${segment(accessKey)}`, { json: { secretKey } });
+  }
+
+  /** Removes the user with its service accounts and group memberships. */
+  async removeUser(accessKey: string): Promise<void> {
+    await this.perform('DELETE', `users/${segment(accessKey)}`);
+  }
+
+  async setUserStatus(accessKey: string, status: UserStatus): Promise<void> {
+    await this.perform('PUT', `users/${segment(accessKey)}/status`, { json: { status } });
+  }
+
+  // Service accounts
+
+  async listServiceAccounts(user: string): Promise<ServiceAccountSummary[]> {
+    return (await this.call<{ serviceAccounts: ServiceAccountSummary[] }>('GET', `users/${segment(user)}/service-accounts`)).serviceAccounts;
+  }
+
+  /** Creates a service account of `user`; resolves with its keys (generated unless given). */
+  async addServiceAccount(user: string, options: ServiceAccountOptions = {}): Promise<{ accessKey: string; secretKey: string }> {
+    const { expiresAt, ...rest } = options;
+    const request: Record<string, unknown> = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
+    if (expiresAt !== undefined) request.expiresAt = expiresAt instanceof Date ? expiresAt.toISOString() : expiresAt;
+    return this.call('POST', `users/${segment(user)}/service-accounts`, { json: request });
+  }
+
+  async serviceAccountInfo(accessKey: string): Promise<ServiceAccountSummary> {
+    return this.call<ServiceAccountSummary>('GET', `service-accounts/${segment(accessKey)}`);
+  }
+
+  async setServiceAccountStatus(accessKey: string, status: UserStatus): Promise<void> {
+    await this.perform('PUT', `service-accounts/${segment(accessKey)}/status`, { json: { status } });
+  }
+
+  async removeServiceAccount(accessKey: string): Promise<void> {
+    await this.perform('DELETE', `service-accounts/${segment(accessKey)}`);
+  }
+
+  // Groups
+
+  async listGroups(): Promise<GroupSummary[]> {
+    return (await this.call<{ groups: GroupSummary[] }>('GET', 'groups')).groups;
+  }
+
+  async groupInfo(name: string): Promise<GroupSummary> {
+    return this.call<GroupSummary>('GET', `groups/${segment(name)}`);
+  }
+
+  /** Adds and/or removes members (adding to a group that does not exist makes it). */
+  async updateGroupMembers(name: string, change: { add?: string[]; remove?: string[] }): Promise<void> {
+    const request: Record<string, string[]> = {};
+    if (change.add && change.add.length > 0) request.add = change.add;
+    if (change.remove && change.remove.length > 0) request.remove = change.remove;
+    await this.perform('POST', `groups/${segment(name)}/members`, { json: request });
+  }
+
+  async setGroupStatus(name: string, status: UserStatus): Promise<void> {
+    await this.perform('PUT', `groups/${segment(name)}/status`, { json: { status } });
+  }
+
+  /** Removes a group that has no members. */
+  async removeGroup(name: string): Promise<void> {
+    await this.perform('DELETE', `groups/${segment(name)}`);
+  }
+
+  // Policies
+
+  async listPolicies(): Promise<PolicySummary[]> {
+    return (await this.call<{ policies: PolicySummary[] }>('GET', 'policies')).policies;
+  }
+
+  async policyInfo(name: string): Promise<PolicySummary> {
+    return this.call<PolicySummary>('GET', `policies/${segment(name)}`);
+  }
+
+  /** Creates or replaces a policy; `text` is the document, sent as given. */
+  async putPolicy(name: string, text: string | Buffer): Promise<void> {
+    await this.perform('PUT', `policies/${segment(name)}`, { data: text, contentType: 'application/json' });
+  }
+
+  async removePolicy(name: string): Promise<void> {
+    await this.perform('DELETE', `policies/${segment(name)}`);
+  }
+
+  async attachPolicies(policies: string[], target: PolicyTarget): Promise<void> {
+    await this.perform('POST', 'attach-policies', { json: { policies, ...target } });
+  }
+
+  async detachPolicies(policies: string[], target: PolicyTarget): Promise<void> {
+    await this.perform('POST', 'detach-policies', { json: { policies, ...target } });
   }
 }
 

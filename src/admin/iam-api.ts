@@ -4,7 +4,7 @@
  *
  *   GET    users                            admin:ListUsers
  *   GET    users/<key>                      admin:GetUser
- *   PUT    users/<key>        {secretKey}   admin:CreateUser (an existing user gets the new secret)
+ *   PUT    users/<key>   {secretKey, email?} admin:CreateUser (an existing user gets the new secret)
  *   DELETE users/<key>                      admin:DeleteUser (its service accounts and memberships go too)
  *   PUT    users/<key>/status {status}      admin:EnableUser | admin:DisableUser
  *   GET    users/<key>/service-accounts     admin:ListServiceAccounts
@@ -113,9 +113,10 @@ export async function serveIamAdmin(iam: Iam, request: IamAdminRequest): Promise
       return iam.userInfo(name);
     case 'PUT users/:name': {
       authorize('admin:CreateUser');
-      const secretKey = optionalString(body(), 'secretKey');
+      const user = body();
+      const secretKey = optionalString(user, 'secretKey');
       if (secretKey === undefined) throw new IamError('InvalidArgument', 'secretKey is required');
-      await iam.addUser(name, secretKey);
+      await iam.addUser(name, secretKey, optionalString(user, 'email'));
       return DONE;
     }
     case 'DELETE users/:name':

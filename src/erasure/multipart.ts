@@ -201,7 +201,7 @@ export class MultipartUploads {
       const checksums = options.checksums(toUploadInfo(bucket, upload), parts.map(toPartInfo));
       const etag = multipartEtag(parts.map((p) => p.etag));
       const { dataShards, parityShards } = upload.erasure;
-      const { tags, retention, legalHold } = upload;
+      const { tags, retention, legalHold, acl } = upload;
       const version: VersionRecord = {
         versionId: NULL_VERSION_ID,
         modTime: Date.now(),
@@ -213,7 +213,7 @@ export class MultipartUploads {
         checksums,
         ...(upload.checksumType && Object.keys(checksums).length > 0 ? { checksumType: upload.checksumType } : {}),
         multipart: true,
-        ...withAttributes({}, { tags, retention, legalHold }),
+        ...withAttributes({}, { tags, retention, legalHold, acl }),
         parts: parts.map((p) => ({ number: p.number, size: p.size, etag: p.etag, ...(p.checksums ? { checksums: p.checksums } : {}) })),
         erasure: upload.erasure,
       };

@@ -148,6 +148,7 @@ export function toObjectInfo(bucket: string, key: string, v: VersionRecord): Obj
     ...(v.tags && v.tags.length > 0 ? { tags: v.tags } : {}),
     ...(v.retention ? { retention: v.retention } : {}),
     ...(v.legalHold !== undefined ? { legalHold: v.legalHold } : {}),
+    ...(v.acl ? { acl: v.acl } : {}),
   };
 }
 
@@ -660,7 +661,7 @@ export class ErasureSet {
       const updated = { ...withAttributes(target, attributes), revision };
       // Every drive whose record holds the version's data (its copy with the quorum's attributes, or a
       // copy a change cut short left with others): each gets the change, in the version's place.
-      const final: VersionAttributes = { tags: updated.tags, retention: updated.retention, legalHold: updated.legalHold };
+      const final: VersionAttributes = { tags: updated.tags, retention: updated.retention, legalHold: updated.legalHold, acl: updated.acl };
       const owned = previous.map((old) => (old && !(old instanceof Error) ? old.versions.find((v) => sameData(v, target)) : undefined));
       const holding = owned.map((own) => own !== undefined);
       const quorum = writeQuorum(target.erasure.dataShards, target.erasure.parityShards);

@@ -7,17 +7,30 @@
 import { isObjectLayerError } from '../object/errors.js';
 import type { ObjectLayer } from '../object/types.js';
 import type { BucketConfig } from '../meta/bucket-config.js';
+import type { ObjectOwnership, Owner } from '../meta/acl.js';
 import type { BucketAccess } from './authorize.js';
 import { parsePolicy } from './policy/index.js';
 
 const ENTRY_TTL_MS = 30_000;
 const MAX_ENTRIES = 10_000;
 
-/** The parsed access settings of a stored configuration. */
-export function bucketAccessOf(bucket: string, config: BucketConfig): BucketAccess {
+/** Object Ownership in force: BucketOwnerEnforced unless set; ObjectWriter once the controls were deleted (as S3 behaves). */
+export function ownershipOf(config: BucketConfig): ObjectOwnership {
+  if (config.ownership === undefined) return 'BucketOwnerEnforced';
+  return config.ownership === 'unset' ? 'ObjectWriter' : config.ownership;
+}
+
+/** The parsed access settings of a stored configuration; a bucket made before owners were kept is the root user's. */
+export function bucketAccessOf(bucket: string, config: BucketConfig, rootOwner: Owner): BucketAccess {
   return {
     ...(config.policy !== undefined ? { policy: parsePolicy(config.policy, 'bucket', bucket) } : {}),
     ...(config.publicAccessBlock ? { publicAccessBlock: config.publicAccessBlock } : {}),
+    ownership: {
+      owner: config.owner ?? rootOwner,
+      ownership: ownershipOf(config),
+      grants: config.acl ?? [],
+      ignorePublicAcls: config.publicAccessBlock?.IgnorePublicAcls === true,
+    },
   };
 }
 
@@ -26,6 +39,7 @@ export class BucketAccessCache {
 
   constructor(
     private readonly objects: ObjectLayer,
+    private readonly rootOwner: Owner,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -50,7 +64,7 @@ export class BucketAccessCache {
 
   private async read(bucket: string): Promise<BucketAccess | undefined> {
     try {
-      return bucketAccessOf(bucket, await this.objects.getBucketConfig(bucket));
+      return bucketAccessOf(bucket, await this.objects.getBucketConfig(bucket), this.rootOwner);
     } catch (err) {
       if (isObjectLayerError(err, 'no-such-bucket')) return undefined;
       throw err;

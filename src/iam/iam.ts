@@ -14,10 +14,11 @@ import type { Locker } from '../lock/locker.js';
 import { BucketAccessCache } from './bucket-access.js';
 import type { Credentials } from './credentials.js';
 import { IamError } from './errors.js';
-import { ROOT_ARN, userPrincipalIds, type Identity } from './identity.js';
+import { ROOT_ARN, conditionKeysOf, userPrincipalIds, type Identity } from './identity.js';
+import type { GranteeDirectory, Owner } from '../meta/acl.js';
 import { BUILTIN_POLICIES, PolicyError, parsePolicy, type Policy } from './policy/index.js';
 import { Sealer } from './seal.js';
-import { checkAccessKey, checkName, checkSecretKey, type GroupEntry, type IamState, type ServiceAccountEntry, type Status, type UserEntry } from './state.js';
+import { checkAccessKey, checkEmail, checkName, checkSecretKey, type GroupEntry, type IamState, type ServiceAccountEntry, type Status, type UserEntry } from './state.js';
 import { IamStore, type StoredState } from './store.js';
 
 const REFRESH_MS = 10_000;
@@ -55,6 +56,7 @@ export interface UserSummary {
   policies: string[];
   groups: string[];
   canonicalId: string;
+  email?: string;
   created: string;
   updated: string;
 }
@@ -135,7 +137,6 @@ export class Iam {
 
   constructor(private readonly options: IamOptions) {
     this.store = new IamStore(options.objects, new Sealer(options.root));
-    this.bucketAccess = new BucketAccessCache(options.objects);
     this.rootIdentity = {
       kind: 'root',
       accessKey: options.root.accessKey,
@@ -144,8 +145,28 @@ export class Iam {
       displayName: options.root.accessKey,
       policies: [],
       principal: { anonymous: false, ids: [ROOT_ARN, options.root.accessKey] },
+      conditionKeys: new Set(),
     };
+    this.bucketAccess = new BucketAccessCache(options.objects, this.rootOwner);
   }
+
+  /** The owner of what the root user makes (and of buckets made before owners were kept). */
+  get rootOwner(): Owner {
+    return { id: this.rootIdentity.canonicalId, displayName: this.rootIdentity.displayName };
+  }
+
+  /** Users as ACL grants name them: by e-mail or canonical id (root included). */
+  readonly grantees: GranteeDirectory = {
+    byEmail: (email) => {
+      const found = Object.entries(this.state?.users ?? {}).find(([, user]) => user.email !== undefined && user.email.toLowerCase() === email.toLowerCase());
+      return found && { id: found[1].canonicalId, displayName: found[0] };
+    },
+    byId: (id) => {
+      if (id === this.rootIdentity.canonicalId) return this.rootOwner;
+      const found = Object.entries(this.state?.users ?? {}).find(([, user]) => user.canonicalId === id);
+      return found && { id, displayName: found[0] };
+    },
+  };
 
   /** Loads the stored state (retrying in the background until it can) and keeps it current. */
   async start(): Promise<void> {
@@ -241,14 +262,16 @@ export class Iam {
     const userIdentities = new Map<string, Identity>();
     for (const [name, entry] of Object.entries(state.users)) {
       if (entry.status !== 'enabled') continue;
+      const policies = policiesOf(name, entry);
       const identity: Identity = {
         kind: 'user',
         accessKey: name,
         userName: name,
         canonicalId: entry.canonicalId,
         displayName: name,
-        policies: policiesOf(name, entry),
+        policies,
         principal: { anonymous: false, ids: userPrincipalIds(name) },
+        conditionKeys: conditionKeysOf(policies),
       };
       userIdentities.set(name, identity);
       keys.set(name, { secretKey: entry.secretKey, identity });
@@ -263,7 +286,14 @@ export class Iam {
         this.options.log(`tessera: IAM: the policy of service account ${accessKey} no longer parses (${(err as Error).message}); the account is refused`);
         continue;
       }
-      const identity: Identity = { ...parent, kind: 'service-account', accessKey, sessionPolicy, principal: { anonymous: false, ids: userPrincipalIds(account.parent, accessKey) } };
+      const identity: Identity = {
+        ...parent,
+        kind: 'service-account',
+        accessKey,
+        sessionPolicy,
+        principal: { anonymous: false, ids: userPrincipalIds(account.parent, accessKey) },
+        conditionKeys: conditionKeysOf([...parent.policies, sessionPolicy]),
+      };
       keys.set(accessKey, { secretKey: account.secretKey, identity, expiresAt: account.expiresAt });
     }
     this.state = state;
@@ -304,17 +334,23 @@ export class Iam {
 
   // Users
 
-  async addUser(accessKey: string, secretKey: string): Promise<void> {
+  /** Adds a user, or gives an existing one a new secret (and e-mail, when one is given). */
+  async addUser(accessKey: string, secretKey: string, email?: string): Promise<void> {
     checkAccessKey(accessKey);
     checkSecretKey(secretKey);
+    if (email !== undefined) checkEmail(email);
     if (accessKey === this.options.root.accessKey) throw new IamError('InvalidArgument', 'that access key is the root user');
     await this.change((state) => {
       if (state.serviceAccounts[accessKey]) throw new IamError('UserAlreadyExists', `${accessKey} is a service account`);
       const now = Date.now();
       const existing = state.users[accessKey];
+      if (email !== undefined) {
+        const holder = Object.keys(state.users).find((name) => name !== accessKey && state.users[name].email?.toLowerCase() === email.toLowerCase());
+        if (holder) throw new IamError('InvalidArgument', `the e-mail address ${email} is user ${holder}'s`);
+      }
       state.users[accessKey] = existing
-        ? { ...existing, secretKey, updated: now }
-        : { secretKey, status: 'enabled', policies: [], canonicalId: randomBytes(32).toString('hex'), created: now, updated: now };
+        ? { ...existing, secretKey, updated: now, ...(email !== undefined ? { email } : {}) }
+        : { secretKey, status: 'enabled', policies: [], canonicalId: randomBytes(32).toString('hex'), created: now, updated: now, ...(email !== undefined ? { email } : {}) };
     });
   }
 
@@ -352,7 +388,16 @@ export class Iam {
   private userSummary(state: IamState, name: string): UserSummary {
     const user = state.users[name];
     const groups = Object.keys(state.groups).filter((g) => state.groups[g].members.includes(name)).sort();
-    return { accessKey: name, status: user.status, policies: [...user.policies], groups, canonicalId: user.canonicalId, created: iso(user.created), updated: iso(user.updated) };
+    return {
+      accessKey: name,
+      status: user.status,
+      policies: [...user.policies],
+      groups,
+      canonicalId: user.canonicalId,
+      ...(user.email !== undefined ? { email: user.email } : {}),
+      created: iso(user.created),
+      updated: iso(user.updated),
+    };
   }
 
   private userIn(state: IamState, accessKey: string): UserEntry {

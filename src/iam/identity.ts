@@ -28,6 +28,15 @@ export interface Identity {
   /** A service account's own policy, which narrows its parent's: every allow must also be allowed by it. */
   sessionPolicy?: Policy;
   principal: RequestPrincipal;
+  /** The condition keys its policies read (worked out once, so a request whose policies read none builds no condition values). */
+  conditionKeys: ReadonlySet<string>;
+}
+
+/** The condition keys `policies` read, together. */
+export function conditionKeysOf(policies: readonly (Policy | undefined)[]): ReadonlySet<string> {
+  const keys = new Set<string>();
+  for (const policy of policies) for (const key of policy?.conditionKeys ?? []) keys.add(key);
+  return keys;
 }
 
 export function userArn(name: string): string {
@@ -51,4 +60,5 @@ export const ANONYMOUS: Identity = {
   displayName: 'anonymous',
   policies: [],
   principal: { anonymous: true, ids: [] },
+  conditionKeys: new Set(),
 };

@@ -14,6 +14,8 @@ export interface UserEntry {
   policies: string[];
   /** Stable per user (ACL grants name it); never reused for another user. */
   canonicalId: string;
+  /** For ACL grants by e-mail address (x-amz-grant-*: emailAddress="…"). */
+  email?: string;
   created: number;
   updated: number;
 }
@@ -72,6 +74,10 @@ export function checkSecretKey(secretKey: unknown): asserts secretKey is string 
   if (typeof secretKey !== 'string' || secretKey.length < 8 || secretKey.length > 128 || /[\u0000-\u001f\u007f]/.test(secretKey)) {
     throw new IamError('InvalidArgument', 'a secret key is 8 to 128 characters, none of them control characters');
   }
+}
+
+export function checkEmail(email: unknown): asserts email is string {
+  if (typeof email !== 'string' || email.length > 254 || !/^[^\s@",]+@[^\s@",]+$/.test(email)) throw new IamError('InvalidArgument', 'not an e-mail address');
 }
 
 export function checkName(kind: 'group' | 'policy', name: unknown): asserts name is string {

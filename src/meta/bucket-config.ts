@@ -1,9 +1,11 @@
 /**
- * A bucket's configuration (tags, versioning, Object Lock, lifecycle, policy, Block Public Access), as
+ * A bucket's configuration (tags, versioning, Object Lock, lifecycle, policy, Block Public Access,
+ * owner, Object Ownership and ACL), as
  * every drive of the pool keeps it beside the bucket's entry. A change is written with a greater
  * stamp than the configuration it was made from, and a drive keeps only the greatest stamp it was
  * given: so copies converge on the newest, whatever order changes and heals reach a drive in.
  */
+import { OBJECT_OWNERSHIPS, isGrants, isOwner, type Grant, type ObjectOwnership, type Owner } from './acl.js';
 import { isLifecycleRules, type LifecycleRule } from './lifecycle.js';
 
 export interface BucketConfig {
@@ -21,6 +23,12 @@ export interface BucketConfig {
   policy?: string;
   /** S3's Block Public Access settings. */
   publicAccessBlock?: PublicAccessBlockConfig;
+  /** Who made the bucket (absent for buckets made before owners were kept: the root user's). */
+  owner?: Owner;
+  /** S3 Object Ownership; absent means BucketOwnerEnforced (ACLs off), 'unset' that the controls were deleted (ACLs on, as ObjectWriter). */
+  ownership?: ObjectOwnership | 'unset';
+  /** The bucket's ACL grants (its owner is `owner`). */
+  acl?: Grant[];
 }
 
 export interface PublicAccessBlockConfig {
@@ -67,7 +75,7 @@ export const BUCKET_TAG_LIMITS = { count: 50, keyLength: 128, valueLength: 256 }
 /** The most a stored configuration may take (a drive refuses more). */
 export const MAX_BUCKET_CONFIG_BYTES = 256 * 1024;
 
-const CONFIG_FIELDS = new Set(['stamp', 'tags', 'versioning', 'objectLock', 'lifecycle', 'policy', 'publicAccessBlock']);
+const CONFIG_FIELDS = new Set(['stamp', 'tags', 'versioning', 'objectLock', 'lifecycle', 'policy', 'publicAccessBlock', 'owner', 'ownership', 'acl']);
 
 /** Whether `value` has the shape of a configuration (a drive checks what it is given before storing it). */
 export function isBucketConfig(value: unknown): value is BucketConfig {
@@ -79,6 +87,9 @@ export function isBucketConfig(value: unknown): value is BucketConfig {
   if (config.lifecycle !== undefined && !isLifecycleRules(config.lifecycle)) return false;
   if (config.policy !== undefined && (typeof config.policy !== 'string' || Buffer.byteLength(config.policy) > MAX_BUCKET_POLICY_BYTES)) return false;
   if (config.publicAccessBlock !== undefined && !isPublicAccessBlock(config.publicAccessBlock)) return false;
+  if (config.owner !== undefined && !isOwner(config.owner)) return false;
+  if (config.ownership !== undefined && config.ownership !== 'unset' && !OBJECT_OWNERSHIPS.includes(config.ownership as ObjectOwnership)) return false;
+  if (config.acl !== undefined && !isGrants(config.acl)) return false;
   if (config.objectLock !== undefined) {
     const lock = config.objectLock as Record<string, unknown> | null;
     if (typeof lock !== 'object' || lock === null || Object.keys(lock).some((k) => k !== 'defaultRetention')) return false;

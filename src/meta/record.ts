@@ -2,6 +2,7 @@
  * Object metadata records as every drive of a set stores them: one record per object key holding all
  * of its versions, newest first. Copies on different drives differ only in `erasure.index` and `inline`.
  */
+import type { AccessControlList } from './acl.js';
 
 export interface ErasureInfo {
   dataShards: number;
@@ -59,6 +60,8 @@ export interface VersionRecord {
   retention?: Retention;
   /** Object Lock legal hold: the version cannot be deleted while it is on. */
   legalHold?: boolean;
+  /** The version's owner and ACL grants, when ACLs were in force for it (absent: the bucket owner's, no grants). */
+  acl?: AccessControlList;
   /**
    * How many times the version's attributes (tags; retention and legal hold to come) were changed in
    * place: such a change is committed like a new copy of the version, which replaces the old one.
@@ -85,12 +88,15 @@ export interface ObjectRecord {
   fence?: number;
 }
 
-/** What of a version may change in place (see `revision`): tags and Object Lock's retention and legal hold. */
+/** What of a version may change in place (see `revision`): tags, Object Lock's retention and legal hold, and its ACL. */
 export interface VersionAttributes {
   tags?: [string, string][];
   retention?: Retention;
   legalHold?: boolean;
+  acl?: AccessControlList;
 }
+
+const ATTRIBUTE_FIELDS = ['tags', 'retention', 'legalHold', 'acl'] as const;
 
 /**
  * `version` with `change` applied: a field `change` names is set, or cleared when its value is
@@ -98,7 +104,7 @@ export interface VersionAttributes {
  */
 export function withAttributes<V extends VersionAttributes>(version: V, change: VersionAttributes): V {
   const out = { ...version };
-  for (const field of ['tags', 'retention', 'legalHold'] as const) {
+  for (const field of ATTRIBUTE_FIELDS) {
     if (!(field in change)) continue;
     const value = change[field];
     // A legal hold turned off stays recorded as off (S3 tells "off" from "never set").
@@ -114,7 +120,7 @@ export function withAttributes<V extends VersionAttributes>(version: V, change: 
  * give one revision number to different attributes.
  */
 export function versionSignature(v: VersionRecord): string {
-  const attributes = v.tags !== undefined || v.retention !== undefined || v.legalHold !== undefined ? JSON.stringify([v.tags, v.retention, v.legalHold]) : '';
+  const attributes = ATTRIBUTE_FIELDS.some((field) => v[field] !== undefined) ? JSON.stringify(ATTRIBUTE_FIELDS.map((field) => v[field])) : '';
   return `${v.versionId}|${v.modTime}|${v.dataDir}|${v.etag}|${v.deleteMarker ? 1 : 0}|${v.size}|${v.revision ?? 0}|${attributes}`;
 }
 
@@ -135,6 +141,8 @@ export interface UploadRecord {
   /** Object Lock settings the object gets when the upload completes. */
   retention?: Retention;
   legalHold?: boolean;
+  /** The ACL the object gets when the upload completes. */
+  acl?: AccessControlList;
 }
 
 /** One uploaded part of a multipart upload. */

@@ -4,6 +4,7 @@
  */
 import type { BucketConfig } from '../meta/bucket-config.js';
 import type { Retention, VersionAttributes } from '../meta/record.js';
+import type { AccessControlList } from '../meta/acl.js';
 
 export type { Retention, VersionAttributes };
 import type { Readable } from 'node:stream';
@@ -44,6 +45,8 @@ export interface ObjectInfo {
   /** Object Lock retention and legal hold; absent when none. */
   retention?: Retention;
   legalHold?: boolean;
+  /** The version's owner and grants, when ACLs were in force for it. */
+  acl?: AccessControlList;
   /** When a lifecycle rule of the bucket expires this (current) version, and which rule. */
   expiration?: { at: number; ruleId: string };
 }

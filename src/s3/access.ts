@@ -7,11 +7,13 @@
 import type { TLSSocket } from 'node:tls';
 import { S3Error } from '../errors.js';
 import type { S3Action } from '../iam/actions.js';
-import { conditionKeysFor, isAllowed } from '../iam/authorize.js';
+import { conditionKeysFor, decide } from '../iam/authorize.js';
+import { needsObjectAcl, ownershipAllows } from '../iam/ownership.js';
+import type { AccessControlList } from '../meta/acl.js';
 import type { Identity } from '../iam/identity.js';
 import type { Iam } from '../iam/iam.js';
 import { isObjectLayerError } from '../object/errors.js';
-import type { ObjectLayer } from '../object/types.js';
+import type { ObjectInfo, ObjectLayer } from '../object/types.js';
 import { ALGORITHM, UNSIGNED_PAYLOAD, STREAMING_UNSIGNED_TRAILER, type AuthResult, type IncomingSignedRequest } from './auth/sigv4.js';
 import type { S3Target } from './request.js';
 import { tagsFromHeader } from './tags.js';
@@ -105,11 +107,29 @@ export class RequestAccess implements AccessCheck {
   async allowed(action: S3Action, bucket?: string, key?: string, extra?: Map<string, string[]>): Promise<boolean> {
     if (this.identity.kind === 'root') return true;
     const access = bucket === undefined ? undefined : await this.iam.bucketAccess.get(bucket);
-    // An anonymous request learns no more of a bucket that is not there than anyone would.
-    if (bucket !== undefined && access === undefined && this.identity.kind === 'anonymous') throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket });
+    // A bucket that is not there is reported as such to anyone (as S3 does), except to one asking to make it.
+    if (bucket !== undefined && access === undefined && this.identity.kind === 'anonymous' && action !== 's3:CreateBucket') throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket });
     const keys = conditionKeysFor(this.identity, access);
     const conditions = keys.size === 0 ? NO_CONDITIONS : await this.conditions(keys, action, bucket, key, extra);
-    return isAllowed(this.identity, { action, resource: resourceArn(bucket, key), principal: this.identity.principal, conditions }, access);
+    const verdict = decide(this.identity, { action, resource: resourceArn(bucket, key), principal: this.identity.principal, conditions }, access);
+    if (verdict !== 'none' || !access) return verdict === 'allow';
+    const onObject = key !== undefined;
+    const objectAcl = onObject && needsObjectAcl(action, access.ownership) ? await this.objectAcl(bucket!, key) : undefined;
+    return ownershipAllows(this.identity, action, access.ownership, onObject, objectAcl);
+  }
+
+  /** The ACL of the version the request is about (undefined when it has none of its own, or there is none). */
+  private async objectAcl(bucket: string, key: string): Promise<AccessControlList | undefined> {
+    const info = await this.objectInfo(bucket, key);
+    return info?.acl;
+  }
+
+  private objectInfo(bucket: string, key: string): Promise<ObjectInfo | undefined> {
+    const versionId = this.target.query.get('versionId') ?? undefined;
+    return this.objects.getObjectInfo(bucket, key, versionId).catch((err: unknown) => {
+      if (isObjectLayerError(err)) return undefined;
+      throw err;
+    });
   }
 
   async require(action: S3Action, bucket?: string, key?: string, extra?: Map<string, string[]>): Promise<void> {
@@ -170,11 +190,7 @@ export class RequestAccess implements AccessCheck {
 
   /** s3:ExistingObjectTag/<key>: the tags of the version the request is about (absent when there is none). */
   private async existingTags(keys: ReadonlySet<string>, values: Map<string, string[]>, bucket: string, key: string): Promise<void> {
-    const versionId = this.target.query.get('versionId') ?? undefined;
-    const info = await this.objects.getObjectInfo(bucket, key, versionId).catch((err: unknown) => {
-      if (isObjectLayerError(err)) return undefined;
-      throw err;
-    });
+    const info = await this.objectInfo(bucket, key);
     for (const [name, value] of info?.tags ?? []) if (keys.has(`s3:existingobjecttag/${name.toLowerCase()}`)) values.set(`s3:existingobjecttag/${name.toLowerCase()}`, [value]);
   }
 }

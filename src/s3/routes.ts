@@ -6,6 +6,7 @@ import { listObjectsV1, listObjectsV2 } from './handlers/list.js';
 import * as object from './handlers/object.js';
 import * as multipart from './handlers/multipart.js';
 import * as acl from './handlers/acl.js';
+import * as ownership from './handlers/ownership.js';
 import { getObjectAttributes } from './handlers/attributes.js';
 import { listBuckets } from './handlers/service.js';
 import * as tagging from './handlers/tagging.js';
@@ -74,8 +75,11 @@ const bucketRoutes: Record<string, Route> = {
   'DELETE publicAccessBlock': { handler: bucketPolicy.deletePublicAccessBlock, action: 's3:PutBucketPublicAccessBlock' },
   'POST delete': { handler: deleteObjects, action: 's3:DeleteObject', decidedBy: 'handler' },
   'GET uploads': { handler: multipart.listMultipartUploads, action: 's3:ListBucketMultipartUploads' },
-  'GET acl': { handler: acl.getAcl, action: 's3:GetBucketAcl' },
-  'PUT acl': { handler: acl.putAcl, action: 's3:PutBucketAcl' },
+  'GET acl': { handler: acl.getBucketAcl, action: 's3:GetBucketAcl' },
+  'PUT acl': { handler: acl.putBucketAcl, action: 's3:PutBucketAcl' },
+  'GET ownershipControls': { handler: ownership.getBucketOwnershipControls, action: 's3:GetBucketOwnershipControls' },
+  'PUT ownershipControls': { handler: ownership.putBucketOwnershipControls, action: 's3:PutBucketOwnershipControls' },
+  'DELETE ownershipControls': { handler: ownership.deleteBucketOwnershipControls, action: 's3:PutBucketOwnershipControls' },
   'GET tagging': { handler: tagging.getBucketTagging, action: 's3:GetBucketTagging' },
   'PUT tagging': { handler: tagging.putBucketTagging, action: 's3:PutBucketTagging' },
   'DELETE tagging': { handler: tagging.deleteBucketTagging, action: 's3:PutBucketTagging' },
@@ -101,8 +105,8 @@ const objectRoutes: Record<string, Route> = {
   'PUT retention': { handler: objectLock.putObjectRetention, action: 's3:PutObjectRetention' },
   'GET legal-hold': { handler: objectLock.getObjectLegalHold, action: 's3:GetObjectLegalHold' },
   'PUT legal-hold': { handler: objectLock.putObjectLegalHold, action: 's3:PutObjectLegalHold' },
-  'GET acl': { handler: acl.getAcl, action: 's3:GetObjectAcl', versionAction: 's3:GetObjectVersionAcl' },
-  'PUT acl': { handler: acl.putAcl, action: 's3:PutObjectAcl', versionAction: 's3:PutObjectVersionAcl' },
+  'GET acl': { handler: acl.getObjectAcl, action: 's3:GetObjectAcl', versionAction: 's3:GetObjectVersionAcl' },
+  'PUT acl': { handler: acl.putObjectAcl, action: 's3:PutObjectAcl', versionAction: 's3:PutObjectVersionAcl' },
   'POST uploads': { handler: multipart.createMultipartUpload, action: 's3:PutObject' },
   'PUT partNumber&uploadId': { handler: multipart.uploadPart, action: 's3:PutObject' },
   'POST uploadId': { handler: multipart.completeMultipartUpload, action: 's3:PutObject' },

@@ -11,6 +11,7 @@
 import type { Command } from 'commander';
 import { registerAdmin } from './commands/admin.js';
 import { registerAlias } from './commands/alias.js';
+import { registerAnonymous } from './commands/anonymous.js';
 import { registerCat } from './commands/cat.js';
 import { registerCp } from './commands/cp.js';
 import { registerDiff } from './commands/diff.js';
@@ -56,6 +57,7 @@ const COMMANDS: ((program: Command) => void)[] = [
   registerRetention, // retention set|clear|info
   registerLegalHold, // legalhold set|clear|info
   registerIlm, // ilm rule add|ls|rm
+  registerAnonymous, // anonymous set|get|set-json|get-json|list
   registerAdmin, // admin heal, admin info
 ];
 

@@ -69,9 +69,15 @@ function conditionValues(operator: string, key: string, value: unknown): string[
  */
 type ValuesTest = (requestValue: string, conditions: Conditions) => boolean | undefined;
 
+interface CompiledValues {
+  readonly test: ValuesTest;
+  /** Lower-cased keys the values' policy variables read. */
+  readonly variables: readonly string[];
+}
+
 interface Operator {
   readonly negated: boolean;
-  compile(values: readonly string[], variables: boolean): { test: ValuesTest; variables: string[] };
+  compile(values: readonly string[], variables: boolean): CompiledValues;
 }
 
 function compileCondition(name: string, rawKey: string, values: readonly string[], variables: boolean): CompiledCondition {
@@ -98,7 +104,7 @@ function compileCondition(name: string, rawKey: string, values: readonly string[
   };
 }
 
-function compileValues(operator: Operator, name: string, key: string, values: readonly string[], variables: boolean) {
+function compileValues(operator: Operator, name: string, key: string, values: readonly string[], variables: boolean): CompiledValues {
   try {
     return operator.compile(values, variables);
   } catch (err) {

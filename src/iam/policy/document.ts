@@ -56,7 +56,6 @@ export interface Policy {
 
 /** S3's limit for bucket policies; MinIO's for the policies it stores for users and groups. */
 const MAX_POLICY_BYTES: Readonly<Record<PolicyKind, number>> = { bucket: 20 * 1024, identity: 20 * 1024 };
-const MAX_STATEMENTS = 1000;
 /** The language version with policy variables; the other known one (and no Version at all) has none. */
 const VARIABLES_VERSION = '2012-10-17';
 const VERSIONS: ReadonlySet<unknown> = new Set([VARIABLES_VERSION, '2008-10-17']);
@@ -133,7 +132,6 @@ function readVersion(version: unknown): string {
 function statementList(statement: unknown): unknown[] {
   const list = Array.isArray(statement) ? statement : statement === undefined ? [] : [statement];
   if (list.length === 0) throw new PolicyError('Policy has no Statement');
-  if (list.length > MAX_STATEMENTS) throw new PolicyError(`Policy has more than ${MAX_STATEMENTS} statements`);
   return list;
 }
 

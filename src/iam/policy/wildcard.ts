@@ -10,10 +10,10 @@
  * `${?}` `${$}`. A variable's value, like an escape, is taken literally: a user named `a*` is no wildcard.
  */
 
-export const STAR: unique symbol = Symbol('*');
-export const ONE: unique symbol = Symbol('?');
+const STAR: unique symbol = Symbol('*');
+const ONE: unique symbol = Symbol('?');
 /** A piece of a glob: literal text, `*` or `?`. */
-export type GlobPiece = string | typeof STAR | typeof ONE;
+type GlobPiece = string | typeof STAR | typeof ONE;
 
 export interface Glob {
   test(input: string): boolean;
@@ -83,7 +83,7 @@ class StarGlob implements Glob {
   }
 }
 
-export function compileGlob(pieces: readonly GlobPiece[]): Glob {
+function compileGlob(pieces: readonly GlobPiece[]): Glob {
   const segments: Segment[] = [];
   let chunks = [''];
   for (const piece of pieces) {
@@ -104,7 +104,7 @@ export function compileGlob(pieces: readonly GlobPiece[]): Glob {
 }
 
 /** Splits text into glob pieces: its `*` and `?` are wildcards. */
-export function globPieces(text: string): GlobPiece[] {
+function globPieces(text: string): GlobPiece[] {
   const pieces: GlobPiece[] = [];
   let start = 0;
   for (let i = 0; i < text.length; i++) {
@@ -176,33 +176,51 @@ function isVariable(piece: TemplatePiece): piece is Variable {
   return typeof piece === 'object' && 'variable' in piece;
 }
 
-function resolvePieces(pieces: readonly TemplatePiece[], conditions: Conditions): ResolvedPiece[] | undefined {
-  const resolved: ResolvedPiece[] = [];
-  for (const piece of pieces) {
-    if (!isVariable(piece)) {
-      resolved.push(piece);
-      continue;
-    }
-    const values = conditions.get(piece.variable);
+/**
+ * The variables' values as one key (each length-prefixed when there are several, so no two substitutions
+ * share one); undefined when a variable has no single value in the request.
+ */
+function substitution(keys: readonly string[], conditions: Conditions): string | undefined {
+  let substituted = '';
+  for (const key of keys) {
+    const values = conditions.get(key);
     if (values?.length !== 1) return undefined;
-    resolved.push({ literal: values[0] });
+    substituted = keys.length === 1 ? values[0] : `${substituted}${values[0].length}:${values[0]}`;
   }
-  return resolved;
+  return substituted;
 }
 
+/** The pieces with each variable's (single) value in its place. */
+function substitute(pieces: readonly TemplatePiece[], conditions: Conditions): ResolvedPiece[] {
+  return pieces.map((piece) => (isVariable(piece) ? { literal: (conditions.get(piece.variable) as readonly string[])[0] } : piece));
+}
+
+/** How many resolved tests a pattern keeps (per distinct substitution) before starting afresh. */
+const RESOLVED_TESTS_KEPT = 256;
+
 /**
- * Compiles policy text once; with variables, each request resolves (and builds its test) anew. The
- * builder runs here even then (variables standing in as empty text), so it refuses a malformed value now.
+ * Compiles policy text once. With variables, a request's test is built for its values on first use (then
+ * kept). The builder runs here even then (variables standing in as empty text), so a malformed value is
+ * refused now.
  */
 export function compilePattern(text: string, variables: boolean, build: TestBuilder): Pattern {
   const pieces = templatePieces(text, variables);
   const keys = [...new Set(pieces.filter(isVariable).map((piece) => piece.variable))];
   const test = build(pieces.map((piece) => (isVariable(piece) ? { literal: '' } : piece)));
   if (keys.length === 0) return { resolve: () => test, variables: keys };
+  // The same few callers ask again and again: their tests are kept, by the values substituted.
+  const built = new Map<string, (value: string) => boolean>();
   return {
     resolve: (conditions) => {
-      const resolved = resolvePieces(pieces, conditions);
-      return resolved && build(resolved);
+      const substituted = substitution(keys, conditions);
+      if (substituted === undefined) return undefined;
+      let resolved = built.get(substituted);
+      if (resolved === undefined) {
+        if (built.size >= RESOLVED_TESTS_KEPT) built.clear();
+        resolved = build(substitute(pieces, conditions));
+        built.set(substituted, resolved);
+      }
+      return resolved;
     },
     variables: keys,
   };

@@ -5,6 +5,7 @@ import { readSmallBody } from '../read-body.js';
 import { requireBucket, type S3Request } from '../request.js';
 import { sendXml } from '../response.js';
 import { parseXml } from '../xml.js';
+import { newBucketAccess } from './acl.js';
 
 export async function createBucket(req: S3Request): Promise<void> {
   const bucket = requireBucket(req);
@@ -15,7 +16,10 @@ export async function createBucket(req: S3Request): Promise<void> {
     if (!('CreateBucketConfiguration' in doc)) throw new S3Error('MalformedXML');
   }
   const lock = firstValue(req.ctx.req.headers['x-amz-bucket-object-lock-enabled'])?.toLowerCase() === 'true';
-  await req.objects.makeBucket(bucket, lock ? { versioning: 'Enabled', objectLock: {} } : undefined);
+  const config = { ...newBucketAccess(req), ...(lock ? { versioning: 'Enabled' as const, objectLock: {} } : {}) };
+  await req.objects.makeBucket(bucket, Object.keys(config).length > 0 ? config : undefined);
+  // Every node forgets what it knew of an earlier bucket of this name.
+  await req.iam.bucketAccessChanged(bucket);
   req.ctx.set('Location', `/${bucket}`);
   req.ctx.status = 200;
   req.ctx.body = '';
@@ -29,7 +33,9 @@ export async function headBucket(req: S3Request): Promise<void> {
 }
 
 export async function deleteBucket(req: S3Request): Promise<void> {
-  await req.objects.deleteBucket(requireBucket(req));
+  const bucket = requireBucket(req);
+  await req.objects.deleteBucket(bucket);
+  await req.iam.bucketAccessChanged(bucket);
   req.ctx.status = 204;
 }
 

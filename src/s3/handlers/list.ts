@@ -5,7 +5,8 @@ import { validatePrefix } from '../names.js';
 import { requireBucket, type S3Request } from '../request.js';
 import { sendXml, xmlDate } from '../response.js';
 import { RawXml, escapeXml } from '../xml.js';
-import { OWNER } from './service.js';
+import type { Owner } from '../../meta/acl.js';
+import { ownerOfBucket } from './acl.js';
 
 const MAX_KEYS = 1000;
 
@@ -43,8 +44,10 @@ export function listParams(req: S3Request): ListParams {
   };
 }
 
-/** The Owner element of every listed object (one owner so far). */
-export const OWNER_XML = `<Owner><ID>${escapeXml(OWNER.ID)}</ID><DisplayName>${escapeXml(OWNER.DisplayName)}</DisplayName></Owner>`;
+/** The Owner element of a listed object: the bucket owner's (objects written with ACLs on show it too, see the README). */
+export function ownerXml(owner: Owner): string {
+  return `<Owner><ID>${escapeXml(owner.id)}</ID><DisplayName>${escapeXml(owner.displayName)}</DisplayName></Owner>`;
+}
 
 /** A listed object's ETag, checksum algorithms and Size elements, written directly. */
 export function etagToSizeXml(o: ListedObject): string {
@@ -59,8 +62,8 @@ export function storageClassXml(o: ListedObject): string {
 }
 
 /** The Contents elements of a listing, written directly: a page holds up to 1,000 of them. */
-function contents(objects: ListedObject[], encode: (v: string) => string, withOwner: boolean): RawXml {
-  const owner = withOwner ? OWNER_XML : '';
+function contents(objects: ListedObject[], encode: (v: string) => string, withOwner: Owner | undefined): RawXml {
+  const owner = withOwner ? ownerXml(withOwner) : '';
   let xml = '';
   for (const o of objects) {
     xml += `<Contents><Key>${escapeXml(encode(o.key))}</Key><LastModified>${xmlDate(o.modTime)}</LastModified>${etagToSizeXml(o)}${owner}${storageClassXml(o)}</Contents>`;
@@ -97,7 +100,7 @@ export async function listObjectsV2(req: S3Request): Promise<void> {
     ...(token !== undefined ? { ContinuationToken: token } : {}),
     ...(result.isTruncated && result.nextPosition ? { NextContinuationToken: result.nextPosition } : {}),
     ...(startAfter !== undefined ? { StartAfter: p.encode(startAfter) } : {}),
-    Contents: contents(result.objects, p.encode, q.get('fetch-owner') === 'true'),
+    Contents: contents(result.objects, p.encode, q.get('fetch-owner') === 'true' ? await ownerOfBucket(req, bucket) : undefined),
     ...commonPrefixes(result, p.encode),
   });
 }
@@ -121,7 +124,7 @@ export async function listObjectsV1(req: S3Request): Promise<void> {
     ...(p.delimiter ? { Delimiter: p.encode(p.delimiter) } : {}),
     ...(p.encodingType ? { EncodingType: p.encodingType } : {}),
     IsTruncated: result.isTruncated,
-    Contents: contents(result.objects, p.encode, true),
+    Contents: contents(result.objects, p.encode, await ownerOfBucket(req, bucket)),
     ...commonPrefixes(result, p.encode),
   });
 }

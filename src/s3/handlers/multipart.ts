@@ -14,7 +14,7 @@ import { requireBucket, type S3Request } from '../request.js';
 import { objectUrl, quoteEtag, sendXml, setExpirationHeader, setVersionHeader, xmlDate } from '../response.js';
 import { parseXml } from '../xml.js';
 import { requireAttributePermissions, writeAttributes } from '../object-lock.js';
-import { OWNER } from './service.js';
+import { aclAttribute, ownerElement } from './acl.js';
 
 const MAX_LISTED = 1000;
 
@@ -50,7 +50,7 @@ export async function createMultipartUpload(req: S3Request): Promise<void> {
   const parity = parityFor(req.ctx);
   if (parity !== undefined) headers['x-amz-storage-class'] = 'REDUCED_REDUNDANCY';
   const { algorithm, type } = requestedAlgorithm(req);
-  const attributes = writeAttributes(req.ctx.req.headers);
+  const attributes = { ...writeAttributes(req.ctx.req.headers), ...(await aclAttribute(req, bucket)) };
   await requireAttributePermissions(req, bucket, key, attributes);
   const upload = await req.objects.newMultipartUpload(bucket, key, {
     headers,
@@ -188,12 +188,13 @@ export async function listParts(req: S3Request): Promise<void> {
   const after = parts.filter((p) => p.number > marker);
   const page = after.slice(0, maxParts);
   const truncated = after.length > page.length;
+  const owner = await ownerElement(req, bucket);
   sendXml(req.ctx, 'ListPartsResult', {
     Bucket: bucket,
     Key: key,
     UploadId: uploadId,
-    Initiator: OWNER,
-    Owner: OWNER,
+    Initiator: owner,
+    Owner: owner,
     StorageClass: upload.headers['x-amz-storage-class'] ?? 'STANDARD',
     PartNumberMarker: marker,
     ...(page.length > 0 ? { NextPartNumberMarker: page[page.length - 1].number } : {}),
@@ -241,6 +242,7 @@ export async function listMultipartUploads(req: S3Request): Promise<void> {
     else uploads.push(u);
   }
   const last = uploads[uploads.length - 1];
+  const owner = await ownerElement(req, bucket);
   sendXml(req.ctx, 'ListMultipartUploadsResult', {
     Bucket: bucket,
     KeyMarker: keyMarker,
@@ -253,8 +255,8 @@ export async function listMultipartUploads(req: S3Request): Promise<void> {
     Upload: uploads.map((u) => ({
       Key: u.key,
       UploadId: u.uploadId,
-      Initiator: OWNER,
-      Owner: OWNER,
+      Initiator: owner,
+      Owner: owner,
       StorageClass: u.headers['x-amz-storage-class'] ?? 'STANDARD',
       Initiated: xmlDate(u.initiated),
       ...(u.checksumAlgorithm ? { ChecksumAlgorithm: u.checksumAlgorithm, ChecksumType: u.checksumType } : {}),

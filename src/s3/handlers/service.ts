@@ -2,7 +2,6 @@ import { S3Error } from '../../errors.js';
 import type { S3Request } from '../request.js';
 import { sendXml, xmlDate } from '../response.js';
 
-export const OWNER = { ID: 'tessera', DisplayName: 'tessera' };
 
 /**
  * ListBuckets: every bucket to an identity allowed s3:ListAllMyBuckets; to any other, the buckets it

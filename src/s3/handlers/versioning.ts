@@ -6,7 +6,9 @@ import { readSmallBody, requireBodyIntegrity } from '../read-body.js';
 import { requireBucket, type S3Request } from '../request.js';
 import { sendXml, xmlDate } from '../response.js';
 import { RawXml, escapeXml, parseXml } from '../xml.js';
-import { OWNER_XML, etagToSizeXml, listParams, storageClassXml } from './list.js';
+import { etagToSizeXml, listParams, ownerXml, storageClassXml } from './list.js';
+import { ownerOfBucket } from './acl.js';
+import type { Owner } from '../../meta/acl.js';
 
 export async function putBucketVersioning(req: S3Request): Promise<void> {
   const bucket = requireBucket(req);
@@ -40,11 +42,12 @@ export async function getBucketVersioning(req: S3Request): Promise<void> {
 }
 
 /** Version and DeleteMarker elements in the order they are listed, written directly (a page holds up to 1,000). */
-function versionElements(versions: ListedObjectVersion[], encode: (v: string) => string): RawXml {
+function versionElements(versions: ListedObjectVersion[], encode: (v: string) => string, owner: Owner): RawXml {
+  const ownerElement = ownerXml(owner);
   let xml = '';
   for (const v of versions) {
     const head = `<Key>${escapeXml(encode(v.key))}</Key><VersionId>${escapeXml(v.versionId)}</VersionId><IsLatest>${v.isLatest}</IsLatest><LastModified>${xmlDate(v.modTime)}</LastModified>`;
-    xml += v.deleteMarker ? `<DeleteMarker>${head}${OWNER_XML}</DeleteMarker>` : `<Version>${head}${etagToSizeXml(v)}${storageClassXml(v)}${OWNER_XML}</Version>`;
+    xml += v.deleteMarker ? `<DeleteMarker>${head}${ownerElement}</DeleteMarker>` : `<Version>${head}${etagToSizeXml(v)}${storageClassXml(v)}${ownerElement}</Version>`;
   }
   return new RawXml(xml);
 }
@@ -71,7 +74,7 @@ export async function listObjectVersions(req: S3Request): Promise<void> {
     ...(p.delimiter ? { Delimiter: p.encode(p.delimiter) } : {}),
     ...(p.encodingType ? { EncodingType: p.encodingType } : {}),
     IsTruncated: result.isTruncated,
-    Versions: versionElements(result.versions, p.encode),
+    Versions: versionElements(result.versions, p.encode, await ownerOfBucket(req, bucket)),
     ...(result.prefixes.length > 0 ? { CommonPrefixes: result.prefixes.map((prefix) => ({ Prefix: p.encode(prefix) })) } : {}),
   });
 }

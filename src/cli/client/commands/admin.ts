@@ -12,6 +12,7 @@ import { humanDuration, humanSize } from '../format.js';
 import { Output, withOutputOptions, type OutputOptions } from '../output.js';
 import type { Remote } from '../remote.js';
 import { parseRemote } from '../target.js';
+import { registerAdminIam } from './admin-iam.js';
 
 interface HealOptions extends OutputOptions {
   recursive?: boolean;
@@ -199,4 +200,5 @@ Examples:
         out.result(infoText(info), info);
       }),
     );
+  registerAdminIam(adminCmd); // admin user|group|policy
 }
