@@ -236,9 +236,9 @@ export class AdminClient {
     return this.call<UserSummary>('GET', `users/${segment(accessKey)}`);
   }
 
-  /** Creates the user, or gives an existing one the new secret. */
-  async addUser(accessKey: string, secretKey: string): Promise<void> {
-    await this.perform('PUT', `users/${segment(accessKey)}`, { json: { secretKey } });
+  /** Creates the user, or gives an existing one the new secret (and e-mail address, for ACL grants, when given). */
+  async addUser(accessKey: string, secretKey: string, email?: string): Promise<void> {
+    await this.perform('PUT', `users/${segment(accessKey)}`, { json: { secretKey, ...(email !== undefined ? { email } : {}) } });
   }
 
   /** Removes the user with its service accounts and group memberships. */

@@ -76,7 +76,7 @@ function fields(pairs: [string, string | undefined][]): string {
 const list = (items: string[]): string => items.join(', ');
 
 function statusWord(enable: boolean): UserStatus {
-  return 'enabled';
+  return enable ? 'enabled' : 'disabled';
 }
 
 // Users
@@ -84,6 +84,7 @@ function statusWord(enable: boolean): UserStatus {
 function userInfoText(user: UserSummary): string {
   return fields([
     ['AccessKey', user.accessKey],
+    ...(user.email !== undefined ? ([['Email', user.email]] as [string, string][]) : []),
     ['Status', user.status],
     ['Policies', list(user.policies)],
     ['Groups', list(user.groups)],
@@ -101,7 +102,8 @@ function registerUser(admin: Command): void {
       .description('add a user, or give an existing one a new secret key')
       .argument('<alias>', 'the alias')
       .argument('<access-key>', "the user's access key (its name)")
-      .argument('[secret-key]', 'its secret key; omit it to type it at a prompt or pipe it on stdin (on the command line it shows in process listings)'),
+      .argument('[secret-key]', 'its secret key; omit it to type it at a prompt or pipe it on stdin (on the command line it shows in process listings)')
+      .option('--email <address>', "the user's e-mail address (ACL grants can name users by it)"),
   )
     .addHelpText(
       'after',
@@ -111,17 +113,17 @@ Examples:
   $ printf '%s\\n' "$SECRET" | tessera admin user add local alice`,
     )
     .action(
-      run(async (alias: string, accessKey: string, givenSecret: string | undefined, options: OutputOptions) => {
+      run(async (alias: string, accessKey: string, givenSecret: string | undefined, options: OutputOptions & { email?: string }) => {
         const out = new Output(options);
         const { remote, client } = await adminOf(alias);
         if (givenSecret !== undefined) out.warn(SECRET_IN_ARGV);
         const secretKey = givenSecret ?? (await readSecret(`Enter secret key for ${accessKey}: `));
         try {
-          await client.addUser(accessKey, secretKey);
+          await client.addUser(accessKey, secretKey, options.email);
         } catch (err) {
           throw explain(err, remote);
         }
-        out.result(`Added user "${accessKey}".`, { status: 'success', accessKey, userStatus: 'enabled' });
+        out.result(`Added user "${accessKey}".`, { status: 'success', accessKey });
       }),
     );
 
@@ -259,7 +261,7 @@ Examples:
           name: options.name,
           description: options.description,
         };
-        if (options.policy !== undefined) await readTextFile(options.policy, 'policy');
+        if (options.policy !== undefined) request.policy = await readTextFile(options.policy, 'policy');
         if (options.expiry !== undefined) request.expiresAt = expiryOf(options.expiry);
         let keys: { accessKey: string; secretKey: string };
         try {
@@ -477,7 +479,7 @@ function registerPolicy(admin: Command): void {
     .addHelpText('after', '\nExamples:\n  $ tessera admin policy rm local read-photos')
     .action(
       run(async (alias: string, name: string, options: OutputOptions) => {
-        await withAdmin(alias, (c) => c.policyInfo(name));
+        await withAdmin(alias, (c) => c.removePolicy(name));
         new Output(options).result(`Removed policy "${name}".`, { status: 'success', policy: name });
       }),
     );

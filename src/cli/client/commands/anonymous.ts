@@ -32,7 +32,7 @@ export type Level = CannedLevel | 'custom';
 const GET_BUCKET_LOCATION = 's3:GetBucketLocation';
 const LIST_BUCKET = 's3:ListBucket';
 const LIST_UPLOADS = 's3:ListBucketMultipartUploads';
-const DOWNLOAD_OBJECT_ACTIONS = ['s3:GetObjectTagging'];
+const DOWNLOAD_OBJECT_ACTIONS = ['s3:GetObject'];
 const UPLOAD_OBJECT_ACTIONS = ['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:ListMultipartUploadParts', 's3:PutObject'];
 const OBJECT_ACTIONS = [...DOWNLOAD_OBJECT_ACTIONS, ...UPLOAD_OBJECT_ACTIONS];
 /** Bucket-wide actions (no prefix): shared by every prefix that has a level. */
