@@ -9,7 +9,7 @@ import { createClusterNode } from '../cluster/node.js';
 import type { ErasurePool } from '../erasure/pool.js';
 import { bootstrapPool, prepareLocalDrives, type PoolLayout } from '../erasure/bootstrap.js';
 import { Iam } from '../iam/iam.js';
-import { describeRootSource, rootCredentialsFromEnv, type RootCredentials } from '../iam/root.js';
+import { describeRootSource, previousRootFromEnv, rootCredentialsFromEnv, type RootCredentials } from '../iam/root.js';
 import { createS3App } from '../s3/app.js';
 import { answerClientError } from '../s3/client-error.js';
 import { applyConnectionLimits, limitedHandler, LISTEN_BACKLOG, refuseBusy } from '../s3/connection-limits.js';
@@ -159,7 +159,7 @@ export async function runServer(driveArgs: string[], options: ServerOptions): Pr
     shouldScan: (set) => set % topology.nodes.length === topology.localNode,
   });
   // Users, groups and policies: loaded now, kept current by notices from the node that changes them.
-  const iam = new Iam({ objects: pool, locks: node.locks, root, tellPeers: (notice) => node.tellPeers('iam', notice), log: (line) => console.error(line) });
+  const iam = new Iam({ objects: pool, locks: node.locks, root, previousRoot: previousRootFromEnv(root), tellPeers: (notice) => node.tellPeers('iam', notice), log: (line) => console.error(line) });
   node.rpc?.onNotice('iam', (notice) => iam.onNotice(notice));
   await iam.start();
   const app = createS3App({

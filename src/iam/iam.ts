@@ -38,6 +38,8 @@ export interface IamOptions {
   objects: ObjectLayer;
   locks: Locker;
   root: Credentials;
+  /** The root credentials before a change: what they sealed is opened, and sealed again under `root`. */
+  previousRoot?: Credentials;
   /** Delivers a notice to every other node; resolves with the nodes that could not be told. */
   tellPeers: (notice: IamNotice) => Promise<string[]>;
   log: (line: string) => void;
@@ -136,7 +138,7 @@ export class Iam {
   private timer?: NodeJS.Timeout;
 
   constructor(private readonly options: IamOptions) {
-    this.store = new IamStore(options.objects, new Sealer(options.root));
+    this.store = new IamStore(options.objects, new Sealer(options.root, options.previousRoot));
     this.rootIdentity = {
       kind: 'root',
       accessKey: options.root.accessKey,
@@ -216,6 +218,13 @@ export class Iam {
     if (missed.length > 0) this.options.log(`tessera: IAM: could not tell ${missed.join(', ')} that the access settings of bucket ${bucket} changed; they re-read them within 30 s`);
   }
 
+  /** Seals the state again under the current root credentials when it was opened with the previous ones. */
+  private async resealIfNeeded(stored: StoredState): Promise<void> {
+    if (!stored.underPrevious) return;
+    await this.change(() => undefined);
+    this.options.log('tessera: IAM: users and policies are now sealed under the new root credentials; TESSERA_ROOT_*_PREVIOUS can go');
+  }
+
   /** Reloads when the stored state is not the one held here. */
   async refresh(): Promise<void> {
     if (this.state !== undefined && (await this.store.currentEtag()) === this.etag) return;
@@ -226,7 +235,11 @@ export class Iam {
   reload(): Promise<void> {
     this.reloading ??= this.store
       .load()
-      .then((stored) => this.install(stored))
+      .then((stored) => {
+        this.install(stored);
+        // Not awaited by the load: the change reloads under the same lock-free path, and another node may do it first.
+        void this.resealIfNeeded(stored).catch((err: unknown) => this.options.log(`tessera: IAM: sealing under the new root credentials failed: ${(err as Error).message}`));
+      })
       .finally(() => {
         this.reloading = undefined;
       });

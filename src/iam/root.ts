@@ -65,3 +65,17 @@ export function describeRootSource(root: RootCredentials): string {
   if (root.userSource === 'default') return 'the built-in defaults (published: anyone can use them)';
   return `from ${root.userSource} and ${root.passwordSource}${root.isDefault ? ' (the password is the published default)' : ''}`;
 }
+
+/**
+ * The root credentials before a change (TESSERA_ROOT_PASSWORD_PREVIOUS, and TESSERA_ROOT_USER_PREVIOUS
+ * when the user changed too): IAM data sealed under them is opened once and sealed again under the new.
+ */
+export function previousRootFromEnv(root: Credentials, env: NodeJS.ProcessEnv = process.env): Credentials | undefined {
+  const password = env.TESSERA_ROOT_PASSWORD_PREVIOUS;
+  const user = env.TESSERA_ROOT_USER_PREVIOUS;
+  if (password === undefined) {
+    if (user !== undefined) throw new ConfigurationError('TESSERA_ROOT_USER_PREVIOUS is set but TESSERA_ROOT_PASSWORD_PREVIOUS is not');
+    return undefined;
+  }
+  return { accessKey: user ?? root.accessKey, secretKey: password };
+}

@@ -8,7 +8,7 @@ import { bytesBody } from '../object/bytes-body.js';
 import type { ObjectLayer } from '../object/types.js';
 import { CONFIG_BUCKET } from '../storage/names.js';
 import { IamError } from './errors.js';
-import { Sealer, UnsealError } from './seal.js';
+import { Sealer, UnsealError, type Unsealed } from './seal.js';
 import { emptyState, isIamState, type IamState } from './state.js';
 
 const STATE_KEY = 'iam/state.sealed';
@@ -17,6 +17,8 @@ export interface StoredState {
   state: IamState;
   /** The stored object's ETag ('' when nothing is stored yet): tells a node whether what it holds is current. */
   etag: string;
+  /** Opened with the previous root credentials: to be sealed again under the current ones. */
+  underPrevious?: boolean;
 }
 
 async function readAll(stream: AsyncIterable<Buffer>): Promise<Buffer> {
@@ -53,16 +55,16 @@ export class IamStore {
       if (isObjectLayerError(err, 'no-such-key') || isObjectLayerError(err, 'no-such-bucket')) return { state: emptyState(), etag: '' };
       throw err;
     }
-    let plain: Buffer;
+    let unsealed: Unsealed;
     try {
-      plain = await this.sealer.unseal(sealed);
+      unsealed = await this.sealer.unseal(sealed);
     } catch (err) {
       if (err instanceof UnsealError) throw new IamError('IamDataSealed', err.message);
       throw err;
     }
-    const state: unknown = JSON.parse(plain.toString('utf8'));
+    const state: unknown = JSON.parse(unsealed.plain.toString('utf8'));
     if (!isIamState(state)) throw new IamError('IamDataSealed', 'the stored IAM data does not have the shape of IAM state');
-    return { state, etag };
+    return { state, etag, ...(unsealed.underPrevious ? { underPrevious: true } : {}) };
   }
 
   async save(state: IamState): Promise<string> {

@@ -65,7 +65,7 @@ describe('sealing IAM data at rest', () => {
     const plain = Buffer.from('{"users":{"alice":{"secretKey":"alice-secret-value"}}}');
     const sealed = await new Sealer(ROOT).seal(plain);
     expect(sealed.includes('alice-secret-value')).toBe(false);
-    expect(await new Sealer(ROOT).unseal(sealed)).toEqual(plain);
+    expect((await new Sealer(ROOT).unseal(sealed)).plain).toEqual(plain);
     await expect(new Sealer({ ...ROOT, secretKey: 'another-secret' }).unseal(sealed)).rejects.toThrow(UnsealError);
     await expect(new Sealer({ ...ROOT, accessKey: 'otherroot' }).unseal(sealed)).rejects.toThrow(UnsealError);
   });
@@ -163,6 +163,26 @@ describe('IAM changes', () => {
     expect([...objects.objects.values()][0].data).toEqual(stored);
     before.stop();
     changedRoot.stop();
+  });
+
+  it('opens state sealed under the previous root credentials and seals it again under the new ones', async () => {
+    const objects = new MapObjects();
+    const before = iamOver(objects);
+    await before.start();
+    await before.addUser('jack', 'jack-secret');
+    before.stop();
+    const newRoot = { accessKey: 'rootuser', secretKey: 'a-new-root-secret' };
+    const rotating = new Iam({ objects: objects as unknown as ObjectLayer, locks: new NamespaceLock(), root: newRoot, previousRoot: ROOT, tellPeers: async () => [], log: () => undefined });
+    await rotating.start();
+    expect(rotating.lookupSecret('jack')).toBe('jack-secret');
+    const resealed = async (): Promise<boolean> => new Sealer(newRoot).unseal([...objects.objects.values()][0].data).then(() => true, () => false);
+    for (let i = 0; i < 50 && !(await resealed()); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(await resealed()).toBe(true);
+    const after = iamOver(objects, newRoot);
+    await after.start();
+    expect(after.lookupSecret('jack')).toBe('jack-secret');
+    rotating.stop();
+    after.stop();
   });
 
   it('refuses bad names and secrets, the root key as a user, and a removal of an attached policy', async () => {
