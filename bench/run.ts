@@ -22,6 +22,11 @@
  * 2 GiB (256 MiB with --quick) up and then down through its first node at once, printing every node's
  * peak resident set size (bench/memory.ts): streaming must not cost memory in proportion to objects.
  *
+ * On the single node, the 4 KiB GETs are also made by a user whose only policy has POLICY_STATEMENTS
+ * statements (the one allowing them last): root's and the user's GETs run alternately, in
+ * cfg.policyUserRounds rounds each, and each figure is the median over its rounds, so that both see
+ * the same load on a shared machine. The user's ops/s must be at least POLICY_USER_MIN_RATIO of root's.
+ *
  * Every measured workload also reports the servers' CPU time per operation (user + system, from
  * /proc, all nodes together), which load on the machine does not inflate as it does wall-clock
  * figures. With --profile, each server records a CPU profile of each workload (admin API), saved as
@@ -55,6 +60,11 @@ const CLUSTER_DRIVES_PER_NODE = 4;
 const MEMORY_CLIENTS = 8;
 /** Issue 11: a node's RSS while 8 clients stream 2 GiB objects through it. */
 const MEMORY_LIMIT_MB = 300;
+/** The size class also measured as a user with a policy (issue: authorisation is cheap). */
+const POLICY_USER_CLASS = '4 KiB';
+const POLICY_STATEMENTS = 20;
+/** The policy user's 4 KiB GET ops/s must be at least this share of root's. */
+const POLICY_USER_MIN_RATIO = 0.9;
 
 interface SizeClass {
   name: string;
@@ -81,6 +91,8 @@ interface Config {
   listSeconds: number;
   /** unmeasured 1 MiB PUTs and GETs first, so the first phase does not pay for JIT warm-up */
   warmupSeconds: number;
+  /** Rounds of POLICY_USER_CLASS GETs for root and for the policy user each, alternately (each round as long as the class's GET phase). */
+  policyUserRounds: number;
 }
 
 function config(quick: boolean, listKeys: number | undefined, cluster = false): Config {
@@ -102,6 +114,8 @@ function config(quick: boolean, listKeys: number | undefined, cluster = false): 
     listPageSize: 1000,
     listSeconds: s(5, 1),
     warmupSeconds: s(2, 1),
+    // An even number: root, user, user, root, ... gives each the same mean position in time.
+    policyUserRounds: 4,
   };
 }
 
@@ -148,6 +162,12 @@ interface ResultRow {
   ratio?: number;
   /** The servers' CPU time per operation (per page for LIST), all processes together. */
   cpuMsPerOp?: number;
+  /** A limit in ops/s (another row's figure) instead of limitMBps. */
+  limitOpsPerSec?: number;
+  /** The ratio the row must reach (below it, the markdown says so). */
+  minRatio?: number;
+  /** When the figures are medians over rounds: each round's ops/s, in the order they ran. */
+  roundsOpsPerSec?: number[];
 }
 
 interface Limits {
@@ -184,12 +204,29 @@ function withLimit(r: ResultRow, name: string, limit: number): ResultRow {
   return { ...r, limitName: name, limitMBps: limit, ratio: r.mbPerSec / limit };
 }
 
+/** A limit in ops/s (another workload's figure), which the row must reach `minRatio` of. */
+function withOpsLimit(r: ResultRow, name: string, limit: number, minRatio: number): ResultRow {
+  return { ...r, limitName: name, limitOpsPerSec: limit, ratio: r.opsPerSec / limit, minRatio };
+}
+
+/** Sends signed S3 requests: S3Http, or RoundRobinHttp over a cluster's nodes. */
+type Requester = Pick<S3Http, 'request' | 'close'>;
+
+/** A user whose only policy has POLICY_STATEMENTS statements (see policyUserPolicy). */
+interface PolicyUser {
+  accessKey: string;
+  /** A client signing with the user's keys. */
+  client: (concurrency: number) => Requester;
+}
+
 /** What runWorkloads needs: where to send requests and how to check the server is still there. */
 interface WorkloadTarget {
   cfg: Config;
   limits: Limits;
   /** A client allowing `concurrency` requests in flight (one node, or round-robin over a cluster's nodes). */
-  client: (concurrency: number) => Pick<S3Http, 'request' | 'close'>;
+  client: (concurrency: number) => Requester;
+  /** With it, POLICY_USER_CLASS's GETs are measured as root and as this user, alternately. */
+  policyUser?: PolicyUser;
   /** Throws if the server (or a cluster node) has exited. */
   checkServer: () => void;
   bodyFor: (size: number, i: number) => Buffer;
@@ -335,11 +372,168 @@ async function measureVersionedListing(target: WorkloadTarget, bucket: string): 
   ];
 }
 
-/** The measured workloads (warm-up, PUT/GET per size class, listing), the same for a single node and a cluster. */
 function cpuNote(r: ResultRow): string {
   return r.cpuMsPerOp === undefined ? '' : `, server CPU ${fmtMs(r.cpuMsPerOp)} ms/op`;
 }
 
+/**
+ * One GET phase of size class `sc` over `keys` (the indices PUT), signed by whoever `c` signs as; `name`
+ * names its profile, `workload` its row.
+ */
+async function measureGet(target: WorkloadTarget, sc: SizeClass, c: Requester, keys: number[], name: string, workload = `GET ${sc.name}`): Promise<ResultRow> {
+  const { limits, bucket } = target;
+  log(`${name} x${sc.concurrency} for ~${sc.getSeconds} s over ${keys.length} objects`);
+  const { result: get, row: getRow } = await measured(
+    target,
+    name,
+    () =>
+      runPhase({
+        concurrency: sc.concurrency,
+        seconds: sc.getSeconds,
+        minOps: sc.minOps,
+        op: async (i) => {
+          const res = await c.request('GET', objectPath(bucket, keyName(sc.prefix, keys[i % keys.length]!)));
+          if (res.bytes !== sc.size) throw new Error(`GET returned ${res.bytes} bytes, expected ${sc.size}`);
+          return res.bytes;
+        },
+      }),
+    (r) => {
+      const made = row(workload, 'GET', sc.unit, sc.concurrency, r, sc.size);
+      return sc.unit === 'MB/s' ? withLimit(made, limits.disk.readUncached ? 'raw read' : 'raw read (cached)', limits.getLimitMBps) : made;
+    },
+  );
+  target.checkServer();
+  log(`  ${get.ops} ops in ${get.seconds.toFixed(1)} s: ${fmt(get.mbPerSec)} MB/s, ${fmt(get.opsPerSec)} ops/s, ${get.errors} errors${cpuNote(getRow)}`);
+  return getRow;
+}
+
+/**
+ * GETs of `sc` over `keys` for cfg.warmupSeconds, taking turns among `clients`, not measured: the rounds
+ * after them do not pay for what the PUTs left to do or for JIT warm-up. Throws on any failure (a user
+ * refused stops the run saying why, rather than showing a ratio of 0).
+ */
+async function unmeasuredGets(target: WorkloadTarget, sc: SizeClass, clients: Requester[], keys: number[], who: string): Promise<void> {
+  log(`unmeasured GET ${sc.name} ${who}, for ~${target.cfg.warmupSeconds} s`);
+  const warm = await runPhase({
+    concurrency: sc.concurrency,
+    seconds: target.cfg.warmupSeconds,
+    maxErrors: 1,
+    op: async (i) => (await clients[i % clients.length]!.request('GET', objectPath(target.bucket, keyName(sc.prefix, keys[i % keys.length]!)))).bytes,
+  });
+  target.checkServer();
+  if (warm.errors > 0) throw new Error(`GET ${sc.name} ${who}: ${warm.errorSamples.join('; ')}`);
+}
+
+/** The policy user's row names the statements, so that it is clear what it measures. */
+const policyUserWorkload = (sc: SizeClass): string => `GET ${sc.name} as a user with a ${POLICY_STATEMENTS}-statement policy`;
+
+/**
+ * `sc`'s GETs as root and as `user`, over the same keys at the same concurrency, in cfg.policyUserRounds
+ * rounds each of the class's GET duration, alternating root, user, user, root, root, user, ... so that
+ * both see the same load on a shared machine (and neither always goes first). Returns root's row and
+ * the user's, each figure the median over its rounds, the user's limited by root's ops/s.
+ */
+async function measureGetBesidePolicyUser(target: WorkloadTarget, user: PolicyUser, sc: SizeClass, rootClient: Requester, keys: number[]): Promise<ResultRow[]> {
+  const rounds = target.cfg.policyUserRounds;
+  const userClient = user.client(sc.concurrency);
+  await unmeasuredGets(target, sc, [rootClient, userClient], keys, `as root and as ${user.accessKey}, alternately`);
+  const byRoot: ResultRow[] = [];
+  const byUser: ResultRow[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    const asRoot = async (): Promise<void> => {
+      byRoot.push(await measureGet(target, sc, rootClient, keys, `GET ${sc.name} as root, round ${round} of ${rounds}`));
+    };
+    const asUser = async (): Promise<void> => {
+      byUser.push(await measureGet(target, sc, userClient, keys, `GET ${sc.name} as ${user.accessKey}, round ${round} of ${rounds}`, policyUserWorkload(sc)));
+    };
+    for (const phase of round % 2 === 1 ? [asRoot, asUser] : [asUser, asRoot]) await phase();
+  }
+  userClient.close();
+  const root = medianOfRounds(byRoot);
+  const asUser = medianOfRounds(byUser);
+  log(`  median over ${rounds} rounds: root ${fmt(root.opsPerSec)} ops/s, ${user.accessKey} ${fmt(asUser.opsPerSec)} ops/s (${(asUser.opsPerSec / root.opsPerSec).toFixed(2)}x)`);
+  return [root, withOpsLimit(asUser, `GET ${sc.name} as root, same rounds`, root.opsPerSec, POLICY_USER_MIN_RATIO)];
+}
+
+function median(values: number[]): number {
+  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
+  if (sorted.length === 0) return NaN;
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** One row for rounds of the same workload: counts summed, each rate, latency and CPU figure the median of the rounds'. */
+function medianOfRounds(rounds: ResultRow[]): ResultRow {
+  const of = (figure: (r: ResultRow) => number | undefined): number => median(rounds.map((r) => figure(r) ?? NaN));
+  const sum = (figure: (r: ResultRow) => number): number => rounds.reduce((n, r) => n + figure(r), 0);
+  const cpu = of((r) => r.cpuMsPerOp);
+  return {
+    ...rounds[0]!,
+    ops: sum((r) => r.ops),
+    seconds: sum((r) => r.seconds),
+    errors: sum((r) => r.errors),
+    errorSamples: rounds.flatMap((r) => r.errorSamples).slice(0, 3),
+    opsPerSec: of((r) => r.opsPerSec),
+    mbPerSec: of((r) => r.mbPerSec),
+    p50Ms: of((r) => r.p50Ms),
+    p99Ms: of((r) => r.p99Ms),
+    cpuMsPerOp: Number.isFinite(cpu) ? cpu : undefined,
+    roundsOpsPerSec: rounds.map((r) => r.opsPerSec),
+  };
+}
+
+/**
+ * The policy user's identity policy: POLICY_STATEMENTS statements as a team's might read (other buckets
+ * and prefixes by wildcard, action wildcards, policy variables, conditions on aws:SourceIp, s3:prefix and
+ * a header, a Deny on an unrelated prefix), the one allowing GETs of `bucket`'s objects last, so that
+ * deciding each GET walks the whole list.
+ */
+function policyUserPolicy(bucket: string): string {
+  const arn = (resource: string): string => `arn:aws:s3:::${resource}`;
+  const statement = (effect: 'Allow' | 'Deny', actions: string[], resources: string[], condition?: Record<string, Record<string, string | string[]>>): Record<string, unknown> => ({
+    Effect: effect,
+    Action: actions,
+    Resource: resources.map(arn),
+    ...(condition ? { Condition: condition } : {}),
+  });
+  const statements = [
+    statement('Allow', ['s3:ListAllMyBuckets', 's3:GetBucketLocation'], ['*']),
+    statement('Allow', ['s3:ListBucket'], ['analytics-*'], { StringLike: { 's3:prefix': ['reports/*', 'exports/*'] } }),
+    statement('Allow', ['s3:GetObject', 's3:PutObject'], ['analytics-*/reports/*', 'analytics-*/exports/*']),
+    statement('Allow', ['s3:GetObject'], ['media-*/public/*', 'cdn-*/assets/*.css', 'cdn-*/assets/*.js']),
+    statement('Allow', ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'], ['uploads-*/incoming/${aws:username}/*']),
+    statement('Allow', ['s3:ListBucketMultipartUploads'], ['uploads-*']),
+    statement('Allow', ['s3:GetObject', 's3:GetObjectVersion'], ['logs-*/2024/*', 'logs-*/2025/*']),
+    statement('Allow', ['s3:ListBucket', 's3:ListBucketVersions'], ['logs-*'], { IpAddress: { 'aws:SourceIp': ['10.0.0.0/8', '192.168.0.0/16'] } }),
+    statement('Allow', ['s3:GetObjectTagging', 's3:PutObjectTagging', 's3:DeleteObjectTagging'], ['archive-*/*']),
+    statement('Allow', ['s3:Get*'], ['reference-data/*', 'reference-data']),
+    statement('Allow', ['s3:DeleteObject'], ['scratch-*/tmp/*']),
+    statement('Allow', ['s3:GetBucketVersioning', 's3:GetBucketTagging', 's3:GetLifecycleConfiguration'], ['*-prod']),
+    statement('Allow', ['s3:PutObject'], ['ingest-*/*'], { StringEquals: { 's3:x-amz-server-side-encryption': 'AES256' } }),
+    statement('Allow', ['s3:ListBucket'], ['home'], { StringLike: { 's3:prefix': ['home/${aws:username}/*', 'home/${aws:username}'] } }),
+    statement('Allow', ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], ['home/home/${aws:username}/*']),
+    statement('Deny', ['s3:*'], ['*/confidential/*']),
+    statement('Allow', ['s3:GetObjectAcl', 's3:PutObjectAcl'], ['shared-*/*']),
+    statement('Allow', ['s3:GetObject'], ['backups-*/*'], { IpAddress: { 'aws:SourceIp': '10.20.0.0/16' } }),
+    statement('Allow', ['s3:List*'], ['datasets-*'], { StringLike: { 's3:prefix': ['public/*'] } }),
+    statement('Allow', ['s3:GetObject'], [`${bucket}/*`], { IpAddress: { 'aws:SourceIp': '127.0.0.0/8' } }),
+  ];
+  if (statements.length !== POLICY_STATEMENTS) throw new Error(`the policy user's policy has ${statements.length} statements, not ${POLICY_STATEMENTS}`);
+  return JSON.stringify({ Version: '2012-10-17', Statement: statements.map((st, i) => ({ Sid: `Statement${i + 1}`, ...st })) }, null, 2);
+}
+
+/** Makes a user (through the admin API) whose only policy is policyUserPolicy(bucket); resolves with its keys. */
+async function addPolicyUser(admin: AdminClient, bucket: string): Promise<{ accessKey: string; secretKey: string }> {
+  const accessKey = 'bench-policy-user';
+  const secretKey = `bench-${randomBytes(12).toString('hex')}`;
+  const policy = `bench-${POLICY_STATEMENTS}-statements`;
+  await admin.putPolicy(policy, policyUserPolicy(bucket));
+  await admin.addUser(accessKey, secretKey);
+  await admin.attachPolicies([policy], { user: accessKey });
+  return { accessKey, secretKey };
+}
+
+/** The measured workloads (warm-up, PUT/GET per size class, listing), the same for a single node and a cluster. */
 async function runWorkloads(target: WorkloadTarget): Promise<{ rows: ResultRow[]; written: Map<string, number[]>; create: PhaseResult }> {
   const { cfg, limits, client, checkServer, bodyFor, bucket, listBucket } = target;
   const rows: ResultRow[] = [];
@@ -397,29 +591,8 @@ async function runWorkloads(target: WorkloadTarget): Promise<{ rows: ResultRow[]
     }
 
     const keys = put.succeeded;
-    log(`GET ${sc.name} x${sc.concurrency} for ~${sc.getSeconds} s over ${keys.length} objects`);
-    const { result: get, row: getRow } = await measured(
-      target,
-      `GET ${sc.name}`,
-      () =>
-        runPhase({
-          concurrency: sc.concurrency,
-          seconds: sc.getSeconds,
-          minOps: sc.minOps,
-          op: async (i) => {
-            const res = await c.request('GET', objectPath(bucket, keyName(sc.prefix, keys[i % keys.length]!)));
-            if (res.bytes !== sc.size) throw new Error(`GET returned ${res.bytes} bytes, expected ${sc.size}`);
-            return res.bytes;
-          },
-        }),
-      (r) => {
-        const made = row(`GET ${sc.name}`, 'GET', sc.unit, sc.concurrency, r, sc.size);
-        return sc.unit === 'MB/s' ? withLimit(made, limits.disk.readUncached ? 'raw read' : 'raw read (cached)', limits.getLimitMBps) : made;
-      },
-    );
-    checkServer();
-    log(`  ${get.ops} ops in ${get.seconds.toFixed(1)} s: ${fmt(get.mbPerSec)} MB/s, ${fmt(get.opsPerSec)} ops/s, ${get.errors} errors${cpuNote(getRow)}`);
-    rows.push(getRow);
+    if (target.policyUser && sc.name === POLICY_USER_CLASS) rows.push(...(await measureGetBesidePolicyUser(target, target.policyUser, sc, c, keys)));
+    else rows.push(await measureGet(target, sc, c, keys, `GET ${sc.name}`));
     c.close();
   }
 
@@ -579,11 +752,14 @@ async function main(): Promise<void> {
       log(`server ready at ${endpoint}: ${server.layout ?? '(no layout line)'}`);
     }
     const signer = new SigV4Signer(accessKey, secretKey, values.region!);
-    const client = (concurrency: number): S3Http => {
-      const c = new S3Http(endpoint, signer, concurrency);
-      clients.push(c);
-      return c;
-    };
+    const clientSigningWith =
+      (keys: SigV4Signer) =>
+      (concurrency: number): S3Http => {
+        const c = new S3Http(endpoint, keys, concurrency);
+        clients.push(c);
+        return c;
+      };
+    const client = clientSigningWith(signer);
     const checkServer = (): void => {
       if (server && !server.running) throw new Error(`the server exited during the benchmark (${server.proc.exitCode ?? server.proc.signalCode}):\n${server.output}`);
     };
@@ -607,7 +783,15 @@ async function main(): Promise<void> {
 
     const benched = (node: BenchServer, name: string): BenchedServer => ({ name, pid: node.proc.pid!, admin: new AdminClient({ url: node.endpoint, accessKey, secretKey }) });
     const servers = server ? [benched(server, 'single')] : [];
-    const target: WorkloadTarget = { cfg, limits, client, checkServer, bodyFor, bucket, listBucket, servers, profileDir: profileRoot };
+    let policyUser: PolicyUser | undefined;
+    if (server) {
+      const keys = await addPolicyUser(servers[0]!.admin!, bucket);
+      log(`made user ${keys.accessKey} with a ${POLICY_STATEMENTS}-statement policy (admin API) for the ${POLICY_USER_CLASS} GETs`);
+      policyUser = { accessKey: keys.accessKey, client: clientSigningWith(new SigV4Signer(keys.accessKey, keys.secretKey, values.region!)) };
+    } else {
+      log(`the ${POLICY_USER_CLASS} GETs as a policy user need a server this run starts (its admin API): not measured with --endpoint`);
+    }
+    const target: WorkloadTarget = { cfg, limits, client, policyUser, checkServer, bodyFor, bucket, listBucket, servers, profileDir: profileRoot };
     const { rows, written, create } = await runWorkloads(target);
     // Not on a remote server: its versions would be left behind (a DELETE of a versioned key adds a marker).
     if (!remote) rows.push(...(await measureVersionedListing(target, `tessera-bench-versions-${suffix}`)));
@@ -804,23 +988,24 @@ async function main(): Promise<void> {
               getLimitMBps: limits.getLimitMBps,
             },
             results: rows.map((r) => ({ ...r, mbPerSec: Number.isFinite(r.mbPerSec) ? r.mbPerSec : undefined })),
+            policyUser: policyUserJson(rows),
             serverLogNoteworthy: noteworthy,
             ...(memory ? { memory: { ...memory, limitMB: MEMORY_LIMIT_MB } } : {}),
             ...(s3rverRows
               ? {
                   s3rver: {
                     version: S3RVER_VERSION,
-                    results: s3rverRows.map((r, i) => ({ ...r, mbPerSec: Number.isFinite(r.mbPerSec) ? r.mbPerSec : undefined, tesseraVsS3rver: versus(rows[i], r) })),
+                    results: s3rverRows.map((r) => ({ ...r, mbPerSec: Number.isFinite(r.mbPerSec) ? r.mbPerSec : undefined, tesseraVsS3rver: versus(sameWorkload(rows, r), r) })),
                   },
                 }
               : {}),
             clusters: clusterRuns.map((run) => ({
               server: run.layout,
-              results: run.rows.map((r, i) => ({
+              results: run.rows.map((r) => ({
                 ...r,
                 mbPerSec: Number.isFinite(r.mbPerSec) ? r.mbPerSec : undefined,
-                vsSingleNode: versus(r, rows[i]),
-                ...(run.sameLayout ? { vsOneNodeSameDrives: versus(r, run.sameLayout.rows[i]) } : {}),
+                vsSingleNode: versus(r, sameWorkload(rows, r)),
+                ...(run.sameLayout ? { vsOneNodeSameDrives: versus(r, sameWorkload(run.sameLayout.rows, r)) } : {}),
               })),
               serverLogNoteworthy: run.noteworthy,
               retriedAfterConnectionReset: run.retries,
@@ -873,10 +1058,75 @@ function headline(r: ResultRow): number {
 }
 
 /** A cluster row's figures divided by the single node's (throughput above 1: the cluster is faster; latency above 1: slower). */
-function versus(c: ResultRow, s: ResultRow | undefined): { result: number; p50: number; p99: number; cpu?: number } | undefined {
-  if (!s || s.workload !== c.workload) return undefined;
-  const cpu = c.cpuMsPerOp !== undefined && s.cpuMsPerOp !== undefined ? c.cpuMsPerOp / s.cpuMsPerOp : undefined;
-  return { result: headline(c) / headline(s), p50: c.p50Ms / s.p50Ms, p99: c.p99Ms / s.p99Ms, cpu };
+function versus(c: ResultRow | undefined, s: ResultRow | undefined): { result: number; p50: number; p99: number; cpu?: number } | undefined {
+  if (!c || !s || s.workload !== c.workload) return undefined;
+  return { result: headline(c) / headline(s), p50: c.p50Ms / s.p50Ms, p99: c.p99Ms / s.p99Ms, cpu: cpuRatio(c, s) };
+}
+
+/** CPU-ms/op of `c` ÷ that of `s`, when both were measured. */
+function cpuRatio(c: ResultRow, s: ResultRow): number | undefined {
+  return c.cpuMsPerOp !== undefined && s.cpuMsPerOp !== undefined ? c.cpuMsPerOp / s.cpuMsPerOp : undefined;
+}
+
+/** Root's POLICY_USER_CLASS GETs and the policy user's, measured in alternating rounds (when they were). */
+function policyUserComparison(rows: ResultRow[]): { root: ResultRow; user: ResultRow } | undefined {
+  const user = rows.find((r) => r.limitOpsPerSec !== undefined && r.roundsOpsPerSec !== undefined);
+  const root = rows.find((r) => r.workload === `GET ${POLICY_USER_CLASS}` && r.roundsOpsPerSec !== undefined);
+  return user && root ? { root, user } : undefined;
+}
+
+/** The same comparison for the JSON output. */
+function policyUserJson(rows: ResultRow[]): Record<string, unknown> | undefined {
+  const c = policyUserComparison(rows);
+  if (!c) return undefined;
+  return {
+    workload: c.user.workload,
+    policyStatements: POLICY_STATEMENTS,
+    measurement: `${c.root.roundsOpsPerSec!.length} rounds each, alternating root and user (root, user, user, root, ...); each figure the median over its rounds`,
+    root: { opsPerSec: c.root.opsPerSec, p50Ms: c.root.p50Ms, p99Ms: c.root.p99Ms, cpuMsPerOp: c.root.cpuMsPerOp, roundsOpsPerSec: c.root.roundsOpsPerSec },
+    user: { opsPerSec: c.user.opsPerSec, p50Ms: c.user.p50Ms, p99Ms: c.user.p99Ms, cpuMsPerOp: c.user.cpuMsPerOp, roundsOpsPerSec: c.user.roundsOpsPerSec },
+    ratio: c.user.ratio,
+    cpuRatio: cpuRatio(c.user, c.root),
+    minRatio: POLICY_USER_MIN_RATIO,
+    met: (c.user.ratio ?? 0) >= POLICY_USER_MIN_RATIO,
+  };
+}
+
+/** The markdown's lines on the policy user: a row for the limits table, and how it was measured. */
+function policyUserLines(rows: ResultRow[]): { limitRow?: string; note?: string } {
+  const c = policyUserComparison(rows);
+  if (!c) return {};
+  const { root, user } = c;
+  const rounds = root.roundsOpsPerSec!.length;
+  const ratio = user.ratio ?? NaN;
+  const perRound = (r: ResultRow): string => r.roundsOpsPerSec!.map((x) => fmt(x)).join(', ');
+  return {
+    limitRow:
+      `| ${POLICY_USER_CLASS} GET as a policy user ≥ ${POLICY_USER_MIN_RATIO}× root | ${fmtRatio(ratio)}: ${ratio >= POLICY_USER_MIN_RATIO ? 'met' : 'NOT met'} | ` +
+      `${fmt(user.opsPerSec)} ÷ ${fmt(root.opsPerSec)} ops/s (median of ${rounds} rounds each); server CPU-ms/op ${cpuCell(user)} as the user, ${cpuCell(root)} as root (${fmtRatio(cpuRatio(user, root))}) |`,
+    note:
+      `"GET ${POLICY_USER_CLASS}" and "${user.workload}": the same objects at the same concurrency, signed with root's keys and with a user's made through the admin API, ` +
+      `whose only policy has ${POLICY_STATEMENTS} statements (wildcard resources over other buckets and prefixes, conditions on aws:SourceIp and s3:prefix, a Deny on an unrelated prefix) ` +
+      `with the one allowing these GETs last. As the machine is shared and its load varies, they ran alternately in ${rounds} rounds each of ~${fmt(root.seconds / rounds)} s ` +
+      `(root, user, user, root, ...), and each of their figures (ops/s, latency, CPU) is the median over its rounds. ` +
+      `Per round, ops/s as root: ${perRound(root)}; as the user: ${perRound(user)}.`,
+  };
+}
+
+/** The row of `rows` for the same workload as `r` (the runs' tables need not hold the same rows). */
+function sameWorkload(rows: ResultRow[], r: ResultRow): ResultRow | undefined {
+  return rows.find((x) => x.workload === r.workload);
+}
+
+function limitCell(r: ResultRow): string {
+  if (r.limitOpsPerSec !== undefined) return `${fmt(r.limitOpsPerSec)} ops/s (${r.limitName})`;
+  return r.limitMBps === undefined ? '—' : `${fmt(r.limitMBps)} MB/s (${r.limitName})`;
+}
+
+function ratioCell(r: ResultRow): string {
+  if (r.ratio === undefined) return '—';
+  const required = r.minRatio === undefined ? '' : ` (≥ ${r.minRatio}: ${r.ratio >= r.minRatio ? 'yes' : 'NO'})`;
+  return `${r.ratio.toFixed(2)}${required}`;
 }
 
 function cpuCell(r: ResultRow): string {
@@ -921,9 +1171,9 @@ function renderS3rver(peer: ResultRow[], single: ResultRow[], quick: boolean): s
   out.push('');
   out.push('| Workload | Tessera | s3rver | Tessera ÷ s3rver | CPU-ms/op Tessera | CPU-ms/op s3rver | CPU ÷ |');
   out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
-  peer.forEach((p, i) => {
-    const t = single[i];
-    if (!t || t.workload !== p.workload) return;
+  peer.forEach((p) => {
+    const t = sameWorkload(single, p);
+    if (!t) return;
     const v = versus(t, p);
     out.push(`| ${p.workload} | ${resultCell(t)} | ${resultCell(p)} | ${fmtRatio(v?.result)} | ${cpuCell(t)} | ${cpuCell(p)} | ${fmtRatio(v?.cpu)} |`);
   });
@@ -943,17 +1193,15 @@ function renderCluster(run: ClusterRun, single: ResultRow[], singleLayout: strin
   out.push('');
   out.push(`| Workload | Concurrency | Result | × single |${wide ? ' × 1 node, same drives |' : ''} Ops | p50 / p99 latency (ms) | × single (p50 / p99) | Server CPU-ms/op | × single |${wide ? ' × 1 node, same drives |' : ''} Limit | Ratio |`);
   out.push(`| --- | ---: | ---: | ---: |${wide ? ' ---: |' : ''} ---: | ---: | ---: | ---: | ---: |${wide ? ' ---: |' : ''} --- | ---: |`);
-  run.rows.forEach((r, i) => {
-    const v = versus(r, single[i]);
-    const w = wide && versus(r, wide.rows[i]);
+  run.rows.forEach((r) => {
+    const v = versus(r, sameWorkload(single, r));
+    const w = wide && versus(r, sameWorkload(wide.rows, r));
     const result = resultCell(r);
     const opsCell = r.op === 'LIST' ? `${r.ops} listings` : `${r.ops}${r.errors > 0 ? ` (+${r.errors} failed)` : ''}`;
     const latency = `${fmtMs(r.p50Ms)} / ${fmtMs(r.p99Ms)}${r.op === 'LIST' ? ' per page' : ''}`;
-    const limit = r.limitMBps === undefined ? '—' : `${fmt(r.limitMBps)} MB/s (${r.limitName})`;
-    const ratio = r.ratio === undefined ? '—' : r.ratio.toFixed(2);
     const wideResult = wide ? ` ${fmtRatio(w?.result)} |` : '';
     const wideCpu = wide ? ` ${fmtRatio(w?.cpu)} |` : '';
-    out.push(`| ${r.workload} | ${r.concurrency} | ${result} | ${fmtRatio(v?.result)} |${wideResult} ${opsCell} | ${latency} | ${fmtRatio(v?.p50)} / ${fmtRatio(v?.p99)} | ${cpuCell(r)} | ${fmtRatio(v?.cpu)} |${wideCpu} ${limit} | ${ratio} |`);
+    out.push(`| ${r.workload} | ${r.concurrency} | ${result} | ${fmtRatio(v?.result)} |${wideResult} ${opsCell} | ${latency} | ${fmtRatio(v?.p50)} / ${fmtRatio(v?.p99)} | ${cpuCell(r)} | ${fmtRatio(v?.cpu)} |${wideCpu} ${limitCell(r)} | ${ratioCell(r)} |`);
   });
   for (const r of run.rows.filter((x) => x.errors > 0)) out.push(`\n${r.workload}: ${r.errors} failed operation(s), e.g. ${r.errorSamples.join('; ')}`);
   if (run.retries > 0) out.push(`\n${run.retries} request(s) were sent again (to the next node) after a connection reset on a keep-alive socket.`);
@@ -990,9 +1238,7 @@ function renderMarkdown(
     const result = resultCell(r);
     const opsCell = r.op === 'LIST' ? `${r.ops} listings` : `${r.ops}${r.errors > 0 ? ` (+${r.errors} failed)` : ''}`;
     const latency = `${fmtMs(r.p50Ms)} / ${fmtMs(r.p99Ms)}${r.op === 'LIST' ? ' per page' : ''}`;
-    const limit = r.limitMBps === undefined ? '—' : `${fmt(r.limitMBps)} MB/s (${r.limitName})`;
-    const ratio = r.ratio === undefined ? '—' : r.ratio.toFixed(2);
-    out.push(`| ${r.workload} | ${r.concurrency} | ${result} | ${opsCell} | ${latency} | ${cpuCell(r)} | ${limit} | ${ratio} |`);
+    out.push(`| ${r.workload} | ${r.concurrency} | ${result} | ${opsCell} | ${latency} | ${cpuCell(r)} | ${limitCell(r)} | ${ratioCell(r)} |`);
   }
   out.push('');
   out.push('Limits measured in the same run:');
@@ -1006,11 +1252,17 @@ function renderMarkdown(
   out.push(`| MD5 | ${fmt(limits.md5MBps)} MB/s | node:crypto, 1 MiB buffers, one core |`);
   out.push(`| Reed-Solomon ${DATA_SHARDS}+${PARITY_SHARDS} encode | ${fmt(limits.codecEncodeMBps)} MB/s | bench/codec.ts measureCodec(${DATA_SHARDS}, ${PARITY_SHARDS}), data bytes in, one core |`);
   out.push(`| Reed-Solomon ${DATA_SHARDS}+${PARITY_SHARDS} reconstruct | ${fmt(limits.codecReconstructMBps)} MB/s | same, rebuilding ${Math.min(DATA_SHARDS, PARITY_SHARDS)} lost data shards |`);
+  const policyUser = policyUserLines(rows);
+  if (policyUser.limitRow) out.push(policyUser.limitRow);
   out.push('');
   out.push('Ratios: PUT MB/s ÷ min(raw write / 2, MD5), the raw write being the O_DIRECT one where the filesystem takes it (as shard files are written) — EC 2+2 writes 2 bytes per byte stored and every PUT is MD5-hashed for its ETag; ' +
     `here the smaller is ${limits.putLimitName}. GET MB/s ÷ raw sequential read${d.readUncached ? ' (uncached)' : ' (which was cached, see above)'}. ` +
     'Codec and MD5 are absolute. A ratio above 1 means the figure beat the disk as measured, e.g. because writes have not reached the disk yet or reads came from the page cache. ' +
-    'Small-object and listing figures have no limit.');
+    `Small-object and listing figures have no limit, but for the policy user's ${POLICY_USER_CLASS} GETs, whose limit is root's (≥ ${POLICY_USER_MIN_RATIO}× required).`);
+  if (policyUser.note) {
+    out.push('');
+    out.push(policyUser.note);
+  }
   for (const r of rows.filter((x) => x.errors > 0)) out.push(`\n${r.workload}: ${r.errors} failed operation(s), e.g. ${r.errorSamples.join('; ')}`);
   if (noteworthy.length > 0) {
     out.push('');
