@@ -93,6 +93,50 @@ function resourceArn(bucket?: string, key?: string): string {
   return key === undefined ? `arn:aws:s3:::${bucket}` : `arn:aws:s3:::${bucket}/${key}`;
 }
 
+/** What a condition key's value is worked out from. */
+interface ConditionSource {
+  ctx: Context;
+  identity: Identity;
+  target: S3Target;
+  authType: AuthType | undefined;
+  action: S3Action;
+  now: number;
+}
+
+function headerOf({ ctx }: ConditionSource, name: string): string | undefined {
+  const value = ctx.req.headers[name];
+  return Array.isArray(value) ? value.join(',') : value;
+}
+
+const PRINCIPAL_TYPES: Record<Identity['kind'], string> = { root: 'Account', user: 'User', 'service-account': 'User', anonymous: 'Anonymous' };
+
+/** The single-valued condition keys, by lower-cased name (tags are resolved apart: their names carry the tag key). */
+const RESOLVERS: Record<string, (r: ConditionSource) => string | undefined> = {
+  'aws:sourceip': (r) => r.ctx.req.socket.remoteAddress,
+  'aws:securetransport': (r) => String((r.ctx.req.socket as TLSSocket).encrypted === true),
+  'aws:currenttime': (r) => new Date(r.now).toISOString(),
+  'aws:epochtime': (r) => String(Math.floor(r.now / 1000)),
+  'aws:referer': (r) => headerOf(r, 'referer'),
+  'aws:useragent': (r) => headerOf(r, 'user-agent'),
+  'aws:username': (r) => (r.identity.kind === 'anonymous' ? undefined : r.identity.userName),
+  'aws:userid': (r) => (r.identity.kind === 'anonymous' ? undefined : r.identity.userName),
+  'aws:principaltype': (r) => PRINCIPAL_TYPES[r.identity.kind],
+  's3:signatureversion': (r) => (r.authType === undefined ? undefined : ALGORITHM),
+  's3:authtype': (r) => r.authType,
+  's3:versionid': (r) => r.target.query.get('versionId') ?? undefined,
+  's3:prefix': (r) => (LISTING_ACTIONS.has(r.action) ? (r.target.query.get('prefix') ?? '') : undefined),
+  's3:delimiter': (r) => (LISTING_ACTIONS.has(r.action) ? (r.target.query.get('delimiter') ?? undefined) : undefined),
+  's3:max-keys': (r) => (LISTING_ACTIONS.has(r.action) ? (r.target.query.get('max-keys') ?? undefined) : undefined),
+  's3:object-lock-mode': (r) => headerOf(r, 'x-amz-object-lock-mode'),
+  's3:object-lock-retain-until-date': (r) => headerOf(r, 'x-amz-object-lock-retain-until-date'),
+  's3:object-lock-legal-hold': (r) => headerOf(r, 'x-amz-object-lock-legal-hold'),
+  's3:object-lock-remaining-retention-days': (r) => {
+    const until = Date.parse(headerOf(r, 'x-amz-object-lock-retain-until-date') ?? '');
+    return Number.isNaN(until) ? undefined : String(Math.max(0, Math.ceil((until - r.now) / 86_400_000)));
+  },
+  ...Object.fromEntries(HEADER_KEYS.map((name) => [`s3:${name}`, (r: ConditionSource) => headerOf(r, name)])),
+};
+
 export class RequestAccess implements AccessCheck {
   constructor(
     readonly identity: Identity,
@@ -136,47 +180,19 @@ export class RequestAccess implements AccessCheck {
     if (!(await this.allowed(action, bucket, key, extra))) throw new S3Error('AccessDenied');
   }
 
-  /** The values of the condition keys `keys` names, for this request. */
+  /** The values of the condition keys `keys` names, for this request: only those are worked out. */
   private async conditions(keys: ReadonlySet<string>, action: S3Action, bucket?: string, key?: string, extra?: Map<string, string[]>): Promise<Map<string, string[]>> {
     const values = new Map<string, string[]>();
-    const set = (name: string, value: string | undefined): void => {
-      if (value !== undefined && keys.has(name)) values.set(name, [value]);
-    };
-    const { ctx, identity, target } = this;
-    const header = (name: string): string | undefined => {
-      const value = ctx.req.headers[name];
-      return Array.isArray(value) ? value.join(',') : value;
-    };
-    const now = new Date();
-    set('aws:sourceip', ctx.req.socket.remoteAddress);
-    set('aws:securetransport', String((ctx.req.socket as TLSSocket).encrypted === true));
-    set('aws:currenttime', now.toISOString());
-    set('aws:epochtime', String(Math.floor(now.getTime() / 1000)));
-    set('aws:referer', header('referer'));
-    set('aws:useragent', header('user-agent'));
-    if (identity.kind !== 'anonymous') {
-      set('aws:username', identity.userName);
-      set('aws:userid', identity.userName);
+    const request: ConditionSource = { ctx: this.ctx, identity: this.identity, target: this.target, authType: this.authType, action, now: Date.now() };
+    let objectTags = false;
+    for (const name of keys) {
+      const resolve = RESOLVERS[name];
+      const value = resolve ? resolve(request) : undefined;
+      if (value !== undefined) values.set(name, [value]);
+      if (name.startsWith('s3:existingobjecttag/')) objectTags = true;
     }
-    if (this.authType !== undefined) {
-      set('s3:signatureversion', ALGORITHM);
-      set('s3:authtype', this.authType);
-    }
-    set('aws:principaltype', { root: 'Account', user: 'User', 'service-account': 'User', anonymous: 'Anonymous' }[identity.kind]);
-    for (const name of HEADER_KEYS) set(`s3:${name}`, header(name));
-    set('s3:versionid', target.query.get('versionId') ?? undefined);
-    if (LISTING_ACTIONS.has(action)) {
-      set('s3:prefix', target.query.get('prefix') ?? '');
-      set('s3:delimiter', target.query.get('delimiter') ?? undefined);
-      set('s3:max-keys', target.query.get('max-keys') ?? undefined);
-    }
-    set('s3:object-lock-mode', header('x-amz-object-lock-mode'));
-    set('s3:object-lock-retain-until-date', header('x-amz-object-lock-retain-until-date'));
-    set('s3:object-lock-legal-hold', header('x-amz-object-lock-legal-hold'));
-    const retainUntil = Date.parse(header('x-amz-object-lock-retain-until-date') ?? '');
-    if (!Number.isNaN(retainUntil)) set('s3:object-lock-remaining-retention-days', String(Math.max(0, Math.ceil((retainUntil - now.getTime()) / 86_400_000))));
     this.requestTags(keys, values);
-    if (bucket !== undefined && key !== undefined && [...keys].some((k) => k.startsWith('s3:existingobjecttag/'))) await this.existingTags(keys, values, bucket, key);
+    if (objectTags && bucket !== undefined && key !== undefined) await this.existingTags(keys, values, bucket, key);
     for (const [name, value] of extra ?? []) values.set(name, value);
     return values;
   }

@@ -112,7 +112,7 @@ function ownerFor(req: S3Request, bucketOwner: Owner): Owner {
  * that say so are accepted), otherwise owned by its writer (by the bucket owner under
  * BucketOwnerPreferred when the writer gives it bucket-owner-full-control) with the grants asked for.
  */
-async function newObjectAcl(req: S3Request, bucket: string, headers: HeaderSource): Promise<AccessControlList | undefined> {
+async function newObjectAcl(req: S3Request, bucket: string, key: string, headers: HeaderSource): Promise<AccessControlList | undefined> {
   const access = await bucketAccessOf(req, bucket);
   const { owner: bucketOwner, ownership } = access.ownership;
   const requested = aclFromHeaders(headers, req.iam.grantees);
@@ -124,6 +124,9 @@ async function newObjectAcl(req: S3Request, bucket: string, headers: HeaderSourc
   const owner = preferred ? bucketOwner : ownerFor(req, bucketOwner);
   const grants = requested ? grantsOf(requested, owner, bucketOwner) : cannedGrants('private', owner, bucketOwner);
   refusePublicAcl(grants, access.publicAccessBlock);
+  // Granting anyone but the two owners anything is setting an ACL: that takes s3:PutObjectAcl, as AWS asks.
+  const grantsOthers = grants.some((g) => g.grantee.type !== 'CanonicalUser' || (g.grantee.id !== owner.id && g.grantee.id !== bucketOwner.id));
+  if (grantsOthers) await req.access.require('s3:PutObjectAcl', bucket, key);
   // The bucket owner's private object needs no ACL of its own: it reads back the same without one.
   if (owner.id === bucketOwner.id && onlyOwnerFullControl(grants, bucketOwner)) return undefined;
   return { owner, grants };
@@ -151,7 +154,7 @@ export function newBucketAccess(req: S3Request): Omit<BucketConfig, 'stamp'> {
 }
 
 /** A write's `acl` attribute (absent when the new object needs none of its own). */
-export async function aclAttribute(req: S3Request, bucket: string): Promise<{ acl?: AccessControlList }> {
-  const acl = await newObjectAcl(req, bucket, req.ctx.req.headers);
+export async function aclAttribute(req: S3Request, bucket: string, key: string): Promise<{ acl?: AccessControlList }> {
+  const acl = await newObjectAcl(req, bucket, key, req.ctx.req.headers);
   return acl ? { acl } : {};
 }

@@ -36,7 +36,7 @@ export async function putObject(req: S3Request): Promise<void> {
     // Fail fast before the body is read; the check that counts is repeated under the object's lock.
     precondition(await req.objects.getObjectInfo(bucket, key).catch(ignoreNoSuchKey));
   }
-  const attributes = { ...writeAttributes(req.ctx.req.headers), ...(await aclAttribute(req, bucket)) };
+  const attributes = { ...writeAttributes(req.ctx.req.headers), ...(await aclAttribute(req, bucket, key)) };
   await requireAttributePermissions(req, bucket, key, attributes);
   const body = uploadBody(req.ctx, req.auth);
   const info = await req.objects.putObject(bucket, key, body, { headers, parity, precondition, attributes, bodyDigest: provesBody(req.ctx.req.headers) });
@@ -83,7 +83,7 @@ async function copyObject(req: S3Request, bucket: string, key: string): Promise<
       headers: stored,
       parity,
       precondition: writePrecondition(headers),
-      attributes: { tags: taggingDirective === 'REPLACE' ? newTags : reader.info.tags, ...lock, ...(await aclAttribute(req, bucket)) },
+      attributes: { tags: taggingDirective === 'REPLACE' ? newTags : reader.info.tags, ...lock, ...(await aclAttribute(req, bucket, key)) },
     });
     const checksums = Object.fromEntries(Object.entries(info.checksums).map(([alg, v]) => [`Checksum${alg}`, v]));
     setVersionHeader(req.ctx, info);
