@@ -9,7 +9,6 @@ import { S3Error } from '../errors.js';
 import type { S3Action } from '../iam/actions.js';
 import { conditionKeysFor, decide } from '../iam/authorize.js';
 import { needsObjectAcl, ownershipAllows } from '../iam/ownership.js';
-import type { AccessControlList } from '../meta/acl.js';
 import type { Identity } from '../iam/identity.js';
 import type { Iam } from '../iam/iam.js';
 import { isObjectLayerError } from '../object/errors.js';
@@ -68,13 +67,24 @@ export function requestTagConditions(tags: [string, string][]): Map<string, stri
   return values;
 }
 
+/**
+ * What an action is on: the service (nothing), a bucket, or an object and the version of it the
+ * request acts on (its ACL and tags decide): always named by the caller, never taken from the request
+ * URL, since a request may act on another object than the one its URL names (a copy's source).
+ */
+export interface AccessResource {
+  bucket?: string;
+  key?: string;
+  versionId?: string;
+}
+
 /** The request's permission checks, as handlers and the app ask them. */
 export interface AccessCheck {
   readonly identity: Identity;
-  /** Whether the identity may do `action` on the bucket (and object); `extra` adds condition values a handler learned (lower-cased keys). */
-  allowed(action: S3Action, bucket?: string, key?: string, extra?: Map<string, string[]>): Promise<boolean>;
+  /** Whether the identity may do `action` on the resource; `extra` adds condition values a handler learned (lower-cased keys). */
+  allowed(action: S3Action, resource?: AccessResource, extra?: Map<string, string[]>): Promise<boolean>;
   /** Throws AccessDenied unless allowed. */
-  require(action: S3Action, bucket?: string, key?: string, extra?: Map<string, string[]>): Promise<void>;
+  require(action: S3Action, resource?: AccessResource, extra?: Map<string, string[]>): Promise<void>;
 }
 
 const NO_CONDITIONS: ReadonlyMap<string, readonly string[]> = new Map();
@@ -98,6 +108,7 @@ interface ConditionSource {
   ctx: Context;
   identity: Identity;
   target: S3Target;
+  resource: AccessResource;
   authType: AuthType | undefined;
   action: S3Action;
   now: number;
@@ -123,7 +134,7 @@ const RESOLVERS: Record<string, (r: ConditionSource) => string | undefined> = {
   'aws:principaltype': (r) => PRINCIPAL_TYPES[r.identity.kind],
   's3:signatureversion': (r) => (r.authType === undefined ? undefined : ALGORITHM),
   's3:authtype': (r) => r.authType,
-  's3:versionid': (r) => r.target.query.get('versionId') ?? undefined,
+  's3:versionid': (r) => r.resource.versionId,
   's3:prefix': (r) => (LISTING_ACTIONS.has(r.action) ? (r.target.query.get('prefix') ?? '') : undefined),
   's3:delimiter': (r) => (LISTING_ACTIONS.has(r.action) ? (r.target.query.get('delimiter') ?? undefined) : undefined),
   's3:max-keys': (r) => (LISTING_ACTIONS.has(r.action) ? (r.target.query.get('max-keys') ?? undefined) : undefined),
@@ -148,42 +159,38 @@ export class RequestAccess implements AccessCheck {
     private readonly objects: ObjectLayer,
   ) {}
 
-  async allowed(action: S3Action, bucket?: string, key?: string, extra?: Map<string, string[]>): Promise<boolean> {
+  async allowed(action: S3Action, resource: AccessResource = {}, extra?: Map<string, string[]>): Promise<boolean> {
+    const { bucket, key } = resource;
     if (this.identity.kind === 'root') return true;
     const access = bucket === undefined ? undefined : await this.iam.bucketAccess.get(bucket);
     // A bucket that is not there is reported as such to anyone (as S3 does), except to one asking to make it.
     if (bucket !== undefined && access === undefined && this.identity.kind === 'anonymous' && action !== 's3:CreateBucket') throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket });
     const keys = conditionKeysFor(this.identity, access);
-    const conditions = keys.size === 0 ? NO_CONDITIONS : await this.conditions(keys, action, bucket, key, extra);
+    const conditions = keys.size === 0 ? NO_CONDITIONS : await this.conditions(keys, action, resource, extra);
     const verdict = decide(this.identity, { action, resource: resourceArn(bucket, key), principal: this.identity.principal, conditions }, access);
     if (verdict !== 'none' || !access) return verdict === 'allow';
     const onObject = key !== undefined;
-    const objectAcl = onObject && needsObjectAcl(action, access.ownership) ? await this.objectAcl(bucket!, key) : undefined;
+    const objectAcl = onObject && needsObjectAcl(action, access.ownership) ? (await this.objectInfo(resource))?.acl : undefined;
     return ownershipAllows(this.identity, action, access.ownership, onObject, objectAcl);
   }
 
-  /** The ACL of the version the request is about (undefined when it has none of its own, or there is none). */
-  private async objectAcl(bucket: string, key: string): Promise<AccessControlList | undefined> {
-    const info = await this.objectInfo(bucket, key);
-    return info?.acl;
-  }
-
-  private objectInfo(bucket: string, key: string): Promise<ObjectInfo | undefined> {
-    const versionId = this.target.query.get('versionId') ?? undefined;
+  /** The version the check is about (undefined when there is none). */
+  private objectInfo({ bucket, key, versionId }: AccessResource): Promise<ObjectInfo | undefined> {
+    if (bucket === undefined || key === undefined) return Promise.resolve(undefined);
     return this.objects.getObjectInfo(bucket, key, versionId).catch((err: unknown) => {
       if (isObjectLayerError(err)) return undefined;
       throw err;
     });
   }
 
-  async require(action: S3Action, bucket?: string, key?: string, extra?: Map<string, string[]>): Promise<void> {
-    if (!(await this.allowed(action, bucket, key, extra))) throw new S3Error('AccessDenied');
+  async require(action: S3Action, resource?: AccessResource, extra?: Map<string, string[]>): Promise<void> {
+    if (!(await this.allowed(action, resource, extra))) throw new S3Error('AccessDenied');
   }
 
   /** The values of the condition keys `keys` names, for this request: only those are worked out. */
-  private async conditions(keys: ReadonlySet<string>, action: S3Action, bucket?: string, key?: string, extra?: Map<string, string[]>): Promise<Map<string, string[]>> {
+  private async conditions(keys: ReadonlySet<string>, action: S3Action, resource: AccessResource, extra?: Map<string, string[]>): Promise<Map<string, string[]>> {
     const values = new Map<string, string[]>();
-    const request: ConditionSource = { ctx: this.ctx, identity: this.identity, target: this.target, authType: this.authType, action, now: Date.now() };
+    const request: ConditionSource = { ctx: this.ctx, identity: this.identity, target: this.target, resource, authType: this.authType, action, now: Date.now() };
     let objectTags = false;
     for (const name of keys) {
       const resolve = RESOLVERS[name];
@@ -192,7 +199,7 @@ export class RequestAccess implements AccessCheck {
       if (name.startsWith('s3:existingobjecttag/')) objectTags = true;
     }
     this.requestTags(keys, values);
-    if (objectTags && bucket !== undefined && key !== undefined) await this.existingTags(keys, values, bucket, key);
+    if (objectTags) await this.existingTags(keys, values, resource);
     for (const [name, value] of extra ?? []) values.set(name, value);
     return values;
   }
@@ -205,8 +212,8 @@ export class RequestAccess implements AccessCheck {
   }
 
   /** s3:ExistingObjectTag/<key>: the tags of the version the request is about (absent when there is none). */
-  private async existingTags(keys: ReadonlySet<string>, values: Map<string, string[]>, bucket: string, key: string): Promise<void> {
-    const info = await this.objectInfo(bucket, key);
+  private async existingTags(keys: ReadonlySet<string>, values: Map<string, string[]>, resource: AccessResource): Promise<void> {
+    const info = await this.objectInfo(resource);
     for (const [name, value] of info?.tags ?? []) if (keys.has(`s3:existingobjecttag/${name.toLowerCase()}`)) values.set(`s3:existingobjecttag/${name.toLowerCase()}`, [value]);
   }
 }

@@ -103,10 +103,10 @@ export function createS3App(options: S3AppOptions): Koa {
     ctx.state.target = target;
     const { iam, objects } = options;
     if (isPostObject(ctx, target.bucket, target.key)) {
-      await postObject(ctx, objects, target.bucket!, iam.lookupSecret, (accessKey, key) => {
+      await postObject(ctx, objects, target.bucket!, iam.lookupSecret, (accessKey) => {
         const identity = iam.identity(accessKey);
         if (!identity) throw new S3Error('InvalidAccessKeyId');
-        return new RequestAccess(identity, iam, ctx, target, 'POST', objects).require('s3:PutObject', target.bucket, key);
+        return new RequestAccess(identity, iam, ctx, target, 'POST', objects);
       });
       return;
     }
@@ -123,7 +123,7 @@ export function createS3App(options: S3AppOptions): Koa {
     const access = new RequestAccess(identity, iam, ctx, target, anonymous ? undefined : authTypeOf(auth), objects);
     if (found.decidedBy !== 'handler') {
       const action = found.versionAction && target.query.has('versionId') ? found.versionAction : found.action;
-      await access.require(action, target.bucket, target.key);
+      await access.require(action, { bucket: target.bucket, key: target.key, versionId: target.query.get('versionId') ?? undefined });
     }
     const req: S3Request = { ctx, target, auth, objects, access, iam };
     await found.handler(req);

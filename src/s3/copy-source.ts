@@ -51,7 +51,7 @@ function parseCopyRange(header: string, size: number): ByteRange {
 export async function openCopySource(req: S3Request, options: { allowRange: boolean }): Promise<{ source: CopySource; reader: ObjectReader }> {
   const headers = req.ctx.req.headers;
   const source = parseCopySource(String(headers['x-amz-copy-source']));
-  await req.access.require(source.versionId === undefined ? 's3:GetObject' : 's3:GetObjectVersion', source.bucket, source.key);
+  await req.access.require(source.versionId === undefined ? 's3:GetObject' : 's3:GetObjectVersion', source);
   const rangeHeader = headers['x-amz-copy-source-range'];
   if (rangeHeader !== undefined && !options.allowRange) throw new S3Error('InvalidArgument', 'Range is only valid for UploadPartCopy.');
   const reader = await req.objects

@@ -9,7 +9,7 @@ import type { Retention, VersionAttributes } from '../object/types.js';
 import { firstValue, type HeaderSource } from './object-request.js';
 import { tagsFromHeader } from './tags.js';
 import { declaresBodyDigest } from './read-body.js';
-import type { S3Request } from './request.js';
+import type { AccessCheck, AccessResource } from './access.js';
 
 const MODES = new Set(['GOVERNANCE', 'COMPLIANCE']);
 
@@ -50,10 +50,10 @@ export function lockFromHeaders(source: HeaderSource): Pick<VersionAttributes, '
 }
 
 /** A write that sets tags or Object Lock settings needs their permissions too, as AWS asks. */
-export async function requireAttributePermissions(req: S3Request, bucket: string, key: string, attributes: VersionAttributes): Promise<void> {
-  if (attributes.tags) await req.access.require('s3:PutObjectTagging', bucket, key);
-  if (attributes.retention) await req.access.require('s3:PutObjectRetention', bucket, key);
-  if (attributes.legalHold !== undefined) await req.access.require('s3:PutObjectLegalHold', bucket, key);
+export async function requireAttributePermissions(access: AccessCheck, object: AccessResource, attributes: VersionAttributes): Promise<void> {
+  if (attributes.tags) await access.require('s3:PutObjectTagging', object);
+  if (attributes.retention) await access.require('s3:PutObjectRetention', object);
+  if (attributes.legalHold !== undefined) await access.require('s3:PutObjectLegalHold', object);
 }
 
 /** Everything a write's headers set on the new version: tags and Object Lock settings. */

@@ -3,6 +3,7 @@ import { S3Error } from '../errors.js';
 import { USER_METADATA_PREFIX, checkHeaders } from './header-values.js';
 import { validateObjectKey } from './names.js';
 import { requireBucket, type S3Request } from './request.js';
+import type { AccessResource } from './access.js';
 import { isVersionId } from '../meta/version-id.js';
 import type { Context } from 'koa';
 
@@ -73,8 +74,8 @@ export function checkVersionId(value: string, argument = 'versionId'): string {
 }
 
 /** x-amz-bypass-governance-retention: true, from an identity allowed s3:BypassGovernanceRetention (else the header does nothing). */
-export async function bypassesGovernance(req: S3Request, bucket: string, key?: string): Promise<boolean> {
-  return firstValue(req.ctx.req.headers['x-amz-bypass-governance-retention'])?.toLowerCase() === 'true' && (await req.access.allowed('s3:BypassGovernanceRetention', bucket, key));
+export async function bypassesGovernance(req: S3Request, resource: AccessResource): Promise<boolean> {
+  return firstValue(req.ctx.req.headers['x-amz-bypass-governance-retention'])?.toLowerCase() === 'true' && (await req.access.allowed('s3:BypassGovernanceRetention', resource));
 }
 
 /** The request's `versionId` parameter, checked; undefined when it names none. */

@@ -7,10 +7,10 @@ import { amzDate, rawRequest, type RawResponse } from './raw.js';
 import { ACCESS_KEY, SECRET_KEY } from './server.js';
 
 /** The form fields that carry a policy with these conditions and its signature (x-amz-algorithm, -credential and -date are added to it). */
-export function signedPolicyFields(conditions: unknown[], expiresInMs = 600_000): Record<string, string> {
+export function signedPolicyFields(conditions: unknown[], expiresInMs = 600_000, keys = { accessKey: ACCESS_KEY, secretKey: SECRET_KEY }): Record<string, string> {
   const date = amzDate(new Date());
   const day = date.slice(0, 8);
-  const credential = `${ACCESS_KEY}/${day}/us-east-1/s3/aws4_request`;
+  const credential = `${keys.accessKey}/${day}/us-east-1/s3/aws4_request`;
   const auth = { 'x-amz-algorithm': 'AWS4-HMAC-SHA256', 'x-amz-credential': credential, 'x-amz-date': date };
   const policy = Buffer.from(
     JSON.stringify({
@@ -18,7 +18,7 @@ export function signedPolicyFields(conditions: unknown[], expiresInMs = 600_000)
       conditions: [...conditions, ...Object.entries(auth).map(([name, value]) => ({ [name]: value }))],
     }),
   ).toString('base64');
-  let key: Buffer | string = `AWS4${SECRET_KEY}`;
+  let key: Buffer | string = `AWS4${keys.secretKey}`;
   for (const part of [day, 'us-east-1', 's3', 'aws4_request']) key = createHmac('sha256', key).update(part).digest();
   return { ...auth, policy, 'x-amz-signature': createHmac('sha256', key).update(policy).digest('hex') };
 }

@@ -288,9 +288,21 @@ function grantsToEveryone({ effect, principals, conditions }: CompiledStatement)
   return toEveryone && !conditions.some(narrowsToKnownSources);
 }
 
+/**
+ * The widest ranges that still count as known sources: a /8 of IPv4, a /32 of IPv6. Wider ones could
+ * together cover every address (two /1s are as public as 0.0.0.0/0), and no operator means them as a
+ * fixed set of callers.
+ */
+const MIN_KNOWN_SOURCE_PREFIX = { 1: 8, 4: 32 } as Record<number, number>;
+
+function isNarrowCidr(value: string): boolean {
+  const cidr = parseCidr(value);
+  return cidr !== undefined && cidr.bits >= MIN_KNOWN_SOURCE_PREFIX[cidr.words.length];
+}
+
 /** A condition that a caller outside a fixed set of sources cannot meet (a missing key included). */
 function narrowsToKnownSources({ key, base, set, ifExists, values }: CompiledCondition): boolean {
   if (ifExists || set === 'ForAllValues') return false;
-  if (key === 'aws:sourceip') return base === 'IpAddress' && values.every((value) => (parseCidr(value)?.bits ?? 0) > 0);
+  if (key === 'aws:sourceip') return base === 'IpAddress' && values.every(isNarrowCidr);
   return KNOWN_SOURCE_KEYS.has(key) && MATCHING_OPERATORS.has(base) && values.every((value) => !/[*?]|\$\{/.test(value));
 }

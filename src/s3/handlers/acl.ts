@@ -126,7 +126,7 @@ async function newObjectAcl(req: S3Request, bucket: string, key: string, headers
   refusePublicAcl(grants, access.publicAccessBlock);
   // Granting anyone but the two owners anything is setting an ACL: that takes s3:PutObjectAcl, as AWS asks.
   const grantsOthers = grants.some((g) => g.grantee.type !== 'CanonicalUser' || (g.grantee.id !== owner.id && g.grantee.id !== bucketOwner.id));
-  if (grantsOthers) await req.access.require('s3:PutObjectAcl', bucket, key);
+  if (grantsOthers) await req.access.require('s3:PutObjectAcl', { bucket, key });
   // The bucket owner's private object needs no ACL of its own: it reads back the same without one.
   if (owner.id === bucketOwner.id && onlyOwnerFullControl(grants, bucketOwner)) return undefined;
   return { owner, grants };

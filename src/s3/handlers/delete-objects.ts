@@ -45,8 +45,10 @@ export async function deleteObjects(req: S3Request): Promise<void> {
     try {
       validateObjectKey(key);
       // Each key is decided on its own, as AWS decides DeleteObjects (the route asks nothing of the bucket).
-      if (!(await req.access.allowed(versionId === undefined ? 's3:DeleteObject' : 's3:DeleteObjectVersion', bucket, key))) throw new S3Error('AccessDenied');
-      const outcome = await req.objects.deleteObject(bucket, key, versionId === undefined ? undefined : checkVersionId(versionId), { bypassGovernance: await bypassesGovernance(req, bucket, key) });
+      const version = versionId === undefined ? undefined : checkVersionId(versionId);
+      const resource = { bucket, key, versionId: version };
+      if (!(await req.access.allowed(version === undefined ? 's3:DeleteObject' : 's3:DeleteObjectVersion', resource))) throw new S3Error('AccessDenied');
+      const outcome = await req.objects.deleteObject(bucket, key, version, { bypassGovernance: await bypassesGovernance(req, resource) });
       if (!quiet) deleted.push(deletedEntry(key, versionId, outcome));
     } catch (err) {
       const answer = toS3Error(err);

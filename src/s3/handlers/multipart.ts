@@ -51,7 +51,7 @@ export async function createMultipartUpload(req: S3Request): Promise<void> {
   if (parity !== undefined) headers['x-amz-storage-class'] = 'REDUCED_REDUNDANCY';
   const { algorithm, type } = requestedAlgorithm(req);
   const attributes = { ...writeAttributes(req.ctx.req.headers), ...(await aclAttribute(req, bucket, key)) };
-  await requireAttributePermissions(req, bucket, key, attributes);
+  await requireAttributePermissions(req.access, { bucket, key }, attributes);
   const upload = await req.objects.newMultipartUpload(bucket, key, {
     headers,
     parity,

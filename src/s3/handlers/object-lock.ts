@@ -88,7 +88,7 @@ export async function putObjectRetention(req: S3Request): Promise<void> {
   const { Mode: mode, RetainUntilDate: date } = doc;
   if ((mode === undefined) !== (date === undefined) || (mode !== undefined && (typeof mode !== 'string' || typeof date !== 'string'))) throw new S3Error('MalformedXML');
   const next: Retention | undefined = mode === undefined ? undefined : { mode: retentionMode(mode as string), until: retainUntil(date as string) };
-  const bypass = await bypassesGovernance(req, bucket, key);
+  const bypass = await bypassesGovernance(req, { bucket, key, versionId });
   await changeVersion(req, bucket, key, versionId, (current: ObjectInfo) => {
     checkRetentionChange(current.retention, next, bypass);
     return { retention: next };

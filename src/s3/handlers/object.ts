@@ -37,7 +37,7 @@ export async function putObject(req: S3Request): Promise<void> {
     precondition(await req.objects.getObjectInfo(bucket, key).catch(ignoreNoSuchKey));
   }
   const attributes = { ...writeAttributes(req.ctx.req.headers), ...(await aclAttribute(req, bucket, key)) };
-  await requireAttributePermissions(req, bucket, key, attributes);
+  await requireAttributePermissions(req.access, { bucket, key }, attributes);
   const body = uploadBody(req.ctx, req.auth);
   const info = await req.objects.putObject(bucket, key, body, { headers, parity, precondition, attributes, bodyDigest: provesBody(req.ctx.req.headers) });
   req.ctx.set('ETag', quoteEtag(info.etag));
@@ -70,7 +70,7 @@ async function copyObject(req: S3Request, bucket: string, key: string): Promise<
   const newTags = taggingDirective === 'REPLACE' ? tagsFromHeader(headers) : undefined;
   // Object Lock settings are the request's own; the source's are not copied (as S3 does).
   const lock = lockFromHeaders(headers);
-  await requireAttributePermissions(req, bucket, key, { ...(newTags ? { tags: newTags } : {}), ...lock });
+  await requireAttributePermissions(req.access, { bucket, key }, { ...(newTags ? { tags: newTags } : {}), ...lock });
   const { source, reader } = await openCopySource(req, { allowRange: false });
   try {
     const changesSomething = directive === 'REPLACE' || taggingDirective === 'REPLACE' || parity !== undefined || headers['x-amz-storage-class'] !== undefined || requested !== undefined;
@@ -169,7 +169,8 @@ export async function headObject(req: S3Request): Promise<void> {
 
 export async function deleteObject(req: S3Request): Promise<void> {
   const { bucket, key } = requireKey(req);
-  const outcome = await req.objects.deleteObject(bucket, key, requestedVersion(req), { bypassGovernance: await bypassesGovernance(req, bucket, key) });
+  const versionId = requestedVersion(req);
+  const outcome = await req.objects.deleteObject(bucket, key, versionId, { bypassGovernance: await bypassesGovernance(req, { bucket, key, versionId }) });
   if (outcome.versionId !== undefined) req.ctx.set('x-amz-version-id', outcome.versionId);
   if (outcome.deleteMarker) req.ctx.set('x-amz-delete-marker', 'true');
   req.ctx.status = 204;

@@ -12,7 +12,8 @@ import { verifyPostPolicy } from '../post-policy.js';
 import type { Context } from 'koa';
 import { objectUrl, quoteEtag, sendXml, setVersionHeader } from '../response.js';
 import { OBJECT_TAG_LIMITS, parseTagSet } from '../tags.js';
-import { lockFromHeaders } from '../object-lock.js';
+import { lockFromHeaders, requireAttributePermissions } from '../object-lock.js';
+import type { AccessCheck } from '../access.js';
 
 /**
  * The bytes of the form before its file part (fields, part headers and boundaries), and the number of
@@ -34,14 +35,14 @@ async function storeFile(
   file: Readable,
   filename: string,
   lookupSecret: (accessKey: string) => string | undefined,
-  authorize: AuthorizeUpload,
+  accessFor: AccessFor,
 ): Promise<void> {
   const rawKey = fields.get('key');
   if (rawKey === undefined) throw new S3Error('InvalidArgument', "Bucket POST must contain a field named 'key'.  If it is specified, please check the order of the fields.");
   const policy = verifyPostPolicy(fields, bucket, lookupSecret, MAX_OBJECT_SIZE);
   const key = rawKey.replace(/\$\{filename\}/g, filename);
   validateObjectKey(key);
-  await authorize(policy.accessKey, key);
+
   // A form's tags come as a Tagging document in its `tagging` field.
   const tagging = fields.get('tagging');
   const tags = tagging ? parseTagSet(tagging, OBJECT_TAG_LIMITS) : undefined;
@@ -56,7 +57,12 @@ async function storeFile(
       if (d.size < policy.minSize) throw new S3Error('EntityTooSmall');
     },
   });
-  const info = await objects.putObject(bucket, key, body, { headers, attributes: { ...(tags ? { tags } : {}), ...lockFromHeaders(Object.fromEntries(fields)) } });
+  const attributes = { ...(tags ? { tags } : {}), ...lockFromHeaders(Object.fromEntries(fields)) };
+  // The signer of the form needs what the same write by PUT would.
+  const access = accessFor(policy.accessKey);
+  await access.require('s3:PutObject', { bucket, key });
+  await requireAttributePermissions(access, { bucket, key }, attributes);
+  const info = await objects.putObject(bucket, key, body, { headers, attributes });
   setVersionHeader(ctx, info);
 
   if (redirect) {
@@ -80,15 +86,15 @@ async function storeFile(
   }
 }
 
-/** Throws AccessDenied unless the key that signed the form may put `key`. */
-export type AuthorizeUpload = (accessKey: string, key: string) => Promise<void>;
+/** The permission checks of the identity that signed a form (InvalidAccessKeyId when it is no longer one). */
+export type AccessFor = (accessKey: string) => AccessCheck;
 
 export async function postObject(
   ctx: Context,
   objects: ObjectLayer,
   bucket: string,
   lookupSecret: (accessKey: string) => string | undefined,
-  authorize: AuthorizeUpload,
+  accessFor: AccessFor,
 ): Promise<void> {
   validateBucketName(bucket);
   await objects.getBucketInfo(bucket);
@@ -132,7 +138,7 @@ export async function postObject(
         return;
       }
       sawFile = true;
-      storeFile(ctx, objects, bucket, fields, stream, info.filename ?? '', lookupSecret, authorize).then(resolve, (err: unknown) => {
+      storeFile(ctx, objects, bucket, fields, stream, info.filename ?? '', lookupSecret, accessFor).then(resolve, (err: unknown) => {
         stream.resume();
         fail(err);
       });

@@ -14,7 +14,7 @@ export async function listBuckets(req: S3Request): Promise<void> {
   const mayListAll = await access.allowed('s3:ListAllMyBuckets');
   const buckets = [];
   for (const bucket of all) {
-    if (mayListAll || (await access.allowed('s3:ListBucket', bucket.name)) || (await access.allowed('s3:GetBucketLocation', bucket.name))) buckets.push(bucket);
+    if (mayListAll || (await access.allowed('s3:ListBucket', { bucket: bucket.name })) || (await access.allowed('s3:GetBucketLocation', { bucket: bucket.name }))) buckets.push(bucket);
   }
   sendXml(req.ctx, 'ListAllMyBucketsResult', {
     Owner: { ID: access.identity.canonicalId, DisplayName: access.identity.displayName },

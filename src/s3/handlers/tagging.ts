@@ -52,7 +52,7 @@ export async function putObjectTagging(req: S3Request): Promise<void> {
   await req.objects.getBucketInfo(bucket);
   const tags = parseTagSet(await readSmallBody(req), OBJECT_TAG_LIMITS);
   // Decided here, not by the route: s3:RequestObjectTag conditions read the tags in the body.
-  await req.access.require(versionId === undefined ? 's3:PutObjectTagging' : 's3:PutObjectVersionTagging', bucket, key, requestTagConditions(tags));
+  await req.access.require(versionId === undefined ? 's3:PutObjectTagging' : 's3:PutObjectVersionTagging', { bucket, key, versionId }, requestTagConditions(tags));
   const info = await req.objects.updateObjectAttributes(bucket, key, versionId, () => ({ tags: tags.length > 0 ? tags : undefined }));
   setVersionHeader(req.ctx, info);
   req.ctx.status = 200;
