@@ -4,15 +4,16 @@
  *
  *   GET    users                            admin:ListUsers
  *   GET    users/<key>                      admin:GetUser
- *   PUT    users/<key>   {secretKey, email?} admin:CreateUser (an existing user gets the new secret)
+ *   PUT    users/<key>   {secretKey, email?} admin:CreateUser (only the root user changes an existing user's secret)
  *   DELETE users/<key>                      admin:DeleteUser (its service accounts and memberships go too)
  *   PUT    users/<key>/status {status}      admin:EnableUser | admin:DisableUser
  *   GET    users/<key>/service-accounts     admin:ListServiceAccounts
  *   POST   users/<key>/service-accounts {accessKey?, secretKey?, policy?, name?, description?, expiresAt?}
- *                                           admin:CreateServiceAccount; answers {accessKey, secretKey}
+ *                                           the root user, or the user itself; answers {accessKey, secretKey}
  *   GET    service-accounts/<key>           admin:ListServiceAccounts
  *   PUT    service-accounts/<key>/status {status}   admin:UpdateServiceAccount
  *   DELETE service-accounts/<key>           admin:RemoveServiceAccount
+ *   (a user needs none of these for its own service accounts)
  *   GET    groups                           admin:ListGroups
  *   GET    groups/<name>                    admin:GetGroup
  *   POST   groups/<name>/members {add?, remove?}    admin:AddUserToGroup / admin:RemoveUserFromGroup
@@ -29,6 +30,7 @@ import type { AdminAction } from '../iam/actions.js';
 import { IamError } from '../iam/errors.js';
 import type { AttachTarget, Iam, NewServiceAccount } from '../iam/iam.js';
 import type { Status } from '../iam/state.js';
+import type { Identity } from '../iam/identity.js';
 
 /** What a route needs from the request: its decoded path segments and method, its JSON body, and a permission check. */
 export interface IamAdminRequest {
@@ -38,6 +40,22 @@ export interface IamAdminRequest {
   body: string;
   /** Throws unless the caller may do `action`. */
   authorize(action: AdminAction): void;
+  caller: Identity;
+}
+
+/**
+ * Service accounts a caller manages as its own: a user's, under itself, need no admin action (they can
+ * only narrow what it may do). Making one for another user is the root user's alone (whoever could
+ * would act as that user), and a service account makes none (it would shed its own policy).
+ */
+function ownsServiceAccountsOf(caller: Identity, user: string): boolean {
+  return caller.kind === 'user' && caller.userName === user;
+}
+
+function authorizeServiceAccountCreation(caller: Identity, parent: string): void {
+  if (caller.kind === 'root' || ownsServiceAccountsOf(caller, parent)) return;
+  if (caller.kind === 'service-account') throw new IamError('AccessDenied', 'a service account cannot make service accounts');
+  throw new IamError('AccessDenied', "only the root user makes service accounts for another user");
 }
 
 type Json = Record<string, unknown>;
@@ -99,7 +117,7 @@ const DONE = { ok: true };
 
 /** Serves an IAM route; undefined when `segments` names none (the caller answers 404 or 405). */
 export async function serveIamAdmin(iam: Iam, request: IamAdminRequest): Promise<unknown> {
-  const { method, segments, authorize } = request;
+  const { method, segments, authorize, caller } = request;
   const [resource, name, sub, extra] = segments;
   const body = (): Json => parseBody(request.body);
   if (extra !== undefined) return undefined;
@@ -116,7 +134,7 @@ export async function serveIamAdmin(iam: Iam, request: IamAdminRequest): Promise
       const user = body();
       const secretKey = optionalString(user, 'secretKey');
       if (secretKey === undefined) throw new IamError('InvalidArgument', 'secretKey is required');
-      await iam.addUser(name, secretKey, optionalString(user, 'email'));
+      await iam.addUser(name, secretKey, optionalString(user, 'email'), caller.kind === 'root');
       return DONE;
     }
     case 'DELETE users/:name':
@@ -130,20 +148,20 @@ export async function serveIamAdmin(iam: Iam, request: IamAdminRequest): Promise
       return DONE;
     }
     case 'GET users/:name/service-accounts':
-      authorize('admin:ListServiceAccounts');
+      if (!ownsServiceAccountsOf(caller, name)) authorize('admin:ListServiceAccounts');
       return { serviceAccounts: iam.listServiceAccounts(name) };
     case 'POST users/:name/service-accounts':
-      authorize('admin:CreateServiceAccount');
+      authorizeServiceAccountCreation(caller, name);
       return iam.addServiceAccount(name, newServiceAccount(body()));
     case 'GET service-accounts/:name':
-      authorize('admin:ListServiceAccounts');
+      if (!ownsServiceAccountsOf(caller, iam.parentOf(name))) authorize('admin:ListServiceAccounts');
       return iam.serviceAccountInfo(name);
     case 'PUT service-accounts/:name/status':
-      authorize('admin:UpdateServiceAccount');
+      if (!ownsServiceAccountsOf(caller, iam.parentOf(name))) authorize('admin:UpdateServiceAccount');
       await iam.setServiceAccountStatus(name, status(body()));
       return DONE;
     case 'DELETE service-accounts/:name':
-      authorize('admin:RemoveServiceAccount');
+      if (!ownsServiceAccountsOf(caller, iam.parentOf(name))) authorize('admin:RemoveServiceAccount');
       await iam.removeServiceAccount(name);
       return DONE;
     case 'GET groups':

@@ -159,7 +159,7 @@ async function handleAdmin(ctx: Context, options: AdminOptions, profiler: CpuPro
   const rawRoute = (ctx.req.url ?? '/').split('?')[0].slice(ADMIN_PREFIX.length).replace(/\/+$/, '');
   const route = ctx.path.slice(ADMIN_PREFIX.length).replace(/\/+$/, '');
   const { manager } = options;
-  const answer = await serveIamAdmin(options.iam, { method: ctx.method, segments: segmentsOf(rawRoute), body: await signedBody(ctx, auth), authorize });
+  const answer = await serveIamAdmin(options.iam, { method: ctx.method, segments: segmentsOf(rawRoute), body: await signedBody(ctx, auth), authorize, caller: identity });
   if (answer !== undefined) {
     ctx.type = 'application/json';
     ctx.body = JSON.stringify(answer);

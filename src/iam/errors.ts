@@ -5,6 +5,8 @@
 
 export const IAM_ERRORS = {
   InvalidArgument: 400,
+  /** Allowed by no policy: what only the root user (or the user itself) may do. */
+  AccessDenied: 403,
   MalformedPolicy: 400,
   NoSuchUser: 404,
   NoSuchServiceAccount: 404,

@@ -347,8 +347,11 @@ export class Iam {
 
   // Users
 
-  /** Adds a user, or gives an existing one a new secret (and e-mail, when one is given). */
-  async addUser(accessKey: string, secretKey: string, email?: string): Promise<void> {
+  /**
+   * Adds a user, or (when `mayReplace`) gives an existing one a new secret and e-mail. Only the root
+   * user replaces: a delegated admin who could would sign in as any user, more powerful ones included.
+   */
+  async addUser(accessKey: string, secretKey: string, email?: string, mayReplace = true): Promise<void> {
     checkAccessKey(accessKey);
     checkSecretKey(secretKey);
     if (email !== undefined) checkEmail(email);
@@ -356,7 +359,8 @@ export class Iam {
     await this.change((state) => {
       if (state.serviceAccounts[accessKey]) throw new IamError('UserAlreadyExists', `${accessKey} is a service account`);
       const now = Date.now();
-      const existing = state.users[accessKey];
+      const existing = Object.hasOwn(state.users, accessKey) ? state.users[accessKey] : undefined;
+      if (existing && !mayReplace) throw new IamError('AccessDenied', `user ${accessKey} exists: only the root user changes a user's secret`);
       if (email !== undefined) {
         const holder = Object.keys(state.users).find((name) => name !== accessKey && state.users[name].email?.toLowerCase() === email.toLowerCase());
         if (holder) throw new IamError('InvalidArgument', `the e-mail address ${email} is user ${holder}'s`);
@@ -467,6 +471,11 @@ export class Iam {
       .filter((key) => state.serviceAccounts[key].parent === parent)
       .sort()
       .map((key) => this.serviceAccountSummary(key, state.serviceAccounts[key]));
+  }
+
+  /** The user a service account acts as (NoSuchServiceAccount when there is none). */
+  parentOf(accessKey: string): string {
+    return this.serviceAccountIn(this.current(), accessKey).parent;
   }
 
   serviceAccountInfo(accessKey: string): ServiceAccountSummary {

@@ -64,8 +64,13 @@ const ACCESS_KEY = /^[A-Za-z0-9+=,.@_-]{3,128}$/;
 /** Group and policy names: 1 to 128 of the same characters. */
 const NAME = /^[A-Za-z0-9+=,.@_-]{1,128}$/;
 
+/** Names the state's records are keyed by may not be those every object inherits (`constructor`, `__proto__`...). */
+function isInheritedName(name: string): boolean {
+  return name in Object.prototype;
+}
+
 export function checkAccessKey(accessKey: unknown): asserts accessKey is string {
-  if (typeof accessKey !== 'string' || !ACCESS_KEY.test(accessKey)) {
+  if (typeof accessKey !== 'string' || !ACCESS_KEY.test(accessKey) || isInheritedName(accessKey)) {
     throw new IamError('InvalidArgument', 'an access key is 3 to 128 characters of letters, digits and + = , . @ _ -');
   }
 }
@@ -81,7 +86,9 @@ export function checkEmail(email: unknown): asserts email is string {
 }
 
 export function checkName(kind: 'group' | 'policy', name: unknown): asserts name is string {
-  if (typeof name !== 'string' || !NAME.test(name)) throw new IamError('InvalidArgument', `a ${kind} name is 1 to 128 characters of letters, digits and + = , . @ _ -`);
+  if (typeof name !== 'string' || !NAME.test(name) || isInheritedName(name)) {
+    throw new IamError('InvalidArgument', `a ${kind} name is 1 to 128 characters of letters, digits and + = , . @ _ - (and not a reserved word such as constructor)`);
+  }
 }
 
 /** Whether `value` is a state document of the shape this code writes (a stored document is checked before it is trusted). */
