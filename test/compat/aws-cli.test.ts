@@ -2,13 +2,15 @@
  * Compatibility with the real aws-cli v2 (Debian's awscli at /usr/bin/aws), path-style addressing:
  * s3 cp of a 100 MiB file (multipart at the default 8 MiB threshold) up and down, s3 sync of 500
  * small files both ways, incremental sync, sync --delete, s3api put/get-object --range,
- * copy-object, delete-objects, s3 presign, s3 rm --recursive and s3 rb.
+ * copy-object, delete-objects, s3 presign, a readonly user's keys and --no-sign-request on a public
+ * prefix, s3 rm --recursive and s3 rb.
  */
 import { createHash } from 'node:crypto';
 import { appendFile, mkdir, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HeadBucketCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteBucketPolicyCommand, DeleteObjectCommand, HeadBucketCommand, HeadObjectCommand, PutBucketPolicyCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { rootAdmin } from '../helpers/iam-fixtures.js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ACCESS_KEY, SECRET_KEY, TestServer, cleanEnv } from '../helpers/server.js';
 import {
@@ -239,6 +241,46 @@ clientSuite('aws-cli v2', missing, () => {
     // A tampered signature is refused.
     const bad = await fetch(url.replace(/X-Amz-Signature=([0-9a-f])/, (_m, c: string) => `X-Amz-Signature=${c === '0' ? '1' : '0'}`));
     expect(bad.status).toBe(403);
+  });
+
+  it('restricted keys: a readonly user lists and downloads but may not upload or delete; --no-sign-request reads a public prefix only', async () => {
+    const admin = rootAdmin(server);
+    await admin.addUser('cli-reader', 'cli-reader-secret');
+    await admin.putPolicy('cli-read', JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Action: ['s3:ListBucket', 's3:GetBucketLocation'], Resource: `arn:aws:s3:::${bucket}` },
+        { Effect: 'Allow', Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/*` },
+      ],
+    }));
+    await admin.attachPolicies(['cli-read'], { user: 'cli-reader' });
+    const asReader = (...args: string[]) =>
+      run(AWS, [...args, '--endpoint-url', server.endpoint], { env: { ...env, AWS_ACCESS_KEY_ID: 'cli-reader', AWS_SECRET_ACCESS_KEY: 'cli-reader-secret' }, cwd: work, timeoutMs: 80_000 });
+    const listed = expectSuccess(await asReader('s3', 'ls', `s3://${bucket}/`));
+    expect(listed.stdout.length).toBeGreaterThan(0);
+    await writeFile(join(work, 'reader.txt'), 'not allowed');
+    const put = await asReader('s3', 'cp', join(work, 'reader.txt'), `s3://${bucket}/reader.txt`);
+    expect(put.code, excerpt(put.stdout + put.stderr)).not.toBe(0);
+    expect(put.stderr).toContain('AccessDenied');
+    const key = (await listKeys(s3, bucket))[0];
+    const got = expectSuccess(await asReader('s3', 'cp', `s3://${bucket}/${key}`, join(work, 'reader-copy')));
+    expect(got.code).toBe(0);
+    const removed = await asReader('s3', 'rm', `s3://${bucket}/${key}`);
+    expect(removed.stderr).toContain('AccessDenied');
+    await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'public/readme.txt', Body: 'for everyone' }));
+    await s3.send(new PutBucketPolicyCommand({
+      Bucket: bucket,
+      Policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/public/*` }] }),
+    }));
+    const anonymous = (...args: string[]) => aws(...args, '--no-sign-request');
+    expectSuccess(await anonymous('s3', 'cp', `s3://${bucket}/public/readme.txt`, join(work, 'public-copy')));
+    expect(await readFile(join(work, 'public-copy'), 'utf8')).toBe('for everyone');
+    const secret = await anonymous('s3', 'cp', `s3://${bucket}/${key}`, join(work, 'secret-copy'));
+    expect(secret.code).not.toBe(0);
+    await s3.send(new DeleteBucketPolicyCommand({ Bucket: bucket }));
+    await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'public/readme.txt' }));
   });
 
   it('s3 rm --recursive, then s3 rb', async () => {

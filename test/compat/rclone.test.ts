@@ -5,11 +5,13 @@
  * delete and purge. Content is compared by sha256 after copying everything back down.
  */
 import { appendFile, mkdir, mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, HeadBucketCommand, HeadObjectCommand, PutBucketVersioningCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { TestServer } from '../helpers/server.js';
+import { rootAdmin } from '../helpers/iam-fixtures.js';
 import {
   KiB,
   MiB,
@@ -24,6 +26,8 @@ import {
   run,
   treeObject,
   writeRandomFile,
+  listKeys,
+  excerpt,
 } from './compat.js';
 
 const { path: RCLONE, missing } = debianClient('rclone');
@@ -158,6 +162,31 @@ clientSuite('rclone', missing, () => {
     expect(await names()).toEqual([]);
     expect(await names('--s3-versions')).toHaveLength(2);
     expect(expectSuccess(await rclone('cat', '--s3-version-at', between, `t:${versioned}/a.txt`)).stdout).toBe('first');
+  });
+
+  it('a backup key that may write and read but not delete: copy works, delete and purge are refused and remove nothing', async () => {
+    const admin = rootAdmin(server);
+    await admin.addUser('rclone-backup', 'rclone-backup-secret');
+    await admin.putPolicy('backup-no-delete', JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Action: ['s3:ListBucket', 's3:GetBucketLocation', 's3:ListBucketMultipartUploads'], Resource: `arn:aws:s3:::${bucket}` },
+        { Effect: 'Allow', Action: ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'], Resource: `arn:aws:s3:::${bucket}/*` },
+      ],
+    }));
+    await admin.attachPolicies(['backup-no-delete'], { user: 'rclone-backup' });
+    // no_check_bucket: rclone otherwise makes sure of the bucket by creating it, which this key may not (as rclone documents for AWS).
+    const backupEnv = { ...env, RCLONE_CONFIG_T_ACCESS_KEY_ID: 'rclone-backup', RCLONE_CONFIG_T_SECRET_ACCESS_KEY: 'rclone-backup-secret', RCLONE_CONFIG_T_NO_CHECK_BUCKET: 'true' };
+    const asBackup = (...args: string[]) => run(RCLONE!, args, { env: backupEnv, cwd: work, timeoutMs: 80_000 });
+    await mkdir(join(work, 'backup'), { recursive: true });
+    await writeFile(join(work, 'backup', 'db.dump'), randomBytes(64 * 1024));
+    expectSuccess(await asBackup('copy', join(work, 'backup'), `t:${bucket}/backup`));
+    const before = await listKeys(s3, bucket);
+    expect(before).toContain('backup/db.dump');
+    const deleted = await asBackup('delete', `t:${bucket}/backup`);
+    expect(deleted.code, excerpt(deleted.stdout + deleted.stderr)).not.toBe(0);
+    expect(deleted.stderr).toContain('AccessDenied');
+    expect(await listKeys(s3, bucket)).toEqual(before);
   });
 
   it('purge removes the bucket with everything in it', async () => {

@@ -26,6 +26,7 @@ function deletedEntry(key: string, versionId: string | undefined, outcome: Delet
 
 export async function deleteObjects(req: S3Request): Promise<void> {
   const bucket = requireBucket(req);
+  await req.objects.getBucketInfo(bucket);
   requireBodyIntegrity(req);
   // Keys are taken as sent: ' a ' is not 'a'.
   const doc = parseXml(await readSmallBody(req), true);
@@ -34,7 +35,6 @@ export async function deleteObjects(req: S3Request): Promise<void> {
   const entries = del.Object === undefined ? [] : Array.isArray(del.Object) ? del.Object : [del.Object];
   if (entries.length === 0 || entries.length > MAX_DELETE_KEYS) throw new S3Error('MalformedXML');
   const quiet = String(del.Quiet ?? '').trim().toLowerCase() === 'true';
-  await req.objects.getBucketInfo(bucket);
 
   const deleted: Record<string, unknown>[] = [];
   const errors: Record<string, unknown>[] = [];
