@@ -3,8 +3,8 @@
  *
  * Layout: one module per command under commands/, each exporting a register function that adds
  * it to the program; shared concerns beside this file (config, targets, remote calls and their
- * error messages, listings, transfers, progress, output). A command group such as a future
- * `admin` (info, heal) is one more module that makes `program.command('admin')` and its
+ * error messages, listings, transfers, progress, output). A command group such as `admin` (info,
+ * heal, users, groups, policies) is one more module that makes `program.command('admin')` and its
  * subcommands, using Remote for signed calls, run() for one-line errors and Output for --json,
  * and one more entry in COMMANDS.
  */

@@ -81,6 +81,35 @@ function statusWord(enable: boolean): UserStatus {
 
 // Users
 
+interface StatusCommands {
+  /** What is enabled or disabled, as the output names it. */
+  noun: string;
+  /** The parent command's words, for the examples ('admin user'). */
+  command: string;
+  argument: [string, string];
+  /** The enable and the disable command's descriptions. */
+  descriptions: [string, string];
+  example: string;
+  set(client: AdminClient, name: string, status: UserStatus): Promise<void>;
+  json(name: string, status: UserStatus): Record<string, unknown>;
+}
+
+/** `enable` and `disable` under `parent` (users, service accounts and groups have both). */
+function registerStatusCommands(parent: Command, spec: StatusCommands): void {
+  for (const enable of [true, false]) {
+    const verb = enable ? 'enable' : 'disable';
+    withOutputOptions(parent.command(verb).description(spec.descriptions[enable ? 0 : 1]).argument('<alias>', 'the alias').argument(...spec.argument))
+      .addHelpText('after', `\nExamples:\n  $ tessera ${spec.command} ${verb} local ${spec.example}`)
+      .action(
+        run(async (alias: string, name: string, options: OutputOptions) => {
+          const status = statusWord(enable);
+          await withAdmin(alias, (c) => spec.set(c, name, status));
+          new Output(options).result(`${enable ? 'Enabled' : 'Disabled'} ${spec.noun} "${name}".`, { status: 'success', ...spec.json(name, status) });
+        }),
+      );
+  }
+}
+
 function userInfoText(user: UserSummary): string {
   return fields([
     ['AccessKey', user.accessKey],
@@ -149,24 +178,15 @@ Examples:
       }),
     );
 
-  for (const enable of [true, false]) {
-    const verb = enable ? 'enable' : 'disable';
-    withOutputOptions(
-      user
-        .command(verb)
-        .description(enable ? 'let a disabled user (and its service accounts) sign requests again' : 'refuse the requests of a user and its service accounts')
-        .argument('<alias>', 'the alias')
-        .argument('<access-key>', 'the user'),
-    )
-      .addHelpText('after', `\nExamples:\n  $ tessera admin user ${verb} local alice`)
-      .action(
-        run(async (alias: string, accessKey: string, options: OutputOptions) => {
-          const status = statusWord(enable);
-          await withAdmin(alias, (c) => c.setUserStatus(accessKey, status));
-          new Output(options).result(`${enable ? 'Enabled' : 'Disabled'} user "${accessKey}".`, { status: 'success', accessKey, userStatus: status });
-        }),
-      );
-  }
+  registerStatusCommands(user, {
+    noun: 'user',
+    command: 'admin user',
+    argument: ['<access-key>', 'the user'],
+    descriptions: ['let a disabled user (and its service accounts) sign requests again', 'refuse the requests of a user and its service accounts'],
+    example: 'alice',
+    set: (c, accessKey, status) => c.setUserStatus(accessKey, status),
+    json: (accessKey, status) => ({ accessKey, userStatus: status }),
+  });
 
   withOutputOptions(
     user
@@ -299,18 +319,15 @@ Examples:
       }),
     );
 
-  for (const enable of [true, false]) {
-    const verb = enable ? 'enable' : 'disable';
-    withOutputOptions(svcacct.command(verb).description(`${verb} a service account`).argument('<alias>', 'the alias').argument('<access-key>', 'the service account'))
-      .addHelpText('after', `\nExamples:\n  $ tessera admin user svcacct ${verb} local 8J2QXW1R0C7Y4NSE5T3K`)
-      .action(
-        run(async (alias: string, accessKey: string, options: OutputOptions) => {
-          const status = statusWord(enable);
-          await withAdmin(alias, (c) => c.setServiceAccountStatus(accessKey, status));
-          new Output(options).result(`${enable ? 'Enabled' : 'Disabled'} service account "${accessKey}".`, { status: 'success', accessKey, accountStatus: status });
-        }),
-      );
-  }
+  registerStatusCommands(svcacct, {
+    noun: 'service account',
+    command: 'admin user svcacct',
+    argument: ['<access-key>', 'the service account'],
+    descriptions: ['enable a service account', 'disable a service account'],
+    example: '8J2QXW1R0C7Y4NSE5T3K',
+    set: (c, accessKey, status) => c.setServiceAccountStatus(accessKey, status),
+    json: (accessKey, status) => ({ accessKey, accountStatus: status }),
+  });
 
   withOutputOptions(svcacct.command('rm').alias('remove').description('remove a service account').argument('<alias>', 'the alias').argument('<access-key>', 'the service account'))
     .addHelpText('after', '\nExamples:\n  $ tessera admin user svcacct rm local 8J2QXW1R0C7Y4NSE5T3K')
@@ -397,24 +414,15 @@ function registerGroup(admin: Command): void {
       }),
     );
 
-  for (const enable of [true, false]) {
-    const verb = enable ? 'enable' : 'disable';
-    withOutputOptions(
-      group
-        .command(verb)
-        .description(enable ? "apply the group's policies to its members again" : "stop applying the group's policies to its members")
-        .argument('<alias>', 'the alias')
-        .argument('<group>', 'the group'),
-    )
-      .addHelpText('after', `\nExamples:\n  $ tessera admin group ${verb} local devs`)
-      .action(
-        run(async (alias: string, name: string, options: OutputOptions) => {
-          const status = statusWord(enable);
-          await withAdmin(alias, (c) => c.setGroupStatus(name, status));
-          new Output(options).result(`${enable ? 'Enabled' : 'Disabled'} group "${name}".`, { status: 'success', groupName: name, groupStatus: status });
-        }),
-      );
-  }
+  registerStatusCommands(group, {
+    noun: 'group',
+    command: 'admin group',
+    argument: ['<group>', 'the group'],
+    descriptions: ["apply the group's policies to its members again", "stop applying the group's policies to its members"],
+    example: 'devs',
+    set: (c, name, status) => c.setGroupStatus(name, status),
+    json: (name, status) => ({ groupName: name, groupStatus: status }),
+  });
 }
 
 // Policies

@@ -146,7 +146,7 @@ function infoText(info: AdminInfo): string {
 }
 
 export function registerAdmin(program: Command): void {
-  const adminCmd = program.command('admin').description('administer a Tessera deployment: heal objects, show drives and healing');
+  const adminCmd = program.command('admin').description('administer a Tessera deployment: users, groups, policies, service accounts; heal objects, show drives and healing');
 
   withOutputOptions(
     adminCmd
