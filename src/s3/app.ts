@@ -103,7 +103,7 @@ export function createS3App(options: S3AppOptions): Koa {
     ctx.state.target = target;
     const { iam, objects } = options;
     if (isPostObject(ctx, target.bucket, target.key)) {
-      await postObject(ctx, objects, target.bucket!, iam.lookupSecret, (accessKey) => {
+      await postObject(ctx, objects, iam, target.bucket!, (accessKey) => {
         const identity = iam.identity(accessKey);
         if (!identity) throw new S3Error('InvalidAccessKeyId');
         return new RequestAccess(identity, iam, ctx, target, 'POST', objects);

@@ -28,6 +28,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postForm, signedPolicyFields } from '../helpers/post-form.js';
 import type { AdminClient } from '../../src/admin/client.js';
 import { outcome, rootAdmin, ROOT_KEYS, s3As, verdict } from '../helpers/iam-fixtures.js';
 import { errorCode, rawRequest } from '../helpers/raw.js';
@@ -344,6 +345,28 @@ describe('Object Ownership and ACLs', () => {
       expect((await objectAcl(BUCKET, 'kept.txt')).Owner?.ID).toBe(ids.writer);
       await writer.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'kept-public.txt', Body: 'x', ACL: 'public-read' }));
       expect((await objectAcl(BUCKET, 'kept-public.txt')).Owner?.ID).toBe(ids.writer);
+    });
+  });
+  describe('the acl field of a POST form upload', () => {
+    const form = (bucket: string, key: string, acl: string): Record<string, string> => {
+      const fields = { key, acl };
+      return { ...fields, ...signedPolicyFields([{ bucket }, { key }, { acl }]) };
+    };
+
+    it('under BucketOwnerEnforced, public-read is AccessControlListNotSupported and stores nothing', async () => {
+      await root.send(new CreateBucketCommand({ Bucket: 'acl-form-enforced' }));
+      const res = await postForm(server.endpoint, 'acl-form-enforced', form('acl-form-enforced', 'page.html', 'public-read'), { name: 'page.html', content: 'hi' });
+      expect(res.status).toBe(400);
+      expect(res.text).toContain('<Code>AccessControlListNotSupported</Code>');
+      expect((await anonymous('GET', '/acl-form-enforced/page.html')).status).toBe(403);
+    });
+
+    it('with ACLs on, public-read makes the uploaded object readable by anonymous requests', async () => {
+      await root.send(new CreateBucketCommand({ Bucket: 'acl-form-writer', ObjectOwnership: 'ObjectWriter' }));
+      const res = await postForm(server.endpoint, 'acl-form-writer', form('acl-form-writer', 'page.html', 'public-read'), { name: 'page.html', content: 'hi' });
+      expect(res.status).toBe(204);
+      expect((await anonymous('GET', '/acl-form-writer/page.html')).status).toBe(200);
+      expect(grantList((await objectAcl('acl-form-writer', 'page.html')).Grants)).toContain(group(ALL_USERS, 'READ'));
     });
   });
 });

@@ -8,6 +8,9 @@ import { S3Error } from '../../errors.js';
 import type { BucketAccess } from '../../iam/authorize.js';
 import { OBJECT_OWNERSHIPS, type AccessControlList, type Grant, type ObjectOwnership, type Owner } from '../../meta/acl.js';
 import type { BucketConfig } from '../../meta/bucket-config.js';
+import type { Iam } from '../../iam/iam.js';
+import type { Identity } from '../../iam/identity.js';
+import type { AccessCheck } from '../access.js';
 import { aclFromHeaders, aclFromXml, aclXml, cannedGrants, checkAclAllowed, grantsOf, onlyOwnerFullControl, refusePublicAcl } from '../acl.js';
 import { firstValue, requestedVersion, requireKey, type HeaderSource } from '../object-request.js';
 import { readSmallBody } from '../read-body.js';
@@ -15,10 +18,14 @@ import { requireBucket, type S3Request } from '../request.js';
 import { sendXml, setVersionHeader } from '../response.js';
 
 /** The bucket's access settings; NoSuchBucket when it is not there. */
-export async function bucketAccessOf(req: S3Request, bucket: string): Promise<BucketAccess> {
-  const access = await req.iam.bucketAccess.get(bucket);
+async function bucketAccessIn(iam: Iam, bucket: string): Promise<BucketAccess> {
+  const access = await iam.bucketAccess.get(bucket);
   if (!access) throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket });
   return access;
+}
+
+export function bucketAccessOf(req: S3Request, bucket: string): Promise<BucketAccess> {
+  return bucketAccessIn(req.iam, bucket);
 }
 
 /** The bucket owner as listings show it (an ID and DisplayName element pair). */
@@ -101,8 +108,7 @@ export async function putObjectAcl(req: S3Request): Promise<void> {
 }
 
 /** The identity as an owner of what it makes (anonymous writes belong to the bucket owner). */
-function ownerFor(req: S3Request, bucketOwner: Owner): Owner {
-  const { identity } = req.access;
+function ownerFor(identity: Identity, bucketOwner: Owner): Owner {
   return identity.kind === 'anonymous' ? bucketOwner : { id: identity.canonicalId, displayName: identity.displayName };
 }
 
@@ -112,21 +118,21 @@ function ownerFor(req: S3Request, bucketOwner: Owner): Owner {
  * that say so are accepted), otherwise owned by its writer (by the bucket owner under
  * BucketOwnerPreferred when the writer gives it bucket-owner-full-control) with the grants asked for.
  */
-async function newObjectAcl(req: S3Request, bucket: string, key: string, headers: HeaderSource): Promise<AccessControlList | undefined> {
-  const access = await bucketAccessOf(req, bucket);
+async function newObjectAcl(iam: Iam, check: AccessCheck, bucket: string, key: string, headers: HeaderSource): Promise<AccessControlList | undefined> {
+  const access = await bucketAccessIn(iam, bucket);
   const { owner: bucketOwner, ownership } = access.ownership;
-  const requested = aclFromHeaders(headers, req.iam.grantees);
+  const requested = aclFromHeaders(headers, iam.grantees);
   if (ownership === 'BucketOwnerEnforced') {
     if (requested) checkAclAllowed(grantsOf(requested, bucketOwner, bucketOwner), ownership, bucketOwner);
     return undefined;
   }
   const preferred = ownership === 'BucketOwnerPreferred' && requested !== undefined && 'canned' in requested && requested.canned === 'bucket-owner-full-control';
-  const owner = preferred ? bucketOwner : ownerFor(req, bucketOwner);
+  const owner = preferred ? bucketOwner : ownerFor(check.identity, bucketOwner);
   const grants = requested ? grantsOf(requested, owner, bucketOwner) : cannedGrants('private', owner, bucketOwner);
   refusePublicAcl(grants, access.publicAccessBlock);
   // Granting anyone but the two owners anything is setting an ACL: that takes s3:PutObjectAcl, as AWS asks.
   const grantsOthers = grants.some((g) => g.grantee.type !== 'CanonicalUser' || (g.grantee.id !== owner.id && g.grantee.id !== bucketOwner.id));
-  if (grantsOthers) await req.access.require('s3:PutObjectAcl', { bucket, key });
+  if (grantsOthers) await check.require('s3:PutObjectAcl', { bucket, key });
   // The bucket owner's private object needs no ACL of its own: it reads back the same without one.
   if (owner.id === bucketOwner.id && onlyOwnerFullControl(grants, bucketOwner)) return undefined;
   return { owner, grants };
@@ -154,7 +160,12 @@ export function newBucketAccess(req: S3Request): Omit<BucketConfig, 'stamp'> {
 }
 
 /** A write's `acl` attribute (absent when the new object needs none of its own). */
-export async function aclAttribute(req: S3Request, bucket: string, key: string): Promise<{ acl?: AccessControlList }> {
-  const acl = await newObjectAcl(req, bucket, key, req.ctx.req.headers);
+export function aclAttribute(req: S3Request, bucket: string, key: string): Promise<{ acl?: AccessControlList }> {
+  return objectAclFor(req.iam, req.access, bucket, key, req.ctx.req.headers);
+}
+
+/** The `acl` attribute of a new object written by `check`'s identity with these headers (or form fields). */
+export async function objectAclFor(iam: Iam, check: AccessCheck, bucket: string, key: string, headers: HeaderSource): Promise<{ acl?: AccessControlList }> {
+  const acl = await newObjectAcl(iam, check, bucket, key, headers);
   return acl ? { acl } : {};
 }

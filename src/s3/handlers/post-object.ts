@@ -14,6 +14,8 @@ import { objectUrl, quoteEtag, sendXml, setVersionHeader } from '../response.js'
 import { OBJECT_TAG_LIMITS, parseTagSet } from '../tags.js';
 import { lockFromHeaders, requireAttributePermissions } from '../object-lock.js';
 import type { AccessCheck } from '../access.js';
+import type { Iam } from '../../iam/iam.js';
+import { objectAclFor } from './acl.js';
 
 /**
  * The bytes of the form before its file part (fields, part headers and boundaries), and the number of
@@ -34,12 +36,12 @@ async function storeFile(
   fields: Map<string, string>,
   file: Readable,
   filename: string,
-  lookupSecret: (accessKey: string) => string | undefined,
+  iam: Iam,
   accessFor: AccessFor,
 ): Promise<void> {
   const rawKey = fields.get('key');
   if (rawKey === undefined) throw new S3Error('InvalidArgument', "Bucket POST must contain a field named 'key'.  If it is specified, please check the order of the fields.");
-  const policy = verifyPostPolicy(fields, bucket, lookupSecret, MAX_OBJECT_SIZE);
+  const policy = verifyPostPolicy(fields, bucket, iam.lookupSecret, MAX_OBJECT_SIZE);
   const key = rawKey.replace(/\$\{filename\}/g, filename);
   validateObjectKey(key);
 
@@ -57,10 +59,11 @@ async function storeFile(
       if (d.size < policy.minSize) throw new S3Error('EntityTooSmall');
     },
   });
-  const attributes = { ...(tags ? { tags } : {}), ...lockFromHeaders(Object.fromEntries(fields)) };
-  // The signer of the form needs what the same write by PUT would.
+  // The signer of the form needs what the same write by PUT would; the form's `acl` field is PUT's x-amz-acl.
   const access = accessFor(policy.accessKey);
   await access.require('s3:PutObject', { bucket, key });
+  const acl = await objectAclFor(iam, access, bucket, key, { 'x-amz-acl': fields.get('acl') });
+  const attributes = { ...(tags ? { tags } : {}), ...lockFromHeaders(Object.fromEntries(fields)), ...acl };
   await requireAttributePermissions(access, { bucket, key }, attributes);
   const info = await objects.putObject(bucket, key, body, { headers, attributes });
   setVersionHeader(ctx, info);
@@ -92,8 +95,8 @@ export type AccessFor = (accessKey: string) => AccessCheck;
 export async function postObject(
   ctx: Context,
   objects: ObjectLayer,
+  iam: Iam,
   bucket: string,
-  lookupSecret: (accessKey: string) => string | undefined,
   accessFor: AccessFor,
 ): Promise<void> {
   validateBucketName(bucket);
@@ -138,7 +141,7 @@ export async function postObject(
         return;
       }
       sawFile = true;
-      storeFile(ctx, objects, bucket, fields, stream, info.filename ?? '', lookupSecret, accessFor).then(resolve, (err: unknown) => {
+      storeFile(ctx, objects, bucket, fields, stream, info.filename ?? '', iam, accessFor).then(resolve, (err: unknown) => {
         stream.resume();
         fail(err);
       });
