@@ -134,7 +134,13 @@ export class Iam {
   private keys = new Map<string, KeyHolder>();
   /** Parsed custom policies by their text: a policy is parsed once, not per user that has it. */
   private parsed = new Map<string, Policy>();
-  private reloading: Promise<void> | undefined;
+  /**
+   * Loads and changes of this node's state run one at a time, in the order asked: a load that began
+   * before a change finished cannot install the older state over the newer one.
+   */
+  private queue: Promise<unknown> = Promise.resolve();
+  /** A reload asked for and not yet begun: later asks share it (it will read what they need). */
+  private queuedReload: Promise<void> | undefined;
   private timer?: NodeJS.Timeout;
 
   constructor(private readonly options: IamOptions) {
@@ -218,11 +224,19 @@ export class Iam {
     if (missed.length > 0) this.options.log(`tessera: IAM: could not tell ${missed.join(', ')} that the access settings of bucket ${bucket} changed; they re-read them within 30 s`);
   }
 
-  /** Seals the state again under the current root credentials when it was opened with the previous ones. */
+  /** Seals the state again under the current root credentials when it was opened with the previous ones (and still is). */
   private async resealIfNeeded(stored: StoredState): Promise<void> {
     if (!stored.underPrevious) return;
-    await this.change(() => undefined);
-    this.options.log('tessera: IAM: users and policies are now sealed under the new root credentials; TESSERA_ROOT_*_PREVIOUS can go');
+    if (await this.change(() => undefined, (current) => current.underPrevious === true)) {
+      this.options.log('tessera: IAM: users and policies are now sealed under the new root credentials; TESSERA_ROOT_*_PREVIOUS can go');
+    }
+  }
+
+  /** Runs `work` after every load and change asked for before it. */
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work, work);
+    this.queue = run.catch(() => undefined);
+    return run;
   }
 
   /** Reloads when the stored state is not the one held here. */
@@ -231,19 +245,19 @@ export class Iam {
     await this.reload();
   }
 
-  /** Loads the stored state; concurrent calls share one load. */
+  /**
+   * Loads the stored state. A reload asked for while one runs gets one of its own, after it: the
+   * running one may have read the state before the change it is asked for (a notice from a peer).
+   */
   reload(): Promise<void> {
-    this.reloading ??= this.store
-      .load()
-      .then((stored) => {
-        this.install(stored);
-        // Not awaited by the load: the change reloads under the same lock-free path, and another node may do it first.
-        void this.resealIfNeeded(stored).catch((err: unknown) => this.options.log(`tessera: IAM: sealing under the new root credentials failed: ${(err as Error).message}`));
-      })
-      .finally(() => {
-        this.reloading = undefined;
-      });
-    return this.reloading;
+    this.queuedReload ??= this.exclusive(async () => {
+      this.queuedReload = undefined;
+      const stored = await this.store.load();
+      this.install(stored);
+      // Not awaited: the reseal is a change, which queues behind this load and takes the deployment's lock.
+      void this.resealIfNeeded(stored).catch((err: unknown) => this.options.log(`tessera: IAM: sealing under the new root credentials failed: ${(err as Error).message}`));
+    });
+    return this.queuedReload;
   }
 
   private policyByName(name: string, state: IamState): Policy | undefined {
@@ -319,24 +333,29 @@ export class Iam {
 
   /**
    * Applies `apply` to the state read fresh under the deployment-wide IAM lock, stores the result,
-   * installs it and tells the other nodes. `apply` validates and throws IamError to refuse.
+   * installs it and tells the other nodes. `apply` validates and throws IamError to refuse. `onlyIf`
+   * looks at the stored state first: false leaves it as it is (and `change` answers undefined).
    */
-  private async change<T>(apply: (state: IamState) => T): Promise<T> {
-    const lease = await this.options.locks.lock(STATE_LOCK, true);
-    let result: T;
-    try {
-      const current = await this.store.load();
-      const next = structuredClone(current.state);
-      result = apply(next);
-      lease.check();
-      const etag = await this.store.save(next);
-      this.install({ state: next, etag });
-    } finally {
-      lease.release();
-    }
+  private async change<T>(apply: (state: IamState) => T, onlyIf?: (current: StoredState) => boolean): Promise<T | undefined> {
+    const changed = await this.exclusive(async () => {
+      const lease = await this.options.locks.lock(STATE_LOCK, true);
+      try {
+        const current = await this.store.load();
+        if (onlyIf && !onlyIf(current)) return undefined;
+        const next = structuredClone(current.state);
+        const result = apply(next);
+        lease.check();
+        const etag = await this.store.save(next);
+        this.install({ state: next, etag });
+        return { result };
+      } finally {
+        lease.release();
+      }
+    });
+    if (!changed) return undefined;
     const missed = await this.options.tellPeers({ kind: 'iam' });
     if (missed.length > 0) this.options.log(`tessera: IAM: could not tell ${missed.join(', ')} of a change; they pick it up within ${(this.options.refreshMs ?? REFRESH_MS) / 1000} s of coming back`);
-    return result;
+    return changed.result;
   }
 
   /** The state held here, for queries; refused while it has never loaded (answers would be wrong, not empty). */
