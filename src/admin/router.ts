@@ -28,6 +28,7 @@ import { isAllowed } from '../iam/authorize.js';
 import { IamError } from '../iam/errors.js';
 import type { Iam } from '../iam/iam.js';
 import type { Identity } from '../iam/identity.js';
+import { globalConditionValues } from '../iam/request-conditions.js';
 import { hasSignature, verifySigV4, type AuthResult } from '../s3/auth/sigv4.js';
 import { serveIamAdmin } from './iam-api.js';
 import { METRICS_PATH, RequestMetrics, renderMetrics } from './metrics.js';
@@ -89,11 +90,7 @@ function authenticate(ctx: Context, options: AdminOptions): Caller {
 /** Throws AccessDenied unless `identity` may do `action` (admin actions are on every resource: `arn:aws:s3:::*`). */
 function authorizer(ctx: Context, identity: Identity): (action: AdminAction) => void {
   return (action) => {
-    const conditions = new Map([
-      ['aws:sourceip', [ctx.req.socket.remoteAddress ?? '']],
-      ['aws:currenttime', [new Date().toISOString()]],
-      ['aws:username', [identity.userName]],
-    ]);
+    const conditions = globalConditionValues(identity.conditionKeys, { socket: ctx.req.socket, headers: ctx.req.headers, identity, now: Date.now() });
     if (!isAllowed(identity, { action, resource: 'arn:aws:s3:::*', principal: identity.principal, conditions })) {
       throw new AdminError(403, 'AccessDenied', `this needs the ${action} permission`);
     }

@@ -4,19 +4,18 @@
  * policy that can decide the request reads them; the object's own tags (s3:ExistingObjectTag) are the
  * only ones that cost a read, and only such a policy pays it.
  */
-import type { TLSSocket } from 'node:tls';
 import { S3Error } from '../errors.js';
 import type { S3Action } from '../iam/actions.js';
 import { conditionKeysFor, decide } from '../iam/authorize.js';
 import { needsObjectAcl, ownershipAllows } from '../iam/ownership.js';
 import type { Identity } from '../iam/identity.js';
+import { GLOBAL_CONDITIONS, headerValue, type RequestFacts } from '../iam/request-conditions.js';
 import type { Iam } from '../iam/iam.js';
 import { isObjectLayerError } from '../object/errors.js';
 import type { ObjectInfo, ObjectLayer } from '../object/types.js';
 import { ALGORITHM, UNSIGNED_PAYLOAD, STREAMING_UNSIGNED_TRAILER, type AuthResult, type IncomingSignedRequest } from './auth/sigv4.js';
 import type { S3Target } from './request.js';
 import { tagsFromHeader } from './tags.js';
-import type { Context } from 'koa';
 
 /** Query parameters that carry a signature or a key (SigV4 or SigV2): a request with any of them is not anonymous. */
 const SIGNING_PARAMETERS = ['x-amz-algorithm', 'x-amz-credential', 'x-amz-signature', 'awsaccesskeyid', 'signature'];
@@ -103,56 +102,39 @@ function resourceArn(bucket?: string, key?: string): string {
   return key === undefined ? `arn:aws:s3:::${bucket}` : `arn:aws:s3:::${bucket}/${key}`;
 }
 
-/** What a condition key's value is worked out from. */
-interface ConditionSource {
-  ctx: Context;
-  identity: Identity;
+/** What an S3 condition key's value is worked out from. */
+interface ConditionSource extends RequestFacts {
   target: S3Target;
   resource: AccessResource;
   authType: AuthType | undefined;
   action: S3Action;
-  now: number;
 }
-
-function headerOf({ ctx }: ConditionSource, name: string): string | undefined {
-  const value = ctx.req.headers[name];
-  return Array.isArray(value) ? value.join(',') : value;
-}
-
-const PRINCIPAL_TYPES: Record<Identity['kind'], string> = { root: 'Account', user: 'User', 'service-account': 'User', anonymous: 'Anonymous' };
 
 /** The single-valued condition keys, by lower-cased name (tags are resolved apart: their names carry the tag key). */
 const RESOLVERS: Record<string, (r: ConditionSource) => string | undefined> = {
-  'aws:sourceip': (r) => r.ctx.req.socket.remoteAddress,
-  'aws:securetransport': (r) => String((r.ctx.req.socket as TLSSocket).encrypted === true),
-  'aws:currenttime': (r) => new Date(r.now).toISOString(),
-  'aws:epochtime': (r) => String(Math.floor(r.now / 1000)),
-  'aws:referer': (r) => headerOf(r, 'referer'),
-  'aws:useragent': (r) => headerOf(r, 'user-agent'),
-  'aws:username': (r) => (r.identity.kind === 'anonymous' ? undefined : r.identity.userName),
-  'aws:userid': (r) => (r.identity.kind === 'anonymous' ? undefined : r.identity.userName),
-  'aws:principaltype': (r) => PRINCIPAL_TYPES[r.identity.kind],
+  ...GLOBAL_CONDITIONS,
   's3:signatureversion': (r) => (r.authType === undefined ? undefined : ALGORITHM),
   's3:authtype': (r) => r.authType,
   's3:versionid': (r) => r.resource.versionId,
   's3:prefix': (r) => (LISTING_ACTIONS.has(r.action) ? (r.target.query.get('prefix') ?? '') : undefined),
   's3:delimiter': (r) => (LISTING_ACTIONS.has(r.action) ? (r.target.query.get('delimiter') ?? undefined) : undefined),
   's3:max-keys': (r) => (LISTING_ACTIONS.has(r.action) ? (r.target.query.get('max-keys') ?? undefined) : undefined),
-  's3:object-lock-mode': (r) => headerOf(r, 'x-amz-object-lock-mode'),
-  's3:object-lock-retain-until-date': (r) => headerOf(r, 'x-amz-object-lock-retain-until-date'),
-  's3:object-lock-legal-hold': (r) => headerOf(r, 'x-amz-object-lock-legal-hold'),
+  's3:object-lock-mode': (r) => headerValue(r, 'x-amz-object-lock-mode'),
+  's3:object-lock-retain-until-date': (r) => headerValue(r, 'x-amz-object-lock-retain-until-date'),
+  's3:object-lock-legal-hold': (r) => headerValue(r, 'x-amz-object-lock-legal-hold'),
   's3:object-lock-remaining-retention-days': (r) => {
-    const until = Date.parse(headerOf(r, 'x-amz-object-lock-retain-until-date') ?? '');
+    const until = Date.parse(headerValue(r, 'x-amz-object-lock-retain-until-date') ?? '');
     return Number.isNaN(until) ? undefined : String(Math.max(0, Math.ceil((until - r.now) / 86_400_000)));
   },
-  ...Object.fromEntries(HEADER_KEYS.map((name) => [`s3:${name}`, (r: ConditionSource) => headerOf(r, name)])),
+  ...Object.fromEntries(HEADER_KEYS.map((name) => [`s3:${name}`, (r: ConditionSource) => headerValue(r, name)])),
 };
 
 export class RequestAccess implements AccessCheck {
   constructor(
     readonly identity: Identity,
     private readonly iam: Iam,
-    private readonly ctx: Context,
+    /** The connection and the headers (a form upload's fields) conditions read. */
+    private readonly request: Pick<RequestFacts, 'socket' | 'headers'>,
     private readonly target: S3Target,
     /** How the request was signed (s3:authType); undefined when it was not. */
     private readonly authType: AuthType | undefined,
@@ -190,7 +172,7 @@ export class RequestAccess implements AccessCheck {
   /** The values of the condition keys `keys` names, for this request: only those are worked out. */
   private async conditions(keys: ReadonlySet<string>, action: S3Action, resource: AccessResource, extra?: Map<string, string[]>): Promise<Map<string, string[]>> {
     const values = new Map<string, string[]>();
-    const request: ConditionSource = { ctx: this.ctx, identity: this.identity, target: this.target, resource, authType: this.authType, action, now: Date.now() };
+    const request: ConditionSource = { ...this.request, identity: this.identity, target: this.target, resource, authType: this.authType, action, now: Date.now() };
     let objectTags = false;
     for (const name of keys) {
       const resolve = RESOLVERS[name];
@@ -206,7 +188,7 @@ export class RequestAccess implements AccessCheck {
 
   /** s3:RequestObjectTag/<key> and s3:RequestObjectTagKeys, from the x-amz-tagging header. */
   private requestTags(keys: ReadonlySet<string>, values: Map<string, string[]>): void {
-    const tags = tagsFromHeader(this.ctx.req.headers);
+    const tags = tagsFromHeader(this.request.headers);
     if (!tags) return;
     for (const [name, value] of requestTagConditions(tags)) if (keys.has(name)) values.set(name, value);
   }

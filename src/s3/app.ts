@@ -103,10 +103,10 @@ export function createS3App(options: S3AppOptions): Koa {
     ctx.state.target = target;
     const { iam, objects } = options;
     if (isPostObject(ctx, target.bucket, target.key)) {
-      await postObject(ctx, objects, iam, target.bucket!, (accessKey) => {
+      await postObject(ctx, objects, iam, target.bucket!, (accessKey, fields) => {
         const identity = iam.identity(accessKey);
         if (!identity) throw new S3Error('InvalidAccessKeyId');
-        return new RequestAccess(identity, iam, ctx, target, 'POST', objects);
+        return new RequestAccess(identity, iam, { socket: ctx.req.socket, headers: fields }, target, 'POST', objects);
       });
       return;
     }
@@ -120,7 +120,7 @@ export function createS3App(options: S3AppOptions): Koa {
     // No request reaches a bucket S3 cannot name (the deployment's own config bucket among them).
     if (target.bucket !== undefined) validateBucketName(target.bucket);
     const found = route(ctx.method, target);
-    const access = new RequestAccess(identity, iam, ctx, target, anonymous ? undefined : authTypeOf(auth), objects);
+    const access = new RequestAccess(identity, iam, { socket: ctx.req.socket, headers: ctx.req.headers }, target, anonymous ? undefined : authTypeOf(auth), objects);
     if (found.decidedBy !== 'handler') {
       const action = found.versionAction && target.query.has('versionId') ? found.versionAction : found.action;
       await access.require(action, { bucket: target.bucket, key: target.key, versionId: target.query.get('versionId') ?? undefined });

@@ -7,13 +7,13 @@ import { MAX_OBJECT_SIZE, hashingBody } from '../body.js';
 import { requestBody } from '../body-watchdog.js';
 import { redirectUrl } from '../header-values.js';
 import { validateBucketName, validateObjectKey } from '../names.js';
-import { storedHeaders } from '../object-request.js';
+import { storedHeaders, type HeaderSource } from '../object-request.js';
 import { verifyPostPolicy } from '../post-policy.js';
 import type { Context } from 'koa';
 import { objectUrl, quoteEtag, sendXml, setVersionHeader } from '../response.js';
 import { OBJECT_TAG_LIMITS, parseTagSet } from '../tags.js';
 import { lockFromHeaders, requireAttributePermissions } from '../object-lock.js';
-import type { AccessCheck } from '../access.js';
+import { requestTagConditions, type AccessCheck } from '../access.js';
 import type { Iam } from '../../iam/iam.js';
 import { objectAclFor } from './acl.js';
 
@@ -60,8 +60,9 @@ async function storeFile(
     },
   });
   // The signer of the form needs what the same write by PUT would; the form's `acl` field is PUT's x-amz-acl.
-  const access = accessFor(policy.accessKey);
-  await access.require('s3:PutObject', { bucket, key });
+  // The form's `acl` field is what a PUT's x-amz-acl header is, to a condition on s3:x-amz-acl too.
+  const access = accessFor(policy.accessKey, { ...Object.fromEntries(fields), 'x-amz-acl': fields.get('acl') });
+  await access.require('s3:PutObject', { bucket, key }, tags ? requestTagConditions(tags) : undefined);
   const acl = await objectAclFor(iam, access, bucket, key, { 'x-amz-acl': fields.get('acl') });
   const attributes = { ...(tags ? { tags } : {}), ...lockFromHeaders(Object.fromEntries(fields)), ...acl };
   await requireAttributePermissions(access, { bucket, key }, attributes);
@@ -89,8 +90,11 @@ async function storeFile(
   }
 }
 
-/** The permission checks of the identity that signed a form (InvalidAccessKeyId when it is no longer one). */
-export type AccessFor = (accessKey: string) => AccessCheck;
+/**
+ * The permission checks of the identity that signed a form (InvalidAccessKeyId when it is no longer
+ * one), whose conditions read `fields` as a PUT's read its headers: what the form stores is decided.
+ */
+export type AccessFor = (accessKey: string, fields: HeaderSource) => AccessCheck;
 
 export async function postObject(
   ctx: Context,
