@@ -48,7 +48,7 @@ export interface IamAdminRequest {
  * only narrow what it may do). Making one for another user is the root user's alone (whoever could
  * would act as that user), and a service account makes none (it would shed its own policy).
  */
-function ownsServiceAccountsOf(caller: Identity, user: string): boolean {
+function ownsServiceAccountsOf(caller: Identity, user: string | undefined): boolean {
   return caller.kind === 'user' && caller.userName === user;
 }
 

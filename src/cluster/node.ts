@@ -19,6 +19,8 @@ import { rpcKey } from './rpc-auth.js';
 import { RpcServer, remoteLockNode } from './rpc-server.js';
 import { peerTransport } from './transport.js';
 
+const NOTICE_TIMEOUT_MS = 15_000;
+
 export interface ClusterNode {
   drives: Drive[];
   driveNodes: number[];
@@ -74,7 +76,8 @@ export function createClusterNode(topology: Topology, root: Credentials, certs?:
     async tellPeers(topic, payload) {
       const told = await Promise.all(
         [...peers.values()].map((peer) =>
-          peer.call(`notice/${topic}`, payload).then(
+          // A notice is answered once the peer has acted on it (a reload): longer than a drive call may take.
+          peer.call(`notice/${topic}`, payload, { timeoutMs: NOTICE_TIMEOUT_MS }).then(
             () => undefined,
             () => peer.address,
           ),

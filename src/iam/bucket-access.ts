@@ -9,21 +9,35 @@ import type { ObjectLayer } from '../object/types.js';
 import type { BucketConfig } from '../meta/bucket-config.js';
 import type { ObjectOwnership, Owner } from '../meta/acl.js';
 import type { BucketAccess } from './authorize.js';
-import { parsePolicy } from './policy/index.js';
+import { PolicyError, parsePolicy, type Policy } from './policy/index.js';
 
 const ENTRY_TTL_MS = 30_000;
 const MAX_ENTRIES = 10_000;
 
 /** Object Ownership in force: BucketOwnerEnforced unless set; ObjectWriter once the controls were deleted (as S3 behaves). */
-export function ownershipOf(config: BucketConfig): ObjectOwnership {
+export function ownershipOf(config: Pick<BucketConfig, 'ownership'>): ObjectOwnership {
   if (config.ownership === undefined) return 'BucketOwnerEnforced';
   return config.ownership === 'unset' ? 'ObjectWriter' : config.ownership;
+}
+
+/**
+ * A stored policy that no longer parses (this version reads the language more strictly than the one
+ * that stored it) stands for a policy that denies everyone everything: dropping it could drop a Deny.
+ */
+function storedPolicy(text: string, bucket: string): Policy {
+  try {
+    return parsePolicy(text, 'bucket', bucket);
+  } catch (err) {
+    if (!(err instanceof PolicyError)) throw err;
+    const denyAll = { Version: '2012-10-17', Statement: [{ Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`] }] };
+    return parsePolicy(JSON.stringify(denyAll), 'bucket', bucket);
+  }
 }
 
 /** The parsed access settings of a stored configuration; a bucket made before owners were kept is the root user's. */
 export function bucketAccessOf(bucket: string, config: BucketConfig, rootOwner: Owner): BucketAccess {
   return {
-    ...(config.policy !== undefined ? { policy: parsePolicy(config.policy, 'bucket', bucket) } : {}),
+    ...(config.policy !== undefined ? { policy: storedPolicy(config.policy, bucket) } : {}),
     ...(config.publicAccessBlock ? { publicAccessBlock: config.publicAccessBlock } : {}),
     ownership: {
       owner: config.owner ?? rootOwner,

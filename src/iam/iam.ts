@@ -9,6 +9,7 @@
  * own every REFRESH_MS, so it converges even if a notice is lost.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { ObjectLayerError } from '../object/errors.js';
 import type { ObjectLayer } from '../object/types.js';
 import type { Locker } from '../lock/locker.js';
 import { BucketAccessCache } from './bucket-access.js';
@@ -141,6 +142,8 @@ export class Iam {
   private queue: Promise<unknown> = Promise.resolve();
   /** A reload asked for and not yet begun: later asks share it (it will read what they need). */
   private queuedReload: Promise<void> | undefined;
+  /** The stored state was sealed under other root credentials: no user key is known here. */
+  private sealedUnderOthers = false;
   private timer?: NodeJS.Timeout;
 
   constructor(private readonly options: IamOptions) {
@@ -194,6 +197,9 @@ export class Iam {
   /** The secret of an access key that may sign requests now (root, an enabled user, a live service account). */
   lookupSecret = (accessKey: string): string | undefined => {
     if (accessKey === this.options.root.accessKey) return this.options.root.secretKey;
+    // Until the state loads, no key but root's can be judged: 503 (retry), not "no such key" (unless
+    // it never will: sealed under other root credentials, it holds no key these can open).
+    if (this.state === undefined && !this.sealedUnderOthers) throw new ObjectLayerError('read-quorum');
     const holder = this.liveHolder(accessKey);
     return holder?.secretKey;
   };
@@ -252,7 +258,11 @@ export class Iam {
   reload(): Promise<void> {
     this.queuedReload ??= this.exclusive(async () => {
       this.queuedReload = undefined;
-      const stored = await this.store.load();
+      const stored = await this.store.load().catch((err: unknown) => {
+        this.sealedUnderOthers = err instanceof IamError && err.code === 'IamDataSealed';
+        throw err;
+      });
+      this.sealedUnderOthers = false;
       this.install(stored);
       // Not awaited: the reseal is a change, which queues behind this load and takes the deployment's lock.
       void this.resealIfNeeded(stored).catch((err: unknown) => this.options.log(`tessera: IAM: sealing under the new root credentials failed: ${(err as Error).message}`));
@@ -318,7 +328,7 @@ export class Iam {
         kind: 'service-account',
         accessKey,
         sessionPolicy,
-        principal: { anonymous: false, ids: userPrincipalIds(account.parent, accessKey) },
+        principal: parent.principal,
         conditionKeys: conditionKeysOf([...parent.policies, sessionPolicy]),
       };
       keys.set(accessKey, { secretKey: account.secretKey, identity, expiresAt: account.expiresAt });
@@ -492,9 +502,10 @@ export class Iam {
       .map((key) => this.serviceAccountSummary(key, state.serviceAccounts[key]));
   }
 
-  /** The user a service account acts as (NoSuchServiceAccount when there is none). */
-  parentOf(accessKey: string): string {
-    return this.serviceAccountIn(this.current(), accessKey).parent;
+  /** The user a service account acts as; undefined when there is no such account (which only the caller's permission may learn). */
+  parentOf(accessKey: string): string | undefined {
+    const state = this.current();
+    return Object.hasOwn(state.serviceAccounts, accessKey) ? state.serviceAccounts[accessKey].parent : undefined;
   }
 
   serviceAccountInfo(accessKey: string): ServiceAccountSummary {

@@ -39,17 +39,18 @@ export function conditionKeysOf(policies: readonly (Policy | undefined)[]): Read
   return keys;
 }
 
-export function userArn(name: string): string {
+function userArn(name: string): string {
   return `arn:aws:iam::${ACCOUNT_ID}:user/${name}`;
 }
 
 export const ROOT_ARN = `arn:aws:iam::${ACCOUNT_ID}:root`;
 
-/** The ids a bucket policy's Principal may name a user by. */
-export function userPrincipalIds(name: string, accessKey = name): string[] {
-  const ids = [userArn(name), `arn:aws:iam:::user/${name}`, name];
-  if (accessKey !== name) ids.push(accessKey);
-  return ids;
+/**
+ * The ids a bucket policy's Principal may name a user by. A service account is named by its user's:
+ * its own access key is chosen freely, and must not pass for the name of another user.
+ */
+export function userPrincipalIds(name: string): string[] {
+  return [userArn(name), `arn:aws:iam:::user/${name}`, name];
 }
 
 export const ANONYMOUS: Identity = {

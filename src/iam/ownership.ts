@@ -25,8 +25,8 @@ const BUCKET_PERMISSIONS: Partial<Record<Action, Permission>> = {
   's3:ListBucketVersions': 'READ',
   's3:ListBucketMultipartUploads': 'READ',
   's3:PutObject': 'WRITE',
+  // Deleting a version for good is the bucket owner's alone (AWS's ACL overview): not WRITE's.
   's3:DeleteObject': 'WRITE',
-  's3:DeleteObjectVersion': 'WRITE',
   's3:AbortMultipartUpload': 'WRITE',
   's3:ListMultipartUploadParts': 'WRITE',
   's3:GetBucketAcl': 'READ_ACP',

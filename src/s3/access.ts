@@ -75,6 +75,8 @@ export interface AccessResource {
   bucket?: string;
   key?: string;
   versionId?: string;
+  /** An object the request makes: no ACL of an existing version judges it (policies and owning the bucket do). */
+  fresh?: boolean;
 }
 
 /** The request's permission checks, as handlers and the app ask them. */
@@ -151,7 +153,7 @@ export class RequestAccess implements AccessCheck {
     const conditions = keys.size === 0 ? NO_CONDITIONS : await this.conditions(keys, action, resource, extra);
     const verdict = decide(this.identity, { action, resource: resourceArn(bucket, key), principal: this.identity.principal, conditions }, access);
     if (verdict !== 'none' || !access) return verdict === 'allow';
-    const onObject = key !== undefined;
+    const onObject = key !== undefined && !resource.fresh;
     const objectAcl = onObject && needsObjectAcl(action, access.ownership) ? (await this.objectInfo(resource))?.acl : undefined;
     return ownershipAllows(this.identity, action, access.ownership, onObject, objectAcl);
   }

@@ -7,6 +7,8 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { Iam, type IamNotice } from '../../src/iam/iam.js';
 import { Sealer, UnsealError } from '../../src/iam/seal.js';
+import { bucketAccessOf } from '../../src/iam/bucket-access.js';
+import { evaluate } from '../../src/iam/policy/index.js';
 import { NamespaceLock } from '../../src/lock/namespace-lock.js';
 import { ObjectLayerError } from '../../src/object/errors.js';
 import type { ObjectInfo, ObjectLayer, PutBody } from '../../src/object/types.js';
@@ -183,6 +185,30 @@ describe('IAM changes', () => {
     expect(after.lookupSecret('jack')).toBe('jack-secret');
     rotating.stop();
     after.stop();
+  });
+
+  it('answers a user key with read-quorum (503, retry) until the state loads; the root key works at once', async () => {
+    const objects = new MapObjects();
+    const writer = iamOver(objects);
+    await writer.start();
+    await writer.addUser('kate', 'kate-secret-1');
+    objects.failReads = true;
+    const starting = iamOver(objects);
+    await starting.start();
+    expect(() => starting.lookupSecret('kate')).toThrow(expect.objectContaining({ kind: 'read-quorum' }));
+    expect(starting.lookupSecret('rootuser')).toBe(ROOT.secretKey);
+    objects.failReads = false;
+    await starting.reload();
+    expect(starting.lookupSecret('kate')).toBe('kate-secret-1');
+    writer.stop();
+    starting.stop();
+  });
+
+  it('a stored bucket policy that no longer parses denies everyone but root, rather than answering 500', () => {
+    const owner = { id: 'o', displayName: 'o' };
+    const access = bucketAccessOf('b', { stamp: 1, policy: '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:NoLongerKnown","Resource":"arn:aws:s3:::b/*"}]}' }, owner);
+    const request = { action: 's3:GetObject' as const, resource: 'arn:aws:s3:::b/k', principal: { anonymous: true, ids: [] }, conditions: new Map() };
+    expect(evaluate([access.policy!], request)).toBe('deny');
   });
 
   it('refuses bad names and secrets, the root key as a user, and a removal of an attached policy', async () => {

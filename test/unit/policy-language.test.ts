@@ -343,6 +343,8 @@ describe('isPublic (S3 "The meaning of public")', () => {
     ['aws:SourceIp held to a /7', true, statement('*', { IpAddress: { 'aws:SourceIp': '10.0.0.0/7' } })],
     ['aws:SourceIp held to a /8', false, statement('*', { IpAddress: { 'aws:SourceIp': '10.0.0.0/8' } })],
     ['aws:SourceIp held to an IPv6 /31', true, statement('*', { IpAddress: { 'aws:SourceIp': '2001:db8::/31' } })],
+    ['aws:SourceIp held to 256 /8s together', true, statement('*', { IpAddress: { 'aws:SourceIp': Array.from({ length: 256 }, (_, i) => `${i}.0.0.0/8`) } })],
+    ['aws:SourceIp held to two /9s (one /8 together)', false, statement('*', { IpAddress: { 'aws:SourceIp': ['10.0.0.0/9', '10.128.0.0/9'] } })],
     ['aws:SourceIp excluded (NotIpAddress)', true, statement('*', { NotIpAddress: { 'aws:SourceIp': '192.0.2.0/24' } })],
     ['aws:SourceIp only if present (IfExists)', true, statement('*', { IpAddressIfExists: { 'aws:SourceIp': '192.0.2.0/24' } })],
     ['a fixed aws:SourceVpce', false, statement('*', { StringEquals: { 'aws:SourceVpce': 'vpce-1a2b3c4d' } })],

@@ -289,20 +289,25 @@ function grantsToEveryone({ effect, principals, conditions }: CompiledStatement)
 }
 
 /**
- * The widest ranges that still count as known sources: a /8 of IPv4, a /32 of IPv6. Wider ones could
- * together cover every address (two /1s are as public as 0.0.0.0/0), and no operator means them as a
- * fixed set of callers.
+ * The most addresses a set of ranges may cover together and still count as known sources: as many as
+ * a /8 of IPv4, or a /32 of IPv6. Wider sets (two /1s, or 256 /8s) are as public as 0.0.0.0/0.
  */
-const MIN_KNOWN_SOURCE_PREFIX = { 1: 8, 4: 32 } as Record<number, number>;
+const MAX_KNOWN_SOURCE_ADDRESSES: Record<number, number> = { 1: 2 ** 24, 4: 2 ** 96 };
 
-function isNarrowCidr(value: string): boolean {
-  const cidr = parseCidr(value);
-  return cidr !== undefined && cidr.bits >= MIN_KNOWN_SOURCE_PREFIX[cidr.words.length];
+function isNarrowCidrSet(values: readonly string[]): boolean {
+  const covered: Record<number, number> = { 1: 0, 4: 0 };
+  for (const value of values) {
+    const cidr = parseCidr(value);
+    if (!cidr) return false;
+    const family = cidr.words.length;
+    covered[family] += 2 ** (family * 32 - cidr.bits);
+  }
+  return covered[1] <= MAX_KNOWN_SOURCE_ADDRESSES[1] && covered[4] <= MAX_KNOWN_SOURCE_ADDRESSES[4];
 }
 
 /** A condition that a caller outside a fixed set of sources cannot meet (a missing key included). */
 function narrowsToKnownSources({ key, base, set, ifExists, values }: CompiledCondition): boolean {
   if (ifExists || set === 'ForAllValues') return false;
-  if (key === 'aws:sourceip') return base === 'IpAddress' && values.every(isNarrowCidr);
+  if (key === 'aws:sourceip') return base === 'IpAddress' && isNarrowCidrSet(values);
   return KNOWN_SOURCE_KEYS.has(key) && MATCHING_OPERATORS.has(base) && values.every((value) => !/[*?]|\$\{/.test(value));
 }

@@ -9,6 +9,7 @@ import type { BucketAccess } from '../../iam/authorize.js';
 import { OBJECT_OWNERSHIPS, type AccessControlList, type Grant, type ObjectOwnership, type Owner } from '../../meta/acl.js';
 import type { BucketConfig } from '../../meta/bucket-config.js';
 import type { Iam } from '../../iam/iam.js';
+import { ownershipOf } from '../../iam/bucket-access.js';
 import type { Identity } from '../../iam/identity.js';
 import type { AccessCheck } from '../access.js';
 import { aclFromHeaders, aclFromXml, aclXml, cannedGrants, checkAclAllowed, grantsOf, onlyOwnerFullControl, refusePublicAcl } from '../acl.js';
@@ -66,7 +67,12 @@ export async function putBucketAcl(req: S3Request): Promise<void> {
   checkAclAllowed(grants, access.ownership.ownership, owner);
   refusePublicAcl(grants, access.publicAccessBlock);
   if (access.ownership.ownership !== 'BucketOwnerEnforced') {
-    await req.objects.updateBucketConfig(bucket, ({ stamp: _stamp, ...current }) => ({ ...current, acl: grants }));
+    await req.objects.updateBucketConfig(bucket, ({ stamp: _stamp, ...current }) => {
+      // Checked again on the settings the change is made on, under the configuration's lock: the cached ones may be old.
+      checkAclAllowed(grants, ownershipOf(current), owner);
+      refusePublicAcl(grants, current.publicAccessBlock);
+      return { ...current, acl: grants };
+    });
     await req.iam.bucketAccessChanged(bucket);
   }
   req.ctx.status = 200;
@@ -132,7 +138,7 @@ async function newObjectAcl(iam: Iam, check: AccessCheck, bucket: string, key: s
   refusePublicAcl(grants, access.publicAccessBlock);
   // Granting anyone but the two owners anything is setting an ACL: that takes s3:PutObjectAcl, as AWS asks.
   const grantsOthers = grants.some((g) => g.grantee.type !== 'CanonicalUser' || (g.grantee.id !== owner.id && g.grantee.id !== bucketOwner.id));
-  if (grantsOthers) await check.require('s3:PutObjectAcl', { bucket, key });
+  if (grantsOthers) await check.require('s3:PutObjectAcl', { bucket, key, fresh: true });
   // The bucket owner's private object needs no ACL of its own: it reads back the same without one.
   if (owner.id === bucketOwner.id && onlyOwnerFullControl(grants, bucketOwner)) return undefined;
   return { owner, grants };

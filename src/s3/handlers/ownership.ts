@@ -25,10 +25,12 @@ function parseOwnershipControls(text: string): ObjectOwnership {
 export async function putBucketOwnershipControls(req: S3Request): Promise<void> {
   const bucket = requireBucket(req);
   const ownership = parseOwnershipControls(await readSmallBody(req));
-  const { ownership: current } = await bucketAccessOf(req, bucket);
-  // ACLs can be turned off only once the bucket's own ACL gives nobody but its owner anything.
-  if (ownership === 'BucketOwnerEnforced' && !onlyOwnerFullControl(current.grants, current.owner)) throw new S3Error('InvalidBucketAclWithObjectOwnership');
-  await req.objects.updateBucketConfig(bucket, ({ stamp: _stamp, ...rest }) => ({ ...rest, ownership }));
+  const { owner } = (await bucketAccessOf(req, bucket)).ownership;
+  await req.objects.updateBucketConfig(bucket, ({ stamp: _stamp, ...rest }) => {
+    // ACLs can be turned off only once the bucket's own ACL (as stored now, under the lock) gives nobody but its owner anything.
+    if (ownership === 'BucketOwnerEnforced' && !onlyOwnerFullControl(rest.acl ?? [], owner)) throw new S3Error('InvalidBucketAclWithObjectOwnership');
+    return { ...rest, ownership };
+  });
   await req.iam.bucketAccessChanged(bucket);
   req.ctx.status = 200;
   req.ctx.body = '';
