@@ -756,7 +756,6 @@ export class ErasureSet {
     return { entries, next: page.next };
   }
 
-
   /**
    * Keys >= `from` under `prefix`, up to `limit` of them or until they hold about `versionBudget`
    * versions, each with every version the drives show committed (resolved as a read by id would),

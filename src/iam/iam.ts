@@ -10,6 +10,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { ObjectLayerError } from '../object/errors.js';
+import { DriveError } from '../storage/drive.js';
 import type { ObjectLayer } from '../object/types.js';
 import type { Locker } from '../lock/locker.js';
 import { BucketAccessCache } from './bucket-access.js';
@@ -28,7 +29,7 @@ const STATE_LOCK = 'tessera-iam-state';
 /** What one node tells the others after a change. */
 export type IamNotice = { kind: 'iam' } | { kind: 'bucket-access'; bucket: string };
 
-export function isIamNotice(value: unknown): value is IamNotice {
+function isIamNotice(value: unknown): value is IamNotice {
   if (typeof value !== 'object' || value === null) return false;
   const notice = value as Record<string, unknown>;
   if (notice.kind === 'iam') return Object.keys(notice).length === 1;
@@ -218,7 +219,7 @@ export class Iam {
 
   /** A notice from another node (validated: peers' messages are checked like any input). */
   async onNotice(notice: unknown): Promise<void> {
-    if (!isIamNotice(notice)) throw new IamError('InvalidArgument', 'not an IAM notice');
+    if (!isIamNotice(notice)) throw new DriveError('invalid', 'not an IAM notice');
     if (notice.kind === 'iam') await this.reload();
     else this.bucketAccess.invalidate(notice.bucket);
   }

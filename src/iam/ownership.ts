@@ -45,7 +45,7 @@ const OBJECT_PERMISSIONS: Partial<Record<Action, Permission>> = {
   's3:PutObjectVersionAcl': 'WRITE_ACP',
 };
 
-export function aclsOn(bucket: BucketOwnership): boolean {
+function aclsOn(bucket: BucketOwnership): boolean {
   return bucket.ownership !== 'BucketOwnerEnforced';
 }
 

@@ -91,9 +91,27 @@ export function checkName(kind: 'group' | 'policy', name: unknown): asserts name
   }
 }
 
-/** Whether `value` is a state document of the shape this code writes (a stored document is checked before it is trusted). */
+type Fields = Record<string, unknown>;
+
+const isRecord = (value: unknown): value is Fields => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isStringList = (value: unknown): boolean => Array.isArray(value) && value.every((item) => typeof item === 'string');
+const isStatus = (value: unknown): boolean => value === 'enabled' || value === 'disabled';
+
+const ENTRY_CHECKS: Record<keyof IamState, (entry: Fields) => boolean> = {
+  users: (u) => typeof u.secretKey === 'string' && isStatus(u.status) && isStringList(u.policies) && typeof u.canonicalId === 'string',
+  serviceAccounts: (a) => typeof a.secretKey === 'string' && typeof a.parent === 'string' && isStatus(a.status) && (a.policy === undefined || typeof a.policy === 'string'),
+  groups: (g) => isStringList(g.members) && isStatus(g.status) && isStringList(g.policies),
+  policies: (p) => typeof p.text === 'string',
+};
+
+/**
+ * Whether `value` is a state document of the shape this code writes: a stored document is checked,
+ * entry by entry, before decisions are made from it.
+ */
 export function isIamState(value: unknown): value is IamState {
-  if (typeof value !== 'object' || value === null) return false;
-  const state = value as Record<string, unknown>;
-  return ['users', 'serviceAccounts', 'groups', 'policies'].every((field) => typeof state[field] === 'object' && state[field] !== null && !Array.isArray(state[field]));
+  if (!isRecord(value)) return false;
+  return (Object.keys(ENTRY_CHECKS) as (keyof IamState)[]).every((field) => {
+    const entries = value[field];
+    return isRecord(entries) && Object.values(entries).every((entry) => isRecord(entry) && ENTRY_CHECKS[field](entry));
+  });
 }

@@ -70,10 +70,3 @@ export function isGrants(value: unknown): value is Grant[] {
     value.every((g) => typeof g === 'object' && g !== null && Object.keys(g).length === 2 && isGrantee((g as Grant).grantee) && PERMISSIONS.includes((g as Grant).permission))
   );
 }
-
-/** Whether `value` has the shape of an ACL (drives check what they are given before storing it). */
-export function isAccessControlList(value: unknown): value is AccessControlList {
-  if (typeof value !== 'object' || value === null) return false;
-  const { owner, grants, ...rest } = value as Record<string, unknown>;
-  return Object.keys(rest).length === 0 && isOwner(owner) && isGrants(grants);
-}

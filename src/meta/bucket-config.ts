@@ -38,7 +38,7 @@ export interface PublicAccessBlockConfig {
   RestrictPublicBuckets: boolean;
 }
 
-const PUBLIC_ACCESS_BLOCK_FIELDS = ['BlockPublicAcls', 'IgnorePublicAcls', 'BlockPublicPolicy', 'RestrictPublicBuckets'] as const;
+export const PUBLIC_ACCESS_BLOCK_FIELDS = ['BlockPublicAcls', 'IgnorePublicAcls', 'BlockPublicPolicy', 'RestrictPublicBuckets'] as const;
 
 function isPublicAccessBlock(value: unknown): value is PublicAccessBlockConfig {
   if (typeof value !== 'object' || value === null) return false;

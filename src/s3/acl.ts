@@ -14,7 +14,6 @@ import { parseXml } from './xml.js';
 const CANNED_ACLS = ['private', 'public-read', 'public-read-write', 'authenticated-read', 'aws-exec-read', 'bucket-owner-read', 'bucket-owner-full-control', 'log-delivery-write'] as const;
 export type CannedAcl = (typeof CANNED_ACLS)[number];
 
-
 const user = (owner: Owner): Grantee => ({ type: 'CanonicalUser', id: owner.id, displayName: owner.displayName });
 const group = (uri: string): Grantee => ({ type: 'Group', uri });
 

@@ -65,7 +65,6 @@ export function parityFor(ctx: Context): number | undefined {
   throw new S3Error('InvalidStorageClass');
 }
 
-
 /** A version id as a request gives it (`versionId` parameter, copy source, DeleteObjects entry), checked. */
 export function checkVersionId(value: string, argument = 'versionId'): string {
   if (value === '') throw new S3Error('InvalidArgument', 'Version id cannot be the empty string', { ArgumentName: argument, ArgumentValue: '' });

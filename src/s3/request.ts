@@ -64,7 +64,7 @@ export interface S3Request {
   objects: ObjectLayer;
   /** The identity that asks, and its permission checks beyond the route's own. */
   access: AccessCheck;
-  /** For handlers that change who may access a bucket (its policy): every node must hear of it. */
+  /** Users and each bucket's access settings: for ACL grants and owners, and to tell every node of a change to a bucket's access. */
   iam: Iam;
 }
 

@@ -18,20 +18,16 @@ import { readSmallBody } from '../read-body.js';
 import { requireBucket, type S3Request } from '../request.js';
 import { sendXml, setVersionHeader } from '../response.js';
 
-/** The bucket's access settings; NoSuchBucket when it is not there. */
-async function bucketAccessIn(iam: Iam, bucket: string): Promise<BucketAccess> {
+/** The bucket's access settings as this node holds them; NoSuchBucket when it is not there. */
+export async function existingBucketAccess(iam: Iam, bucket: string): Promise<BucketAccess> {
   const access = await iam.bucketAccess.get(bucket);
   if (!access) throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket });
   return access;
 }
 
-export function bucketAccessOf(req: S3Request, bucket: string): Promise<BucketAccess> {
-  return bucketAccessIn(req.iam, bucket);
-}
-
 /** The bucket owner as listings show it (an ID and DisplayName element pair). */
 export async function ownerOfBucket(req: S3Request, bucket: string): Promise<Owner> {
-  return (await bucketAccessOf(req, bucket)).ownership.owner;
+  return (await existingBucketAccess(req.iam, bucket)).ownership.owner;
 }
 
 /** The Owner (or Initiator) element of a multipart listing. */
@@ -54,14 +50,14 @@ async function requestedGrants(req: S3Request, owner: Owner, bucketOwner: Owner)
 
 export async function getBucketAcl(req: S3Request): Promise<void> {
   const bucket = requireBucket(req);
-  const { ownership } = await bucketAccessOf(req, bucket);
+  const { ownership } = await existingBucketAccess(req.iam, bucket);
   const grants = ownership.ownership === 'BucketOwnerEnforced' || ownership.grants.length === 0 ? cannedGrants('private', ownership.owner, ownership.owner) : ownership.grants;
   sendXml(req.ctx, 'AccessControlPolicy', aclXml(ownership.owner, grants));
 }
 
 export async function putBucketAcl(req: S3Request): Promise<void> {
   const bucket = requireBucket(req);
-  const access = await bucketAccessOf(req, bucket);
+  const access = await existingBucketAccess(req.iam, bucket);
   const { owner } = access.ownership;
   const grants = await requestedGrants(req, owner, owner);
   checkAclAllowed(grants, access.ownership.ownership, owner);
@@ -80,7 +76,7 @@ export async function putBucketAcl(req: S3Request): Promise<void> {
 }
 
 /** The ACL a version shows: its own, or (none of its own, or ACLs off) the bucket owner's full control. */
-export function effectiveObjectAcl(access: BucketAccess, own: AccessControlList | undefined): AccessControlList {
+function effectiveObjectAcl(access: BucketAccess, own: AccessControlList | undefined): AccessControlList {
   const { owner, ownership } = access.ownership;
   if (own && ownership !== 'BucketOwnerEnforced') return own;
   return { owner, grants: cannedGrants('private', owner, owner) };
@@ -88,7 +84,7 @@ export function effectiveObjectAcl(access: BucketAccess, own: AccessControlList 
 
 export async function getObjectAcl(req: S3Request): Promise<void> {
   const { bucket, key } = requireKey(req);
-  const access = await bucketAccessOf(req, bucket);
+  const access = await existingBucketAccess(req.iam, bucket);
   const info = await req.objects.getObjectInfo(bucket, key, requestedVersion(req));
   const acl = effectiveObjectAcl(access, info.acl);
   setVersionHeader(req.ctx, info);
@@ -98,7 +94,7 @@ export async function getObjectAcl(req: S3Request): Promise<void> {
 export async function putObjectAcl(req: S3Request): Promise<void> {
   const { bucket, key } = requireKey(req);
   const versionId = requestedVersion(req);
-  const access = await bucketAccessOf(req, bucket);
+  const access = await existingBucketAccess(req.iam, bucket);
   const current = await req.objects.getObjectInfo(bucket, key, versionId);
   const { owner } = effectiveObjectAcl(access, current.acl);
   const grants = await requestedGrants(req, owner, access.ownership.owner);
@@ -124,13 +120,13 @@ function ownerFor(identity: Identity, bucketOwner: Owner): Owner {
  * that say so are accepted), otherwise owned by its writer (by the bucket owner under
  * BucketOwnerPreferred when the writer gives it bucket-owner-full-control) with the grants asked for.
  */
-async function newObjectAcl(iam: Iam, check: AccessCheck, bucket: string, key: string, headers: HeaderSource): Promise<AccessControlList | undefined> {
-  const access = await bucketAccessIn(iam, bucket);
+export async function objectAclFor(iam: Iam, check: AccessCheck, bucket: string, key: string, headers: HeaderSource): Promise<{ acl?: AccessControlList }> {
+  const access = await existingBucketAccess(iam, bucket);
   const { owner: bucketOwner, ownership } = access.ownership;
   const requested = aclFromHeaders(headers, iam.grantees);
   if (ownership === 'BucketOwnerEnforced') {
     if (requested) checkAclAllowed(grantsOf(requested, bucketOwner, bucketOwner), ownership, bucketOwner);
-    return undefined;
+    return {};
   }
   const preferred = ownership === 'BucketOwnerPreferred' && requested !== undefined && 'canned' in requested && requested.canned === 'bucket-owner-full-control';
   const owner = preferred ? bucketOwner : ownerFor(check.identity, bucketOwner);
@@ -140,8 +136,8 @@ async function newObjectAcl(iam: Iam, check: AccessCheck, bucket: string, key: s
   const grantsOthers = grants.some((g) => g.grantee.type !== 'CanonicalUser' || (g.grantee.id !== owner.id && g.grantee.id !== bucketOwner.id));
   if (grantsOthers) await check.require('s3:PutObjectAcl', { bucket, key, fresh: true });
   // The bucket owner's private object needs no ACL of its own: it reads back the same without one.
-  if (owner.id === bucketOwner.id && onlyOwnerFullControl(grants, bucketOwner)) return undefined;
-  return { owner, grants };
+  if (owner.id === bucketOwner.id && onlyOwnerFullControl(grants, bucketOwner)) return {};
+  return { acl: { owner, grants } };
 }
 
 /** CreateBucket's owner, Object Ownership (x-amz-object-ownership) and ACL, as the configuration to make it with. */
@@ -163,15 +159,4 @@ export function newBucketAccess(req: S3Request): Omit<BucketConfig, 'stamp'> {
     ...(ownership !== 'BucketOwnerEnforced' ? { ownership } : {}),
     ...(grants && ownership !== 'BucketOwnerEnforced' && !onlyOwnerFullControl(grants, owner) ? { acl: grants } : {}),
   };
-}
-
-/** A write's `acl` attribute (absent when the new object needs none of its own). */
-export function aclAttribute(req: S3Request, bucket: string, key: string): Promise<{ acl?: AccessControlList }> {
-  return objectAclFor(req.iam, req.access, bucket, key, req.ctx.req.headers);
-}
-
-/** The `acl` attribute of a new object written by `check`'s identity with these headers (or form fields). */
-export async function objectAclFor(iam: Iam, check: AccessCheck, bucket: string, key: string, headers: HeaderSource): Promise<{ acl?: AccessControlList }> {
-  const acl = await newObjectAcl(iam, check, bucket, key, headers);
-  return acl ? { acl } : {};
 }

@@ -5,7 +5,7 @@
  * decided by it.
  */
 import { S3Error } from '../../errors.js';
-import { MAX_BUCKET_POLICY_BYTES, type BucketConfig, type PublicAccessBlockConfig } from '../../meta/bucket-config.js';
+import { MAX_BUCKET_POLICY_BYTES, PUBLIC_ACCESS_BLOCK_FIELDS, type BucketConfig, type PublicAccessBlockConfig } from '../../meta/bucket-config.js';
 import { PolicyError, parsePolicy, type Policy } from '../../iam/policy/index.js';
 import { readSmallBody } from '../read-body.js';
 import { requireBucket, type S3Request } from '../request.js';
@@ -67,8 +67,6 @@ export async function getBucketPolicyStatus(req: S3Request): Promise<void> {
   sendXml(req.ctx, 'PolicyStatus', { IsPublic: parseBucketPolicy(text, bucket).isPublic });
 }
 
-const BLOCK_FIELDS = ['BlockPublicAcls', 'IgnorePublicAcls', 'BlockPublicPolicy', 'RestrictPublicBuckets'] as const;
-
 function parsePublicAccessBlock(text: string): PublicAccessBlockConfig {
   const doc = parseXml(text).PublicAccessBlockConfiguration as Record<string, unknown> | undefined;
   if (typeof doc !== 'object' || doc === null) throw new S3Error('MalformedXML');
@@ -79,7 +77,7 @@ function parsePublicAccessBlock(text: string): PublicAccessBlockConfig {
     if (text !== 'true' && text !== 'false') throw new S3Error('MalformedXML');
     return text === 'true';
   };
-  for (const field of Object.keys(doc)) if (!field.startsWith('@_') && !(BLOCK_FIELDS as readonly string[]).includes(field)) throw new S3Error('MalformedXML');
+  for (const field of Object.keys(doc)) if (!field.startsWith('@_') && !(PUBLIC_ACCESS_BLOCK_FIELDS as readonly string[]).includes(field)) throw new S3Error('MalformedXML');
   return { BlockPublicAcls: flag('BlockPublicAcls'), IgnorePublicAcls: flag('IgnorePublicAcls'), BlockPublicPolicy: flag('BlockPublicPolicy'), RestrictPublicBuckets: flag('RestrictPublicBuckets') };
 }
 

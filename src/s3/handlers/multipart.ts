@@ -14,7 +14,7 @@ import { requireBucket, type S3Request } from '../request.js';
 import { objectUrl, quoteEtag, sendXml, setExpirationHeader, setVersionHeader, xmlDate } from '../response.js';
 import { parseXml } from '../xml.js';
 import { requireAttributePermissions, writeAttributes } from '../object-lock.js';
-import { aclAttribute, ownerElement } from './acl.js';
+import { objectAclFor, ownerElement } from './acl.js';
 
 const MAX_LISTED = 1000;
 
@@ -50,7 +50,7 @@ export async function createMultipartUpload(req: S3Request): Promise<void> {
   const parity = parityFor(req.ctx);
   if (parity !== undefined) headers['x-amz-storage-class'] = 'REDUCED_REDUNDANCY';
   const { algorithm, type } = requestedAlgorithm(req);
-  const attributes = { ...writeAttributes(req.ctx.req.headers), ...(await aclAttribute(req, bucket, key)) };
+  const attributes = { ...writeAttributes(req.ctx.req.headers), ...(await objectAclFor(req.iam, req.access, bucket, key, req.ctx.req.headers)) };
   await requireAttributePermissions(req.access, { bucket, key }, attributes);
   const upload = await req.objects.newMultipartUpload(bucket, key, {
     headers,

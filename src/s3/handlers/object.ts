@@ -13,7 +13,7 @@ import type { ByteRange, ObjectInfo } from '../../object/types.js';
 import { headerForAlgorithm, type ChecksumAlgorithm } from '../checksums.js';
 import { tagsFromHeader } from '../tags.js';
 import { lockFromHeaders, provesBody, requireAttributePermissions, writeAttributes } from '../object-lock.js';
-import { aclAttribute } from './acl.js';
+import { objectAclFor } from './acl.js';
 
 /** Query parameters of GET and HEAD that set a response header, by the header they set. */
 const RESPONSE_OVERRIDES: Record<string, string> = {
@@ -36,7 +36,7 @@ export async function putObject(req: S3Request): Promise<void> {
     // Fail fast before the body is read; the check that counts is repeated under the object's lock.
     precondition(await req.objects.getObjectInfo(bucket, key).catch(ignoreNoSuchKey));
   }
-  const attributes = { ...writeAttributes(req.ctx.req.headers), ...(await aclAttribute(req, bucket, key)) };
+  const attributes = { ...writeAttributes(req.ctx.req.headers), ...(await objectAclFor(req.iam, req.access, bucket, key, req.ctx.req.headers)) };
   await requireAttributePermissions(req.access, { bucket, key }, attributes);
   const body = uploadBody(req.ctx, req.auth);
   const info = await req.objects.putObject(bucket, key, body, { headers, parity, precondition, attributes, bodyDigest: provesBody(req.ctx.req.headers) });
@@ -83,7 +83,7 @@ async function copyObject(req: S3Request, bucket: string, key: string): Promise<
       headers: stored,
       parity,
       precondition: writePrecondition(headers),
-      attributes: { tags: taggingDirective === 'REPLACE' ? newTags : reader.info.tags, ...lock, ...(await aclAttribute(req, bucket, key)) },
+      attributes: { tags: taggingDirective === 'REPLACE' ? newTags : reader.info.tags, ...lock, ...(await objectAclFor(req.iam, req.access, bucket, key, req.ctx.req.headers)) },
     });
     const checksums = Object.fromEntries(Object.entries(info.checksums).map(([alg, v]) => [`Checksum${alg}`, v]));
     setVersionHeader(req.ctx, info);

@@ -11,7 +11,7 @@ import { readSmallBody } from '../read-body.js';
 import { requireBucket, type S3Request } from '../request.js';
 import { sendXml } from '../response.js';
 import { parseXml } from '../xml.js';
-import { bucketAccessOf } from './acl.js';
+import { existingBucketAccess } from './acl.js';
 
 function parseOwnershipControls(text: string): ObjectOwnership {
   const controls = parseXml(text).OwnershipControls as { Rule?: unknown } | undefined;
@@ -25,7 +25,7 @@ function parseOwnershipControls(text: string): ObjectOwnership {
 export async function putBucketOwnershipControls(req: S3Request): Promise<void> {
   const bucket = requireBucket(req);
   const ownership = parseOwnershipControls(await readSmallBody(req));
-  const { owner } = (await bucketAccessOf(req, bucket)).ownership;
+  const { owner } = (await existingBucketAccess(req.iam, bucket)).ownership;
   await req.objects.updateBucketConfig(bucket, ({ stamp: _stamp, ...rest }) => {
     // ACLs can be turned off only once the bucket's own ACL (as stored now, under the lock) gives nobody but its owner anything.
     if (ownership === 'BucketOwnerEnforced' && !onlyOwnerFullControl(rest.acl ?? [], owner)) throw new S3Error('InvalidBucketAclWithObjectOwnership');

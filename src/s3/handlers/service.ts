@@ -2,7 +2,6 @@ import { S3Error } from '../../errors.js';
 import type { S3Request } from '../request.js';
 import { sendXml, xmlDate } from '../response.js';
 
-
 /**
  * ListBuckets: every bucket to an identity allowed s3:ListAllMyBuckets; to any other, the buckets it
  * may list or locate (as MinIO answers, so a user confined to a few buckets still sees them).
