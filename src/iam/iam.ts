@@ -169,16 +169,11 @@ export class Iam {
 
   /** Users as ACL grants name them: by e-mail or canonical id (root included). */
   readonly grantees: GranteeDirectory = {
-    byEmail: (email) => {
-      const found = Object.entries(this.state?.users ?? {}).find(([, user]) => user.email !== undefined && user.email.toLowerCase() === email.toLowerCase());
-      return found && { id: found[1].canonicalId, displayName: found[0] };
-    },
-    byId: (id) => {
-      if (id === this.rootIdentity.canonicalId) return this.rootOwner;
-      const found = Object.entries(this.state?.users ?? {}).find(([, user]) => user.canonicalId === id);
-      return found && { id, displayName: found[0] };
-    },
+    byEmail: (email) => this.owners.byEmail.get(email.toLowerCase()),
+    byId: (id) => (id === this.rootIdentity.canonicalId ? this.rootOwner : this.owners.byId.get(id)),
   };
+  /** Users as owners, by lower-cased e-mail and by canonical id (rebuilt with the state). */
+  private owners = { byEmail: new Map<string, Owner>(), byId: new Map<string, Owner>() };
 
   /** Loads the stored state (retrying in the background until it can) and keeps it current. */
   async start(): Promise<void> {
@@ -292,11 +287,21 @@ export class Iam {
   /** Makes `stored` the state decisions are made with. */
   private install({ state, etag }: StoredState): void {
     const keys = new Map<string, KeyHolder>();
+    const groupPolicies = new Map<string, string[]>();
+    for (const group of Object.values(state.groups)) {
+      if (group.status !== 'enabled') continue;
+      for (const member of group.members) groupPolicies.set(member, [...(groupPolicies.get(member) ?? []), ...group.policies]);
+    }
     const policiesOf = (user: string, entry: UserEntry): Policy[] => {
-      const names = new Set(entry.policies);
-      for (const group of Object.values(state.groups)) if (group.status === 'enabled' && group.members.includes(user)) for (const p of group.policies) names.add(p);
+      const names = new Set([...entry.policies, ...(groupPolicies.get(user) ?? [])]);
       return [...names].map((n) => this.policyByName(n, state)).filter((p): p is Policy => p !== undefined);
     };
+    const owners = { byEmail: new Map<string, Owner>(), byId: new Map<string, Owner>() };
+    for (const [name, entry] of Object.entries(state.users)) {
+      const owner = { id: entry.canonicalId, displayName: name };
+      owners.byId.set(entry.canonicalId, owner);
+      if (entry.email !== undefined) owners.byEmail.set(entry.email.toLowerCase(), owner);
+    }
     const userIdentities = new Map<string, Identity>();
     for (const [name, entry] of Object.entries(state.users)) {
       if (entry.status !== 'enabled') continue;
@@ -337,6 +342,7 @@ export class Iam {
     this.state = state;
     this.etag = etag;
     this.keys = keys;
+    this.owners = owners;
     // Policies no longer stored are parsed afresh if they come back.
     const live = new Set(Object.values(state.policies).map((p) => p.text));
     for (const text of this.parsed.keys()) if (!live.has(text)) this.parsed.delete(text);
