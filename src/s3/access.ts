@@ -1,8 +1,9 @@
 /**
  * Authorisation of S3 requests: who is asking (a verified signature, or nobody), and whether they may
  * do an action on a bucket or object. The values policy conditions read are worked out only when a
- * policy that can decide the request reads them; the object's own tags (s3:ExistingObjectTag) are the
- * only ones that cost a read, and only such a policy pays it.
+ * policy that can decide the request reads them. Two things cost a read, and only the requests that
+ * need them pay it: an object's tags (a policy with s3:ExistingObjectTag), and an object's ACL (a
+ * bucket with ACLs on, when no policy decided).
  */
 import { S3Error } from '../errors.js';
 import type { S3Action } from '../iam/actions.js';
