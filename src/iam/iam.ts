@@ -229,7 +229,7 @@ export class Iam {
   /** Seals the state again under the current root credentials when it was opened with the previous ones (and still is). */
   private async resealIfNeeded(stored: StoredState): Promise<void> {
     if (!stored.underPrevious) return;
-    if (await this.change(() => undefined, (current) => current.underPrevious === true)) {
+    if (await this.change(() => true, (current) => current.underPrevious === true)) {
       this.options.log('tessera: IAM: users and policies are now sealed under the new root credentials; TESSERA_ROOT_*_PREVIOUS can go');
     }
   }
