@@ -7,6 +7,7 @@
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest, type Agent } from 'node:https';
+import { buffer } from 'node:stream/consumers';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { HealRequest, SequenceLine } from '../heal/sequence.js';
 import type { GroupSummary, PolicySummary, ServiceAccountSummary, UserSummary } from '../iam/iam.js';
@@ -56,12 +57,6 @@ class Sha256 {
 /** A path segment (a user, group or policy name) percent-encoded as SigV4's canonical URI has it. */
 function segment(name: string): string {
   return encodeURIComponent(name).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-
-async function readAll(res: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of res) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
 }
 
 /** What a request sends: a body as is (with its content type), or a value as JSON. */
@@ -157,7 +152,7 @@ export class AdminClient {
     });
     const status = res.statusCode ?? 0;
     if (status < 200 || status >= 300) {
-      const text = (await readAll(res)).toString();
+      const text = (await buffer(res)).toString();
       let code = `HTTP${status}`;
       let message = text.slice(0, 300) || (res.statusMessage ?? '');
       try {
@@ -175,7 +170,7 @@ export class AdminClient {
   /** A request whose answer is JSON, parsed. */
   private async call<T>(method: string, route: string, body?: RequestBody): Promise<T> {
     const res = await this.request(method, route, {}, undefined, body);
-    const text = (await readAll(res)).toString();
+    const text = (await buffer(res)).toString();
     try {
       return JSON.parse(text) as T;
     } catch {
@@ -199,7 +194,7 @@ export class AdminClient {
 
   /** Stops the node's CPU profile and returns it: a `.cpuprofile` (JSON) as DevTools and speedscope read it. */
   async stopProfile(): Promise<Buffer> {
-    return readAll(await this.request('POST', 'profile/stop'));
+    return buffer(await this.request('POST', 'profile/stop'));
   }
 
   /** Starts a heal sequence and yields its lines as they arrive (the last one is the summary). */

@@ -16,7 +16,7 @@ import type { Locker } from '../lock/locker.js';
 import { BucketAccessCache } from './bucket-access.js';
 import type { Credentials } from './credentials.js';
 import { IamError } from './errors.js';
-import { ROOT_ARN, conditionKeysOf, userPrincipalIds, type Identity } from './identity.js';
+import { ROOT_ARN, conditionKeysOf, ownerOf, userPrincipalIds, type Identity } from './identity.js';
 import type { GranteeDirectory, Owner } from '../meta/acl.js';
 import { BUILTIN_POLICIES, PolicyError, parsePolicy, type Policy } from './policy/index.js';
 import { Sealer } from './seal.js';
@@ -164,7 +164,7 @@ export class Iam {
 
   /** The owner of what the root user makes (and of buckets made before owners were kept). */
   get rootOwner(): Owner {
-    return { id: this.rootIdentity.canonicalId, displayName: this.rootIdentity.displayName };
+    return ownerOf(this.rootIdentity);
   }
 
   /** Users as ACL grants name them: by e-mail or canonical id (root included). */
@@ -184,10 +184,6 @@ export class Iam {
 
   stop(): void {
     clearInterval(this.timer);
-  }
-
-  get root(): Identity {
-    return this.rootIdentity;
   }
 
   /** The secret of an access key that may sign requests now (root, an enabled user, a live service account). */

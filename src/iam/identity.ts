@@ -2,6 +2,7 @@
  * Who signed a request, with everything a decision needs already in hand (policies parsed, groups
  * resolved), so authorising a request reads nothing from disk or from another node.
  */
+import type { Owner } from '../meta/acl.js';
 import type { Policy, RequestPrincipal } from './policy/index.js';
 
 /**
@@ -44,6 +45,11 @@ function userArn(name: string): string {
 }
 
 export const ROOT_ARN = `arn:aws:iam::${ACCOUNT_ID}:root`;
+
+/** The identity as ACLs and listings name an owner. */
+export function ownerOf(identity: Identity): Owner {
+  return { id: identity.canonicalId, displayName: identity.displayName };
+}
 
 /**
  * The ids a bucket policy's Principal may name a user by. A service account is named by its user's:

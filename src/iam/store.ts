@@ -3,6 +3,7 @@
  * object layer (erasure-coded, quorum-committed and healed like any object). A read that cannot reach
  * quorum is an error, never an empty state: an empty state written back would delete every user.
  */
+import { buffer } from 'node:stream/consumers';
 import { isObjectLayerError } from '../object/errors.js';
 import { bytesBody } from '../object/bytes-body.js';
 import type { ObjectLayer } from '../object/types.js';
@@ -21,10 +22,9 @@ export interface StoredState {
   underPrevious?: boolean;
 }
 
-async function readAll(stream: AsyncIterable<Buffer>): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk);
-  return Buffer.concat(chunks);
+/** Nothing stored yet: no state object, or not even the config bucket (a deployment's first start). */
+function isAbsent(err: unknown): boolean {
+  return isObjectLayerError(err, 'no-such-key') || isObjectLayerError(err, 'no-such-bucket');
 }
 
 export class IamStore {
@@ -38,7 +38,7 @@ export class IamStore {
     try {
       return (await this.objects.getObjectInfo(CONFIG_BUCKET, STATE_KEY)).etag;
     } catch (err) {
-      if (isObjectLayerError(err, 'no-such-key') || isObjectLayerError(err, 'no-such-bucket')) return '';
+      if (isAbsent(err)) return '';
       throw err;
     }
   }
@@ -50,9 +50,9 @@ export class IamStore {
     try {
       const reader = await this.objects.getObject(CONFIG_BUCKET, STATE_KEY);
       etag = reader.info.etag;
-      sealed = await readAll(reader.stream);
+      sealed = await buffer(reader.stream);
     } catch (err) {
-      if (isObjectLayerError(err, 'no-such-key') || isObjectLayerError(err, 'no-such-bucket')) return { state: emptyState(), etag: '' };
+      if (isAbsent(err)) return { state: emptyState(), etag: '' };
       throw err;
     }
     let unsealed: Unsealed;

@@ -10,7 +10,7 @@ import { OBJECT_OWNERSHIPS, type AccessControlList, type Grant, type ObjectOwner
 import type { BucketConfig } from '../../meta/bucket-config.js';
 import type { Iam } from '../../iam/iam.js';
 import { ownershipOf } from '../../iam/bucket-access.js';
-import type { Identity } from '../../iam/identity.js';
+import { ownerOf, type Identity } from '../../iam/identity.js';
 import type { AccessCheck } from '../access.js';
 import { aclFromHeaders, aclFromXml, aclXml, cannedGrants, checkAclAllowed, grantsOf, onlyOwnerFullControl, refusePublicAcl } from '../acl.js';
 import { firstValue, requestedVersion, requireKey, type HeaderSource } from '../object-request.js';
@@ -111,7 +111,7 @@ export async function putObjectAcl(req: S3Request): Promise<void> {
 
 /** The identity as an owner of what it makes (anonymous writes belong to the bucket owner). */
 function ownerFor(identity: Identity, bucketOwner: Owner): Owner {
-  return identity.kind === 'anonymous' ? bucketOwner : { id: identity.canonicalId, displayName: identity.displayName };
+  return identity.kind === 'anonymous' ? bucketOwner : ownerOf(identity);
 }
 
 /**
@@ -144,7 +144,7 @@ export async function objectAclFor(iam: Iam, check: AccessCheck, bucket: string,
 export function newBucketAccess(req: S3Request): Omit<BucketConfig, 'stamp'> {
   const { headers } = req.ctx.req;
   const { identity } = req.access;
-  const owner: Owner = { id: identity.canonicalId, displayName: identity.displayName };
+  const owner = ownerOf(identity);
   const asked = firstValue(headers['x-amz-object-ownership']);
   if (asked !== undefined && !(OBJECT_OWNERSHIPS as readonly string[]).includes(asked)) {
     throw new S3Error('InvalidArgument', 'Invalid x-amz-object-ownership header', { ArgumentName: 'x-amz-object-ownership', ArgumentValue: asked });
