@@ -44,7 +44,6 @@ async function storeFile(
   const policy = verifyPostPolicy(fields, bucket, iam.lookupSecret, MAX_OBJECT_SIZE);
   const key = rawKey.replace(/\$\{filename\}/g, filename);
   validateObjectKey(key);
-
   // A form's tags come as a Tagging document in its `tagging` field.
   const tagging = fields.get('tagging');
   const tags = tagging ? parseTagSet(tagging, OBJECT_TAG_LIMITS) : undefined;
@@ -59,12 +58,13 @@ async function storeFile(
       if (d.size < policy.minSize) throw new S3Error('EntityTooSmall');
     },
   });
-  // The signer of the form needs what the same write by PUT would; the form's `acl` field is PUT's x-amz-acl.
-  // The form's `acl` field is what a PUT's x-amz-acl header is, to a condition on s3:x-amz-acl too.
-  const access = accessFor(policy.accessKey, { ...Object.fromEntries(fields), 'x-amz-acl': fields.get('acl') });
+  // The signer of the form needs what the same write by PUT would. The fields are its headers, and
+  // its `acl` field is a PUT's x-amz-acl (for the ACL it sets and to a condition on s3:x-amz-acl).
+  const formHeaders = { ...Object.fromEntries(fields), 'x-amz-acl': fields.get('acl') };
+  const access = accessFor(policy.accessKey, formHeaders);
   await access.require('s3:PutObject', { bucket, key }, tags ? requestTagConditions(tags) : undefined);
-  const acl = await objectAclFor(iam, access, bucket, key, { 'x-amz-acl': fields.get('acl') });
-  const attributes = { ...(tags ? { tags } : {}), ...lockFromHeaders(Object.fromEntries(fields)), ...acl };
+  const acl = await objectAclFor(iam, access, bucket, key, { 'x-amz-acl': formHeaders['x-amz-acl'] });
+  const attributes = { ...(tags ? { tags } : {}), ...lockFromHeaders(formHeaders), ...acl };
   await requireAttributePermissions(access, { bucket, key }, attributes);
   const info = await objects.putObject(bucket, key, body, { headers, attributes });
   setVersionHeader(ctx, info);
