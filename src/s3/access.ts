@@ -14,7 +14,8 @@ import { GLOBAL_CONDITIONS, headerValue, type RequestFacts } from '../iam/reques
 import type { Iam } from '../iam/iam.js';
 import { isObjectLayerError } from '../object/errors.js';
 import type { ObjectInfo, ObjectLayer } from '../object/types.js';
-import { ALGORITHM, UNSIGNED_PAYLOAD, STREAMING_UNSIGNED_TRAILER, type AuthResult, type IncomingSignedRequest } from './auth/sigv4.js';
+import { declaredPayload } from './auth/payload.js';
+import type { AuthResult, IncomingSignedRequest, SignatureAlgorithm } from './auth/sigv4.js';
 import type { S3Target } from './request.js';
 import { tagsFromHeader } from './tags.js';
 
@@ -41,23 +42,22 @@ function decodeURIComponentSafe(text: string): string {
   }
 }
 
-/** What an unsigned request's body proves: a SHA-256 it declares is still checked; nothing can be signed chunk by chunk. */
+/** An unsigned request: no key, and a body that proves only the digest it declares. */
 export function anonymousAuth(headers: IncomingSignedRequest['headers']): AuthResult {
-  const raw = headers['x-amz-content-sha256'];
-  const declared = (Array.isArray(raw) ? raw[0] : raw)?.trim();
-  let payload: AuthResult['payload'];
-  if (declared === undefined || declared === UNSIGNED_PAYLOAD) payload = { kind: 'unsigned' };
-  else if (declared === STREAMING_UNSIGNED_TRAILER) payload = { kind: 'streaming-unsigned-trailer' };
-  else if (/^[0-9a-fA-F]{64}$/.test(declared)) payload = { kind: 'sha256', hex: declared.toLowerCase() };
-  else throw new S3Error('AccessDenied', 'An anonymous request cannot carry a signed payload.');
-  return { accessKey: '', payload, presigned: false };
+  return { accessKey: '', payload: declaredPayload(headers), presigned: false };
 }
 
 export type AuthType = 'REST-HEADER' | 'REST-QUERY-STRING' | 'POST';
 
-/** s3:authType of a request verified by its signature. */
-export function authTypeOf(auth: AuthResult): AuthType {
-  return auth.presigned ? 'REST-QUERY-STRING' : 'REST-HEADER';
+/** How a request was signed: s3:authType and s3:signatureversion. */
+export interface SignedBy {
+  authType: AuthType;
+  algorithm: SignatureAlgorithm;
+}
+
+/** How a request verified by its signature was signed. */
+export function signedBy(auth: AuthResult): SignedBy | undefined {
+  return auth.algorithm && { authType: auth.presigned ? 'REST-QUERY-STRING' : 'REST-HEADER', algorithm: auth.algorithm };
 }
 
 /** s3:RequestObjectTag/<key> and s3:RequestObjectTagKeys for the tags a request sets. */
@@ -109,15 +109,15 @@ function resourceArn(bucket?: string, key?: string): string {
 interface ConditionSource extends RequestFacts {
   target: S3Target;
   resource: AccessResource;
-  authType: AuthType | undefined;
+  signed: SignedBy | undefined;
   action: S3Action;
 }
 
 /** The single-valued condition keys, by lower-cased name (tags are resolved apart: their names carry the tag key). */
 const RESOLVERS: Record<string, (r: ConditionSource) => string | undefined> = {
   ...GLOBAL_CONDITIONS,
-  's3:signatureversion': (r) => (r.authType === undefined ? undefined : ALGORITHM),
-  's3:authtype': (r) => r.authType,
+  's3:signatureversion': (r) => r.signed?.algorithm,
+  's3:authtype': (r) => r.signed?.authType,
   's3:versionid': (r) => r.resource.versionId,
   's3:prefix': (r) => (LISTING_ACTIONS.has(r.action) ? (r.target.query.get('prefix') ?? '') : undefined),
   's3:delimiter': (r) => (LISTING_ACTIONS.has(r.action) ? (r.target.query.get('delimiter') ?? undefined) : undefined),
@@ -139,8 +139,8 @@ export class RequestAccess implements AccessCheck {
     /** The connection and the headers (a form upload's fields) conditions read. */
     private readonly request: Pick<RequestFacts, 'socket' | 'headers'>,
     private readonly target: S3Target,
-    /** How the request was signed (s3:authType); undefined when it was not. */
-    private readonly authType: AuthType | undefined,
+    /** How the request was signed; undefined when it was not. */
+    private readonly signed: SignedBy | undefined,
     private readonly objects: ObjectLayer,
   ) {}
 
@@ -175,7 +175,7 @@ export class RequestAccess implements AccessCheck {
   /** The values of the condition keys `keys` names, for this request: only those are worked out. */
   private async conditions(keys: ReadonlySet<string>, action: S3Action, resource: AccessResource, extra?: Map<string, string[]>): Promise<Map<string, string[]>> {
     const values = new Map<string, string[]>();
-    const request: ConditionSource = { ...this.request, identity: this.identity, target: this.target, resource, authType: this.authType, action, now: Date.now() };
+    const request: ConditionSource = { ...this.request, identity: this.identity, target: this.target, resource, signed: this.signed, action, now: Date.now() };
     let objectTags = false;
     for (const name of keys) {
       const resolve = RESOLVERS[name];

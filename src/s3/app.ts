@@ -6,8 +6,10 @@ import { logError } from '../log.js';
 import { ANONYMOUS } from '../iam/identity.js';
 import type { Iam } from '../iam/iam.js';
 import type { ObjectLayer } from '../object/types.js';
-import { verifySigV4 } from './auth/sigv4.js';
-import { RequestAccess, anonymousAuth, authTypeOf, isAnonymous } from './access.js';
+import { authenticate } from './auth/authenticate.js';
+import { SIGV2_ALGORITHM } from './auth/sigv2.js';
+import { ALGORITHM } from './auth/sigv4.js';
+import { RequestAccess, anonymousAuth, isAnonymous, signedBy } from './access.js';
 import { BODY_FLOOR_STATE, DEFAULT_BODY_FLOOR, type BodyFloor } from './body-watchdog.js';
 import { parseTarget, type S3Request, type S3Target } from './request.js';
 import { corsHandler } from './cors.js';
@@ -106,21 +108,27 @@ export function createS3App(options: S3AppOptions): Koa {
       await postObject(ctx, objects, iam, target.bucket!, (accessKey, fields) => {
         const identity = iam.identity(accessKey);
         if (!identity) throw new S3Error('InvalidAccessKeyId');
-        return new RequestAccess(identity, iam, { socket: ctx.req.socket, headers: fields }, target, 'POST', objects);
+        return new RequestAccess(identity, iam, { socket: ctx.req.socket, headers: fields }, target, { authType: 'POST', algorithm: fields['x-amz-algorithm'] ? ALGORITHM : SIGV2_ALGORITHM }, objects);
       });
       return;
     }
     // headersDistinct keeps repeated header lines apart, as SigV4 joins them with "," (Node joins with ", ").
-    const signed = { method: ctx.method, rawPath: target.rawPath, rawQuery: target.rawQuery, headers: ctx.req.headersDistinct };
+    const signed = {
+      method: ctx.method,
+      rawPath: target.rawPath,
+      rawQuery: target.rawQuery,
+      headers: ctx.req.headersDistinct,
+      ...(target.virtualHost ? { hostBucket: target.bucket } : {}),
+    };
     const anonymous = isAnonymous(signed);
-    const auth = anonymous ? anonymousAuth(ctx.req.headers) : verifySigV4(signed, iam.lookupSecret);
+    const auth = anonymous ? anonymousAuth(ctx.req.headers) : authenticate(signed, iam.lookupSecret);
     // A key refused between its signature check and here (disabled that instant) is refused as unknown.
     const identity = anonymous ? ANONYMOUS : iam.identity(auth.accessKey);
     if (!identity) throw new S3Error('InvalidAccessKeyId');
     // No request reaches a bucket S3 cannot name (the deployment's own config bucket among them).
     if (target.bucket !== undefined) validateBucketName(target.bucket);
     const found = route(ctx.method, target);
-    const access = new RequestAccess(identity, iam, { socket: ctx.req.socket, headers: ctx.req.headers }, target, anonymous ? undefined : authTypeOf(auth), objects);
+    const access = new RequestAccess(identity, iam, { socket: ctx.req.socket, headers: ctx.req.headers }, target, signedBy(auth), objects);
     if (found.decidedBy !== 'handler') {
       const action = found.versionAction && target.query.has('versionId') ? found.versionAction : found.action;
       await access.require(action, { bucket: target.bucket, key: target.key, versionId: target.query.get('versionId') ?? undefined });

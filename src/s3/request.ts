@@ -13,6 +13,8 @@ export interface S3Target {
   rawPath: string;
   rawQuery: string;
   query: URLSearchParams;
+  /** The bucket was named by the Host header, not the path. */
+  virtualHost?: boolean;
 }
 
 function decodeComponent(raw: string): string {
@@ -53,6 +55,7 @@ export function parseTarget(url: string, host?: string, domains: string[] = []):
     rawPath,
     rawQuery,
     query: new URLSearchParams(rawQuery),
+    ...(hostBucket !== undefined ? { virtualHost: true } : {}),
   };
 }
 

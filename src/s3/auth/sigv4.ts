@@ -42,9 +42,14 @@ export type PayloadMode =
   | { kind: 'streaming-signed'; trailer: boolean }
   | { kind: 'streaming-unsigned-trailer' };
 
+/** s3:signatureversion: `AWS` for Signature Version 2. */
+export type SignatureAlgorithm = 'AWS' | 'AWS4-HMAC-SHA256';
+
 export interface AuthResult {
   accessKey: string;
   payload: PayloadMode;
+  /** How the request was signed; absent for an anonymous request. */
+  algorithm?: SignatureAlgorithm;
   /** Absent for an anonymous request. */
   context?: SigningContext;
   presigned: boolean;
@@ -547,6 +552,7 @@ function verifyHeaderAuth(
   return {
     accessKey: cred.accessKey,
     payload,
+    algorithm: ALGORITHM,
     presigned: false,
     context: {
       accessKey: cred.accessKey,
@@ -640,6 +646,7 @@ function verifyPresigned(
   return {
     accessKey: cred.accessKey,
     payload,
+    algorithm: ALGORITHM,
     presigned: true,
     context: {
       accessKey: cred.accessKey,

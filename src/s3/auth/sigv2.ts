@@ -1,0 +1,201 @@
+/**
+ * AWS Signature Version 2 for S3 (HMAC-SHA1): the `Authorization: AWS <key>:<signature>` header and
+ * query-string authentication (`AWSAccessKeyId`, `Expires`, `Signature`), as boto3's default
+ * presigned URLs, s3cmd with signature_v2 and older tools send them.
+ *
+ * The string to sign is the method, Content-MD5, Content-Type, the date (the Date header, empty when
+ * x-amz-date is sent, or Expires for a URL), the x-amz-* headers (lower-cased, sorted, repeated values
+ * joined with ','), and the resource: the path as sent (with `/<bucket>` before it for a virtual-host
+ * request) and the sub-resources among the query parameters. Clients disagree on which parameters
+ * are sub-resources and whether their values are signed decoded (as AWS documents) or as sent (s3cmd),
+ * so each of those readings is tried; every reading covers the same method, headers and path.
+ */
+import { createHmac } from 'node:crypto';
+import { S3Error } from '../../errors.js';
+import { declaredPayload } from './payload.js';
+import { MAX_SKEW_MS, parseAmzDate, parseQuery, signaturesEqual, type AuthResult, type IncomingSignedRequest, type SignatureAlgorithm } from './sigv4.js';
+
+export const SIGV2_ALGORITHM = 'AWS' satisfies SignatureAlgorithm;
+
+/** A request with what a V2 resource needs beyond the wire: the bucket its Host header named, if any. */
+export interface SigV2Request extends IncomingSignedRequest {
+  hostBucket?: string;
+}
+
+/** The sub-resources AWS documents, and the ones clients added since (s3cmd signs these). */
+const DOCUMENTED_SUBRESOURCES = [
+  'acl', 'cors', 'delete', 'lifecycle', 'location', 'logging', 'notification', 'partNumber', 'policy', 'requestPayment',
+  'restore', 'torrent', 'uploadId', 'uploads', 'versionId', 'versioning', 'versions', 'website',
+];
+/** Response-header overrides, which AWS documents as signed with their values. */
+const RESPONSE_OVERRIDES = [
+  'response-cache-control', 'response-content-disposition', 'response-content-encoding', 'response-content-language',
+  'response-content-type', 'response-expires',
+];
+/** Every sub-resource a current SDK signs (boto3's list, and the Object Lock ones other SDKs add). */
+const EVERY_SUBRESOURCE = new Set([
+  ...DOCUMENTED_SUBRESOURCES, ...RESPONSE_OVERRIDES, 'accelerate', 'analytics', 'defaultObjectAcl', 'encryption', 'inventory',
+  'legal-hold', 'metrics', 'object-lock', 'ownershipControls', 'publicAccessBlock', 'replication', 'retention', 'select',
+  'select-type', 'storageClass', 'tagging',
+]);
+const CLASSIC_SUBRESOURCES = new Set([...DOCUMENTED_SUBRESOURCES, ...RESPONSE_OVERRIDES]);
+
+/** How a request is signed with V2, if it is. */
+export function sigV2Mechanism(req: IncomingSignedRequest): 'header' | 'query' | undefined {
+  const auth = req.headers.authorization;
+  const header = Array.isArray(auth) ? auth[0] : auth;
+  if (header !== undefined && /^AWS /.test(header.trimStart())) return 'header';
+  if (header === undefined && parseQuery(req.rawQuery).some((p) => p.name === 'AWSAccessKeyId' || p.name === 'Signature')) return 'query';
+  return undefined;
+}
+
+/** base64(HMAC-SHA1(secret, text)): a V2 request signature, and a V2 POST form's policy signature. */
+export function sigV2Signature(secret: string, text: string | Buffer): string {
+  return createHmac('sha1', secret).update(text).digest('base64');
+}
+
+export function verifySigV2(req: SigV2Request, lookupSecret: (accessKey: string) => string | undefined, now: Date = new Date()): AuthResult {
+  const viaQuery = sigV2Mechanism(req) === 'query';
+  const { accessKey, signature, dateLine } = viaQuery ? queryCredentials(req, now) : headerCredentials(req, now);
+  const secret = lookupSecret(accessKey);
+  if (secret === undefined) throw new S3Error('InvalidAccessKeyId', undefined, { AWSAccessKeyId: accessKey });
+  const candidates = stringsToSign(req, dateLine);
+  for (const text of candidates) {
+    // Node reads header bytes as Latin-1; clients sign the UTF-8 of the same characters, or those very bytes.
+    for (const encoding of /[^\x00-\x7f]/.test(text) ? (['utf8', 'latin1'] as const) : (['utf8'] as const)) {
+      if (signaturesEqual(sigV2Signature(secret, Buffer.from(text, encoding)), signature)) {
+        return { accessKey, payload: declaredPayload(req.headers), presigned: viaQuery, algorithm: SIGV2_ALGORITHM };
+      }
+    }
+  }
+  const first = candidates[0]!;
+  throw new S3Error('SignatureDoesNotMatch', undefined, {
+    AWSAccessKeyId: accessKey,
+    StringToSign: first,
+    SignatureProvided: signature,
+    StringToSignBytes: [...Buffer.from(first, 'utf8')].map((b) => b.toString(16).padStart(2, '0')).join(' '),
+  });
+}
+
+interface V2Credentials {
+  accessKey: string;
+  signature: string;
+  /** What the string to sign carries as its date: the Date header, '' beside x-amz-date, or Expires. */
+  dateLine: string[];
+}
+
+function single(headers: IncomingSignedRequest['headers'], name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function headerCredentials(req: IncomingSignedRequest, now: Date): V2Credentials {
+  const auth = single(req.headers, 'authorization')!.trim();
+  const match = /^AWS ([^:\s]+):(\S+)$/.exec(auth);
+  if (!match) {
+    throw new S3Error('InvalidArgument', 'AWS authorization header is invalid.  Expected AwsAccessKeyId:signature', { ArgumentName: 'Authorization', ArgumentValue: auth });
+  }
+  const amzDate = single(req.headers, 'x-amz-date');
+  const date = single(req.headers, 'date');
+  const requestTime = parseHttpDate(amzDate ?? date);
+  if (requestTime === undefined) throw new S3Error('AccessDenied', 'AWS authentication requires a valid Date or x-amz-date header');
+  if (Math.abs(requestTime.getTime() - now.getTime()) > MAX_SKEW_MS) {
+    throw new S3Error('RequestTimeTooSkewed', undefined, {
+      RequestTime: (amzDate ?? date)!,
+      ServerTime: now.toISOString(),
+      MaxAllowedSkewMilliseconds: String(MAX_SKEW_MS),
+    });
+  }
+  // AWS signs '' for the date when x-amz-date is sent; some clients sign the Date header they also send.
+  const dateLine = amzDate === undefined ? [date!.trim()] : date === undefined ? [''] : ['', date.trim()];
+  return { accessKey: match[1]!, signature: match[2]!, dateLine };
+}
+
+function queryCredentials(req: IncomingSignedRequest, now: Date): V2Credentials {
+  const params = parseQuery(req.rawQuery);
+  const find = (name: string) => params.find((p) => p.name === name)?.value;
+  const accessKey = find('AWSAccessKeyId');
+  const signature = find('Signature');
+  const expires = find('Expires');
+  if (!accessKey || !signature || expires === undefined) {
+    throw new S3Error('AccessDenied', 'Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters');
+  }
+  if (!/^\d+$/.test(expires)) throw new S3Error('AccessDenied', 'Invalid date (should be seconds since epoch): ' + expires);
+  if (Number(expires) * 1000 < now.getTime()) {
+    throw new S3Error('AccessDenied', 'Request has expired', { Expires: new Date(Number(expires) * 1000).toISOString(), ServerTime: now.toISOString() });
+  }
+  return { accessKey, signature, dateLine: [expires] };
+}
+
+/** An RFC 1123 date as V2 clients send it (or the ISO basic form some send in x-amz-date). */
+function parseHttpDate(text: string | undefined): Date | undefined {
+  if (text === undefined) return undefined;
+  const iso = parseAmzDate(text.trim());
+  if (iso) return iso;
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) ? undefined : new Date(ms);
+}
+
+/** The x-amz-* headers as V2 signs them: `name:value\n` each, sorted, repeated values joined with ','. */
+function canonicalAmzHeaders(headers: IncomingSignedRequest['headers']): string {
+  const names = Object.keys(headers).filter((name) => name.startsWith('x-amz-') && headers[name] !== undefined).sort();
+  let out = '';
+  for (const name of names) {
+    const value = headers[name]!;
+    const values = Array.isArray(value) ? value : [value];
+    out += `${name}:${values.map((v) => v.replace(/\s*\r?\n\s*/g, ' ').trim()).join(',')}\n`;
+  }
+  return out;
+}
+
+interface QueryPart {
+  name: string;
+  decoded: string;
+  raw: string;
+  hasEquals: boolean;
+}
+
+function queryParts(rawQuery: string): QueryPart[] {
+  return rawQuery.split('&').filter((part) => part !== '').map((part) => {
+    const eq = part.indexOf('=');
+    const [{ name, value }] = parseQuery(part) as [{ name: string; value: string }];
+    return { name, decoded: value, raw: eq < 0 ? '' : part.slice(eq + 1), hasEquals: eq >= 0 };
+  });
+}
+
+/**
+ * The readings of the resource clients sign: the path as sent or decoded, either sub-resource list,
+ * values decoded (`name=` kept as sent, as AWS and boto3 do) or as sent (`name` alone when empty, as s3cmd does).
+ */
+function canonicalResources(req: SigV2Request): string[] {
+  const path = (req.hostBucket !== undefined ? `/${req.hostBucket}` : '') + (req.rawPath === '' ? '/' : req.rawPath);
+  const paths = [path];
+  // A bucket's own resource is `/<bucket>/` as AWS documents it (boto3 signs that), or the path as sent.
+  if (/^\/[^/]+$/.test(path)) paths.push(`${path}/`);
+  try {
+    const decoded = decodeURIComponent(path);
+    if (decoded !== path) paths.push(decoded);
+  } catch {
+    // a path that is not UTF-8 once decoded was signed as sent, if at all
+  }
+  const parts = queryParts(req.rawQuery);
+  const queries = new Set<string>();
+  for (const list of [EVERY_SUBRESOURCE, CLASSIC_SUBRESOURCES]) {
+    const picked = parts.filter((p) => list.has(p.name)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const asSigned = (text: string[]) => (picked.length === 0 ? '' : '?' + text.join('&'));
+    queries.add(asSigned(picked.map((p) => (p.hasEquals ? `${p.name}=${p.decoded}` : p.name))));
+    queries.add(asSigned(picked.map((p) => (p.raw === '' ? p.name : `${p.name}=${p.raw}`))));
+  }
+  return paths.flatMap((p) => [...queries].map((q) => p + q));
+}
+
+function stringsToSign(req: SigV2Request, dateLines: string[]): string[] {
+  const md5 = single(req.headers, 'content-md5')?.trim() ?? '';
+  const type = single(req.headers, 'content-type')?.trim() ?? '';
+  const amz = canonicalAmzHeaders(req.headers);
+  const out: string[] = [];
+  for (const dateLine of dateLines) {
+    for (const resource of canonicalResources(req)) out.push(`${req.method.toUpperCase()}\n${md5}\n${type}\n${dateLine}\n${amz}${resource}`);
+  }
+  return [...new Set(out)];
+}
