@@ -33,6 +33,7 @@ import { hasSignature, verifySigV4, type AuthResult } from '../s3/auth/sigv4.js'
 import { serveIamAdmin } from './iam-api.js';
 import { METRICS_PATH, RequestMetrics, renderMetrics } from './metrics.js';
 import { CpuProfiler } from './profiler.js';
+import { askForBody } from '../cluster/listener.js';
 
 export const ADMIN_PREFIX = '/tessera/admin/v1/';
 
@@ -101,6 +102,7 @@ function authorizer(ctx: Context, identity: Identity): (action: AdminAction) => 
 async function signedBody(ctx: Context, auth: AuthResult): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
+  askForBody(ctx.req, ctx.res);
   for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
     size += chunk.length;
     if (size > MAX_ADMIN_BODY) throw new AdminError(413, 'EntityTooLarge', `an admin request body is at most ${MAX_ADMIN_BODY} bytes`);

@@ -10,6 +10,7 @@
 import type { IncomingMessage } from 'node:http';
 import { Transform, finished, type Readable, type TransformCallback } from 'node:stream';
 import type { Context } from 'koa';
+import { askForBody } from '../cluster/listener.js';
 import { S3Error } from '../errors.js';
 
 export interface BodyFloor {
@@ -84,5 +85,6 @@ export function watchedBody(req: IncomingMessage, floor: BodyFloor): Readable {
 
 /** The body of the S3 request in `ctx`, held to the app's floor (which createS3App puts in ctx.state). */
 export function requestBody(ctx: Context): Readable {
+  askForBody(ctx.req, ctx.res);
   return watchedBody(ctx.req, ctx.state[BODY_FLOOR_STATE] as BodyFloor);
 }

@@ -74,7 +74,9 @@ export function uploadBody(ctx: Context, auth: AuthResult, maxSize = MAX_OBJECT_
   const payload = auth.payload;
   const streaming = payload.kind === 'streaming-signed' || payload.kind === 'streaming-unsigned-trailer';
   const contentLength = parseLength(header(req, 'content-length'), 'Content-Length');
-  const expectedSize = streaming ? parseLength(header(req, 'x-amz-decoded-content-length'), 'x-amz-decoded-content-length') : contentLength;
+  const decodedLength = parseLength(header(req, 'x-amz-decoded-content-length'), 'x-amz-decoded-content-length');
+  // A body sent with Transfer-Encoding: chunked has no Content-Length; S3 takes its size from x-amz-decoded-content-length.
+  const expectedSize = streaming ? decodedLength : (contentLength ?? (req.headers['transfer-encoding'] !== undefined ? decodedLength : undefined));
   if (expectedSize === undefined) throw new S3Error('MissingContentLength');
   if (expectedSize > maxSize) throw entityTooLarge(expectedSize, maxSize);
 

@@ -44,11 +44,13 @@ export function storedHeaders(source: HeaderSource): Record<string, string> {
     if (value !== undefined) headers[name] = value;
   }
   if (headers['content-encoding'] !== undefined) {
+    // The client's other encodings are kept as it wrote them, spacing included ("gzip, br").
     const encodings = headers['content-encoding']
       .split(',')
-      .map((e) => e.trim())
-      .filter((e) => e && e.toLowerCase() !== 'aws-chunked');
-    if (encodings.length > 0) headers['content-encoding'] = encodings.join(',');
+      .filter((e) => e.trim() !== '' && e.trim().toLowerCase() !== 'aws-chunked')
+      .join(',')
+      .trim();
+    if (encodings !== '') headers['content-encoding'] = encodings;
     else delete headers['content-encoding'];
   }
   for (const [name, value] of Object.entries(source)) {

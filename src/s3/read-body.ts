@@ -5,10 +5,10 @@ import type { S3Request } from './request.js';
 import { MAX_XML_BODY } from './xml.js';
 
 export async function readSmallBody(req: S3Request, limit = MAX_XML_BODY): Promise<string> {
-  const length = req.ctx.req.headers['content-length'];
-  if (length === undefined && req.auth.payload.kind !== 'streaming-signed' && req.auth.payload.kind !== 'streaming-unsigned-trailer') {
-    return '';
-  }
+  const { 'content-length': length, 'transfer-encoding': encoding } = req.ctx.req.headers;
+  const streaming = req.auth.payload.kind === 'streaming-signed' || req.auth.payload.kind === 'streaming-unsigned-trailer';
+  // No body at all; one sent chunked goes on, to be sized by x-amz-decoded-content-length or refused for its missing length.
+  if (length === undefined && encoding === undefined && !streaming) return '';
   if (Number(length) > limit + 64 * 1024) throw new S3Error('MalformedXML', 'The XML document is too large.');
   const body = uploadBody(req.ctx, req.auth);
   const chunks: Buffer[] = [];
