@@ -104,9 +104,9 @@ export function createS3App(options: S3AppOptions): Koa {
     const { iam, objects } = options;
     if (isPostObject(ctx, target.bucket, target.key)) {
       await postObject(ctx, objects, iam, target.bucket!, (accessKey, fields) => {
-        const identity = iam.identity(accessKey);
-        if (!identity) throw new S3Error('InvalidAccessKeyId');
-        return new RequestAccess(identity, iam, { socket: ctx.req.socket, headers: fields }, target, 'POST', objects);
+        const identity = accessKey === undefined ? ANONYMOUS : iam.identity(accessKey);
+        if (!identity) throw new S3Error('InvalidAccessKeyId', undefined, { AWSAccessKeyId: accessKey! });
+        return new RequestAccess(identity, iam, { socket: ctx.req.socket, headers: fields }, target, accessKey === undefined ? undefined : 'POST', objects);
       });
       return;
     }
