@@ -4,7 +4,6 @@
  * check all of it against what the client declared once the last byte is in.
  */
 import { createHash, type Hash } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import { pipeline } from 'node:stream';
 import type { Context } from 'koa';
 import { S3Error } from '../errors.js';
@@ -12,6 +11,7 @@ import type { PutBody, SealedBody } from '../object/types.js';
 import { ChunkedDecoder } from './auth/chunked.js';
 import type { AuthResult } from './auth/sigv4.js';
 import { requestBody } from './body-watchdog.js';
+import { firstValue, type HeaderSource } from './object-request.js';
 import {
   algorithmFromHeader,
   createChecksummer,
@@ -24,23 +24,18 @@ import {
 /** Largest single PUT, as in S3. */
 export const MAX_OBJECT_SIZE = 5 * 1024 ** 4;
 
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value.join(',') : value;
-}
-
 function parseLength(value: string | undefined, what: string): number | undefined {
   if (value === undefined) return undefined;
   if (!/^\d+$/.test(value.trim())) throw new S3Error('InvalidArgument', `Invalid ${what}.`);
   return Number(value);
 }
 
-/** The checksum algorithm of the request and where its expected value comes from. */
-function declaredChecksum(req: IncomingMessage): { algorithm: ChecksumAlgorithm; fromTrailer: boolean } | undefined {
-  const inHeaders = Object.keys(req.headers)
+/** The checksum algorithm of a request (its headers, or a form's fields) and where its expected value comes from. */
+function declaredChecksum(headers: HeaderSource): { algorithm: ChecksumAlgorithm; fromTrailer: boolean } | undefined {
+  const inHeaders = Object.keys(headers)
     .map((name) => algorithmFromHeader(name))
     .filter((a): a is ChecksumAlgorithm => a !== undefined);
-  const trailer = header(req, 'x-amz-trailer')?.trim().toLowerCase();
+  const trailer = firstValue(headers['x-amz-trailer'])?.trim().toLowerCase();
   const inTrailer = trailer ? algorithmFromHeader(trailer) : undefined;
   if (trailer && !inTrailer) throw new S3Error('InvalidArgument', `Unsupported trailer: ${trailer}.`);
   if (inHeaders.length + (inTrailer ? 1 : 0) > 1) {
@@ -48,7 +43,7 @@ function declaredChecksum(req: IncomingMessage): { algorithm: ChecksumAlgorithm;
   }
   if (inHeaders.length === 1) return { algorithm: inHeaders[0], fromTrailer: false };
   if (inTrailer) return { algorithm: inTrailer, fromTrailer: true };
-  const sdkAlgorithm = header(req, 'x-amz-sdk-checksum-algorithm')?.toUpperCase();
+  const sdkAlgorithm = firstValue(headers['x-amz-sdk-checksum-algorithm'])?.toUpperCase();
   if (sdkAlgorithm) {
     const algorithm = algorithmFromHeader(`x-amz-checksum-${sdkAlgorithm.toLowerCase()}`);
     if (!algorithm) throw new S3Error('InvalidRequest', `Unsupported checksum algorithm: ${sdkAlgorithm}.`);
@@ -68,22 +63,26 @@ export function entityTooLarge(size: number, maxSize: number): S3Error {
   return new S3Error('EntityTooLarge', undefined, { ProposedSize: String(size), MaxSizeAllowed: String(maxSize) });
 }
 
+function checksumMismatch(algorithm: ChecksumAlgorithm): S3Error {
+  return new S3Error('BadDigest', `The ${algorithm} you specified did not match the calculated checksum.`);
+}
+
 /** The request's body as an upload of at most `maxSize` bytes; a larger declared size is refused before a byte is read. */
 export function uploadBody(ctx: Context, auth: AuthResult, maxSize = MAX_OBJECT_SIZE): PutBody {
   const req = ctx.req;
   const payload = auth.payload;
   const streaming = payload.kind === 'streaming-signed' || payload.kind === 'streaming-unsigned-trailer';
-  const contentLength = parseLength(header(req, 'content-length'), 'Content-Length');
-  const decodedLength = parseLength(header(req, 'x-amz-decoded-content-length'), 'x-amz-decoded-content-length');
+  const contentLength = parseLength(firstValue(req.headers['content-length']), 'Content-Length');
+  const decodedLength = parseLength(firstValue(req.headers['x-amz-decoded-content-length']), 'x-amz-decoded-content-length');
   // A body sent with Transfer-Encoding: chunked has no Content-Length; S3 takes its size from x-amz-decoded-content-length.
   const expectedSize = streaming ? decodedLength : (contentLength ?? (req.headers['transfer-encoding'] !== undefined ? decodedLength : undefined));
   if (expectedSize === undefined) throw new S3Error('MissingContentLength');
   if (expectedSize > maxSize) throw entityTooLarge(expectedSize, maxSize);
 
-  const contentMd5 = parseContentMd5(header(req, 'content-md5'));
-  const checksum = declaredChecksum(req);
+  const contentMd5 = parseContentMd5(firstValue(req.headers['content-md5']));
+  const checksum = declaredChecksum(req.headers);
   const headerChecksum =
-    checksum && !checksum.fromTrailer ? header(req, headerForAlgorithm(checksum.algorithm)) : undefined;
+    checksum && !checksum.fromTrailer ? firstValue(req.headers[headerForAlgorithm(checksum.algorithm)]) : undefined;
   if (headerChecksum !== undefined) parseChecksumValue(checksum!.algorithm, headerChecksum);
 
   let decoder: ChunkedDecoder | undefined;
@@ -110,12 +109,36 @@ export function uploadBody(ctx: Context, auth: AuthResult, maxSize = MAX_OBJECT_
       const expected = checksum.fromTrailer ? decoder?.trailers[headerForAlgorithm(checksum.algorithm)] : headerChecksum;
       if (expected !== undefined) {
         parseChecksumValue(checksum.algorithm, expected);
-        if (expected !== d.checksum) {
-          throw new S3Error('BadDigest', `The ${checksum.algorithm} you specified did not match the calculated checksum.`);
-        }
+        if (expected !== d.checksum) throw checksumMismatch(checksum.algorithm);
       } else if (checksum.fromTrailer) {
         throw new S3Error('InvalidRequest', `The trailer ${headerForAlgorithm(checksum.algorithm)} was declared but not sent.`);
       }
+    },
+  });
+}
+
+/**
+ * A POST form's file as a PutBody: its size within the policy's bounds, checked against the form's
+ * Content-MD5 and x-amz-checksum-* fields as a PUT's body is against those headers. An
+ * x-amz-checksum-algorithm field needs the value of that algorithm beside it, as AWS documents.
+ */
+export function formFileBody(file: AsyncIterable<Buffer>, fields: HeaderSource, size: { minSize: number; maxSize: number }): PutBody {
+  const contentMd5 = parseContentMd5(firstValue(fields['content-md5']));
+  const checksum = declaredChecksum(fields);
+  const expected = checksum ? firstValue(fields[headerForAlgorithm(checksum.algorithm)]) : undefined;
+  const requested = firstValue(fields['x-amz-checksum-algorithm']);
+  if (requested !== undefined && (expected === undefined || requested.toUpperCase() !== checksum!.algorithm)) {
+    throw new S3Error('InvalidRequest', 'x-amz-checksum-algorithm specified, but no corresponding x-amz-checksum-* field was found.');
+  }
+  if (expected !== undefined) parseChecksumValue(checksum!.algorithm, expected);
+  return hashingBody(file, {
+    maxSize: size.maxSize,
+    oversize: () => new S3Error('EntityTooLarge', undefined, { MaxSizeAllowed: String(size.maxSize) }),
+    algorithm: checksum?.algorithm,
+    verify(d) {
+      if (d.size < size.minSize) throw new S3Error('EntityTooSmall', undefined, { ProposedSize: String(d.size), MinSizeAllowed: String(size.minSize) });
+      if (contentMd5 && !contentMd5.equals(d.md5)) throw new S3Error('BadDigest');
+      if (expected !== undefined && expected !== d.checksum) throw checksumMismatch(checksum!.algorithm);
     },
   });
 }

@@ -1,7 +1,8 @@
 /**
  * Client values that become response headers (stored content headers and user metadata, POST form
- * fields, response-* overrides, redirect locations) are checked where they come in, so that a bad one
- * is a 400 for the request that sent it and never a 500 for every later read.
+ * fields, response-* overrides) are checked where they come in, so that a bad one is a 400 for the
+ * request that sent it and never a 500 for every later read. A form's redirect that cannot be sent is
+ * dropped instead, as S3 drops one it cannot interpret.
  */
 import { validateHeaderName, validateHeaderValue } from 'node:http';
 import { S3Error } from '../errors.js';
@@ -108,17 +109,21 @@ export function sendableHeaders(headers: Record<string, string>): { sendable: Re
   return { sendable, dropped };
 }
 
-/** An absolute http(s) URL to send a client to in a Location header; InvalidArgument naming `argument` otherwise. */
-export function redirectUrl(value: string, argument: string): URL {
-  let url: URL | undefined;
+/**
+ * Where a form upload sends the browser (success_action_redirect): the absolute http(s) URL `value`
+ * with `params` added to its query, form-encoded. Undefined when `value` is no such URL, or the result
+ * is too long to send: S3 then answers as if the form had asked for no redirect.
+ */
+export function redirectLocation(value: string, params: Record<string, string>): string | undefined {
+  let url: URL;
   try {
     url = new URL(value);
   } catch {
-    url = undefined;
+    return undefined;
   }
-  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-    throw invalidArgument(argument, `${argument} must be an absolute http:// or https:// URL.`);
-  }
-  checkHeaders({ location: url.toString() }, () => argument);
-  return url;
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+  const added = new URLSearchParams(params).toString();
+  url.search = url.search === '' ? added : `${url.search.slice(1)}&${added}`;
+  const location = url.toString();
+  return wireBytes('location') + wireBytes(location) <= MAX_CONTENT_HEADER_BYTES ? location : undefined;
 }

@@ -60,8 +60,9 @@ export function storedHeaders(source: HeaderSource): Record<string, string> {
   return headers;
 }
 
-export function parityFor(ctx: Context): number | undefined {
-  const storageClass = firstValue(ctx.req.headers['x-amz-storage-class']);
+/** The parity x-amz-storage-class asks for (a request's header, or a form's field); undefined for the default. */
+export function parityFor(ctx: Context, source: HeaderSource = ctx.req.headers): number | undefined {
+  const storageClass = firstValue(source['x-amz-storage-class']);
   if (storageClass === undefined || storageClass === 'STANDARD') return undefined;
   if (storageClass === 'REDUCED_REDUNDANCY') return ctx.state.reducedParity as number;
   throw new S3Error('InvalidStorageClass');

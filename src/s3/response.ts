@@ -48,10 +48,11 @@ export function errorXml(err: S3Error, requestId: string, where: ErrorResource =
   );
 }
 
-export function sendXml(ctx: Context, root: string, body: Record<string, unknown>, status = 200): void {
+/** An XML answer; `namespace` false leaves out the S3 namespace, as S3 does on a form upload's PostResponse. */
+export function sendXml(ctx: Context, root: string, body: Record<string, unknown>, status = 200, namespace = true): void {
   ctx.status = status;
   ctx.type = 'application/xml';
-  ctx.body = toXml(root, body);
+  ctx.body = toXml(root, body, namespace);
 }
 
 /** The path-style URL of an object on this endpoint, as S3 writes it in Location fields. */
@@ -92,6 +93,14 @@ export function setVersionHeader(ctx: Context, info: Pick<ObjectInfo, 'versionId
 /** `x-amz-expiration` as S3 writes it, when a lifecycle rule will expire the version. */
 export function setExpirationHeader(ctx: Context, info: Pick<ObjectInfo, 'expiration'>): void {
   if (info.expiration) ctx.set('x-amz-expiration', `expiry-date="${new Date(info.expiration.at).toUTCString()}", rule-id="${info.expiration.ruleId.replace(/[^\x20-\x7e]|["\\]/g, '')}"`);
+}
+
+/** The headers of the answer to a write of a new version (PUT, a form upload): ETag, version id, expiration and checksums. */
+export function setWrittenHeaders(ctx: Context, info: ObjectInfo): void {
+  ctx.set('ETag', quoteEtag(info.etag));
+  setVersionHeader(ctx, info);
+  setExpirationHeader(ctx, info);
+  for (const [algorithm, value] of Object.entries(info.checksums)) ctx.set(headerForAlgorithm(algorithm as ChecksumAlgorithm), value);
 }
 
 export function setObjectHeaders(ctx: Context, info: ObjectInfo, withChecksums: boolean): void {

@@ -3,7 +3,7 @@ import type { Context } from 'koa';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { S3Error } from '../../src/errors.js';
 import type { ObjectInfo } from '../../src/object/types.js';
-import { checkHeaders, redirectUrl, sendableHeaders } from '../../src/s3/header-values.js';
+import { checkHeaders, redirectLocation, sendableHeaders } from '../../src/s3/header-values.js';
 import { setObjectHeaders } from '../../src/s3/response.js';
 
 function failure(fn: () => unknown): { code: string; argument?: string } | undefined {
@@ -47,11 +47,17 @@ describe('checkHeaders', () => {
   });
 });
 
-describe('redirectUrl', () => {
-  it('takes absolute http(s) URLs only', () => {
-    expect(redirectUrl('https://example.com/a?b=c', 'success_action_redirect').toString()).toBe('https://example.com/a?b=c');
-    for (const url of ['/relative', 'javascript:alert(1)', 'ftp://example.com/', 'http://exa mple.com/', `https://example.com/${'p'.repeat(8192)}`]) {
-      expect(failure(() => redirectUrl(url, 'redirect'))).toEqual({ code: 'InvalidArgument', argument: 'redirect' });
+describe('redirectLocation', () => {
+  const params = { bucket: 'b', key: 'a/b c', etag: '"e"' };
+
+  it('adds bucket, key and etag to an absolute http(s) URL, form-encoded, keeping its own query', () => {
+    expect(redirectLocation('https://example.com/done', params)).toBe('https://example.com/done?bucket=b&key=a%2Fb+c&etag=%22e%22');
+    expect(redirectLocation('http://example.com/done?x=1&y', params)).toBe('http://example.com/done?x=1&y&bucket=b&key=a%2Fb+c&etag=%22e%22');
+  });
+
+  it('is undefined for what S3 cannot use as one: not a URL, not http(s), too long to send', () => {
+    for (const url of ['/relative', 'not a url', 'javascript:alert(1)', 'ftp://example.com/', 'http://exa mple.com/', `https://example.com/${'p'.repeat(8192)}`]) {
+      expect(redirectLocation(url, params)).toBeUndefined();
     }
   });
 });

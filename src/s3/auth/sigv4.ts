@@ -276,7 +276,7 @@ interface Credential {
 }
 
 /** 'AK/yyyymmdd/region/s3/aws4_request' (the access key itself may not contain '/'). */
-function parseCredential(value: string, fail: (msg: string) => S3Error): Credential {
+export function parseCredential(value: string, fail: (msg: string) => S3Error): Credential {
   const parts = value.split('/');
   if (parts.length !== 5) throw fail(`the Credential is mal-formed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".`);
   const [accessKey, date, region, service, terminator] = parts as [string, string, string, string, string];

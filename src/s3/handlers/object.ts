@@ -7,10 +7,10 @@ import { checkReadConditions, writePrecondition } from '../conditions.js';
 import { checkHeaders } from '../header-values.js';
 import { copyBody, openCopySource } from '../copy-source.js';
 import type { S3Request } from '../request.js';
-import { quoteEtag, sendXml, setExpirationHeader, setObjectHeaders, setVersionHeader, xmlDate } from '../response.js';
+import { quoteEtag, sendXml, setExpirationHeader, setObjectHeaders, setVersionHeader, setWrittenHeaders, xmlDate } from '../response.js';
 import { isObjectLayerError } from '../../object/errors.js';
 import type { ByteRange, ObjectInfo } from '../../object/types.js';
-import { headerForAlgorithm, type ChecksumAlgorithm } from '../checksums.js';
+import type { ChecksumAlgorithm } from '../checksums.js';
 import { tagsFromHeader } from '../tags.js';
 import { lockFromHeaders, provesBody, requireAttributePermissions, writeAttributes } from '../object-lock.js';
 import { objectAclFor } from './acl.js';
@@ -40,12 +40,7 @@ export async function putObject(req: S3Request): Promise<void> {
   await requireAttributePermissions(req.access, { bucket, key }, attributes);
   const body = uploadBody(req.ctx, req.auth);
   const info = await req.objects.putObject(bucket, key, body, { headers, parity, precondition, attributes, bodyDigest: provesBody(req.ctx.req.headers) });
-  req.ctx.set('ETag', quoteEtag(info.etag));
-  setVersionHeader(req.ctx, info);
-  setExpirationHeader(req.ctx, info);
-  for (const [algorithm, value] of Object.entries(info.checksums)) {
-    req.ctx.set(headerForAlgorithm(algorithm as ChecksumAlgorithm), value);
-  }
+  setWrittenHeaders(req.ctx, info);
   req.ctx.status = 200;
   req.ctx.body = '';
 }

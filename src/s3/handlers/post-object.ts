@@ -1,16 +1,20 @@
-/** POST Object: a browser form upload (multipart/form-data) authorised by a signed POST policy. */
+/**
+ * POST Object: a browser form upload (multipart/form-data) authorised by a signed POST policy, or by
+ * nothing, which only a bucket writable by anyone takes.
+ */
 import busboy from 'busboy';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { S3Error } from '../../errors.js';
-import type { ObjectLayer } from '../../object/types.js';
-import { MAX_OBJECT_SIZE, hashingBody } from '../body.js';
+import type { ObjectInfo, ObjectLayer } from '../../object/types.js';
+import { MAX_OBJECT_SIZE, formFileBody } from '../body.js';
 import { requestBody } from '../body-watchdog.js';
-import { redirectUrl } from '../header-values.js';
+import { redirectLocation } from '../header-values.js';
 import { validateBucketName, validateObjectKey } from '../names.js';
-import { storedHeaders, type HeaderSource } from '../object-request.js';
-import { verifyPostPolicy } from '../post-policy.js';
+import { parityFor, storedHeaders, type HeaderSource } from '../object-request.js';
+import { missingField, verifyPostPolicy } from '../post-policy.js';
 import type { Context } from 'koa';
-import { objectUrl, quoteEtag, sendXml, setVersionHeader } from '../response.js';
+import { objectUrl, quoteEtag, sendXml, setWrittenHeaders } from '../response.js';
 import { OBJECT_TAG_LIMITS, parseTagSet } from '../tags.js';
 import { lockFromHeaders, requireAttributePermissions } from '../object-lock.js';
 import { requestTagConditions, type AccessCheck } from '../access.js';
@@ -25,8 +29,55 @@ import { objectAclFor } from './acl.js';
 const MAX_FORM_PRE_DATA = 64 * 1024;
 const MAX_FORM_FIELDS = 200;
 
+/** The field that is the upload, whether or not its part names a file (a text area's is its text). */
+const FILE_FIELD = 'file';
+const FILENAME_VARIABLE = '${filename}';
+
 export function isPostObject(ctx: Context, bucket: string | undefined, key: string | undefined): boolean {
   return ctx.method === 'POST' && bucket !== undefined && key === undefined && ctx.is('multipart/form-data') !== false;
+}
+
+/**
+ * The form's fields by lower-cased name (S3 reads names in any case), a name given twice with its
+ * values joined by commas, and `${filename}` in any of them replaced by the file's name, as S3 does
+ * before it checks the policy.
+ */
+function formFields(entries: [string, string][], filename: string): Map<string, string> {
+  const fields = new Map<string, string>();
+  for (const [name, raw] of entries) {
+    const value = raw.replaceAll(FILENAME_VARIABLE, () => filename);
+    const lower = name.toLowerCase();
+    const earlier = fields.get(lower);
+    fields.set(lower, earlier === undefined ? value : `${earlier},${value}`);
+  }
+  return fields;
+}
+
+/**
+ * The answer to a stored upload: 303 to success_action_redirect (or the older `redirect`) with the
+ * bucket, key and ETag added to its query, when it is a URL S3 can use; else success_action_status
+ * 201 with a PostResponse, 200, or 204 for any other value or none.
+ */
+function answer(ctx: Context, fields: Map<string, string>, bucket: string, key: string, info: ObjectInfo): void {
+  setWrittenHeaders(ctx, info);
+  const etag = quoteEtag(info.etag);
+  const redirect = fields.get('success_action_redirect') ?? fields.get('redirect');
+  const location = redirect === undefined ? undefined : redirectLocation(redirect, { bucket, key, etag });
+  if (location) {
+    ctx.status = 303;
+    ctx.set('Location', location);
+    ctx.body = '';
+    return;
+  }
+  const objectLocation = objectUrl(ctx, bucket, key);
+  ctx.set('Location', objectLocation);
+  const status = Number(fields.get('success_action_status'));
+  if (status === 201) {
+    sendXml(ctx, 'PostResponse', { Location: objectLocation, Bucket: bucket, Key: key, ETag: etag }, 201, false);
+  } else {
+    ctx.status = status === 200 ? 200 : 204;
+    ctx.body = '';
+  }
 }
 
 async function storeFile(
@@ -35,66 +86,37 @@ async function storeFile(
   bucket: string,
   fields: Map<string, string>,
   file: Readable,
-  filename: string,
   iam: Iam,
   accessFor: AccessFor,
 ): Promise<void> {
-  const rawKey = fields.get('key');
-  if (rawKey === undefined) throw new S3Error('InvalidArgument', "Bucket POST must contain a field named 'key'.  If it is specified, please check the order of the fields.");
+  const key = fields.get('key');
+  if (key === undefined) throw missingField('key');
   const policy = verifyPostPolicy(fields, bucket, iam.lookupSecret, MAX_OBJECT_SIZE);
-  const key = rawKey.replace(/\$\{filename\}/g, filename);
   validateObjectKey(key);
+  // The fields are the headers of the same write by PUT; the `acl` field is its x-amz-acl (the ACL
+  // it sets, and what a condition on s3:x-amz-acl reads).
+  const formHeaders = { ...Object.fromEntries(fields), 'x-amz-acl': fields.get('acl') };
   // A form's tags come as a Tagging document in its `tagging` field.
   const tagging = fields.get('tagging');
   const tags = tagging ? parseTagSet(tagging, OBJECT_TAG_LIMITS) : undefined;
-  const headers = storedHeaders(Object.fromEntries(fields));
-  const redirectField = fields.has('success_action_redirect') ? 'success_action_redirect' : 'redirect';
-  const redirectValue = fields.get(redirectField);
-  const redirect = redirectValue ? redirectUrl(redirectValue, redirectField) : undefined;
-  const body = hashingBody(file as AsyncIterable<Buffer>, {
-    maxSize: policy.maxSize,
-    oversize: () => new S3Error('EntityTooLarge'),
-    verify(d) {
-      if (d.size < policy.minSize) throw new S3Error('EntityTooSmall');
-    },
-  });
-  // The signer of the form needs what the same write by PUT would. The fields are its headers, and
-  // its `acl` field is a PUT's x-amz-acl (for the ACL it sets and to a condition on s3:x-amz-acl).
-  const formHeaders = { ...Object.fromEntries(fields), 'x-amz-acl': fields.get('acl') };
+  const headers = storedHeaders(formHeaders);
+  const parity = parityFor(ctx, formHeaders);
+  if (parity !== undefined) headers['x-amz-storage-class'] = 'REDUCED_REDUNDANCY';
+  const body = formFileBody(file, formHeaders, policy);
   const access = accessFor(policy.accessKey, formHeaders);
   await access.require('s3:PutObject', { bucket, key }, tags ? requestTagConditions(tags) : undefined);
   const acl = await objectAclFor(iam, access, bucket, key, { 'x-amz-acl': formHeaders['x-amz-acl'] });
   const attributes = { ...(tags ? { tags } : {}), ...lockFromHeaders(formHeaders), ...acl };
   await requireAttributePermissions(access, { bucket, key }, attributes);
-  const info = await objects.putObject(bucket, key, body, { headers, attributes });
-  setVersionHeader(ctx, info);
-
-  if (redirect) {
-    redirect.searchParams.set('bucket', bucket);
-    redirect.searchParams.set('key', key);
-    redirect.searchParams.set('etag', quoteEtag(info.etag));
-    ctx.status = 303;
-    ctx.set('Location', redirect.toString());
-    ctx.body = '';
-    return;
-  }
-  const status = Number(fields.get('success_action_status') ?? 204);
-  const location = objectUrl(ctx, bucket, key);
-  ctx.set('ETag', quoteEtag(info.etag));
-  ctx.set('Location', location);
-  if (status === 201) {
-    sendXml(ctx, 'PostResponse', { Location: location, Bucket: bucket, Key: key, ETag: quoteEtag(info.etag) }, 201);
-  } else {
-    ctx.status = status === 200 ? 200 : 204;
-    ctx.body = '';
-  }
+  answer(ctx, fields, bucket, key, await objects.putObject(bucket, key, body, { headers, parity, attributes }));
 }
 
 /**
  * The permission checks of the identity that signed a form (InvalidAccessKeyId when it is no longer
- * one), whose conditions read `fields` as a PUT's read its headers: what the form stores is decided.
+ * one), or of anonymous requests when `accessKey` is undefined, whose conditions read `fields` as a
+ * PUT's read its headers: what the form stores is decided.
  */
-export type AccessFor = (accessKey: string, fields: HeaderSource) => AccessCheck;
+export type AccessFor = (accessKey: string | undefined, fields: HeaderSource) => AccessCheck;
 
 export async function postObject(
   ctx: Context,
@@ -109,14 +131,15 @@ export async function postObject(
   try {
     parser = busboy({
       headers: ctx.req.headers,
-      // Browsers send file names (which `${filename}` puts into keys) as UTF-8.
+      // Browsers send file names (which `${filename}` puts into fields) as UTF-8.
       defParamCharset: 'utf8',
-      limits: { files: 1, fields: MAX_FORM_FIELDS, fieldSize: MAX_FORM_PRE_DATA, parts: MAX_FORM_FIELDS + 20 },
+      limits: { files: MAX_FORM_FIELDS + 1, fields: MAX_FORM_FIELDS, fieldSize: MAX_FORM_PRE_DATA, parts: MAX_FORM_FIELDS + 20 },
     });
   } catch {
     throw new S3Error('MalformedPOSTRequest');
   }
-  const fields = new Map<string, string>();
+  // The fields in form order: a part that names a file is still a field unless it is `file`.
+  const entries: Promise<[string, string]>[] = [];
   let sawFile = false;
   const body = requestBody(ctx);
   await new Promise<void>((resolve, reject) => {
@@ -129,30 +152,44 @@ export async function postObject(
     const preDataTooLarge = (): void => {
       if (!sawFile) fail(new S3Error('MaxPostPreDataLengthExceeded'));
     };
+    const store = (file: Readable, filename: string): void => {
+      sawFile = true;
+      Promise.all(entries)
+        .then((read) => storeFile(ctx, objects, bucket, formFields(read, filename), file, iam, accessFor))
+        .then(resolve, (err: unknown) => {
+          file.resume();
+          fail(err);
+        });
+    };
     parser.on('field', (name, value, info) => {
       // As in S3, fields after the file are ignored.
       if (sawFile) return;
-      if (info.valueTruncated) preDataTooLarge();
-      fields.set(name.toLowerCase(), value);
+      if (info.valueTruncated) return preDataTooLarge();
+      if (name.toLowerCase() === FILE_FIELD) store(Readable.from([Buffer.from(value)]), '');
+      else entries.push(Promise.resolve([name, value]));
     });
     parser.on('fieldsLimit', preDataTooLarge);
+    parser.on('filesLimit', preDataTooLarge);
     parser.on('partsLimit', preDataTooLarge);
     parser.on('file', (name, stream, info) => {
       // Failing the form errors the part being read, whether or not anyone still reads it.
       stream.on('error', () => undefined);
-      if (name.toLowerCase() !== 'file' || sawFile) {
+      if (sawFile) {
         stream.resume();
         return;
       }
-      sawFile = true;
-      storeFile(ctx, objects, bucket, fields, stream, info.filename ?? '', iam, accessFor).then(resolve, (err: unknown) => {
-        stream.resume();
-        fail(err);
-      });
+      if (name.toLowerCase() === FILE_FIELD) {
+        store(stream, info.filename ?? '');
+        return;
+      }
+      // Clients such as Python's requests send every field with a file name: its content is the value.
+      const read = buffer(stream).then((bytes): [string, string] => [name, bytes.toString('utf8')]);
+      read.catch(() => undefined);
+      entries.push(read);
     });
     parser.on('error', () => fail(new S3Error('MalformedPOSTRequest')));
     parser.on('close', () => {
-      if (!sawFile) reject(new S3Error('InvalidArgument', 'POST requires exactly one file upload per request.'));
+      if (!sawFile) reject(new S3Error('InvalidArgument', 'POST requires exactly one file upload per request.', { ArgumentName: 'file', ArgumentValue: '0' }));
     });
     body.on('error', fail);
     body.pipe(parser);
