@@ -103,10 +103,12 @@ export class MultipartUploads {
     throw new ObjectLayerError('no-such-upload');
   }
 
-  async uploadPart(bucket: string, key: string, uploadId: string, partNumber: number, body: PutBody): Promise<UploadPartRecord> {
+  /** `source`: the part's body, or how to make it from the upload (whose checksum algorithm it may need). */
+  async uploadPart(bucket: string, key: string, uploadId: string, partNumber: number, source: PutBody | ((upload: UploadRecord) => PutBody)): Promise<UploadPartRecord> {
     const lease = await this.set.ctx.locks.lock(`upload/${uploadId}`, false);
     try {
       const { upload, holders } = await this.resolve(bucket, key, uploadId);
+      const body = typeof source === 'function' ? source(upload) : source;
       const { dataShards, parityShards, distribution } = upload.erasure;
       const quorum = writeQuorum(dataShards, parityShards);
       const stagingId = randomUUID();
@@ -175,7 +177,12 @@ export class MultipartUploads {
   async complete(bucket: string, key: string, uploadId: string, chosen: CompletePart[], options: CompleteOptions, versioning?: Versioning): Promise<ObjectInfo> {
     const lease = await this.set.ctx.locks.lock(`upload/${uploadId}`, true);
     try {
-      const { upload, holders } = await this.resolve(bucket, key, uploadId);
+      const resolved = await this.resolve(bucket, key, uploadId).catch((err: unknown) => {
+        if (isObjectLayerError(err, 'no-such-upload')) return undefined;
+        throw err;
+      });
+      if (!resolved) return await this.completedBefore(bucket, key, uploadId, chosen);
+      const { upload, holders } = resolved;
       // A retry of a completion that committed (its answer lost before the upload was removed) is
       // answered with that version: completing again would put a second version on the same data.
       const done = await this.set.committedVersionWithData(bucket, key, upload.dataDir);
@@ -213,6 +220,7 @@ export class MultipartUploads {
         checksums,
         ...(upload.checksumType && Object.keys(checksums).length > 0 ? { checksumType: upload.checksumType } : {}),
         multipart: true,
+        uploadId,
         ...withAttributes({}, { tags, retention, legalHold, acl }),
         parts: parts.map((p) => ({ number: p.number, size: p.size, etag: p.etag, ...(p.checksums ? { checksums: p.checksums } : {}) })),
         erasure: upload.erasure,
@@ -246,6 +254,17 @@ export class MultipartUploads {
     } finally {
       lease.release();
     }
+  }
+
+  /**
+   * The answer to a completion of an upload that is gone: the version an earlier completion of it
+   * made, while that version is there and the request names the parts it was made of.
+   */
+  private async completedBefore(bucket: string, key: string, uploadId: string, chosen: CompletePart[]): Promise<ObjectInfo> {
+    const done = await this.set.committedVersionWhere(bucket, key, (v) => v.uploadId === uploadId);
+    const sameParts = done && done.parts.length === chosen.length && done.parts.every((p, i) => p.number === chosen[i].number && p.etag === stripQuotes(chosen[i].etag));
+    if (!sameParts) throw new ObjectLayerError('no-such-upload');
+    return done;
   }
 
   async abort(bucket: string, key: string, uploadId: string): Promise<void> {

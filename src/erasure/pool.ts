@@ -384,9 +384,9 @@ export class ErasurePool implements ObjectLayer {
     return toUploadInfo(bucket, await this.setFor(key).uploads.create(bucket, key, { ...options, attributes }));
   }
 
-  async putObjectPart(bucket: string, key: string, uploadId: string, partNumber: number, body: PutBody): Promise<PartInfo> {
+  async putObjectPart(bucket: string, key: string, uploadId: string, partNumber: number, body: (upload: UploadInfo) => PutBody): Promise<PartInfo> {
     await this.getBucketInfo(bucket);
-    return toPartInfo(await this.setFor(key).uploads.uploadPart(bucket, key, uploadId, partNumber, body));
+    return toPartInfo(await this.setFor(key).uploads.uploadPart(bucket, key, uploadId, partNumber, (upload) => body(toUploadInfo(bucket, upload))));
   }
 
   async listObjectParts(bucket: string, key: string, uploadId: string): Promise<{ upload: UploadInfo; parts: PartInfo[] }> {

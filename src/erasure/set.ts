@@ -625,12 +625,17 @@ export class ErasureSet {
   }
 
   /** The version of `key` whose data is `dataDir`, when a write quorum of drives holds it committed. */
-  async committedVersionWithData(bucket: string, key: string, dataDir: string): Promise<ObjectInfo | undefined> {
+  committedVersionWithData(bucket: string, key: string, dataDir: string): Promise<ObjectInfo | undefined> {
+    return this.committedVersionWhere(bucket, key, (v) => v.dataDir === dataDir);
+  }
+
+  /** A version of `key` that passes `test`, when a write quorum of drives holds it committed. */
+  async committedVersionWhere(bucket: string, key: string, test: (version: VersionRecord) => boolean): Promise<ObjectInfo | undefined> {
     const { answers } = await this.readRecords(bucket, key);
-    const ids = new Set(answers.flatMap((a) => (a && !(a instanceof Error) ? a.versions.filter((v) => v.dataDir === dataDir).map((v) => v.versionId) : [])));
+    const ids = new Set(answers.flatMap((a) => (a && !(a instanceof Error) ? a.versions.filter(test).map((v) => v.versionId) : [])));
     for (const id of ids) {
       const outcome = resolveVersion(answers, id, minimumWriteQuorum(this.drives.length));
-      if (outcome.kind !== 'found' || outcome.quorum.version.dataDir !== dataDir) continue;
+      if (outcome.kind !== 'found' || !test(outcome.quorum.version)) continue;
       const { version, holders } = outcome.quorum;
       if (holders.filter(Boolean).length >= writeQuorum(version.erasure.dataShards, version.erasure.parityShards)) return toObjectInfo(bucket, key, version);
     }

@@ -50,6 +50,8 @@ export interface VersionRecord {
   checksumType?: string;
   /** True for objects made by CompleteMultipartUpload (their ETag is not an MD5). */
   multipart?: boolean;
+  /** The multipart upload that made it: a repeated CompleteMultipartUpload of it is answered with this version. */
+  uploadId?: string;
   parts: PartRecord[];
   erasure: ErasureInfo;
   /** This drive's framed shard of a small object's data. */

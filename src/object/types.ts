@@ -265,8 +265,14 @@ export interface ObjectLayer {
   updateObjectAttributes(bucket: string, key: string, versionId: string | undefined, change: (current: ObjectInfo) => VersionAttributes): Promise<ObjectInfo>;
 
   newMultipartUpload(bucket: string, key: string, options: NewUploadOptions): Promise<UploadInfo>;
-  putObjectPart(bucket: string, key: string, uploadId: string, partNumber: number, body: PutBody): Promise<PartInfo>;
+  /** `body` makes the part's body once the upload is found (it is given the upload's checksum algorithm). */
+  putObjectPart(bucket: string, key: string, uploadId: string, partNumber: number, body: (upload: UploadInfo) => PutBody): Promise<PartInfo>;
   listObjectParts(bucket: string, key: string, uploadId: string): Promise<{ upload: UploadInfo; parts: PartInfo[] }>;
+  /**
+   * Commits the upload's chosen parts as the object. A repeated request for an upload that completed
+   * (its answer lost, a client's retry) is answered with the version it made, as S3 answers it, while
+   * that version is there and the request names the same parts.
+   */
   completeMultipartUpload(bucket: string, key: string, uploadId: string, parts: { number: number; etag: string }[], options: CompleteOptions): Promise<ObjectInfo>;
   abortMultipartUpload(bucket: string, key: string, uploadId: string): Promise<void>;
   /** Uploads in progress in `bucket` whose keys start with `prefix`, by key then initiation time. */

@@ -67,8 +67,17 @@ function checksumMismatch(algorithm: ChecksumAlgorithm): S3Error {
   return new S3Error('BadDigest', `The ${algorithm} you specified did not match the calculated checksum.`);
 }
 
-/** The request's body as an upload of at most `maxSize` bytes; a larger declared size is refused before a byte is read. */
-export function uploadBody(ctx: Context, auth: AuthResult, maxSize = MAX_OBJECT_SIZE): PutBody {
+export interface UploadBodyOptions {
+  /** Largest body taken; a larger declared size is refused before a byte is read. */
+  maxSize?: number;
+  /** A part's upload's checksum algorithm: the part's checksum must be of it, and is computed when the part declares none. */
+  uploadAlgorithm?: ChecksumAlgorithm;
+  /** false: x-amz-checksum-* headers are not of this body (they describe the object a CompleteMultipartUpload makes). */
+  checksumHeaders?: boolean;
+}
+
+/** The request's body as an upload. */
+export function uploadBody(ctx: Context, auth: AuthResult, { maxSize = MAX_OBJECT_SIZE, uploadAlgorithm, checksumHeaders = true }: UploadBodyOptions = {}): PutBody {
   const req = ctx.req;
   const payload = auth.payload;
   const streaming = payload.kind === 'streaming-signed' || payload.kind === 'streaming-unsigned-trailer';
@@ -80,7 +89,10 @@ export function uploadBody(ctx: Context, auth: AuthResult, maxSize = MAX_OBJECT_
   if (expectedSize > maxSize) throw entityTooLarge(expectedSize, maxSize);
 
   const contentMd5 = parseContentMd5(firstValue(req.headers['content-md5']));
-  const checksum = declaredChecksum(req.headers);
+  const checksum = checksumHeaders ? declaredChecksum(req.headers) : undefined;
+  if (uploadAlgorithm && checksum && checksum.algorithm !== uploadAlgorithm) {
+    throw new S3Error('InvalidRequest', `Checksum Type mismatch occurred, expected checksum Type: ${uploadAlgorithm.toLowerCase()}, actual checksum Type: ${checksum.algorithm.toLowerCase()}`);
+  }
   const headerChecksum =
     checksum && !checksum.fromTrailer ? firstValue(req.headers[headerForAlgorithm(checksum.algorithm)]) : undefined;
   if (headerChecksum !== undefined) parseChecksumValue(checksum!.algorithm, headerChecksum);
@@ -100,7 +112,7 @@ export function uploadBody(ctx: Context, auth: AuthResult, maxSize = MAX_OBJECT_
   return hashingBody(source, {
     maxSize: expectedSize,
     sha256: payload.kind === 'sha256',
-    algorithm: checksum?.algorithm,
+    algorithm: checksum?.algorithm ?? uploadAlgorithm,
     verify(d) {
       if (d.size !== expectedSize) throw new S3Error('IncompleteBody');
       if (contentMd5 && !contentMd5.equals(d.md5)) throw new S3Error('BadDigest');

@@ -35,15 +35,17 @@ export function parseCopySource(header: string): CopySource {
   return source;
 }
 
-/** `x-amz-copy-source-range: bytes=first-last`, which must lie within the source. */
+/**
+ * `x-amz-copy-source-range: bytes=first-last`, which must lie within the source. S3 answers
+ * InvalidArgument both for a value of another form and for one beyond the source (not InvalidRange).
+ */
 function parseCopyRange(header: string, size: number): ByteRange {
+  const invalid = (message: string): S3Error => new S3Error('InvalidArgument', message, { ArgumentName: 'x-amz-copy-source-range', ArgumentValue: header });
   const match = /^bytes=(\d+)-(\d+)$/.exec(header.trim());
-  if (!match) throw new S3Error('InvalidArgument', 'The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy');
+  if (!match) throw invalid('The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy');
   const start = Number(match[1]);
   const end = Number(match[2]);
-  if (end < start || end >= size) {
-    throw new S3Error('InvalidRequest', `The specified copy source range is not valid for the source object of size: ${size}`);
-  }
+  if (end < start || end >= size) throw invalid(`Range specified is not valid for source object of size: ${size}`);
   return { start, end };
 }
 

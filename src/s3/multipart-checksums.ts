@@ -68,13 +68,29 @@ function fromBigInt(value: bigint, bytes: number): Buffer {
   return Buffer.from(value.toString(16).padStart(bytes * 2, '0'), 'hex');
 }
 
+/** What a CompleteMultipartUpload request says of the object's checksum: x-amz-checksum-* values and x-amz-checksum-type. */
+export interface DeclaredChecksum {
+  values: Record<string, string>;
+  type?: string;
+}
+
 /**
- * The checksums to record for a completed upload, from its parts' checksums. `expected` holds any
- * checksum values the CompleteMultipartUpload request itself declared, which must match.
+ * The checksums to record for a completed upload, from its parts' checksums. What the
+ * CompleteMultipartUpload request declared must agree: the upload's type (else BadDigest, as S3
+ * answers), its algorithm (else InvalidRequest) and the value (else BadDigest).
  */
-export function multipartChecksums(upload: UploadInfo, parts: PartInfo[], expected: Record<string, string>): Record<string, string> {
+export function multipartChecksums(upload: UploadInfo, parts: PartInfo[], declared: DeclaredChecksum): Record<string, string> {
   const algorithm = upload.checksumAlgorithm as ChecksumAlgorithm | undefined;
   if (!algorithm) return {};
+  const type = upload.checksumType ?? defaultChecksumType(algorithm);
+  if (declared.type !== undefined && declared.type.toUpperCase() !== type) {
+    throw new S3Error('BadDigest', `The upload was created using the ${type} checksum mode. The complete request must use the same checksum mode.`);
+  }
+  for (const other of Object.keys(declared.values)) {
+    if (other !== algorithm) {
+      throw new S3Error('InvalidRequest', `Checksum Type mismatch occurred, expected checksum Type: ${algorithm.toLowerCase()}, actual checksum Type: ${other.toLowerCase()}`);
+    }
+  }
   const values = parts.map((p) => {
     const value = p.checksums?.[algorithm];
     if (value === undefined) {
@@ -83,7 +99,7 @@ export function multipartChecksums(upload: UploadInfo, parts: PartInfo[], expect
     return parseChecksumValue(algorithm, value);
   });
   let value: string;
-  if ((upload.checksumType ?? defaultChecksumType(algorithm)) === 'FULL_OBJECT') {
+  if (type === 'FULL_OBJECT') {
     let crc = toBigInt(values[0]);
     for (let i = 1; i < parts.length; i++) crc = combineCrc(algorithm, crc, toBigInt(values[i]), parts[i].size);
     value = fromBigInt(crc, values[0].length).toString('base64');
@@ -92,8 +108,8 @@ export function multipartChecksums(upload: UploadInfo, parts: PartInfo[], expect
     for (const v of values) hasher.update(v);
     value = `${hasher.digest().toString('base64')}-${parts.length}`;
   }
-  const declared = expected[algorithm];
-  if (declared !== undefined && declared !== value && declared !== value.replace(/-\d+$/, '')) {
+  const expected = declared.values[algorithm];
+  if (expected !== undefined && expected !== value && expected !== value.replace(/-\d+$/, '')) {
     throw new S3Error('BadDigest', `The ${algorithm} you specified for the multipart upload did not match the calculated checksum.`);
   }
   return { [algorithm]: value };

@@ -5,6 +5,7 @@ import { validateObjectKey } from './names.js';
 import { requireBucket, type S3Request } from './request.js';
 import type { AccessResource } from './access.js';
 import { isVersionId } from '../meta/version-id.js';
+import { MAX_PART_NUMBER } from '../erasure/multipart.js';
 import type { Context } from 'koa';
 
 /** Request headers stored with an object and returned on GET/HEAD. */
@@ -24,6 +25,15 @@ export function requireKey(req: S3Request): { bucket: string; key: string } {
   if (key === undefined) throw new S3Error('InvalidRequest', 'An object key is required.');
   validateObjectKey(key);
   return { bucket, key };
+}
+
+/** A `partNumber` query parameter (UploadPart, UploadPartCopy, GET and HEAD): an integer from 1 to 10000. */
+export function parsePartNumber(raw: string): number {
+  const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!(n >= 1 && n <= MAX_PART_NUMBER)) {
+    throw new S3Error('InvalidArgument', `Part number must be an integer between 1 and ${MAX_PART_NUMBER}, inclusive`, { ArgumentName: 'partNumber', ArgumentValue: raw });
+  }
+  return n;
 }
 
 export function firstValue(value: string | string[] | undefined): string | undefined {

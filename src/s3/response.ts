@@ -103,7 +103,13 @@ export function setWrittenHeaders(ctx: Context, info: ObjectInfo): void {
   for (const [algorithm, value] of Object.entries(info.checksums)) ctx.set(headerForAlgorithm(algorithm as ChecksumAlgorithm), value);
 }
 
-export function setObjectHeaders(ctx: Context, info: ObjectInfo, withChecksums: boolean): void {
+/** The x-amz-checksum-* values a GET or HEAD answers with, and their x-amz-checksum-type. */
+export interface SentChecksums {
+  values: Record<string, string>;
+  type: string;
+}
+
+export function setObjectHeaders(ctx: Context, info: ObjectInfo, checksums?: SentChecksums): void {
   const stored = storedHeadersToSend(info);
   ctx.set('ETag', quoteEtag(info.etag));
   ctx.set('Last-Modified', info.modTime.toUTCString());
@@ -116,9 +122,10 @@ export function setObjectHeaders(ctx: Context, info: ObjectInfo, withChecksums: 
   if (info.tags) ctx.set('x-amz-tagging-count', String(info.tags.length));
   for (const [name, value] of Object.entries(lockHeaders(info))) ctx.set(name, value);
   setExpirationHeader(ctx, info);
-  if (withChecksums) {
-    for (const [algorithm, value] of Object.entries(info.checksums)) {
+  if (checksums && Object.keys(checksums.values).length > 0) {
+    for (const [algorithm, value] of Object.entries(checksums.values)) {
       ctx.set(headerForAlgorithm(algorithm as ChecksumAlgorithm), value);
     }
+    ctx.set('x-amz-checksum-type', checksums.type);
   }
 }

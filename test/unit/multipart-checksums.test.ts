@@ -33,12 +33,12 @@ describe('multipart checksums', () => {
       checksums: { CRC32: crc('CRC32', p).toString('base64') },
     }));
     const upload = { bucket: 'b', key: 'k', uploadId: 'u', initiated: new Date(), headers: {}, checksumAlgorithm: 'CRC32' };
-    const full = multipartChecksums({ ...upload, checksumType: 'FULL_OBJECT' }, infos, {});
+    const full = multipartChecksums({ ...upload, checksumType: 'FULL_OBJECT' }, infos, { values: {} });
     expect(full.CRC32).toBe(crc('CRC32', Buffer.concat(parts)).toString('base64'));
-    const composite = multipartChecksums({ ...upload, checksumType: 'COMPOSITE' }, infos, {});
+    const composite = multipartChecksums({ ...upload, checksumType: 'COMPOSITE' }, infos, { values: {} });
     const raw = Buffer.concat(parts.map((p) => crc('CRC32', p)));
     expect(composite.CRC32).toBe(`${crc('CRC32', raw).toString('base64')}-3`);
-    expect(() => multipartChecksums({ ...upload, checksumType: 'FULL_OBJECT' }, infos, { CRC32: 'AAAAAA==' })).toThrow(/did not match/);
+    expect(() => multipartChecksums({ ...upload, checksumType: 'FULL_OBJECT' }, infos, { values: { CRC32: 'AAAAAA==' } })).toThrow(/did not match/);
   });
 
   it('computes the S3 multipart ETag', () => {

@@ -1,12 +1,12 @@
 import { S3Error } from '../../errors.js';
-import { MAX_PART_NUMBER, MAX_PART_SIZE } from '../../erasure/multipart.js';
+import { MAX_PART_SIZE } from '../../erasure/multipart.js';
 import type { PartInfo } from '../../object/types.js';
 import { entityTooLarge, uploadBody } from '../body.js';
 import { algorithmFromHeader, headerForAlgorithm, CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from '../checksums.js';
 import { writePrecondition } from '../conditions.js';
 import { copyBody, openCopySource } from '../copy-source.js';
-import { checkListedPartChecksums, defaultChecksumType, isFullObjectCapable, multipartChecksums, type ChecksumType } from '../multipart-checksums.js';
-import { firstValue, parityFor, requireKey, storedHeaders } from '../object-request.js';
+import { checkListedPartChecksums, defaultChecksumType, isFullObjectCapable, multipartChecksums, type ChecksumType, type DeclaredChecksum } from '../multipart-checksums.js';
+import { firstValue, parityFor, parsePartNumber, requireKey, storedHeaders } from '../object-request.js';
 import { readSmallBody } from '../read-body.js';
 import { compareKeys, isNameOf } from '../../storage/names.js';
 import { validatePrefix } from '../names.js';
@@ -65,15 +65,6 @@ export async function createMultipartUpload(req: S3Request): Promise<void> {
   sendXml(req.ctx, 'InitiateMultipartUploadResult', { Bucket: bucket, Key: key, UploadId: upload.uploadId });
 }
 
-function partNumberOf(req: S3Request): number {
-  const raw = req.target.query.get('partNumber') ?? '';
-  const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
-  if (!(n >= 1 && n <= MAX_PART_NUMBER)) {
-    throw new S3Error('InvalidArgument', `Part number must be an integer between 1 and ${MAX_PART_NUMBER}, inclusive`, { ArgumentName: 'partNumber', ArgumentValue: raw });
-  }
-  return n;
-}
-
 function uploadIdOf(req: S3Request): string {
   const id = req.target.query.get('uploadId');
   // An id this server could never have issued names no upload (and must not reach a drive).
@@ -87,10 +78,12 @@ function setPartChecksumHeaders(req: S3Request, part: PartInfo): void {
 
 export async function uploadPart(req: S3Request): Promise<void> {
   const { bucket, key } = requireKey(req);
-  const partNumber = partNumberOf(req);
+  const partNumber = parsePartNumber(req.target.query.get('partNumber') ?? '');
   const uploadId = uploadIdOf(req);
   if (req.ctx.req.headers['x-amz-copy-source'] !== undefined) return uploadPartCopy(req, bucket, key, uploadId, partNumber);
-  const part = await req.objects.putObjectPart(bucket, key, uploadId, partNumber, uploadBody(req.ctx, req.auth, MAX_PART_SIZE));
+  const part = await req.objects.putObjectPart(bucket, key, uploadId, partNumber, (upload) =>
+    uploadBody(req.ctx, req.auth, { maxSize: MAX_PART_SIZE, uploadAlgorithm: upload.checksumAlgorithm as ChecksumAlgorithm | undefined }),
+  );
   req.ctx.set('ETag', quoteEtag(part.etag));
   setPartChecksumHeaders(req, part);
   req.ctx.status = 200;
@@ -98,20 +91,15 @@ export async function uploadPart(req: S3Request): Promise<void> {
 }
 
 async function uploadPartCopy(req: S3Request, bucket: string, key: string, uploadId: string, partNumber: number): Promise<void> {
-  const { upload } = await req.objects.listObjectParts(bucket, key, uploadId);
   const { reader } = await openCopySource(req, { allowRange: true });
   const size = reader.range ? reader.range.end - reader.range.start + 1 : reader.info.size;
   if (size > MAX_PART_SIZE) {
     reader.stream.destroy();
     throw entityTooLarge(size, MAX_PART_SIZE);
   }
-  const part = await req.objects.putObjectPart(
-    bucket,
-    key,
-    uploadId,
-    partNumber,
-    copyBody(reader, upload.checksumAlgorithm as ChecksumAlgorithm | undefined),
-  );
+  const part = await req.objects
+    .putObjectPart(bucket, key, uploadId, partNumber, (upload) => copyBody(reader, upload.checksumAlgorithm as ChecksumAlgorithm | undefined))
+    .finally(() => reader.stream.destroy());
   const checksums = Object.fromEntries(Object.entries(part.checksums ?? {}).map(([alg, v]) => [checksumHeaderName(alg), v]));
   setVersionHeader(req.ctx, reader.info, 'x-amz-copy-source-version-id');
   sendXml(req.ctx, 'CopyPartResult', { LastModified: xmlDate(part.modTime), ETag: quoteEtag(part.etag), ...checksums });
@@ -126,7 +114,7 @@ interface ListedPart {
 export async function completeMultipartUpload(req: S3Request): Promise<void> {
   const { bucket, key } = requireKey(req);
   const uploadId = uploadIdOf(req);
-  const doc = parseXml(await readSmallBody(req));
+  const doc = parseXml(await readSmallBody(req, undefined, { objectChecksums: true }));
   const root = doc.CompleteMultipartUpload as { Part?: ListedPart | ListedPart[] } | undefined;
   if (!root || typeof root !== 'object') throw new S3Error('MalformedXML');
   const listed = root.Part === undefined ? [] : Array.isArray(root.Part) ? root.Part : [root.Part];
@@ -141,10 +129,10 @@ export async function completeMultipartUpload(req: S3Request): Promise<void> {
     }
     return { number, etag: p.ETag, checksums };
   });
-  const declared: Record<string, string> = {};
+  const declared: DeclaredChecksum = { values: {}, type: firstValue(req.ctx.req.headers['x-amz-checksum-type']) };
   for (const alg of CHECKSUM_ALGORITHMS) {
     const value = firstValue(req.ctx.req.headers[headerForAlgorithm(alg)]);
-    if (value !== undefined) declared[alg] = value;
+    if (value !== undefined) declared.values[alg] = value;
   }
   const info = await req.objects.completeMultipartUpload(bucket, key, uploadId, parts, {
     checksums: (upload, chosen) => {

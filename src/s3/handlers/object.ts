@@ -1,13 +1,12 @@
-import type { Context } from 'koa';
 import { S3Error } from '../../errors.js';
 import { uploadBody } from '../body.js';
-import { bypassesGovernance, firstValue, parityFor, requestedVersion, requireKey, storedHeaders } from '../object-request.js';
+import { bypassesGovernance, firstValue, parityFor, parsePartNumber, requestedVersion, requireKey, storedHeaders } from '../object-request.js';
 import { resolveRange } from '../range.js';
 import { checkReadConditions, writePrecondition } from '../conditions.js';
 import { checkHeaders } from '../header-values.js';
 import { copyBody, openCopySource } from '../copy-source.js';
 import type { S3Request } from '../request.js';
-import { quoteEtag, sendXml, setExpirationHeader, setObjectHeaders, setVersionHeader, setWrittenHeaders, xmlDate } from '../response.js';
+import { quoteEtag, sendXml, setExpirationHeader, setObjectHeaders, setVersionHeader, setWrittenHeaders, xmlDate, type SentChecksums } from '../response.js';
 import { isObjectLayerError } from '../../object/errors.js';
 import type { ByteRange, ObjectInfo } from '../../object/types.js';
 import type { ChecksumAlgorithm } from '../checksums.js';
@@ -90,20 +89,45 @@ async function copyObject(req: S3Request, bucket: string, key: string): Promise<
   }
 }
 
-/** The byte range of part `partNumber` (GET/HEAD ?partNumber=N); undefined means the whole object. */
-function partRange(req: S3Request, info: ObjectInfo): ByteRange | undefined {
+/**
+ * The part a GET or HEAD asks for with ?partNumber=N, checked before anything is read: a part number
+ * and a Range header together are refused, as S3 refuses them.
+ */
+function requestedPart(req: S3Request): number | undefined {
   const raw = req.target.query.get('partNumber');
   if (raw === null) return undefined;
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw) || n < 1 || n > 10_000) throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive');
+  const partNumber = parsePartNumber(raw);
+  if (req.ctx.req.headers.range !== undefined) throw new S3Error('InvalidRequest', 'Cannot specify both Range header and partNumber query parameter');
+  return partNumber;
+}
+
+/** The byte range of part `partNumber` of the object; undefined means the whole object. */
+function partRange(req: S3Request, info: ObjectInfo, partNumber: number): ByteRange | undefined {
   req.ctx.set('x-amz-mp-parts-count', String(info.parts.length));
-  if (!info.multipart && n === 1) return undefined;
+  if (!info.multipart && partNumber === 1) return undefined;
   let start = 0;
   for (const part of info.parts) {
-    if (part.number === n) return part.size > 0 ? { start, end: start + part.size - 1 } : undefined;
+    if (part.number === partNumber) return part.size > 0 ? { start, end: start + part.size - 1 } : undefined;
     start += part.size;
   }
-  throw new S3Error('InvalidPartNumber');
+  throw new S3Error('InvalidPartNumber', undefined, { PartNumberRequested: String(partNumber), ActualPartCount: String(info.parts.length) });
+}
+
+/** The range a GET or HEAD reads: the part asked for, else the Range header's. */
+function readRange(req: S3Request, info: ObjectInfo, partNumber: number | undefined): ByteRange | undefined {
+  if (partNumber !== undefined) return partRange(req, info, partNumber);
+  return resolveRange(firstValue(req.ctx.req.headers.range), info.size);
+}
+
+/**
+ * The checksums a GET or HEAD answers with when x-amz-checksum-mode is ENABLED: a part's own for a
+ * part of a multipart object, the object's for the whole of it, none for another range.
+ */
+function checksumsToSend(req: S3Request, info: ObjectInfo, partNumber: number | undefined, range: ByteRange | undefined): SentChecksums | undefined {
+  if (firstValue(req.ctx.req.headers['x-amz-checksum-mode'])?.toUpperCase() !== 'ENABLED') return undefined;
+  const type = info.checksumType ?? 'FULL_OBJECT';
+  if (partNumber !== undefined && info.multipart) return { values: info.parts.find((p) => p.number === partNumber)?.checksums ?? {}, type };
+  return range ? undefined : { values: info.checksums, type };
 }
 
 /** The response headers the request's response-* parameters ask for, checked before anything is read. */
@@ -117,25 +141,21 @@ function responseOverrides(req: S3Request): Record<string, string> {
   return overrides;
 }
 
-function checksumModeEnabled(ctx: Context): boolean {
-  return firstValue(ctx.req.headers['x-amz-checksum-mode'])?.toUpperCase() === 'ENABLED';
-}
-
 export async function getObject(req: S3Request): Promise<void> {
   const { bucket, key } = requireKey(req);
   const overrides = responseOverrides(req);
-  const rangeHeader = firstValue(req.ctx.req.headers.range);
+  const partNumber = requestedPart(req);
   const reader = await req.objects.getObject(bucket, key, {
     versionId: requestedVersion(req),
     range: (info) => {
       checkReadConditions(req.ctx.req.headers, info);
-      return partRange(req, info) ?? resolveRange(rangeHeader, info.size);
+      return readRange(req, info, partNumber);
     },
   });
   const { info, range, stream } = reader;
   // A failure after the headers went out must not look like a short but complete body.
   stream.once('error', () => req.ctx.req.socket.destroy());
-  setObjectHeaders(req.ctx, info, checksumModeEnabled(req.ctx) && !range);
+  setObjectHeaders(req.ctx, info, checksumsToSend(req, info, partNumber, range));
   req.ctx.set(overrides);
   if (range) {
     req.ctx.status = 206;
@@ -152,10 +172,11 @@ export async function getObject(req: S3Request): Promise<void> {
 export async function headObject(req: S3Request): Promise<void> {
   const { bucket, key } = requireKey(req);
   const overrides = responseOverrides(req);
+  const partNumber = requestedPart(req);
   const info = await req.objects.getObjectInfo(bucket, key, requestedVersion(req));
   checkReadConditions(req.ctx.req.headers, info);
-  const range = partRange(req, info) ?? resolveRange(firstValue(req.ctx.req.headers.range), info.size);
-  setObjectHeaders(req.ctx, info, checksumModeEnabled(req.ctx));
+  const range = readRange(req, info, partNumber);
+  setObjectHeaders(req.ctx, info, checksumsToSend(req, info, partNumber, range));
   req.ctx.set(overrides);
   req.ctx.status = range ? 206 : 200;
   if (range) req.ctx.set('Content-Range', `bytes ${range.start}-${range.end}/${info.size}`);
