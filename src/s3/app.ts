@@ -7,6 +7,7 @@ import { ANONYMOUS } from '../iam/identity.js';
 import type { Iam } from '../iam/iam.js';
 import type { ObjectLayer } from '../object/types.js';
 import { authenticate } from './auth/authenticate.js';
+import { presignedHeaders } from './auth/presigned-headers.js';
 import { SIGV2_ALGORITHM } from './auth/sigv2.js';
 import { ALGORITHM } from './auth/sigv4.js';
 import { RequestAccess, anonymousAuth, isAnonymous, signedBy, type SignedBy } from './access.js';
@@ -123,6 +124,9 @@ export function createS3App(options: S3AppOptions): Koa {
     };
     const anonymous = isAnonymous(signed);
     const auth = anonymous ? anonymousAuth(ctx.req.headers) : authenticate(signed, iam.lookupSecret);
+    if (auth.presigned) {
+      for (const [name, value] of Object.entries(presignedHeaders(target.rawQuery, auth.algorithm))) ctx.req.headers[name] ??= value;
+    }
     // A key refused between its signature check and here (disabled that instant) is refused as unknown.
     const identity = anonymous ? ANONYMOUS : iam.identity(auth.accessKey);
     if (!identity) throw new S3Error('InvalidAccessKeyId');

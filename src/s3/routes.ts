@@ -17,17 +17,9 @@ import { getVeeamSystemObject, isVeeamSystemObject } from './handlers/veeam.js';
 import * as bucketPolicy from './handlers/bucket-policy.js';
 import type { S3Action } from '../iam/actions.js';
 import type { S3Request, S3Target } from './request.js';
+import { SUBRESOURCES } from './subresources.js';
 
 type Handler = (req: S3Request) => Promise<void>;
-
-/** Query parameters that select a sub-resource or an API other than the plain one. */
-const SUBRESOURCES = new Set([
-  'accelerate', 'acl', 'analytics', 'attributes', 'cors', 'delete', 'encryption', 'intelligent-tiering',
-  'inventory', 'legal-hold', 'lifecycle', 'location', 'logging', 'metrics', 'notification', 'object-lock',
-  'ownershipControls', 'partNumber', 'policy', 'policyStatus', 'publicAccessBlock', 'replication',
-  'requestPayment', 'restore', 'retention', 'select', 'tagging', 'torrent', 'uploadId', 'uploads',
-  'versioning', 'versions', 'website',
-]);
 
 function subresourceOf(query: URLSearchParams): string {
   const found = [...query.keys()].filter((k) => SUBRESOURCES.has(k));

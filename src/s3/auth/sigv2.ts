@@ -6,13 +6,16 @@
  * The string to sign is the method, Content-MD5, Content-Type, the date (the Date header, empty when
  * x-amz-date is sent, or Expires for a URL), the x-amz-* headers (lower-cased, sorted, repeated values
  * joined with ','), and the resource: the path as sent (with `/<bucket>` before it for a virtual-host
- * request) and the sub-resources among the query parameters. Clients disagree on which parameters
- * are sub-resources and whether their values are signed decoded (as AWS documents) or as sent (s3cmd),
- * so each of those readings is tried; every reading covers the same method, headers and path.
+ * request, `/<bucket>/` for a bucket itself) and the parameters that must be signed. A URL's query may
+ * carry headers (presigned-headers.ts), signed as the headers they stand for. Clients disagree on
+ * whether values are signed decoded (as AWS documents) or as sent (s3cmd), so both are tried; each
+ * reading covers the same method, headers, path and parameters.
  */
 import { createHmac } from 'node:crypto';
 import { S3Error } from '../../errors.js';
+import { SUBRESOURCES } from '../subresources.js';
 import { declaredPayload } from './payload.js';
+import { presignedHeaders } from './presigned-headers.js';
 import { MAX_SKEW_MS, parseAmzDate, parseQuery, signaturesEqual, type AuthResult, type IncomingSignedRequest, type SignatureAlgorithm } from './sigv4.js';
 
 export const SIGV2_ALGORITHM = 'AWS' satisfies SignatureAlgorithm;
@@ -22,23 +25,16 @@ export interface SigV2Request extends IncomingSignedRequest {
   hostBucket?: string;
 }
 
-/** The sub-resources AWS documents, and the ones clients added since (s3cmd signs these). */
-const DOCUMENTED_SUBRESOURCES = [
-  'acl', 'cors', 'delete', 'lifecycle', 'location', 'logging', 'notification', 'partNumber', 'policy', 'requestPayment',
-  'restore', 'torrent', 'uploadId', 'uploads', 'versionId', 'versioning', 'versions', 'website',
-];
-/** Response-header overrides, which AWS documents as signed with their values. */
-const RESPONSE_OVERRIDES = [
+/**
+ * What a V2 signature covers of the query: every parameter that selects what the request does (so a
+ * signature cannot be taken to another sub-resource), the version it acts on, the response-header
+ * overrides, and the others boto3 signs. A client that leaves one of them out is refused, as S3 does.
+ */
+const SIGNED_PARAMETERS: ReadonlySet<string> = new Set([
+  ...SUBRESOURCES, 'versionId', 'defaultObjectAcl', 'select-type', 'storageClass',
   'response-cache-control', 'response-content-disposition', 'response-content-encoding', 'response-content-language',
   'response-content-type', 'response-expires',
-];
-/** Every sub-resource a current SDK signs (boto3's list, and the Object Lock ones other SDKs add). */
-const EVERY_SUBRESOURCE = new Set([
-  ...DOCUMENTED_SUBRESOURCES, ...RESPONSE_OVERRIDES, 'accelerate', 'analytics', 'defaultObjectAcl', 'encryption', 'inventory',
-  'legal-hold', 'metrics', 'object-lock', 'ownershipControls', 'publicAccessBlock', 'replication', 'retention', 'select',
-  'select-type', 'storageClass', 'tagging',
 ]);
-const CLASSIC_SUBRESOURCES = new Set([...DOCUMENTED_SUBRESOURCES, ...RESPONSE_OVERRIDES]);
 
 /** How a request is signed with V2, if it is. */
 export function sigV2Mechanism(req: IncomingSignedRequest): 'header' | 'query' | undefined {
@@ -59,7 +55,8 @@ export function verifySigV2(req: SigV2Request, lookupSecret: (accessKey: string)
   const { accessKey, signature, dateLine } = viaQuery ? queryCredentials(req, now) : headerCredentials(req, now);
   const secret = lookupSecret(accessKey);
   if (secret === undefined) throw new S3Error('InvalidAccessKeyId', undefined, { AWSAccessKeyId: accessKey });
-  const candidates = stringsToSign(req, dateLine);
+  const headers = viaQuery ? { ...presignedHeaders(req.rawQuery, SIGV2_ALGORITHM), ...req.headers } : req.headers;
+  const candidates = stringsToSign({ ...req, headers }, dateLine);
   for (const text of candidates) {
     // Node reads header bytes as Latin-1; clients sign the UTF-8 of the same characters, or those very bytes.
     for (const encoding of /[^\x00-\x7f]/.test(text) ? (['utf8', 'latin1'] as const) : (['utf8'] as const)) {
@@ -164,28 +161,20 @@ function queryParts(rawQuery: string): QueryPart[] {
 }
 
 /**
- * The readings of the resource clients sign: the path as sent or decoded, either sub-resource list,
- * values decoded (`name=` kept as sent, as AWS and boto3 do) or as sent (`name` alone when empty, as s3cmd does).
+ * The resource as clients sign it: the path as sent, and the signed parameters sorted by name with
+ * their values decoded (`name=` kept as sent, as AWS documents and boto3 signs) or as sent (`name`
+ * alone when empty, as s3cmd signs).
  */
 function canonicalResources(req: SigV2Request): string[] {
   const path = (req.hostBucket !== undefined ? `/${req.hostBucket}` : '') + (req.rawPath === '' ? '/' : req.rawPath);
+  const parts = queryParts(req.rawQuery)
+    .filter((p) => SIGNED_PARAMETERS.has(p.name))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const query = (text: string[]) => (parts.length === 0 ? '' : '?' + text.join('&'));
+  const queries = new Set([query(parts.map((p) => (p.hasEquals ? `${p.name}=${p.decoded}` : p.name))), query(parts.map((p) => (p.raw === '' ? p.name : `${p.name}=${p.raw}`)))]);
   const paths = [path];
   // A bucket's own resource is `/<bucket>/` as AWS documents it (boto3 signs that), or the path as sent.
   if (/^\/[^/]+$/.test(path)) paths.push(`${path}/`);
-  try {
-    const decoded = decodeURIComponent(path);
-    if (decoded !== path) paths.push(decoded);
-  } catch {
-    // a path that is not UTF-8 once decoded was signed as sent, if at all
-  }
-  const parts = queryParts(req.rawQuery);
-  const queries = new Set<string>();
-  for (const list of [EVERY_SUBRESOURCE, CLASSIC_SUBRESOURCES]) {
-    const picked = parts.filter((p) => list.has(p.name)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    const asSigned = (text: string[]) => (picked.length === 0 ? '' : '?' + text.join('&'));
-    queries.add(asSigned(picked.map((p) => (p.hasEquals ? `${p.name}=${p.decoded}` : p.name))));
-    queries.add(asSigned(picked.map((p) => (p.raw === '' ? p.name : `${p.name}=${p.raw}`))));
-  }
   return paths.flatMap((p) => [...queries].map((q) => p + q));
 }
 
