@@ -281,11 +281,11 @@ export function resticRepoArgs(endpoint: string, bucketAndPath: string): string[
 // --- s3cmd ----------------------------------------------------------------------------------
 
 /**
- * Writes an s3cmd config for the server on 127.0.0.1:`port` (SigV4, path style through
- * host_base = host_bucket): plain http, or https with certificate and host name checks (the CA
- * then comes from --ca-certs).
+ * Writes an s3cmd config for the server on 127.0.0.1:`port` (path style through host_base =
+ * host_bucket), signing with SigV4 or, with `signatureV2`, Signature Version 2: plain http, or
+ * https with certificate and host name checks (the CA then comes from --ca-certs).
  */
-export async function writeS3cmdConfig(path: string, port: number, useHttps: boolean): Promise<void> {
+export async function writeS3cmdConfig(path: string, port: number, useHttps: boolean, options: { signatureV2?: boolean } = {}): Promise<void> {
   const host = `127.0.0.1:${port}`;
   const python = (b: boolean) => (b ? 'True' : 'False');
   await writeFile(
@@ -297,7 +297,7 @@ export async function writeS3cmdConfig(path: string, port: number, useHttps: boo
       `host_base = ${host}`,
       `host_bucket = ${host}`,
       `use_https = ${python(useHttps)}`,
-      'signature_v2 = False',
+      `signature_v2 = ${python(options.signatureV2 ?? false)}`,
       'bucket_location = us-east-1',
       `check_ssl_certificate = ${python(useHttps)}`,
       `check_ssl_hostname = ${python(useHttps)}`,
