@@ -127,7 +127,7 @@ export async function postObject(
       reject(err);
     };
     const preDataTooLarge = (): void => {
-      if (!sawFile) fail(new S3Error('MaxPostPreDataLengthExceeded'));
+      if (!sawFile) fail(new S3Error('MaxPostPreDataLengthExceededError'));
     };
     parser.on('field', (name, value, info) => {
       // As in S3, fields after the file are ignored.
