@@ -4,22 +4,37 @@
  * these codes in one place (src/s3/error-mapping.ts), by kind, never by string matching.
  */
 
+/**
+ * What of the request an error document names after its Message, as S3 writes them: the bucket of a
+ * bucket error, the key (and version) of a missing object, the upload of a missing upload, the method
+ * and the kind of resource it was sent to for a refused method.
+ */
+export type ErrorField = 'BucketName' | 'Key' | 'VersionId' | 'UploadId' | 'Method' | 'ResourceType';
+
 export interface ErrorSpec {
   status: number;
   message: string;
+  fields?: readonly ErrorField[];
 }
 
+const BUCKET = ['BucketName'] as const;
+const METHOD = ['Method', 'ResourceType'] as const;
+
 export const ERRORS = {
-  AccessForbidden: { status: 403, message: 'CORSResponse: This CORS request is not allowed.' },
+  AccessForbidden: { status: 403, message: 'CORSResponse: This CORS request is not allowed.', fields: METHOD },
   AccessControlListNotSupported: { status: 400, message: 'The bucket does not allow ACLs' },
-  AccessDenied: { status: 403, message: 'Access Denied.' },
+  AccessDenied: { status: 403, message: 'Access Denied' },
   AuthorizationHeaderMalformed: { status: 400, message: 'The authorization header is malformed.' },
   AuthorizationQueryParametersError: { status: 400, message: 'Error parsing the X-Amz-Credential parameter.' },
   BadRequest: { status: 400, message: 'Bad Request.' },
   BadDigest: { status: 400, message: 'The Content-MD5 you specified did not match what we received.' },
-  BucketAlreadyExists: { status: 409, message: 'The requested bucket name is not available.' },
-  BucketAlreadyOwnedByYou: { status: 409, message: 'Your previous request to create the named bucket succeeded and you already own it.' },
-  BucketNotEmpty: { status: 409, message: 'The bucket you tried to delete is not empty.' },
+  BucketAlreadyExists: {
+    status: 409,
+    message: 'The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.',
+    fields: BUCKET,
+  },
+  BucketAlreadyOwnedByYou: { status: 409, message: 'Your previous request to create the named bucket succeeded and you already own it.', fields: BUCKET },
+  BucketNotEmpty: { status: 409, message: 'The bucket you tried to delete is not empty.', fields: BUCKET },
   EntityTooLarge: { status: 400, message: 'Your proposed upload exceeds the maximum allowed object size.' },
   EntityTooSmall: { status: 400, message: 'Your proposed upload is smaller than the minimum allowed object size.' },
   ExpiredToken: { status: 400, message: 'The provided token has expired.' },
@@ -27,9 +42,9 @@ export const ERRORS = {
   IncompleteBody: { status: 400, message: 'You did not provide the number of bytes specified by the Content-Length HTTP header.' },
   InternalError: { status: 500, message: 'We encountered an internal error. Please try again.' },
   InvalidAccessKeyId: { status: 403, message: 'The AWS Access Key Id you provided does not exist in our records.' },
-  InvalidArgument: { status: 400, message: 'Invalid Argument.' },
+  InvalidArgument: { status: 400, message: 'Invalid Argument' },
   InvalidBucketAclWithObjectOwnership: { status: 400, message: "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting" },
-  InvalidBucketName: { status: 400, message: 'The specified bucket is not valid.' },
+  InvalidBucketName: { status: 400, message: 'The specified bucket is not valid.', fields: BUCKET },
   InvalidDigest: { status: 400, message: 'The Content-MD5 you specified is not valid.' },
   InvalidPart: { status: 400, message: 'One or more of the specified parts could not be found. The part might not have been uploaded, or the specified entity tag might not have matched the part\'s entity tag.' },
   InvalidPartOrder: { status: 400, message: 'The list of parts was not in ascending order. The parts list must be specified in order by part number.' },
@@ -38,31 +53,34 @@ export const ERRORS = {
   InvalidRange: { status: 416, message: 'The requested range is not satisfiable.' },
   InvalidRequest: { status: 400, message: 'Invalid Request.' },
   InvalidBucketState: { status: 409, message: 'The request is not valid with the current state of the bucket.' },
-  InvalidChunkSizeError: { status: 400, message: 'Only the last chunk is allowed to have a size less than 8192 bytes.' },
   InvalidURI: { status: 400, message: "Couldn't parse the specified URI." },
   InvalidStorageClass: { status: 400, message: 'The storage class you specified is not valid.' },
   InvalidTag: { status: 400, message: 'The tag provided was not a valid tag.' },
   KeyTooLongError: { status: 400, message: 'Your key is too long.' },
   MalformedPOSTRequest: { status: 400, message: 'The body of your POST request is not well-formed multipart/form-data.' },
-  MaxPostPreDataLengthExceeded: { status: 400, message: 'Your POST request fields preceding the upload file were too large.' },
+  MaxPostPreDataLengthExceededError: { status: 400, message: 'Your POST request fields preceding the upload file were too large.' },
   MalformedACLError: { status: 400, message: 'The XML you provided was not well-formed or did not validate against our published schema.' },
   MalformedPolicy: { status: 400, message: 'Policies must be valid JSON and the first byte must be \'{\'' },
   MalformedXML: { status: 400, message: 'The XML you provided was not well-formed or did not validate against our published schema.' },
   MetadataTooLarge: { status: 400, message: 'Your metadata headers exceed the maximum allowed metadata size.' },
-  MethodNotAllowed: { status: 405, message: 'The specified method is not allowed against this resource.' },
+  MethodNotAllowed: { status: 405, message: 'The specified method is not allowed against this resource.', fields: METHOD },
   MissingContentLength: { status: 411, message: 'You must provide the Content-Length HTTP header.' },
   MissingSecurityHeader: { status: 400, message: 'Your request is missing a required header.' },
-  NoSuchBucket: { status: 404, message: 'The specified bucket does not exist.' },
-  NoSuchBucketPolicy: { status: 404, message: 'The bucket policy does not exist.' },
-  NoSuchPublicAccessBlockConfiguration: { status: 404, message: 'The public access block configuration was not found.' },
-  NoSuchLifecycleConfiguration: { status: 404, message: 'The lifecycle configuration does not exist.' },
+  NoSuchBucket: { status: 404, message: 'The specified bucket does not exist.', fields: BUCKET },
+  NoSuchBucketPolicy: { status: 404, message: 'The bucket policy does not exist.', fields: BUCKET },
+  NoSuchPublicAccessBlockConfiguration: { status: 404, message: 'The public access block configuration was not found.', fields: BUCKET },
+  NoSuchLifecycleConfiguration: { status: 404, message: 'The lifecycle configuration does not exist.', fields: BUCKET },
   NoSuchObjectLockConfiguration: { status: 404, message: 'The specified object does not have a ObjectLock configuration.' },
-  ObjectLockConfigurationNotFoundError: { status: 404, message: 'Object Lock configuration does not exist for this bucket.' },
-  NoSuchKey: { status: 404, message: 'The specified key does not exist.' },
-  NoSuchTagSet: { status: 404, message: 'The TagSet does not exist.' },
-  OwnershipControlsNotFoundError: { status: 404, message: 'The bucket ownership controls were not found' },
-  NoSuchUpload: { status: 404, message: 'The specified multipart upload does not exist.' },
-  NoSuchVersion: { status: 404, message: 'The specified version does not exist.' },
+  ObjectLockConfigurationNotFoundError: { status: 404, message: 'Object Lock configuration does not exist for this bucket.', fields: BUCKET },
+  NoSuchKey: { status: 404, message: 'The specified key does not exist.', fields: ['Key'] },
+  NoSuchTagSet: { status: 404, message: 'The TagSet does not exist.', fields: BUCKET },
+  OwnershipControlsNotFoundError: { status: 404, message: 'The bucket ownership controls were not found', fields: BUCKET },
+  NoSuchUpload: {
+    status: 404,
+    message: 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
+    fields: ['UploadId'],
+  },
+  NoSuchVersion: { status: 404, message: 'The specified version does not exist.', fields: ['Key', 'VersionId'] },
   NotModified: { status: 304, message: 'Not Modified' },
   NotImplemented: { status: 501, message: 'A header you provided implies functionality that is not implemented.' },
   PreconditionFailed: { status: 412, message: 'At least one of the preconditions you specified did not hold.' },
@@ -77,8 +95,6 @@ export const ERRORS = {
   XTesseraTooManyVersions: { status: 400, message: "You've exceeded the limit on the number of versions you can create on this object: delete noncurrent versions, or let a lifecycle rule expire them." },
   XTesseraStorageFull: { status: 507, message: 'The drives are nearly full: too many of them are below the free space kept back for metadata and healing. Delete objects or add drives.' },
   XAmzContentSHA256Mismatch: { status: 400, message: 'The provided \'x-amz-content-sha256\' header does not match what was computed.' },
-  XAmzContentChecksumMismatch: { status: 400, message: 'The provided checksum does not match what was computed.' },
-  InvalidChecksum: { status: 400, message: 'The checksum you specified is not valid.' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type S3ErrorCode = keyof typeof ERRORS;

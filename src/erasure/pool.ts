@@ -443,6 +443,7 @@ export class ErasurePool implements ObjectLayer {
 
   private async listInBucket(bucket: string, options: ListOptions): Promise<ListResult> {
     const { prefix, delimiter, maxKeys } = options;
+    if (maxKeys === 0) return { objects: [], prefixes: [], isTruncated: false };
     const pageSize = Math.min(Math.max(maxKeys, 100), 1000) + 1;
     const cursors = this.sets.map((s) => new SetCursor<ListedVersion>((from) => s.listPage(bucket, prefix, from, pageSize)));
     const seekAll = (from: Buffer | undefined): void => cursors.forEach((c) => c.seek(from));

@@ -22,6 +22,7 @@ import { BUILTIN_POLICIES, PolicyError, parsePolicy, type Policy } from './polic
 import { Sealer } from './seal.js';
 import { checkAccessKey, checkEmail, checkName, checkSecretKey, type GroupEntry, type IamState, type ServiceAccountEntry, type Status, type UserEntry } from './state.js';
 import { IamStore, type StoredState } from './store.js';
+import { failpoint } from '../failpoints.js';
 
 const REFRESH_MS = 10_000;
 const STATE_LOCK = 'tessera-iam-state';
@@ -212,7 +213,11 @@ export class Iam {
   async onNotice(notice: unknown): Promise<void> {
     if (!isIamNotice(notice)) throw new DriveError('invalid', 'not an IAM notice');
     if (notice.kind === 'iam') await this.reload();
-    else this.bucketAccess.invalidate(notice.bucket);
+    else {
+      // Where a test loses a notice on its way (the sender logs it as missed).
+      await failpoint('iam.bucket-access-notice');
+      this.bucketAccess.invalidate(notice.bucket);
+    }
   }
 
   /** Drops the bucket's access settings here and on every node; call after changing them. */

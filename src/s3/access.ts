@@ -100,6 +100,10 @@ const HEADER_KEYS = [
 /** Actions whose requests carry s3:prefix, s3:delimiter and s3:max-keys. */
 const LISTING_ACTIONS = new Set<S3Action>(['s3:ListBucket', 's3:ListBucketVersions']);
 
+function noSuchBucket(bucket: string): S3Error {
+  return new S3Error('NoSuchBucket', undefined, { BucketName: bucket });
+}
+
 function resourceArn(bucket?: string, key?: string): string {
   if (bucket === undefined) return 'arn:aws:s3:::*';
   return key === undefined ? `arn:aws:s3:::${bucket}` : `arn:aws:s3:::${bucket}/${key}`;
@@ -148,8 +152,8 @@ export class RequestAccess implements AccessCheck {
     const { bucket, key } = resource;
     if (this.identity.kind === 'root') return true;
     const access = bucket === undefined ? undefined : await this.iam.bucketAccess.get(bucket);
-    // A bucket that is not there is reported as such to anyone (as S3 does), except to one asking to make it.
-    if (bucket !== undefined && access === undefined && this.identity.kind === 'anonymous' && action !== 's3:CreateBucket') throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket });
+    // A bucket that is not there is reported as such to anyone, whatever their policies (as S3 does), except to one asking to make it.
+    if (bucket !== undefined && access === undefined && action !== 's3:CreateBucket') throw noSuchBucket(bucket);
     const keys = conditionKeysFor(this.identity, access);
     const conditions = keys.size === 0 ? NO_CONDITIONS : await this.conditions(keys, action, resource, extra);
     const verdict = decide(this.identity, { action, resource: resourceArn(bucket, key), principal: this.identity.principal, conditions }, access);
@@ -169,7 +173,25 @@ export class RequestAccess implements AccessCheck {
   }
 
   async require(action: S3Action, resource?: AccessResource, extra?: Map<string, string[]>): Promise<void> {
-    if (!(await this.allowed(action, resource, extra))) throw new S3Error('AccessDenied');
+    if (await this.allowed(action, resource, extra)) return;
+    // The refusal was decided on the bucket's settings as this node holds them; the bucket may have
+    // gone since (deleted through a node whose notice did not arrive): the drives say, before a 403 does.
+    const bucket = resource?.bucket;
+    if (bucket !== undefined && action !== 's3:CreateBucket' && !(await this.bucketExists(bucket))) {
+      this.iam.bucketAccess.invalidate(bucket);
+      throw noSuchBucket(bucket);
+    }
+    throw new S3Error('AccessDenied');
+  }
+
+  private bucketExists(bucket: string): Promise<boolean> {
+    return this.objects.getBucketInfo(bucket).then(
+      () => true,
+      (err: unknown) => {
+        if (isObjectLayerError(err, 'no-such-bucket')) return false;
+        throw err;
+      },
+    );
   }
 
   /** The values of the condition keys `keys` names, for this request: only those are worked out. */

@@ -16,7 +16,7 @@ import { parseTarget, type S3Request, type S3Target } from './request.js';
 import { corsHandler } from './cors.js';
 import { toS3Error } from './error-mapping.js';
 import { isPostObject, postObject } from './handlers/post-object.js';
-import { errorXml, newRequestId } from './response.js';
+import { errorXml, newResponseIds, type ErroredRequest } from './response.js';
 import { route } from './routes.js';
 import { validateBucketName } from './names.js';
 
@@ -37,15 +37,17 @@ export interface S3AppOptions {
   bodyFloor?: BodyFloor;
 }
 
-/** The target for an error body; a URL that cannot even be parsed is reported by its raw path. */
-function errorTarget(ctx: Context): Pick<S3Target, 'bucket' | 'key' | 'rawPath'> {
-  const known = ctx.state.target as S3Target | undefined;
-  if (known) return known;
-  try {
-    return parseTarget(ctx.req.url ?? '/');
-  } catch {
-    return { rawPath: (ctx.req.url ?? '/').split('?')[0] };
+/** What an error body may name of the request; a URL that cannot even be parsed names nothing. */
+function erroredRequest(ctx: Context): ErroredRequest {
+  let target = ctx.state.target as S3Target | undefined;
+  if (!target) {
+    try {
+      target = parseTarget(ctx.req.url ?? '/');
+    } catch {
+      return { method: ctx.method };
+    }
   }
+  return { method: ctx.method, bucket: target.bucket, key: target.key, query: target.query };
 }
 
 /** The request failed because the client went away (or broke the connection), not because of us. */
@@ -56,9 +58,9 @@ function clientVanished(ctx: Context, err: unknown): boolean {
 
 function errorHandler() {
   return async (ctx: Context, next: Next): Promise<void> => {
-    const requestId = newRequestId();
-    ctx.set('x-amz-request-id', requestId);
-    ctx.set('x-amz-id-2', requestId);
+    const ids = newResponseIds();
+    ctx.set('x-amz-request-id', ids.requestId);
+    ctx.set('x-amz-id-2', ids.hostId);
     ctx.set('Server', 'Tessera');
     try {
       await next();
@@ -86,7 +88,7 @@ function errorHandler() {
       }
       if (err.code === 'SlowDown' || err.code === 'SlowDownRead' || err.code === 'SlowDownWrite') ctx.set('Retry-After', '1');
       ctx.type = 'application/xml';
-      ctx.body = errorXml(err, requestId, errorTarget(ctx));
+      ctx.body = errorXml(err, ids, erroredRequest(ctx));
     }
   };
 }

@@ -8,7 +8,7 @@ import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { S3Error } from '../errors.js';
 import { badHeaderName, badHeaderValue, isHeaderName } from './header-values.js';
-import { errorXml, newRequestId } from './response.js';
+import { errorXml, newResponseIds } from './response.js';
 
 /** What llhttp attaches to a parse error. */
 interface ParseError extends Error {
@@ -38,13 +38,14 @@ function headerError(err: ParseError): S3Error {
 }
 
 function s3ErrorResponse(err: S3Error): string {
-  const requestId = newRequestId();
-  const body = errorXml(err, requestId);
+  const ids = newResponseIds();
+  const body = errorXml(err, ids);
   return [
     `HTTP/1.1 ${err.status} ${STATUS_CODES[err.status]}`,
     'Content-Type: application/xml',
     `Content-Length: ${Buffer.byteLength(body)}`,
-    `x-amz-request-id: ${requestId}`,
+    `x-amz-request-id: ${ids.requestId}`,
+    `x-amz-id-2: ${ids.hostId}`,
     'Connection: close',
     '',
     body,

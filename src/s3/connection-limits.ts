@@ -10,7 +10,7 @@ import type { Socket } from 'node:net';
 import { finished } from 'node:stream';
 import { HEALTH_PREFIX } from '../admin/health.js';
 import { S3Error } from '../errors.js';
-import { errorXml, newRequestId } from './response.js';
+import { errorXml, newResponseIds } from './response.js';
 
 export interface ConnectionLimits {
   /** Connections served at once. */
@@ -53,9 +53,9 @@ type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
 /** Answers 503 SlowDown and closes the connection. */
 export function refuseBusy(res: ServerResponse, message: string): void {
-  const requestId = newRequestId();
-  res.writeHead(503, { 'content-type': 'application/xml', 'retry-after': '1', 'x-amz-request-id': requestId, connection: 'close' });
-  res.end(errorXml(new S3Error('SlowDown', message), requestId));
+  const ids = newResponseIds();
+  res.writeHead(503, { 'content-type': 'application/xml', 'retry-after': '1', 'x-amz-request-id': ids.requestId, 'x-amz-id-2': ids.hostId, connection: 'close' });
+  res.end(errorXml(new S3Error('SlowDown', message), ids));
 }
 
 /** Served even past the cap: health checks. */

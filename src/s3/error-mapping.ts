@@ -63,7 +63,9 @@ function objectLayerExtra(err: ObjectLayerError): Record<string, string> {
       ? { ProposedSize: size, MinSizeAllowed: minSize, PartNumber: partNumber }
       : err.kind === 'invalid-part'
         ? { PartNumber: partNumber }
-        : {};
+        : err.kind === 'version-is-delete-marker'
+          ? { ResourceType: 'DeleteMarker' }
+          : {};
   return Object.fromEntries(Object.entries(fields).flatMap(([name, value]) => (value === undefined ? [] : [[name, String(value)]])));
 }
 

@@ -1,51 +1,72 @@
 /** Writing S3 responses: XML bodies, object headers, errors. */
 import { randomFillSync } from 'node:crypto';
 import type { Context } from 'koa';
-import type { S3Error } from '../errors.js';
+import { ERRORS, type ErrorField, type ErrorSpec, type S3Error } from '../errors.js';
 import type { ObjectInfo } from '../object/types.js';
 import { headerForAlgorithm, type ChecksumAlgorithm } from './checksums.js';
 import { sendableHeaders } from './header-values.js';
 import { toXml } from './xml.js';
 import { lockHeaders } from './object-lock.js';
 
-/** Random bytes drawn a page at a time: asking the system for 8 at a time cost more than the rest of a small GET's bookkeeping. */
-const REQUEST_ID_BYTES = 8;
-const randomPool = Buffer.alloc(4096);
+/** Random bytes drawn a page at a time: asking the system for a few at a time cost more than the rest of a small GET's bookkeeping. */
+const randomPool = Buffer.alloc(16 * 1024);
 let poolOffset = randomPool.length;
 
-/** The x-amz-request-id (and x-amz-id-2) of one response. */
-export function newRequestId(): string {
-  if (poolOffset + REQUEST_ID_BYTES > randomPool.length) {
+function randomFromPool(bytes: number): Buffer {
+  if (poolOffset + bytes > randomPool.length) {
     randomFillSync(randomPool);
     poolOffset = 0;
   }
-  poolOffset += REQUEST_ID_BYTES;
-  return randomPool.toString('hex', poolOffset - REQUEST_ID_BYTES, poolOffset).toUpperCase();
+  poolOffset += bytes;
+  return randomPool.subarray(poolOffset - bytes, poolOffset);
 }
 
-/** What an error answer says it was about, when that is known. */
-export interface ErrorResource {
+/** The ids of one response, shaped like S3's: x-amz-request-id (16 characters) and x-amz-id-2, the error document's HostId (base64). */
+export interface ResponseIds {
+  requestId: string;
+  hostId: string;
+}
+
+export function newResponseIds(): ResponseIds {
+  return { requestId: randomFromPool(8).toString('hex').toUpperCase(), hostId: randomFromPool(56).toString('base64') };
+}
+
+/** The request an error answers, as far as it is known: what the error document may name of it. */
+export interface ErroredRequest {
+  method?: string;
   bucket?: string;
   key?: string;
-  rawPath?: string;
+  query?: URLSearchParams;
 }
 
-/** The XML body of an S3 error answer: one shape for handlers, the parser's refusals and the connection limits. */
-export function errorXml(err: S3Error, requestId: string, where: ErrorResource = {}): string {
-  return toXml(
-    'Error',
-    {
-      Code: err.code,
-      Message: err.message,
-      ...(where.bucket ? { BucketName: where.bucket } : {}),
-      ...(where.key ? { Key: where.key } : {}),
-      ...err.extra,
-      ...(where.rawPath !== undefined ? { Resource: where.rawPath } : {}),
-      RequestId: requestId,
-      HostId: requestId,
-    },
-    false,
-  );
+/** The kind of resource a request was sent to, as MethodNotAllowed names it. */
+function resourceTypeOf({ bucket, key, query }: ErroredRequest): string {
+  if (bucket === undefined) return 'SERVICE';
+  if (key === undefined) return 'BUCKET';
+  return query?.has('uploadId') ? 'UPLOAD' : 'OBJECT';
+}
+
+const FIELD_VALUES: Record<ErrorField, (request: ErroredRequest) => string | undefined> = {
+  BucketName: (r) => r.bucket,
+  Key: (r) => r.key,
+  VersionId: (r) => r.query?.get('versionId') ?? undefined,
+  UploadId: (r) => r.query?.get('uploadId') ?? undefined,
+  Method: (r) => r.method,
+  ResourceType: (r) => (r.method === undefined ? undefined : resourceTypeOf(r)),
+};
+
+/**
+ * The XML body of an S3 error answer, one shape for handlers, the parser's refusals and the connection
+ * limits: Code, Message, the fields the catalogue names for the code (from the request), the error's
+ * own fields (which win over those), RequestId and HostId.
+ */
+export function errorXml(err: S3Error, ids: ResponseIds, request: ErroredRequest = {}): string {
+  const named: Record<string, string> = {};
+  for (const field of (ERRORS[err.code] as ErrorSpec).fields ?? []) {
+    const value = FIELD_VALUES[field](request);
+    if (value !== undefined) named[field] = value;
+  }
+  return toXml('Error', { Code: err.code, Message: err.message, ...named, ...err.extra, RequestId: ids.requestId, HostId: ids.hostId }, false);
 }
 
 /** An XML answer; `namespace` false leaves out the S3 namespace, as S3 does on a form upload's PostResponse. */

@@ -259,7 +259,7 @@ describe('hostile connections', () => {
     closedWithin(slowloris, HEADERS_TIMEOUT_S + 3);
     expect(report.answers.trickledBody).toEqual({ '400 RequestTimeout': PER_KIND });
     closedWithin(trickledBody, BODY_STALL_S + LINGER_S + 3);
-    expect(report.answers.hugeFormField).toEqual({ '400 MaxPostPreDataLengthExceeded': PER_KIND });
+    expect(report.answers.hugeFormField).toEqual({ '400 MaxPostPreDataLengthExceededError': PER_KIND });
     closedWithin(hugeFormField, LINGER_S + 3);
     expect(report.answers.trickleAfter403).toEqual({ '403 SignatureDoesNotMatch': PER_KIND });
     closedWithin(trickleAfter403, LINGER_S + 3);
@@ -321,9 +321,9 @@ describe('hostile connections', () => {
       return fetch(`${server.endpoint}/${BUCKET}`, { method: 'POST', body: form });
     };
     const big = await post([['key', 'k'], ['x-ignore-padding', 'p'.repeat(70 * 1024)]]);
-    expect([big.status, errorCode(await big.text())]).toEqual([400, 'MaxPostPreDataLengthExceeded']);
+    expect([big.status, errorCode(await big.text())]).toEqual([400, 'MaxPostPreDataLengthExceededError']);
     const many = await post(Array.from({ length: 300 }, (_, i): [string, string] => [`x-ignore-${i}`, 'v']));
-    expect([many.status, errorCode(await many.text())]).toEqual([400, 'MaxPostPreDataLengthExceeded']);
+    expect([many.status, errorCode(await many.text())]).toEqual([400, 'MaxPostPreDataLengthExceededError']);
   });
 
   it('reads a small refused body to its end and keeps the connection', async () => {

@@ -8,6 +8,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import type { FinalizeHandler, FinalizeHandlerArguments, MetadataBearer } from '@smithy/types';
 import { AdminClient } from '../../src/admin/client.js';
 import { ACCESS_KEY, SECRET_KEY, type TestServer } from './server.js';
+import { sdkRequestHandler, type TestCerts } from './tls.js';
 
 export interface Keys {
   accessKey: string;
@@ -21,14 +22,21 @@ export function rootAdmin(server: TestServer): AdminClient {
   return new AdminClient({ url: server.endpoint, accessKey: ACCESS_KEY, secretKey: SECRET_KEY });
 }
 
+/** Where requests go: a test server, or one node of a cluster (`tls`: the cluster's). */
+export interface S3Endpoint {
+  endpoint: string;
+  tls?: Pick<TestCerts, 'ca'>;
+}
+
 /** An SDK client signing with `keys`; no retries, so a refusal is seen as it came. */
-export function s3As(server: TestServer, keys: Keys): S3Client {
+export function s3As(server: S3Endpoint, keys: Keys): S3Client {
   return new S3Client({
     endpoint: server.endpoint,
     region: 'us-east-1',
     forcePathStyle: true,
     maxAttempts: 1,
     credentials: { accessKeyId: keys.accessKey, secretAccessKey: keys.secretKey },
+    ...(server.tls ? { requestHandler: sdkRequestHandler({ ca: server.tls.ca }) } : {}),
   });
 }
 
@@ -36,7 +44,7 @@ export function s3As(server: TestServer, keys: Keys): S3Client {
  * An SDK client whose requests go out unsigned (anonymous): the SDK signs as usual and a middleware
  * placed after its signer strips everything the signature added.
  */
-export function anonymousS3(server: TestServer): S3Client {
+export function anonymousS3(server: S3Endpoint): S3Client {
   const client = s3As(server, { accessKey: 'anonymous-placeholder', secretKey: 'anonymous-placeholder' });
   client.middlewareStack.addRelativeTo(
     (next: FinalizeHandler<object, MetadataBearer>) => async (args: FinalizeHandlerArguments<object>) => {

@@ -99,13 +99,11 @@ describe.skipIf(!available)(available ? 'aws-cli' : `aws-cli (SKIPPED: ${AWS} no
     return run.stdout;
   }
 
-  it('s3 mb creates a bucket, a second mb fails with BucketAlreadyOwnedByYou', async () => {
+  it('s3 mb creates a bucket; a second mb succeeds, as S3 answers its owner in us-east-1', async () => {
     const out = await ok('s3', 'mb', 's3://cli-mb');
     expect(out).toContain('make_bucket: cli-mb');
     expect((await s3.send(new HeadBucketCommand({ Bucket: 'cli-mb' }))).$metadata.httpStatusCode).toBe(200);
-    const again = await aws('s3', 'mb', 's3://cli-mb');
-    expect(again.code).not.toBe(0);
-    expect(again.stderr).toContain('BucketAlreadyOwnedByYou');
+    expect(await ok('s3', 'mb', 's3://cli-mb')).toContain('make_bucket: cli-mb');
     const ls = await ok('s3', 'ls');
     expect(ls.split('\n').some((line) => /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d cli-mb$/.test(line.trim()))).toBe(true);
   });

@@ -240,7 +240,7 @@ describe('POST form fields', () => {
       return { ...outcomeOf(res), stored: await objectStored(key) };
     };
     // 1.2 MB of fields is past the 64 KiB the form may carry before its file (src/s3/handlers/post-object.ts)
-    expect(await attempt(60 * KiB)).toEqual(refused(undefined, 'MaxPostPreDataLengthExceeded'));
+    expect(await attempt(60 * KiB)).toEqual(refused(undefined, 'MaxPostPreDataLengthExceededError'));
     // 20 KB of metadata fits in the form but not in the 2 KB metadata limit
     expect(await attempt(KiB)).toEqual(refused(undefined, 'MetadataTooLarge'));
   });

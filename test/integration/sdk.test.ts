@@ -113,7 +113,8 @@ function utf8Sort(keys: string[]): string[] {
 describe('buckets', () => {
   it('creates, lists, heads, locates and deletes buckets with S3 error codes', async () => {
     const name = await createBucket('sdk-bucket-life');
-    await expectS3Error(s3.send(new CreateBucketCommand({ Bucket: name })), 'BucketAlreadyOwnedByYou', 409);
+    // Made again by its owner: 200 in us-east-1, S3's legacy answer (listings-and-buckets.test.ts has the rest).
+    expect((await s3.send(new CreateBucketCommand({ Bucket: name }))).$metadata.httpStatusCode).toBe(200);
 
     const list = await s3.send(new ListBucketsCommand({}));
     const entry = list.Buckets?.find((b) => b.Name === name);

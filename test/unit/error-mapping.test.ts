@@ -63,6 +63,7 @@ describe('object-layer errors to S3 errors', () => {
         { ProposedSize: '10', MinSizeAllowed: String(5 * 1024 * 1024), PartNumber: '1' },
       ],
       [new ObjectLayerError('entity-too-large'), 'EntityTooLarge', 400, ERRORS.EntityTooLarge.message, {}],
+      [new ObjectLayerError('version-is-delete-marker'), 'MethodNotAllowed', 405, ERRORS.MethodNotAllowed.message, { ResourceType: 'DeleteMarker' }],
     ];
     for (const [err, code, status, message, extra] of cases) {
       const answer = toS3Error(err)!;

@@ -1,4 +1,5 @@
 import { S3Error } from '../../errors.js';
+import { isObjectLayerError } from '../../object/errors.js';
 import { validateBucketName } from '../names.js';
 import { firstValue } from '../object-request.js';
 import { readSmallBody } from '../read-body.js';
@@ -17,12 +18,30 @@ export async function createBucket(req: S3Request): Promise<void> {
   }
   const lock = firstValue(req.ctx.req.headers['x-amz-bucket-object-lock-enabled'])?.toLowerCase() === 'true';
   const config = { ...newBucketAccess(req), ...(lock ? { versioning: 'Enabled' as const, objectLock: {} } : {}) };
-  await req.objects.makeBucket(bucket, Object.keys(config).length > 0 ? config : undefined);
+  const made = await req.objects.makeBucket(bucket, Object.keys(config).length > 0 ? config : undefined).then(
+    () => true,
+    (err: unknown) => {
+      if (isObjectLayerError(err, 'bucket-exists')) return false;
+      throw err;
+    },
+  );
   // Every node forgets what it knew of an earlier bucket of this name.
-  await req.iam.bucketAccessChanged(bucket);
+  if (made) await req.iam.bucketAccessChanged(bucket);
+  else await refuseExisting(req, bucket);
   req.ctx.set('Location', `/${bucket}`);
   req.ctx.status = 200;
   req.ctx.body = '';
+}
+
+/**
+ * The answer to making a bucket that exists: BucketAlreadyExists to anyone but its owner (the identity
+ * that made it: each user of this server is its own owner, see the README); BucketAlreadyOwnedByYou to
+ * its owner, except in us-east-1, where S3 keeps its legacy answer, 200 OK (it returns normally).
+ */
+async function refuseExisting(req: S3Request, bucket: string): Promise<void> {
+  const access = await req.iam.bucketAccess.get(bucket);
+  if (access && access.ownership.owner.id !== req.access.identity.canonicalId) throw new S3Error('BucketAlreadyExists');
+  if (!access || req.ctx.state.region !== 'us-east-1') throw new S3Error('BucketAlreadyOwnedByYou');
 }
 
 export async function headBucket(req: S3Request): Promise<void> {

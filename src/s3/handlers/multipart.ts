@@ -9,14 +9,12 @@ import { checkListedPartChecksums, defaultChecksumType, isFullObjectCapable, mul
 import { firstValue, parityFor, parsePartNumber, requireKey, storedHeaders } from '../object-request.js';
 import { readSmallBody } from '../read-body.js';
 import { compareKeys, isNameOf } from '../../storage/names.js';
-import { validatePrefix } from '../names.js';
 import { requireBucket, type S3Request } from '../request.js';
 import { objectUrl, quoteEtag, sendXml, setExpirationHeader, setVersionHeader, xmlDate } from '../response.js';
 import { parseXml } from '../xml.js';
 import { requireAttributePermissions, writeAttributes } from '../object-lock.js';
 import { objectAclFor, ownerElement } from './acl.js';
-
-const MAX_LISTED = 1000;
+import { MAX_LISTED, countParam, listParams } from './list.js';
 
 function checksumHeaderName(alg: string): string {
   return `Checksum${alg}`;
@@ -160,22 +158,16 @@ export async function abortMultipartUpload(req: S3Request): Promise<void> {
   req.ctx.status = 204;
 }
 
-function boundedInt(req: S3Request, name: string, fallback: number): number {
-  const raw = req.target.query.get(name);
-  if (raw === null) return fallback;
-  if (!/^\d+$/.test(raw)) throw new S3Error('InvalidArgument', `Provided ${name} not an integer or within integer range`, { ArgumentName: name, ArgumentValue: raw });
-  return Math.min(Number(raw), MAX_LISTED);
-}
-
 export async function listParts(req: S3Request): Promise<void> {
   const { bucket, key } = requireKey(req);
   const uploadId = uploadIdOf(req);
-  const maxParts = boundedInt(req, 'max-parts', MAX_LISTED);
-  const marker = boundedInt(req, 'part-number-marker', 0);
+  const maxParts = Math.min(countParam(req.target.query, 'max-parts', MAX_LISTED), MAX_LISTED);
+  const marker = countParam(req.target.query, 'part-number-marker', 0);
   const { upload, parts } = await req.objects.listObjectParts(bucket, key, uploadId);
   const after = parts.filter((p) => p.number > marker);
   const page = after.slice(0, maxParts);
-  const truncated = after.length > page.length;
+  // A page of none (max-parts=0) is the whole answer, not the first of endless empty ones.
+  const truncated = maxParts > 0 && after.length > page.length;
   const owner = await ownerElement(req, bucket);
   sendXml(req.ctx, 'ListPartsResult', {
     Bucket: bucket,
@@ -201,17 +193,17 @@ export async function listParts(req: S3Request): Promise<void> {
 
 export async function listMultipartUploads(req: S3Request): Promise<void> {
   const bucket = requireBucket(req);
+  const { prefix, delimiter, maxKeys: maxUploads, encode, encodingType } = listParams(req, 'max-uploads');
   const q = req.target.query;
-  const prefix = validatePrefix(q.get('prefix') ?? '');
-  const delimiter = q.get('delimiter') ?? '';
   const keyMarker = q.get('key-marker') ?? '';
   const uploadIdMarker = q.get('upload-id-marker') ?? '';
-  const maxUploads = boundedInt(req, 'max-uploads', MAX_LISTED);
   const all = await req.objects.listMultipartUploads(bucket, prefix);
 
   const uploads: typeof all = [];
   const prefixes: string[] = [];
   let truncated = false;
+  /** Where the next page starts: after the last upload or common prefix of this one. */
+  let next: { key: string; uploadId?: string } | undefined;
   let passedMarker = keyMarker === '';
   for (const u of all) {
     if (!passedMarker) {
@@ -223,25 +215,30 @@ export async function listMultipartUploads(req: S3Request): Promise<void> {
     const common = at >= 0 ? u.key.slice(0, at + delimiter.length) : undefined;
     if (common !== undefined && (prefixes[prefixes.length - 1] === common || common === keyMarker)) continue;
     if (uploads.length + prefixes.length >= maxUploads) {
-      truncated = true;
+      // A page of none (max-uploads=0) is the whole answer, not the first of endless empty ones.
+      truncated = maxUploads > 0;
       break;
     }
-    if (common !== undefined) prefixes.push(common);
-    else uploads.push(u);
+    if (common !== undefined) {
+      prefixes.push(common);
+      next = { key: common };
+    } else {
+      uploads.push(u);
+      next = { key: u.key, uploadId: u.uploadId };
+    }
   }
-  const last = uploads[uploads.length - 1];
   const owner = await ownerElement(req, bucket);
   sendXml(req.ctx, 'ListMultipartUploadsResult', {
     Bucket: bucket,
-    KeyMarker: keyMarker,
+    KeyMarker: encode(keyMarker),
     UploadIdMarker: uploadIdMarker,
-    ...(truncated && last ? { NextKeyMarker: last.key, NextUploadIdMarker: last.uploadId } : {}),
-    Prefix: prefix,
-    ...(delimiter ? { Delimiter: delimiter } : {}),
+    ...(truncated && next ? { NextKeyMarker: encode(next.key), NextUploadIdMarker: next.uploadId ?? '' } : {}),
+    Prefix: encode(prefix),
+    ...(delimiter ? { Delimiter: encode(delimiter) } : {}),
     MaxUploads: maxUploads,
     IsTruncated: truncated,
     Upload: uploads.map((u) => ({
-      Key: u.key,
+      Key: encode(u.key),
       UploadId: u.uploadId,
       Initiator: owner,
       Owner: owner,
@@ -249,6 +246,7 @@ export async function listMultipartUploads(req: S3Request): Promise<void> {
       Initiated: xmlDate(u.initiated),
       ...(u.checksumAlgorithm ? { ChecksumAlgorithm: u.checksumAlgorithm, ChecksumType: u.checksumType } : {}),
     })),
-    ...(prefixes.length > 0 ? { CommonPrefixes: prefixes.map((p) => ({ Prefix: p })) } : {}),
+    ...(prefixes.length > 0 ? { CommonPrefixes: prefixes.map((p) => ({ Prefix: encode(p) })) } : {}),
+    ...(encodingType ? { EncodingType: encodingType } : {}),
   });
 }

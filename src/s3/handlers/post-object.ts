@@ -150,7 +150,7 @@ export async function postObject(
       reject(err);
     };
     const preDataTooLarge = (): void => {
-      if (!sawFile) fail(new S3Error('MaxPostPreDataLengthExceeded'));
+      if (!sawFile) fail(new S3Error('MaxPostPreDataLengthExceededError'));
     };
     const store = (file: Readable, filename: string): void => {
       sawFile = true;

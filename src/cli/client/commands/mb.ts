@@ -48,6 +48,9 @@ Examples:
           if (!bucket) throw new CliError(`"${arg}" names no bucket; write ${remote.alias}/BUCKET`);
           if (key.replace(/\/$/, '') !== '') throw new CliError(`"${arg}" is a path inside a bucket; mb makes buckets (ALIAS/BUCKET)`);
           try {
+            // S3 answers a repeated CreateBucket by the bucket's owner with 200 in us-east-1: whether it is there is
+            // asked first. A HEAD that fails (a bad name, someone else's bucket) leaves the answer to CreateBucket.
+            if (await remote.bucketExists(bucket).catch(() => false)) throw new CliError(`bucket "${bucket}" already exists`);
             await remote.call({ bucket }, (c) =>
               c.send(
                 new CreateBucketCommand({
