@@ -44,10 +44,10 @@ function erroredRequest(ctx: Context): ErroredRequest {
     try {
       target = parseTarget(ctx.req.url ?? '/');
     } catch {
-      return { method: ctx.method };
+      return { method: ctx.method, rawPath: (ctx.req.url ?? '/').split('?')[0] };
     }
   }
-  return { method: ctx.method, bucket: target.bucket, key: target.key, query: target.query };
+  return { method: ctx.method, bucket: target.bucket, key: target.key, query: target.query, rawPath: target.rawPath };
 }
 
 /** The request failed because the client went away (or broke the connection), not because of us. */

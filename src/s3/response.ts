@@ -37,6 +37,14 @@ export interface ErroredRequest {
   bucket?: string;
   key?: string;
   query?: URLSearchParams;
+  /** The path the request was sent to, as sent, when no bucket could be read from it. */
+  rawPath?: string;
+}
+
+/** The Resource element: the bucket and key the request named (`/bucket/key`), else its path. */
+function resourceOf({ bucket, key, rawPath }: ErroredRequest): string | undefined {
+  if (bucket === undefined) return rawPath;
+  return key === undefined ? `/${bucket}` : `/${bucket}/${key}`;
 }
 
 /** The kind of resource a request was sent to, as MethodNotAllowed names it. */
@@ -58,7 +66,8 @@ const FIELD_VALUES: Record<ErrorField, (request: ErroredRequest) => string | und
 /**
  * The XML body of an S3 error answer, one shape for handlers, the parser's refusals and the connection
  * limits: Code, Message, the fields the catalogue names for the code (from the request), the error's
- * own fields (which win over those), RequestId and HostId.
+ * own fields (which win over those), the Resource (as AWS documents the REST error answer), RequestId
+ * and HostId.
  */
 export function errorXml(err: S3Error, ids: ResponseIds, request: ErroredRequest = {}): string {
   const named: Record<string, string> = {};
@@ -66,7 +75,8 @@ export function errorXml(err: S3Error, ids: ResponseIds, request: ErroredRequest
     const value = FIELD_VALUES[field](request);
     if (value !== undefined) named[field] = value;
   }
-  return toXml('Error', { Code: err.code, Message: err.message, ...named, ...err.extra, RequestId: ids.requestId, HostId: ids.hostId }, false);
+  const resource = resourceOf(request);
+  return toXml('Error', { Code: err.code, Message: err.message, ...named, ...err.extra, ...(resource !== undefined ? { Resource: resource } : {}), RequestId: ids.requestId, HostId: ids.hostId }, false);
 }
 
 /** An XML answer; `namespace` false leaves out the S3 namespace, as S3 does on a form upload's PostResponse. */

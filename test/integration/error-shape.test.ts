@@ -3,7 +3,8 @@
  * answers it gives): `<Error><Code/><Message/>` then the fields of the code (BucketName of a bucket
  * error, Key of NoSuchKey, Key and VersionId of NoSuchVersion, UploadId of NoSuchUpload, Method and
  * ResourceType of MethodNotAllowed, ArgumentName and ArgumentValue of InvalidArgument, the signing
- * details of SignatureDoesNotMatch), then RequestId and HostId; no Resource element; x-amz-request-id
+ * details of SignatureDoesNotMatch), the Resource (the bucket and key named, else the path) as AWS's
+ * REST error answer documents it, then RequestId and HostId; x-amz-request-id
  * and x-amz-id-2 carry the RequestId and the HostId, a longer base64 id.
  */
 import { CreateBucketCommand, DeleteObjectCommand, PutBucketVersioningCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
@@ -40,39 +41,40 @@ function errorElements(res: RawResponse): [string, string][] {
   return [...body![1].matchAll(/<(\w+)>([^<]*)<\/\1>/g)].map((m) => [m[1], m[2]]);
 }
 
-/** The error's elements without the ids (checked in every case on their own), as an object in order. */
-function shapeOf(res: RawResponse): Record<string, string> {
+/** The error's elements without the Resource and the ids (checked in every case on their own), as an object in order. */
+function shapeOf(res: RawResponse, resource: string): Record<string, string> {
   const elements = errorElements(res);
-  const [requestId, hostId] = elements.slice(-2);
+  const [where, requestId, hostId] = elements.slice(-3);
+  expect(where).toEqual(['Resource', resource]);
   expect([requestId[0], hostId[0]]).toEqual(['RequestId', 'HostId']);
   expect(requestId[1]).toBe(res.headers['x-amz-request-id']);
   expect(hostId[1]).toBe(res.headers['x-amz-id-2']);
   expect(hostId[1]).not.toBe(requestId[1]);
   expect(Buffer.from(hostId[1], 'base64').length).toBeGreaterThanOrEqual(48);
-  return Object.fromEntries(elements.slice(0, -2));
+  return Object.fromEntries(elements.slice(0, -3));
 }
 
 describe('S3 error documents', () => {
   it('NoSuchKey names the key (and not the bucket)', async () => {
     const res = await rawRequest(server.endpoint, { method: 'GET', path: `/${BUCKET}/no/such%20key` });
     expect(res.status).toBe(404);
-    expect(shapeOf(res)).toEqual({ Code: 'NoSuchKey', Message: 'The specified key does not exist.', Key: 'no/such key' });
+    expect(shapeOf(res, `/${BUCKET}/no/such key`)).toEqual({ Code: 'NoSuchKey', Message: 'The specified key does not exist.', Key: 'no/such key' });
   });
 
   it('NoSuchBucket names the bucket', async () => {
     const res = await rawRequest(server.endpoint, { method: 'GET', path: '/no-such-bucket-here/k' });
     expect(res.status).toBe(404);
-    expect(shapeOf(res)).toEqual({ Code: 'NoSuchBucket', Message: 'The specified bucket does not exist.', BucketName: 'no-such-bucket-here' });
+    expect(shapeOf(res, '/no-such-bucket-here/k')).toEqual({ Code: 'NoSuchBucket', Message: 'The specified bucket does not exist.', BucketName: 'no-such-bucket-here' });
   });
 
   it('NoSuchVersion names the key and the version; NoSuchUpload the upload', async () => {
     // A version id of another key.
     const version = await rawRequest(server.endpoint, { method: 'GET', path: `/${BUCKET}/private.txt`, query: `versionId=${markerVersion}` });
     expect(version.status, version.text).toBe(404);
-    expect(shapeOf(version)).toEqual({ Code: 'NoSuchVersion', Message: 'The specified version does not exist.', Key: 'private.txt', VersionId: markerVersion });
+    expect(shapeOf(version, `/${BUCKET}/private.txt`)).toEqual({ Code: 'NoSuchVersion', Message: 'The specified version does not exist.', Key: 'private.txt', VersionId: markerVersion });
     const upload = await rawRequest(server.endpoint, { method: 'PUT', path: `/${BUCKET}/k`, query: 'partNumber=1&uploadId=no-such-upload', body: 'x' });
     expect(upload.status, upload.text).toBe(404);
-    expect(shapeOf(upload)).toEqual({
+    expect(shapeOf(upload, `/${BUCKET}/k`)).toEqual({
       Code: 'NoSuchUpload',
       Message: 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
       UploadId: 'no-such-upload',
@@ -82,31 +84,31 @@ describe('S3 error documents', () => {
   it('InvalidArgument names the argument and its value', async () => {
     const res = await rawRequest(server.endpoint, { method: 'GET', path: `/${BUCKET}`, query: 'list-type=2&max-keys=lots' });
     expect(res.status).toBe(400);
-    expect(shapeOf(res)).toEqual({ Code: 'InvalidArgument', Message: 'Provided max-keys not an integer or within integer range', ArgumentName: 'max-keys', ArgumentValue: 'lots' });
+    expect(shapeOf(res, `/${BUCKET}`)).toEqual({ Code: 'InvalidArgument', Message: 'Provided max-keys not an integer or within integer range', ArgumentName: 'max-keys', ArgumentValue: 'lots' });
   });
 
   it('MethodNotAllowed names the method and the kind of resource: the service, an object, a delete marker', async () => {
     const service = await rawRequest(server.endpoint, { method: 'POST', path: '/' });
     expect(service.status).toBe(405);
-    expect(shapeOf(service)).toEqual({ Code: 'MethodNotAllowed', Message: 'The specified method is not allowed against this resource.', Method: 'POST', ResourceType: 'SERVICE' });
+    expect(shapeOf(service, '/')).toEqual({ Code: 'MethodNotAllowed', Message: 'The specified method is not allowed against this resource.', Method: 'POST', ResourceType: 'SERVICE' });
     const object = await rawRequest(server.endpoint, { method: 'POST', path: `/${BUCKET}/private.txt` });
     expect(object.status).toBe(405);
-    expect(shapeOf(object)).toMatchObject({ Code: 'MethodNotAllowed', Method: 'POST', ResourceType: 'OBJECT' });
+    expect(shapeOf(object, `/${BUCKET}/private.txt`)).toMatchObject({ Code: 'MethodNotAllowed', Method: 'POST', ResourceType: 'OBJECT' });
     const marker = await rawRequest(server.endpoint, { method: 'GET', path: `/${BUCKET}/deleted.txt`, query: `versionId=${markerVersion}` });
     expect([marker.status, marker.headers['x-amz-delete-marker']]).toEqual([405, 'true']);
-    expect(shapeOf(marker)).toMatchObject({ Code: 'MethodNotAllowed', Method: 'GET', ResourceType: 'DeleteMarker' });
+    expect(shapeOf(marker, `/${BUCKET}/deleted.txt`)).toMatchObject({ Code: 'MethodNotAllowed', Method: 'GET', ResourceType: 'DeleteMarker' });
   });
 
   it('AccessDenied says nothing more', async () => {
     const res = await rawRequest(server.endpoint, { method: 'GET', path: `/${BUCKET}/private.txt`, sign: false });
     expect(res.status).toBe(403);
-    expect(shapeOf(res)).toEqual({ Code: 'AccessDenied', Message: 'Access Denied' });
+    expect(shapeOf(res, `/${BUCKET}/private.txt`)).toEqual({ Code: 'AccessDenied', Message: 'Access Denied' });
   });
 
   it('SignatureDoesNotMatch gives what was signed: the key id, the string to sign, the signature and the canonical request', async () => {
     const res = await rawRequest(server.endpoint, { method: 'GET', path: `/${BUCKET}`, query: 'list-type=2', secretKey: 'not-the-secret' });
     expect(res.status).toBe(403);
-    const shape = shapeOf(res);
+    const shape = shapeOf(res, `/${BUCKET}`);
     expect(Object.keys(shape).slice(0, 3)).toEqual(['Code', 'Message', 'AWSAccessKeyId']);
     expect(shape).toMatchObject({
       Code: 'SignatureDoesNotMatch',
@@ -116,12 +118,14 @@ describe('S3 error documents', () => {
     expect(shape.StringToSign).toMatch(/^AWS4-HMAC-SHA256\n\d{8}T\d{6}Z\n\d{8}\/us-east-1\/s3\/aws4_request\n[0-9a-f]{64}$/);
     expect(shape.SignatureProvided).toMatch(/^[0-9a-f]{64}$/);
     expect(shape.CanonicalRequest).toMatch(/^GET\n\/error-shape\nlist-type=2\n/);
+    expect(shape.StringToSignBytes).toBe([...Buffer.from(shape.StringToSign!)].map((b) => b.toString(16).padStart(2, '0')).join(' '));
+    expect(shape.CanonicalRequestBytes).toBe([...Buffer.from(shape.CanonicalRequest!)].map((b) => b.toString(16).padStart(2, '0')).join(' '));
   });
 
   it('InvalidAccessKeyId names the key id', async () => {
     const res = await rawRequest(server.endpoint, { method: 'GET', path: '/', accessKey: 'AKIANOSUCHKEY', secretKey: 'whatever-secret' });
     expect(res.status).toBe(403);
-    expect(shapeOf(res)).toMatchObject({ Code: 'InvalidAccessKeyId', AWSAccessKeyId: 'AKIANOSUCHKEY' });
+    expect(shapeOf(res, '/')).toMatchObject({ Code: 'InvalidAccessKeyId', AWSAccessKeyId: 'AKIANOSUCHKEY' });
   });
 
   it('a successful answer carries the two ids as well', async () => {

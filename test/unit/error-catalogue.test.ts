@@ -111,24 +111,24 @@ describe('the S3 error catalogue', () => {
     for (const code of Object.keys(TESSERA_CODES)) expect(AWS_STATUS[code], code).toBeUndefined();
   });
 
-  it('writes Code, Message, the fields of the code, the error’s own fields, RequestId and HostId, in that order', () => {
+  it('writes Code, Message, the fields of the code, the error’s own fields, Resource, RequestId and HostId, in that order', () => {
     const ids = newResponseIds();
     const request = { method: 'GET', bucket: 'b', key: 'k', query: new URLSearchParams('versionId=v1&uploadId=u1') };
     const elements = (err: S3Error): string[] => [...errorXml(err, ids, request).matchAll(/<(\w+)>/g)].map((m) => m[1]);
-    expect(elements(new S3Error('NoSuchKey'))).toEqual(['Error', 'Code', 'Message', 'Key', 'RequestId', 'HostId']);
-    expect(elements(new S3Error('NoSuchVersion'))).toEqual(['Error', 'Code', 'Message', 'Key', 'VersionId', 'RequestId', 'HostId']);
-    expect(elements(new S3Error('NoSuchUpload'))).toEqual(['Error', 'Code', 'Message', 'UploadId', 'RequestId', 'HostId']);
-    expect(elements(new S3Error('NoSuchBucket'))).toEqual(['Error', 'Code', 'Message', 'BucketName', 'RequestId', 'HostId']);
-    expect(elements(new S3Error('MethodNotAllowed'))).toEqual(['Error', 'Code', 'Message', 'Method', 'ResourceType', 'RequestId', 'HostId']);
-    expect(elements(new S3Error('AccessDenied'))).toEqual(['Error', 'Code', 'Message', 'RequestId', 'HostId']);
-    expect(elements(new S3Error('InvalidArgument', 'x', { ArgumentName: 'a', ArgumentValue: 'v' }))).toEqual(['Error', 'Code', 'Message', 'ArgumentName', 'ArgumentValue', 'RequestId', 'HostId']);
+    expect(elements(new S3Error('NoSuchKey'))).toEqual(['Error', 'Code', 'Message', 'Key', 'Resource', 'RequestId', 'HostId']);
+    expect(elements(new S3Error('NoSuchVersion'))).toEqual(['Error', 'Code', 'Message', 'Key', 'VersionId', 'Resource', 'RequestId', 'HostId']);
+    expect(elements(new S3Error('NoSuchUpload'))).toEqual(['Error', 'Code', 'Message', 'UploadId', 'Resource', 'RequestId', 'HostId']);
+    expect(elements(new S3Error('NoSuchBucket'))).toEqual(['Error', 'Code', 'Message', 'BucketName', 'Resource', 'RequestId', 'HostId']);
+    expect(elements(new S3Error('MethodNotAllowed'))).toEqual(['Error', 'Code', 'Message', 'Method', 'ResourceType', 'Resource', 'RequestId', 'HostId']);
+    expect(elements(new S3Error('AccessDenied'))).toEqual(['Error', 'Code', 'Message', 'Resource', 'RequestId', 'HostId']);
+    expect(elements(new S3Error('InvalidArgument', 'x', { ArgumentName: 'a', ArgumentValue: 'v' }))).toEqual(['Error', 'Code', 'Message', 'ArgumentName', 'ArgumentValue', 'Resource', 'RequestId', 'HostId']);
     // The error's own value of a field wins, in the field's place.
     expect(errorXml(new S3Error('MethodNotAllowed', undefined, { ResourceType: 'DeleteMarker' }), ids, request)).toContain('<Method>GET</Method><ResourceType>DeleteMarker</ResourceType>');
   });
 
   it('leaves out the fields the request does not give', () => {
     const xml = errorXml(new S3Error('NoSuchVersion'), newResponseIds(), { method: 'GET', bucket: 'b', key: 'k', query: new URLSearchParams() });
-    expect(xml).toContain('<Key>k</Key><RequestId>');
+    expect(xml).toContain('<Key>k</Key><Resource>/b/k</Resource><RequestId>');
     expect(errorXml(new S3Error('NoSuchBucket'), newResponseIds())).not.toContain('BucketName');
   });
 

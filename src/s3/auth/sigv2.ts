@@ -16,7 +16,7 @@ import { S3Error } from '../../errors.js';
 import { SUBRESOURCES } from '../subresources.js';
 import { declaredPayload } from './payload.js';
 import { presignedHeaders } from './presigned-headers.js';
-import { MAX_SKEW_MS, parseAmzDate, parseQuery, signaturesEqual, type AuthResult, type IncomingSignedRequest, type SignatureAlgorithm } from './sigv4.js';
+import { MAX_SKEW_MS, hexBytes, parseAmzDate, parseQuery, signaturesEqual, type AuthResult, type IncomingSignedRequest, type SignatureAlgorithm } from './sigv4.js';
 
 export const SIGV2_ALGORITHM = 'AWS' satisfies SignatureAlgorithm;
 
@@ -70,7 +70,7 @@ export function verifySigV2(req: SigV2Request, lookupSecret: (accessKey: string)
     AWSAccessKeyId: accessKey,
     StringToSign: first,
     SignatureProvided: signature,
-    StringToSignBytes: [...Buffer.from(first, 'utf8')].map((b) => b.toString(16).padStart(2, '0')).join(' '),
+    StringToSignBytes: hexBytes(first),
   });
 }
 

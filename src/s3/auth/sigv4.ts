@@ -101,6 +101,11 @@ export function deriveSigningKey(secret: string, date: string, region: string, s
   return key;
 }
 
+/** The UTF-8 bytes of `text` as S3 lists them in SignatureDoesNotMatch answers: two hex digits each, space-separated. */
+export function hexBytes(text: string): string {
+  return [...Buffer.from(text, 'utf8')].map((b) => b.toString(16).padStart(2, '0')).join(' ');
+}
+
 /** Constant-time comparison of two signature strings. */
 export function signaturesEqual(expected: string, provided: string): boolean {
   const a = Buffer.from(expected, 'latin1');
@@ -464,7 +469,9 @@ function checkSignature(
     AWSAccessKeyId: accessKey,
     StringToSign: firstStringToSign,
     SignatureProvided: provided,
+    StringToSignBytes: hexBytes(firstStringToSign),
     CanonicalRequest: firstCanonical,
+    CanonicalRequestBytes: hexBytes(firstCanonical),
   });
 }
 
