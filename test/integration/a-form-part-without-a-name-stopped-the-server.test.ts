@@ -23,7 +23,10 @@ beforeAll(async () => {
 
 // Each case on a live server: one that ended the process is started again on the same drives.
 beforeEach(async () => {
-  if (server.proc?.exitCode !== null || server.proc?.signalCode !== null) await server.launch();
+  const alive = await getStatus(`${server.endpoint}/tessera/health/live`).then(() => true, () => false);
+  if (alive) return;
+  await server.stop('SIGKILL');
+  await server.launch();
 });
 
 afterAll(async () => {
