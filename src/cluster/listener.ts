@@ -26,7 +26,9 @@ const continued = new WeakSet<http.ServerResponse>();
 
 /** Tells a client waiting for `100 Continue` to send its body: called by whatever is about to read a body. */
 export function askForBody(req: http.IncomingMessage, res: http.ServerResponse): void {
-  if (continued.has(res) || res.headersSent || !/(?:^|\W)100-continue(?:$|\W)/i.test(req.headers.expect ?? '')) return;
+  // An HTTP/1.0 client cannot be sent a 100 (RFC 9110 10.1.1): it sends its body unasked.
+  const http11 = req.httpVersionMajor > 1 || (req.httpVersionMajor === 1 && req.httpVersionMinor >= 1);
+  if (!http11 || continued.has(res) || res.headersSent || !/(?:^|\W)100-continue(?:$|\W)/i.test(req.headers.expect ?? '')) return;
   continued.add(res);
   res.writeContinue();
 }

@@ -58,10 +58,11 @@ export function verifySigV2(req: SigV2Request, lookupSecret: (accessKey: string)
   const headers = viaQuery ? { ...presignedHeaders(req.rawQuery, SIGV2_ALGORITHM), ...req.headers } : req.headers;
   const candidates = stringsToSign({ ...req, headers }, dateLine);
   for (const text of candidates) {
-    // Node reads header bytes as Latin-1; clients sign the UTF-8 of the same characters, or those very bytes.
-    for (const encoding of /[^\x00-\x7f]/.test(text) ? (['utf8', 'latin1'] as const) : (['utf8'] as const)) {
+    // Node reads header bytes as Latin-1; clients sign the UTF-8 of the same characters, or those very
+    // bytes. Only a text wholly in Latin-1 has that second reading (encoding others would drop bits).
+    for (const encoding of /[^\x00-\x7f]/.test(text) && !/[^\x00-\xff]/.test(text) ? (['utf8', 'latin1'] as const) : (['utf8'] as const)) {
       if (signaturesEqual(sigV2Signature(secret, Buffer.from(text, encoding)), signature)) {
-        return { accessKey, payload: declaredPayload(req.headers), presigned: viaQuery, algorithm: SIGV2_ALGORITHM };
+        return { accessKey, payload: declaredPayload(headers), presigned: viaQuery, algorithm: SIGV2_ALGORITHM };
       }
     }
   }

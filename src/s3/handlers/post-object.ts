@@ -161,23 +161,36 @@ export async function postObject(
           fail(err);
         });
     };
-    parser.on('field', (name, value, info) => {
+    // A handler's throw would escape through busboy's events and end the process: it fails the form instead.
+    const guarded =
+      <A extends unknown[]>(handler: (...args: A) => void) =>
+      (...args: A): void => {
+        try {
+          handler(...args);
+        } catch (err) {
+          fail(err);
+        }
+      };
+    const unnamed = (): void => fail(new S3Error('MalformedPOSTRequest', 'Every part of the form needs a name.'));
+    parser.on('field', guarded((name: string | undefined, value: string, info: busboy.FieldInfo) => {
       // As in S3, fields after the file are ignored.
       if (sawFile) return;
+      if (!name) return unnamed();
       if (info.valueTruncated) return preDataTooLarge();
       if (name.toLowerCase() === FILE_FIELD) store(Readable.from([Buffer.from(value)]), '');
       else entries.push(Promise.resolve([name, value]));
-    });
+    }));
     parser.on('fieldsLimit', preDataTooLarge);
     parser.on('filesLimit', preDataTooLarge);
     parser.on('partsLimit', preDataTooLarge);
-    parser.on('file', (name, stream, info) => {
+    parser.on('file', guarded((name: string | undefined, stream: Readable, info: busboy.FileInfo) => {
       // Failing the form errors the part being read, whether or not anyone still reads it.
       stream.on('error', () => undefined);
       if (sawFile) {
         stream.resume();
         return;
       }
+      if (!name) return unnamed();
       if (name.toLowerCase() === FILE_FIELD) {
         store(stream, info.filename ?? '');
         return;
@@ -186,7 +199,7 @@ export async function postObject(
       const read = buffer(stream).then((bytes): [string, string] => [name, bytes.toString('utf8')]);
       read.catch(() => undefined);
       entries.push(read);
-    });
+    }));
     parser.on('error', () => fail(new S3Error('MalformedPOSTRequest')));
     parser.on('close', () => {
       if (!sawFile) reject(new S3Error('InvalidArgument', 'POST requires exactly one file upload per request.', { ArgumentName: 'file', ArgumentValue: '0' }));
