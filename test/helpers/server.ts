@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { getStatus, sdkRequestHandler, type TestCerts } from './tls.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -141,4 +141,18 @@ export class TestServer {
     await this.stop('SIGKILL');
     await rm(this.dir, { recursive: true, force: true });
   }
+}
+
+/** A started server with `buckets` made, and a root client of it: what most test files share. */
+export async function serverWithBuckets(buckets: string[], options: ServerOptions = {}): Promise<{ server: TestServer; s3: S3Client }> {
+  const server = await TestServer.start(options);
+  const s3 = server.client();
+  for (const bucket of buckets) await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  return { server, s3 };
+}
+
+/** Ends what serverWithBuckets began; either may be missing when starting failed. */
+export async function endServer(server: TestServer | undefined, s3: S3Client | undefined): Promise<void> {
+  s3?.destroy();
+  await server?.destroy();
 }

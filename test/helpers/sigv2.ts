@@ -8,7 +8,8 @@
  * the query parameters, sorted by name, with their values decoded.
  */
 import { createHmac } from 'node:crypto';
-import type { SigV2Request } from '../../src/s3/auth/sigv2.js';
+import { verifySigV2, type SigV2Request } from '../../src/s3/auth/sigv2.js';
+import type { S3Error } from '../../src/errors.js';
 
 /** The sub-resources AWS documents, with the ones botocore signs beside them (`cors`, `restore`, `tagging`). */
 export const SIGNED_SUBRESOURCES = new Set([
@@ -107,4 +108,21 @@ export function v2Presigned(wire: V2Wire, keys: V2Keys, expires: number, subreso
 /** A header value as Node hands it over: its UTF-8 bytes read as Latin-1. */
 export function asNodeReadsIt(value: string): string {
   return Buffer.from(value, 'utf8').toString('latin1');
+}
+
+/** AWS's documented example credentials, which the V2 unit tests sign with. */
+export const KEYS: V2Keys = { accessKey: 'AKIAIOSFODNN7EXAMPLE', secretKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' };
+export const lookup = (accessKey: string): string | undefined => (accessKey === KEYS.accessKey ? KEYS.secretKey : undefined);
+/** The unit tests' clock, and an Expires ten minutes after it. */
+export const NOW = new Date('2026-03-14T15:09:26Z');
+export const EXPIRES = Math.floor(NOW.getTime() / 1000) + 600;
+
+/** What verifySigV2 makes of `req` at NOW: 'accepted', or the S3 error code it refused with. */
+export function v2Outcome(req: SigV2Request): string {
+  try {
+    verifySigV2(req, lookup, NOW);
+    return 'accepted';
+  } catch (err) {
+    return (err as S3Error).code;
+  }
 }

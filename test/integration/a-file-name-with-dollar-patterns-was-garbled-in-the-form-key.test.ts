@@ -4,25 +4,18 @@
  * `a$&b.txt` was stored under `up/a${filename}b.txt`, `5$$.txt` under `up/5$.txt`. The name is now
  * put in as it is.
  */
-import { CreateBucketCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { postForm, signedPolicyFields } from '../helpers/post-form.js';
-import { TestServer } from '../helpers/server.js';
+import { TestServer, endServer, serverWithBuckets } from '../helpers/server.js';
 
 const BUCKET = 'dollar-names';
 let server: TestServer;
 let s3: S3Client;
 
-beforeAll(async () => {
-  server = await TestServer.start();
-  s3 = server.client();
-  await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-});
+beforeAll(async () => ({ server, s3 } = await serverWithBuckets([BUCKET])));
 
-afterAll(async () => {
-  s3?.destroy();
-  await server?.destroy();
-});
+afterAll(() => endServer(server, s3));
 
 it('file names with $&, $\' and $$ become keys unchanged', async () => {
   const names = ['a$&b.txt', "c$'d.txt", '5$$.txt'];

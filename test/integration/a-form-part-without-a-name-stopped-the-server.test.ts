@@ -4,22 +4,18 @@
  * threw from the event handler: an uncaught exception that ended the server process. Anyone can send
  * such a form (it is read before any signature), to any bucket that exists. It must be a 400.
  */
-import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import { type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { rawRequest } from '../helpers/raw.js';
 import { getStatus } from '../helpers/tls.js';
-import { TestServer } from '../helpers/server.js';
+import { TestServer, endServer, serverWithBuckets } from '../helpers/server.js';
 
 const BUCKET = 'nameless-parts';
 const BOUNDARY = '----tesseranameless';
 let server: TestServer;
 let s3: S3Client;
 
-beforeAll(async () => {
-  server = await TestServer.start();
-  s3 = server.client();
-  await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-});
+beforeAll(async () => ({ server, s3 } = await serverWithBuckets([BUCKET])));
 
 // Each case on a live server: one that ended the process is started again on the same drives.
 beforeEach(async () => {
@@ -29,10 +25,7 @@ beforeEach(async () => {
   await server.launch();
 });
 
-afterAll(async () => {
-  s3?.destroy();
-  await server?.destroy();
-});
+afterAll(() => endServer(server, s3));
 
 function part(disposition: string, value: string): string {
   return `--${BOUNDARY}\r\nContent-Disposition: ${disposition}\r\n\r\n${value}\r\n`;

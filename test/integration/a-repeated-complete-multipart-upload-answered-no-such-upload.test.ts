@@ -20,7 +20,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACCESS_KEY, SECRET_KEY, TestServer } from '../helpers/server.js';
+import { ACCESS_KEY, SECRET_KEY, TestServer, endServer, serverWithBuckets } from '../helpers/server.js';
 
 const MiB = 1024 * 1024;
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
@@ -68,16 +68,9 @@ describe('a repeated CompleteMultipartUpload answered NoSuchUpload', () => {
   let s3: S3Client;
   const bucket = 'repeated-completion';
 
-  beforeAll(async () => {
-    server = await TestServer.start({ drives: 4 });
-    s3 = server.client();
-    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  });
+  beforeAll(async () => ({ server, s3 } = await serverWithBuckets([bucket], { drives: 4 })));
 
-  afterAll(async () => {
-    s3?.destroy();
-    await server?.destroy();
-  });
+  afterAll(() => endServer(server, s3));
 
   async function uploadedParts(Key: string, bodies: Buffer[]): Promise<{ UploadId: string; parts: CompletedPart[] }> {
     const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key }));

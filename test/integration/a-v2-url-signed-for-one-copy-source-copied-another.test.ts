@@ -6,10 +6,10 @@
  * presigned to copy `bucket/a` therefore copied `bucket/š` (any key whose characters agree with the
  * signed one's modulo 256), and any signed query value could be swapped the same way.
  */
-import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { errorCode, rawRequest } from '../helpers/raw.js';
-import { ACCESS_KEY, SECRET_KEY, TestServer } from '../helpers/server.js';
+import { ACCESS_KEY, SECRET_KEY, TestServer, endServer, serverWithBuckets } from '../helpers/server.js';
 import { v2PresignQuery } from '../helpers/sigv2.js';
 
 const BUCKET = 'v2-copy-source';
@@ -18,17 +18,12 @@ let server: TestServer;
 let s3: S3Client;
 
 beforeAll(async () => {
-  server = await TestServer.start();
-  s3 = server.client();
-  await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  ({ server, s3 } = await serverWithBuckets([BUCKET]));
   await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'a', Body: 'the object the URL was made for' }));
   await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: '\u0161', Body: 'another object' }));
 });
 
-afterAll(async () => {
-  s3?.destroy();
-  await server?.destroy();
-});
+afterAll(() => endServer(server, s3));
 
 function copyUrl(destination: string, signedSource: string, sentSource: string): string {
   const expires = Math.floor(Date.now() / 1000) + 600;

@@ -4,11 +4,11 @@
  * from the real headers alone, so x-amz-content-sha256 signed in a URL's query was never checked: the
  * URL stored any body, while the same header sent as a header is checked (XAmzContentSHA256Mismatch).
  */
-import { CreateBucketCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { errorCode, rawRequest } from '../helpers/raw.js';
-import { ACCESS_KEY, SECRET_KEY, TestServer } from '../helpers/server.js';
+import { ACCESS_KEY, SECRET_KEY, TestServer, endServer, serverWithBuckets } from '../helpers/server.js';
 import { v2PresignQuery } from '../helpers/sigv2.js';
 
 const BUCKET = 'v2-url-sha256';
@@ -16,16 +16,9 @@ const KEYS = { accessKey: ACCESS_KEY, secretKey: SECRET_KEY };
 let server: TestServer;
 let s3: S3Client;
 
-beforeAll(async () => {
-  server = await TestServer.start();
-  s3 = server.client();
-  await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-});
+beforeAll(async () => ({ server, s3 } = await serverWithBuckets([BUCKET])));
 
-afterAll(async () => {
-  s3?.destroy();
-  await server?.destroy();
-});
+afterAll(() => endServer(server, s3));
 
 it('a body other than the one whose SHA-256 the URL signed is refused', async () => {
   const sha256 = createHash('sha256').update('the body the URL was made for').digest('hex');

@@ -5,26 +5,19 @@
  * client that cannot take interim answers (RFC 9110 10.1.1: a server MUST ignore the expectation in an
  * HTTP/1.0 request). The answer must be the final one only.
  */
-import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import { type S3Client } from '@aws-sdk/client-s3';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { signV4, sha256Hex } from '../helpers/raw.js';
-import { TestServer } from '../helpers/server.js';
+import { TestServer, endServer, serverWithBuckets } from '../helpers/server.js';
 
 const BUCKET = 'http10-expect';
 let server: TestServer;
 let s3: S3Client;
 
-beforeAll(async () => {
-  server = await TestServer.start();
-  s3 = server.client();
-  await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-});
+beforeAll(async () => ({ server, s3 } = await serverWithBuckets([BUCKET])));
 
-afterAll(async () => {
-  s3?.destroy();
-  await server?.destroy();
-});
+afterAll(() => endServer(server, s3));
 
 /** Sends `head` and `body` on one connection and reads everything until the server closes it. */
 function exchange(head: string, body: string): Promise<string> {

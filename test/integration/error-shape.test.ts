@@ -7,10 +7,10 @@
  * REST error answer documents it, then RequestId and HostId; x-amz-request-id
  * and x-amz-id-2 carry the RequestId and the HostId, a longer base64 id.
  */
-import { CreateBucketCommand, DeleteObjectCommand, PutBucketVersioningCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, PutBucketVersioningCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rawRequest, type RawResponse } from '../helpers/raw.js';
-import { ACCESS_KEY, TestServer } from '../helpers/server.js';
+import { ACCESS_KEY, TestServer, endServer, serverWithBuckets } from '../helpers/server.js';
 
 const BUCKET = 'error-shape';
 
@@ -19,19 +19,14 @@ let s3: S3Client;
 let markerVersion: string;
 
 beforeAll(async () => {
-  server = await TestServer.start({ drives: 4 });
-  s3 = server.client();
-  await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  ({ server, s3 } = await serverWithBuckets([BUCKET], { drives: 4 }));
   await s3.send(new PutBucketVersioningCommand({ Bucket: BUCKET, VersioningConfiguration: { Status: 'Enabled' } }));
   await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'private.txt', Body: 'secret' }));
   await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'deleted.txt', Body: 'gone' }));
   markerVersion = (await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: 'deleted.txt' }))).VersionId!;
 });
 
-afterAll(async () => {
-  s3?.destroy();
-  await server?.destroy();
-});
+afterAll(() => endServer(server, s3));
 
 /** The elements of an error document in order, each with its text. */
 function errorElements(res: RawResponse): [string, string][] {

@@ -9,7 +9,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import {
   CompleteMultipartUploadCommand,
-  CreateBucketCommand,
+  
   CreateMultipartUploadCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -37,7 +37,7 @@ import {
   unsignedTrailerEnd,
   type RawResponse,
 } from '../helpers/raw.js';
-import { TestServer } from '../helpers/server.js';
+import { TestServer, endServer, serverWithBuckets } from '../helpers/server.js';
 
 const MiB = 1024 * 1024;
 const BUCKET = 'conformance';
@@ -47,16 +47,9 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 let server: TestServer;
 let s3: S3Client;
 
-beforeAll(async () => {
-  server = await TestServer.start({ drives: 4 });
-  s3 = server.client();
-  await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-});
+beforeAll(async () => ({ server, s3 } = await serverWithBuckets([BUCKET], { drives: 4 })));
 
-afterAll(async () => {
-  s3?.destroy();
-  await server?.destroy();
-});
+afterAll(() => endServer(server, s3));
 
 function raw(method: string, key: string, query = '', headers: Record<string, string> = {}, body?: Buffer | string): Promise<RawResponse> {
   return rawRequest(server.endpoint, { method, path: `/${BUCKET}/${key}`, query, headers, body });

@@ -17,7 +17,7 @@ import {
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { exactPolicyForm, policyDocument, postForm, sigV2Fields, sigV4Fields, signedPolicyFields, type FilePart, type FormOptions } from '../helpers/post-form.js';
 import { errorCode, rawRequest, type RawResponse } from '../helpers/raw.js';
-import { TestServer } from '../helpers/server.js';
+import { TestServer, endServer, serverWithBuckets } from '../helpers/server.js';
 
 const BUCKET = 'post-forms';
 const OTHER = 'post-forms-other';
@@ -27,18 +27,12 @@ let server: TestServer;
 let s3: S3Client;
 
 beforeAll(async () => {
-  server = await TestServer.start({ drives: 4 });
-  s3 = server.client();
-  await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-  await s3.send(new CreateBucketCommand({ Bucket: OTHER }));
+  ({ server, s3 } = await serverWithBuckets([BUCKET, OTHER], { drives: 4 }));
   await s3.send(new CreateBucketCommand({ Bucket: PUBLIC, ObjectOwnership: 'ObjectWriter' }));
   await s3.send(new PutBucketAclCommand({ Bucket: PUBLIC, ACL: 'public-read-write' }));
 });
 
-afterAll(async () => {
-  s3?.destroy();
-  await server?.destroy();
-});
+afterAll(() => endServer(server, s3));
 
 // Every case asserts its status, so a 500 cannot pass unnoticed; the process must also survive each one.
 afterEach(() => {

@@ -3,7 +3,7 @@
  * accepted; other values ignored), bodies sent chunked without a Content-Length, Content-Encoding
  * with aws-chunked among other encodings, and an empty Authorization header.
  */
-import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   STREAMING_UNSIGNED_TRAILER,
@@ -17,22 +17,15 @@ import {
   unsignedTrailerEnd,
   type RawResponse,
 } from '../helpers/raw.js';
-import { TestServer } from '../helpers/server.js';
+import { TestServer, endServer, serverWithBuckets } from '../helpers/server.js';
 
 const BUCKET = 'framing';
 let server: TestServer;
 let s3: S3Client;
 
-beforeAll(async () => {
-  server = await TestServer.start({ drives: 4 });
-  s3 = server.client();
-  await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-});
+beforeAll(async () => ({ server, s3 } = await serverWithBuckets([BUCKET], { drives: 4 })));
 
-afterAll(async () => {
-  s3?.destroy();
-  await server?.destroy();
-});
+afterAll(() => endServer(server, s3));
 
 async function bodyOf(key: string): Promise<string> {
   return (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body!.transformToString();

@@ -5,23 +5,8 @@
  * presigned to GET an object also read its retention, legal hold and attributes.
  */
 import { describe, expect, it } from 'vitest';
-import { verifySigV2, type SigV2Request } from '../../src/s3/auth/sigv2.js';
-import { S3Error } from '../../src/errors.js';
-import { v2Presigned } from '../helpers/sigv2.js';
-
-const KEYS = { accessKey: 'AKIAIOSFODNN7EXAMPLE', secretKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' };
-const lookup = (accessKey: string) => (accessKey === KEYS.accessKey ? KEYS.secretKey : undefined);
-const NOW = new Date('2026-03-14T15:09:26Z');
-const EXPIRES = Math.floor(NOW.getTime() / 1000) + 600;
-
-function outcome(req: SigV2Request): string {
-  try {
-    verifySigV2(req, lookup, NOW);
-    return 'accepted';
-  } catch (err) {
-    return (err as S3Error).code;
-  }
-}
+import type { SigV2Request } from '../../src/s3/auth/sigv2.js';
+import { v2Presigned, EXPIRES, KEYS, v2Outcome as outcome } from '../helpers/sigv2.js';
 
 const withSub = (req: SigV2Request, sub: string): SigV2Request => ({ ...req, rawQuery: `${sub}&${req.rawQuery}` });
 

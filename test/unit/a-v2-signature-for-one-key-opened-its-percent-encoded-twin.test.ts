@@ -8,11 +8,8 @@
 import { describe, expect, it } from 'vitest';
 import { verifySigV2, type SigV2Request } from '../../src/s3/auth/sigv2.js';
 import { S3Error } from '../../src/errors.js';
-import { v2HeaderSigned, v2Presigned } from '../helpers/sigv2.js';
+import { v2HeaderSigned, v2Presigned, KEYS, NOW, lookup } from '../helpers/sigv2.js';
 
-const KEYS = { accessKey: 'AKIAIOSFODNN7EXAMPLE', secretKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' };
-const lookup = (accessKey: string) => (accessKey === KEYS.accessKey ? KEYS.secretKey : undefined);
-const NOW = new Date('2026-03-14T15:09:26Z');
 const DATE = NOW.toUTCString();
 
 function outcome(req: SigV2Request): string {

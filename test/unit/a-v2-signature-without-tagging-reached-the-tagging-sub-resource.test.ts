@@ -6,23 +6,8 @@
  * against S3), so S3 refused such a request; a signature must cover the sub-resource it is used for.
  */
 import { describe, expect, it } from 'vitest';
-import { verifySigV2, type SigV2Request } from '../../src/s3/auth/sigv2.js';
-import { S3Error } from '../../src/errors.js';
-import { v2HeaderSigned, v2Presigned } from '../helpers/sigv2.js';
-
-const KEYS = { accessKey: 'AKIAIOSFODNN7EXAMPLE', secretKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' };
-const lookup = (accessKey: string) => (accessKey === KEYS.accessKey ? KEYS.secretKey : undefined);
-const NOW = new Date('2026-03-14T15:09:26Z');
-const EXPIRES = Math.floor(NOW.getTime() / 1000) + 600;
-
-function outcome(req: SigV2Request): string {
-  try {
-    verifySigV2(req, lookup, NOW);
-    return 'accepted';
-  } catch (err) {
-    return (err as S3Error).code;
-  }
-}
+import type { SigV2Request } from '../../src/s3/auth/sigv2.js';
+import { v2HeaderSigned, v2Presigned, EXPIRES, KEYS, v2Outcome as outcome, NOW } from '../helpers/sigv2.js';
 
 /** `req` with `sub` put before its own query parameters. */
 const withSub = (req: SigV2Request, sub: string): SigV2Request => ({ ...req, rawQuery: req.rawQuery ? `${sub}&${req.rawQuery}` : sub });

@@ -8,12 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { verifySigV2 } from '../../src/s3/auth/sigv2.js';
 import { S3Error } from '../../src/errors.js';
-import { v2Incoming, v2PresignQuery } from '../helpers/sigv2.js';
-
-const KEYS = { accessKey: 'AKIAIOSFODNN7EXAMPLE', secretKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' };
-const lookup = (accessKey: string) => (accessKey === KEYS.accessKey ? KEYS.secretKey : undefined);
-const NOW = new Date('2026-03-14T15:09:26Z');
-const EXPIRES = Math.floor(NOW.getTime() / 1000) + 600;
+import { v2Incoming, v2PresignQuery, EXPIRES, KEYS, NOW, lookup } from '../helpers/sigv2.js';
 
 function outcome(rawQuery: string): string {
   try {
