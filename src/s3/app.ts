@@ -13,6 +13,7 @@ import { ALGORITHM } from './auth/sigv4.js';
 import { RequestAccess, anonymousAuth, isAnonymous, signedBy, type SignedBy } from './access.js';
 import { BODY_FLOOR_STATE, DEFAULT_BODY_FLOOR, type BodyFloor } from './body-watchdog.js';
 import { parseTarget, type S3Request, type S3Target } from './request.js';
+import { checkTransferEncoding } from './body.js';
 import { corsHandler } from './cors.js';
 import { toS3Error } from './error-mapping.js';
 import { isPostObject, postObject } from './handlers/post-object.js';
@@ -106,6 +107,7 @@ export function createS3App(options: S3AppOptions): Koa {
     ctx.state[BODY_FLOOR_STATE] = options.bodyFloor ?? DEFAULT_BODY_FLOOR;
     const target = parseTarget(ctx.req.url ?? '/', ctx.get('host'), options.domains);
     ctx.state.target = target;
+    checkTransferEncoding(ctx.req.headers);
     const { iam, objects } = options;
     if (isPostObject(ctx, target.bucket, target.key)) {
       await postObject(ctx, objects, iam, target.bucket!, (accessKey, fields) => {

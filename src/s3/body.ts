@@ -4,6 +4,7 @@
  * check all of it against what the client declared once the last byte is in.
  */
 import { createHash, type Hash } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 import { pipeline } from 'node:stream';
 import type { Context } from 'koa';
 import { S3Error } from '../errors.js';
@@ -74,6 +75,12 @@ export interface UploadBodyOptions {
   uploadAlgorithm?: ChecksumAlgorithm;
   /** false: x-amz-checksum-* headers are not of this body (they describe the object a CompleteMultipartUpload makes). */
   checksumHeaders?: boolean;
+}
+
+/** Refuses a body coded other than chunked (`Transfer-Encoding: gzip, chunked`): S3 decodes none, and storing the coded bytes would change the object. */
+export function checkTransferEncoding(headers: IncomingHttpHeaders): void {
+  const coding = headers['transfer-encoding'];
+  if (coding !== undefined && coding.trim().toLowerCase() !== 'chunked') throw new S3Error('NotImplemented', undefined, { Header: 'Transfer-Encoding' });
 }
 
 /** The request's body as an upload. */

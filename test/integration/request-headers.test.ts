@@ -121,6 +121,14 @@ describe('Transfer-Encoding: chunked without Content-Length', () => {
     expect(errorCode(short.text)).toBe('IncompleteBody');
   });
 
+  it('a coding other than chunked (gzip, chunked) is NotImplemented naming Transfer-Encoding, nothing stored', async () => {
+    const body = Buffer.from('would be stored still gzipped');
+    const res = await chunkedPut('chunked-gzip', body, UNSIGNED_PAYLOAD, { 'transfer-encoding': 'gzip, chunked', 'x-amz-decoded-content-length': String(body.length) });
+    expect([res.status, errorCode(res.text)]).toEqual([501, 'NotImplemented']);
+    expect(res.text).toContain('<Header>Transfer-Encoding</Header>');
+    await expect(s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'chunked-gzip' }))).rejects.toMatchObject({ name: 'NotFound' });
+  });
+
   it('a streaming (aws-chunked) payload with its decoded length: stored', async () => {
     const data = Buffer.from('aws-chunked inside http chunked');
     const framed = Buffer.concat([unsignedChunk(data), unsignedTrailerEnd({})]);
