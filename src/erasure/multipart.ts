@@ -261,7 +261,7 @@ export class MultipartUploads {
    * made, while that version is there and the request names the parts it was made of.
    */
   private async completedBefore(bucket: string, key: string, uploadId: string, chosen: CompletePart[]): Promise<ObjectInfo> {
-    const done = await this.set.committedVersionWhere(bucket, key, (v) => v.uploadId === uploadId);
+    const done = await this.set.committedVersionWhere(bucket, key, (v) => v.uploadId === uploadId, 'read');
     const sameParts = done && done.parts.length === chosen.length && done.parts.every((p, i) => p.number === chosen[i].number && p.etag === stripQuotes(chosen[i].etag));
     if (!sameParts) throw new ObjectLayerError('no-such-upload');
     return done;

@@ -629,16 +629,24 @@ export class ErasureSet {
     return this.committedVersionWhere(bucket, key, (v) => v.dataDir === dataDir);
   }
 
-  /** A version of `key` that passes `test`, when a write quorum of drives holds it committed. */
-  async committedVersionWhere(bucket: string, key: string, test: (version: VersionRecord) => boolean): Promise<ObjectInfo | undefined> {
+  /**
+   * A version of `key` that passes `test`, when enough drives hold it: a write quorum (`proof`
+   * 'write': while what made it could still commit it again), or a read quorum (`proof` 'read': what
+   * made it is gone, so a readable version is a committed one). With 'read', a version seen on
+   * drives too few to read it is a read-quorum error, never one said not to be there.
+   */
+  async committedVersionWhere(bucket: string, key: string, test: (version: VersionRecord) => boolean, proof: 'write' | 'read' = 'write'): Promise<ObjectInfo | undefined> {
     const { answers } = await this.readRecords(bucket, key);
     const ids = new Set(answers.flatMap((a) => (a && !(a instanceof Error) ? a.versions.filter(test).map((v) => v.versionId) : [])));
+    let unknown = false;
     for (const id of ids) {
       const outcome = resolveVersion(answers, id, minimumWriteQuorum(this.drives.length));
+      if (outcome.kind === 'unreadable') unknown = true;
       if (outcome.kind !== 'found' || !test(outcome.quorum.version)) continue;
       const { version, holders } = outcome.quorum;
-      if (holders.filter(Boolean).length >= writeQuorum(version.erasure.dataShards, version.erasure.parityShards)) return toObjectInfo(bucket, key, version);
+      if (proof === 'read' || holders.filter(Boolean).length >= writeQuorum(version.erasure.dataShards, version.erasure.parityShards)) return toObjectInfo(bucket, key, version);
     }
+    if (proof === 'read' && unknown) throw new ObjectLayerError('read-quorum');
     return undefined;
   }
 
