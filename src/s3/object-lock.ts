@@ -8,7 +8,6 @@ import { S3Error } from '../errors.js';
 import type { Retention, VersionAttributes } from '../object/types.js';
 import { firstValue, type HeaderSource } from './object-request.js';
 import { tagsFromHeader } from './tags.js';
-import { declaresBodyDigest } from './read-body.js';
 import type { AccessCheck, AccessResource } from './access.js';
 
 const MODES = new Set(['GOVERNANCE', 'COMPLIANCE']);
@@ -60,14 +59,6 @@ export async function requireAttributePermissions(access: AccessCheck, object: A
 export function writeAttributes(source: HeaderSource): VersionAttributes {
   const tags = tagsFromHeader(source);
   return { ...(tags ? { tags } : {}), ...lockFromHeaders(source) };
-}
-
-/**
- * Whether a write proves its body (Content-MD5, or an x-amz-checksum in a header or a trailer): AWS
- * takes no version under Object Lock from one that does not (PutOptions.bodyDigest).
- */
-export function provesBody(source: HeaderSource): boolean {
-  return declaresBodyDigest(source) || /x-amz-checksum-/i.test(firstValue(source['x-amz-trailer']) ?? '');
 }
 
 /** The response headers of a version's Object Lock settings (GET, HEAD). */

@@ -5,6 +5,8 @@
  */
 import { S3Error } from '../errors.js';
 import { uploadBody } from './body.js';
+import { algorithmFromHeader } from './checksums.js';
+import { firstValue, type HeaderSource } from './object-request.js';
 import type { S3Request } from './request.js';
 import { MAX_XML_BODY } from './xml.js';
 
@@ -26,9 +28,15 @@ export async function readSmallBody(req: S3Request, limit = MAX_XML_BODY, { obje
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** Whether request headers (or a form's fields) declare a digest of the body: Content-MD5, or a checksum as the SDKs send instead. */
-export function declaresBodyDigest(headers: Record<string, unknown>): boolean {
-  return Object.keys(headers).some((name) => name === 'content-md5' || name.startsWith('x-amz-checksum-') || name === 'x-amz-sdk-checksum-algorithm');
+/**
+ * Whether a request (or a form) proves its body: Content-MD5, or an x-amz-checksum-<algorithm> value
+ * in a header or named as its trailer, each checked against the body as it is read. A checksum
+ * algorithm named without a value (x-amz-sdk-checksum-algorithm, x-amz-checksum-type) proves nothing.
+ */
+export function declaresBodyDigest(headers: HeaderSource): boolean {
+  if (Object.keys(headers).some((name) => name === 'content-md5' || algorithmFromHeader(name) !== undefined)) return true;
+  const trailer = firstValue(headers['x-amz-trailer'])?.trim();
+  return trailer !== undefined && algorithmFromHeader(trailer) !== undefined;
 }
 
 /** Requests AWS refuses without Content-MD5 (or a checksum of the body, as the SDKs send instead). */

@@ -11,7 +11,8 @@ import { isObjectLayerError } from '../../object/errors.js';
 import type { ByteRange, ObjectInfo } from '../../object/types.js';
 import type { ChecksumAlgorithm } from '../checksums.js';
 import { tagsFromHeader } from '../tags.js';
-import { lockFromHeaders, provesBody, requireAttributePermissions, writeAttributes } from '../object-lock.js';
+import { lockFromHeaders, requireAttributePermissions, writeAttributes } from '../object-lock.js';
+import { declaresBodyDigest } from '../read-body.js';
 import { objectAclFor } from './acl.js';
 
 /** Query parameters of GET and HEAD that set a response header, by the header they set. */
@@ -38,7 +39,7 @@ export async function putObject(req: S3Request): Promise<void> {
   const attributes = { ...writeAttributes(req.ctx.req.headers), ...(await objectAclFor(req.iam, req.access, bucket, key, req.ctx.req.headers)) };
   await requireAttributePermissions(req.access, { bucket, key }, attributes);
   const body = uploadBody(req.ctx, req.auth);
-  const info = await req.objects.putObject(bucket, key, body, { headers, parity, precondition, attributes, bodyDigest: provesBody(req.ctx.req.headers) });
+  const info = await req.objects.putObject(bucket, key, body, { headers, parity, precondition, attributes, bodyDigest: declaresBodyDigest(req.ctx.req.headers) });
   setWrittenHeaders(req.ctx, info);
   req.ctx.status = 200;
   req.ctx.body = '';

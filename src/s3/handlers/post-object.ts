@@ -16,7 +16,8 @@ import { missingField, verifyPostPolicy } from '../post-policy.js';
 import type { Context } from 'koa';
 import { objectUrl, quoteEtag, sendXml, setWrittenHeaders } from '../response.js';
 import { OBJECT_TAG_LIMITS, parseTagSet } from '../tags.js';
-import { lockFromHeaders, provesBody, requireAttributePermissions } from '../object-lock.js';
+import { lockFromHeaders, requireAttributePermissions } from '../object-lock.js';
+import { declaresBodyDigest } from '../read-body.js';
 import { requestTagConditions, type AccessCheck } from '../access.js';
 import type { Iam } from '../../iam/iam.js';
 import { objectAclFor } from './acl.js';
@@ -108,7 +109,7 @@ async function storeFile(
   const acl = await objectAclFor(iam, access, bucket, key, { 'x-amz-acl': formHeaders['x-amz-acl'] });
   const attributes = { ...(tags ? { tags } : {}), ...lockFromHeaders(formHeaders), ...acl };
   await requireAttributePermissions(access, { bucket, key }, attributes);
-  answer(ctx, fields, bucket, key, await objects.putObject(bucket, key, body, { headers, parity, attributes, bodyDigest: provesBody(formHeaders) }));
+  answer(ctx, fields, bucket, key, await objects.putObject(bucket, key, body, { headers, parity, attributes, bodyDigest: declaresBodyDigest(formHeaders) }));
 }
 
 /**
