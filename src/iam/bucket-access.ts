@@ -72,6 +72,20 @@ export class BucketAccessCache {
     return access;
   }
 
+  /**
+   * Whether the bucket is still there, read afresh before a refusal: a node that missed the notice of
+   * its deletion would otherwise answer 403 until the entry expires. It costs what a request for a
+   * bucket that does not exist costs (those are never cached); when the drives cannot answer, the
+   * bucket is taken to be there and the refusal stands.
+   */
+  stillThere(bucket: string): Promise<boolean> {
+    this.invalidate(bucket);
+    return this.get(bucket).then(
+      (access) => access !== undefined,
+      () => true,
+    );
+  }
+
   invalidate(bucket: string): void {
     this.entries.delete(bucket);
   }

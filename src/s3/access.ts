@@ -177,21 +177,8 @@ export class RequestAccess implements AccessCheck {
     // The refusal was decided on the bucket's settings as this node holds them; the bucket may have
     // gone since (deleted through a node whose notice did not arrive): the drives say, before a 403 does.
     const bucket = resource?.bucket;
-    if (bucket !== undefined && action !== 's3:CreateBucket' && !(await this.bucketExists(bucket))) {
-      this.iam.bucketAccess.invalidate(bucket);
-      throw noSuchBucket(bucket);
-    }
+    if (bucket !== undefined && action !== 's3:CreateBucket' && !(await this.iam.bucketAccess.stillThere(bucket))) throw noSuchBucket(bucket);
     throw new S3Error('AccessDenied');
-  }
-
-  private bucketExists(bucket: string): Promise<boolean> {
-    return this.objects.getBucketInfo(bucket).then(
-      () => true,
-      (err: unknown) => {
-        if (isObjectLayerError(err, 'no-such-bucket')) return false;
-        throw err;
-      },
-    );
   }
 
   /** The values of the condition keys `keys` names, for this request: only those are worked out. */
