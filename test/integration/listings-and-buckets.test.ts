@@ -301,6 +301,13 @@ describe('CreateBucket of a bucket that exists', () => {
     maker.destroy();
   });
 
+  it('answers its owner BucketAlreadyOwnedByYou in us-east-1 too when the request asks for Object Lock, an ACL or ownership the bucket was not made with', async () => {
+    await s3.send(new CreateBucketCommand({ Bucket: 'plain-owned' }));
+    for (const settings of [{ ObjectLockEnabledForBucket: true }, { ACL: 'private' as const }, { ObjectOwnership: 'ObjectWriter' as const }]) {
+      expect(await outcome(s3.send(new CreateBucketCommand({ Bucket: 'plain-owned', ...settings }))), JSON.stringify(settings)).toEqual({ verdict: 'BucketAlreadyOwnedByYou', status: 409 });
+    }
+  });
+
   it('answers its owner BucketAlreadyOwnedByYou in any other region', async () => {
     const regional = await TestServer.start({ drives: 2, extraArgs: ['--region', 'eu-west-1'] });
     try {

@@ -27,21 +27,28 @@ export async function createBucket(req: S3Request): Promise<void> {
   );
   // Every node forgets what it knew of an earlier bucket of this name.
   if (made) await req.iam.bucketAccessChanged(bucket);
-  else await refuseExisting(req, bucket);
+  else await refuseExisting(req, bucket, lock || asksForAccessSettings(req));
   req.ctx.set('Location', `/${bucket}`);
   req.ctx.status = 200;
   req.ctx.body = '';
 }
 
+/** A CreateBucket that sets an ACL or Object Ownership. */
+function asksForAccessSettings(req: S3Request): boolean {
+  return Object.keys(req.ctx.req.headers).some((name) => name === 'x-amz-acl' || name === 'x-amz-object-ownership' || name.startsWith('x-amz-grant-'));
+}
+
 /**
  * The answer to making a bucket that exists: BucketAlreadyExists to anyone but its owner (the identity
  * that made it: each user of this server is its own owner, see the README); BucketAlreadyOwnedByYou to
- * its owner, except in us-east-1, where S3 keeps its legacy answer, 200 OK (it returns normally).
+ * its owner, except in us-east-1, where S3 keeps its legacy answer, 200 OK (it returns normally). A
+ * request that asks for settings (Object Lock, an ACL, ownership) is refused all the same: a 200
+ * would tell the client the bucket has them.
  */
-async function refuseExisting(req: S3Request, bucket: string): Promise<void> {
+async function refuseExisting(req: S3Request, bucket: string, asksForSettings: boolean): Promise<void> {
   const access = await req.iam.bucketAccess.get(bucket);
   if (access && access.ownership.owner.id !== req.access.identity.canonicalId) throw new S3Error('BucketAlreadyExists');
-  if (!access || req.ctx.state.region !== 'us-east-1') throw new S3Error('BucketAlreadyOwnedByYou');
+  if (!access || asksForSettings || req.ctx.state.region !== 'us-east-1') throw new S3Error('BucketAlreadyOwnedByYou');
 }
 
 export async function headBucket(req: S3Request): Promise<void> {
