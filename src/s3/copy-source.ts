@@ -67,7 +67,10 @@ export async function openCopySource(req: S3Request, options: { allowRange: bool
     .catch((err: unknown) => {
       // A delete marker is no source; the copy's answer does not describe the source's marker.
       if (isObjectLayerError(err, 'version-is-delete-marker')) throw new S3Error('InvalidRequest', 'The source of a copy request may not specifically refer to a delete marker by version id.');
-      if (isObjectLayerError(err, 'no-such-key')) throw new S3Error('NoSuchKey');
+      // The answer names the source, not the bucket and key the request's path names.
+      if (isObjectLayerError(err, 'no-such-key')) throw new S3Error('NoSuchKey', undefined, { Key: source.key });
+      if (isObjectLayerError(err, 'no-such-bucket')) throw new S3Error('NoSuchBucket', undefined, { BucketName: source.bucket });
+      if (isObjectLayerError(err, 'no-such-version')) throw new S3Error('NoSuchVersion', undefined, { Key: source.key, VersionId: source.versionId ?? '' });
       throw err;
     });
   return { source, reader };

@@ -76,6 +76,17 @@ describe('S3 error documents', () => {
     });
   });
 
+  it("a copy's missing source is named as the source: its bucket, its key, its version", async () => {
+    const copy = (source: string) => rawRequest(server.endpoint, { method: 'PUT', path: `/${BUCKET}/copy-target`, headers: { 'x-amz-copy-source': source } });
+    const bucket = await copy('/no-such-source-bucket/k');
+    expect([bucket.status, shapeOf(bucket, `/${BUCKET}/copy-target`).BucketName]).toEqual([404, 'no-such-source-bucket']);
+    const key = await copy(`/${BUCKET}/no-such-source-key`);
+    expect([key.status, shapeOf(key, `/${BUCKET}/copy-target`).Key]).toEqual([404, 'no-such-source-key']);
+    const version = await copy(`/${BUCKET}/private.txt?versionId=${markerVersion}`);
+    expect(version.status, version.text).toBe(404);
+    expect(shapeOf(version, `/${BUCKET}/copy-target`)).toMatchObject({ Code: 'NoSuchVersion', Key: 'private.txt', VersionId: markerVersion });
+  });
+
   it('InvalidArgument names the argument and its value', async () => {
     const res = await rawRequest(server.endpoint, { method: 'GET', path: `/${BUCKET}`, query: 'list-type=2&max-keys=lots' });
     expect(res.status).toBe(400);
