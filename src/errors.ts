@@ -37,7 +37,6 @@ export const ERRORS = {
   BucketNotEmpty: { status: 409, message: 'The bucket you tried to delete is not empty.', fields: BUCKET },
   EntityTooLarge: { status: 400, message: 'Your proposed upload exceeds the maximum allowed object size.' },
   EntityTooSmall: { status: 400, message: 'Your proposed upload is smaller than the minimum allowed object size.' },
-  ExpiredToken: { status: 400, message: 'The provided token has expired.' },
   IllegalVersioningConfigurationException: { status: 400, message: 'The versioning configuration specified in the request is invalid.' },
   IncompleteBody: { status: 400, message: 'You did not provide the number of bytes specified by the Content-Length HTTP header.' },
   InternalError: { status: 500, message: 'We encountered an internal error. Please try again.' },

@@ -8,9 +8,7 @@ import type { Iam } from '../iam/iam.js';
 import type { ObjectLayer } from '../object/types.js';
 import { authenticate } from './auth/authenticate.js';
 import { presignedHeaders } from './auth/presigned-headers.js';
-import { SIGV2_ALGORITHM } from './auth/sigv2.js';
-import { ALGORITHM } from './auth/sigv4.js';
-import { RequestAccess, anonymousAuth, isAnonymous, signedBy, type SignedBy } from './access.js';
+import { RequestAccess, anonymousAuth, isAnonymous, signedBy } from './access.js';
 import { BODY_FLOOR_STATE, DEFAULT_BODY_FLOOR, type BodyFloor } from './body-watchdog.js';
 import { parseTarget, type S3Request, type S3Target } from './request.js';
 import { checkTransferEncoding } from './body.js';
@@ -110,10 +108,10 @@ export function createS3App(options: S3AppOptions): Koa {
     checkTransferEncoding(ctx.req.headers);
     const { iam, objects } = options;
     if (isPostObject(ctx, target.bucket, target.key)) {
-      await postObject(ctx, objects, iam, target.bucket!, (accessKey, fields) => {
-        const identity = accessKey === undefined ? ANONYMOUS : iam.identity(accessKey);
-        if (!identity) throw new S3Error('InvalidAccessKeyId', undefined, { AWSAccessKeyId: accessKey! });
-        const signed: SignedBy | undefined = accessKey === undefined ? undefined : { authType: 'POST', algorithm: fields['x-amz-algorithm'] ? ALGORITHM : SIGV2_ALGORITHM };
+      await postObject(ctx, objects, iam, target.bucket!, (signer, fields) => {
+        const identity = signer === undefined ? ANONYMOUS : iam.identity(signer.accessKey);
+        if (!identity) throw new S3Error('InvalidAccessKeyId', undefined, { AWSAccessKeyId: signer!.accessKey });
+        const signed = signer && { authType: 'POST' as const, algorithm: signer.algorithm };
         return new RequestAccess(identity, iam, { socket: ctx.req.socket, headers: fields }, target, signed, objects);
       });
       return;

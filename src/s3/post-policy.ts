@@ -6,8 +6,8 @@
  * `${filename}` already replaced: S3 matches the conditions against the expanded fields.
  */
 import { S3Error } from '../errors.js';
-import { sigV2Signature } from './auth/sigv2.js';
-import { ALGORITHM, deriveSigningKey, hmacSha256, parseAmzDate, parseCredential, signaturesEqual } from './auth/sigv4.js';
+import { SIGV2_ALGORITHM, sigV2Signature } from './auth/sigv2.js';
+import { ALGORITHM, type SignatureAlgorithm, deriveSigningKey, hmacSha256, parseAmzDate, parseCredential, signaturesEqual } from './auth/sigv4.js';
 
 /** Form fields that need no condition in the policy (SigV4's list and SigV2's). */
 const EXEMPT_FIELDS = new Set(['policy', 'x-amz-signature', 'signature', 'awsaccesskeyid', 'file']);
@@ -26,9 +26,15 @@ const SIGV2_FIELDS: Record<string, string> = { awsaccesskeyid: 'AWSAccessKeyId',
 const EXPIRATION_FORMAT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
 const BASE64 = /^[A-Za-z0-9+/\r\n]*={0,2}$/;
 
+/** Who signed a form, and how. */
+export interface FormSigner {
+  accessKey: string;
+  algorithm: SignatureAlgorithm;
+}
+
 export interface PolicyOutcome {
-  /** The signer's access key; undefined for an anonymous form. */
-  accessKey?: string;
+  /** Undefined for an anonymous form. */
+  signer?: FormSigner;
   /** Bounds from the content-length-range conditions. */
   minSize: number;
   maxSize: number;
@@ -196,7 +202,9 @@ export function verifyPostPolicy(
   if (!sigV4 && !fields.has('awsaccesskeyid') && !fields.has('signature')) return { minSize: 0, maxSize: maxObjectSize };
   requireFields(fields, sigV4 ? SIGV4_FIELDS : SIGV2_FIELDS);
   const policy = fields.get('policy')!;
-  const accessKey = sigV4 ? verifySigV4Form(fields, policy, lookupSecret) : verifySigV2Form(fields, policy, lookupSecret);
+  const signer: FormSigner = sigV4
+    ? { accessKey: verifySigV4Form(fields, policy, lookupSecret), algorithm: ALGORITHM }
+    : { accessKey: verifySigV2Form(fields, policy, lookupSecret), algorithm: SIGV2_ALGORITHM };
   const { expiration, conditions } = parsePolicy(policy);
   if (expiration.getTime() < now.getTime()) throw policyError('Policy expired.');
 
@@ -220,5 +228,5 @@ export function verifyPostPolicy(
     if (EXEMPT_FIELDS.has(name) || name.startsWith('x-ignore-') || covered.has(name)) continue;
     throw policyError(`Extra input fields: ${name}`);
   }
-  return { accessKey, minSize, maxSize };
+  return { signer, minSize, maxSize };
 }

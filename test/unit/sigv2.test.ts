@@ -7,14 +7,10 @@ import { describe, expect, it } from 'vitest';
 import { authenticate } from '../../src/s3/auth/authenticate.js';
 import { verifySigV2, type SigV2Request } from '../../src/s3/auth/sigv2.js';
 import { S3Error, type S3ErrorCode } from '../../src/errors.js';
-import { asNodeReadsIt, v2HeaderSigned, v2Incoming, v2Presigned, v2PresignQuery, v2StringToSign, type V2Wire } from '../helpers/sigv2.js';
+import { asNodeReadsIt, v2HeaderSigned, v2Incoming, v2Presigned, v2PresignQuery, v2StringToSign, type V2Wire, KEYS, NOW, lookup } from '../helpers/sigv2.js';
 
-const AK = 'AKIAIOSFODNN7EXAMPLE';
-const SK = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
-const KEYS = { accessKey: AK, secretKey: SK };
-const lookup = (accessKey: string) => (accessKey === AK ? SK : undefined);
-
-const NOW = new Date('2026-03-14T15:09:26Z');
+const AK = KEYS.accessKey;
+const SK = KEYS.secretKey;
 const DATE = NOW.toUTCString();
 const IN_AN_HOUR = Math.floor(NOW.getTime() / 1000) + 3600;
 

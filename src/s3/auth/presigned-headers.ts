@@ -7,13 +7,13 @@
 import { parseQuery, type SignatureAlgorithm } from './sigv4.js';
 
 /** Query parameters that carry the signature itself, not a header. */
-const SIGNING_PARAMETERS = new Set(['x-amz-algorithm', 'x-amz-credential', 'x-amz-date', 'x-amz-expires', 'x-amz-signedheaders', 'x-amz-signature']);
+const V4_SIGNING_PARAMETERS = new Set(['x-amz-algorithm', 'x-amz-credential', 'x-amz-date', 'x-amz-expires', 'x-amz-signedheaders', 'x-amz-signature']);
 
 export function presignedHeaders(rawQuery: string, algorithm: SignatureAlgorithm | undefined): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const { name, value } of parseQuery(rawQuery)) {
     const lower = name.toLowerCase();
-    const isHeader = lower.startsWith('x-amz-') ? !SIGNING_PARAMETERS.has(lower) : algorithm === 'AWS' && (lower === 'content-type' || lower === 'content-md5');
+    const isHeader = lower.startsWith('x-amz-') ? !V4_SIGNING_PARAMETERS.has(lower) : algorithm === 'AWS' && (lower === 'content-type' || lower === 'content-md5');
     if (isHeader && headers[lower] === undefined) headers[lower] = value;
   }
   return headers;

@@ -28,7 +28,9 @@ export interface SigV2Request extends IncomingSignedRequest {
 /**
  * What a V2 signature covers of the query: every parameter that selects what the request does (so a
  * signature cannot be taken to another sub-resource), the version it acts on, the response-header
- * overrides, and the others boto3 signs. A client that leaves one of them out is refused, as S3 does.
+ * overrides, and the others boto3 signs. A request whose signature leaves one out is refused: boto3's
+ * V2 signer omits the sub-resources S3 added after V2 was retired (retention, legal-hold, attributes,
+ * publicAccessBlock, ownershipControls, ...), which therefore need V4, as S3 has required since 2020.
  */
 const SIGNED_PARAMETERS: ReadonlySet<string> = new Set([
   ...SUBRESOURCES, 'versionId', 'defaultObjectAcl', 'select-type', 'storageClass',

@@ -14,7 +14,7 @@ import { objectUrl, quoteEtag, sendXml, setExpirationHeader, setVersionHeader, x
 import { parseXml } from '../xml.js';
 import { requireAttributePermissions, writeAttributes } from '../object-lock.js';
 import { objectAclFor, ownerElement } from './acl.js';
-import { MAX_LISTED, countParam, listParams } from './list.js';
+import { MAX_LISTED, countParam, listParams } from '../list-params.js';
 
 function checksumHeaderName(alg: string): string {
   return `Checksum${alg}`;

@@ -12,7 +12,7 @@ import { requestBody } from '../body-watchdog.js';
 import { redirectLocation } from '../header-values.js';
 import { validateBucketName, validateObjectKey } from '../names.js';
 import { parityFor, storedHeaders, type HeaderSource } from '../object-request.js';
-import { missingField, verifyPostPolicy } from '../post-policy.js';
+import { missingField, verifyPostPolicy, type FormSigner } from '../post-policy.js';
 import type { Context } from 'koa';
 import { objectUrl, quoteEtag, sendXml, setWrittenHeaders } from '../response.js';
 import { OBJECT_TAG_LIMITS, parseTagSet } from '../tags.js';
@@ -104,7 +104,7 @@ async function storeFile(
   const parity = parityFor(ctx, formHeaders);
   if (parity !== undefined) headers['x-amz-storage-class'] = 'REDUCED_REDUNDANCY';
   const body = formFileBody(file, formHeaders, policy);
-  const access = accessFor(policy.accessKey, formHeaders);
+  const access = accessFor(policy.signer, formHeaders);
   await access.require('s3:PutObject', { bucket, key }, tags ? requestTagConditions(tags) : undefined);
   const acl = await objectAclFor(iam, access, bucket, key, { 'x-amz-acl': formHeaders['x-amz-acl'] });
   const attributes = { ...(tags ? { tags } : {}), ...lockFromHeaders(formHeaders), ...acl };
@@ -117,7 +117,7 @@ async function storeFile(
  * one), or of anonymous requests when `accessKey` is undefined, whose conditions read `fields` as a
  * PUT's read its headers: what the form stores is decided.
  */
-export type AccessFor = (accessKey: string | undefined, fields: HeaderSource) => AccessCheck;
+export type AccessFor = (signer: FormSigner | undefined, fields: HeaderSource) => AccessCheck;
 
 export async function postObject(
   ctx: Context,

@@ -3,7 +3,7 @@ import type { BucketInfo } from '../../object/types.js';
 import { badContinuationToken } from '../error-mapping.js';
 import type { S3Request } from '../request.js';
 import { sendXml, xmlDate } from '../response.js';
-import { countParam } from './list.js';
+import { countParam } from '../list-params.js';
 
 /** The most buckets a ListBuckets page holds, and the page size when paging is asked for without max-buckets. */
 const MAX_BUCKETS = 10_000;

@@ -6,7 +6,8 @@ import { readSmallBody, requireBodyIntegrity } from '../read-body.js';
 import { requireBucket, type S3Request } from '../request.js';
 import { sendXml, xmlDate } from '../response.js';
 import { RawXml, escapeXml, parseXml } from '../xml.js';
-import { etagToSizeXml, listParams, ownerXml, storageClassXml } from './list.js';
+import { listParams } from '../list-params.js';
+import { etagToSizeXml, ownerXml, storageClassXml } from './list.js';
 import { ownerOfBucket } from './acl.js';
 import type { Owner } from '../../meta/acl.js';
 
