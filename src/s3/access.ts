@@ -47,7 +47,7 @@ export function anonymousAuth(headers: IncomingSignedRequest['headers']): AuthRe
   return { accessKey: '', payload: declaredPayload(headers), presigned: false };
 }
 
-export type AuthType = 'REST-HEADER' | 'REST-QUERY-STRING' | 'POST';
+type AuthType = 'REST-HEADER' | 'REST-QUERY-STRING' | 'POST';
 
 /** How a request was signed: s3:authType and s3:signatureversion. */
 export interface SignedBy {

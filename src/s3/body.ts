@@ -68,7 +68,7 @@ function checksumMismatch(algorithm: ChecksumAlgorithm): S3Error {
   return new S3Error('BadDigest', `The ${algorithm} you specified did not match the calculated checksum.`);
 }
 
-export interface UploadBodyOptions {
+interface UploadBodyOptions {
   /** Largest body taken; a larger declared size is refused before a byte is read. */
   maxSize?: number;
   /** A part's upload's checksum algorithm: the part's checksum must be of it, and is computed when the part declares none. */

@@ -1,6 +1,6 @@
 /**
  * Reads a small request body (XML documents) completely, with the same verification as uploads.
- * `objectChecksums`: the request's x-amz-checksum-* headers describe an object, not this body
+ * `checksumHeaders` false: the request's x-amz-checksum-* headers describe an object, not this body
  * (CompleteMultipartUpload), so they are not checked against it.
  */
 import { S3Error } from '../errors.js';
@@ -10,13 +10,13 @@ import { firstValue, type HeaderSource } from './object-request.js';
 import type { S3Request } from './request.js';
 import { MAX_XML_BODY } from './xml.js';
 
-export async function readSmallBody(req: S3Request, limit = MAX_XML_BODY, { objectChecksums = false } = {}): Promise<string> {
+export async function readSmallBody(req: S3Request, limit = MAX_XML_BODY, { checksumHeaders = true } = {}): Promise<string> {
   const { 'content-length': length, 'transfer-encoding': encoding } = req.ctx.req.headers;
   const streaming = req.auth.payload.kind === 'streaming-signed' || req.auth.payload.kind === 'streaming-unsigned-trailer';
   // No body at all; one sent chunked goes on, to be sized by x-amz-decoded-content-length or refused for its missing length.
   if (length === undefined && encoding === undefined && !streaming) return '';
   if (Number(length) > limit + 64 * 1024) throw new S3Error('MalformedXML', 'The XML document is too large.');
-  const body = uploadBody(req.ctx, req.auth, { checksumHeaders: !objectChecksums });
+  const body = uploadBody(req.ctx, req.auth, { checksumHeaders });
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body.stream) {

@@ -22,7 +22,7 @@ function randomFromPool(bytes: number): Buffer {
 }
 
 /** The ids of one response, shaped like S3's: x-amz-request-id (16 characters) and x-amz-id-2, the error document's HostId (base64). */
-export interface ResponseIds {
+interface ResponseIds {
   requestId: string;
   hostId: string;
 }

@@ -12,7 +12,7 @@ import { verifySigV2, type SigV2Request } from '../../src/s3/auth/sigv2.js';
 import type { S3Error } from '../../src/errors.js';
 
 /** The sub-resources AWS documents, with the ones botocore signs beside them (`cors`, `restore`, `tagging`). */
-export const SIGNED_SUBRESOURCES = new Set([
+const SIGNED_SUBRESOURCES = new Set([
   'acl', 'cors', 'delete', 'lifecycle', 'location', 'logging', 'notification', 'partNumber', 'policy', 'requestPayment',
   'restore', 'tagging', 'torrent', 'uploadId', 'uploads', 'versionId', 'versioning', 'versions', 'website',
   'response-cache-control', 'response-content-disposition', 'response-content-encoding', 'response-content-language',
@@ -33,7 +33,7 @@ export interface V2Keys {
   secretKey: string;
 }
 
-export function hmacSha1Base64(secret: string, text: string): string {
+function hmacSha1Base64(secret: string, text: string): string {
   return createHmac('sha1', secret).update(text, 'utf8').digest('base64');
 }
 
@@ -47,7 +47,7 @@ function lowerCased(headers: V2Wire['headers'] = {}): Map<string, string[]> {
 }
 
 /** The CanonicalizedResource: bucket from the Host header, path as sent, signed sub-resources with decoded values. */
-export function v2Resource(wire: V2Wire, subresources: ReadonlySet<string> = SIGNED_SUBRESOURCES): string {
+function v2Resource(wire: V2Wire, subresources: ReadonlySet<string> = SIGNED_SUBRESOURCES): string {
   const path = (wire.hostBucket !== undefined ? `/${wire.hostBucket}` : '') + wire.path;
   const picked = (wire.query ?? '')
     .split('&')

@@ -9,7 +9,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import {
   CompleteMultipartUploadCommand,
-  
   CreateMultipartUploadCommand,
   GetObjectCommand,
   HeadObjectCommand,

@@ -42,7 +42,7 @@ const SIGNED_PARAMETERS: ReadonlySet<string> = new Set([
 export function sigV2Mechanism(req: IncomingSignedRequest): 'header' | 'query' | undefined {
   const auth = req.headers.authorization;
   const header = Array.isArray(auth) ? auth[0] : auth;
-  if (header !== undefined && /^AWS /.test(header.trimStart())) return 'header';
+  if (header !== undefined && /^AWS\s/.test(header.trimStart())) return 'header';
   if (header === undefined && parseQuery(req.rawQuery).some((p) => p.name === 'AWSAccessKeyId' || p.name === 'Signature')) return 'query';
   return undefined;
 }

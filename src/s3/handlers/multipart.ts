@@ -112,7 +112,7 @@ interface ListedPart {
 export async function completeMultipartUpload(req: S3Request): Promise<void> {
   const { bucket, key } = requireKey(req);
   const uploadId = uploadIdOf(req);
-  const doc = parseXml(await readSmallBody(req, undefined, { objectChecksums: true }));
+  const doc = parseXml(await readSmallBody(req, undefined, { checksumHeaders: false }));
   const root = doc.CompleteMultipartUpload as { Part?: ListedPart | ListedPart[] } | undefined;
   if (!root || typeof root !== 'object') throw new S3Error('MalformedXML');
   const listed = root.Part === undefined ? [] : Array.isArray(root.Part) ? root.Part : [root.Part];

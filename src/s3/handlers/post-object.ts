@@ -117,7 +117,7 @@ async function storeFile(
  * one), or of anonymous requests when `accessKey` is undefined, whose conditions read `fields` as a
  * PUT's read its headers: what the form stores is decided.
  */
-export type AccessFor = (signer: FormSigner | undefined, fields: HeaderSource) => AccessCheck;
+type AccessFor = (signer: FormSigner | undefined, fields: HeaderSource) => AccessCheck;
 
 export async function postObject(
   ctx: Context,
