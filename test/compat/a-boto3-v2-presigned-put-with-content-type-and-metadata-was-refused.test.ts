@@ -5,12 +5,8 @@
  * only headers: 403 SignatureDoesNotMatch (its StringToSign had an empty Content-Type and no
  * x-amz-meta-owner line), and nothing was stored.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { TestServer } from '../helpers/server.js';
-import { BOTO3_MISSING, boto3Interpreters, boto3Script, clientSuite, describeBoto3Runs } from './compat.js';
+import { expect, it } from 'vitest';
+import { BOTO3_MISSING, boto3Interpreters, boto3Script, clientSuite, describeBoto3Runs, boto3Fixture } from './compat.js';
 
 const pythons = boto3Interpreters();
 
@@ -34,23 +30,11 @@ def _():
 `);
 
 clientSuite('boto3 V2 presigned PUT with its headers in the query', pythons.length > 0 ? undefined : BOTO3_MISSING, () => {
-  let server: TestServer;
-  let work: string;
-
-  beforeAll(async () => {
-    server = await TestServer.start({ drives: 4 });
-    work = await mkdtemp(join(tmpdir(), 'tessera-compat-v2-query-headers-'));
-    await writeFile(join(work, 'script.py'), SCRIPT);
-  });
-
-  afterAll(async () => {
-    await server?.destroy();
-    if (work) await rm(work, { recursive: true, force: true });
-  });
+  const fixture = boto3Fixture('v2-query-headers', SCRIPT);
 
   describeBoto3Runs(
     pythons,
-    { bigSize: 0, timeoutMs: 60_000, setup: (n) => ({ script: join(work, 'script.py'), work, vars: { S3_ENDPOINT: server.endpoint, S3_BUCKET: `v2-query-headers-${n}` } }) },
+    { bigSize: 0, timeoutMs: 60_000, setup: fixture.setup('v2-query-headers') },
     (boto3) => {
       it('a plain PUT to the URL is accepted and stores the Content-Type and metadata the URL carries', () => {
         const s = boto3.step('presigned_put_without_headers');

@@ -8,12 +8,8 @@
  * The script runs under every distinct boto3 found (see compat.ts), and fails under CI=true when
  * there is none.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { TestServer } from '../helpers/server.js';
-import { BOTO3_MISSING, boto3Interpreters, boto3Script, clientSuite, describeBoto3Runs } from './compat.js';
+import { expect, it } from 'vitest';
+import { BOTO3_MISSING, boto3Interpreters, boto3Script, clientSuite, describeBoto3Runs, boto3Fixture } from './compat.js';
 
 const found = boto3Interpreters();
 const missing = found.length > 0 ? undefined : BOTO3_MISSING;
@@ -76,26 +72,14 @@ for name, signer in CLIENTS.items():
 `);
 
 clientSuite('boto3 generate_presigned_post', missing, () => {
-  let server: TestServer;
-  let work: string;
-
-  beforeAll(async () => {
-    server = await TestServer.start({ drives: 4 });
-    work = await mkdtemp(join(tmpdir(), 'tessera-compat-boto3-post-'));
-    await writeFile(join(work, 'post.py'), SCRIPT);
-  });
-
-  afterAll(async () => {
-    await server?.destroy();
-    if (work) await rm(work, { recursive: true, force: true });
-  });
+  const fixture = boto3Fixture('boto3-post', SCRIPT);
 
   describeBoto3Runs(
     found,
     {
       bigSize: 0,
       timeoutMs: 60_000,
-      setup: (n) => ({ script: join(work, 'post.py'), work, vars: { S3_ENDPOINT: server.endpoint, S3_BUCKET: `boto3-post-${n}` } }),
+      setup: fixture.setup('boto3-post'),
     },
     (boto3) => {
       it('create_bucket', () => {

@@ -8,11 +8,7 @@
  * The script runs under every distinct boto3 found: `python3` on PATH and Debian's
  * /usr/bin/python3 (python3-boto3), when they carry different boto3 versions.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { TestServer } from '../helpers/server.js';
+import { expect, it } from 'vitest';
 import {
   BOTO3_MISSING,
   MiB,
@@ -20,6 +16,7 @@ import {
   boto3Script,
   clientSuite,
   describeBoto3Runs,
+  boto3Fixture,
 } from './compat.js';
 
 const found = boto3Interpreters();
@@ -146,26 +143,14 @@ def _():
 `);
 
 clientSuite('boto3', missing, () => {
-  let server: TestServer;
-  let work: string;
-
-  beforeAll(async () => {
-    server = await TestServer.start({ drives: 4 });
-    work = await mkdtemp(join(tmpdir(), 'tessera-compat-boto3-'));
-    await writeFile(join(work, 'compat.py'), SCRIPT);
-  });
-
-  afterAll(async () => {
-    await server?.destroy();
-    if (work) await rm(work, { recursive: true, force: true });
-  });
+  const fixture = boto3Fixture('boto3', SCRIPT);
 
   describeBoto3Runs(
     found,
     {
       bigSize: 20 * MiB,
       timeoutMs: 100_000,
-      setup: (n) => ({ script: join(work, 'compat.py'), work, vars: { S3_ENDPOINT: server.endpoint, S3_BUCKET: `boto3-compat-${n}` } }),
+      setup: fixture.setup('boto3-compat'),
     },
     (boto3) => {
       const stepOf = boto3.step;

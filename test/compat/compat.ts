@@ -8,12 +8,13 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { accessSync, constants, createReadStream, existsSync } from 'node:fs';
-import { lstat, mkdir, readdir, readlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readlink, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import https from 'node:https';
 import { delimiter, dirname, join, relative } from 'node:path';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { ACCESS_KEY, SECRET_KEY, cleanEnv } from '../helpers/server.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ACCESS_KEY, SECRET_KEY, TestServer, cleanEnv } from '../helpers/server.js';
 
 export const KiB = 1024;
 export const MiB = 1024 * 1024;
@@ -501,6 +502,29 @@ export interface Boto3RunOptions {
   timeoutMs: number;
   /** Called before run `n`: the script file, the directory for its runs, and its S3_* settings. */
   setup: (n: number) => { script: string; work: string; vars: { S3_ENDPOINT: string; S3_BUCKET: string; S3_CA_BUNDLE?: string } };
+}
+
+/** The script's file name in its directory (a script named boto3.py would be what `import boto3` finds). */
+const SCRIPT_FILE = 'script.py';
+
+/**
+ * What a boto3 suite's runs share: a server and a work directory holding `script`, made before the
+ * suite's tests and removed after them. `setup(bucket)` is describeBoto3Runs' setup, each run with
+ * its own bucket `<bucket>-<n>`.
+ */
+export function boto3Fixture(name: string, script: string): { setup: (bucket: string) => Boto3RunOptions['setup'] } {
+  let server: TestServer | undefined;
+  let work = '';
+  beforeAll(async () => {
+    server = await TestServer.start({ drives: 4 });
+    work = await mkdtemp(join(tmpdir(), `tessera-compat-${name}-`));
+    await writeFile(join(work, SCRIPT_FILE), script);
+  });
+  afterAll(async () => {
+    await server?.destroy();
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+  return { setup: (bucket) => (n) => ({ script: join(work, SCRIPT_FILE), work, vars: { S3_ENDPOINT: server!.endpoint, S3_BUCKET: `${bucket}-${n}` } }) };
 }
 
 /**
