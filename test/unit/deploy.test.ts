@@ -13,7 +13,7 @@ import { ROOT } from '../helpers/server.js';
 const read = (name: string): string => readFileSync(join(ROOT, 'deploy', name), 'utf8');
 /** The file without comment lines. */
 const code = (text: string): string => text.split('\n').filter((line) => !/^\s*#/.test(line)).join('\n');
-const FILES = ['Dockerfile', 'docker-compose.yml', 'kubernetes.yaml', 'tessera.service'];
+const FILES = ['Dockerfile', 'docker-compose.yml', 'docker-compose.cluster.yml', 'kubernetes.yaml', 'tessera.service', 'nginx/tessera.conf', 'haproxy/haproxy.cfg'];
 
 describe('deploy/Dockerfile', () => {
   const dockerfile = code(read('Dockerfile'));
@@ -34,14 +34,25 @@ describe('deploy/Dockerfile', () => {
   });
 });
 
-describe('deploy/docker-compose.yml', () => {
+describe.each(['docker-compose.yml', 'docker-compose.cluster.yml'])('deploy/%s', (file) => {
   it('passes the credentials only as required variables from the environment or .env', () => {
-    const compose = code(read('docker-compose.yml'));
+    const compose = code(read(file));
     for (const name of ['TESSERA_ROOT_USER', 'TESSERA_ROOT_PASSWORD']) {
       const line = new RegExp(`^\\s*${name}:\\s*(.*)$`, 'm').exec(compose);
       expect(line, name).not.toBeNull();
       expect(line![1], name).toMatch(new RegExp(`^\\$\\{${name}:\\?[^}]+\\}$`));
     }
+  });
+});
+
+describe('deploy/docker-compose.cluster.yml', () => {
+  const compose = code(read('docker-compose.cluster.yml'));
+
+  it('starts four nodes, each with its own --address and the same drive list, behind nginx', () => {
+    const commands = [...compose.matchAll(/^\s*command: \["--address", "(tessera\d):9000", "([^"]+)"\]$/gm)];
+    expect(commands.map((c) => c[1])).toEqual(['tessera1', 'tessera2', 'tessera3', 'tessera4']);
+    expect(new Set(commands.map((c) => c[2]))).toEqual(new Set(['http://tessera{1...4}:9000/data/drive{1...4}']));
+    expect(compose).toMatch(/\.\/nginx\/tessera\.conf:\/etc\/nginx\/conf\.d\/default\.conf:ro/);
   });
 });
 
@@ -55,6 +66,15 @@ describe('deploy/kubernetes.yaml', () => {
       expect(entry![0], name).toMatch(/valueFrom: \{ secretKeyRef: \{ name: tessera-root, key: \w+ \} \}/);
       expect(entry![0], name).not.toMatch(/\bvalue:/);
     }
+  });
+
+  it('has a Service for clients, probes on the health endpoints, a disruption budget and resources', () => {
+    expect(k8s).toMatch(/^kind: Service\nmetadata:\n  name: tessera-s3$/m);
+    expect(k8s).toMatch(/^kind: PodDisruptionBudget$/m);
+    expect(k8s).toMatch(/^\s+maxUnavailable: 1$/m);
+    expect(k8s).toMatch(/readinessProbe:\n\s+httpGet: \{ path: \/tessera\/health\/ready, port: 9000 \}/);
+    expect(k8s).toMatch(/livenessProbe:\n\s+httpGet: \{ path: \/tessera\/health\/live, port: 9000 \}/);
+    expect(k8s).toMatch(/resources:\n\s+requests: \{ cpu: \S+, memory: \S+ \}\n\s+limits: \{ memory: \S+ \}/);
   });
 
   it('runs as the image\'s non-root user without privilege escalation', () => {
