@@ -123,8 +123,8 @@ async function stopBalancer(balancer: Balancer | undefined): Promise<void> {
   await rm(balancer.dir, { recursive: true, force: true });
 }
 
-/** One line of HAProxy's `show stat` for a server of backend `tessera`. */
-async function haproxyServer(socket: string, server: string): Promise<{ status: string; sessions: number }> {
+/** Status and sessions so far of each server of backend `tessera`, from HAProxy's `show stat`. */
+async function haproxyServers(socket: string): Promise<Map<string, { status: string; sessions: number }>> {
   const csv = await new Promise<string>((resolve, reject) => {
     let text = '';
     const conn = connect(socket, () => conn.end('show stat\n'));
@@ -134,9 +134,11 @@ async function haproxyServer(socket: string, server: string): Promise<{ status: 
   });
   const [header, ...rows] = csv.trim().split('\n');
   const columns = header.replace(/^# /, '').split(',');
-  const row = rows.map((r) => r.split(',')).find((r) => r[0] === 'tessera' && r[1] === server);
-  if (!row) throw new Error(`no server ${server} in HAProxy's stats:\n${csv}`);
-  return { status: row[columns.indexOf('status')], sessions: Number(row[columns.indexOf('stot')]) };
+  const servers = new Map<string, { status: string; sessions: number }>();
+  for (const row of rows.map((r) => r.split(',')).filter((r) => r[0] === 'tessera' && r[1] !== 'BACKEND')) {
+    servers.set(row[1], { status: row[columns.indexOf('status')], sessions: Number(row[columns.indexOf('stot')]) });
+  }
+  return servers;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -156,17 +158,16 @@ class Traffic {
   readonly attempts: Attempt[] = [];
   private running = true;
   private readonly loops: Promise<void>[] = [];
+  private readonly sdk: S3Client;
 
   constructor(
     private readonly endpoint: string,
     private readonly bucket: string,
     private readonly work: string,
-    private readonly withAwsCli: boolean,
-  ) {}
-
-  start(): void {
-    const sdk = new S3Client({
-      endpoint: this.endpoint,
+    withAwsCli: boolean,
+  ) {
+    this.sdk = new S3Client({
+      endpoint,
       region: 'us-east-1',
       forcePathStyle: true,
       credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY },
@@ -174,14 +175,14 @@ class Traffic {
       maxAttempts: 1,
       requestHandler: sdkRequestHandler({ connectionTimeout: 5_000, requestTimeout: 30_000 }),
     });
-    for (let w = 0; w < 3; w++) this.loops.push(this.sdkLoop(sdk, w));
-    if (this.withAwsCli) this.loops.push(this.awsCliLoop());
-    this.loops.push(Promise.all(this.loops.slice()).then(() => sdk.destroy()));
+    for (let w = 0; w < 3; w++) this.loops.push(this.sdkLoop(w));
+    if (withAwsCli) this.loops.push(this.awsCliLoop());
   }
 
   async stop(): Promise<void> {
     this.running = false;
     await Promise.all(this.loops);
+    this.sdk.destroy();
   }
 
   /** Runs `fn`; when it fails, records the failure and retries once, as a client would. */
@@ -198,7 +199,8 @@ class Traffic {
     }
   }
 
-  private async sdkLoop(sdk: S3Client, worker: number): Promise<void> {
+  private async sdkLoop(worker: number): Promise<void> {
+    const sdk = this.sdk;
     for (let i = 0; this.running; i++) {
       const key = `sdk/${worker}/${i}`;
       const body = randomBytes(64 * 1024 + ((i * 37_851) % (256 * 1024)));
@@ -292,16 +294,23 @@ afterAll(async () => {
 });
 
 /**
- * Runs traffic through `balancer`, SIGKILLs node `victim` after a few seconds of it, lets traffic run
+ * Runs traffic through `balancer`, checks that it reaches every node (`nodesServing`), SIGKILLs node `victim` after a few seconds of it, lets traffic run
  * past the window, restarts the node, waits until `takenBack` says the balancer uses it again, and
  * checks the failures.
  */
-async function killUnderTraffic(balancer: Balancer, victim: number, windowMs: number, takenBack: (since: number) => Promise<boolean>, takeBackMs: number): Promise<void> {
+async function killUnderTraffic(
+  balancer: Balancer,
+  victim: number,
+  windowMs: number,
+  nodesServing: () => Promise<number>,
+  takenBack: (since: number) => Promise<boolean>,
+  takeBackMs: number,
+): Promise<void> {
   const traffic = new Traffic(balancer.endpoint, BUCKET, await mkdtemp(join(work, `${balancer.name}-`)), !awsMissing);
-  traffic.start();
   let killedAt = 0;
   try {
     await sleep(3_000);
+    expect(await nodesServing(), `nodes ${balancer.name} sent requests to before the kill`).toBe(cluster.nodes.length);
     killedAt = Date.now();
     await cluster.node(victim).kill();
     await sleep(Math.max(windowMs, 1_000) + 3_000);
@@ -346,8 +355,9 @@ clientSuite('HAProxy (deploy/haproxy/haproxy.cfg)', haproxy.missing, () => {
       balancer,
       victim,
       haproxyFallTime(shippedCfg),
+      async () => [...(await haproxyServers(socket)).values()].filter((s) => s.sessions > 0).length,
       async () => {
-        const { status, sessions } = await haproxyServer(socket, server);
+        const { status, sessions } = (await haproxyServers(socket)).get(server)!;
         if (!status.startsWith('UP')) return false;
         sessionsAtUp ??= sessions;
         return sessions > sessionsAtUp;
@@ -399,17 +409,21 @@ clientSuite('nginx (deploy/nginx/tessera.conf)', nginx.missing, () => {
     const victimAddress = cluster.node(victim).address;
     // Passive checks: a node that failed is tried again after fail_timeout; the first request to meet
     // the dead node is passed to the next one, so only requests in flight at the kill may fail.
+    /** Access log lines as [ms, status, the node that answered]. */
+    const answers = async (): Promise<Array<{ at: number; status: string; node: string | undefined }>> =>
+      (await readFile(accessLog, 'utf8'))
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => {
+          const [msec, , status, upstreams] = line.split('|');
+          return { at: Number(msec) * 1000, status, node: upstreams.split(', ').at(-1) };
+        });
     await killUnderTraffic(
       balancer,
       victim,
       0,
-      async (since) => {
-        const lines = (await readFile(accessLog, 'utf8')).split('\n');
-        return lines.some((l) => {
-          const [msec, , status, upstreams] = l.split('|');
-          return Number(msec) * 1000 >= since && status?.startsWith('2') && upstreams?.split(', ').at(-1) === victimAddress;
-        });
-      },
+      async () => new Set((await answers()).filter((a) => a.status.startsWith('2')).map((a) => a.node)).size,
+      async (since) => (await answers()).some((a) => a.at >= since && a.status.startsWith('2') && a.node === victimAddress),
       nginxFailTimeout(shippedConf) + 15_000,
     );
   });
