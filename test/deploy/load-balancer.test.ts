@@ -93,9 +93,15 @@ interface Balancer {
   dir: string;
 }
 
+/** Balancers still running: killed when this process exits, whatever happened to the test. */
+const running = new Set<ChildProcess>();
+process.once('exit', () => running.forEach((proc) => proc.kill('SIGKILL')));
+
 function startProcess(name: string, command: string, args: string[], dir: string, port: number): Balancer {
   let output = '';
   const proc = spawn(command, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(proc);
+  proc.once('exit', () => running.delete(proc));
   proc.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (output += d.toString()));
   return { name, endpoint: `http://127.0.0.1:${port}`, proc, output: () => output, dir };
