@@ -59,7 +59,8 @@ export interface Tessera {
   port: number;
   region: string;
   credentials: TesseraCredentials;
-  s3: S3ClientConfig;
+  /** A new copy at every use. */
+  readonly s3: S3ClientConfig;
   /** The drive directories, in slot order. */
   drives: string[];
 
@@ -173,7 +174,10 @@ export async function startTessera(options: StartTesseraOptions = {}): Promise<T
     port: server.port,
     region,
     credentials,
-    s3: { endpoint, region, forcePathStyle: true, credentials: { ...credentials } },
+    // A new object at every use: the SDK writes into the config it is given.
+    get s3() {
+      return { endpoint, region, forcePathStyle: true as const, credentials: { ...credentials } };
+    },
     drives: drivePaths,
 
     takeDriveOffline(index) {
