@@ -164,7 +164,6 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     corsOrigins: options.corsOrigins,
     bodyFloor: limits.bodyFloor,
   });
-  serveS3 = app.callback();
 
   await healing.start();
   // Lifecycle rules (knobs: src/lifecycle/worker.ts).
@@ -179,6 +178,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     );
   }, STALE_UPLOAD_SWEEP_MS);
   sweep.unref();
+  // Served from here on: a caller that prints the start-up banner right after this resolves prints it
+  // before the first request is answered (only microtasks run in between).
+  serveS3 = app.callback();
 
   let closing: Promise<void> | undefined;
   const close = async (graceMs: number): Promise<void> => {
