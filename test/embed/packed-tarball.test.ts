@@ -50,7 +50,7 @@ const healed: Promise<void> = tessera.awaitHealing({ timeoutMs: 1000 });
 export { secret, healed };
 `;
 
-/** The README's files for users to copy: each code block after a `<!-- file: NAME -->` line. */
+/** The README's files for users to copy: each code block after a `<!-- file: DIR/NAME -->` line, by path. */
 async function readmeFiles(): Promise<Map<string, string>> {
   const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
   const files = new Map<string, string>();
@@ -82,7 +82,7 @@ describe('the packed tarball, installed into a fresh project', () => {
     project = join(work, 'project');
     await mkdir(project);
     await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'uses-tessera', private: true, type: 'module' }));
-    await run('npm', ['install', '--no-audit', '--no-fund', tarball, '@aws-sdk/client-s3', 'vitest@4'], { cwd: project, env: cleanEnv(), timeout: INSTALL_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 });
+    await run('npm', ['install', '--no-audit', '--no-fund', tarball, '@aws-sdk/client-s3', 'vitest@4', 'jest@30'], { cwd: project, env: cleanEnv(), timeout: INSTALL_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 });
   }, INSTALL_TIMEOUT_MS + 60_000);
 
   afterAll(async () => {
@@ -98,15 +98,28 @@ describe('the packed tarball, installed into a fresh project', () => {
     expect(result.base.startsWith(tmpdir())).toBe(true);
   });
 
+  /** Writes the README's files under `dir/` into the project; returns their directory. */
+  async function recipe(dir: string): Promise<string> {
+    const files = [...(await readmeFiles())].filter(([path]) => path.startsWith(`${dir}/`));
+    expect(files.length).toBeGreaterThanOrEqual(3);
+    await mkdir(join(project, dir));
+    for (const [path, body] of files) await writeFile(join(project, path), body);
+    return join(project, dir);
+  }
+
   it("runs the README's vitest global-setup recipe as written", async () => {
-    const files = await readmeFiles();
-    expect([...files.keys()].sort()).toEqual(['bucket.test.mjs', 'tessera-setup.mjs', 'vitest.config.mjs']);
-    const recipe = join(project, 'recipe');
-    await mkdir(recipe);
-    for (const [name, body] of files) await writeFile(join(recipe, name), body);
+    const cwd = await recipe('vitest-recipe');
     const vitest = join(project, 'node_modules', 'vitest', 'vitest.mjs');
-    const { stdout } = await run(process.execPath, [vitest, 'run'], { cwd: recipe, env: cleanEnv({ CI: 'true' }), timeout: 120_000 });
+    const { stdout } = await run(process.execPath, [vitest, 'run'], { cwd, env: cleanEnv({ CI: 'true' }), timeout: 120_000 });
     expect(stdout).toMatch(/1 passed/);
+  });
+
+  it("runs the README's Jest global-setup recipe as written", async () => {
+    const cwd = await recipe('jest-recipe');
+    const jest = join(project, 'node_modules', 'jest', 'bin', 'jest.js');
+    // Jest reports on stderr.
+    const { stderr } = await run(process.execPath, [jest], { cwd, env: cleanEnv({ CI: 'true' }), timeout: 120_000 });
+    expect(stderr).toMatch(/Tests:\s+1 passed, 1 total/);
   });
 
   it('ships type declarations that tsc checks a use against', async () => {
