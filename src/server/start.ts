@@ -152,7 +152,18 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   // Users, groups and policies: loaded now, kept current by notices from the node that changes them.
   const iam = new Iam({ objects: pool, locks: node.locks, root, previousRoot: options.previousRoot, tellPeers: (notice) => node.tellPeers('iam', notice), log: logError });
   node.rpc?.onNotice('iam', (notice) => iam.onNotice(notice));
-  await iam.start();
+  try {
+    await iam.start();
+    await healing.start();
+  } catch (err) {
+    // A process that goes on (an embedding one) must not keep the port or the drives.
+    iam.stop();
+    await healing.stop().catch(() => undefined);
+    server.close();
+    node.close();
+    await pool.close().catch(() => undefined);
+    throw err;
+  }
   const app = createS3App({
     routes: [adminRoutes({ manager: healing, iam })],
     objects: pool,
@@ -165,7 +176,6 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     bodyFloor: limits.bodyFloor,
   });
 
-  await healing.start();
   // Lifecycle rules (knobs: src/lifecycle/worker.ts).
   pool.lifecycleDayMs = options.lifecycle.dayMs;
   const lifecycle = new LifecycleWorker(pool, node.locks, options.lifecycle, log);
