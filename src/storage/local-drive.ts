@@ -192,7 +192,8 @@ export class LocalDrive implements Drive {
    * serving a deleted environment through its open map, so a wiped drive would answer with ghost data.
    */
   private async ensureOnline(intent: 'read' | SpaceNeed = 'metadata'): Promise<Stores> {
-    if (this.faults) await this.faults.beforeCall(this.root);
+    const injected = this.faults?.beforeCall(this.root);
+    if (injected) await injected;
     const offline = (): boolean => !this.online || !this.store;
     // Not open yet (or no longer): nothing to check.
     if (offline()) throw new DriveError('offline', `${this.root} is offline`);
