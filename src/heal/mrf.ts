@@ -114,6 +114,13 @@ export class HealQueue {
     return loaded;
   }
 
+  /** Makes every entry due now, those waiting out a backoff too (a drive they missed is back). */
+  hurry(): void {
+    const now = Date.now();
+    for (const entry of this.entries.values()) entry.notBefore = Math.min(entry.notBefore, now);
+    this.wake?.();
+  }
+
   start(): void {
     this.running ??= this.run();
   }

@@ -43,6 +43,7 @@ import { isDriveFormat, sameLayout, type DriveFormat } from './format.js';
 import { MAX_OBJECT_KEY_BYTES, MAX_PART_NUMBER, checkInteger, checkName, checkObjectKey, isNameOf } from './names.js';
 import { BITROT_HASH_SIZE, ShardLayout, verifyShardBlock } from '../codec/bitrot.js';
 import type { DataDirEntry, ShardCheckRequest, ShardState } from './healing.js';
+import type { DriveFaults } from './fault-injection.js';
 import { directories, makeDirectoryDurably, renameDurably, replaceFileDurably, syncParents, type Directories } from './directories.js';
 
 export const SYSTEM_DIR = '.tessera.sys';
@@ -96,6 +97,8 @@ export class LocalDrive implements Drive {
   private readonly directSupport: DirectSupport = {};
   /** The latest free-space check per need, shared by the writes that come within SPACE_CHECK_REUSE_MS. */
   private readonly spaceChecks = new Map<SpaceNeed, { at: number; done: Promise<number> }>();
+  /** Faults an embedding test injects (src/storage/fault-injection.ts); none in a server. */
+  faults?: DriveFaults;
 
   constructor(
     readonly root: string,
@@ -111,7 +114,7 @@ export class LocalDrive implements Drive {
   }
 
   isOnline(): boolean {
-    return this.online;
+    return this.online && !this.faults?.offline;
   }
 
   private sys(...parts: string[]): string {
@@ -189,6 +192,8 @@ export class LocalDrive implements Drive {
    * serving a deleted environment through its open map, so a wiped drive would answer with ghost data.
    */
   private async ensureOnline(intent: 'read' | SpaceNeed = 'metadata'): Promise<Stores> {
+    const injected = this.faults?.beforeCall(this.root);
+    if (injected) await injected;
     const offline = (): boolean => !this.online || !this.store;
     // Not open yet (or no longer): nothing to check.
     if (offline()) throw new DriveError('offline', `${this.root} is offline`);
