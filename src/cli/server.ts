@@ -18,6 +18,8 @@ import { adminRoutes } from '../admin/router.js';
 import { HealManager } from '../heal/manager.js';
 import { ConfigurationError } from '../errors.js';
 import { defaultCredentialsWarning, refuseDefaultCredentials } from './default-credentials.js';
+import { configureLog, log, type LogFormat } from '../log.js';
+import { ServerMetrics } from '../admin/metrics.js';
 
 export interface ServerOptions {
   address: string;
@@ -28,6 +30,8 @@ export interface ServerOptions {
   allowDefaultCredentials?: boolean;
   certsDir?: string;
   maxConnections?: string;
+  logFormat?: string;
+  logLevel?: string;
 }
 
 /** Multipart uploads left unfinished this long are aborted, as S3 lifecycle rules and MinIO do by default. */
@@ -59,20 +63,46 @@ function parseMaxConnections(value: string | undefined): number | undefined {
   return Number(value);
 }
 
-function describeLayout(layout: PoolLayout, endpoint: string, root: RootCredentials): string {
+interface Banner {
+  endpoint: string;
+  layout: PoolLayout;
+  root: RootCredentials;
+  /** Every node's address and this node's, in a cluster. */
+  nodes?: { all: string[]; self: string };
+}
+
+/**
+ * What the server says once it serves: human lines on a terminal (pretty), one log line with the same
+ * facts as fields otherwise (json), so a log collector need not parse prose.
+ */
+function announce(format: LogFormat, { endpoint, layout, root, nodes }: Banner): void {
   const data = layout.setSize - layout.parity;
   const writeQuorum = data === layout.parity ? data + 1 : data;
+  const shape = `${layout.setCount} erasure set(s) of ${layout.setSize} drives, EC ${data}+${layout.parity} (reads need ${data} drives of a set, writes ${writeQuorum})`;
+  if (format === 'json') {
+    log.info('Tessera S3 endpoint ready', {
+      endpoint,
+      rootUser: root.accessKey,
+      credentials: describeRootSource(root),
+      deployment: layout.deploymentId,
+      layout: shape,
+      sets: layout.sets,
+      ...(layout.replaced.length > 0 ? { replacedDrives: layout.replaced, note: 'Fresh drives given their slot back (they will be healed)' } : {}),
+      ...(nodes ? { nodes: nodes.all, thisNode: nodes.self } : {}),
+    });
+    return;
+  }
   const lines = [
     `Tessera S3 endpoint: ${endpoint}`,
     `  RootUser: ${root.accessKey}`,
     `  Credentials: ${describeRootSource(root)}`,
     `  Deployment: ${layout.deploymentId}`,
-    `  Layout: ${layout.setCount} erasure set(s) of ${layout.setSize} drives, EC ${data}+${layout.parity} ` +
-      `(reads need ${data} drives of a set, writes ${writeQuorum})`,
+    `  Layout: ${shape}`,
     ...layout.sets.map((s, i) => `  Set ${i + 1}: ${s.join(' ')}`),
   ];
   if (layout.replaced.length > 0) lines.push(`  Fresh drives given their slot back (they will be healed): ${layout.replaced.join(' ')}`);
-  return lines.join('\n');
+  if (nodes) lines.push(`  Nodes: ${nodes.all.join(' ')} (this is ${nodes.self})`);
+  process.stdout.write(`${lines.join('\n')}\n`);
 }
 
 function listen(server: Listener, host: string, port: number): Promise<void> {
@@ -104,6 +134,7 @@ function notReady(req: IncomingMessage, res: ServerResponse): void {
 }
 
 export async function runServer(driveArgs: string[], options: ServerOptions): Promise<void> {
+  const logFormat = configureLog({ format: options.logFormat, level: options.logLevel });
   const address = parseAddress(options.address);
   const { host, port } = address;
   const parity = parseParity(options.parity);
@@ -142,7 +173,7 @@ export async function runServer(driveArgs: string[], options: ServerOptions): Pr
       formatsFreshPool: topology.localNode === 0,
       parity,
       locks: node.locks,
-      log: (line) => console.log(line),
+      log: (line) => log.info(line),
     }));
   } catch (err) {
     server.close();
@@ -159,11 +190,13 @@ export async function runServer(driveArgs: string[], options: ServerOptions): Pr
     shouldScan: (set) => set % topology.nodes.length === topology.localNode,
   });
   // Users, groups and policies: loaded now, kept current by notices from the node that changes them.
-  const iam = new Iam({ objects: pool, locks: node.locks, root, previousRoot: previousRootFromEnv(root), tellPeers: (notice) => node.tellPeers('iam', notice), log: (line) => console.error(line) });
+  const iam = new Iam({ objects: pool, locks: node.locks, root, previousRoot: previousRootFromEnv(root), tellPeers: (notice) => node.tellPeers('iam', notice), log: (line) => log.warn(line) });
   node.rpc?.onNotice('iam', (notice) => iam.onNotice(notice));
+  const metrics = new ServerMetrics(healing);
+  metrics.watch(node.local.values(), node.peers);
   await iam.start();
   const app = createS3App({
-    routes: [adminRoutes({ manager: healing, iam })],
+    routes: [adminRoutes({ manager: healing, iam, metrics, metricsToken: process.env.TESSERA_METRICS_TOKEN })],
     objects: pool,
     iam,
     region: options.region,
@@ -176,20 +209,24 @@ export async function runServer(driveArgs: string[], options: ServerOptions): Pr
   serveS3 = app.callback();
 
   const shown = host.includes(':') ? `[${host}]` : host;
-  console.log(describeLayout(layout, `${certs ? 'https' : 'http'}://${shown === '0.0.0.0' ? '127.0.0.1' : shown}:${port}`, root));
-  if (topology.nodes.length > 1) console.log(`  Nodes: ${topology.nodes.join(' ')} (this is ${topology.nodes[topology.localNode]})`);
-  if (root.isDefault) console.error(defaultCredentialsWarning(`${shown}:${port}`));
+  announce(logFormat, {
+    endpoint: `${certs ? 'https' : 'http'}://${shown === '0.0.0.0' ? '127.0.0.1' : shown}:${port}`,
+    layout,
+    root,
+    ...(topology.nodes.length > 1 ? { nodes: { all: topology.nodes, self: topology.nodes[topology.localNode] } } : {}),
+  });
+  if (root.isDefault) for (const line of defaultCredentialsWarning(`${shown}:${port}`).split('\n')) log.warn(line);
   await healing.start();
   // Lifecycle rules (knobs: src/lifecycle/worker.ts).
   const lifecycleConfig = lifecycleConfigFromEnv();
   pool.lifecycleDayMs = lifecycleConfig.dayMs;
-  const lifecycle = new LifecycleWorker(pool, node.locks, lifecycleConfig, (line) => console.log(line));
+  const lifecycle = new LifecycleWorker(pool, node.locks, lifecycleConfig, (line) => log.info(line));
   lifecycle.start();
 
   const sweep = setInterval(() => {
     pool.expireUploads(STALE_UPLOAD_AGE_MS).then(
-      (n) => n > 0 && console.log(`tessera: aborted ${n} multipart upload(s) older than 24 h`),
-      (err: unknown) => console.error(`tessera: stale upload sweep failed: ${(err as Error).message}`),
+      (n) => n > 0 && log.info(`aborted ${n} multipart upload(s) older than 24 h`),
+      (err: unknown) => log.error('stale upload sweep failed', err),
     );
   }, STALE_UPLOAD_SWEEP_MS);
   sweep.unref();
@@ -201,9 +238,9 @@ export async function runServer(driveArgs: string[], options: ServerOptions): Pr
     clearInterval(sweep);
     iam.stop();
     const healingStopped = Promise.all([healing.stop(), lifecycle.stop()]).catch(() => undefined);
-    console.log(`tessera: ${signal} received, finishing in-flight requests`);
+    log.info(`${signal} received, finishing in-flight requests`);
     const force = setTimeout(() => {
-      console.error('tessera: requests still running after 30 s, closing them');
+      log.warn('requests still running after 30 s, closing them');
       server.closeAllConnections();
       node.rpc?.close(); // peers' sessions are not the listener's to close
     }, 30_000);
@@ -212,7 +249,7 @@ export async function runServer(driveArgs: string[], options: ServerOptions): Pr
       await healingStopped;
       node.close();
       await pool.close();
-      console.log('tessera: stopped');
+      log.info('stopped');
       process.exit(0);
     });
     server.closeIdleConnections();

@@ -225,11 +225,11 @@ describe('one node, EC 2+2: replaced drive, bitrot, no quorum, admin API', () =>
 
     const report = await verifyDrives(server.drives, objects);
     expect(report.problems).toEqual([]);
-    const metrics = await (await fetch(`${server.endpoint}/tessera/metrics`)).text();
+    const metrics = await server.metrics();
     expect(metrics).toMatch(/tessera_bitrot_errors_total\{found_by="heal"\} 10\n/);
     expect(metrics).toMatch(/tessera_heal_objects_healed_total\{source="admin"\} [1-9]/);
     expect(metrics).toMatch(/tessera_heal_objects_healed_total\{source="drive"\} 10\n/);
-    expect(metrics).toMatch(/tessera_s3_requests_total\{method="PUT",code="200"\} \d+/);
+    expect(metrics).toMatch(/tessera_s3_requests_total\{api="PutObject",code="200"\} \d+/);
   });
 
   it('a GET that meets a corrupt shard queues the object: it is repaired without anyone asking', async () => {
@@ -240,7 +240,7 @@ describe('one node, EC 2+2: replaced drive, bitrot, no quorum, admin API', () =>
     await flipByte(shardPath(server.drives[dataSlot], bucket, v.dataDir, 1), 8 + 1000);
     await expectContent(client, e);
     await waitFor('the heal on read', async () => ((await verifyDrives(server.drives, [e])).problems.length === 0 ? true : undefined), 10_000, server);
-    const metrics = await (await fetch(`${server.endpoint}/tessera/metrics`)).text();
+    const metrics = await server.metrics();
     expect(metrics).toMatch(/tessera_bitrot_errors_total\{found_by="read"\} 1\n/);
     expect(metrics).toMatch(/tessera_heal_objects_healed_total\{source="read"\} 1\n/);
   });
@@ -296,7 +296,7 @@ describe('the background scanner (TESSERA_SCANNER_* knobs)', () => {
     const info = await admin(server).info();
     expect(info.scanner.enabled).toBe(true);
     expect(info.scanner.cycle).toBeGreaterThanOrEqual(1);
-    const metrics = await (await fetch(`${server.endpoint}/tessera/metrics`)).text();
+    const metrics = await server.metrics();
     expect(metrics).toMatch(/tessera_heal_objects_healed_total\{source="scanner"\} 1\n/);
     expect(metrics).toMatch(/tessera_orphans_removed_total 1\n/);
     expect(metrics).toMatch(/tessera_heal_dangling_removed_total 0\n/);
