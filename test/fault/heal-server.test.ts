@@ -26,6 +26,7 @@ import { AdminClient, type AdminInfo } from '../../src/admin/client.js';
 import type { SequenceLine } from '../../src/heal/sequence.js';
 import { flipByte, readRecords, shardPath, SYS, verifyDrives, type Expected } from '../helpers/heal-disk.js';
 import { ACCESS_KEY, SECRET_KEY, TestServer } from '../helpers/server.js';
+import { logLines } from '../helpers/log-lines.js';
 import { Cli } from '../cli/cli-harness.js';
 
 const KiB = 1024;
@@ -395,7 +396,7 @@ describe('a replaced drive, the node restarted half-way through its heal', () =>
     await relaunchWith(server, { ...knobs, TESSERA_HEAL_DRIVE_DELAY_MS: '0' });
     // Healing starts just after the node answers ready, so its first log line may lag a little.
     const resuming = new RegExp(`resuming the heal of .*: ${saved.objectsDone} of ~160 objects done, continuing in bucket resume after "${saved.lastKey}"`);
-    await waitFor('the resume message', async () => (resuming.test(server.output) ? true : undefined), 10_000, server);
+    await waitFor('the resume message', async () => (logLines(server.output).some((line) => resuming.test(line.msg)) ? true : undefined), 10_000, server);
     const info = await waitFor(
       'the resumed heal to finish',
       async () => {
