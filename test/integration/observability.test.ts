@@ -8,18 +8,19 @@
  */
 import { execFile } from 'node:child_process';
 import { createHmac } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Sha256 } from '../../src/admin/client.js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { logLines, startupLine, type LogLine } from '../helpers/log-lines.js';
-import { rootAdmin, s3As, type Keys } from '../helpers/iam-fixtures.js';
-import { ACCESS_KEY, METRICS_TOKEN, SECRET_KEY, TestServer } from '../helpers/server.js';
+import { ROOT_KEYS, rootAdmin, s3As, type Keys } from '../helpers/iam-fixtures.js';
+import { ACCESS_KEY, METRICS_TOKEN, ROOT, SECRET_KEY, TestServer } from '../helpers/server.js';
 import { v2PresignQuery, v2StringToSign } from '../helpers/sigv2.js';
 import { clientSuite } from '../compat/compat.js';
 
-const ROOT: Keys = { accessKey: ACCESS_KEY, secretKey: SECRET_KEY };
 
 /** A metric family as prometheus_client's text parser reads it (a counter's family name drops `_total`, its samples keep it). */
 interface Family {
@@ -104,7 +105,7 @@ describe('request logs', () => {
       expect(byV2.status).toBe(200);
       await byV2.arrayBuffer();
       seenIds.push({ id: byV2.headers.get('x-amz-request-id')!, api: 'GetObject', key: 'dir/a.txt', status: 200 });
-      const v2Query = v2PresignQuery({ method: 'GET', path: '/logs/dir/a.txt' }, ROOT, Math.floor(Date.now() / 1000) + 300);
+      const v2Query = v2PresignQuery({ method: 'GET', path: '/logs/dir/a.txt' }, ROOT_KEYS, Math.floor(Date.now() / 1000) + 300);
       secrets.push(new URLSearchParams(v2Query).get('Signature')!);
       const byV2Url = await fetch(`${server.endpoint}/logs/dir/a.txt?${v2Query}`);
       expect(byV2Url.status).toBe(200);
@@ -180,7 +181,7 @@ clientSuite('metrics', parserMissing, () => {
     expect((await scrape(server, { authorization: 'Bearer wrong' })).status).toBe(403);
     expect((await scrape(server, { authorization: `Bearer ${METRICS_TOKEN}x` })).status).toBe(403);
     expect(await signedScrape(server, { accessKey: ACCESS_KEY, secretKey: 'not-the-secret' })).toBe(403);
-    expect(await signedScrape(server, ROOT)).toBe(200);
+    expect(await signedScrape(server, ROOT_KEYS)).toBe(200);
 
     const admin = rootAdmin(server);
     await admin.addUser('scraper', 'scraper-secret-123');
@@ -194,7 +195,7 @@ clientSuite('metrics', parserMissing, () => {
   });
 
   it('parse as Prometheus text, with the families a dashboard reads, and count requests', async () => {
-    const client = s3As(server, ROOT);
+    const client = s3As(server, ROOT_KEYS);
     await client.send(new CreateBucketCommand({ Bucket: 'metrics' }));
     const before = await scrape(server);
     expect(before.status).toBe(200);
@@ -242,5 +243,15 @@ clientSuite('metrics', parserMissing, () => {
     expect(sample(families, 'tessera_drive_total_bytes', {})).toBeGreaterThan(0);
     const driveCalls = families.find((f) => f.name === 'tessera_drive_call_duration_seconds')!.samples.filter((m) => m.name.endsWith('_count') && m.value > 0);
     expect(driveCalls.map((m) => m.labels.drive).sort()).toEqual(expect.arrayContaining(drives.map((m) => m.labels.drive).sort()));
+  });
+
+  it("deploy/'s Grafana dashboard asks only for metrics the server serves", async () => {
+    const dashboard = JSON.parse(await readFile(join(ROOT, 'deploy/grafana/tessera-dashboard.json'), 'utf8')) as { panels: { targets?: { expr: string }[] }[] };
+    const exprs = dashboard.panels.flatMap((p) => p.targets ?? []).map((t) => t.expr);
+    expect(exprs.length).toBeGreaterThan(15);
+    const { families } = await scrape(server);
+    const served = new Set(families.flatMap((f) => [f.name, ...['_total', '_bucket', '_count', '_sum'].map((suffix) => f.name + suffix), ...f.samples.map((s) => s.name)]));
+    const asked = new Set(exprs.flatMap((e) => e.match(/\b(?:tessera|process|nodejs)_\w+/g) ?? []));
+    expect([...asked].filter((name) => !served.has(name))).toEqual([]);
   });
 });
