@@ -32,12 +32,14 @@ const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'
 export interface LogOptions {
   format?: string;
   level?: string;
+  /** Where lines go (default stdout). */
+  destination?: { write(line: string): void };
 }
 
-function createLogger(format: LogFormat, level: string): Logger {
+function createLogger(format: LogFormat, level: string, destination?: LogOptions['destination']): Logger {
   const options = { level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: (label: string) => ({ level: label }) } };
-  if (format === 'json') return pino(options);
-  return pino(options, pretty({ sync: true, colorize: process.stdout.isTTY === true, ignore: 'pid,hostname' }));
+  if (format === 'json') return destination ? pino(options, destination) : pino(options);
+  return pino(options, pretty({ sync: true, colorize: !destination && process.stdout.isTTY === true, ignore: 'pid,hostname', ...(destination ? { destination: destination as NodeJS.WritableStream } : {}) }));
 }
 
 let logger = createLogger('json', 'info');
@@ -48,7 +50,7 @@ export function configureLog(options: LogOptions = {}, env: NodeJS.ProcessEnv = 
   if (!(LOG_FORMATS as readonly string[]).includes(format)) throw new ConfigurationError(`invalid log format ${format}: expected json or pretty`);
   const level = (options.level ?? env.TESSERA_LOG_LEVEL ?? 'info').toLowerCase();
   if (!LOG_LEVELS.includes(level)) throw new ConfigurationError(`invalid log level ${level}: expected one of ${LOG_LEVELS.join(', ')}`);
-  logger = createLogger(format as LogFormat, level);
+  logger = createLogger(format as LogFormat, level, options.destination);
   return format as LogFormat;
 }
 
