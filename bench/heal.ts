@@ -38,7 +38,7 @@ interface HealRun {
 }
 
 async function metric(endpoint: string, name: string): Promise<number> {
-  const text = await (await fetch(`${endpoint}/tessera/metrics`)).text();
+  const text = await (await fetch(`${endpoint}/tessera/metrics`, { headers: { authorization: `Bearer ${BenchServer.metricsToken}` } })).text();
   let sum = 0;
   for (const line of text.split('\n')) if (line.startsWith(name) && !line.startsWith('#')) sum += Number(line.split(' ').pop());
   return sum;

@@ -3,6 +3,7 @@
  * (the same way the integration tests do, but without depending on test/).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
@@ -31,6 +32,8 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 const NOTEWORTHY = /error|exception|warn|fail|fatal|unhandled|stack/i;
 
 export class BenchServer {
+  /** The bearer token every bench server takes for /tessera/metrics. */
+  static readonly metricsToken = randomBytes(16).toString('hex');
   /** the last lines the server printed */
   private tail: string[] = [];
   /** lines that look like trouble (capped) */
@@ -67,7 +70,7 @@ export class BenchServer {
 
   /** "EC d+p" as the server reported its layout, if it did. */
   get layout(): string | undefined {
-    return /Layout: (.*)/.exec(this.output)?.[1];
+    return /Layout: (.*)|"layout":"([^"]*)"/.exec(this.output)?.slice(1).find((v) => v !== undefined);
   }
 
   get running(): boolean {
@@ -90,7 +93,7 @@ export class BenchServer {
   static spawn(port: number, args: string[], accessKey: string, secretKey: string): BenchServer {
     const proc = spawn(process.execPath, ['bin/tessera.js', 'server', '--address', `127.0.0.1:${port}`, ...args], {
       cwd: ROOT,
-      env: cleanEnv({ TESSERA_ROOT_USER: accessKey, TESSERA_ROOT_PASSWORD: secretKey }),
+      env: cleanEnv({ TESSERA_ROOT_USER: accessKey, TESSERA_ROOT_PASSWORD: secretKey, TESSERA_METRICS_TOKEN: BenchServer.metricsToken }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const server = new BenchServer(proc, port);

@@ -30,7 +30,7 @@ function bytes(data: Data): Buffer {
 }
 
 /** SHA-256 and HMAC-SHA-256 from node:crypto in the shape the signer expects. */
-class Sha256 {
+export class Sha256 {
   private hash: Hash | Hmac;
 
   constructor(private readonly secret?: Data) {

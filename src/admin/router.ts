@@ -14,15 +14,19 @@
  *   POST /tessera/admin/v1/profile/start   starts a CPU profile of this node's process (409 if one runs)
  *   POST /tessera/admin/v1/profile/stop    stops it and answers the `.cpuprofile` (409 if none runs)
  *
- * It also counts every other (S3) request, for the metrics and for pacing the heal workers.
+ *   GET  /tessera/metrics            Prometheus metrics (metrics.ts), for a scraper that sends
+ *                                    `Authorization: Bearer <TESSERA_METRICS_TOKEN>` or signs with
+ *                                    SigV4 as an identity allowed admin:Prometheus; others get 403
+ *
+ * It also observes every other (S3) request, for its log line, the metrics and pacing the heal workers.
  */
 import { PassThrough } from 'node:stream';
 import type { Context, Next } from 'koa';
 import { toS3Error } from '../s3/error-mapping.js';
-import { logError } from '../log.js';
+import { log } from '../log.js';
 import type { HealManager } from '../heal/manager.js';
 import type { HealRequest, SequenceLine } from '../heal/sequence.js';
-import { createHash } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AdminAction } from '../iam/actions.js';
 import { isAllowed } from '../iam/authorize.js';
 import { IamError } from '../iam/errors.js';
@@ -31,7 +35,8 @@ import type { Identity } from '../iam/identity.js';
 import { globalConditionValues } from '../iam/request-conditions.js';
 import { hasSignature, verifySigV4, type AuthResult } from '../s3/auth/sigv4.js';
 import { serveIamAdmin } from './iam-api.js';
-import { METRICS_PATH, RequestMetrics, renderMetrics } from './metrics.js';
+import { METRICS_PATH, type ServerMetrics } from './metrics.js';
+import { observeRequest } from './request-log.js';
 import { CpuProfiler } from './profiler.js';
 import { askForBody } from '../cluster/listener.js';
 
@@ -40,6 +45,9 @@ export const ADMIN_PREFIX = '/tessera/admin/v1/';
 export interface AdminOptions {
   manager: HealManager;
   iam: Iam;
+  metrics: ServerMetrics;
+  /** The bearer token that lets a scraper read the metrics; unset or empty, only signed requests may. */
+  metricsToken?: string;
 }
 
 /** The most an admin request's body may carry (a policy document is at most 20 KiB). */
@@ -202,22 +210,48 @@ async function handleAdmin(ctx: Context, options: AdminOptions, profiler: CpuPro
   throw new AdminError(404, 'NotFound', `no admin API at ${ctx.path}`);
 }
 
+/** Compared as SHA-256 digests, so the comparison takes the same time whatever the lengths. */
+function sameSecret(given: string, expected: string): boolean {
+  const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+/** A bearer token equal to the configured one, or a SigV4 signature by an identity allowed admin:Prometheus (as MinIO's metrics). */
+function mayReadMetrics(ctx: Context, options: AdminOptions): boolean {
+  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(ctx.get('authorization'));
+  if (bearer) return !!options.metricsToken && sameSecret(bearer[1], options.metricsToken);
+  try {
+    const { identity } = authenticate(ctx, options);
+    authorizer(ctx, identity)('admin:Prometheus');
+    return true;
+  } catch (err) {
+    if (err instanceof AdminError || toS3Error(err)) return false;
+    throw err;
+  }
+}
+
+async function serveMetrics(ctx: Context, options: AdminOptions): Promise<void> {
+  if (!mayReadMetrics(ctx, options)) {
+    ctx.status = 403;
+    ctx.type = 'text/plain';
+    ctx.body = 'metrics need Authorization: Bearer <TESSERA_METRICS_TOKEN>, or a SigV4 signature by an identity allowed admin:Prometheus\n';
+    return;
+  }
+  ctx.type = options.metrics.contentType;
+  ctx.body = await options.metrics.render();
+}
+
 export function adminRoutes(options: AdminOptions) {
-  const requests = new RequestMetrics();
   const profiler = new CpuProfiler();
   return async (ctx: Context, next: Next): Promise<void> => {
-    if (ctx.path === METRICS_PATH && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
-      ctx.type = 'text/plain; version=0.0.4; charset=utf-8';
-      ctx.body = await renderMetrics(options.manager, requests);
-      return;
-    }
+    if (ctx.path === METRICS_PATH && (ctx.method === 'GET' || ctx.method === 'HEAD')) return serveMetrics(ctx, options);
     if (ctx.path.startsWith(ADMIN_PREFIX)) {
       try {
         await handleAdmin(ctx, options, profiler);
       } catch (err) {
         const answer = err instanceof AdminError || err instanceof IamError ? err : toS3Error(err);
         const status = answer?.status ?? 500;
-        if (status === 500) logError(`tessera: ${ctx.method} ${ctx.url}: admin API error:`, err);
+        if (status === 500) log.error(`${ctx.method} ${ctx.url}: admin API error`, err);
         ctx.status = status;
         ctx.type = 'application/json';
         ctx.body = JSON.stringify({ code: answer?.code ?? 'InternalError', message: answer && status !== 500 ? answer.message : 'internal error' });
@@ -225,12 +259,7 @@ export function adminRoutes(options: AdminOptions) {
       return;
     }
     // An S3 request: counted while it runs (to the end of its response body), so healing makes way.
-    const leave = options.manager.foreground.enter();
-    const started = Date.now();
-    ctx.res.once('close', () => {
-      leave();
-      requests.observe(ctx.method, ctx.res.statusCode, Date.now() - started);
-    });
+    observeRequest(ctx, options.metrics, options.manager.foreground.enter());
     await next();
   };
 }

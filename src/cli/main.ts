@@ -1,7 +1,7 @@
 /** The `tessera` program: the server and, later, the client commands. */
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigurationError } from '../errors.js';
-import { logError } from '../log.js';
+import { redactSecrets } from '../log.js';
 import type { ServerOptions } from './server.js';
 import { registerClientCommands } from './client/index.js';
 
@@ -28,6 +28,8 @@ program
   .option('--allow-default-credentials', 'start with the published default credentials even on an address other machines can reach')
   .option('--certs-dir <dir>', 'serve https with DIR/public.crt and DIR/private.key; nodes trust the CAs in DIR/CAs/ (off by default)')
   .option('--max-connections <N>', 'client connections served at once; past them only health checks are answered (default 4096)')
+  .option('--log-format <format>', 'json (one object per line) or pretty (human lines); default pretty on a terminal, else json (also TESSERA_LOG_FORMAT)')
+  .option('--log-level <level>', 'least level logged: trace, debug, info, warn, error, fatal, silent (default info; also TESSERA_LOG_LEVEL)')
   .addHelpText(
     'after',
     `
@@ -55,7 +57,7 @@ program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigurationError || err instanceof InvalidArgumentError) {
     console.error(`tessera: ${err.message}`);
   } else {
-    logError(`tessera: ${(err as Error)?.stack ?? String(err)}`);
+    console.error(redactSecrets(`tessera: ${(err as Error)?.stack ?? String(err)}`));
   }
   process.exit(1);
 });

@@ -6,6 +6,7 @@ import { describeRootSource, previousRootFromEnv, rootCredentialsFromEnv, type R
 import { requestLimitsFromEnv } from '../s3/limits-config.js';
 import { startServer, UsageError } from '../server/start.js';
 import { defaultCredentialsWarning, refuseDefaultCredentials } from './default-credentials.js';
+import { configureLog, log, type LogFormat } from '../log.js';
 
 export interface ServerOptions {
   address: string;
@@ -16,6 +17,8 @@ export interface ServerOptions {
   allowDefaultCredentials?: boolean;
   certsDir?: string;
   maxConnections?: string;
+  logFormat?: string;
+  logLevel?: string;
 }
 
 export function parseAddress(address: string): { host: string; port: number } {
@@ -38,23 +41,50 @@ function parseMaxConnections(value: string | undefined): number | undefined {
   return Number(value);
 }
 
-function describeLayout(layout: PoolLayout, endpoint: string, root: RootCredentials): string {
+interface Banner {
+  endpoint: string;
+  layout: PoolLayout;
+  root: RootCredentials;
+  /** Every node's address and this node's, in a cluster. */
+  nodes?: { all: string[]; self: string };
+}
+
+/**
+ * What the server says once it serves: human lines on a terminal (pretty), one log line with the same
+ * facts as fields otherwise (json), so a log collector need not parse prose.
+ */
+function announce(format: LogFormat, { endpoint, layout, root, nodes }: Banner): void {
   const data = layout.setSize - layout.parity;
   const writeQuorum = data === layout.parity ? data + 1 : data;
+  const shape = `${layout.setCount} erasure set(s) of ${layout.setSize} drives, EC ${data}+${layout.parity} (reads need ${data} drives of a set, writes ${writeQuorum})`;
+  if (format === 'json') {
+    log.info('Tessera S3 endpoint ready', {
+      endpoint,
+      rootUser: root.accessKey,
+      credentials: describeRootSource(root),
+      deployment: layout.deploymentId,
+      layout: shape,
+      sets: layout.sets,
+      ...(layout.replaced.length > 0 ? { replacedDrives: layout.replaced, note: 'Fresh drives given their slot back (they will be healed)' } : {}),
+      ...(nodes ? { nodes: nodes.all, thisNode: nodes.self } : {}),
+    });
+    return;
+  }
   const lines = [
     `Tessera S3 endpoint: ${endpoint}`,
     `  RootUser: ${root.accessKey}`,
     `  Credentials: ${describeRootSource(root)}`,
     `  Deployment: ${layout.deploymentId}`,
-    `  Layout: ${layout.setCount} erasure set(s) of ${layout.setSize} drives, EC ${data}+${layout.parity} ` +
-      `(reads need ${data} drives of a set, writes ${writeQuorum})`,
+    `  Layout: ${shape}`,
     ...layout.sets.map((s, i) => `  Set ${i + 1}: ${s.join(' ')}`),
   ];
   if (layout.replaced.length > 0) lines.push(`  Fresh drives given their slot back (they will be healed): ${layout.replaced.join(' ')}`);
-  return lines.join('\n');
+  if (nodes) lines.push(`  Nodes: ${nodes.all.join(' ')} (this is ${nodes.self})`);
+  process.stdout.write(`${lines.join('\n')}\n`);
 }
 
 export async function runServer(driveArgs: string[], options: ServerOptions): Promise<void> {
+  const logFormat = configureLog({ format: options.logFormat, level: options.logLevel });
   const { host, port } = parseAddress(options.address);
   const parity = parseParity(options.parity);
   const limits = requestLimitsFromEnv(parseMaxConnections(options.maxConnections));
@@ -76,23 +106,28 @@ export async function runServer(driveArgs: string[], options: ServerOptions): Pr
     certs,
     limits,
     lifecycle: lifecycleConfigFromEnv(),
-    log: (line) => console.log(line),
-    logError: (line) => console.error(line),
+    log: (line) => log.info(line),
+    logError: (line) => log.warn(line),
+    metricsToken: process.env.TESSERA_METRICS_TOKEN,
   });
   const { topology, layout } = server;
 
   const shown = host.includes(':') ? `[${host}]` : host;
-  console.log(describeLayout(layout, `${certs ? 'https' : 'http'}://${shown === '0.0.0.0' ? '127.0.0.1' : shown}:${server.port}`, root));
-  if (topology.nodes.length > 1) console.log(`  Nodes: ${topology.nodes.join(' ')} (this is ${topology.nodes[topology.localNode]})`);
-  if (root.isDefault) console.error(defaultCredentialsWarning(`${shown}:${server.port}`));
+  announce(logFormat, {
+    endpoint: `${certs ? 'https' : 'http'}://${shown === '0.0.0.0' ? '127.0.0.1' : shown}:${server.port}`,
+    layout,
+    root,
+    ...(topology.nodes.length > 1 ? { nodes: { all: topology.nodes, self: topology.nodes[topology.localNode] } } : {}),
+  });
+  if (root.isDefault) for (const line of defaultCredentialsWarning(`${shown}:${server.port}`).split('\n')) log.warn(line);
 
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
-    console.log(`tessera: ${signal} received, finishing in-flight requests`);
+    log.info(`${signal} received, finishing in-flight requests`);
     void server.close(30_000).then(() => {
-      console.log('tessera: stopped');
+      log.info('stopped');
       process.exit(0);
     });
   };

@@ -8,6 +8,7 @@ import { DriveError } from '../storage/drive.js';
 import { RpcSigner } from './rpc-auth.js';
 import { RpcConnection, type LostAnswer, type SessionTarget } from './rpc-connection.js';
 import { peerTransport, type PeerTransport } from './transport.js';
+import { log } from '../log.js';
 
 /** Default limit for one RPC; shard appends and reads get longer. */
 const CALL_TIMEOUT_MS = 5_000;
@@ -68,6 +69,8 @@ export class Peer {
   private receiverBoot = '';
   private offlineReason = '';
   private closed = false;
+  /** Told of each call made to the peer (seconds, whether it failed), for the metrics. */
+  observeCall?: (seconds: number, failed: boolean) => void;
 
   constructor(
     readonly address: string,
@@ -123,12 +126,17 @@ export class Peer {
   /** Runs `work` against the peer, keeping its health state: fails fast while the peer is offline. */
   private async watched<T>(work: () => Promise<T>): Promise<T> {
     if (!this.online) throw new DriveError('offline', `node ${this.address} is offline`);
+    const started = process.hrtime.bigint();
+    let failed = false;
     try {
       return await work();
     } catch (err) {
+      failed = isConnectionFailure(err) || isTimeout(err);
       // A refused or reset connection proves the node is gone; a slow answer may be load, which the heartbeat judges.
       if (isConnectionFailure(err) || (isTimeout(err) && ++this.missedPings >= MISSED_PINGS_OFFLINE)) this.markOffline((err as Error).message);
       throw asDriveError(err, this.address);
+    } finally {
+      this.observeCall?.(Number(process.hrtime.bigint() - started) / 1e9, failed);
     }
   }
 
@@ -169,13 +177,13 @@ export class Peer {
   markOffline(reason: string): void {
     if (!this.online) {
       // A node down for another reason now (say, back with a certificate this node does not trust) is worth a line.
-      if (reason !== this.offlineReason) console.error(`tessera: node ${this.address} is still offline (${reason})`);
+      if (reason !== this.offlineReason) log.warn(`node ${this.address} is still offline (${reason})`, { peer: this.address });
       this.offlineReason = reason;
       return;
     }
     this.online = false;
     this.offlineReason = reason;
-    console.error(`tessera: node ${this.address} is offline (${reason}); probing it in the background`);
+    log.warn(`node ${this.address} is offline (${reason}); probing it in the background`, { peer: this.address });
   }
 
   /** Starts the heartbeat that keeps the peer's and its drives' states current. */
@@ -193,7 +201,7 @@ export class Peer {
       this.learnBoot(answer.boot);
       if (!this.online) {
         this.online = true;
-        console.log(`tessera: node ${this.address} is back online`);
+        log.info(`node ${this.address} is back online`, { peer: this.address });
       }
       this.missedPings = 0;
     } catch (err) {

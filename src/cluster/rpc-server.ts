@@ -17,6 +17,7 @@ import type { PingAnswer } from './peer.js';
 import { REFUSAL_HEADER, RPC_CONNECT_PATH, RpcVerifier, SESSION_HEADER, sessionHalf, sessionKey } from './rpc-auth.js';
 import { ReceiverSession } from './rpc-session.js';
 import { SessionReaders } from './session-readers.js';
+import { log } from '../log.js';
 
 /** Drive methods a peer may call as they are. */
 const DRIVE_METHODS = new Set([
@@ -132,7 +133,7 @@ export class RpcServer {
     const key = sessionKey(this.options.key, this.options.fingerprint, verdict.half, half);
     const readers = new SessionReaders();
     const handler = { argsLimit: (route: string) => MAX_ARGS_BYTES_OF[route.slice(route.lastIndexOf('/') + 1)] ?? MAX_ARGS_BYTES, dispatch: (route: string, args: unknown) => this.dispatch(route, args, readers) };
-    const session = new ReceiverSession(socket, key, { node: this.options.node, boot: this.boot }, handler, (line) => console.error(line));
+    const session = new ReceiverSession(socket, key, { node: this.options.node, boot: this.boot }, handler, (line) => log.warn(line));
     this.sessions.set(session, readers);
     socket.once('close', () => {
       this.sessions.delete(session);

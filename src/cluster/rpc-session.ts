@@ -65,7 +65,7 @@ export class ReceiverSession {
         }
       }
     } catch (err) {
-      this.log(`tessera: node RPC session from ${this.socket.remoteAddress} ended: ${(err as Error).message}`);
+      this.log(`node RPC session from ${this.socket.remoteAddress} ended: ${(err as Error).message}`);
       this.end();
       return;
     }

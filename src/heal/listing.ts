@@ -7,6 +7,7 @@ import type { ErasureSet } from '../erasure/set.js';
 import type { BucketConfig } from '../meta/bucket-config.js';
 import { agreedBucket, entriesByBucket } from '../erasure/bucket-agreement.js';
 import { DriveError, type BucketEntry, type Drive } from '../storage/drive.js';
+import { log } from '../log.js';
 
 const PAGE = 500;
 
@@ -235,6 +236,6 @@ export async function ensureBuckets(drive: Drive, drives: Drive[]): Promise<void
     if (bucket.count < half) continue;
     if (!mine.includes(bucket.name)) await drive.makeBucket(bucket.name, bucket.created);
     // The bucket's configuration is worth a retry at the next heal, not the rest of this one.
-    await spreadBucketConfig(drives, bucket, entries, [slot]).catch((err: Error) => console.error(`tessera: heal of ${drive.endpoint}: ${err.message}`));
+    await spreadBucketConfig(drives, bucket, entries, [slot]).catch((err: Error) => log.error(`heal of ${drive.endpoint}: ${err.message}`));
   }
 }

@@ -15,6 +15,7 @@ import { Scanner } from './scanner.js';
 import { HealSequences } from './sequence.js';
 import { HealStats } from './stats.js';
 import { Foreground, Pacer } from './throttle.js';
+import { log } from '../log.js';
 
 export interface HealManagerOptions {
   /** The pool's erasure sets, in order (an ErasurePool's `sets`). */
@@ -112,7 +113,7 @@ export class HealManager {
 
   constructor(private readonly options: HealManagerOptions) {
     this.config = options.config ?? healConfigFromEnv();
-    this.log = options.log ?? ((line) => console.log(`tessera: ${line}`));
+    this.log = options.log ?? ((line) => log.info(line));
     this.sets = options.sets;
     this.drives = options.sets.flatMap((s) => s.drives);
     this.local = this.drives.filter((d): d is LocalDrive => d instanceof LocalDrive);

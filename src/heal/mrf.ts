@@ -84,6 +84,7 @@ export class HealQueue {
       return false;
     }
     this.entries.set(id, { set, bucket, key, deep, source, queued: now, attempts: 0, notBefore: now });
+    this.options.stats.queued++;
     this.scheduleSave();
     this.wake?.();
     return true;

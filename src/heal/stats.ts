@@ -17,6 +17,8 @@ export class HealStats {
   objectsScanned = 0;
   scannerCycles = 0;
   orphansRemoved = 0;
+  /** Objects put in the MRF / heal-on-read queue (an object already waiting is not counted again). */
+  queued = 0;
   queueDropped = 0;
 
   record(result: HealResult, source: HealSource, dryRun = false): void {

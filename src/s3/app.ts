@@ -2,7 +2,7 @@
 import Koa, { type Context, type Next } from 'koa';
 import { healthRoutes } from '../admin/health.js';
 import { S3Error } from '../errors.js';
-import { logError } from '../log.js';
+import { log } from '../log.js';
 import { ANONYMOUS } from '../iam/identity.js';
 import type { Iam } from '../iam/iam.js';
 import type { ObjectLayer } from '../object/types.js';
@@ -16,7 +16,7 @@ import { corsHandler } from './cors.js';
 import { toS3Error } from './error-mapping.js';
 import { isPostObject, postObject } from './handlers/post-object.js';
 import { errorXml, newResponseIds, type ErroredRequest } from './response.js';
-import { route } from './routes.js';
+import { operationName, route } from './routes.js';
 import { validateBucketName } from './names.js';
 
 export interface S3AppOptions {
@@ -34,6 +34,19 @@ export interface S3AppOptions {
   routes?: Koa.Middleware[];
   /** The floor rate of request bodies (default DEFAULT_BODY_FLOOR). */
   bodyFloor?: BodyFloor;
+}
+
+/**
+ * What the server learns of a request as it goes, for its log line and metrics (kept in
+ * `ctx.state.facts`): the request id the client is sent, and once read, the operation, the bucket and
+ * key, and the access key that signed it (never its secret or signature).
+ */
+export interface RequestFacts {
+  requestId: string;
+  operation?: string;
+  bucket?: string;
+  key?: string;
+  accessKey?: string;
 }
 
 /** What an error body may name of the request; a URL that cannot even be parsed names nothing. */
@@ -58,6 +71,8 @@ function clientVanished(ctx: Context, err: unknown): boolean {
 function errorHandler() {
   return async (ctx: Context, next: Next): Promise<void> => {
     const ids = newResponseIds();
+    const facts: RequestFacts = { requestId: ids.requestId };
+    ctx.state.facts = facts;
     ctx.set('x-amz-request-id', ids.requestId);
     ctx.set('x-amz-id-2', ids.hostId);
     ctx.set('Server', 'Tessera');
@@ -67,7 +82,7 @@ function errorHandler() {
       const mapped = toS3Error(caught);
       const vanished = !mapped && clientVanished(ctx, caught);
       const err = mapped ?? (vanished ? new S3Error('IncompleteBody') : new S3Error('InternalError'));
-      if (!mapped && !vanished) logError(`tessera: ${ctx.method} ${ctx.url}: internal error:`, caught);
+      if (!mapped && !vanished) log.error(`${ctx.method} ${ctx.url}: internal error`, caught, { reqId: ids.requestId });
       if (ctx.headerSent) {
         ctx.req.socket.destroy();
         return;
@@ -105,10 +120,14 @@ export function createS3App(options: S3AppOptions): Koa {
     ctx.state[BODY_FLOOR_STATE] = options.bodyFloor ?? DEFAULT_BODY_FLOOR;
     const target = parseTarget(ctx.req.url ?? '/', ctx.get('host'), options.domains);
     ctx.state.target = target;
+    const formUpload = isPostObject(ctx, target.bucket, target.key);
+    const facts = ctx.state.facts as RequestFacts;
+    Object.assign(facts, { operation: formUpload ? 'PostObject' : operationName(ctx.method, target), bucket: target.bucket, key: target.key });
     checkTransferEncoding(ctx.req.headers);
     const { iam, objects } = options;
-    if (isPostObject(ctx, target.bucket, target.key)) {
+    if (formUpload) {
       await postObject(ctx, objects, iam, target.bucket!, (signer, fields) => {
+        facts.accessKey = signer?.accessKey;
         const identity = signer === undefined ? ANONYMOUS : iam.identity(signer.accessKey);
         if (!identity) throw new S3Error('InvalidAccessKeyId', undefined, { AWSAccessKeyId: signer!.accessKey });
         const signed = signer && { authType: 'POST' as const, algorithm: signer.algorithm };
@@ -126,6 +145,7 @@ export function createS3App(options: S3AppOptions): Koa {
     };
     const anonymous = isAnonymous(signed);
     const auth = anonymous ? anonymousAuth(ctx.req.headers) : authenticate(signed, iam.lookupSecret);
+    if (!anonymous) facts.accessKey = auth.accessKey;
     if (auth.presigned) {
       for (const [name, value] of Object.entries(presignedHeaders(target.rawQuery, auth.algorithm))) ctx.req.headers[name] ??= value;
     }

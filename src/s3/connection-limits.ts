@@ -11,6 +11,7 @@ import { finished } from 'node:stream';
 import { HEALTH_PREFIX } from '../admin/health.js';
 import { S3Error } from '../errors.js';
 import { errorXml, newResponseIds } from './response.js';
+import { log } from '../log.js';
 
 export interface ConnectionLimits {
   /** Connections served at once. */
@@ -119,7 +120,7 @@ export function applyConnectionLimits(server: HttpServer | HttpsServer, limits: 
       if (err.syscall !== 'accept') throw err;
       if (Date.now() - reported < 10_000) return;
       reported = Date.now();
-      console.error(`tessera: cannot accept connections: ${err.message} (lower --max-connections or raise the open files limit)`);
+      log.error(`cannot accept connections: ${err.message} (lower --max-connections or raise the open files limit)`);
     });
   });
 }

@@ -7,6 +7,7 @@ import { headerForAlgorithm, type ChecksumAlgorithm } from './checksums.js';
 import { sendableHeaders } from './header-values.js';
 import { toXml } from './xml.js';
 import { lockHeaders } from './object-lock.js';
+import { log } from '../log.js';
 
 /** Random bytes drawn a page at a time: asking the system for a few at a time cost more than the rest of a small GET's bookkeeping. */
 const randomPool = Buffer.alloc(16 * 1024);
@@ -107,7 +108,7 @@ function storedHeadersToSend(info: ObjectInfo): Record<string, string> {
   const { sendable, dropped } = sendableHeaders(info.headers);
   if (dropped.length > 0 && !reportedUnsendable) {
     reportedUnsendable = true;
-    console.warn(`tessera: ${info.bucket}/${info.key}: stored headers left out of responses, not valid in HTTP: ${dropped.join(', ')} (reported once)`);
+    log.warn(`${info.bucket}/${info.key}: stored headers left out of responses, not valid in HTTP: ${dropped.join(', ')} (reported once)`);
   }
   return sendable;
 }

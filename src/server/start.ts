@@ -11,6 +11,7 @@ import { parseTopology, type Topology } from '../cluster/endpoints.js';
 import { createListener, type Listener } from '../cluster/listener.js';
 import { createClusterNode, type ClusterNode } from '../cluster/node.js';
 import { adminRoutes } from '../admin/router.js';
+import { ServerMetrics } from '../admin/metrics.js';
 import { bootstrapPool, prepareLocalDrives, type PoolLayout } from '../erasure/bootstrap.js';
 import type { ErasurePool } from '../erasure/pool.js';
 import { ConfigurationError } from '../errors.js';
@@ -53,6 +54,8 @@ export interface StartOptions {
   lifecycle: LifecycleConfig;
   log: (line: string) => void;
   logError: (line: string) => void;
+  /** A bearer token that may read /tessera/metrics (besides SigV4 requests allowed admin:Prometheus). */
+  metricsToken?: string;
 }
 
 export interface RunningServer {
@@ -145,7 +148,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     parity: layout.parity,
     node: topology.nodes[topology.localNode] || `${host}:${port}`,
     config: options.heal,
-    log: (line) => log(`tessera: ${line}`),
+    log,
     // Each node scans its share of the sets; MRF and replaced drives stay with the node that saw them.
     shouldScan: (set) => set % topology.nodes.length === topology.localNode,
   });
@@ -164,8 +167,10 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     await pool.close().catch(() => undefined);
     throw err;
   }
+  const metrics = new ServerMetrics(healing);
+  metrics.watch(node.local.values(), node.peers);
   const app = createS3App({
-    routes: [adminRoutes({ manager: healing, iam })],
+    routes: [adminRoutes({ manager: healing, iam, metrics, metricsToken: options.metricsToken })],
     objects: pool,
     iam,
     region: options.region,

@@ -45,6 +45,7 @@ import { BITROT_HASH_SIZE, ShardLayout, verifyShardBlock } from '../codec/bitrot
 import type { DataDirEntry, ShardCheckRequest, ShardState } from './healing.js';
 import type { DriveFaults } from './fault-injection.js';
 import { directories, makeDirectoryDurably, renameDurably, replaceFileDurably, syncParents, type Directories } from './directories.js';
+import { log } from '../log.js';
 
 export const SYSTEM_DIR = '.tessera.sys';
 const FORMAT_FILE = 'format.json';
@@ -99,6 +100,9 @@ export class LocalDrive implements Drive {
   private readonly spaceChecks = new Map<SpaceNeed, { at: number; done: Promise<number> }>();
   /** Faults an embedding test injects (src/storage/fault-injection.ts); none in a server. */
   faults?: DriveFaults;
+
+  /** Told of each filesystem operation (its kind, seconds, whether it failed; a missing file is no failure), for the metrics. */
+  observeIo?: (what: string, seconds: number, failed: boolean) => void;
 
   constructor(
     readonly root: string,
@@ -282,7 +286,7 @@ export class LocalDrive implements Drive {
   private async goOffline(reason: string, environment: 'close' | 'abandon' = 'close'): Promise<never> {
     if (this.online) {
       this.online = false;
-      console.error(`tessera: drive offline: ${reason}`);
+      log.warn(`drive offline: ${reason}`, { drive: this.endpoint });
       const store = this.store;
       this.store = undefined;
       if (store) {
@@ -296,15 +300,20 @@ export class LocalDrive implements Drive {
 
   /** Runs a filesystem operation, turning I/O failures into DriveErrors. */
   private async io<T>(what: string, op: () => Promise<T>): Promise<T> {
+    const started = process.hrtime.bigint();
+    let failed = false;
     try {
       return await op();
     } catch (err) {
       if (err instanceof DriveError) throw err;
       const code = (err as NodeJS.ErrnoException).code;
+      failed = code !== 'ENOENT';
       if (code === 'ENOENT') throw new DriveError('not-found', `${this.root}: ${what}: not found`);
       if (code === 'EROFS') await this.wentReadOnly(`${what}: ${(err as Error).message}`);
       if (isDriveFull(err)) throw new DriveError('full', `${this.root}: ${what}: no space left`);
       throw new DriveError('faulty', `${this.root}: ${what}: ${(err as Error).message}`);
+    } finally {
+      this.observeIo?.(what, Number(process.hrtime.bigint() - started) / 1e9, failed);
     }
   }
 

@@ -22,6 +22,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { DriveError } from './drive.js';
 import type { MetadataWrite, MetadataWriteOutcome, StoreIdentity } from './metadata-store.js';
+import { log } from '../log.js';
 
 export type WriterRequest =
   /** `expect`: reopen only the store with this identity; without it, open (or create) whatever is there. */
@@ -224,7 +225,7 @@ export class MetadataWriter {
       clearTimeout(startTimer);
       if (this.child === child) {
         this.child = this.ready = this.outbox = undefined;
-        console.error(`tessera: metadata writer ${how}; it starts again at the next write`);
+        log.error(`metadata writer ${how}; it starts again at the next write`);
       }
       if (started) this.startAfter = Date.now() + START_BACKOFF_MS;
       const lost = this.failAll(child, how);
@@ -248,7 +249,7 @@ export class MetadataWriter {
   private stop(child: ChildProcess, why: string, stuck?: WriterStore): void {
     if (this.child === child) {
       this.child = this.ready = this.outbox = undefined;
-      console.error(`tessera: metadata writer ${why}: killed; it starts again at the next write`);
+      log.error(`metadata writer ${why}: killed; it starts again at the next write`);
     }
     child.kill('SIGKILL');
     this.failAll(child, why);

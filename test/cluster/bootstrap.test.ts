@@ -10,6 +10,7 @@
 import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { ACCESS_KEY, SECRET_KEY, TestCluster, getBytes, sha256, sleep, clusterSuite } from '../helpers/cluster.js';
+import { startupLine } from '../helpers/log-lines.js';
 
 const BUCKET = 'boot';
 
@@ -44,7 +45,7 @@ describe('cluster bootstrap and membership: 4 nodes x 4 drives', () => {
     for (const n of cluster.nodes) await n.waitHealth('cluster', 200, 10_000);
     // exactly one node formatted the fresh drives, and all agree on the deployment
     expect(cluster.nodes.filter((n) => /formatted 16 fresh drives/.test(n.output)).map((n) => n.index)).toEqual([0]);
-    const deployments = cluster.nodes.map((n) => /Deployment: (\S+)/.exec(n.output)?.[1]);
+    const deployments = cluster.nodes.map((n) => startupLine(n.output).deployment);
     expect(new Set(deployments).size).toBe(1);
     expect(deployments[0]).toBeDefined();
 

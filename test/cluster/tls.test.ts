@@ -12,6 +12,7 @@ import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/c
 import { afterAll, describe, expect } from 'vitest';
 import { type TestCluster, clusterSuite, getBytes, sleep } from '../helpers/cluster.js';
 import { getStatus, makeCa, makeCertsDir } from '../helpers/tls.js';
+import { startupLine } from '../helpers/log-lines.js';
 
 const work = await mkdtemp(join(tmpdir(), 'tessera-cluster-tls-'));
 const certs = await makeCertsDir(join(work, 'certs'), await makeCa(join(work, 'ca'), 'cluster-ca'));
@@ -31,7 +32,7 @@ describe('a 4-node cluster over https', () => {
 
   step('nodes serve https only; a PUT on node 1 reads back on node 3', async () => {
     for (const n of cluster.nodes) {
-      expect(n.output).toContain(`Tessera S3 endpoint: https://${n.address}`);
+      expect(startupLine(n.output).endpoint).toBe(`https://${n.address}`);
       await expect(getStatus(`http://${n.address}/tessera/health/ready`)).rejects.toThrow();
     }
     await clients[0].send(new CreateBucketCommand({ Bucket: BUCKET }));

@@ -26,6 +26,7 @@ import { AdminClient, type AdminInfo } from '../../src/admin/client.js';
 import type { SequenceLine } from '../../src/heal/sequence.js';
 import { flipByte, readRecords, shardPath, SYS, verifyDrives, type Expected } from '../helpers/heal-disk.js';
 import { ACCESS_KEY, SECRET_KEY, TestServer } from '../helpers/server.js';
+import { logLines } from '../helpers/log-lines.js';
 import { Cli } from '../cli/cli-harness.js';
 
 const KiB = 1024;
@@ -225,11 +226,11 @@ describe('one node, EC 2+2: replaced drive, bitrot, no quorum, admin API', () =>
 
     const report = await verifyDrives(server.drives, objects);
     expect(report.problems).toEqual([]);
-    const metrics = await (await fetch(`${server.endpoint}/tessera/metrics`)).text();
+    const metrics = await server.metrics();
     expect(metrics).toMatch(/tessera_bitrot_errors_total\{found_by="heal"\} 10\n/);
     expect(metrics).toMatch(/tessera_heal_objects_healed_total\{source="admin"\} [1-9]/);
     expect(metrics).toMatch(/tessera_heal_objects_healed_total\{source="drive"\} 10\n/);
-    expect(metrics).toMatch(/tessera_s3_requests_total\{method="PUT",code="200"\} \d+/);
+    expect(metrics).toMatch(/tessera_s3_requests_total\{api="PutObject",code="200"\} \d+/);
   });
 
   it('a GET that meets a corrupt shard queues the object: it is repaired without anyone asking', async () => {
@@ -240,7 +241,7 @@ describe('one node, EC 2+2: replaced drive, bitrot, no quorum, admin API', () =>
     await flipByte(shardPath(server.drives[dataSlot], bucket, v.dataDir, 1), 8 + 1000);
     await expectContent(client, e);
     await waitFor('the heal on read', async () => ((await verifyDrives(server.drives, [e])).problems.length === 0 ? true : undefined), 10_000, server);
-    const metrics = await (await fetch(`${server.endpoint}/tessera/metrics`)).text();
+    const metrics = await server.metrics();
     expect(metrics).toMatch(/tessera_bitrot_errors_total\{found_by="read"\} 1\n/);
     expect(metrics).toMatch(/tessera_heal_objects_healed_total\{source="read"\} 1\n/);
   });
@@ -296,7 +297,7 @@ describe('the background scanner (TESSERA_SCANNER_* knobs)', () => {
     const info = await admin(server).info();
     expect(info.scanner.enabled).toBe(true);
     expect(info.scanner.cycle).toBeGreaterThanOrEqual(1);
-    const metrics = await (await fetch(`${server.endpoint}/tessera/metrics`)).text();
+    const metrics = await server.metrics();
     expect(metrics).toMatch(/tessera_heal_objects_healed_total\{source="scanner"\} 1\n/);
     expect(metrics).toMatch(/tessera_orphans_removed_total 1\n/);
     expect(metrics).toMatch(/tessera_heal_dangling_removed_total 0\n/);
@@ -395,7 +396,7 @@ describe('a replaced drive, the node restarted half-way through its heal', () =>
     await relaunchWith(server, { ...knobs, TESSERA_HEAL_DRIVE_DELAY_MS: '0' });
     // Healing starts just after the node answers ready, so its first log line may lag a little.
     const resuming = new RegExp(`resuming the heal of .*: ${saved.objectsDone} of ~160 objects done, continuing in bucket resume after "${saved.lastKey}"`);
-    await waitFor('the resume message', async () => (resuming.test(server.output) ? true : undefined), 10_000, server);
+    await waitFor('the resume message', async () => (logLines(server.output).some((line) => resuming.test(line.msg)) ? true : undefined), 10_000, server);
     const info = await waitFor(
       'the resumed heal to finish',
       async () => {

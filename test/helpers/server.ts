@@ -32,6 +32,9 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   return { ...env, ...extra };
 }
 
+/** The bearer token test servers take for /tessera/metrics. */
+export const METRICS_TOKEN = 'test-metrics-token-0123456789';
+
 /** The root credentials test servers get unless a test gives others. */
 export const ROOT_ENV: Record<string, string> = { TESSERA_ROOT_USER: ACCESS_KEY, TESSERA_ROOT_PASSWORD: SECRET_KEY };
 
@@ -39,7 +42,7 @@ export const ROOT_ENV: Record<string, string> = { TESSERA_ROOT_USER: ACCESS_KEY,
 export function serverEnv(credentials: Record<string, string> = ROOT_ENV): NodeJS.ProcessEnv {
   const env = cleanEnv();
   for (const name of Object.keys(env)) if (name.startsWith('TESSERA_ROOT_') || name === 'TESSERA_REQUIRE_CREDENTIALS') delete env[name];
-  return { ...env, ...credentials };
+  return { ...env, TESSERA_METRICS_TOKEN: METRICS_TOKEN, ...credentials };
 }
 
 export interface ServerOptions {
@@ -113,6 +116,14 @@ export class TestServer {
       await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error(`server did not become ready: ${this.output}`);
+  }
+
+  /** The text of /tessera/metrics, read with the test servers' token. */
+  async metrics(): Promise<string> {
+    const res = await fetch(`${this.endpoint}/tessera/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+    const text = await res.text();
+    if (res.status !== 200) throw new Error(`GET /tessera/metrics: ${res.status} ${text}`);
+    return text;
   }
 
   /** `maxAttempts: 1` keeps the SDK from retrying a 503 a test means to see. */

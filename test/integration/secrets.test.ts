@@ -10,6 +10,7 @@ import { CreateBucketCommand, GetObjectCommand, ListBucketsCommand, PutObjectCom
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ACCESS_KEY, SECRET_KEY, TestServer } from '../helpers/server.js';
+import { startupLine } from '../helpers/log-lines.js';
 
 const servers: TestServer[] = [];
 async function start(credentials?: Record<string, string>): Promise<TestServer> {
@@ -61,8 +62,7 @@ describe('a session with credentials from the environment', () => {
     }
     await server.stop('SIGTERM');
 
-    expect(server.output).toContain(`RootUser: ${ACCESS_KEY}\n`);
-    expect(server.output).toContain('Credentials: from TESSERA_ROOT_USER and TESSERA_ROOT_PASSWORD\n');
+    expect(startupLine(server.output)).toMatchObject({ rootUser: ACCESS_KEY, credentials: 'from TESSERA_ROOT_USER and TESSERA_ROOT_PASSWORD' });
     expect(server.output).not.toContain('RootPass');
     expect(server.output).not.toContain('WARNING');
     expect(server.output).not.toContain(SECRET_KEY);
@@ -74,8 +74,7 @@ describe('start-up banner', () => {
   it('with the published defaults on loopback: starts, and warns loudly on stderr', async () => {
     const server = await start({});
     await server.stop('SIGTERM');
-    expect(server.output).toContain('RootUser: tesseraadmin\n');
-    expect(server.output).toContain('Credentials: the built-in defaults (published: anyone can use them)\n');
+    expect(startupLine(server.output)).toMatchObject({ rootUser: 'tesseraadmin', credentials: 'the built-in defaults (published: anyone can use them)' });
     expect(server.output).toContain(`WARNING: anyone who can connect to 127.0.0.1:${server.port} can take over this server`);
     expect(server.output).not.toContain('RootPass');
   });
@@ -89,7 +88,7 @@ describe('start-up banner', () => {
       const client = server.client();
       await client.send(new ListBucketsCommand({}));
       client.destroy();
-      expect(server.output).toContain('Credentials: from TESSERA_ROOT_USER_FILE and TESSERA_ROOT_PASSWORD_FILE\n');
+      expect(startupLine(server.output).credentials).toBe('from TESSERA_ROOT_USER_FILE and TESSERA_ROOT_PASSWORD_FILE');
       expect(server.output).not.toContain(SECRET_KEY);
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -14,6 +14,7 @@ import { Cli } from '../cli/cli-harness.js';
 import { expectSuccess, findExecutable, inCI, run } from '../compat/compat.js';
 import { ACCESS_KEY, ROOT, SECRET_KEY, TestServer, cleanEnv } from '../helpers/server.js';
 import { getStatus, makeCa, makeCertsDir, type TestCerts } from '../helpers/tls.js';
+import { startupLine } from '../helpers/log-lines.js';
 
 const AWS = '/usr/bin/aws';
 const awsMissing = findExecutable(AWS) ? undefined : `${AWS} not found (install the Debian package "awscli")`;
@@ -40,7 +41,7 @@ describe('one node over https', () => {
 
   it('announces an https endpoint; health answers over https, plain http to the port gets no answer', async () => {
     expect(server.endpoint).toMatch(/^https:/);
-    expect(server.output).toContain(`Tessera S3 endpoint: ${server.endpoint}`);
+    expect(startupLine(server.output).endpoint).toBe(server.endpoint);
     expect(await getStatus(`${server.endpoint}/tessera/health/ready`, certs.ca)).toBe(200);
     await expect(getStatus(`http://127.0.0.1:${server.port}/tessera/health/ready`)).rejects.toThrow();
   });

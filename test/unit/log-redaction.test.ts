@@ -1,19 +1,29 @@
 /**
  * Logged failures never carry credentials: presigned-URL signatures and credentials are REDACTED,
- * in the request line and in the error printed after it (whose properties may hold the URL again).
+ * in the message and in the error logged with it (whose properties may hold the URL again).
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Iam } from '../../src/iam/iam.js';
 import { NamespaceLock } from '../../src/lock/namespace-lock.js';
-import { logError, redactSecrets } from '../../src/log.js';
+import { configureLog, log, redactSecrets } from '../../src/log.js';
 import type { ObjectLayer } from '../../src/object/types.js';
 import { createS3App } from '../../src/s3/app.js';
 
 const SIGNATURE = 'a'.repeat(24) + '0123456789abcdef0123456789abcdef0123456789';
+
+/** The JSON lines logged during each test. */
+let logged: string[] = [];
+beforeEach(() => {
+  logged = [];
+  configureLog({ format: 'json', level: 'info', destination: { write: (line) => logged.push(line) } });
+});
+afterEach(() => {
+  configureLog({ format: 'json', level: 'info' });
+});
 
 describe('redactSecrets', () => {
   it('redacts SigV4 presigned query parameters and keeps the rest', () => {
@@ -45,18 +55,16 @@ describe('redactSecrets', () => {
     for (const text of ['/b/MySignature=1', '/b/k?prefix=a&XSignature=2', 'GET /b/k?uploads&max-keys=10']) expect(redactSecrets(text)).toBe(text);
   });
 
-  it('logError redacts the error it prints, properties included', () => {
-    const printed = vi.spyOn(console, 'error').mockImplementation(() => {});
-    try {
-      const err = Object.assign(new TypeError('Invalid URL'), { input: `http://x/b/k?X-Amz-Signature=${SIGNATURE}` });
-      logError(`tessera: GET /b/k?Signature=${SIGNATURE}: internal error:`, err);
-      const line = String(printed.mock.calls[0][0]);
-      expect(line).toContain('tessera: GET /b/k?Signature=REDACTED: internal error: TypeError: Invalid URL');
-      expect(line).toContain("input: 'http://x/b/k?X-Amz-Signature=REDACTED'");
-      expect(line).not.toContain(SIGNATURE);
-    } finally {
-      printed.mockRestore();
-    }
+  it('log.error redacts the message and the error it logs, properties included', () => {
+    const err = Object.assign(new TypeError('Invalid URL'), { input: `http://x/b/k?X-Amz-Signature=${SIGNATURE}` });
+    log.error(`GET /b/k?Signature=${SIGNATURE}: internal error`, err);
+    expect(logged).toHaveLength(1);
+    const line = JSON.parse(logged[0]) as { level: string; msg: string; err: string };
+    expect(line.level).toBe('error');
+    expect(line.msg).toBe('GET /b/k?Signature=REDACTED: internal error');
+    expect(line.err).toContain('TypeError: Invalid URL');
+    expect(line.err).toContain("input: 'http://x/b/k?X-Amz-Signature=REDACTED'");
+    expect(logged[0]).not.toContain(SIGNATURE);
   });
 });
 
@@ -101,18 +109,20 @@ describe('an internal error on a presigned request', () => {
     const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials });
     const url = await getSignedUrl(client, new GetObjectCommand({ Bucket: 'photos', Key: 'cat.jpg' }), { expiresIn: 600 });
     const signature = new URL(url).searchParams.get('X-Amz-Signature')!;
-    const printed = vi.spyOn(console, 'error').mockImplementation(() => {});
     try {
       const res = await fetch(url);
       expect(res.status).toBe(500);
-      const log = printed.mock.calls.map((args) => args.join(' ')).join('\n');
-      expect(log).toMatch(/^tessera: GET \/photos\/cat\.jpg\?.*X-Amz-Signature=REDACTED.*: internal error: Error: disk on fire/);
-      expect(log).toContain('X-Amz-Credential=REDACTED');
-      expect(log).not.toContain(signature);
-      expect(log).not.toContain(credentials.accessKeyId);
-      expect(log).not.toContain(credentials.secretAccessKey);
+      const lines = logged.map((l) => JSON.parse(l) as { msg: string; err: string; reqId: string });
+      expect(lines).toHaveLength(1);
+      expect(lines[0].msg).toMatch(/^GET \/photos\/cat\.jpg\?.*X-Amz-Signature=REDACTED.*: internal error$/);
+      expect(lines[0].err).toMatch(/^Error: disk on fire/);
+      expect(lines[0].reqId).toBe(res.headers.get('x-amz-request-id'));
+      const text = logged.join('');
+      expect(text).toContain('X-Amz-Credential=REDACTED');
+      expect(text).not.toContain(signature);
+      expect(text).not.toContain(credentials.accessKeyId);
+      expect(text).not.toContain(credentials.secretAccessKey);
     } finally {
-      printed.mockRestore();
       client.destroy();
     }
   });

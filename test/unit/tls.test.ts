@@ -8,7 +8,7 @@ import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CertificateError, readCertsDir, type ServerCerts } from '../../src/cluster/certs.js';
 import { EndpointError, parseTopology } from '../../src/cluster/endpoints.js';
 import { Peer } from '../../src/cluster/peer.js';
@@ -16,6 +16,7 @@ import { LocalDrive } from '../../src/storage/local-drive.js';
 import { PeerTlsError, explainTlsFailure, peerTransport } from '../../src/cluster/transport.js';
 import { rpcNode } from '../helpers/rpc-node.js';
 import { makeCa, makeCertsDir } from '../helpers/tls.js';
+import { captureLog } from '../helpers/log-lines.js';
 
 let work: string;
 let shared: ServerCerts;
@@ -111,14 +112,14 @@ describe('a Peer over https', () => {
 
   it('marks a node with a certificate of another CA offline, saying it is not trusted', async () => {
     const { address, server } = await node(foreign);
-    const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const logged = captureLog();
     try {
       const { peer, result } = await ping(address, shared);
       expect(peer.isOnline()).toBe(false);
       expect(String(result)).toMatch(/not trusted/);
-      expect(logged.mock.calls.flat().join('\n')).toMatch(new RegExp(`node ${address} is offline \\(the TLS certificate of ${address} is not trusted .*CAs/ of --certs-dir\\)`));
+      expect(logged.lines().map((line) => line.msg).join('\n')).toMatch(new RegExp(`node ${address} is offline \\(the TLS certificate of ${address} is not trusted .*CAs/ of --certs-dir\\)`));
     } finally {
-      logged.mockRestore();
+      logged.restore();
       server.close();
     }
   });
