@@ -15,6 +15,10 @@ import { answerClientError } from '../s3/client-error.js';
 import { applyConnectionLimits, limitedHandler, LISTEN_BACKLOG, refuseBusy } from '../s3/connection-limits.js';
 import { requestLimitsFromEnv } from '../s3/limits-config.js';
 import { adminRoutes } from '../admin/router.js';
+import { serverQueryHandler } from '../admin/server-info.js';
+import { locksQueryHandler } from '../admin/top-locks.js';
+import { RequestTrace, traceRequests } from '../admin/trace.js';
+import { traceQueryHandler } from '../admin/trace-feed.js';
 import { HealManager } from '../heal/manager.js';
 import { ConfigurationError } from '../errors.js';
 import { defaultCredentialsWarning, refuseDefaultCredentials } from './default-credentials.js';
@@ -149,12 +153,14 @@ export async function runServer(driveArgs: string[], options: ServerOptions): Pr
     node.close();
     throw err;
   }
+  // This node's name in the admin API's answers: host:port as the endpoints name it.
+  const self = topology.nodes[topology.localNode] || `${host}:${port}`;
   // Healing: MRF / heal-on-read queue, scanner, replaced-drive healer (knobs: src/heal/config.ts).
   const healing = new HealManager({
     sets: pool.sets,
     replaced: layout.replaced,
     parity: layout.parity,
-    node: topology.nodes[topology.localNode] || `${host}:${port}`,
+    node: self,
     // Each node scans its share of the sets; MRF and replaced drives stay with the node that saw them.
     shouldScan: (set) => set % topology.nodes.length === topology.localNode,
   });
@@ -162,8 +168,14 @@ export async function runServer(driveArgs: string[], options: ServerOptions): Pr
   const iam = new Iam({ objects: pool, locks: node.locks, root, previousRoot: previousRootFromEnv(root), tellPeers: (notice) => node.tellPeers('iam', notice), log: (line) => console.error(line) });
   node.rpc?.onNotice('iam', (notice) => iam.onNotice(notice));
   await iam.start();
+  // What `tessera admin trace`, `admin top locks` and `admin info` ask every node.
+  const trace = new RequestTrace(self);
+  node.rpc?.onQuery('trace', traceQueryHandler(trace));
+  node.rpc?.onQuery('locks', locksQueryHandler(node.lockActivity, self));
+  node.rpc?.onQuery('server', serverQueryHandler);
+  const cluster = { self, nodes: topology.nodes.length > 1 ? topology.nodes : [self], askPeers: node.askPeers };
   const app = createS3App({
-    routes: [adminRoutes({ manager: healing, iam })],
+    routes: [traceRequests(trace), adminRoutes({ manager: healing, iam, cluster, trace, locks: node.lockActivity })],
     objects: pool,
     iam,
     region: options.region,
