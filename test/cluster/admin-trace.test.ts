@@ -126,14 +126,19 @@ describe('admin info, trace and top locks: 2 nodes x 2 drives', () => {
   });
 
   step('admin trace (the CLI): requests answered by either node arrive with node, request id, method, API, path, status, duration and bytes', async () => {
-    const trace: ChildProcess = spawn(process.execPath, [join(ROOT, 'bin/tessera.js'), 'admin', 'trace', '--json', 'local'], { env: cli.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    trace.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-    trace.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<number | null>((resolve) => trace.once('close', resolve));
+    const follow = (json: boolean) => {
+      const proc: ChildProcess = spawn(process.execPath, [join(ROOT, 'bin/tessera.js'), 'admin', 'trace', ...(json ? ['--json'] : []), 'local'], { env: cli.env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const output = { stdout: '', stderr: '', proc, exited: new Promise<number | null>((resolve) => proc.once('close', resolve)) };
+      proc.stdout!.on('data', (d: Buffer) => (output.stdout += d.toString()));
+      proc.stderr!.on('data', (d: Buffer) => (output.stderr += d.toString()));
+      return output;
+    };
+    const json = follow(true);
+    const text = follow(false);
     try {
-      const lines = (): TraceLine[] => stdout.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as TraceLine);
+      await until('the text trace to start', () => (text.stderr.includes('tracing') ? true : undefined));
+      expect(text.stderr).toContain(`tracing ${nodeNames.join(' ')} (Ctrl-C to stop)`);
+      const lines = (): TraceLine[] => json.stdout.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as TraceLine);
       const subscribed = await until('the trace to start', () => lines().find((l) => l.type === 'subscribed'));
       expect(subscribed).toEqual({ type: 'subscribed', nodes: nodeNames });
       const body = Buffer.alloc(1000, 7);
@@ -156,10 +161,16 @@ describe('admin info, trace and top locks: 2 nodes x 2 drives', () => {
         expect(Date.parse(line.time)).toBeGreaterThan(Date.now() - 60_000);
         expect(line.client).toBe('127.0.0.1');
       }
+      const putLine = `${nodeNames[0]}  ${put.$metadata.requestId}  PUT /${BUCKET}/a/one  PutObject  200  `;
+      await until('the PUT in the text trace', () => (text.stdout.includes(putLine) ? true : undefined));
+      expect(text.stdout).toMatch(new RegExp(`${putLine}\\d+ms  in 1000 B out \\d+ B\n`));
+      expect(text.stdout).toContain(`${nodeNames[1]}  ${missing.$metadata.requestId}  HEAD /${BUCKET}/a/none  HeadObject  404  `);
     } finally {
-      trace.kill('SIGINT');
+      json.proc.kill('SIGINT');
+      text.proc.kill('SIGINT');
     }
-    expect(await exited).toBe(130);
+    expect(await json.exited).toBe(130);
+    expect(await text.exited).toBe(130);
   });
 
   step('filters: errors under a bucket and prefix; a method on one node; an API slower than a minimum', async () => {
