@@ -10,6 +10,10 @@ import { request as httpsRequest, type Agent } from 'node:https';
 import { buffer } from 'node:stream/consumers';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { HealRequest, SequenceLine } from '../heal/sequence.js';
+import type { serverInfo } from './server-info.js';
+import type { TopLocks } from './top-locks.js';
+import type { TraceFilter } from './trace.js';
+import type { TraceLine } from './trace-feed.js';
 import type { GroupSummary, PolicySummary, ServiceAccountSummary, UserSummary } from '../iam/iam.js';
 
 export interface AdminEndpoint {
@@ -87,6 +91,28 @@ export class AdminApiError extends Error {
     super(message);
     this.name = 'AdminApiError';
   }
+}
+
+/** What `AdminClient.trace` follows: the server's filter (see trace.ts), and which nodes (default: all). */
+export interface TraceOptions extends TraceFilter {
+  nodes?: string[];
+}
+
+/** The JSON values of an NDJSON response, as they arrive. */
+async function* jsonLines<T>(res: IncomingMessage): AsyncGenerator<T> {
+  const decoder = new TextDecoder();
+  let pending = '';
+  for await (const chunk of res as AsyncIterable<Uint8Array>) {
+    pending += decoder.decode(chunk, { stream: true });
+    let newline: number;
+    while ((newline = pending.indexOf('\n')) >= 0) {
+      const line = pending.slice(0, newline).trim();
+      pending = pending.slice(newline + 1);
+      if (line) yield JSON.parse(line) as T;
+    }
+  }
+  pending += decoder.decode();
+  if (pending.trim()) yield JSON.parse(pending) as T;
 }
 
 export class AdminClient {
@@ -205,20 +231,33 @@ export class AdminClient {
     if (request.recursive) query.recursive = 'true';
     if (request.deep) query.deep = 'true';
     if (request.dryRun) query.dryRun = 'true';
-    const res = await this.request('POST', 'heal', query, signal);
-    const decoder = new TextDecoder();
-    let pending = '';
-    for await (const chunk of res as AsyncIterable<Uint8Array>) {
-      pending += decoder.decode(chunk, { stream: true });
-      let newline: number;
-      while ((newline = pending.indexOf('\n')) >= 0) {
-        const line = pending.slice(0, newline).trim();
-        pending = pending.slice(newline + 1);
-        if (line) yield JSON.parse(line) as SequenceLine;
-      }
+    yield* jsonLines<SequenceLine>(await this.request('POST', 'heal', query, signal));
+  }
+
+  /**
+   * Follows the live trace of every node's requests (or `filter.nodes`'), line by line, until `signal`
+   * aborts (or the server ends it). The first line is `subscribed`: requests after it are traced.
+   */
+  async *trace(filter: TraceOptions = {}, signal?: AbortSignal): AsyncGenerator<TraceLine> {
+    const query: Record<string, string> = {};
+    if (filter.methods?.length) query.method = filter.methods.join(',');
+    if (filter.apis?.length) query.api = filter.apis.join(',');
+    if (filter.bucket) query.bucket = filter.bucket;
+    if (filter.prefix) query.prefix = filter.prefix;
+    if (filter.errorsOnly) query.errors = 'true';
+    if (filter.minDurationMs !== undefined) query.minDuration = String(filter.minDurationMs);
+    if (filter.nodes?.length) query.node = filter.nodes.join(',');
+    try {
+      yield* jsonLines<TraceLine>(await this.request('GET', 'trace', query, signal));
+    } catch (err) {
+      if (!signal?.aborted) throw err;
     }
-    pending += decoder.decode();
-    if (pending.trim()) yield JSON.parse(pending) as SequenceLine;
+  }
+
+  /** The `count` locks held or waited for longest, on any node. */
+  async topLocks(count = 10): Promise<TopLocks> {
+    const res = await this.request('GET', 'top/locks', { count: String(count) });
+    return JSON.parse((await buffer(res)).toString()) as TopLocks;
   }
 
   // Users
@@ -326,15 +365,5 @@ export class AdminClient {
   }
 }
 
-/** The parts of `GET /tessera/admin/v1/info` clients read (see HealManager.info). */
-export interface AdminInfo {
-  node: string;
-  nodes: { name: string; state: string; drives: import('../heal/manager.js').DriveInfo[] }[];
-  sets: import('../heal/manager.js').SetInfo[];
-  drives: { total: number; online: number; healing: number; offline: number };
-  healQueue: { length: number; current?: { bucket: string; key: string }; dropped: number };
-  scanner: import('../heal/scanner.js').ScannerState;
-  healSequences: import('../heal/sequence.js').SequenceSummary[];
-  totals: Record<string, unknown>;
-  drivesHealedSinceStart: import('../heal/manager.js').HealingInfo[];
-}
+/** What `GET /tessera/admin/v1/info` answers (see server-info.ts and HealManager.info). */
+export type AdminInfo = Awaited<ReturnType<typeof serverInfo>>;

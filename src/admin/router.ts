@@ -2,7 +2,8 @@
  * The admin API under `/tessera/admin/v1/`, and `/tessera/metrics`, mounted in the S3 app before S3
  * authentication and routing. Admin requests are signed with SigV4 exactly like S3 requests (same
  * verifier, same keys); the root user may call all of them, any other identity what its policies
- * allow by the route's admin action (admin:ServerInfo, admin:Heal, admin:Profiling, and IAM's, see
+ * allow by the route's admin action (admin:ServerInfo, admin:Heal, admin:Profiling, admin:ServerTrace,
+ * admin:TopLocksInfo, and IAM's, see
  * iam-api.ts). Answers are JSON (errors too: `{"code", "message"}`).
  *
  *   GET  /tessera/admin/v1/info      nodes, drives (online / offline / healing with progress), sets and
@@ -11,6 +12,10 @@
  *                                    starts a heal sequence; streams one JSON object per line
  *                                    (application/x-ndjson): buckets, objects, then a summary
  *   GET  /tessera/admin/v1/heal      the recent heal sequences' summaries
+ *   GET  /tessera/admin/v1/trace?method=GET,PUT&api=PutObject&bucket=B&prefix=P&errors=true&minDuration=MS&node=HOST:PORT
+ *                                    streams every node's finished requests as they happen, one JSON object
+ *                                    per line (see trace-feed.ts), until the client hangs up (admin:ServerTrace)
+ *   GET  /tessera/admin/v1/top/locks?count=N   the locks held or waited for longest on any node (admin:TopLocksInfo)
  *   POST /tessera/admin/v1/profile/start   starts a CPU profile of this node's process (409 if one runs)
  *   POST /tessera/admin/v1/profile/stop    stops it and answers the `.cpuprofile` (409 if none runs)
  *
@@ -20,6 +25,7 @@
  *
  * It also observes every other (S3) request, for its log line, the metrics and pacing the heal workers.
  */
+import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
 import type { Context, Next } from 'koa';
 import { toS3Error } from '../s3/error-mapping.js';
@@ -39,6 +45,12 @@ import { METRICS_PATH, type ServerMetrics } from './metrics.js';
 import { observeRequest } from './request-log.js';
 import { CpuProfiler } from './profiler.js';
 import { askForBody } from '../cluster/listener.js';
+import type { LockActivities } from '../lock/activity.js';
+import type { ClusterView } from './cluster-view.js';
+import { serverInfo } from './server-info.js';
+import { MAX_TOP_LOCKS, topLocks } from './top-locks.js';
+import type { RequestTrace, TraceFilter } from './trace.js';
+import { clusterTrace } from './trace-feed.js';
 
 export const ADMIN_PREFIX = '/tessera/admin/v1/';
 
@@ -48,7 +60,14 @@ export interface AdminOptions {
   metrics: ServerMetrics;
   /** The bearer token that lets a scraper read the metrics; unset or empty, only signed requests may. */
   metricsToken?: string;
+  cluster: ClusterView;
+  trace: RequestTrace;
+  /** This node's locks, held and awaited. */
+  locks: LockActivities;
 }
+
+/** Unsent trace output a client may leave waiting before the trace stops polling (and the nodes drop events). */
+const TRACE_BACKLOG_BYTES = 256 * 1024;
 
 /** The most an admin request's body may carry (a policy document is at most 20 KiB). */
 const MAX_ADMIN_BODY = 64 * 1024;
@@ -146,6 +165,60 @@ function healRequest(ctx: Context): HealRequest {
   };
 }
 
+function list(value: string | string[] | undefined): string[] | undefined {
+  const v = text(value);
+  return v ? v.split(',').map((s) => s.trim()).filter((s) => s !== '') : undefined;
+}
+
+function count(value: string | string[] | undefined, name: string, fallback: number, max: number): number {
+  const v = text(value);
+  if (v === undefined) return fallback;
+  if (!/^\d{1,9}$/.test(v) || Number(v) > max) throw new AdminError(400, 'InvalidArgument', `${name} must be a whole number up to ${max}, got ${JSON.stringify(v)}`);
+  return Number(v);
+}
+
+function traceFilter(ctx: Context): TraceFilter {
+  const bucket = text(ctx.query.bucket) || undefined;
+  const prefix = text(ctx.query.prefix) || undefined;
+  if (bucket === undefined && prefix !== undefined) throw new AdminError(400, 'InvalidArgument', 'a prefix needs a bucket');
+  const minDuration = text(ctx.query.minDuration);
+  return {
+    methods: list(ctx.query.method)?.map((m) => m.toUpperCase()),
+    apis: list(ctx.query.api),
+    bucket,
+    prefix,
+    errorsOnly: flag(ctx.query.errors, 'errors'),
+    minDurationMs: minDuration === undefined ? undefined : count(minDuration, 'minDuration', 0, 24 * 3600_000),
+  };
+}
+
+/** Streams the cluster's trace as NDJSON until the client hangs up; a client that reads slowly loses events. */
+function handleTrace(ctx: Context, options: AdminOptions): void {
+  const filter = traceFilter(ctx);
+  const nodes = list(ctx.query.node);
+  const unknown = nodes?.find((n) => !options.cluster.nodes.includes(n));
+  if (unknown !== undefined) throw new AdminError(400, 'InvalidArgument', `no node ${unknown} in this deployment (${options.cluster.nodes.join(' ')})`);
+  const stream = new PassThrough();
+  const stop = new AbortController();
+  ctx.res.once('close', () => stop.abort());
+  void (async () => {
+    for await (const line of clusterTrace(options.trace, options.cluster, filter, stop.signal, nodes && new Set(nodes))) {
+      if (stream.destroyed) break;
+      stream.write(`${JSON.stringify(line)}\n`);
+      // Stop pulling while the client lags: the nodes' buffers fill and drop, this process holds no more.
+      while (stream.writableLength > TRACE_BACKLOG_BYTES && !stop.signal.aborted) await once(stream, 'drain', { signal: stop.signal }).catch(() => undefined);
+    }
+    stream.end();
+  })().catch((err: unknown) => {
+    log.error('admin trace failed', err);
+    stream.destroy();
+  });
+  ctx.status = 200;
+  ctx.type = 'application/x-ndjson';
+  ctx.set('Cache-Control', 'no-store');
+  ctx.body = stream;
+}
+
 async function handleProfile(ctx: Context, profiler: CpuProfiler, action: string): Promise<void> {
   if (action === 'start') {
     if (!(await profiler.start())) throw new AdminError(409, 'ProfilerRunning', 'a CPU profile is already running on this node');
@@ -175,7 +248,17 @@ async function handleAdmin(ctx: Context, options: AdminOptions, profiler: CpuPro
   if (route === 'info' && ctx.method === 'GET') {
     authorize('admin:ServerInfo');
     ctx.type = 'application/json';
-    ctx.body = JSON.stringify(await manager.info());
+    ctx.body = JSON.stringify(await serverInfo(manager, options.cluster));
+    return;
+  }
+  if (route === 'trace' && ctx.method === 'GET') {
+    authorize('admin:ServerTrace');
+    return handleTrace(ctx, options);
+  }
+  if (route === 'top/locks' && ctx.method === 'GET') {
+    authorize('admin:TopLocksInfo');
+    ctx.type = 'application/json';
+    ctx.body = JSON.stringify(await topLocks(options.locks, options.cluster, count(ctx.query.count, 'count', 10, MAX_TOP_LOCKS)));
     return;
   }
   if (route === 'heal' && ctx.method === 'GET') {
@@ -206,7 +289,7 @@ async function handleAdmin(ctx: Context, options: AdminOptions, profiler: CpuPro
     authorize('admin:Profiling');
     return handleProfile(ctx, profiler, route.slice('profile/'.length));
   }
-  if (route === 'info' || route === 'heal' || route === 'profile/start' || route === 'profile/stop') throw new AdminError(405, 'MethodNotAllowed', `${ctx.method} is not allowed on ${ctx.path}`);
+  if (['info', 'heal', 'trace', 'top/locks', 'profile/start', 'profile/stop'].includes(route)) throw new AdminError(405, 'MethodNotAllowed', `${ctx.method} is not allowed on ${ctx.path}`);
   throw new AdminError(404, 'NotFound', `no admin API at ${ctx.path}`);
 }
 

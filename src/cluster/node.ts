@@ -4,6 +4,7 @@
  * and the RPC server that lets the other nodes use this node's drives and locks.
  */
 import type { Credentials } from '../iam/credentials.js';
+import type { LockActivities } from '../lock/activity.js';
 import { DistributedLocker, localLockNode } from '../lock/distributed-lock.js';
 import { LockTable } from '../lock/lock-table.js';
 import type { Locker } from '../lock/locker.js';
@@ -27,12 +28,19 @@ export interface ClusterNode {
   local: Map<number, LocalDrive>;
   peers: Peer[];
   locks: Locker;
+  /** The locks this node holds or waits for. */
+  lockActivity: LockActivities;
   /** Serves this node's drives and locks to its peers; undefined on a single node, which serves no RPC at all. */
   rpc?: RpcServer;
   /** Delivers a notice (see RpcServer.onNotice) to every other node; resolves with those that could not be told. */
   tellPeers(topic: string, payload: unknown): Promise<string[]>;
+  /** Asks the other nodes (`only`: those of them named) a query (see RpcServer.onQuery), in parallel. */
+  askPeers<T>(topic: string, payload: unknown, only?: ReadonlySet<string>): Promise<PeerAnswer<T>[]>;
   close(): void;
 }
+
+/** One node's answer to a query, or why there is none. */
+export type PeerAnswer<T> = { node: string; answer: T } | { node: string; error: string };
 
 /** `certs`: the nodes serve https and verify each other's certificates with these CAs. */
 export function createClusterNode(topology: Topology, root: Credentials, certs?: ServerCerts): ClusterNode {
@@ -53,7 +61,7 @@ export function createClusterNode(topology: Topology, root: Credentials, certs?:
   });
 
   const table = new LockTable();
-  const locks: Locker =
+  const locks =
     topology.nodes.length === 1
       ? new NamespaceLock()
       : new DistributedLocker(
@@ -72,6 +80,7 @@ export function createClusterNode(topology: Topology, root: Credentials, certs?:
     local,
     peers: [...peers.values()],
     locks,
+    lockActivity: locks.activity,
     rpc,
     async tellPeers(topic, payload) {
       const told = await Promise.all(
@@ -84,6 +93,17 @@ export function createClusterNode(topology: Topology, root: Credentials, certs?:
         ),
       );
       return told.filter((address): address is string => address !== undefined);
+    },
+    askPeers<T>(topic: string, payload: unknown, only?: ReadonlySet<string>) {
+      const asked = [...peers.values()].filter((peer) => only === undefined || only.has(peer.address));
+      return Promise.all(
+        asked.map((peer) =>
+          peer.call<T>(`query/${topic}`, payload).then(
+            (answer): PeerAnswer<T> => ({ node: peer.address, answer }),
+            (err: unknown): PeerAnswer<T> => ({ node: peer.address, error: (err as Error).message }),
+          ),
+        ),
+      );
     },
     close() {
       rpc?.close();

@@ -58,6 +58,8 @@ interface OpenWriter {
 }
 
 export type NoticeHandler = (payload: unknown) => Promise<void>;
+/** Answers a peer's question (see RpcServer.onQuery); the answer travels back as msgpack. */
+export type QueryHandler = (payload: unknown) => Promise<unknown>;
 
 export interface RpcServerOptions {
   key: Buffer;
@@ -104,6 +106,7 @@ export class RpcServer {
   /** Open sessions, each with the shard readers it opened. */
   private readonly sessions = new Map<ReceiverSession, SessionReaders>();
   private readonly notices = new Map<string, NoticeHandler>();
+  private readonly queries = new Map<string, QueryHandler>();
   /** This process: a peer that sees another boot id in a session's hello knows this node restarted. */
   readonly boot = randomBytes(16).toString('hex');
 
@@ -156,6 +159,14 @@ export class RpcServer {
     this.notices.set(topic, handler);
   }
 
+  /**
+   * Serves `query/<topic>` calls with `handler`: how a layer above this one (the admin API) asks every
+   * node for its share of an answer (its traced requests, its locks). The handler validates its payload.
+   */
+  onQuery(topic: string, handler: QueryHandler): void {
+    this.queries.set(topic, handler);
+  }
+
   private async dispatch(route: string, args: unknown, readers: SessionReaders): Promise<unknown> {
     const parts = route.split('/');
     if (route === 'ping') return this.ping();
@@ -164,6 +175,11 @@ export class RpcServer {
       if (!handler) throw new DriveError('invalid', `unknown notice ${parts[1].slice(0, 60)}`);
       await handler(args);
       return null;
+    }
+    if (parts[0] === 'query' && parts.length === 2) {
+      const handler = this.queries.get(parts[1]);
+      if (!handler) throw new DriveError('invalid', `unknown query ${parts[1].slice(0, 60)}`);
+      return handler(args);
     }
     if (parts[0] === 'lock' && parts.length === 2) return this.lock(parts[1], checkLockArgs(args));
     if (parts[0] === 'drive' && parts.length === 3) {

@@ -38,6 +38,8 @@ export interface DriveInfo {
   slot: number;
   state: 'online' | 'offline' | 'healing';
   local: boolean;
+  /** Bytes of the drive's filesystem (absent when the drive did not say). */
+  capacity?: { total: number; free: number; used: number };
   healing?: HealingInfo;
 }
 
@@ -208,6 +210,8 @@ export class HealManager {
           const local = drive instanceof LocalDrive;
           const base = { endpoint: drive.endpoint, set: set + 1, slot: slot + 1, local };
           if (!drive.isOnline()) return { ...base, state: 'offline' };
+          const space = await drive.spaceInfo().catch(() => undefined);
+          const withCapacity = space ? { ...base, capacity: { total: space.total, free: space.free, used: space.total - space.free } } : base;
           let progress = this.healer.progressOf(drive);
           if (!progress) {
             const raw = await drive.readSysFile(HEALING_FILE).catch(() => undefined);
@@ -218,7 +222,7 @@ export class HealManager {
               // unreadable progress: not shown
             }
           }
-          return progress ? { ...base, state: 'healing', healing: healingInfo(progress) } : { ...base, state: 'online' };
+          return progress ? { ...withCapacity, state: 'healing', healing: healingInfo(progress) } : { ...withCapacity, state: 'online' };
         }),
       );
       out.push(...infos);
@@ -253,7 +257,7 @@ export class HealManager {
   }
 
   /** What `GET /tessera/admin/v1/info` answers. */
-  async info(): Promise<object> {
+  async info() {
     // Taken before the drives' states, which take a while to gather: a heal that finishes meanwhile
     // then shows as healing still, never as finished beside a drive still healing.
     const healedSinceStart = this.healer.finished.map(healingInfo);

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ObjectLayerError } from '../object/errors.js';
+import { LockActivities } from './activity.js';
 import type { LockTable } from './lock-table.js';
 import type { Lease, Locker } from './locker.js';
 
@@ -33,6 +34,8 @@ export function localLockNode(table: LockTable): LockNode {
 }
 
 export class DistributedLocker implements Locker {
+  readonly activity = new LockActivities();
+
   constructor(
     private readonly nodes: LockNode[],
     /** This node's host:port, recorded with its grants. */
@@ -45,6 +48,25 @@ export class DistributedLocker implements Locker {
   }
 
   async lock(name: string, write: boolean): Promise<Lease> {
+    const tracked = this.activity.begin(name, write);
+    try {
+      const lease = await this.acquire(name, write);
+      tracked.granted();
+      return {
+        fence: lease.fence,
+        check: () => lease.check(),
+        release: () => {
+          tracked.end();
+          lease.release();
+        },
+      };
+    } catch (err) {
+      tracked.end();
+      throw err;
+    }
+  }
+
+  private async acquire(name: string, write: boolean): Promise<Lease> {
     const quorum = this.quorum(write);
     const deadline = Date.now() + ACQUIRE_TIMEOUT_MS;
     for (let attempt = 0; ; attempt++) {

@@ -3,6 +3,7 @@
  * writers block new readers so a steady read load cannot starve a write.
  */
 import { ObjectLayerError } from '../object/errors.js';
+import { LockActivities } from './activity.js';
 import { nextFence } from './fence.js';
 import type { Lease, Locker } from './locker.js';
 
@@ -22,6 +23,7 @@ const WAIT_MS = 20_000;
 
 export class NamespaceLock implements Locker {
   private readonly locks = new Map<string, LockState>();
+  readonly activity = new LockActivities();
 
   constructor(private readonly waitMs = WAIT_MS) {}
 
@@ -34,8 +36,13 @@ export class NamespaceLock implements Locker {
     }
     const s = state;
     const free = write ? !s.writer && s.readers === 0 : !s.writer && s.queue.length === 0;
+    const tracked = this.activity.begin(name, write);
     if (free) this.take(s, write);
-    else await this.wait(name, s, write);
+    else await this.wait(name, s, write).catch((err: unknown) => {
+      tracked.end();
+      throw err;
+    });
+    tracked.granted();
     let released = false;
     return {
       fence: nextFence(),
@@ -43,6 +50,7 @@ export class NamespaceLock implements Locker {
       release: () => {
         if (released) return;
         released = true;
+        tracked.end();
         if (write) s.writer = false;
         else s.readers--;
         this.grantWaiting(name, s);

@@ -129,3 +129,26 @@ export function route(method: string, target: S3Target): Route {
   if (sub === '' || !target.bucket) throw new S3Error('MethodNotAllowed');
   throw new S3Error('NotImplemented', `The ${sub} sub-resource is not implemented.`);
 }
+
+/** Handlers whose names are not the S3 API's (the rest are, but for the first letter's case). */
+const API_NAMES = new Map<Handler, string>([
+  [listObjectsV1, 'ListObjects'],
+  [getVeeamSystemObject, 'GetObject'],
+]);
+
+/**
+ * The S3 API a request calls (PutObject, CompleteMultipartUpload, ...), for traces and metrics;
+ * undefined for one S3 has no API for. A copy is told apart by its x-amz-copy-source header.
+ */
+export function apiName(method: string, target: S3Target, copySource: boolean): string | undefined {
+  let handler: Handler;
+  try {
+    handler = route(method, target).handler;
+  } catch {
+    return undefined;
+  }
+  if (copySource && handler === object.putObject) return 'CopyObject';
+  if (copySource && handler === multipart.uploadPart) return 'UploadPartCopy';
+  const name = API_NAMES.get(handler) ?? handler.name;
+  return name.charAt(0).toUpperCase() + name.slice(1);
+}

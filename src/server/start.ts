@@ -12,6 +12,10 @@ import { createListener, type Listener } from '../cluster/listener.js';
 import { createClusterNode, type ClusterNode } from '../cluster/node.js';
 import { adminRoutes } from '../admin/router.js';
 import { ServerMetrics } from '../admin/metrics.js';
+import { serverQueryHandler } from '../admin/server-info.js';
+import { locksQueryHandler } from '../admin/top-locks.js';
+import { RequestTrace, traceRequests } from '../admin/trace.js';
+import { traceQueryHandler } from '../admin/trace-feed.js';
 import { bootstrapPool, prepareLocalDrives, type PoolLayout } from '../erasure/bootstrap.js';
 import type { ErasurePool } from '../erasure/pool.js';
 import { ConfigurationError } from '../errors.js';
@@ -142,11 +146,13 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     throw err;
   }
   // Healing: MRF / heal-on-read queue, scanner, replaced-drive healer (knobs: src/heal/config.ts).
+  // This node's name in the admin API's answers: host:port as the endpoints name it.
+  const self = topology.nodes[topology.localNode] || `${host}:${port}`;
   const healing = new HealManager({
     sets: pool.sets,
     replaced: layout.replaced,
     parity: layout.parity,
-    node: topology.nodes[topology.localNode] || `${host}:${port}`,
+    node: self,
     config: options.heal,
     log,
     // Each node scans its share of the sets; MRF and replaced drives stay with the node that saw them.
@@ -169,8 +175,17 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   }
   const metrics = new ServerMetrics(healing);
   metrics.watch(node.local.values(), node.peers);
+  // What `tessera admin trace`, `admin top locks` and `admin info` ask every node.
+  const trace = new RequestTrace(self);
+  node.rpc?.onQuery('trace', traceQueryHandler(trace));
+  node.rpc?.onQuery('locks', locksQueryHandler(node.lockActivity, self));
+  node.rpc?.onQuery('server', serverQueryHandler);
+  const cluster = { self, nodes: topology.nodes.length > 1 ? topology.nodes : [self], askPeers: node.askPeers };
   const app = createS3App({
-    routes: [adminRoutes({ manager: healing, iam, metrics, metricsToken: options.metricsToken })],
+    routes: [
+      traceRequests(trace),
+      adminRoutes({ manager: healing, iam, metrics, metricsToken: options.metricsToken, cluster, trace, locks: node.lockActivity }),
+    ],
     objects: pool,
     iam,
     region: options.region,

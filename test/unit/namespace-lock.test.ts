@@ -62,3 +62,23 @@ describe('namespace lock', () => {
     (await locks.lock('k', true)).release();
   });
 });
+
+describe('namespace lock activity', () => {
+  it('records held and waiting locks, oldest first, and forgets them when released or given up', async () => {
+    const locks = new NamespaceLock(100);
+    const held = await locks.lock('b/one', true);
+    await tick();
+    const waiter = locks.lock('b/one', false);
+    const reader = await locks.lock('b/two', false);
+    expect(locks.activity.oldest(10).map((a) => [a.resource, a.mode, a.state])).toEqual([
+      ['b/one', 'write', 'held'],
+      ['b/one', 'read', 'waiting'],
+      ['b/two', 'read', 'held'],
+    ]);
+    expect(locks.activity.oldest(1)).toHaveLength(1);
+    await expect(waiter).rejects.toMatchObject({ kind: 'lock-timeout' });
+    held.release();
+    reader.release();
+    expect(locks.activity.oldest(10)).toEqual([]);
+  });
+});

@@ -7,47 +7,15 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { AdminApiError, AdminClient, type PolicyTarget, type ServiceAccountOptions, type UserStatus } from '../../../admin/client.js';
+import type { AdminClient, PolicyTarget, ServiceAccountOptions, UserStatus } from '../../../admin/client.js';
 import type { GroupSummary, PolicySummary, ServiceAccountSummary, UserSummary } from '../../../iam/iam.js';
 import { run } from '../action.js';
-import { CliError, networkReason } from '../errors.js';
+import { CliError } from '../errors.js';
+import { adminOf, explain, withAdmin } from '../admin-access.js';
 import { Output, withOutputOptions, type OutputOptions } from '../output.js';
-import type { Remote } from '../remote.js';
 import { readSecret } from '../secret-input.js';
-import { parseRemote } from '../target.js';
 
 const SECRET_IN_ARGV = 'warning: a secret key on the command line shows in process listings and shell history; omit it to be prompted, or pipe it on stdin';
-
-/** The admin client of an alias (ALIAS alone: these commands name no bucket). */
-async function adminOf(alias: string): Promise<{ remote: Remote; client: AdminClient }> {
-  const target = await parseRemote(alias);
-  if (target.bucket !== '' || target.key !== '') throw new CliError(`"${alias}" names a bucket; give the alias alone`);
-  const remote = target.remote;
-  const { url, accessKey, secretKey, region } = remote.config;
-  return { remote, client: new AdminClient({ url, accessKey, secretKey, region, httpsAgent: remote.httpsAgent }) };
-}
-
-/** One line for a failed admin call: the server's code and message, or why it could not be asked. */
-function explain(err: unknown, remote: Remote): Error {
-  if (err instanceof AdminApiError) {
-    if (err.status === 404 && err.code === 'HTTP404') return new CliError(`${remote.alias} (${remote.url}) has no Tessera admin API (is it a Tessera server?)`);
-    if (err.code.startsWith('HTTP')) return new CliError(`${remote.alias} (${remote.url}): ${err.message || `HTTP ${err.status}`}`);
-    return new CliError(`${err.code}: ${err.message.split('\n')[0]}`);
-  }
-  const reason = networkReason(err);
-  if (reason) return new CliError(`cannot reach ${remote.alias} (${remote.url}): ${reason}`);
-  return err instanceof Error ? err : new Error(String(err));
-}
-
-/** Runs an admin call on ALIAS, its failures explained. */
-async function withAdmin<T>(alias: string, fn: (client: AdminClient) => Promise<T>): Promise<T> {
-  const { remote, client } = await adminOf(alias);
-  try {
-    return await fn(client);
-  } catch (err) {
-    throw explain(err, remote);
-  }
-}
 
 async function readTextFile(path: string, what: string): Promise<string> {
   try {

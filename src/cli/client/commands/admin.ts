@@ -3,7 +3,8 @@
  * called with the alias's keys (they must be the root user's), signed with SigV4.
  */
 import type { Command } from 'commander';
-import { AdminApiError, AdminClient, type AdminInfo } from '../../../admin/client.js';
+import { AdminApiError, type AdminInfo } from '../../../admin/client.js';
+import { clientOf } from '../admin-access.js';
 import type { DriveInfo } from '../../../heal/manager.js';
 import type { SequenceLine, SequenceSummary } from '../../../heal/sequence.js';
 import { run } from '../action.js';
@@ -13,17 +14,13 @@ import { Output, withOutputOptions, type OutputOptions } from '../output.js';
 import type { Remote } from '../remote.js';
 import { parseRemote } from '../target.js';
 import { registerAdminIam } from './admin-iam.js';
+import { registerAdminTrace } from './admin-trace.js';
 
 interface HealOptions extends OutputOptions {
   recursive?: boolean;
   deep?: boolean;
   dryRun?: boolean;
   verbose?: boolean;
-}
-
-function clientFor(remote: Remote): AdminClient {
-  const { url, accessKey, secretKey, region } = remote.config;
-  return new AdminClient({ url, accessKey, secretKey, region, httpsAgent: remote.httpsAgent });
 }
 
 /** One-line messages for what can go wrong talking to the admin API. */
@@ -54,7 +51,7 @@ async function heal(arg: string, options: HealOptions): Promise<number> {
   const target = await parseRemote(arg);
   const remote = target.remote;
   if (!target.bucket && target.key) throw new CliError(`"${arg}" names no bucket`);
-  const client = clientFor(remote);
+  const client = clientOf(remote);
   const dryRun = options.dryRun === true;
   let summary: SequenceSummary | undefined;
   try {
@@ -105,7 +102,8 @@ function printLine(out: Output, line: SequenceLine, verbose: boolean, dryRun: bo
 }
 
 function driveLine(d: DriveInfo): string {
-  const base = `    ${String(d.slot).padStart(2)}  ${d.state.padEnd(8)} ${d.endpoint}`;
+  const space = d.capacity ? `  ${humanSize(d.capacity.used)} used of ${humanSize(d.capacity.total)}` : '';
+  const base = `    ${String(d.slot).padStart(2)}  ${d.state.padEnd(8)} ${d.endpoint}${space}`;
   if (!d.healing) return base;
   const h = d.healing;
   return (
@@ -120,7 +118,8 @@ function driveLine(d: DriveInfo): string {
 function infoText(info: AdminInfo): string {
   const lines: string[] = [];
   for (const node of info.nodes) {
-    lines.push(`Node ${node.name}: ${node.state}`);
+    const facts = node.error ? ` (${node.error})` : node.version ? `, version ${node.version}, up ${humanDuration(node.uptimeSeconds! * 1000)}` : '';
+    lines.push(`Node ${node.name}: ${node.state}${facts}`);
     for (const set of info.sets) {
       const drives = node.drives.filter((d) => d.set === set.set);
       if (drives.length === 0) continue;
@@ -193,12 +192,13 @@ Examples:
         const target = await parseRemote(arg);
         let info: AdminInfo;
         try {
-          info = await clientFor(target.remote).info();
+          info = await clientOf(target.remote).info();
         } catch (err) {
           throw explain(err, target.remote);
         }
         out.result(infoText(info), info);
       }),
     );
+  registerAdminTrace(adminCmd); // admin trace, admin top locks
   registerAdminIam(adminCmd); // admin user|group|policy
 }
