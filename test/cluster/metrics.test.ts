@@ -11,10 +11,11 @@ const TOKEN = 'cluster-metrics-token-0123456789';
 
 /** The samples of `name` (labels as text) and their values, from the node's exposition. */
 async function samples(cluster: TestCluster, node: number, name: string): Promise<Map<string, number>> {
-  const res = await fetch(`${cluster.node(node).endpoint}/tessera/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
-  expect(res.status).toBe(200);
+  // Through the node's own request helper: it trusts the test CA when the cluster serves https.
+  const res = await cluster.node(node).request({ method: 'GET', path: '/tessera/metrics', headers: { authorization: `Bearer ${TOKEN}` }, sign: false });
+  expect(res.status, res.error ?? res.text).toBe(200);
   const out = new Map<string, number>();
-  for (const line of (await res.text()).split('\n')) {
+  for (const line of res.text.split('\n')) {
     const match = /^(\w+)(\{[^}]*\})? (\S+)$/.exec(line);
     if (match && match[1] === name) out.set(match[2] ?? '', Number(match[3]));
   }
