@@ -1,9 +1,9 @@
 /**
  * Authorisation of S3 requests: who is asking (a verified signature, or nobody), and whether they may
  * do an action on a bucket or object. The values policy conditions read are worked out only when a
- * policy that can decide the request reads them. Two things cost a read, and only the requests that
- * need them pay it: an object's tags (a policy with s3:ExistingObjectTag), and an object's ACL (a
- * bucket with ACLs on, when no policy decided).
+ * policy that can decide the request reads them. Three things cost a read, and only the requests
+ * that need them pay it: an object's tags (a policy with s3:ExistingObjectTag), an object's ACL (a
+ * bucket with ACLs on, when no policy decided), and a refusal's bucket (is it still there?).
  */
 import { S3Error } from '../errors.js';
 import type { S3Action } from '../iam/actions.js';

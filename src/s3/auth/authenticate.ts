@@ -6,8 +6,9 @@ import { parseQuery, verifySigV4, type AuthResult } from './sigv4.js';
 export function authenticate(req: SigV2Request, lookupSecret: (accessKey: string) => string | undefined, now: Date = new Date()): AuthResult {
   const v2 = sigV2Mechanism(req);
   if (v2 === undefined) return verifySigV4(req, lookupSecret, now);
-  const v4Query = parseQuery(req.rawQuery).some((p) => p.name === 'X-Amz-Algorithm' || p.name === 'X-Amz-Credential');
-  const v2Query = v2 === 'header' && parseQuery(req.rawQuery).some((p) => p.name === 'Signature' || p.name === 'AWSAccessKeyId');
+  const names = new Set(parseQuery(req.rawQuery).map((p) => p.name));
+  const v4Query = names.has('X-Amz-Algorithm') || names.has('X-Amz-Credential');
+  const v2Query = v2 === 'header' && (names.has('Signature') || names.has('AWSAccessKeyId'));
   if (v4Query || v2Query) {
     throw new S3Error(
       'InvalidArgument',

@@ -16,7 +16,7 @@ import { S3Error } from '../../errors.js';
 import { SUBRESOURCES } from '../subresources.js';
 import { declaredPayload } from './payload.js';
 import { presignedHeaders } from './presigned-headers.js';
-import { MAX_SKEW_MS, hexBytes, parseAmzDate, parseQuery, signaturesEqual, type AuthResult, type IncomingSignedRequest, type SignatureAlgorithm } from './sigv4.js';
+import { checkSkew, hexBytes, parseAmzDate, parseQuery, signaturesEqual, type AuthResult, type IncomingSignedRequest, type SignatureAlgorithm } from './sigv4.js';
 
 export const SIGV2_ALGORITHM = 'AWS' satisfies SignatureAlgorithm;
 
@@ -40,8 +40,7 @@ const SIGNED_PARAMETERS: ReadonlySet<string> = new Set([
 
 /** How a request is signed with V2, if it is. */
 export function sigV2Mechanism(req: IncomingSignedRequest): 'header' | 'query' | undefined {
-  const auth = req.headers.authorization;
-  const header = Array.isArray(auth) ? auth[0] : auth;
+  const header = single(req.headers, 'authorization');
   if (header !== undefined && /^AWS\s/.test(header.trimStart())) return 'header';
   if (header === undefined && parseQuery(req.rawQuery).some((p) => p.name === 'AWSAccessKeyId' || p.name === 'Signature')) return 'query';
   return undefined;
@@ -99,13 +98,7 @@ function headerCredentials(req: IncomingSignedRequest, now: Date): V2Credentials
   const date = single(req.headers, 'date');
   const requestTime = parseHttpDate(amzDate ?? date);
   if (requestTime === undefined) throw new S3Error('AccessDenied', 'AWS authentication requires a valid Date or x-amz-date header');
-  if (Math.abs(requestTime.getTime() - now.getTime()) > MAX_SKEW_MS) {
-    throw new S3Error('RequestTimeTooSkewed', undefined, {
-      RequestTime: (amzDate ?? date)!,
-      ServerTime: now.toISOString(),
-      MaxAllowedSkewMilliseconds: String(MAX_SKEW_MS),
-    });
-  }
+  checkSkew(requestTime, now, (amzDate ?? date)!);
   // AWS signs '' for the date when x-amz-date is sent; some clients sign the Date header they also send.
   const dateLine = amzDate === undefined ? [date!.trim()] : date === undefined ? [''] : ['', date.trim()];
   return { accessKey: match[1]!, signature: match[2]!, dateLine };

@@ -369,10 +369,11 @@ function payloadModeFor(value: string): PayloadMode {
   );
 }
 
-function checkSkew(requestTime: Date, now: Date): void {
+/** RequestTimeTooSkewed when the request's time is further than MAX_SKEW_MS from ours; `shown` is how the answer names it. */
+export function checkSkew(requestTime: Date, now: Date, shown = requestTime.toUTCString()): void {
   if (Math.abs(requestTime.getTime() - now.getTime()) > MAX_SKEW_MS) {
     throw new S3Error('RequestTimeTooSkewed', undefined, {
-      RequestTime: requestTime.toUTCString(),
+      RequestTime: shown,
       ServerTime: now.toISOString(),
       MaxAllowedSkewMilliseconds: String(MAX_SKEW_MS),
     });

@@ -114,7 +114,7 @@ async function storeFile(
 
 /**
  * The permission checks of the identity that signed a form (InvalidAccessKeyId when it is no longer
- * one), or of anonymous requests when `accessKey` is undefined, whose conditions read `fields` as a
+ * one), or of anonymous requests when there is no signer, whose conditions read `fields` as a
  * PUT's read its headers: what the form stores is decided.
  */
 type AccessFor = (signer: FormSigner | undefined, fields: HeaderSource) => AccessCheck;
