@@ -1,7 +1,7 @@
 /**
  * A cluster's request trace as one feed of lines: this node's events, drained from its own
- * RequestTrace, and every other node's, polled through the `trace` query; each round's events in
- * time order. A reader that stops pulling stops the polling, so the nodes' bounded buffers drop.
+ * RequestTrace, and every other node's, polled through the `trace` query; each poll's events in
+ * time order. A reader that stops pulling soon stops the polling, so the nodes' bounded buffers drop.
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -65,36 +65,109 @@ export function traceQueryHandler(trace: RequestTrace) {
   };
 }
 
-/** The lines of the trace of `nodes` (default: all), until `signal` aborts. */
+/** Lines waiting for the reader beyond which the nodes are not polled again until it catches up. */
+const BACKLOG_LINES = 2_000;
+
+/**
+ * The lines the nodes' pollers add, in the order they arrive, for one reader; the pollers wait for
+ * room while the reader lags.
+ */
+class TraceLines {
+  private readonly waiting: TraceLine[] = [];
+  private readonly unreachable = new Map<string, string>();
+  private wake?: () => void;
+
+  constructor(private readonly signal: AbortSignal) {}
+
+  /** Adds one poll's outcome for `node`: its events in time order and what it dropped, or why it did not answer. */
+  add(node: string, outcome: TraceBatch | { error: string }): void {
+    if ('error' in outcome) {
+      if (this.unreachable.get(node) !== outcome.error) this.waiting.push({ type: 'unreachable', node, error: outcome.error });
+      this.unreachable.set(node, outcome.error);
+    } else {
+      this.unreachable.delete(node);
+      const events = [...outcome.events].sort((a, b) => a.time.localeCompare(b.time));
+      for (const event of events) this.waiting.push({ type: 'request', ...event });
+      if (outcome.dropped > 0) this.waiting.push({ type: 'dropped', node, count: outcome.dropped });
+    }
+    this.notify();
+  }
+
+  push(line: TraceLine): void {
+    this.waiting.push(line);
+    this.notify();
+  }
+
+  /** Resolves once the reader has taken enough lines to leave room for another poll (or the feed ends). */
+  async room(): Promise<void> {
+    while (this.waiting.length >= BACKLOG_LINES && !this.signal.aborted) await this.changed();
+  }
+
+  async *lines(): AsyncGenerator<TraceLine> {
+    while (!this.signal.aborted) {
+      const line = this.waiting.shift();
+      if (line) {
+        this.notify();
+        yield line;
+      } else await this.changed();
+    }
+  }
+
+  private changed(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const previous = this.wake;
+      this.wake = () => {
+        previous?.();
+        done();
+      };
+      this.signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  private notify(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+}
+
+/**
+ * The lines of the trace of `nodes` (default: all), until `signal` aborts. Every node is polled on
+ * its own, so one that is slow to answer (paused, overloaded) delays only its own lines.
+ */
 export async function* clusterTrace(trace: RequestTrace, cluster: ClusterView, filter: TraceFilter, signal: AbortSignal, nodes?: ReadonlySet<string>): AsyncGenerator<TraceLine> {
   const subscriber = randomUUID();
   const query: TraceQuery = { subscriber, filter };
-  const local = nodes === undefined || nodes.has(cluster.self);
-  const unreachable = new Map<string, string>();
-  let subscribed = false;
-  try {
+  const traced = cluster.nodes.filter((node) => nodes === undefined || nodes.has(node));
+  const peers = traced.filter((node) => node !== cluster.self);
+  const poll = async (node: string): Promise<TraceBatch | { error: string }> => {
+    if (node === cluster.self) return trace.drain(subscriber, filter);
+    const [answer] = await cluster.askPeers<TraceBatch>('trace', query, new Set([node]));
+    if (!answer) return { error: 'not in this deployment' };
+    return 'error' in answer ? { error: answer.error } : answer.answer;
+  };
+  const feed = new TraceLines(signal);
+  const follow = async (node: string): Promise<void> => {
     while (!signal.aborted) {
-      const batches: { node: string; batch: TraceBatch }[] = local ? [{ node: cluster.self, batch: trace.drain(subscriber, filter) }] : [];
-      for (const answer of await cluster.askPeers<TraceBatch>('trace', query, nodes)) {
-        if ('error' in answer) {
-          if (unreachable.get(answer.node) !== answer.error) yield { type: 'unreachable', node: answer.node, error: answer.error };
-          unreachable.set(answer.node, answer.error);
-        } else {
-          unreachable.delete(answer.node);
-          batches.push({ node: answer.node, batch: answer.answer });
-        }
-      }
-      if (!subscribed) {
-        subscribed = true;
-        yield { type: 'subscribed', nodes: batches.map((b) => b.node) };
-      }
-      const events = batches.flatMap((b) => b.batch.events).sort((a, b) => a.time.localeCompare(b.time));
-      for (const event of events) yield { type: 'request', ...event };
-      for (const { node, batch } of batches) if (batch.dropped > 0) yield { type: 'dropped', node, count: batch.dropped };
       await sleep(POLL_MS, undefined, { signal }).catch(() => undefined);
+      await feed.room();
+      if (signal.aborted) return;
+      feed.add(node, await poll(node));
     }
+  };
+  try {
+    // The first round together: the line saying who is subscribed comes before any event.
+    const first = await Promise.all(traced.map(async (node) => ({ node, outcome: await poll(node) })));
+    feed.push({ type: 'subscribed', nodes: first.filter((f) => !('error' in f.outcome)).map((f) => f.node) });
+    for (const { node, outcome } of first) feed.add(node, outcome);
+    for (const node of traced) void follow(node);
+    yield* feed.lines();
   } finally {
     trace.unsubscribe(subscriber);
-    void cluster.askPeers('trace', { ...query, end: true }, nodes);
+    if (peers.length > 0) void cluster.askPeers('trace', { ...query, end: true }, new Set(peers));
   }
 }

@@ -80,4 +80,24 @@ describe('request trace', () => {
     expect((await feed.next()).done).toBe(true);
     expect(trace.active).toBe(false);
   });
+
+  it("a node that stops answering holds back only its own lines: the other nodes' requests keep coming", async () => {
+    const trace = new RequestTrace('n1:9000');
+    const stop = new AbortController();
+    let polls = 0;
+    const askPeers = async <T>(): Promise<{ node: string; answer: T }[]> => {
+      // n2 answers the first poll, then hangs like a paused process.
+      if (++polls > 1) await new Promise<never>(() => undefined);
+      return [{ node: 'n2:9000', answer: { events: [], dropped: 0 } as T }];
+    };
+    const feed = clusterTrace(trace, { self: 'n1:9000', nodes: ['n1:9000', 'n2:9000'], askPeers }, {}, stop.signal);
+    expect((await feed.next()).value).toEqual({ type: 'subscribed', nodes: ['n1:9000', 'n2:9000'] });
+    for (let n = 1; n <= 3; n++) {
+      trace.publish(event(n));
+      expect(((await feed.next()).value as TraceEvent).requestId).toBe(`R${n}`);
+    }
+    expect(polls).toBeGreaterThan(1);
+    stop.abort();
+    expect((await feed.next()).done).toBe(true);
+  });
 });
