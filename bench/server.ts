@@ -78,10 +78,10 @@ export class BenchServer {
   }
 
   /** Starts the server over `drives` (created if missing) and waits until it reports ready. */
-  static async start(drives: string[], parity: number, accessKey: string, secretKey: string): Promise<BenchServer> {
+  static async start(drives: string[], parity: number, accessKey: string, secretKey: string, env: Record<string, string> = {}): Promise<BenchServer> {
     for (const d of drives) await mkdir(d, { recursive: true });
     const port = await freePort();
-    const server = BenchServer.spawn(port, ['--parity', String(parity), ...drives], accessKey, secretKey);
+    const server = BenchServer.spawn(port, ['--parity', String(parity), ...drives], accessKey, secretKey, env);
     await server.waitReady();
     return server;
   }
@@ -90,10 +90,10 @@ export class BenchServer {
    * Starts `tessera server --address 127.0.0.1:<port> <args...>` without waiting for it (a cluster's
    * nodes only become ready once they all run).
    */
-  static spawn(port: number, args: string[], accessKey: string, secretKey: string): BenchServer {
+  static spawn(port: number, args: string[], accessKey: string, secretKey: string, env: Record<string, string> = {}): BenchServer {
     const proc = spawn(process.execPath, ['bin/tessera.js', 'server', '--address', `127.0.0.1:${port}`, ...args], {
       cwd: ROOT,
-      env: cleanEnv({ TESSERA_ROOT_USER: accessKey, TESSERA_ROOT_PASSWORD: secretKey, TESSERA_METRICS_TOKEN: BenchServer.metricsToken }),
+      env: cleanEnv({ TESSERA_ROOT_USER: accessKey, TESSERA_ROOT_PASSWORD: secretKey, TESSERA_METRICS_TOKEN: BenchServer.metricsToken, ...env }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const server = new BenchServer(proc, port);
