@@ -19,6 +19,12 @@ export const INLINE_LIMIT = 128 * 1024;
 export const MAX_SET_SIZE = 16;
 const WAIT_REPORT_MS = 3_000;
 const RETRY_MS = 500;
+/**
+ * How long the number of formatted drives must hold still before this node takes its unformatted
+ * drives for replacements: while the first node writes a fresh pool's format, a majority of drives may
+ * show it before this node's own have received theirs.
+ */
+const FORMAT_SETTLE_MS = 4_000;
 
 export class BootstrapError extends ConfigurationError {}
 
@@ -160,6 +166,7 @@ async function agreeOnFormat(
   const { drives, log } = options;
   const needed = Math.floor(drives.length / 2) + 1;
   let lastReport = 0;
+  const seen = { formats: -1, since: Date.now() };
   for (;;) {
     const { answers } = await askDrives(drives, (d) => d.readFormat());
     const refusal = answers.find((a): a is DriveError => a instanceof DriveError && a.kind === 'refused');
@@ -191,15 +198,21 @@ async function agreeOnFormat(
         throw new BootstrapError(`the drives were formatted as sets of [${shape}] drives, but the endpoints given make [${sets.map((s) => s.length).join(',')}]`);
       }
       const fresh = answers.filter((a) => a === undefined).length;
+      if (formats.length !== seen.formats) Object.assign(seen, { formats: formats.length, since: Date.now() });
+      // Another node may still be writing the format to this node's unformatted drives; once the count
+      // holds still they are replacements, which bootstrapPool gives their slots back.
+      const ownFresh = !options.formatsFreshPool && [...options.local.keys()].some((i) => answers[i] === undefined);
+      const settled = !ownFresh || Date.now() - seen.since >= FORMAT_SETTLE_MS;
       // Fresh drives in a formatted pool are replacements; they count once their node formats them.
-      if (formats.length >= needed || (silent.length === 0 && formats.length + fresh === drives.length && formats.length > 0)) {
+      if (settled && (formats.length >= needed || (silent.length === 0 && formats.length + fresh === drives.length))) {
         return reference;
       }
     }
 
     if (Date.now() - lastReport > WAIT_REPORT_MS) {
       lastReport = Date.now();
-      const waitingFor = silent.length > 0 ? `drives that do not answer yet: ${silent.join(' ')}` : 'the first node to format the drives';
+      const waitingFor =
+        silent.length > 0 ? `drives that do not answer yet: ${silent.join(' ')}` : formats.length > 0 ? "the pool's format to reach this node's drives" : 'the first node to format the drives';
       log?.(`tessera: waiting for ${waitingFor}`);
     }
     await sleep(RETRY_MS);

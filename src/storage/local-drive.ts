@@ -163,6 +163,7 @@ export class LocalDrive implements Drive {
 
   async writeFormat(format: DriveFormat): Promise<void> {
     if (!isDriveFormat(format)) throw new DriveError('invalid', 'invalid drive format');
+    await failpoint('drive.write-format');
     await replaceFileDurably(this.sys('tmp', `${FORMAT_FILE}.${randomUUID()}`), this.sys(FORMAT_FILE), JSON.stringify(format, null, 2), this.dirs.sync);
   }
 
