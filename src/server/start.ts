@@ -11,6 +11,7 @@ import { parseTopology, type Topology } from '../cluster/endpoints.js';
 import { createListener, type Listener } from '../cluster/listener.js';
 import { createClusterNode, type ClusterNode } from '../cluster/node.js';
 import { adminRoutes } from '../admin/router.js';
+import { consoleRoutes } from '../admin/console-assets.js';
 import { ServerMetrics } from '../admin/metrics.js';
 import { serverQueryHandler } from '../admin/server-info.js';
 import { locksQueryHandler } from '../admin/top-locks.js';
@@ -185,6 +186,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     routes: [
       traceRequests(trace),
       adminRoutes({ manager: healing, iam, metrics, metricsToken: options.metricsToken, cluster, trace, locks: node.lockActivity }),
+      consoleRoutes({ region: options.region }),
     ],
     objects: pool,
     iam,

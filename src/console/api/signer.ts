@@ -1,0 +1,104 @@
+/**
+ * SigV4 in the browser: @smithy/signature-v4 (the AWS SDK's own signer) over WebCrypto's SHA-256
+ * and HMAC. Payloads are not hashed unless small and given as text (the server takes UNSIGNED-PAYLOAD
+ * for the rest, as it does from every SDK over TLS).
+ */
+import { SignatureV4 } from '@smithy/signature-v4';
+import type { Checksum, SourceData } from '@smithy/types';
+import type { Session } from './session.js';
+
+const encoder = new TextEncoder();
+
+/** A copy of `data` in an ArrayBuffer of its own, as WebCrypto takes it. */
+function bytes(data: SourceData): Uint8Array<ArrayBuffer> {
+  if (typeof data === 'string') return encoder.encode(data);
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
+  return new Uint8Array(data).slice();
+}
+
+/** SHA-256, or HMAC-SHA-256 when given a secret: WebCrypto digests whole messages, so chunks are kept until digest(). */
+class WebCryptoSha256 implements Checksum {
+  private chunks: Uint8Array<ArrayBuffer>[] = [];
+
+  constructor(private readonly secret?: SourceData) {}
+
+  update(data: Uint8Array): void {
+    this.chunks.push(bytes(data));
+  }
+
+  async digest(): Promise<Uint8Array> {
+    const message = new Uint8Array(this.chunks.reduce((n, c) => n + c.length, 0));
+    let at = 0;
+    for (const chunk of this.chunks) {
+      message.set(chunk, at);
+      at += chunk.length;
+    }
+    if (this.secret === undefined) return new Uint8Array(await crypto.subtle.digest('SHA-256', message));
+    const key = await crypto.subtle.importKey('raw', bytes(this.secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+    return new Uint8Array(await crypto.subtle.sign('HMAC', key, message));
+  }
+
+  reset(): void {
+    this.chunks = [];
+  }
+}
+
+export interface SignableRequest {
+  method: string;
+  /** Already encoded as S3 wants it (each key segment percent-encoded). */
+  path: string;
+  query?: Record<string, string>;
+  headers?: Record<string, string>;
+  /** Text bodies are hashed into the signature; others are sent as UNSIGNED-PAYLOAD. */
+  body?: string | Blob | Uint8Array;
+}
+
+function signerFor(session: Session): SignatureV4 {
+  return new SignatureV4({
+    service: 's3',
+    region: session.region,
+    credentials: { accessKeyId: session.accessKey, secretAccessKey: session.secretKey },
+    sha256: WebCryptoSha256,
+    uriEscapePath: false,
+  });
+}
+
+function httpRequest(request: SignableRequest, headers: Record<string, string>) {
+  return {
+    method: request.method,
+    protocol: location.protocol,
+    hostname: location.hostname,
+    port: location.port ? Number(location.port) : undefined,
+    path: request.path,
+    query: request.query ?? {},
+    headers: { host: location.host, ...headers },
+    body: typeof request.body === 'string' ? request.body : undefined,
+  };
+}
+
+/** The headers to send with `request` (Authorization and the x-amz-* it signs). */
+export async function signHeaders(session: Session, request: SignableRequest): Promise<Record<string, string>> {
+  const payload: Record<string, string> = typeof request.body === 'string' ? {} : { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' };
+  const signed = await signerFor(session).sign(httpRequest(request, { ...request.headers, ...payload }));
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(signed.headers)) if (name !== 'host') headers[name] = String(value);
+  return headers;
+}
+
+/** A URL that does `request` (a GET) for `expiresIn` seconds for whoever holds it. */
+export async function presignUrl(session: Session, request: SignableRequest, expiresIn: number): Promise<string> {
+  const signed = await signerFor(session).presign(httpRequest(request, {}), { expiresIn });
+  return `${location.origin}${request.path}?${queryString(signed.query as Record<string, string>)}`;
+}
+
+/** RFC 3986 encoding, as SigV4 canonicalises: only unreserved characters stay as they are. */
+export function encodeRfc3986(value: string): string {
+  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+export function queryString(query: Record<string, string>): string {
+  return Object.keys(query)
+    .sort()
+    .map((k) => `${encodeRfc3986(k)}=${encodeRfc3986(query[k])}`)
+    .join('&');
+}
