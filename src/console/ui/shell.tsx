@@ -4,6 +4,7 @@ import { clearSession, endSession, type Session } from '../api/session.js';
 import { BucketsPage } from '../browser/buckets.js';
 import { ObjectsPage } from '../browser/objects.js';
 import { ClusterPage } from '../cluster/cluster.js';
+import { BucketSettingsPage } from '../admin/bucket-settings.js';
 import { IdentityPage } from '../admin/identity.js';
 import { Notices } from './notices.js';
 import type { PageProps } from './page.js';
@@ -14,10 +15,11 @@ const PAGES: Record<string, ComponentType<PageProps>> = {
   browse: ObjectsPage,
   cluster: ClusterPage,
   identity: IdentityPage,
+  'bucket-settings': BucketSettingsPage,
 };
 
 const NAVIGATION: { page: string; label: string; also?: string[] }[] = [
-  { page: 'buckets', label: 'Buckets', also: ['browse'] },
+  { page: 'buckets', label: 'Buckets', also: ['browse', 'bucket-settings'] },
   { page: 'identity', label: 'Identity' },
   { page: 'cluster', label: 'Cluster' },
 ];

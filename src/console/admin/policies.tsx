@@ -1,0 +1,128 @@
+/** Policies: the built-in and stored ones with where they are attached; create and edit in the JSON editor; delete. */
+import { useState } from 'preact/hooks';
+import { listPolicies, putPolicy, removePolicy, type PolicyInfo } from '../api/iam.js';
+import type { PageProps } from '../ui/page.js';
+import { notify } from '../ui/notices.js';
+import { IDENTITY_POLICY_TEMPLATE, PolicyEditor, policyIsValid } from './policy-editor.js';
+import { act, Confirm, describeError, FormModal, LoadError, Names, useLoad } from './widgets.js';
+
+type Editing = { policy?: PolicyInfo };
+
+export function PoliciesTab({ session }: PageProps) {
+  const policies = useLoad(() => listPolicies(session), [session]);
+  const [editing, setEditing] = useState<Editing>();
+  const [deleting, setDeleting] = useState<string>();
+  return (
+    <section class="stack" aria-labelledby="policies-title">
+      <div class="toolbar">
+        <h2 id="policies-title" class="grow">
+          Policies
+        </h2>
+        <button type="button" class="primary" onClick={() => setEditing({})}>
+          Create policy
+        </button>
+      </div>
+      <LoadError error={policies.error} what="The policies cannot be listed" />
+      <div class="table-wrap" aria-busy={policies.loading}>
+        <table class="list">
+          <thead>
+            <tr>
+              <th>Name</th>
+              <th>Users</th>
+              <th>Groups</th>
+              <th>
+                <span class="sr-only">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {(policies.data ?? []).map((p) => (
+              <tr key={p.name} data-policy={p.name}>
+                <td>
+                  <code>{p.name}</code> {p.builtin && <span class="badge info">built-in</span>}
+                </td>
+                <td>
+                  <Names names={p.users} />
+                </td>
+                <td>
+                  <Names names={p.groups} />
+                </td>
+                <td class="row-actions">
+                  <button type="button" onClick={() => setEditing({ policy: p })}>
+                    {p.builtin ? 'View' : 'Edit'}
+                  </button>
+                  {!p.builtin && (
+                    <button type="button" class="danger" onClick={() => setDeleting(p.name)}>
+                      Delete
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+            {policies.data?.length === 0 && (
+              <tr>
+                <td colSpan={4} class="empty">
+                  No policies.
+                </td>
+              </tr>
+            )}
+          </tbody>
+        </table>
+      </div>
+      {editing && <PolicyDialog session={session} policy={editing.policy} onClose={() => setEditing(undefined)} onSaved={policies.reload} />}
+      {deleting && (
+        <Confirm
+          title="Delete policy"
+          text={
+            <>
+              Delete the policy <code>{deleting}</code>? It must be detached from every user and group first.
+            </>
+          }
+          onClose={() => setDeleting(undefined)}
+          action={() => act(`Deleting policy ${deleting}`, () => removePolicy(session, deleting), `Policy ${deleting} deleted.`, policies.reload)}
+        />
+      )}
+    </section>
+  );
+}
+
+function PolicyDialog({ session, policy, onClose, onSaved }: { session: PageProps['session']; policy?: PolicyInfo; onClose: () => void; onSaved: () => void }) {
+  const [name, setName] = useState(policy?.name ?? '');
+  const [text, setText] = useState(policy ? JSON.stringify(policy.policy, null, 2) : IDENTITY_POLICY_TEMPLATE);
+  const [refusal, setRefusal] = useState<string>();
+  const readOnly = policy?.builtin === true;
+  const save = async (): Promise<boolean> => {
+    setRefusal(undefined);
+    try {
+      await putPolicy(session, name.trim(), text);
+    } catch (err) {
+      // The server's own word, next to the editor (it checks more than the page does).
+      setRefusal(describeError(err));
+      return false;
+    }
+    notify.info(`Policy ${name.trim()} saved.`);
+    onSaved();
+    return true;
+  };
+  if (readOnly) {
+    return (
+      <FormModal title={`Policy ${policy.name} (built-in)`} submitLabel="Close" wide onClose={onClose} submit={async () => true}>
+        <pre class="policy-view">{text}</pre>
+      </FormModal>
+    );
+  }
+  return (
+    <FormModal title={policy ? `Edit policy ${policy.name}` : 'Create policy'} submitLabel="Save policy" wide onClose={onClose} submit={save} disabled={!name.trim() || !policyIsValid(text, 'identity')}>
+      <label>
+        Name
+        <input name="policyName" required value={name} readOnly={policy !== undefined} onInput={(e) => setName(e.currentTarget.value)} />
+      </label>
+      <PolicyEditor id="policy-text" kind="identity" value={text} onInput={setText} />
+      {refusal && (
+        <p class="banner banner-error" role="alert">
+          The server refused the policy: {refusal}
+        </p>
+      )}
+    </FormModal>
+  );
+}

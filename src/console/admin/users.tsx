@@ -1,0 +1,134 @@
+/** Users: status, policies and groups; create (with a generated secret if wanted), enable or disable, attach policies, delete. */
+import { useState } from 'preact/hooks';
+import { addUser, listUsers, removeUser, setUserStatus, type User } from '../api/iam.js';
+import type { PageProps } from '../ui/page.js';
+import { href } from '../ui/route.js';
+import { AssignPolicies } from './assign-policies.js';
+import { act, Confirm, CopyButton, FormModal, LoadError, Names, StatusBadge, useLoad } from './widgets.js';
+
+/** A random secret: 40 characters of the URL-safe base64 alphabet (240 bits). */
+export function generateSecret(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(30));
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_');
+}
+
+export function UsersTab({ session }: PageProps) {
+  const users = useLoad(() => listUsers(session), [session]);
+  const [creating, setCreating] = useState(false);
+  const [assigning, setAssigning] = useState<User>();
+  const [deleting, setDeleting] = useState<string>();
+  const toggle = (user: User): Promise<boolean> => {
+    const next = user.status === 'enabled' ? 'disabled' : 'enabled';
+    return act(`Changing user ${user.accessKey}`, () => setUserStatus(session, user.accessKey, next), `User ${user.accessKey} ${next}.`, users.reload);
+  };
+  return (
+    <section class="stack" aria-labelledby="users-title">
+      <div class="toolbar">
+        <h2 id="users-title" class="grow">
+          Users
+        </h2>
+        <button type="button" class="primary" onClick={() => setCreating(true)}>
+          Create user
+        </button>
+      </div>
+      <LoadError error={users.error} what="The users cannot be listed" />
+      <div class="table-wrap" aria-busy={users.loading}>
+        <table class="list">
+          <thead>
+            <tr>
+              <th>Access key</th>
+              <th>Status</th>
+              <th>Policies</th>
+              <th>Groups</th>
+              <th>
+                <span class="sr-only">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {(users.data ?? []).map((u) => (
+              <tr key={u.accessKey} data-user={u.accessKey}>
+                <td>
+                  <code>{u.accessKey}</code>
+                </td>
+                <td>
+                  <StatusBadge status={u.status} />
+                </td>
+                <td>
+                  <Names names={u.policies} empty="none" />
+                </td>
+                <td>
+                  <Names names={u.groups} />
+                </td>
+                <td class="row-actions">
+                  <button type="button" onClick={() => void toggle(u)}>
+                    {u.status === 'enabled' ? 'Disable' : 'Enable'}
+                  </button>
+                  <button type="button" onClick={() => setAssigning(u)}>
+                    Policies
+                  </button>
+                  <a class="button" href={href('identity', 'service-accounts', u.accessKey)}>
+                    Service accounts
+                  </a>
+                  <button type="button" class="danger" onClick={() => setDeleting(u.accessKey)}>
+                    Delete
+                  </button>
+                </td>
+              </tr>
+            ))}
+            {users.data?.length === 0 && (
+              <tr>
+                <td colSpan={5} class="empty">
+                  No users yet.
+                </td>
+              </tr>
+            )}
+          </tbody>
+        </table>
+      </div>
+      {creating && <CreateUser session={session} onClose={() => setCreating(false)} onCreated={users.reload} />}
+      {assigning && <AssignPolicies session={session} target={{ user: assigning.accessKey }} attached={assigning.policies} onClose={() => setAssigning(undefined)} onSaved={users.reload} />}
+      {deleting && (
+        <Confirm
+          title="Delete user"
+          text={
+            <>
+              Delete the user <code>{deleting}</code>? Its service accounts and group memberships go with it.
+            </>
+          }
+          onClose={() => setDeleting(undefined)}
+          action={() => act(`Deleting user ${deleting}`, () => removeUser(session, deleting), `User ${deleting} deleted.`, users.reload)}
+        />
+      )}
+    </section>
+  );
+}
+
+function CreateUser({ session, onClose, onCreated }: { session: PageProps['session']; onClose: () => void; onCreated: () => void }) {
+  const [accessKey, setAccessKey] = useState('');
+  const [secretKey, setSecretKey] = useState('');
+  return (
+    <FormModal
+      title="Create user"
+      submitLabel="Create user"
+      onClose={onClose}
+      disabled={accessKey.trim().length < 3 || secretKey.length < 8}
+      submit={() => act(`Creating user ${accessKey.trim()}`, () => addUser(session, accessKey.trim(), secretKey), `User ${accessKey.trim()} created.`, onCreated)}
+    >
+      <label>
+        Access key
+        <input name="newAccessKey" required minLength={3} autocomplete="off" value={accessKey} onInput={(e) => setAccessKey(e.currentTarget.value)} />
+      </label>
+      <label>
+        Secret key <span class="hint">(8 to 128 characters; keep a copy: it is not shown again)</span>
+        <input name="newSecretKey" required minLength={8} maxLength={128} autocomplete="off" class="code" value={secretKey} onInput={(e) => setSecretKey(e.currentTarget.value)} />
+      </label>
+      <div class="toolbar">
+        <button type="button" onClick={() => setSecretKey(generateSecret())}>
+          Generate a secret
+        </button>
+        {secretKey && <CopyButton text={secretKey} label="Copy secret" />}
+      </div>
+    </FormModal>
+  );
+}
