@@ -47,27 +47,30 @@ export function BucketSettingsPage({ session, params }: PageProps) {
 }
 
 function Versioning({ session, bucket }: { session: Session; bucket: string }) {
-  const state = useLoad(async () => ({ versioning: await getVersioning(session, bucket), lock: await getObjectLock(session, bucket) }), [session, bucket]);
-  const status = state.data?.versioning;
+  const versioning = useLoad(() => getVersioning(session, bucket), [session, bucket]);
+  const lock = useLoad(() => getObjectLock(session, bucket), [session, bucket]);
+  const status = versioning.data;
+  const locked = lock.data?.enabled === true;
   const change = (next: 'Enabled' | 'Suspended'): Promise<boolean> =>
-    act(`Changing versioning of ${bucket}`, () => putVersioning(session, bucket, next), `Versioning ${next === 'Enabled' ? 'enabled' : 'suspended'}.`, state.reload);
+    act(`Changing versioning of ${bucket}`, () => putVersioning(session, bucket, next), `Versioning ${next === 'Enabled' ? 'enabled' : 'suspended'}.`, versioning.reload);
   return (
     <section class="card" aria-labelledby="versioning-title">
       <h2 id="versioning-title">Versioning</h2>
-      <LoadError error={state.error} what="Versioning cannot be read" />
+      <LoadError error={versioning.error} what="Versioning cannot be read" />
+      <LoadError error={lock.error} what="Object Lock cannot be read" />
       <dl class="kv">
         <dt>Versioning</dt>
         <dd data-field="versioning">{status === undefined ? '…' : status === '' ? <span class="badge">never enabled</span> : <span class={`badge ${status === 'Enabled' ? 'ok' : 'warn'}`}>{status.toLowerCase()}</span>}</dd>
         <dt>Object Lock</dt>
         <dd data-field="object-lock">
-          {state.data === undefined ? '…' : state.data.lock.enabled ? <span class="badge info">enabled{state.data.lock.defaultRetention ? `: ${state.data.lock.defaultRetention}` : ''}</span> : <span class="muted">off (set when the bucket is made)</span>}
+          {lock.data === undefined ? '…' : locked ? <span class="badge info">enabled{lock.data.defaultRetention ? `: ${lock.data.defaultRetention}` : ''}</span> : <span class="muted">off (it is chosen when the bucket is made)</span>}
         </dd>
       </dl>
       <div class="toolbar">
         <button type="button" disabled={status === undefined || status === 'Enabled'} onClick={() => void change('Enabled')}>
           Enable versioning
         </button>
-        <button type="button" disabled={status !== 'Enabled' || state.data?.lock.enabled} title={state.data?.lock.enabled ? 'A bucket with Object Lock keeps versioning on' : undefined} onClick={() => void change('Suspended')}>
+        <button type="button" disabled={status !== 'Enabled' || locked} title={locked ? 'A bucket with Object Lock keeps versioning on' : undefined} onClick={() => void change('Suspended')}>
           Suspend versioning
         </button>
       </div>
