@@ -55,6 +55,12 @@ async function waitForText(page: Page, selector: string, pattern: RegExp, timeou
 /** Dismisses the notices (they stack at the bottom right, over what a click may aim at there). */
 const dismissNotices = (page: Page): Promise<void> => page.$$eval('.notice button', (buttons) => buttons.forEach((b) => (b as HTMLButtonElement).click()));
 
+/** A screenshot without the notices left over from the steps before. */
+async function shot(page: Page, name: string): Promise<void> {
+  await dismissNotices(page);
+  await screenshot(page, name);
+}
+
 /** Waits for the open dialog to close. */
 const dialogClosed = (page: Page): Promise<unknown> => page.waitForFunction(() => !document.querySelector('dialog[open]'));
 
@@ -95,7 +101,7 @@ clientSuite('console: administration (chromium)', chromium.missing, () => {
     const shape = await waitForText(page, '.policy-problems', /Effect must be/);
     expect(shape).toMatch(/needs exactly one of Resource and NotResource/);
     expect(shape).toMatch(/identity policy names no Principal/);
-    await screenshot(page, 'policies-editor');
+    await shot(page, 'policies-editor');
     // A shape the page takes, an action the server does not know: its refusal is shown in the dialog.
     await fill(page, '#policy-text', JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:Fly', Resource: '*' }] }));
     await waitForText(page, '.policy-problems', /Looks like a valid identity policy/);
@@ -160,7 +166,7 @@ clientSuite('console: administration (chromium)', chromium.missing, () => {
     await dialogClosed(page);
     await waitForText(page, 'tr[data-group=readers]', /readonly/);
     expect((await admin.groupInfo('readers')).policies).toEqual(['readonly']);
-    await screenshot(page, 'groups');
+    await shot(page, 'groups');
     // Detached again, so the user's own policy is all it has below.
     await admin.detachPolicies(['readonly'], { group: 'readers' });
   });
@@ -189,7 +195,7 @@ clientSuite('console: administration (chromium)', chromium.missing, () => {
     await page.click(`tr[data-account="${accessKey}"] button::-p-text(Disable)`);
     await waitForText(page, `tr[data-account="${accessKey}"]`, /disabled/);
     expect((await admin.serviceAccountInfo(accessKey)).status).toBe('disabled');
-    await screenshot(page, 'service-accounts');
+    await shot(page, 'service-accounts');
   });
 
   it('the user, logged in on another page, sees what its policy allows and which permission the rest needs', async () => {
@@ -275,14 +281,22 @@ clientSuite('console: administration (chromium)', chromium.missing, () => {
     await waitForText(page, '[data-field=versioning]', /^suspended$/);
     expect((await s3.send(new GetBucketVersioningCommand({ Bucket: BUCKET }))).Status).toBe('Suspended');
     await page.click('input[name=anonymousLevel][value=download]');
-    await screenshot(page, 'bucket-settings');
+    await shot(page, 'bucket-settings');
   });
 
   it('lists users with their policies and groups; no page errors', async () => {
+    await admin.addUser('bob', 'bob-secret-key');
+    await admin.setUserStatus('bob', 'disabled');
     await page.goto(`${server.endpoint}/tessera/console/#/identity/users`);
     const row = await waitForText(page, 'tr[data-user=alice]', /readers/);
     expect(row).toMatch(/docs-reader/);
-    await screenshot(page, 'users');
+    expect(await textOf(page, 'tr[data-user=bob]')).toMatch(/disabled/);
+    await shot(page, 'users');
+    // At phone width the table scrolls within its frame; the page itself does not.
+    await page.setViewport({ width: 390, height: 844 });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await shot(page, 'users-phone');
+    await page.setViewport({ width: 1280, height: 860 });
     expect(errors).toEqual([]);
   });
 });
