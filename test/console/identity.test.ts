@@ -196,6 +196,10 @@ clientSuite('console: administration (chromium)', chromium.missing, () => {
     await waitForText(page, `tr[data-account="${accessKey}"]`, /disabled/);
     expect((await admin.serviceAccountInfo(accessKey)).status).toBe('disabled');
     await shot(page, 'service-accounts');
+    // The root user is no user and has none of its own: the page opens on a user's.
+    await page.goto(`${server.endpoint}/tessera/console/#/identity/service-accounts`);
+    await page.waitForSelector(`tr[data-account="${accessKey}"]`);
+    expect(await page.$eval('select[name=parent]', (e) => (e as HTMLSelectElement).value)).toBe('alice');
   });
 
   it('the user, logged in on another page, sees what its policy allows and which permission the rest needs', async () => {

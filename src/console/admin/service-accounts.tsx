@@ -12,14 +12,16 @@ import { PolicyEditor, policyIsValid, IDENTITY_POLICY_TEMPLATE } from './policy-
 import { act, Confirm, CopyButton, FormModal, LoadError, Modal, StatusBadge, useLoad } from './widgets.js';
 
 export function ServiceAccountsTab({ session, params }: PageProps) {
-  const user = params[1] || session.accessKey;
-  const accounts = useLoad(() => listServiceAccounts(session, user), [session, user]);
   // Whoever may list users picks among them; anyone else sees their own.
   const users = useLoad(() => listUsers(session).catch(() => []), [session]);
+  const names = users.data?.map((u) => u.accessKey);
+  // Unnamed: the logged-in user's own, or (for the root user, who is no user) the first user's.
+  const user = params[1] || (names === undefined ? undefined : names.length > 0 && !names.includes(session.accessKey) ? names[0] : session.accessKey);
+  const accounts = useLoad(async () => (user === undefined ? undefined : listServiceAccounts(session, user)), [session, user]);
   const [creating, setCreating] = useState(false);
   const [created, setCreated] = useState<{ accessKey: string; secretKey: string }>();
   const [deleting, setDeleting] = useState<string>();
-  const choices = [...new Set([user, ...(users.data ?? []).map((u) => u.accessKey)])].sort();
+  const choices = [...new Set([...(user === undefined ? [] : [user]), ...(names ?? [])])].sort();
   const toggle = (account: ServiceAccount): Promise<boolean> => {
     const next = account.status === 'enabled' ? 'disabled' : 'enabled';
     return act(`Changing service account ${account.accessKey}`, () => setServiceAccountStatus(session, account.accessKey, next), `Service account ${account.accessKey} ${next}.`, accounts.reload);
@@ -41,7 +43,7 @@ export function ServiceAccountsTab({ session, params }: PageProps) {
             ))}
           </select>
         </label>
-        <button type="button" class="primary" onClick={() => setCreating(true)}>
+        <button type="button" class="primary" disabled={user === undefined} onClick={() => setCreating(true)}>
           Create service account
         </button>
       </div>
@@ -95,7 +97,7 @@ export function ServiceAccountsTab({ session, params }: PageProps) {
           </tbody>
         </table>
       </div>
-      {creating && <CreateServiceAccount session={session} user={user} onClose={() => setCreating(false)} onCreated={(keys) => (setCreated(keys), accounts.reload())} />}
+      {creating && user && <CreateServiceAccount session={session} user={user} onClose={() => setCreating(false)} onCreated={(keys) => (setCreated(keys), accounts.reload())} />}
       {created && (
         <Modal title="Service account created" onClose={() => setCreated(undefined)}>
           <p class="banner banner-warn">Copy the secret key now: it is not shown again.</p>
