@@ -89,6 +89,11 @@ clientSuite('console: administration (chromium)', chromium.missing, () => {
   it('creates a policy in the JSON editor: invalid JSON and a bad shape are flagged inline, the server refusal shown, a valid one saved', async () => {
     await page.goto(`${server.endpoint}/tessera/console/#/identity/policies`);
     await page.waitForSelector('tr[data-policy=readwrite]');
+    // A built-in one is shown, not edited; Escape closes the dialog.
+    await page.click('tr[data-policy=readonly] button::-p-text(View)');
+    expect(await textOf(page, 'dialog[open] pre')).toContain('s3:GetObject');
+    await page.keyboard.press('Escape');
+    await dialogClosed(page);
     await page.click('button::-p-text(Create policy)');
     await page.waitForSelector('dialog[open] textarea#policy-text');
     await page.type('dialog[open] input[name=policyName]', 'docs-reader');

@@ -4,7 +4,7 @@ import { listPolicies, putPolicy, removePolicy, type PolicyInfo } from '../api/i
 import type { PageProps } from '../ui/page.js';
 import { notify } from '../ui/notices.js';
 import { IDENTITY_POLICY_TEMPLATE, PolicyEditor, policyIsValid } from './policy-editor.js';
-import { act, Confirm, describeError, FormModal, LoadError, Names, useLoad } from './widgets.js';
+import { act, Confirm, describeError, FormModal, LoadError, Modal, Names, useLoad } from './widgets.js';
 
 type Editing = { policy?: PolicyInfo };
 
@@ -106,9 +106,14 @@ function PolicyDialog({ session, policy, onClose, onSaved }: { session: PageProp
   };
   if (readOnly) {
     return (
-      <FormModal title={`Policy ${policy.name} (built-in)`} submitLabel="Close" wide onClose={onClose} submit={async () => true}>
+      <Modal title={`Policy ${policy.name} (built-in)`} wide onClose={onClose}>
         <pre class="policy-view">{text}</pre>
-      </FormModal>
+        <div class="actions">
+          <button type="button" class="primary" onClick={onClose}>
+            Close
+          </button>
+        </div>
+      </Modal>
     );
   }
   return (

@@ -70,9 +70,12 @@ export const setUserStatus = (s: Session, accessKey: string, status: Status): Pr
 export const listServiceAccounts = async (s: Session, user: string): Promise<ServiceAccount[]> =>
   (await adminJson<{ serviceAccounts: ServiceAccount[] }>(s, 'GET', `users/${seg(user)}/service-accounts`, { permission: 'admin:ListServiceAccounts' })).serviceAccounts;
 
-/** Only the root user makes them for another user; a user for itself. Answers the keys (the secret is shown once). */
+/**
+ * Answers the keys (the secret is shown once). No permission lets one make them for another user: only
+ * the root user may, or a user for itself; a refusal's own message says so.
+ */
 export const addServiceAccount = (s: Session, user: string, account: NewServiceAccount): Promise<{ accessKey: string; secretKey: string }> =>
-  adminJson(s, 'POST', `users/${seg(user)}/service-accounts`, { body: account, permission: 'admin:CreateServiceAccount' });
+  adminJson(s, 'POST', `users/${seg(user)}/service-accounts`, { body: account });
 
 export const setServiceAccountStatus = (s: Session, accessKey: string, status: Status): Promise<unknown> =>
   adminJson(s, 'PUT', `service-accounts/${seg(accessKey)}/status`, { body: { status }, permission: 'admin:UpdateServiceAccount' });
