@@ -289,7 +289,11 @@ clientSuite('console: administration (chromium)', chromium.missing, () => {
     await page.click('button::-p-text(Suspend versioning)');
     await waitForText(page, '[data-field=versioning]', /^suspended$/);
     expect((await s3.send(new GetBucketVersioningCommand({ Bucket: BUCKET }))).Status).toBe('Suspended');
+    await fill(page, 'input[name=anonymousPrefix]', 'public/');
     await page.click('input[name=anonymousLevel][value=download]');
+    await page.click('#anonymous-title ~ .toolbar button::-p-text(Apply)');
+    await waitForText(page, '[data-field=anonymous-level]', /download/);
+    await page.waitForFunction(() => (document.querySelector('#bucket-policy') as HTMLTextAreaElement).value.includes('public/*'));
     await shot(page, 'bucket-settings');
   });
 
