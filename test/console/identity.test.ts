@@ -91,6 +91,7 @@ clientSuite('console: administration (chromium)', chromium.missing, () => {
     await page.waitForSelector('tr[data-policy=readwrite]');
     // A built-in one is shown, not edited; Escape closes the dialog.
     await page.click('tr[data-policy=readonly] button::-p-text(View)');
+    await page.waitForSelector('dialog[open] pre');
     expect(await textOf(page, 'dialog[open] pre')).toContain('s3:GetObject');
     await page.keyboard.press('Escape');
     await dialogClosed(page);
@@ -128,6 +129,7 @@ clientSuite('console: administration (chromium)', chromium.missing, () => {
     await page.waitForSelector('dialog[open] input[name=newAccessKey]');
     await page.type('input[name=newAccessKey]', 'alice');
     await page.click('button::-p-text(Generate a secret)');
+    await page.waitForFunction(() => (document.querySelector('input[name=newSecretKey]') as HTMLInputElement).value !== '');
     aliceSecret = await page.$eval('input[name=newSecretKey]', (e) => (e as HTMLInputElement).value);
     expect(aliceSecret).toMatch(/^[A-Za-z0-9_-]{40}$/);
     await page.click('dialog[open] button[type=submit]');
