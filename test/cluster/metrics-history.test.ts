@@ -2,12 +2,15 @@
  * `GET /tessera/admin/v1/metrics/history` on a 2-node cluster sampling every 500 ms
  * (TESSERA_METRICS_HISTORY_INTERVAL_MS): requests answered by either node are counted, 4xx apart,
  * with bytes and latency percentiles; asked of either node the answer is the same cluster; a killed
- * node is listed as unreachable while the other's history is still served; unsigned requests are refused.
+ * node is listed as unreachable while the other's history is still served; unsigned requests, and
+ * users not allowed admin:Prometheus, are refused.
  */
+import { Agent } from 'node:https';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { describe, expect } from 'vitest';
+import { AdminApiError, AdminClient } from '../../src/admin/client.js';
 import type { ClusterHistory } from '../../src/admin/metrics-history.js';
-import { TestCluster, clusterSuite, getBytes, sleep } from '../helpers/cluster.js';
+import { ACCESS_KEY, SECRET_KEY, TestCluster, clusterSuite, getBytes, sleep } from '../helpers/cluster.js';
 
 const INTERVAL_MS = 500;
 const PATH = '/tessera/admin/v1/metrics/history';
@@ -70,6 +73,28 @@ describe('metrics history in a cluster: 2 nodes x 2 drives', () => {
   step('refuses unsigned requests', async () => {
     const res = await cluster.node(0).request({ method: 'GET', path: PATH, sign: false });
     expect(res.status).toBe(403);
+  });
+
+  step('a user needs admin:Prometheus (admin:ServerInfo is not enough)', async () => {
+    const agent = cluster.tls ? { httpsAgent: new Agent({ ca: cluster.tls.ca }) } : {};
+    const as = (accessKey: string, secretKey: string): AdminClient => new AdminClient({ url: cluster.node(1).endpoint, accessKey, secretKey, ...agent });
+    const admin = as(ACCESS_KEY, SECRET_KEY);
+    const allow = (actions: string[]): string => JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: actions, Resource: ['arn:aws:s3:::*'] }] });
+    await admin.putPolicy('info-only', allow(['admin:ServerInfo']));
+    await admin.putPolicy('scraper', allow(['admin:Prometheus']));
+    await admin.addUser('viewer', 'viewer-secret-key');
+    await admin.addUser('scraper', 'scraper-secret-key');
+    await admin.attachPolicies(['info-only'], { user: 'viewer' });
+    await admin.attachPolicies(['scraper'], { user: 'scraper' });
+    const refused = await as('viewer', 'viewer-secret-key')
+      .request('GET', 'metrics/history')
+      .then(() => undefined, (e: unknown) => e);
+    expect(refused).toBeInstanceOf(AdminApiError);
+    expect(refused).toMatchObject({ status: 403, code: 'AccessDenied' });
+    expect((refused as Error).message).toContain('admin:Prometheus');
+    const allowed = await as('scraper', 'scraper-secret-key').request('GET', 'metrics/history');
+    expect(allowed.statusCode).toBe(200);
+    allowed.resume();
   });
 
   step('a killed node is listed as unreachable; the other node still answers with its own history', async () => {
