@@ -40,8 +40,8 @@ export function DriveTile({ drive }: { drive: DriveInfo }) {
       {capacity && drive.state !== 'offline' ? (
         <>
           <Meter part={capacity.used} whole={capacity.total} label={`${name}: space used`} kind="used" />
-          <div class="tile-line">
-            {formatBytes(capacity.used)} / {formatBytes(capacity.total)} used
+          <div class="tile-line" title={`${formatBytes(capacity.used)} used of ${formatBytes(capacity.total)}, ${formatBytes(capacity.free)} free`}>
+            {formatBytes(capacity.used)} / {formatBytes(capacity.total)}
           </div>
         </>
       ) : (
