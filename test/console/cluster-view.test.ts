@@ -5,13 +5,14 @@
  * back shown as replaced and healing (with progress), then online; at phone width nothing but the
  * scroll containers is wider than the screen. No console errors (the CSP included) throughout.
  */
+import { mkdirSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, expect } from 'vitest';
 import { clientSuite } from '../compat/compat.js';
-import { chromium, consolePage, launchBrowser, logIn, screenshot } from '../helpers/browser.js';
+import { chromium, consolePage, launchBrowser, logIn, screenshot, SCREENSHOTS } from '../helpers/browser.js';
 import { ACCESS_KEY, SECRET_KEY, TestCluster, clusterSuite, getBytes } from '../helpers/cluster.js';
 
 interface Tile {
@@ -134,7 +135,20 @@ clientSuite('console: the cluster drawn (chromium, 4 nodes x 2 drives)', chromiu
     const history = JSON.parse(res.text) as { requestsPerSecond: number[]; errors4xxPerSecond: number[] };
     expect(history.requestsPerSecond.some((r) => r > 0)).toBe(true);
     expect(history.errors4xxPerSecond.some((r) => r > 0)).toBe(true);
-    await screenshot(page, 'cluster-charts');
+    // An hour by default; the last 5 minutes at a click, on every chart.
+    expect(await page.$eval('.span-choice button[aria-pressed=true]', (b) => b.textContent)).toBe('1 hour');
+    const fiveMinutes = (await page.$$('.span-choice button'))[2];
+    await fiveMinutes.focus();
+    await page.keyboard.press('Enter');
+    expect(await page.$eval('.span-choice button[aria-pressed=true]', (b) => b.textContent)).toBe('5 min');
+    expect(await page.$$eval('.chart', (c) => c.map((e) => e.getAttribute('data-span')))).toEqual(['300', '300', '300', '300']);
+    // The charts alone: the whole page fits a tall viewport, so the clip needs no scrolling under the sticky bar.
+    await page.setViewport({ width: 1280, height: 1800 });
+    const section = await page.$('section[aria-labelledby=traffic-title]');
+    const box = (await section!.boundingBox())!;
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await page.screenshot({ path: join(SCREENSHOTS, 'cluster-charts.png'), clip: { x: 0, y: box.y - 8, width: 1280, height: box.height + 16 } });
+    await page.setViewport({ width: 1280, height: 860 });
     expect(errors).toEqual([]);
   }, 90_000);
 

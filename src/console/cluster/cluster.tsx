@@ -3,10 +3,11 @@
  * the nodes, the heal queue and scanner, refreshed every few seconds; and the last hour's traffic,
  * refreshed every 10 s. The last answer stays on screen while the next is read.
  */
+import { useState } from 'preact/hooks';
 import { ApiError } from '../api/http.js';
 import type { PageProps } from '../ui/page.js';
 import { clusterInfo, metricsHistory, type ClusterHistory, type ClusterInfo } from './api.js';
-import { TrafficCharts } from './charts.js';
+import { TrafficCharts, SPANS } from './charts.js';
 import './cluster.css';
 import { ErasureSets } from './drives.js';
 import { Background, NodesTable } from './nodes.js';
@@ -66,6 +67,7 @@ export function ClusterPage({ session }: PageProps) {
   const info = usePoll((signal) => clusterInfo(session, signal), INFO_EVERY_MS, 'Reading the cluster state');
   const history = usePoll((signal) => metricsHistory(session, signal), HISTORY_EVERY_MS, 'Reading the traffic history');
   const unreachable = history.data?.unreachable ?? [];
+  const [span, setSpan] = useState(SPANS[0].seconds);
   return (
     <>
       <div class="toolbar cluster-toolbar">
@@ -87,7 +89,14 @@ export function ClusterPage({ session }: PageProps) {
       </div>
       <section aria-labelledby="traffic-title" class="cluster-section">
         <div class="toolbar">
-          <h2 id="traffic-title">Traffic, last hour</h2>
+          <h2 id="traffic-title">Traffic</h2>
+          <div class="span-choice" role="group" aria-label="Time span">
+            {SPANS.map((w) => (
+              <button key={w.seconds} type="button" aria-pressed={w.seconds === span} onClick={() => setSpan(w.seconds)}>
+                {w.label}
+              </button>
+            ))}
+          </div>
           <span class="grow" />
           <Freshness polled={history} />
         </div>
@@ -95,7 +104,7 @@ export function ClusterPage({ session }: PageProps) {
           {unreachable.length > 0 ? `Without ${unreachable.map((u) => u.node).join(', ')} (not answering). ` : ''}
           All nodes' S3 requests, summed per {history.data?.intervalSeconds ?? 10} s.
         </p>
-        <TrafficCharts history={history.data ?? NO_HISTORY} />
+        <TrafficCharts history={history.data ?? NO_HISTORY} span={span} />
       </section>
     </>
   );
