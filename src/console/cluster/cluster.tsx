@@ -40,7 +40,7 @@ function Freshness({ polled }: { polled: Polled<unknown> }) {
   const at = polled.updated ? new Date(polled.updated).toLocaleTimeString() : undefined;
   if (polled.error)
     return (
-      <span class="freshness stale" role="status">
+      <span class="freshness stale" role="status" title={describe(polled.error)}>
         Update failed: {describe(polled.error)}
         {at ? ` (showing ${at})` : ''}
       </span>
