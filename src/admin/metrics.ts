@@ -15,6 +15,21 @@ export const METRICS_PATH = '/tessera/metrics';
 
 const DRIVE_STATES: DriveInfo['state'][] = ['online', 'offline', 'healing'];
 
+/** Upper bounds (seconds) of the S3 request-duration histogram's buckets; a last one, +Inf, follows. */
+export const REQUEST_DURATION_BOUNDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+export const STATUS_CLASSES = ['2xx', '3xx', '4xx', '5xx'] as const;
+export type StatusClass = (typeof STATUS_CLASSES)[number];
+
+/** The S3 request counters since the process started, summed over operations (metrics-history.ts samples them). */
+export interface RequestTotals {
+  requests: Record<StatusClass, number>;
+  bytesIn: number;
+  bytesOut: number;
+  /** Requests that took at most each of REQUEST_DURATION_BOUNDS, then all of them (+Inf): cumulative, as Prometheus buckets. */
+  durationBuckets: number[];
+}
+
 /** One answered S3 request, as the metrics count it. */
 export interface ObservedRequest {
   /** The S3 API operation (GetObject, PutObject, ...), or Unknown when the request named none. */
@@ -62,7 +77,7 @@ export class ServerMetrics {
       name: 'tessera_s3_request_duration_seconds',
       help: 'Time from a request to the end of its response, by API operation and HTTP status.',
       labelNames: ['api', 'code'],
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      buckets: REQUEST_DURATION_BOUNDS,
       registers,
     });
     this.received = new Counter({ name: 'tessera_s3_received_bytes_total', help: 'Bytes received with S3 requests (headers and body), by API operation.', labelNames: ['api'], registers });
@@ -153,6 +168,24 @@ export class ServerMetrics {
     this.duration.observe(labels, seconds);
     this.received.inc({ api: operation }, bytesIn);
     this.sent.inc({ api: operation }, bytesOut);
+  }
+
+  /** The S3 request counters as the registry holds them now. */
+  async requestTotals(): Promise<RequestTotals> {
+    const sum = async (counter: Counter<string>): Promise<number> => (await counter.get()).values.reduce((n, v) => n + v.value, 0);
+    const requests: Record<StatusClass, number> = { '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 };
+    for (const { labels, value } of (await this.requests.get()).values) {
+      const statusClass = `${String(labels.code ?? '').charAt(0)}xx` as StatusClass;
+      if (statusClass in requests) requests[statusClass] += value;
+    }
+    const durationBuckets = new Array<number>(REQUEST_DURATION_BOUNDS.length + 1).fill(0);
+    for (const { metricName, labels, value } of (await this.duration.get()).values) {
+      if (metricName !== 'tessera_s3_request_duration_seconds_bucket') continue;
+      const { le } = labels as { le?: string | number };
+      const at = le === '+Inf' ? REQUEST_DURATION_BOUNDS.length : REQUEST_DURATION_BOUNDS.indexOf(Number(le));
+      if (at >= 0) durationBuckets[at] += value;
+    }
+    return { requests, bytesIn: await sum(this.received), bytesOut: await sum(this.sent), durationBuckets };
   }
 
   get contentType(): string {

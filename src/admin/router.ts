@@ -16,6 +16,10 @@
  *                                    streams every node's finished requests as they happen, one JSON object
  *                                    per line (see trace-feed.ts), until the client hangs up (admin:ServerTrace)
  *   GET  /tessera/admin/v1/top/locks?count=N   the locks held or waited for longest on any node (admin:TopLocksInfo)
+ *   GET  /tessera/admin/v1/metrics/history   the last hour of the cluster's S3 traffic, every node's summed per
+ *                                    10 s interval: requests/s, 4xx/s, 5xx/s, bytes in/out per second, latency
+ *                                    p50/p90/p99; nodes that did not answer listed as unreachable (see
+ *                                    metrics-history.ts; admin:Prometheus, as /tessera/metrics)
  *   POST /tessera/admin/v1/profile/start   starts a CPU profile of this node's process (409 if one runs)
  *   POST /tessera/admin/v1/profile/stop    stops it and answers the `.cpuprofile` (409 if none runs)
  *
@@ -42,6 +46,7 @@ import { globalConditionValues } from '../iam/request-conditions.js';
 import { hasSignature, verifySigV4, type AuthResult } from '../s3/auth/sigv4.js';
 import { serveIamAdmin } from './iam-api.js';
 import { METRICS_PATH, type ServerMetrics } from './metrics.js';
+import { clusterHistory, type MetricsHistory } from './metrics-history.js';
 import { observeRequest } from './request-log.js';
 import { CpuProfiler } from './profiler.js';
 import { askForBody } from '../cluster/listener.js';
@@ -58,6 +63,8 @@ export interface AdminOptions {
   manager: HealManager;
   iam: Iam;
   metrics: ServerMetrics;
+  /** This node's last hour of S3 traffic, sampled from `metrics`. */
+  history: MetricsHistory;
   /** The bearer token that lets a scraper read the metrics; unset or empty, only signed requests may. */
   metricsToken?: string;
   cluster: ClusterView;
@@ -261,6 +268,13 @@ async function handleAdmin(ctx: Context, options: AdminOptions, profiler: CpuPro
     ctx.body = JSON.stringify(await topLocks(options.locks, options.cluster, count(ctx.query.count, 'count', 10, MAX_TOP_LOCKS)));
     return;
   }
+  if (route === 'metrics/history' && ctx.method === 'GET') {
+    authorize('admin:Prometheus');
+    ctx.type = 'application/json';
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = JSON.stringify(await clusterHistory(options.history, options.cluster));
+    return;
+  }
   if (route === 'heal' && ctx.method === 'GET') {
     authorize('admin:Heal');
     ctx.type = 'application/json';
@@ -289,7 +303,7 @@ async function handleAdmin(ctx: Context, options: AdminOptions, profiler: CpuPro
     authorize('admin:Profiling');
     return handleProfile(ctx, profiler, route.slice('profile/'.length));
   }
-  if (['info', 'heal', 'trace', 'top/locks', 'profile/start', 'profile/stop'].includes(route)) throw new AdminError(405, 'MethodNotAllowed', `${ctx.method} is not allowed on ${ctx.path}`);
+  if (['info', 'heal', 'trace', 'top/locks', 'metrics/history', 'profile/start', 'profile/stop'].includes(route)) throw new AdminError(405, 'MethodNotAllowed', `${ctx.method} is not allowed on ${ctx.path}`);
   throw new AdminError(404, 'NotFound', `no admin API at ${ctx.path}`);
 }
 

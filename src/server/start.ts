@@ -13,6 +13,7 @@ import { createClusterNode, type ClusterNode } from '../cluster/node.js';
 import { adminRoutes } from '../admin/router.js';
 import { consoleRoutes } from '../admin/console-assets.js';
 import { ServerMetrics } from '../admin/metrics.js';
+import { historyIntervalFromEnv, historyQueryHandler, MetricsHistory } from '../admin/metrics-history.js';
 import { serverQueryHandler } from '../admin/server-info.js';
 import { locksQueryHandler } from '../admin/top-locks.js';
 import { RequestTrace, traceRequests } from '../admin/trace.js';
@@ -109,6 +110,7 @@ function notReady(req: IncomingMessage, res: ServerResponse): void {
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const { host, limits, root, certs, log, logError } = options;
   const topology = parseTopology(options.drives, { host, port: options.port }, { tls: certs !== undefined });
+  const historyIntervalMs = historyIntervalFromEnv();
   await initCodec();
 
   const node = createClusterNode(topology, root, certs);
@@ -176,16 +178,20 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   }
   const metrics = new ServerMetrics(healing);
   metrics.watch(node.local.values(), node.peers);
+  // The last hour of traffic the console charts (knob: TESSERA_METRICS_HISTORY_INTERVAL_MS, see metrics-history.ts).
+  const history = new MetricsHistory(() => metrics.requestTotals(), historyIntervalMs);
+  history.start();
   // What `tessera admin trace`, `admin top locks` and `admin info` ask every node.
   const trace = new RequestTrace(self);
   node.rpc?.onQuery('trace', traceQueryHandler(trace));
   node.rpc?.onQuery('locks', locksQueryHandler(node.lockActivity, self));
   node.rpc?.onQuery('server', serverQueryHandler);
+  node.rpc?.onQuery('metrics-history', historyQueryHandler(history));
   const cluster = { self, nodes: topology.nodes.length > 1 ? topology.nodes : [self], askPeers: node.askPeers };
   const app = createS3App({
     routes: [
       traceRequests(trace),
-      adminRoutes({ manager: healing, iam, metrics, metricsToken: options.metricsToken, cluster, trace, locks: node.lockActivity }),
+      adminRoutes({ manager: healing, iam, metrics, history, metricsToken: options.metricsToken, cluster, trace, locks: node.lockActivity }),
       consoleRoutes({ region: options.region }),
     ],
     objects: pool,
@@ -217,6 +223,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   let closing: Promise<void> | undefined;
   const close = async (graceMs: number): Promise<void> => {
     clearInterval(sweep);
+    history.stop();
     iam.stop();
     const workersStopped = Promise.all([healing.stop(), lifecycle.stop()]).catch(() => undefined);
     const force = setTimeout(() => {
