@@ -1,5 +1,327 @@
+/**
+ * A bucket's objects at one prefix: folders and objects a page (PAGE_SIZE) at a time, with the
+ * continuation tokens of the pages before kept to go back; breadcrumbs; uploads by drop or picker;
+ * download, delete (one, or the selected, in one DeleteObjects); in a versioned bucket, every
+ * version and delete marker on demand; an object's details in a dialog.
+ */
+import { Fragment } from 'preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { ApiError } from '../api/http.js';
+import { deleteObject, deleteObjects, getBucketVersioning, listObjects, listObjectVersions, shareUrl, type ObjectSummary, type VersionSummary, type Versioning } from '../api/s3.js';
+import { notify } from '../ui/notices.js';
 import type { PageProps } from '../ui/page.js';
+import { href } from '../ui/route.js';
+import { baseName, formatBytes, formatDate } from './format.js';
+import { Confirm } from './modal.js';
+import { ObjectDetail, type ObjectRef } from './object-detail.js';
+import { droppedFiles, pickedFiles } from './upload.js';
+import { UploadList, useUploads } from './uploads.js';
 
-export function ObjectsPage(_props: PageProps) {
-  return <p>Not built yet.</p>;
+const PAGE_SIZE = 200;
+
+interface Listing {
+  folders: string[];
+  objects?: ObjectSummary[];
+  versions?: VersionSummary[];
+  next?: string;
+}
+
+/** What a delete confirmation is about: objects by key (the latest), or one version. */
+type Deletion = { keys: string[] } | { version: ObjectRef };
+
+export function ObjectsPage({ session, params }: PageProps) {
+  const [bucket = '', prefix = ''] = params;
+  const [versioning, setVersioning] = useState<Versioning>('');
+  const [showVersions, setShowVersions] = useState(false);
+  const view = `${bucket}\n${prefix}\n${showVersions}`;
+  // The tokens of the pages up to the one shown (undefined: the first), for this view only.
+  const [paging, setPaging] = useState<{ view: string; tokens: (string | undefined)[] }>({ view, tokens: [undefined] });
+  const tokens = paging.view === view ? paging.tokens : [undefined];
+  const token = tokens[tokens.length - 1];
+  const [listing, setListing] = useState<Listing>();
+  const [problem, setProblem] = useState<string>();
+  const [loading, setLoading] = useState(true);
+  const [reloads, setReloads] = useState(0);
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [detail, setDetail] = useState<ObjectRef>();
+  const [deletion, setDeletion] = useState<Deletion>();
+  const [dropping, setDropping] = useState(false);
+  const reload = (): void => setReloads((n) => n + 1);
+  const { uploads, start, cancel, clearFinished } = useUploads(session, bucket, reload);
+  const filesInput = useRef<HTMLInputElement>(null);
+  const folderInput = useRef<HTMLInputElement>(null);
+
+  useEffect(() => {
+    const controller = new AbortController();
+    getBucketVersioning(session, bucket, controller.signal).then(setVersioning, () => setVersioning(''));
+    return () => controller.abort();
+  }, [bucket]);
+
+  useEffect(() => {
+    const controller = new AbortController();
+    setLoading(true);
+    const options = { token, max: PAGE_SIZE, signal: controller.signal };
+    const request = showVersions ? listObjectVersions(session, bucket, prefix, options) : listObjects(session, bucket, prefix, options);
+    request.then(
+      (page) => {
+        setListing(page);
+        setProblem(undefined);
+        setLoading(false);
+      },
+      (err: unknown) => {
+        if (controller.signal.aborted) return;
+        setListing(undefined);
+        setProblem(err instanceof ApiError ? err.describe() : (err as Error).message);
+        setLoading(false);
+      },
+    );
+    return () => controller.abort();
+  }, [view, token, reloads]);
+
+  useEffect(() => setSelected(new Set()), [view, token]);
+
+  const goTo = (nextTokens: (string | undefined)[]): void => setPaging({ view, tokens: nextTokens });
+  const upload = (files: { file: File; path: string }[]): void => {
+    if (files.length > 0) start(prefix, files);
+  };
+  const download = async (key: string, versionId?: string): Promise<void> => {
+    const name = baseName(key, key.slice(0, key.lastIndexOf('/') + 1));
+    const link = document.createElement('a');
+    link.href = await shareUrl(session, bucket, key, 3600, { versionId, download: name });
+    link.download = name;
+    link.click();
+  };
+  const toggle = (key: string): void =>
+    setSelected((set) => {
+      const next = new Set(set);
+      if (!next.delete(key)) next.add(key);
+      return next;
+    });
+  const objects = listing?.objects ?? [];
+  const allSelected = objects.length > 0 && objects.every((o) => selected.has(o.key));
+  const versioned = versioning !== '';
+
+  return (
+    <div
+      class={`objects-page${dropping ? ' dropping' : ''}`}
+      onDragOver={(e) => {
+        if (!e.dataTransfer?.types.includes('Files')) return;
+        e.preventDefault();
+        setDropping(true);
+      }}
+      onDragLeave={(e) => {
+        if (e.currentTarget === e.target || !e.currentTarget.contains(e.relatedTarget as Node | null)) setDropping(false);
+      }}
+      onDrop={(e) => {
+        e.preventDefault();
+        setDropping(false);
+        if (e.dataTransfer) droppedFiles(e.dataTransfer).then(upload, (err: unknown) => notify.error(err, 'Reading the dropped files'));
+      }}
+    >
+      <nav class="breadcrumbs" aria-label="Location">
+        <a href={href('buckets')}>Buckets</a>
+        <span class="sep">/</span>
+        <a href={href('browse', bucket)} aria-current={prefix === '' ? 'page' : undefined}>
+          {bucket}
+        </a>
+        {prefix
+          .split('/')
+          .slice(0, -1)
+          .map((segment, i, all) => {
+            const upTo = `${all.slice(0, i + 1).join('/')}/`;
+            return (
+              <Fragment key={upTo}>
+                <span class="sep">/</span>
+                <a href={href('browse', bucket, upTo)} aria-current={upTo === prefix ? 'page' : undefined}>
+                  {segment}
+                </a>
+              </Fragment>
+            );
+          })}
+        {versioned && <span class={`badge ${versioning === 'Enabled' ? 'ok' : 'warn'}`}>{versioning === 'Enabled' ? 'Versioned' : 'Versioning suspended'}</span>}
+      </nav>
+
+      <div class="toolbar">
+        <button type="button" class="primary" data-action="upload-files" onClick={() => filesInput.current?.click()}>
+          Upload files
+        </button>
+        <button type="button" data-action="upload-folder" onClick={() => folderInput.current?.click()}>
+          Upload folder
+        </button>
+        <input ref={filesInput} type="file" multiple class="visually-hidden" data-upload="files" aria-label="Files to upload" tabIndex={-1} onChange={(e) => {
+          upload(pickedFiles(e.currentTarget.files!));
+          e.currentTarget.value = '';
+        }} />
+        <input ref={folderInput} type="file" multiple {...{ webkitdirectory: '' }} class="visually-hidden" data-upload="folder" aria-label="Folder to upload" tabIndex={-1} onChange={(e) => {
+          upload(pickedFiles(e.currentTarget.files!));
+          e.currentTarget.value = '';
+        }} />
+        {!showVersions && (
+          <button type="button" class="danger" data-action="delete-selected" disabled={selected.size === 0} onClick={() => setDeletion({ keys: [...selected] })}>
+            Delete selected{selected.size > 0 ? ` (${selected.size})` : ''}
+          </button>
+        )}
+        <span class="grow" />
+        {versioned && (
+          <label class="inline">
+            <input type="checkbox" name="showVersions" checked={showVersions} onChange={(e) => setShowVersions(e.currentTarget.checked)} />
+            Show versions
+          </label>
+        )}
+        <button type="button" onClick={reload}>
+          Refresh
+        </button>
+      </div>
+
+      <UploadList uploads={uploads} onCancel={cancel} onClear={clearFinished} />
+      <p class="hint drop-hint">Drop files or folders anywhere on this page to upload them to {prefix ? `${bucket}/${prefix}` : bucket}.</p>
+
+      {problem && (
+        <p class="banner banner-error" role="alert">
+          The objects cannot be listed: {problem}
+        </p>
+      )}
+      <div class="table-wrap" aria-busy={loading}>
+        <table class={`list objects${showVersions ? ' versions' : ''}`}>
+          <thead>
+            <tr>
+              <th class="check">
+                {!showVersions && <input type="checkbox" aria-label="Select all on this page" checked={allSelected} disabled={objects.length === 0} onChange={() => setSelected(allSelected ? new Set() : new Set(objects.map((o) => o.key)))} />}
+              </th>
+              <th>Name</th>
+              {showVersions && <th>Version</th>}
+              <th class="num">Size</th>
+              <th>Last modified</th>
+              <th>
+                <span class="visually-hidden">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {listing?.folders.map((folder) => (
+              <tr key={`f:${folder}`} class="folder" data-prefix={folder}>
+                <td class="check" />
+                <td colSpan={showVersions ? 5 : 4}>
+                  <a href={href('browse', bucket, folder)} class="folder-link">
+                    <span class="folder-icon" aria-hidden="true" />
+                    {baseName(folder, prefix)}
+                  </a>
+                </td>
+              </tr>
+            ))}
+            {listing?.objects?.map((o) => (
+              <tr key={`o:${o.key}`} class={`object${selected.has(o.key) ? ' selected' : ''}`} data-key={o.key}>
+                <td class="check">
+                  <input type="checkbox" aria-label={`Select ${o.key}`} checked={selected.has(o.key)} onChange={() => toggle(o.key)} />
+                </td>
+                <td>
+                  <button type="button" class="link object-name" onClick={() => setDetail({ key: o.key })}>
+                    {baseName(o.key, prefix)}
+                  </button>
+                </td>
+                <td class="num">{formatBytes(o.size)}</td>
+                <td>{formatDate(o.lastModified)}</td>
+                <td class="row-actions">
+                  <button type="button" data-action="download" aria-label={`Download ${o.key}`} onClick={() => void download(o.key).catch((err: unknown) => notify.error(err, 'Download'))}>
+                    Download
+                  </button>
+                  <button type="button" class="danger" data-action="delete" aria-label={`Delete ${o.key}`} onClick={() => setDeletion({ keys: [o.key] })}>
+                    Delete
+                  </button>
+                </td>
+              </tr>
+            ))}
+            {listing?.versions?.map((v) => (
+              <tr key={`v:${v.key}:${v.versionId}`} class={`version${v.deleteMarker ? ' delete-marker' : ''}`} data-key={v.key} data-version-id={v.versionId}>
+                <td class="check" />
+                <td>
+                  {v.deleteMarker ? (
+                    <span class="muted">{baseName(v.key, prefix)}</span>
+                  ) : (
+                    <button type="button" class="link object-name" onClick={() => setDetail({ key: v.key, versionId: v.versionId })}>
+                      {baseName(v.key, prefix)}
+                    </button>
+                  )}
+                </td>
+                <td class="version-id">
+                  <code title={v.versionId}>{v.versionId.slice(0, 12)}</code> {v.latest && <span class="badge info">latest</span>} {v.deleteMarker && <span class="badge warn">delete marker</span>}
+                </td>
+                <td class="num">{v.deleteMarker ? '' : formatBytes(v.size)}</td>
+                <td>{formatDate(v.lastModified)}</td>
+                <td class="row-actions">
+                  {!v.deleteMarker && (
+                    <button type="button" data-action="download" aria-label={`Download version ${v.versionId} of ${v.key}`} onClick={() => void download(v.key, v.versionId).catch((err: unknown) => notify.error(err, 'Download'))}>
+                      Download
+                    </button>
+                  )}
+                  <button type="button" class="danger" data-action="delete-version" aria-label={`Delete version ${v.versionId} of ${v.key}`} onClick={() => setDeletion({ version: { key: v.key, versionId: v.versionId } })}>
+                    Delete
+                  </button>
+                </td>
+              </tr>
+            ))}
+            {listing && listing.folders.length === 0 && (listing.objects ?? listing.versions ?? []).length === 0 && (
+              <tr>
+                <td colSpan={showVersions ? 6 : 5} class="empty">
+                  {token ? 'Nothing more here.' : 'Nothing here yet: upload files or drop them on this page.'}
+                </td>
+              </tr>
+            )}
+            {!listing && !problem && (
+              <tr>
+                <td colSpan={showVersions ? 6 : 5} class="empty">
+                  Loading…
+                </td>
+              </tr>
+            )}
+          </tbody>
+        </table>
+      </div>
+      <div class="toolbar pager">
+        <button type="button" data-action="previous-page" disabled={tokens.length === 1 || loading} onClick={() => goTo(tokens.slice(0, -1))}>
+          Previous page
+        </button>
+        <span class="muted page-number">Page {tokens.length}</span>
+        <button type="button" data-action="next-page" disabled={!listing?.next || loading} onClick={() => goTo([...tokens, listing?.next])}>
+          Next page
+        </button>
+      </div>
+
+      {detail && <ObjectDetail session={session} bucket={bucket} target={detail} onClose={() => setDetail(undefined)} />}
+      {deletion && (
+        <Confirm
+          title={'version' in deletion ? 'Delete version' : deletion.keys.length === 1 ? 'Delete object' : 'Delete objects'}
+          message={deletionMessage(deletion, versioning)}
+          confirmLabel="Delete"
+          onConfirm={async () => {
+            if ('version' in deletion) await deleteObject(session, bucket, deletion.version.key, deletion.version.versionId);
+            else if (deletion.keys.length === 1) await deleteObject(session, bucket, deletion.keys[0]);
+            else {
+              const failed = await deleteObjects(session, bucket, deletion.keys);
+              if (failed.length > 0) throw new Error(`${failed.length} could not be deleted: ${failed.map((f) => `${f.key} (${f.message})`).join(', ')}`);
+            }
+            notify.info('version' in deletion ? 'Version deleted.' : `${deletion.keys.length === 1 ? deletion.keys[0] : `${deletion.keys.length} objects`} deleted.`);
+            reload();
+          }}
+          onClose={() => setDeletion(undefined)}
+        />
+      )}
+    </div>
+  );
+}
+
+function deletionMessage(deletion: Deletion, versioning: Versioning) {
+  if ('version' in deletion)
+    return (
+      <p>
+        Delete version <code>{deletion.version.versionId}</code> of <strong>{deletion.version.key}</strong> for good?
+      </p>
+    );
+  const what = deletion.keys.length === 1 ? <strong>{deletion.keys[0]}</strong> : <strong>{deletion.keys.length} objects</strong>;
+  return (
+    <p>
+      Delete {what}?{' '}
+      {versioning === 'Enabled' ? 'The bucket is versioned: a delete marker hides the latest version, and the versions stay.' : 'This cannot be undone.'}
+    </p>
+  );
 }
