@@ -173,7 +173,7 @@ export function ObjectsPage({ session, params }: PageProps) {
         </button>
       </div>
 
-      <UploadList uploads={uploads} onCancel={cancel} onClear={clearFinished} />
+      <UploadList bucket={bucket} uploads={uploads} onCancel={cancel} onClear={clearFinished} />
       <p class="hint drop-hint">Drop files or folders anywhere on this page to upload them to {prefix ? `${bucket}/${prefix}` : bucket}.</p>
 
       {problem && (

@@ -9,6 +9,7 @@ const PARALLEL_FILES = 3;
 
 export interface Upload {
   id: number;
+  bucket: string;
   key: string;
   size: number;
   sent: number;
@@ -38,13 +39,13 @@ function limiter(limit: number): <T>(task: () => Promise<T>) => Promise<T> {
 /** Upload state for `bucket`; `onUploaded` runs after each file that made it (e.g. to list again). */
 export function useUploads(session: Session, bucket: string, onUploaded: () => void) {
   const [uploads, setUploads] = useState<Upload[]>([]);
-  const slot = useRef(limiter(PARALLEL_FILES)).current;
+  const [slot] = useState(() => limiter(PARALLEL_FILES));
   const uploaded = useRef(onUploaded);
   uploaded.current = onUploaded;
   const update = (id: number, change: Partial<Upload>): void => setUploads((list) => list.map((u) => (u.id === id ? { ...u, ...change } : u)));
 
   const start = (prefix: string, files: PickedFile[]): void => {
-    const added = files.map(({ file, path }) => ({ file, upload: { id: nextId++, key: prefix + path, size: file.size, sent: 0, status: 'queued' as const, controller: new AbortController() } }));
+    const added = files.map(({ file, path }) => ({ file, upload: { id: nextId++, bucket, key: prefix + path, size: file.size, sent: 0, status: 'queued' as const, controller: new AbortController() } }));
     setUploads((list) => [...list, ...added.map((a) => a.upload)]);
     for (const { file, upload } of added) {
       void slot(async () => {
@@ -72,7 +73,8 @@ export function useUploads(session: Session, bucket: string, onUploaded: () => v
 
 const STATUS_TEXT: Record<Upload['status'], string> = { queued: 'Waiting', uploading: 'Uploading', done: 'Done', failed: 'Failed', cancelled: 'Cancelled' };
 
-export function UploadList({ uploads, onCancel, onClear }: { uploads: Upload[]; onCancel: (upload: Upload) => void; onClear: () => void }) {
+/** The uploads, each named by its key (and its bucket, when not `bucket`: the list outlives a move to another bucket). */
+export function UploadList({ bucket, uploads, onCancel, onClear }: { bucket: string; uploads: Upload[]; onCancel: (upload: Upload) => void; onClear: () => void }) {
   if (uploads.length === 0) return null;
   const active = uploads.filter((u) => u.status === 'queued' || u.status === 'uploading').length;
   return (
@@ -86,10 +88,11 @@ export function UploadList({ uploads, onCancel, onClear }: { uploads: Upload[]; 
       <ul class="upload-list">
         {uploads.map((u) => {
           const percent = u.size === 0 ? (u.status === 'done' ? 100 : 0) : Math.min(100, Math.round((u.sent / u.size) * 100));
+          const name = u.bucket === bucket ? u.key : `${u.bucket}/${u.key}`;
           return (
-            <li key={u.id} class="upload" data-key={u.key} data-status={u.status}>
-              <span class="upload-name" title={u.key}>
-                {u.key}
+            <li key={u.id} class="upload" data-bucket={u.bucket} data-key={u.key} data-status={u.status}>
+              <span class="upload-name" title={name}>
+                {name}
               </span>
               <span class="upload-state muted">
                 {u.status === 'uploading' ? `${formatBytes(u.sent)} of ${formatBytes(u.size)}` : `${STATUS_TEXT[u.status]}${u.status === 'done' ? `, ${formatBytes(u.size)}` : ''}`}
