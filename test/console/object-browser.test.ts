@@ -20,6 +20,7 @@ import {
   GetObjectTaggingCommand,
   HeadBucketCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   ListObjectVersionsCommand,
   PutObjectCommand,
@@ -173,6 +174,25 @@ clientSuite('console: object browser (chromium)', chromium.missing, () => {
     await waitForRow('notes.txt');
   });
 
+  it('cancels a multipart upload midway: the upload is aborted, no object and no parts left', async () => {
+    const cdp = await page.createCDPSession();
+    // Slow uploads down (4 MiB/s) so that the cancel lands while parts are on their way.
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 4 * 1024 * 1024 });
+    try {
+      const input = await page.$('input[data-upload=files]');
+      await writeFile(join(files, 'cancelled.bin'), bigBytes);
+      await input!.uploadFile(join(files, 'cancelled.bin'));
+      await page.waitForFunction(() => Number(document.querySelector('li.upload[data-key="cancelled.bin"] [role=progressbar]')?.getAttribute('aria-valuenow')) > 0, { polling: 'mutation' });
+      await page.click('li.upload[data-key="cancelled.bin"] [data-action=cancel-upload]');
+      await page.waitForSelector('li.upload[data-key="cancelled.bin"][data-status=cancelled]');
+    } finally {
+      await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+      await cdp.detach();
+    }
+    expect(await missing(PLAIN, 'cancelled.bin')).toBe(404);
+    await expect.poll(async () => (await s3.send(new ListMultipartUploadsCommand({ Bucket: PLAIN }))).Uploads ?? []).toEqual([]);
+  });
+
   it('uploads a dropped folder, its files keyed by their paths under the prefix, and a dropped file', async () => {
     // Chromium hands a dropped folder over as FileSystemEntry objects; a synthetic drop carries only
     // Files, so the entries a real folder drop gives are stood in for (DevTools cannot pick a folder
@@ -308,6 +328,7 @@ clientSuite('console: object browser (chromium)', chromium.missing, () => {
   });
 
   it('deletes one object from its row and two selected ones at once, after confirming', async () => {
+    await dismissNotices();
     await page.click('tr[data-key="notes.txt"] [data-action=delete]');
     await confirm();
     await page.waitForSelector('tr[data-key="notes.txt"]', { hidden: true });
@@ -358,6 +379,7 @@ clientSuite('console: object browser (chromium)', chromium.missing, () => {
     await page.waitForSelector('tr.folder[data-prefix="many/"]');
     await dismissNotices();
     await screenshot(page, 'objects-phone');
+    expect(await page.$('table.objects.versions')).toBeNull(); // versions were shown in the other bucket
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await open('#/buckets');
     await page.waitForSelector(`tr[data-bucket="${PLAIN}"]`);

@@ -30,7 +30,7 @@ export function BucketsPage({ session }: PageProps) {
 
   return (
     <>
-      <div class="toolbar">
+      <div class="toolbar page-heading">
         <h1 class="grow">Buckets</h1>
         <button type="button" onClick={() => void load()}>
           Refresh

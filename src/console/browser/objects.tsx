@@ -31,8 +31,11 @@ type Deletion = { keys: string[] } | { version: ObjectRef };
 
 export function ObjectsPage({ session, params }: PageProps) {
   const [bucket = '', prefix = ''] = params;
-  const [versioning, setVersioning] = useState<Versioning>('');
-  const [showVersions, setShowVersions] = useState(false);
+  // Both kept with the bucket they are about, so moving to another bucket starts from its own.
+  const [versioningOf, setVersioningOf] = useState<{ bucket: string; status: Versioning }>();
+  const versioning = versioningOf?.bucket === bucket ? versioningOf.status : '';
+  const [versionsShownOf, setVersionsShownOf] = useState<string>();
+  const showVersions = versionsShownOf === bucket && versioning !== '';
   const view = `${bucket}\n${prefix}\n${showVersions}`;
   // The tokens of the pages up to the one shown (undefined: the first), for this view only.
   const [paging, setPaging] = useState<{ view: string; tokens: (string | undefined)[] }>({ view, tokens: [undefined] });
@@ -53,7 +56,10 @@ export function ObjectsPage({ session, params }: PageProps) {
 
   useEffect(() => {
     const controller = new AbortController();
-    getBucketVersioning(session, bucket, controller.signal).then(setVersioning, () => setVersioning(''));
+    getBucketVersioning(session, bucket, controller.signal).then(
+      (status) => setVersioningOf({ bucket, status }),
+      () => setVersioningOf({ bucket, status: '' }),
+    );
     return () => controller.abort();
   }, [bucket]);
 
@@ -164,7 +170,7 @@ export function ObjectsPage({ session, params }: PageProps) {
         <span class="grow" />
         {versioned && (
           <label class="inline">
-            <input type="checkbox" name="showVersions" checked={showVersions} onChange={(e) => setShowVersions(e.currentTarget.checked)} />
+            <input type="checkbox" name="showVersions" checked={showVersions} onChange={(e) => setVersionsShownOf(e.currentTarget.checked ? bucket : undefined)} />
             Show versions
           </label>
         )}
@@ -244,7 +250,7 @@ export function ObjectsPage({ session, params }: PageProps) {
                   )}
                 </td>
                 <td class="version-id">
-                  <code title={v.versionId}>{v.versionId.slice(0, 12)}</code> {v.latest && <span class="badge info">latest</span>} {v.deleteMarker && <span class="badge warn">delete marker</span>}
+                  <code>{v.versionId}</code> {v.latest && <span class="badge info">latest</span>} {v.deleteMarker && <span class="badge warn">delete marker</span>}
                 </td>
                 <td class="num">{v.deleteMarker ? '' : formatBytes(v.size)}</td>
                 <td>{formatDate(v.lastModified)}</td>
