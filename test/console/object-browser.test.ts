@@ -89,6 +89,7 @@ clientSuite('console: object browser (chromium)', chromium.missing, () => {
     files = await mkdtemp(join(tmpdir(), 'tessera-console-files-'));
     await writeFile(join(files, 'big.bin'), bigBytes);
     await writeFile(join(files, 'notes.txt'), text);
+    await writeFile(join(files, 'doc.pdf'), '%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 100]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n');
     browser = await launchBrowser();
     page = await consolePage(browser, errors);
     await logIn(page, server.endpoint, ACCESS_KEY, SECRET_KEY);
@@ -132,7 +133,7 @@ clientSuite('console: object browser (chromium)', chromium.missing, () => {
     await screenshot(page, 'buckets');
   });
 
-  it('uploads a 20 MiB file in parts with its progress bar moving, an image and a text file, through the file input', async () => {
+  it('uploads a 20 MiB file in parts with its progress bar moving, an image, a PDF and a text file, through the file input', async () => {
     await open(`#/browse/${PLAIN}`);
     await page.waitForSelector('table.objects');
     // Every value the big file's progress bar takes, recorded as it changes.
@@ -146,7 +147,7 @@ clientSuite('console: object browser (chromium)', chromium.missing, () => {
       }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['aria-valuenow'] });
     });
     const input = await page.$('input[data-upload=files]');
-    await input!.uploadFile(join(files, 'big.bin'), join(files, 'image.png'), join(files, 'notes.txt'));
+    await input!.uploadFile(join(files, 'big.bin'), join(files, 'image.png'), join(files, 'notes.txt'), join(files, 'doc.pdf'));
     const midway = await page
       .waitForFunction(() => {
         const value = Number(document.querySelector('li.upload[data-key="big.bin"] [role=progressbar]')?.getAttribute('aria-valuenow'));
@@ -172,6 +173,7 @@ clientSuite('console: object browser (chromium)', chromium.missing, () => {
     await waitForRow('big.bin');
     await waitForRow('image.png');
     await waitForRow('notes.txt');
+    await waitForRow('doc.pdf');
   });
 
   it('cancels a multipart upload midway: the upload is aborted, no object and no parts left', async () => {
@@ -275,7 +277,7 @@ clientSuite('console: object browser (chromium)', chromium.missing, () => {
     expect((await rowKeys()).length).toBe(200);
   });
 
-  it('previews an image and a text file in the object dialog, with their properties', async () => {
+  it('previews an image, a PDF and a text file in the object dialog, with their properties', async () => {
     await open(`#/browse/${PLAIN}`);
     await page.waitForSelector('tr[data-key="image.png"]');
     await screenshot(page, 'objects');
@@ -284,6 +286,12 @@ clientSuite('console: object browser (chromium)', chromium.missing, () => {
     await page.waitForFunction(() => (document.querySelector('img.preview-image') as HTMLImageElement | null)?.naturalWidth === 48);
     expect(await page.$eval('[data-field=content-type]', (e) => e.textContent)).toBe('image/png');
     await screenshot(page, 'object-preview');
+    await closeDialog();
+
+    await page.click('tr[data-key="doc.pdf"] .object-name');
+    const frame = await page.waitForSelector('dialog[data-dialog=object] iframe.preview-pdf');
+    const pdf = await fetch(await frame!.evaluate((f) => (f as HTMLIFrameElement).src));
+    expect([pdf.status, pdf.headers.get('content-type'), (await pdf.text()).slice(0, 8)]).toEqual([200, 'application/pdf', '%PDF-1.4']);
     await closeDialog();
 
     await page.click('tr[data-key="notes.txt"] .object-name');
@@ -327,7 +335,7 @@ clientSuite('console: object browser (chromium)', chromium.missing, () => {
     await closeDialog();
   });
 
-  it('deletes one object from its row and two selected ones at once, after confirming', async () => {
+  it('deletes one object from its row and three selected ones at once, after confirming', async () => {
     await dismissNotices();
     await page.click('tr[data-key="notes.txt"] [data-action=delete]');
     await confirm();
@@ -336,12 +344,13 @@ clientSuite('console: object browser (chromium)', chromium.missing, () => {
 
     await page.click('tr[data-key="image.png"] input[type=checkbox]');
     await page.click('tr[data-key="big.bin"] input[type=checkbox]');
-    expect(await page.$eval('[data-action=delete-selected]', (e) => e.textContent)).toBe('Delete selected (2)');
+    await page.click('tr[data-key="doc.pdf"] input[type=checkbox]');
+    expect(await page.$eval('[data-action=delete-selected]', (e) => e.textContent)).toBe('Delete selected (3)');
     await page.click('[data-action=delete-selected]');
     await confirm();
     await page.waitForSelector('tr[data-key="big.bin"]', { hidden: true });
     expect(await rowKeys()).toEqual([]);
-    expect([await missing(PLAIN, 'big.bin'), await missing(PLAIN, 'image.png')]).toEqual([404, 404]);
+    expect([await missing(PLAIN, 'big.bin'), await missing(PLAIN, 'image.png'), await missing(PLAIN, 'doc.pdf')]).toEqual([404, 404, 404]);
   });
 
   it('shows both versions of an overwritten object in a versioned bucket; deleting one leaves the other', async () => {

@@ -91,6 +91,7 @@ function Preview({ session, bucket, target, kind, size }: { session: Session; bu
   const [url, setUrl] = useState<string>();
   const [text, setText] = useState<string>();
   useEffect(() => {
+    if (size === 0) return;
     if (kind === 'image' || kind === 'pdf') void shareUrl(session, bucket, target.key, PREVIEW_URL_SECONDS, { versionId: target.versionId }).then(setUrl);
     if (kind === 'text')
       readObjectStart(session, bucket, target.key, TEXT_PREVIEW_BYTES, target.versionId).then(
