@@ -363,6 +363,8 @@ clientSuite('console: object browser (chromium)', chromium.missing, () => {
     await writeFile(join(files, 'doc.txt'), 'version two, longer');
     await input!.uploadFile(join(files, 'doc.txt'));
     await page.waitForFunction(() => document.querySelectorAll('li.upload[data-key="doc.txt"][data-status=done]').length === 2);
+    // The uploads made in the other bucket are still listed, named with their bucket.
+    expect(await page.$eval('li.upload[data-key="big.bin"] .upload-name', (e) => e.textContent)).toBe(`${PLAIN}/big.bin`);
     await page.click('input[name=showVersions]');
     await page.waitForFunction(() => document.querySelectorAll('tr.version[data-key="doc.txt"]').length === 2);
     await screenshot(page, 'versions');

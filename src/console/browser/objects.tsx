@@ -4,30 +4,49 @@
  * download, delete (one, or the selected, in one DeleteObjects); in a versioned bucket, every
  * version and delete marker on demand; an object's details in a dialog.
  */
-import { Fragment } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { Fragment, type ComponentChildren } from 'preact';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError } from '../api/http.js';
-import { deleteObject, deleteObjects, getBucketVersioning, listObjects, listObjectVersions, shareUrl, type ObjectSummary, type VersionSummary, type Versioning } from '../api/s3.js';
+import { deleteObject, deleteObjects, getBucketVersioning, listObjects, listObjectVersions, shareUrl, type Versioning } from '../api/s3.js';
 import { notify } from '../ui/notices.js';
 import type { PageProps } from '../ui/page.js';
 import { href } from '../ui/route.js';
-import { baseName, formatBytes, formatDate } from './format.js';
+import { baseName } from './format.js';
+import { ListingTable, type Deletion, type Listing } from './listing.js';
 import { Confirm } from './modal.js';
 import { ObjectDetail, type ObjectRef } from './object-detail.js';
-import { droppedFiles, pickedFiles } from './upload.js';
-import { UploadList, useUploads } from './uploads.js';
+import { droppedFiles, pickedFiles, type PickedFile } from './upload.js';
+import { startUploads, UploadList, useUploaded } from './uploads.js';
 
 const PAGE_SIZE = 200;
 
-interface Listing {
-  folders: string[];
-  objects?: ObjectSummary[];
-  versions?: VersionSummary[];
-  next?: string;
+/** Buckets / bucket / each folder of the prefix, each a link. */
+function Breadcrumbs({ bucket, prefix, children }: { bucket: string; prefix: string; children?: ComponentChildren }) {
+  return (
+    <nav class="breadcrumbs" aria-label="Location">
+      <a href={href('buckets')}>Buckets</a>
+      <span class="sep">/</span>
+      <a href={href('browse', bucket)} aria-current={prefix === '' ? 'page' : undefined}>
+        {bucket}
+      </a>
+      {prefix
+        .split('/')
+        .slice(0, -1)
+        .map((segment, i, all) => {
+          const upTo = `${all.slice(0, i + 1).join('/')}/`;
+          return (
+            <Fragment key={upTo}>
+              <span class="sep">/</span>
+              <a href={href('browse', bucket, upTo)} aria-current={upTo === prefix ? 'page' : undefined}>
+                {segment}
+              </a>
+            </Fragment>
+          );
+        })}
+      {children}
+    </nav>
+  );
 }
-
-/** What a delete confirmation is about: objects by key (the latest), or one version. */
-type Deletion = { keys: string[] } | { version: ObjectRef };
 
 export function ObjectsPage({ session, params }: PageProps) {
   const [bucket = '', prefix = ''] = params;
@@ -50,7 +69,7 @@ export function ObjectsPage({ session, params }: PageProps) {
   const [deletion, setDeletion] = useState<Deletion>();
   const [dropping, setDropping] = useState(false);
   const reload = (): void => setReloads((n) => n + 1);
-  const { uploads, start, cancel, clearFinished } = useUploads(session, bucket, reload);
+  useUploaded(useCallback((uploadedTo: string) => uploadedTo === bucket && reload(), [bucket]));
   const filesInput = useRef<HTMLInputElement>(null);
   const folderInput = useRef<HTMLInputElement>(null);
 
@@ -87,8 +106,8 @@ export function ObjectsPage({ session, params }: PageProps) {
   useEffect(() => setSelected(new Set()), [view, token]);
 
   const goTo = (nextTokens: (string | undefined)[]): void => setPaging({ view, tokens: nextTokens });
-  const upload = (files: { file: File; path: string }[]): void => {
-    if (files.length > 0) start(prefix, files);
+  const upload = (files: PickedFile[]): void => {
+    if (files.length > 0) startUploads(session, bucket, prefix, files);
   };
   const download = async (key: string, versionId?: string): Promise<void> => {
     const name = baseName(key, key.slice(0, key.lastIndexOf('/') + 1));
@@ -97,15 +116,6 @@ export function ObjectsPage({ session, params }: PageProps) {
     link.download = name;
     link.click();
   };
-  const toggle = (key: string): void =>
-    setSelected((set) => {
-      const next = new Set(set);
-      if (!next.delete(key)) next.add(key);
-      return next;
-    });
-  const objects = listing?.objects ?? [];
-  const allSelected = objects.length > 0 && objects.every((o) => selected.has(o.key));
-  const versioned = versioning !== '';
 
   return (
     <div
@@ -124,28 +134,9 @@ export function ObjectsPage({ session, params }: PageProps) {
         if (e.dataTransfer) droppedFiles(e.dataTransfer).then(upload, (err: unknown) => notify.error(err, 'Reading the dropped files'));
       }}
     >
-      <nav class="breadcrumbs" aria-label="Location">
-        <a href={href('buckets')}>Buckets</a>
-        <span class="sep">/</span>
-        <a href={href('browse', bucket)} aria-current={prefix === '' ? 'page' : undefined}>
-          {bucket}
-        </a>
-        {prefix
-          .split('/')
-          .slice(0, -1)
-          .map((segment, i, all) => {
-            const upTo = `${all.slice(0, i + 1).join('/')}/`;
-            return (
-              <Fragment key={upTo}>
-                <span class="sep">/</span>
-                <a href={href('browse', bucket, upTo)} aria-current={upTo === prefix ? 'page' : undefined}>
-                  {segment}
-                </a>
-              </Fragment>
-            );
-          })}
-        {versioned && <span class={`badge ${versioning === 'Enabled' ? 'ok' : 'warn'}`}>{versioning === 'Enabled' ? 'Versioned' : 'Versioning suspended'}</span>}
-      </nav>
+      <Breadcrumbs bucket={bucket} prefix={prefix}>
+        {versioning !== '' && <span class={`badge ${versioning === 'Enabled' ? 'ok' : 'warn'}`}>{versioning === 'Enabled' ? 'Versioned' : 'Versioning suspended'}</span>}
+      </Breadcrumbs>
 
       <div class="toolbar">
         <button type="button" class="primary" data-action="upload-files" onClick={() => filesInput.current?.click()}>
@@ -168,7 +159,7 @@ export function ObjectsPage({ session, params }: PageProps) {
           </button>
         )}
         <span class="grow" />
-        {versioned && (
+        {versioning !== '' && (
           <label class="inline">
             <input type="checkbox" name="showVersions" checked={showVersions} onChange={(e) => setVersionsShownOf(e.currentTarget.checked ? bucket : undefined)} />
             Show versions
@@ -179,7 +170,7 @@ export function ObjectsPage({ session, params }: PageProps) {
         </button>
       </div>
 
-      <UploadList bucket={bucket} uploads={uploads} onCancel={cancel} onClear={clearFinished} />
+      <UploadList bucket={bucket} />
       <p class="hint drop-hint">Drop files or folders anywhere on this page to upload them to {prefix ? `${bucket}/${prefix}` : bucket}.</p>
 
       {problem && (
@@ -187,102 +178,20 @@ export function ObjectsPage({ session, params }: PageProps) {
           The objects cannot be listed: {problem}
         </p>
       )}
-      <div class="table-wrap" aria-busy={loading}>
-        <table class={`list objects${showVersions ? ' versions' : ''}`}>
-          <thead>
-            <tr>
-              <th class="check">
-                {!showVersions && <input type="checkbox" aria-label="Select all on this page" checked={allSelected} disabled={objects.length === 0} onChange={() => setSelected(allSelected ? new Set() : new Set(objects.map((o) => o.key)))} />}
-              </th>
-              <th>Name</th>
-              {showVersions && <th>Version</th>}
-              <th class="num">Size</th>
-              <th>Last modified</th>
-              <th>
-                <span class="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {listing?.folders.map((folder) => (
-              <tr key={`f:${folder}`} class="folder" data-prefix={folder}>
-                <td class="check" />
-                <td colSpan={showVersions ? 5 : 4}>
-                  <a href={href('browse', bucket, folder)} class="folder-link">
-                    <span class="folder-icon" aria-hidden="true" />
-                    {baseName(folder, prefix)}
-                  </a>
-                </td>
-              </tr>
-            ))}
-            {listing?.objects?.map((o) => (
-              <tr key={`o:${o.key}`} class={`object${selected.has(o.key) ? ' selected' : ''}`} data-key={o.key}>
-                <td class="check">
-                  <input type="checkbox" aria-label={`Select ${o.key}`} checked={selected.has(o.key)} onChange={() => toggle(o.key)} />
-                </td>
-                <td>
-                  <button type="button" class="link object-name" onClick={() => setDetail({ key: o.key })}>
-                    {baseName(o.key, prefix)}
-                  </button>
-                </td>
-                <td class="num">{formatBytes(o.size)}</td>
-                <td>{formatDate(o.lastModified)}</td>
-                <td class="row-actions">
-                  <button type="button" data-action="download" aria-label={`Download ${o.key}`} onClick={() => void download(o.key).catch((err: unknown) => notify.error(err, 'Download'))}>
-                    Download
-                  </button>
-                  <button type="button" class="danger" data-action="delete" aria-label={`Delete ${o.key}`} onClick={() => setDeletion({ keys: [o.key] })}>
-                    Delete
-                  </button>
-                </td>
-              </tr>
-            ))}
-            {listing?.versions?.map((v) => (
-              <tr key={`v:${v.key}:${v.versionId}`} class={`version${v.deleteMarker ? ' delete-marker' : ''}`} data-key={v.key} data-version-id={v.versionId}>
-                <td class="check" />
-                <td>
-                  {v.deleteMarker ? (
-                    <span class="muted">{baseName(v.key, prefix)}</span>
-                  ) : (
-                    <button type="button" class="link object-name" onClick={() => setDetail({ key: v.key, versionId: v.versionId })}>
-                      {baseName(v.key, prefix)}
-                    </button>
-                  )}
-                </td>
-                <td class="version-id">
-                  <code>{v.versionId}</code> {v.latest && <span class="badge info">latest</span>} {v.deleteMarker && <span class="badge warn">delete marker</span>}
-                </td>
-                <td class="num">{v.deleteMarker ? '' : formatBytes(v.size)}</td>
-                <td>{formatDate(v.lastModified)}</td>
-                <td class="row-actions">
-                  {!v.deleteMarker && (
-                    <button type="button" data-action="download" aria-label={`Download version ${v.versionId} of ${v.key}`} onClick={() => void download(v.key, v.versionId).catch((err: unknown) => notify.error(err, 'Download'))}>
-                      Download
-                    </button>
-                  )}
-                  <button type="button" class="danger" data-action="delete-version" aria-label={`Delete version ${v.versionId} of ${v.key}`} onClick={() => setDeletion({ version: { key: v.key, versionId: v.versionId } })}>
-                    Delete
-                  </button>
-                </td>
-              </tr>
-            ))}
-            {listing && listing.folders.length === 0 && (listing.objects ?? listing.versions ?? []).length === 0 && (
-              <tr>
-                <td colSpan={showVersions ? 6 : 5} class="empty">
-                  {token ? 'Nothing more here.' : 'Nothing here yet: upload files or drop them on this page.'}
-                </td>
-              </tr>
-            )}
-            {!listing && !problem && (
-              <tr>
-                <td colSpan={showVersions ? 6 : 5} class="empty">
-                  Loading…
-                </td>
-              </tr>
-            )}
-          </tbody>
-        </table>
-      </div>
+      <ListingTable
+        prefix={prefix}
+        listing={listing}
+        loading={loading}
+        problem={problem !== undefined}
+        later={token !== undefined}
+        showVersions={showVersions}
+        selected={selected}
+        onSelect={setSelected}
+        onOpen={setDetail}
+        onDownload={(key, versionId) => void download(key, versionId).catch((err: unknown) => notify.error(err, 'Download'))}
+        onDelete={setDeletion}
+        folderHref={(folder) => href('browse', bucket, folder)}
+      />
       <div class="toolbar pager">
         <button type="button" data-action="previous-page" disabled={tokens.length === 1 || loading} onClick={() => goTo(tokens.slice(0, -1))}>
           Previous page
