@@ -69,7 +69,19 @@ export function ObjectsPage({ session, params }: PageProps) {
   const [deletion, setDeletion] = useState<Deletion>();
   const [dropping, setDropping] = useState(false);
   const reload = (): void => setReloads((n) => n + 1);
-  useUploaded(useCallback((uploadedTo: string) => uploadedTo === bucket && reload(), [bucket]));
+  // A batch of uploads finishing lists the page again once, not once a file.
+  const reloadTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  useUploaded(
+    useCallback(
+      (uploadedTo: string) => {
+        if (uploadedTo !== bucket) return;
+        clearTimeout(reloadTimer.current);
+        reloadTimer.current = setTimeout(reload, 300);
+      },
+      [bucket],
+    ),
+  );
+  useEffect(() => () => clearTimeout(reloadTimer.current), []);
   const filesInput = useRef<HTMLInputElement>(null);
   const folderInput = useRef<HTMLInputElement>(null);
 
