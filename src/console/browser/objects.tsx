@@ -115,7 +115,10 @@ export function ObjectsPage({ session, params }: PageProps) {
     return () => controller.abort();
   }, [view, token, reloads]);
 
-  useEffect(() => setSelected(new Set()), [view, token]);
+  useEffect(() => {
+    setSelected(new Set());
+    scrollTo({ top: 0 });
+  }, [view, token]);
 
   const goTo = (nextTokens: (string | undefined)[]): void => setPaging({ view, tokens: nextTokens });
   const upload = (files: PickedFile[]): void => {
