@@ -87,7 +87,9 @@ export async function signHeaders(session: Session, request: SignableRequest): P
 
 /** A URL that does `request` (a GET) for `expiresIn` seconds for whoever holds it. */
 export async function presignUrl(session: Session, request: SignableRequest, expiresIn: number): Promise<string> {
-  const signed = await signerFor(session).presign(httpRequest(request, {}), { expiresIn });
+  // Presigned URLs sign no payload (UNSIGNED-PAYLOAD, as S3 wants), and the header saying so stays out of the URL.
+  const unsigned = new Set(['x-amz-content-sha256']);
+  const signed = await signerFor(session).presign(httpRequest(request, { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' }), { expiresIn, unhoistableHeaders: unsigned, unsignableHeaders: unsigned });
   return `${location.origin}${request.path}?${queryString(signed.query as Record<string, string>)}`;
 }
 
