@@ -31,7 +31,7 @@ export function AssignPolicies({ session, target, attached, onClose, onSaved }: 
     <FormModal title={`Policies of ${who}`} submitLabel="Save" onClose={onClose} submit={save}>
       <LoadError error={policies.error} what="The policies cannot be listed" />
       <fieldset class="choices">
-        <legend class="sr-only">Attached policies</legend>
+        <legend class="visually-hidden">Attached policies</legend>
         {(policies.data ?? attached.map((name) => ({ name }))).map((p) => (
           <label key={p.name} class="inline">
             <input type="checkbox" name="policy" value={p.name} checked={chosen.has(p.name)} onChange={(e) => toggle(p.name, e.currentTarget.checked)} />

@@ -9,12 +9,11 @@ import {
   getBucketPolicy,
   getLifecycle,
   getObjectLock,
-  getVersioning,
   putBucketPolicy,
   putLifecycle,
-  putVersioning,
   type LifecycleRule,
 } from '../api/bucket-config.js';
+import { getBucketVersioning, putBucketVersioning } from '../api/s3.js';
 import type { Session } from '../api/session.js';
 import { isLevel, LEVELS, levelOf, otherPublicResources, prefixesOf, readGrants, setLevel, writeGrants, type AnonymousGrants, type Level } from '../../iam/policy/anonymous-levels.js';
 import { notify } from '../ui/notices.js';
@@ -47,12 +46,12 @@ export function BucketSettingsPage({ session, params }: PageProps) {
 }
 
 function Versioning({ session, bucket }: { session: Session; bucket: string }) {
-  const versioning = useLoad(() => getVersioning(session, bucket), [session, bucket]);
+  const versioning = useLoad(() => getBucketVersioning(session, bucket), [session, bucket]);
   const lock = useLoad(() => getObjectLock(session, bucket), [session, bucket]);
   const status = versioning.data;
   const locked = lock.data?.enabled === true;
   const change = (next: 'Enabled' | 'Suspended'): Promise<boolean> =>
-    act(`Changing versioning of ${bucket}`, () => putVersioning(session, bucket, next), `Versioning ${next === 'Enabled' ? 'enabled' : 'suspended'}.`, versioning.reload);
+    act(`Changing versioning of ${bucket}`, () => putBucketVersioning(session, bucket, next), `Versioning ${next === 'Enabled' ? 'enabled' : 'suspended'}.`, versioning.reload);
   return (
     <section class="card" aria-labelledby="versioning-title">
       <h2 id="versioning-title">Versioning</h2>
@@ -241,7 +240,7 @@ function Lifecycle({ session, bucket }: { session: Session; bucket: string }) {
               <th class="num">Noncurrent after</th>
               <th class="num">Abort uploads after</th>
               <th>
-                <span class="sr-only">Actions</span>
+                <span class="visually-hidden">Actions</span>
               </th>
             </tr>
           </thead>

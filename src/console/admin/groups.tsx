@@ -38,7 +38,7 @@ export function GroupsTab({ session }: PageProps) {
               <th>Members</th>
               <th>Policies</th>
               <th>
-                <span class="sr-only">Actions</span>
+                <span class="visually-hidden">Actions</span>
               </th>
             </tr>
           </thead>

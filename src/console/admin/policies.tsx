@@ -31,7 +31,7 @@ export function PoliciesTab({ session }: PageProps) {
               <th>Users</th>
               <th>Groups</th>
               <th>
-                <span class="sr-only">Actions</span>
+                <span class="visually-hidden">Actions</span>
               </th>
             </tr>
           </thead>

@@ -58,7 +58,7 @@ export function ServiceAccountsTab({ session, params }: PageProps) {
               <th>Expires</th>
               <th>Own policy</th>
               <th>
-                <span class="sr-only">Actions</span>
+                <span class="visually-hidden">Actions</span>
               </th>
             </tr>
           </thead>

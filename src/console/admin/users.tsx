@@ -41,7 +41,7 @@ export function UsersTab({ session }: PageProps) {
               <th>Policies</th>
               <th>Groups</th>
               <th>
-                <span class="sr-only">Actions</span>
+                <span class="visually-hidden">Actions</span>
               </th>
             </tr>
           </thead>

@@ -3,24 +3,12 @@
  * Bodies S3 wants a digest of carry x-amz-checksum-sha256 (WebCrypto has SHA-256, not MD5).
  */
 import { ApiError, send } from './http.js';
-import { children, childText, objectPath, s3Xml } from './s3.js';
+import { children, childText, escapeXml, objectPath, s3Xml, xmlRequest } from './s3.js';
 import type { Session } from './session.js';
-
-async function sha256Base64(text: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
-  return btoa(String.fromCharCode(...digest));
-}
 
 /** PUTs an XML configuration to `?<subresource>`, with the checksum S3 requires of it. */
 async function putXml(session: Session, bucket: string, subresource: string, body: string, permission: string): Promise<void> {
-  await send(session, {
-    method: 'PUT',
-    path: objectPath(bucket),
-    query: { [subresource]: '' },
-    headers: { 'content-type': 'application/xml', 'x-amz-checksum-sha256': await sha256Base64(body) },
-    body,
-    permission,
-  });
+  await send(session, await xmlRequest({ method: 'PUT', path: objectPath(bucket), query: { [subresource]: '' }, body, permission }));
 }
 
 /** Answers undefined when the call fails with `absent` (the bucket has no such configuration). */
@@ -33,22 +21,7 @@ async function unlessAbsent<T>(call: Promise<T>, absent: string): Promise<T | un
   }
 }
 
-const escapeXml = (text: string): string => text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
-
-// Versioning and Object Lock
-
-/** '' when versioning was never set on the bucket. */
-export type VersioningStatus = '' | 'Enabled' | 'Suspended';
-
-export async function getVersioning(session: Session, bucket: string): Promise<VersioningStatus> {
-  const root = await s3Xml(session, { method: 'GET', path: objectPath(bucket), query: { versioning: '' }, permission: 's3:GetBucketVersioning' });
-  return (childText(root, 'Status') ?? '') as VersioningStatus;
-}
-
-export async function putVersioning(session: Session, bucket: string, status: 'Enabled' | 'Suspended'): Promise<void> {
-  const body = `<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Status>${status}</Status></VersioningConfiguration>`;
-  await putXml(session, bucket, 'versioning', body, 's3:PutBucketVersioning');
-}
+// Object Lock (versioning: s3.ts)
 
 export interface ObjectLockState {
   enabled: boolean;

@@ -92,11 +92,11 @@ async function sha256Base64(text: string): Promise<string> {
 }
 
 /** A request carrying an XML document, with the checksum that proves its body. */
-async function xmlRequest(request: ApiRequest & { body: string }): Promise<ApiRequest> {
+export async function xmlRequest(request: ApiRequest & { body: string }): Promise<ApiRequest> {
   return { ...request, headers: { ...request.headers, 'content-type': 'application/xml', 'x-amz-checksum-sha256': await sha256Base64(request.body) } };
 }
 
-function escapeXml(value: string): string {
+export function escapeXml(value: string): string {
   return value.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
