@@ -2,7 +2,10 @@
 import { useState } from 'preact/hooks';
 import { attachPolicies, detachPolicies, listPolicies, type PolicyTarget } from '../api/iam.js';
 import type { Session } from '../api/session.js';
-import { act, FormModal, LoadError, useLoad } from './widgets.js';
+import { LoadError } from '../ui/errors.js';
+import { useLoad } from '../ui/load.js';
+import { FormModal } from '../ui/modal.js';
+import { act } from './widgets.js';
 
 export function AssignPolicies({ session, target, attached, onClose, onSaved }: { session: Session; target: PolicyTarget; attached: string[]; onClose: () => void; onSaved: () => void }) {
   const policies = useLoad(() => listPolicies(session), [session]);

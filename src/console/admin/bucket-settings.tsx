@@ -21,7 +21,9 @@ import type { PageProps } from '../ui/page.js';
 import { href } from '../ui/route.js';
 import './admin.css';
 import { PolicyEditor, policyIsValid } from './policy-editor.js';
-import { act, describeError, LoadError, useLoad } from './widgets.js';
+import { describeError, LoadError } from '../ui/errors.js';
+import { useLoad } from '../ui/load.js';
+import { act } from './widgets.js';
 
 export function BucketSettingsPage({ session, params }: PageProps) {
   const bucket = params[0] ?? '';

@@ -7,7 +7,10 @@ import { addGroupMembers, listGroups, listUsers, removeGroup, removeGroupMembers
 import type { Session } from '../api/session.js';
 import type { PageProps } from '../ui/page.js';
 import { AssignPolicies } from './assign-policies.js';
-import { act, Confirm, FormModal, LoadError, Names, StatusBadge, useLoad } from './widgets.js';
+import { LoadError } from '../ui/errors.js';
+import { useLoad } from '../ui/load.js';
+import { Confirm, FormModal } from '../ui/modal.js';
+import { act, Names, StatusBadge } from './widgets.js';
 
 export function GroupsTab({ session }: PageProps) {
   const groups = useLoad(() => listGroups(session), [session]);
@@ -88,13 +91,13 @@ export function GroupsTab({ session }: PageProps) {
       {deleting && (
         <Confirm
           title="Delete group"
-          text={
-            <>
+          message={
+            <p>
               Delete the group <code>{deleting}</code>?
-            </>
+            </p>
           }
           onClose={() => setDeleting(undefined)}
-          action={() => act(`Deleting group ${deleting}`, () => removeGroup(session, deleting), `Group ${deleting} deleted.`, groups.reload)}
+          onConfirm={() => act(`Deleting group ${deleting}`, () => removeGroup(session, deleting), `Group ${deleting} deleted.`, groups.reload)}
         />
       )}
     </section>

@@ -4,7 +4,10 @@ import { listPolicies, putPolicy, removePolicy, type PolicyInfo } from '../api/i
 import type { PageProps } from '../ui/page.js';
 import { notify } from '../ui/notices.js';
 import { IDENTITY_POLICY_TEMPLATE, PolicyEditor, policyIsValid } from './policy-editor.js';
-import { act, Confirm, describeError, FormModal, LoadError, Modal, Names, useLoad } from './widgets.js';
+import { describeError, LoadError } from '../ui/errors.js';
+import { useLoad } from '../ui/load.js';
+import { Confirm, FormModal, Modal } from '../ui/modal.js';
+import { act, Names } from './widgets.js';
 
 type Editing = { policy?: PolicyInfo };
 
@@ -73,13 +76,13 @@ export function PoliciesTab({ session }: PageProps) {
       {deleting && (
         <Confirm
           title="Delete policy"
-          text={
-            <>
+          message={
+            <p>
               Delete the policy <code>{deleting}</code>? It must be detached from every user and group first.
-            </>
+            </p>
           }
           onClose={() => setDeleting(undefined)}
-          action={() => act(`Deleting policy ${deleting}`, () => removePolicy(session, deleting), `Policy ${deleting} deleted.`, policies.reload)}
+          onConfirm={() => act(`Deleting policy ${deleting}`, () => removePolicy(session, deleting), `Policy ${deleting} deleted.`, policies.reload)}
         />
       )}
     </section>
@@ -89,21 +92,14 @@ export function PoliciesTab({ session }: PageProps) {
 function PolicyDialog({ session, policy, onClose, onSaved }: { session: PageProps['session']; policy?: PolicyInfo; onClose: () => void; onSaved: () => void }) {
   const [name, setName] = useState(policy?.name ?? '');
   const [text, setText] = useState(policy ? JSON.stringify(policy.policy, null, 2) : IDENTITY_POLICY_TEMPLATE);
-  const [refusal, setRefusal] = useState<string>();
   const readOnly = policy?.builtin === true;
-  const save = async (): Promise<boolean> => {
-    setRefusal(undefined);
-    try {
-      await putPolicy(session, name.trim(), text);
-    } catch (err) {
-      // The server's own word, next to the editor (it checks more than the page does).
-      setRefusal(describeError(err));
-      return false;
-    }
+  const save = async (): Promise<void> => {
+    await putPolicy(session, name.trim(), text);
     notify.info(`Policy ${name.trim()} saved.`);
     onSaved();
-    return true;
   };
+  // A refusal stays next to the editor, in the server's own words (it checks more than the page does).
+  const refused = (err: unknown): string => `The server refused the policy: ${describeError(err)}`;
   if (readOnly) {
     return (
       <Modal title={`Policy ${policy.name} (built-in)`} wide onClose={onClose}>
@@ -117,17 +113,12 @@ function PolicyDialog({ session, policy, onClose, onSaved }: { session: PageProp
     );
   }
   return (
-    <FormModal title={policy ? `Edit policy ${policy.name}` : 'Create policy'} submitLabel="Save policy" wide onClose={onClose} submit={save} disabled={!name.trim() || !policyIsValid(text, 'identity')}>
+    <FormModal title={policy ? `Edit policy ${policy.name}` : 'Create policy'} submitLabel="Save policy" wide onClose={onClose} submit={save} explain={refused} disabled={!name.trim() || !policyIsValid(text, 'identity')}>
       <label>
         Name
         <input name="policyName" required value={name} readOnly={policy !== undefined} onInput={(e) => setName(e.currentTarget.value)} />
       </label>
       <PolicyEditor id="policy-text" kind="identity" value={text} onInput={setText} />
-      {refusal && (
-        <p class="banner banner-error" role="alert">
-          The server refused the policy: {refusal}
-        </p>
-      )}
     </FormModal>
   );
 }

@@ -9,7 +9,11 @@ import type { Session } from '../api/session.js';
 import type { PageProps } from '../ui/page.js';
 import { navigate } from '../ui/route.js';
 import { PolicyEditor, policyIsValid, IDENTITY_POLICY_TEMPLATE } from './policy-editor.js';
-import { act, Confirm, CopyButton, FormModal, LoadError, Modal, StatusBadge, useLoad } from './widgets.js';
+import { CopyButton } from '../ui/copy-button.js';
+import { LoadError } from '../ui/errors.js';
+import { useLoad } from '../ui/load.js';
+import { Confirm, FormModal, Modal } from '../ui/modal.js';
+import { act, StatusBadge } from './widgets.js';
 
 export function ServiceAccountsTab({ session, params }: PageProps) {
   // Whoever may list users picks among them; anyone else sees their own.
@@ -121,13 +125,13 @@ export function ServiceAccountsTab({ session, params }: PageProps) {
       {deleting && (
         <Confirm
           title="Delete service account"
-          text={
-            <>
+          message={
+            <p>
               Delete the service account <code>{deleting}</code>? Whatever uses its keys stops working.
-            </>
+            </p>
           }
           onClose={() => setDeleting(undefined)}
-          action={() => act(`Deleting service account ${deleting}`, () => removeServiceAccount(session, deleting), `Service account ${deleting} deleted.`, accounts.reload)}
+          onConfirm={() => act(`Deleting service account ${deleting}`, () => removeServiceAccount(session, deleting), `Service account ${deleting} deleted.`, accounts.reload)}
         />
       )}
     </section>

@@ -4,7 +4,11 @@ import { addUser, listUsers, removeUser, setUserStatus, type User } from '../api
 import type { PageProps } from '../ui/page.js';
 import { href } from '../ui/route.js';
 import { AssignPolicies } from './assign-policies.js';
-import { act, Confirm, CopyButton, FormModal, LoadError, Names, StatusBadge, useLoad } from './widgets.js';
+import { CopyButton } from '../ui/copy-button.js';
+import { LoadError } from '../ui/errors.js';
+import { useLoad } from '../ui/load.js';
+import { Confirm, FormModal } from '../ui/modal.js';
+import { act, Names, StatusBadge } from './widgets.js';
 
 /** A random secret: 40 characters of the URL-safe base64 alphabet (240 bits). */
 export function generateSecret(): string {
@@ -91,13 +95,13 @@ export function UsersTab({ session }: PageProps) {
       {deleting && (
         <Confirm
           title="Delete user"
-          text={
-            <>
+          message={
+            <p>
               Delete the user <code>{deleting}</code>? Its service accounts and group memberships go with it.
-            </>
+            </p>
           }
           onClose={() => setDeleting(undefined)}
-          action={() => act(`Deleting user ${deleting}`, () => removeUser(session, deleting), `User ${deleting} deleted.`, users.reload)}
+          onConfirm={() => act(`Deleting user ${deleting}`, () => removeUser(session, deleting), `User ${deleting} deleted.`, users.reload)}
         />
       )}
     </section>

@@ -7,43 +7,32 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError } from '../api/http.js';
 import { bucketUsage, createBucket, deleteBucket, getBucketVersioning, listBuckets, putBucketVersioning, type BucketSummary, type Usage, type Versioning } from '../api/s3.js';
 import type { Session } from '../api/session.js';
+import { LoadError } from '../ui/errors.js';
+import { formatBytes, formatDate } from '../ui/format.js';
+import { useLoad } from '../ui/load.js';
+import { Confirm, FormModal } from '../ui/modal.js';
 import { notify } from '../ui/notices.js';
 import type { PageProps } from '../ui/page.js';
 import { href } from '../ui/route.js';
-import { formatBytes, formatDate } from './format.js';
-import { Confirm, Modal } from './modal.js';
 
 export function BucketsPage({ session }: PageProps) {
-  const [buckets, setBuckets] = useState<BucketSummary[]>();
-  const [problem, setProblem] = useState<string>();
+  const listed = useLoad(() => listBuckets(session), [session]);
+  const buckets = listed.data;
   const [creating, setCreating] = useState(false);
   const [deleting, setDeleting] = useState<string>();
-  const load = async (): Promise<void> => {
-    try {
-      setBuckets(await listBuckets(session));
-      setProblem(undefined);
-    } catch (err) {
-      setProblem(err instanceof ApiError ? err.describe() : (err as Error).message);
-    }
-  };
-  useEffect(() => void load(), []);
 
   return (
     <>
       <div class="toolbar page-heading">
         <h1 class="grow">Buckets</h1>
-        <button type="button" onClick={() => void load()}>
+        <button type="button" onClick={listed.reload}>
           Refresh
         </button>
         <button type="button" class="primary" data-action="create-bucket" onClick={() => setCreating(true)}>
           Create bucket
         </button>
       </div>
-      {problem && (
-        <p class="banner banner-error" role="alert">
-          The buckets cannot be listed: {problem}
-        </p>
-      )}
+      <LoadError error={listed.error} what="The buckets cannot be listed" />
       <div class="table-wrap">
         <table class="list buckets">
           <thead>
@@ -66,7 +55,7 @@ export function BucketsPage({ session }: PageProps) {
                 </td>
               </tr>
             )}
-            {!buckets && !problem && (
+            {!buckets && !listed.error && (
               <tr>
                 <td colSpan={5} class="empty">
                   Loading…
@@ -76,7 +65,7 @@ export function BucketsPage({ session }: PageProps) {
           </tbody>
         </table>
       </div>
-      {creating && <CreateBucket session={session} onClose={() => setCreating(false)} onCreated={() => void load()} />}
+      {creating && <CreateBucket session={session} onClose={() => setCreating(false)} onCreated={listed.reload} />}
       {deleting && (
         <Confirm
           title="Delete bucket"
@@ -86,12 +75,13 @@ export function BucketsPage({ session }: PageProps) {
             </p>
           }
           confirmLabel="Delete bucket"
+          closeButton
           onConfirm={async () => {
             await deleteBucket(session, deleting);
             notify.info(`Bucket ${deleting} deleted.`);
-            await load();
+            listed.reload();
           }}
-          explain={(err) => (err.code === 'BucketNotEmpty' ? 'The bucket is not empty: delete its objects (and their versions) first.' : undefined)}
+          explain={(err) => (err instanceof ApiError && err.code === 'BucketNotEmpty' ? 'The bucket is not empty: delete its objects (and their versions) first.' : undefined)}
           onClose={() => setDeleting(undefined)}
         />
       )}
@@ -179,55 +169,28 @@ function CreateBucket({ session, onClose, onCreated }: { session: Session; onClo
   const [name, setName] = useState('');
   const [versioned, setVersioned] = useState(false);
   const [locked, setLocked] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState<string>();
-  const submit = async (event: Event): Promise<void> => {
-    event.preventDefault();
-    setBusy(true);
-    setProblem(undefined);
-    try {
-      await createBucket(session, name, { objectLock: locked });
-      // Object Lock turns versioning on by itself.
-      if (versioned && !locked) await putBucketVersioning(session, name, 'Enabled');
-      notify.info(`Bucket ${name} created.`);
-      onCreated();
-      onClose();
-    } catch (err) {
-      setProblem(err instanceof ApiError ? err.describe() : (err as Error).message);
-    } finally {
-      setBusy(false);
-    }
+  const submit = async (): Promise<void> => {
+    await createBucket(session, name, { objectLock: locked });
+    // Object Lock turns versioning on by itself.
+    if (versioned && !locked) await putBucketVersioning(session, name, 'Enabled');
+    notify.info(`Bucket ${name} created.`);
+    onCreated();
   };
   return (
-    <Modal title="Create bucket" onClose={onClose} testId="create-bucket">
-      <form class="stack" onSubmit={submit}>
-        <label>
-          Name
-          <input name="bucket" required minLength={3} maxLength={63} autocomplete="off" value={name} onInput={(e) => setName(e.currentTarget.value)} />
-          <span class="hint">3 to 63 lowercase letters, digits, dots and hyphens.</span>
-        </label>
-        <label class="inline">
-          <input type="checkbox" name="versioning" checked={versioned || locked} disabled={locked} onChange={(e) => setVersioned(e.currentTarget.checked)} />
-          Versioning: keep every version of each object
-        </label>
-        <label class="inline">
-          <input type="checkbox" name="objectLock" checked={locked} onChange={(e) => setLocked(e.currentTarget.checked)} />
-          Object Lock: allow retention and legal holds (turns versioning on, for good)
-        </label>
-        {problem && (
-          <p class="banner banner-error" role="alert">
-            {problem}
-          </p>
-        )}
-        <div class="actions">
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" class="primary" disabled={busy}>
-            {busy ? 'Creating…' : 'Create'}
-          </button>
-        </div>
-      </form>
-    </Modal>
+    <FormModal title="Create bucket" submitLabel="Create" busyLabel="Creating…" closeButton testId="create-bucket" onClose={onClose} submit={submit}>
+      <label>
+        Name
+        <input name="bucket" required minLength={3} maxLength={63} autocomplete="off" value={name} onInput={(e) => setName(e.currentTarget.value)} />
+        <span class="hint">3 to 63 lowercase letters, digits, dots and hyphens.</span>
+      </label>
+      <label class="inline">
+        <input type="checkbox" name="versioning" checked={versioned || locked} disabled={locked} onChange={(e) => setVersioned(e.currentTarget.checked)} />
+        Versioning: keep every version of each object
+      </label>
+      <label class="inline">
+        <input type="checkbox" name="objectLock" checked={locked} onChange={(e) => setLocked(e.currentTarget.checked)} />
+        Object Lock: allow retention and legal holds (turns versioning on, for good)
+      </label>
+    </FormModal>
   );
 }

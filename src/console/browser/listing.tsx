@@ -3,7 +3,7 @@
  * its details) or, when versions are shown, every version and delete marker; download and delete per row.
  */
 import type { ObjectSummary, VersionSummary } from '../api/s3.js';
-import { baseName, formatBytes, formatDate } from './format.js';
+import { baseName, formatBytes, formatDate } from '../ui/format.js';
 import type { ObjectRef } from './object-detail.js';
 
 export interface Listing {

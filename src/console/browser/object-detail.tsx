@@ -4,12 +4,13 @@
  * download link; and a share link with an expiry.
  */
 import { Fragment } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { getObjectTagging, headObject, putObjectTagging, readObjectStart, shareUrl, type ObjectHead, type Tags } from '../api/s3.js';
 import type { Session } from '../api/session.js';
+import { CopyButton } from '../ui/copy-button.js';
+import { baseName, formatBytes, formatDate } from '../ui/format.js';
+import { Modal } from '../ui/modal.js';
 import { notify } from '../ui/notices.js';
-import { baseName, formatBytes, formatDate } from './format.js';
-import { Modal } from './modal.js';
 
 const TEXT_PREVIEW_BYTES = 64 * 1024;
 const PREVIEW_URL_SECONDS = 3600;
@@ -45,7 +46,7 @@ export function ObjectDetail({ session, bucket, target, onClose }: { session: Se
   const kind = head && previewKind(key, head.contentType);
 
   return (
-    <Modal title={baseName(key, key.slice(0, key.lastIndexOf('/') + 1))} onClose={onClose} wide testId="object">
+    <Modal title={baseName(key, key.slice(0, key.lastIndexOf('/') + 1))} onClose={onClose} wide closeButton testId="object">
       {problem && <p class="banner banner-error">{problem}</p>}
       <div class="grid-2 object-detail">
         <section aria-label="Properties">
@@ -172,20 +173,10 @@ function ShareLink({ session, bucket, target }: { session: Session; bucket: stri
   const [seconds, setSeconds] = useState(EXPIRIES[0].seconds);
   const [link, setLink] = useState<{ url: string; lasts: string }>();
   const url = link?.url;
+  const input = useRef<HTMLInputElement>(null);
   const make = async (): Promise<void> => {
     const made = await shareUrl(session, bucket, target.key, seconds, { versionId: target.versionId });
     setLink({ url: made, lasts: EXPIRIES.find((e) => e.seconds === seconds)?.label ?? '' });
-  };
-  const copy = async (input: HTMLInputElement | null): Promise<void> => {
-    if (!url) return;
-    try {
-      await navigator.clipboard.writeText(url);
-      notify.info('Link copied.');
-    } catch {
-      // No clipboard access (an insecure origin, a headless browser): select it for the user to copy.
-      input?.select();
-      notify.info('Link selected: copy it with Ctrl+C.');
-    }
   };
   return (
     <div class="share stack" aria-label="Share link" role="group">
@@ -207,10 +198,8 @@ function ShareLink({ session, bucket, target }: { session: Session; bucket: stri
       </div>
       {url && (
         <div class="toolbar share-url">
-          <input class="grow" readOnly name="share-url" aria-label="Share link" value={url} onFocus={(e) => e.currentTarget.select()} />
-          <button type="button" data-action="copy" onClick={(e) => void copy((e.currentTarget.previousElementSibling as HTMLInputElement | null) ?? null)}>
-            Copy
-          </button>
+          <input ref={input} class="grow" readOnly name="share-url" aria-label="Share link" value={url} onFocus={(e) => e.currentTarget.select()} />
+          <CopyButton text={url} what="Link" select={() => input.current} action="copy" />
         </div>
       )}
       {link && <p class="hint">Anyone with the link can download this object for {link.lasts}.</p>}

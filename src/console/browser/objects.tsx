@@ -6,14 +6,14 @@
  */
 import { Fragment, type ComponentChildren } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError } from '../api/http.js';
 import { deleteObject, deleteObjects, getBucketVersioning, listObjects, listObjectVersions, shareUrl, type Versioning } from '../api/s3.js';
+import { describeError } from '../ui/errors.js';
+import { baseName } from '../ui/format.js';
+import { Confirm } from '../ui/modal.js';
 import { notify } from '../ui/notices.js';
 import type { PageProps } from '../ui/page.js';
 import { href } from '../ui/route.js';
-import { baseName } from './format.js';
 import { ListingTable, type Deletion, type Listing } from './listing.js';
-import { Confirm } from './modal.js';
 import { ObjectDetail, type ObjectRef } from './object-detail.js';
 import { droppedFiles, pickedFiles, type PickedFile } from './upload.js';
 import { startUploads, UploadList, useUploaded } from './uploads.js';
@@ -108,7 +108,7 @@ export function ObjectsPage({ session, params }: PageProps) {
       (err: unknown) => {
         if (controller.signal.aborted) return;
         setListing(undefined);
-        setProblem(err instanceof ApiError ? err.describe() : (err as Error).message);
+        setProblem(describeError(err));
         setLoading(false);
       },
     );
@@ -222,7 +222,7 @@ export function ObjectsPage({ session, params }: PageProps) {
         <Confirm
           title={'version' in deletion ? 'Delete version' : deletion.keys.length === 1 ? 'Delete object' : 'Delete objects'}
           message={deletionMessage(deletion, versioning)}
-          confirmLabel="Delete"
+          closeButton
           onConfirm={async () => {
             if ('version' in deletion) await deleteObject(session, bucket, deletion.version.key, deletion.version.versionId);
             else if (deletion.keys.length === 1) await deleteObject(session, bucket, deletion.keys[0]);

@@ -4,9 +4,9 @@
  * closing the tab while some run asks first).
  */
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError } from '../api/http.js';
 import type { Session } from '../api/session.js';
-import { formatBytes } from './format.js';
+import { describeError } from '../ui/errors.js';
+import { formatBytes } from '../ui/format.js';
 import { uploadFile, type PickedFile } from './upload.js';
 
 const PARALLEL_FILES = 3;
@@ -75,7 +75,7 @@ export function startUploads(session: Session, bucket: string, prefix: string, f
         for (const listener of doneListeners) listener(bucket);
       } catch (err) {
         if (signal.aborted) update(upload.id, { status: 'cancelled' });
-        else update(upload.id, { status: 'failed', problem: err instanceof ApiError ? err.describe() : (err as Error).message });
+        else update(upload.id, { status: 'failed', problem: describeError(err) });
       }
     });
   }

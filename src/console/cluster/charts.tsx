@@ -7,7 +7,7 @@ import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { ClusterHistory } from './api.js';
-import { formatBytes } from './format.js';
+import { formatBytes } from '../ui/format.js';
 
 const HEIGHT = 170;
 

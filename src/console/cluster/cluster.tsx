@@ -4,14 +4,14 @@
  * refreshed every 10 s. The last answer stays on screen while the next is read.
  */
 import { useState } from 'preact/hooks';
-import { ApiError } from '../api/http.js';
+import { describeError } from '../ui/errors.js';
+import { useLoad, type Loaded } from '../ui/load.js';
 import type { PageProps } from '../ui/page.js';
 import { clusterInfo, metricsHistory, type ClusterHistory, type ClusterInfo } from './api.js';
 import { TrafficCharts, SPANS } from './charts.js';
 import './cluster.css';
 import { ErasureSets } from './drives.js';
 import { Background, NodesTable } from './nodes.js';
-import { usePoll, type Polled } from './poll.js';
 
 const INFO_EVERY_MS = 3_000;
 const HISTORY_EVERY_MS = 10_000;
@@ -31,17 +31,13 @@ const NO_HISTORY: ClusterHistory = {
   p99: [],
 };
 
-function describe(error: unknown): string {
-  return error instanceof ApiError ? error.describe() : error instanceof Error ? error.message : String(error);
-}
-
 /** When the shown data was read, or why it is not newer; one line of fixed height. */
-function Freshness({ polled }: { polled: Polled<unknown> }) {
+function Freshness({ polled }: { polled: Loaded<unknown> }) {
   const at = polled.updated ? new Date(polled.updated).toLocaleTimeString() : undefined;
   if (polled.error)
     return (
-      <span class="freshness stale" role="status" title={describe(polled.error)}>
-        Update failed: {describe(polled.error)}
+      <span class="freshness stale" role="status" title={describeError(polled.error)}>
+        Update failed: {describeError(polled.error)}
         {at ? ` (showing ${at})` : ''}
       </span>
     );
@@ -64,8 +60,8 @@ function Summary({ info }: { info?: ClusterInfo }) {
 }
 
 export function ClusterPage({ session }: PageProps) {
-  const info = usePoll((signal) => clusterInfo(session, signal), INFO_EVERY_MS, 'Reading the cluster state');
-  const history = usePoll((signal) => metricsHistory(session, signal), HISTORY_EVERY_MS, 'Reading the traffic history');
+  const info = useLoad((signal) => clusterInfo(session, signal), [session], { everyMs: INFO_EVERY_MS, notify: 'Reading the cluster state' });
+  const history = useLoad((signal) => metricsHistory(session, signal), [session], { everyMs: HISTORY_EVERY_MS, notify: 'Reading the traffic history' });
   const unreachable = history.data?.unreachable ?? [];
   const [span, setSpan] = useState(SPANS[0].seconds);
   return (
@@ -78,7 +74,7 @@ export function ClusterPage({ session }: PageProps) {
       </div>
       <section aria-labelledby="sets-title" class="cluster-section">
         <h2 id="sets-title">Erasure sets</h2>
-        {info.data ? <ErasureSets info={info.data} /> : <div class="card sets-loading">{info.error ? describe(info.error) : 'Reading the cluster…'}</div>}
+        {info.data ? <ErasureSets info={info.data} /> : <div class="card sets-loading">{info.error ? describeError(info.error) : 'Reading the cluster…'}</div>}
       </section>
       <div class="grid-2 cluster-section">
         <section aria-labelledby="nodes-title">

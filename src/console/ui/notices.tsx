@@ -1,6 +1,6 @@
 /** Messages for the user (an action done, an error), shown at the bottom of the page for a while. */
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError } from '../api/http.js';
+import { describeError } from './errors.js';
 
 export interface Notice {
   id: number;
@@ -30,10 +30,7 @@ export function dismiss(id: number): void {
 export const notify = {
   info: (text: string): void => add('info', text),
   /** An error from any call: an ApiError says what failed and why; anything else its message. */
-  error: (err: unknown, what?: string): void => {
-    const text = err instanceof ApiError ? err.describe() : err instanceof Error ? err.message : String(err);
-    add('error', what ? `${what}: ${text}` : text);
-  },
+  error: (err: unknown, what?: string): void => add('error', what ? `${what}: ${describeError(err)}` : describeError(err)),
 };
 
 export function Notices() {

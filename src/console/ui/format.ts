@@ -1,15 +1,19 @@
-/** Numbers as the cluster page shows them. */
-
+/** How sizes, times, durations, shares and object names read everywhere in the console. */
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
 
-export function formatBytes(n: number): string {
-  let value = n;
+/** `512 B`, `1.5 KiB`, `20 MiB`. */
+export function formatBytes(bytes: number): string {
+  let value = bytes;
   let unit = 0;
   while (Math.abs(value) >= 1024 && unit < UNITS.length - 1) {
     value /= 1024;
-    unit++;
+    unit += 1;
   }
-  return `${value >= 100 || unit === 0 ? Math.round(value) : value.toFixed(1)} ${UNITS[unit]}`;
+  return unit === 0 ? `${Math.round(value)} B` : `${value.toFixed(Math.abs(value) < 10 ? 1 : 0)} ${UNITS[unit]}`;
+}
+
+export function formatDate(date: Date): string {
+  return date.toLocaleString(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
 }
 
 /** `3d 4h`, `2h 5m`, `4m 10s`, `12s`. */
@@ -39,4 +43,9 @@ export function formatWhen(iso: string, now = Date.now()): string {
 
 export function formatPercent(part: number, whole: number): string {
   return whole > 0 ? `${Math.round((100 * part) / whole)}%` : '—';
+}
+
+/** The last segment of a key or prefix (a folder's keeps its `/`). */
+export function baseName(key: string, prefix: string): string {
+  return key.startsWith(prefix) ? key.slice(prefix.length) : key;
 }
