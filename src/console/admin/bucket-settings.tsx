@@ -16,13 +16,14 @@ import {
 import { getBucketVersioning, putBucketVersioning } from '../api/s3.js';
 import type { Session } from '../api/session.js';
 import { isLevel, LEVELS, levelOf, otherPublicResources, prefixesOf, readGrants, setLevel, writeGrants, type AnonymousGrants, type Level } from '../../iam/policy/anonymous-levels.js';
+import { describeError, LoadError } from '../ui/errors.js';
+import { ListTable } from '../ui/list-table.js';
+import { useLoad } from '../ui/load.js';
 import { notify } from '../ui/notices.js';
 import type { PageProps } from '../ui/page.js';
 import { href } from '../ui/route.js';
 import './admin.css';
 import { PolicyEditor, policyIsValid } from './policy-editor.js';
-import { describeError, LoadError } from '../ui/errors.js';
-import { useLoad } from '../ui/load.js';
 import { act } from './widgets.js';
 
 export function BucketSettingsPage({ session, params }: PageProps) {
@@ -231,51 +232,32 @@ function Lifecycle({ session, bucket }: { session: Session; bucket: string }) {
     <section class="card stack" aria-labelledby="lifecycle-title">
       <h2 id="lifecycle-title">Lifecycle rules</h2>
       <LoadError error={rules.error} what="The lifecycle rules cannot be read" />
-      <div class="table-wrap" aria-busy={rules.loading}>
-        <table class="list">
-          <thead>
-            <tr>
-              <th>ID</th>
-              <th>Prefix</th>
-              <th>Status</th>
-              <th class="num">Expire after</th>
-              <th class="num">Noncurrent after</th>
-              <th class="num">Abort uploads after</th>
-              <th>
-                <span class="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {(rules.data ?? []).map((r) => (
-              <tr key={r.id} data-rule={r.id}>
-                <td>
-                  <code>{r.id}</code>
-                </td>
-                <td>{r.prefix ? <code>{r.prefix}</code> : <span class="muted">whole bucket</span>}</td>
-                <td>
-                  <span class={`badge ${r.enabled ? 'ok' : 'warn'}`}>{r.enabled ? 'enabled' : 'disabled'}</span>
-                </td>
-                <td class="num">{days(r.expirationDays)}</td>
-                <td class="num">{days(r.noncurrentDays)}</td>
-                <td class="num">{days(r.abortIncompleteDays)}</td>
-                <td class="row-actions">
-                  <button type="button" class="danger" onClick={() => void store(rules.data!.filter((x) => x !== r), `Deleting lifecycle rule ${r.id}`, `Lifecycle rule ${r.id} deleted.`)}>
-                    Delete
-                  </button>
-                </td>
-              </tr>
-            ))}
-            {rules.data?.length === 0 && (
-              <tr>
-                <td colSpan={7} class="empty">
-                  No lifecycle rules.
-                </td>
-              </tr>
-            )}
-          </tbody>
-        </table>
-      </div>
+      <ListTable
+        columns={['ID', 'Prefix', 'Status', 'Expire after', 'Noncurrent after', 'Abort uploads after']}
+        numeric={['Expire after', 'Noncurrent after', 'Abort uploads after']}
+        items={rules.data}
+        busy={rules.loading}
+        empty="No lifecycle rules."
+        row={(r) => (
+          <tr key={r.id} data-rule={r.id}>
+            <td>
+              <code>{r.id}</code>
+            </td>
+            <td>{r.prefix ? <code>{r.prefix}</code> : <span class="muted">whole bucket</span>}</td>
+            <td>
+              <span class={`badge ${r.enabled ? 'ok' : 'warn'}`}>{r.enabled ? 'enabled' : 'disabled'}</span>
+            </td>
+            <td class="num">{days(r.expirationDays)}</td>
+            <td class="num">{days(r.noncurrentDays)}</td>
+            <td class="num">{days(r.abortIncompleteDays)}</td>
+            <td class="row-actions">
+              <button type="button" class="danger" onClick={() => void store(rules.data!.filter((x) => x !== r), `Deleting lifecycle rule ${r.id}`, `Lifecycle rule ${r.id} deleted.`)}>
+                Delete
+              </button>
+            </td>
+          </tr>
+        )}
+      />
       <form class="stack" onSubmit={add} aria-labelledby="add-rule-title">
         <h3 id="add-rule-title">Add a rule</h3>
         <div class="lifecycle-fields">

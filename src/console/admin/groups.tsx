@@ -5,12 +5,13 @@
 import { useState } from 'preact/hooks';
 import { addGroupMembers, listGroups, listUsers, removeGroup, removeGroupMembers, setGroupStatus, type Group } from '../api/iam.js';
 import type { Session } from '../api/session.js';
-import type { PageProps } from '../ui/page.js';
-import { AssignPolicies } from './assign-policies.js';
 import { LoadError } from '../ui/errors.js';
+import { ListTable } from '../ui/list-table.js';
 import { useLoad } from '../ui/load.js';
 import { Confirm, FormModal } from '../ui/modal.js';
-import { act, Names, StatusBadge } from './widgets.js';
+import type { PageProps } from '../ui/page.js';
+import { AssignPolicies } from './assign-policies.js';
+import { act, ListSection, Names, StatusBadge } from './widgets.js';
 
 export function GroupsTab({ session }: PageProps) {
   const groups = useLoad(() => listGroups(session), [session]);
@@ -22,70 +23,52 @@ export function GroupsTab({ session }: PageProps) {
     return act(`Changing group ${group.name}`, () => setGroupStatus(session, group.name, next), `Group ${group.name} ${next}.`, groups.reload);
   };
   return (
-    <section class="stack" aria-labelledby="groups-title">
-      <div class="toolbar">
-        <h2 id="groups-title" class="grow">
-          Groups
-        </h2>
+    <ListSection
+      id="groups-title"
+      title="Groups"
+      tools={
         <button type="button" class="primary" onClick={() => setMembersOf('new')}>
           Create group
         </button>
-      </div>
+      }
+    >
       <LoadError error={groups.error} what="The groups cannot be listed" />
-      <div class="table-wrap" aria-busy={groups.loading}>
-        <table class="list">
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>Status</th>
-              <th>Members</th>
-              <th>Policies</th>
-              <th>
-                <span class="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {(groups.data ?? []).map((g) => (
-              <tr key={g.name} data-group={g.name}>
-                <td>
-                  <code>{g.name}</code>
-                </td>
-                <td>
-                  <StatusBadge status={g.status} />
-                </td>
-                <td>
-                  <Names names={g.members} empty="no members" />
-                </td>
-                <td>
-                  <Names names={g.policies} empty="none" />
-                </td>
-                <td class="row-actions">
-                  <button type="button" onClick={() => setMembersOf(g)}>
-                    Members
-                  </button>
-                  <button type="button" onClick={() => void toggle(g)}>
-                    {g.status === 'enabled' ? 'Disable' : 'Enable'}
-                  </button>
-                  <button type="button" onClick={() => setAssigning(g)}>
-                    Policies
-                  </button>
-                  <button type="button" class="danger" disabled={g.members.length > 0} title={g.members.length > 0 ? 'Remove its members first' : undefined} onClick={() => setDeleting(g.name)}>
-                    Delete
-                  </button>
-                </td>
-              </tr>
-            ))}
-            {groups.data?.length === 0 && (
-              <tr>
-                <td colSpan={5} class="empty">
-                  No groups yet.
-                </td>
-              </tr>
-            )}
-          </tbody>
-        </table>
-      </div>
+      <ListTable
+        columns={['Name', 'Status', 'Members', 'Policies']}
+        items={groups.data}
+        busy={groups.loading}
+        empty="No groups yet."
+        row={(g) => (
+          <tr key={g.name} data-group={g.name}>
+            <td>
+              <code>{g.name}</code>
+            </td>
+            <td>
+              <StatusBadge status={g.status} />
+            </td>
+            <td>
+              <Names names={g.members} empty="no members" />
+            </td>
+            <td>
+              <Names names={g.policies} empty="none" />
+            </td>
+            <td class="row-actions">
+              <button type="button" onClick={() => setMembersOf(g)}>
+                Members
+              </button>
+              <button type="button" onClick={() => void toggle(g)}>
+                {g.status === 'enabled' ? 'Disable' : 'Enable'}
+              </button>
+              <button type="button" onClick={() => setAssigning(g)}>
+                Policies
+              </button>
+              <button type="button" class="danger" disabled={g.members.length > 0} title={g.members.length > 0 ? 'Remove its members first' : undefined} onClick={() => setDeleting(g.name)}>
+                Delete
+              </button>
+            </td>
+          </tr>
+        )}
+      />
       {membersOf && <Members session={session} group={membersOf === 'new' ? undefined : membersOf} onClose={() => setMembersOf(undefined)} onSaved={groups.reload} />}
       {assigning && <AssignPolicies session={session} target={{ group: assigning.name }} attached={assigning.policies} onClose={() => setAssigning(undefined)} onSaved={groups.reload} />}
       {deleting && (
@@ -100,7 +83,7 @@ export function GroupsTab({ session }: PageProps) {
           onConfirm={() => act(`Deleting group ${deleting}`, () => removeGroup(session, deleting), `Group ${deleting} deleted.`, groups.reload)}
         />
       )}
-    </section>
+    </ListSection>
   );
 }
 

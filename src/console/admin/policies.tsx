@@ -1,13 +1,14 @@
 /** Policies: the built-in and stored ones with where they are attached; create and edit in the JSON editor; delete. */
 import { useState } from 'preact/hooks';
 import { listPolicies, putPolicy, removePolicy, type PolicyInfo } from '../api/iam.js';
-import type { PageProps } from '../ui/page.js';
-import { notify } from '../ui/notices.js';
-import { IDENTITY_POLICY_TEMPLATE, PolicyEditor, policyIsValid } from './policy-editor.js';
 import { describeError, LoadError } from '../ui/errors.js';
+import { ListTable } from '../ui/list-table.js';
 import { useLoad } from '../ui/load.js';
 import { Confirm, FormModal, Modal } from '../ui/modal.js';
-import { act, Names } from './widgets.js';
+import { notify } from '../ui/notices.js';
+import type { PageProps } from '../ui/page.js';
+import { IDENTITY_POLICY_TEMPLATE, PolicyEditor, policyIsValid } from './policy-editor.js';
+import { act, ListSection, Names } from './widgets.js';
 
 type Editing = { policy?: PolicyInfo };
 
@@ -16,62 +17,45 @@ export function PoliciesTab({ session }: PageProps) {
   const [editing, setEditing] = useState<Editing>();
   const [deleting, setDeleting] = useState<string>();
   return (
-    <section class="stack" aria-labelledby="policies-title">
-      <div class="toolbar">
-        <h2 id="policies-title" class="grow">
-          Policies
-        </h2>
+    <ListSection
+      id="policies-title"
+      title="Policies"
+      tools={
         <button type="button" class="primary" onClick={() => setEditing({})}>
           Create policy
         </button>
-      </div>
+      }
+    >
       <LoadError error={policies.error} what="The policies cannot be listed" />
-      <div class="table-wrap" aria-busy={policies.loading}>
-        <table class="list">
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>Users</th>
-              <th>Groups</th>
-              <th>
-                <span class="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {(policies.data ?? []).map((p) => (
-              <tr key={p.name} data-policy={p.name}>
-                <td>
-                  <code>{p.name}</code> {p.builtin && <span class="badge info">built-in</span>}
-                </td>
-                <td>
-                  <Names names={p.users} />
-                </td>
-                <td>
-                  <Names names={p.groups} />
-                </td>
-                <td class="row-actions">
-                  <button type="button" onClick={() => setEditing({ policy: p })}>
-                    {p.builtin ? 'View' : 'Edit'}
-                  </button>
-                  {!p.builtin && (
-                    <button type="button" class="danger" onClick={() => setDeleting(p.name)}>
-                      Delete
-                    </button>
-                  )}
-                </td>
-              </tr>
-            ))}
-            {policies.data?.length === 0 && (
-              <tr>
-                <td colSpan={4} class="empty">
-                  No policies.
-                </td>
-              </tr>
-            )}
-          </tbody>
-        </table>
-      </div>
+      <ListTable
+        columns={['Name', 'Users', 'Groups']}
+        items={policies.data}
+        busy={policies.loading}
+        empty="No policies."
+        row={(p) => (
+          <tr key={p.name} data-policy={p.name}>
+            <td>
+              <code>{p.name}</code> {p.builtin && <span class="badge info">built-in</span>}
+            </td>
+            <td>
+              <Names names={p.users} />
+            </td>
+            <td>
+              <Names names={p.groups} />
+            </td>
+            <td class="row-actions">
+              <button type="button" onClick={() => setEditing({ policy: p })}>
+                {p.builtin ? 'View' : 'Edit'}
+              </button>
+              {!p.builtin && (
+                <button type="button" class="danger" onClick={() => setDeleting(p.name)}>
+                  Delete
+                </button>
+              )}
+            </td>
+          </tr>
+        )}
+      />
       {editing && <PolicyDialog session={session} policy={editing.policy} onClose={() => setEditing(undefined)} onSaved={policies.reload} />}
       {deleting && (
         <Confirm
@@ -85,7 +69,7 @@ export function PoliciesTab({ session }: PageProps) {
           onConfirm={() => act(`Deleting policy ${deleting}`, () => removePolicy(session, deleting), `Policy ${deleting} deleted.`, policies.reload)}
         />
       )}
-    </section>
+    </ListSection>
   );
 }
 

@@ -6,14 +6,15 @@
 import { useState } from 'preact/hooks';
 import { addServiceAccount, listServiceAccounts, listUsers, removeServiceAccount, setServiceAccountStatus, type NewServiceAccount, type ServiceAccount } from '../api/iam.js';
 import type { Session } from '../api/session.js';
+import { CopyButton } from '../ui/copy-button.js';
+import { LoadError } from '../ui/errors.js';
+import { ListTable } from '../ui/list-table.js';
+import { useLoad } from '../ui/load.js';
+import { Confirm, FormModal, Modal } from '../ui/modal.js';
 import type { PageProps } from '../ui/page.js';
 import { navigate } from '../ui/route.js';
 import { PolicyEditor, policyIsValid, IDENTITY_POLICY_TEMPLATE } from './policy-editor.js';
-import { CopyButton } from '../ui/copy-button.js';
-import { LoadError } from '../ui/errors.js';
-import { useLoad } from '../ui/load.js';
-import { Confirm, FormModal, Modal } from '../ui/modal.js';
-import { act, StatusBadge } from './widgets.js';
+import { act, ListSection, StatusBadge } from './widgets.js';
 
 export function ServiceAccountsTab({ session, params }: PageProps) {
   // Whoever may list users picks among them; anyone else sees their own.
@@ -31,76 +32,59 @@ export function ServiceAccountsTab({ session, params }: PageProps) {
     return act(`Changing service account ${account.accessKey}`, () => setServiceAccountStatus(session, account.accessKey, next), `Service account ${account.accessKey} ${next}.`, accounts.reload);
   };
   return (
-    <section class="stack" aria-labelledby="accounts-title">
-      <div class="toolbar">
-        <h2 id="accounts-title" class="grow">
-          Service accounts
-        </h2>
-        <label class="inline">
-          of user
-          <select name="parent" value={user} onChange={(e) => navigate('identity', 'service-accounts', e.currentTarget.value)}>
-            {choices.map((u) => (
-              <option key={u} value={u}>
-                {u}
-                {u === session.accessKey ? ' (you)' : ''}
-              </option>
-            ))}
-          </select>
-        </label>
-        <button type="button" class="primary" disabled={user === undefined} onClick={() => setCreating(true)}>
-          Create service account
-        </button>
-      </div>
+    <ListSection
+      id="accounts-title"
+      title="Service accounts"
+      tools={
+        <>
+          <label class="inline">
+            of user
+            <select name="parent" value={user} onChange={(e) => navigate('identity', 'service-accounts', e.currentTarget.value)}>
+              {choices.map((u) => (
+                <option key={u} value={u}>
+                  {u}
+                  {u === session.accessKey ? ' (you)' : ''}
+                </option>
+              ))}
+            </select>
+          </label>
+          <button type="button" class="primary" disabled={user === undefined} onClick={() => setCreating(true)}>
+            Create service account
+          </button>
+        </>
+      }
+    >
       <LoadError error={accounts.error} what={`The service accounts of ${user} cannot be listed`} />
-      <div class="table-wrap" aria-busy={accounts.loading}>
-        <table class="list">
-          <thead>
-            <tr>
-              <th>Access key</th>
-              <th>Name</th>
-              <th>Status</th>
-              <th>Expires</th>
-              <th>Own policy</th>
-              <th>
-                <span class="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {(accounts.data ?? []).map((a) => (
-              <tr key={a.accessKey} data-account={a.accessKey}>
-                <td>
-                  <code>{a.accessKey}</code>
-                </td>
-                <td>
-                  {a.name ?? <span class="muted">—</span>}
-                  {a.description && <div class="hint">{a.description}</div>}
-                </td>
-                <td>
-                  <StatusBadge status={a.status} />
-                </td>
-                <td>{a.expiresAt ? new Date(a.expiresAt).toLocaleString() : <span class="muted">never</span>}</td>
-                <td>{a.policy ? <span class="badge info">narrowed</span> : <span class="muted">the user's</span>}</td>
-                <td class="row-actions">
-                  <button type="button" onClick={() => void toggle(a)}>
-                    {a.status === 'enabled' ? 'Disable' : 'Enable'}
-                  </button>
-                  <button type="button" class="danger" onClick={() => setDeleting(a.accessKey)}>
-                    Delete
-                  </button>
-                </td>
-              </tr>
-            ))}
-            {accounts.data?.length === 0 && (
-              <tr>
-                <td colSpan={6} class="empty">
-                  {user} has no service accounts.
-                </td>
-              </tr>
-            )}
-          </tbody>
-        </table>
-      </div>
+      <ListTable
+        columns={['Access key', 'Name', 'Status', 'Expires', 'Own policy']}
+        items={accounts.data}
+        busy={accounts.loading}
+        empty={`${user} has no service accounts.`}
+        row={(a) => (
+          <tr key={a.accessKey} data-account={a.accessKey}>
+            <td>
+              <code>{a.accessKey}</code>
+            </td>
+            <td>
+              {a.name ?? <span class="muted">—</span>}
+              {a.description && <div class="hint">{a.description}</div>}
+            </td>
+            <td>
+              <StatusBadge status={a.status} />
+            </td>
+            <td>{a.expiresAt ? new Date(a.expiresAt).toLocaleString() : <span class="muted">never</span>}</td>
+            <td>{a.policy ? <span class="badge info">narrowed</span> : <span class="muted">the user's</span>}</td>
+            <td class="row-actions">
+              <button type="button" onClick={() => void toggle(a)}>
+                {a.status === 'enabled' ? 'Disable' : 'Enable'}
+              </button>
+              <button type="button" class="danger" onClick={() => setDeleting(a.accessKey)}>
+                Delete
+              </button>
+            </td>
+          </tr>
+        )}
+      />
       {creating && user && <CreateServiceAccount session={session} user={user} onClose={() => setCreating(false)} onCreated={(keys) => (setCreated(keys), accounts.reload())} />}
       {created && (
         <Modal title="Service account created" onClose={() => setCreated(undefined)}>
@@ -134,7 +118,7 @@ export function ServiceAccountsTab({ session, params }: PageProps) {
           onConfirm={() => act(`Deleting service account ${deleting}`, () => removeServiceAccount(session, deleting), `Service account ${deleting} deleted.`, accounts.reload)}
         />
       )}
-    </section>
+    </ListSection>
   );
 }
 

@@ -1,14 +1,15 @@
 /** Users: status, policies and groups; create (with a generated secret if wanted), enable or disable, attach policies, delete. */
 import { useState } from 'preact/hooks';
 import { addUser, listUsers, removeUser, setUserStatus, type User } from '../api/iam.js';
+import { CopyButton } from '../ui/copy-button.js';
+import { LoadError } from '../ui/errors.js';
+import { ListTable } from '../ui/list-table.js';
+import { useLoad } from '../ui/load.js';
+import { Confirm, FormModal } from '../ui/modal.js';
 import type { PageProps } from '../ui/page.js';
 import { href } from '../ui/route.js';
 import { AssignPolicies } from './assign-policies.js';
-import { CopyButton } from '../ui/copy-button.js';
-import { LoadError } from '../ui/errors.js';
-import { useLoad } from '../ui/load.js';
-import { Confirm, FormModal } from '../ui/modal.js';
-import { act, Names, StatusBadge } from './widgets.js';
+import { act, ListSection, Names, StatusBadge } from './widgets.js';
 
 /** A random secret: 40 characters of the URL-safe base64 alphabet (240 bits). */
 export function generateSecret(): string {
@@ -26,70 +27,52 @@ export function UsersTab({ session }: PageProps) {
     return act(`Changing user ${user.accessKey}`, () => setUserStatus(session, user.accessKey, next), `User ${user.accessKey} ${next}.`, users.reload);
   };
   return (
-    <section class="stack" aria-labelledby="users-title">
-      <div class="toolbar">
-        <h2 id="users-title" class="grow">
-          Users
-        </h2>
+    <ListSection
+      id="users-title"
+      title="Users"
+      tools={
         <button type="button" class="primary" onClick={() => setCreating(true)}>
           Create user
         </button>
-      </div>
+      }
+    >
       <LoadError error={users.error} what="The users cannot be listed" />
-      <div class="table-wrap" aria-busy={users.loading}>
-        <table class="list">
-          <thead>
-            <tr>
-              <th>Access key</th>
-              <th>Status</th>
-              <th>Policies</th>
-              <th>Groups</th>
-              <th>
-                <span class="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {(users.data ?? []).map((u) => (
-              <tr key={u.accessKey} data-user={u.accessKey}>
-                <td>
-                  <code>{u.accessKey}</code>
-                </td>
-                <td>
-                  <StatusBadge status={u.status} />
-                </td>
-                <td>
-                  <Names names={u.policies} empty="none" />
-                </td>
-                <td>
-                  <Names names={u.groups} />
-                </td>
-                <td class="row-actions">
-                  <button type="button" onClick={() => void toggle(u)}>
-                    {u.status === 'enabled' ? 'Disable' : 'Enable'}
-                  </button>
-                  <button type="button" onClick={() => setAssigning(u)}>
-                    Policies
-                  </button>
-                  <a class="button" href={href('identity', 'service-accounts', u.accessKey)}>
-                    Service accounts
-                  </a>
-                  <button type="button" class="danger" onClick={() => setDeleting(u.accessKey)}>
-                    Delete
-                  </button>
-                </td>
-              </tr>
-            ))}
-            {users.data?.length === 0 && (
-              <tr>
-                <td colSpan={5} class="empty">
-                  No users yet.
-                </td>
-              </tr>
-            )}
-          </tbody>
-        </table>
-      </div>
+      <ListTable
+        columns={['Access key', 'Status', 'Policies', 'Groups']}
+        items={users.data}
+        busy={users.loading}
+        empty="No users yet."
+        row={(u) => (
+          <tr key={u.accessKey} data-user={u.accessKey}>
+            <td>
+              <code>{u.accessKey}</code>
+            </td>
+            <td>
+              <StatusBadge status={u.status} />
+            </td>
+            <td>
+              <Names names={u.policies} empty="none" />
+            </td>
+            <td>
+              <Names names={u.groups} />
+            </td>
+            <td class="row-actions">
+              <button type="button" onClick={() => void toggle(u)}>
+                {u.status === 'enabled' ? 'Disable' : 'Enable'}
+              </button>
+              <button type="button" onClick={() => setAssigning(u)}>
+                Policies
+              </button>
+              <a class="button" href={href('identity', 'service-accounts', u.accessKey)}>
+                Service accounts
+              </a>
+              <button type="button" class="danger" onClick={() => setDeleting(u.accessKey)}>
+                Delete
+              </button>
+            </td>
+          </tr>
+        )}
+      />
       {creating && <CreateUser session={session} onClose={() => setCreating(false)} onCreated={users.reload} />}
       {assigning && <AssignPolicies session={session} target={{ user: assigning.accessKey }} attached={assigning.policies} onClose={() => setAssigning(undefined)} onSaved={users.reload} />}
       {deleting && (
@@ -104,7 +87,7 @@ export function UsersTab({ session }: PageProps) {
           onConfirm={() => act(`Deleting user ${deleting}`, () => removeUser(session, deleting), `User ${deleting} deleted.`, users.reload)}
         />
       )}
-    </section>
+    </ListSection>
   );
 }
 

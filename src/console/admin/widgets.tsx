@@ -1,4 +1,5 @@
 /** Pieces the administration screens share: running a change with its notice, status badges, lists of names. */
+import type { ComponentChildren } from 'preact';
 import { notify } from '../ui/notices.js';
 
 /** Runs an action that changes something: says `done` when it worked, the error (with what failed) when not; then `after`. */
@@ -28,5 +29,20 @@ export function Names({ names, empty = '—' }: { names: string[]; empty?: strin
         <code key={n}>{n}</code>
       ))}
     </span>
+  );
+}
+
+/** A tab's section: its heading, with the tab's controls beside it, over its content. */
+export function ListSection({ id, title, tools, children }: { id: string; title: string; tools: ComponentChildren; children: ComponentChildren }) {
+  return (
+    <section class="stack" aria-labelledby={id}>
+      <div class="toolbar">
+        <h2 id={id} class="grow">
+          {title}
+        </h2>
+        {tools}
+      </div>
+      {children}
+    </section>
   );
 }

@@ -9,6 +9,7 @@ import { bucketUsage, createBucket, deleteBucket, getBucketVersioning, listBucke
 import type { Session } from '../api/session.js';
 import { LoadError } from '../ui/errors.js';
 import { formatBytes, formatDate } from '../ui/format.js';
+import { ListTable } from '../ui/list-table.js';
 import { useLoad } from '../ui/load.js';
 import { Confirm, FormModal } from '../ui/modal.js';
 import { notify } from '../ui/notices.js';
@@ -17,7 +18,6 @@ import { href } from '../ui/route.js';
 
 export function BucketsPage({ session }: PageProps) {
   const listed = useLoad(() => listBuckets(session), [session]);
-  const buckets = listed.data;
   const [creating, setCreating] = useState(false);
   const [deleting, setDeleting] = useState<string>();
 
@@ -33,38 +33,15 @@ export function BucketsPage({ session }: PageProps) {
         </button>
       </div>
       <LoadError error={listed.error} what="The buckets cannot be listed" />
-      <div class="table-wrap">
-        <table class="list buckets">
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>Created</th>
-              <th>Versioning</th>
-              <th class="num">Usage</th>
-              <th>
-                <span class="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {buckets?.map((b) => <BucketRow key={b.name} session={session} bucket={b} onDelete={() => setDeleting(b.name)} />)}
-            {buckets?.length === 0 && (
-              <tr>
-                <td colSpan={5} class="empty">
-                  No buckets yet.
-                </td>
-              </tr>
-            )}
-            {!buckets && !listed.error && (
-              <tr>
-                <td colSpan={5} class="empty">
-                  Loading…
-                </td>
-              </tr>
-            )}
-          </tbody>
-        </table>
-      </div>
+      <ListTable
+        tableClass="list buckets"
+        columns={['Name', 'Created', 'Versioning', 'Usage']}
+        numeric={['Usage']}
+        items={listed.data}
+        row={(b) => <BucketRow key={b.name} session={session} bucket={b} onDelete={() => setDeleting(b.name)} />}
+        empty="No buckets yet."
+        loading={listed.error ? undefined : 'Loading…'}
+      />
       {creating && <CreateBucket session={session} onClose={() => setCreating(false)} onCreated={listed.reload} />}
       {deleting && (
         <Confirm

@@ -6,8 +6,8 @@
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import type { ClusterHistory } from './api.js';
 import { formatBytes } from '../ui/format.js';
+import type { ClusterHistory } from './api.js';
 
 const HEIGHT = 170;
 

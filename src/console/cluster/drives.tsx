@@ -1,6 +1,6 @@
 /** The drives drawn as the erasure sets they form: a block per set, inside it a fixed-size tile per drive, grouped by node. */
-import type { ClusterInfo, DriveInfo, SetInfo } from './api.js';
 import { formatBytes, formatPercent } from '../ui/format.js';
+import type { ClusterInfo, DriveInfo, SetInfo } from './api.js';
 
 function driveName(endpoint: string): string {
   let path = endpoint;

@@ -1,6 +1,6 @@
 /** The nodes as a table, and the background healing (MRF queue, scanner) of the node that answered. */
-import type { ClusterInfo } from './api.js';
 import { formatDuration, formatWhen } from '../ui/format.js';
+import type { ClusterInfo } from './api.js';
 
 export function NodesTable({ info }: { info: ClusterInfo }) {
   return (
