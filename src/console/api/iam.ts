@@ -1,6 +1,10 @@
 /**
  * The admin API's IAM calls (users, groups, service accounts, policies) and the JSON they answer,
  * as src/admin/iam-api.ts serves them. Each names the admin action it needs, for a refusal's message.
+ *
+ * The answers mirror src/iam/iam.ts's summaries (as far as the console reads them). They are declared
+ * again here, not imported: that module reaches node:crypto and the object layer, which the console's
+ * DOM-only type check (types: []) cannot read.
  */
 import { adminJson } from './admin.js';
 import type { Session } from './session.js';
@@ -8,6 +12,7 @@ import { encodeRfc3986 } from './signer.js';
 
 export type Status = 'enabled' | 'disabled';
 
+/** Mirrors UserSummary (src/iam/iam.ts). */
 export interface User {
   accessKey: string;
   status: Status;
@@ -17,6 +22,7 @@ export interface User {
   created: string;
 }
 
+/** Mirrors ServiceAccountSummary (src/iam/iam.ts). */
 export interface ServiceAccount {
   accessKey: string;
   parent: string;
@@ -28,6 +34,7 @@ export interface ServiceAccount {
   created: string;
 }
 
+/** Mirrors GroupSummary (src/iam/iam.ts). */
 export interface Group {
   name: string;
   status: Status;
@@ -36,6 +43,7 @@ export interface Group {
   created: string;
 }
 
+/** Mirrors PolicySummary (src/iam/iam.ts). */
 export interface PolicyInfo {
   name: string;
   builtin: boolean;
@@ -44,6 +52,7 @@ export interface PolicyInfo {
   groups: string[];
 }
 
+/** The body of POST users/<user>/service-accounts (src/admin/iam-api.ts turns it into src/iam/iam.ts's NewServiceAccount). */
 export interface NewServiceAccount {
   name?: string;
   description?: string;
@@ -53,6 +62,7 @@ export interface NewServiceAccount {
   policy?: string;
 }
 
+/** Mirrors AttachTarget (src/iam/iam.ts). */
 export type PolicyTarget = { user: string } | { group: string };
 
 const seg = encodeRfc3986;

@@ -2,12 +2,17 @@
  * What the cluster page reads: `GET /tessera/admin/v1/info` (nodes, drives, sets, healing, scanner:
  * src/heal/manager.ts info() and src/admin/server-info.ts) and `GET /tessera/admin/v1/metrics/history`
  * (src/admin/metrics-history.ts), typed as far as the page uses them.
+ *
+ * The types mirror those modules' own, declared again rather than imported: the server modules reach
+ * the drives, node's APIs and the environment, and a type import would pull dozens of server files and
+ * node's globals into the console's DOM-only type check.
  */
 import { adminJson } from '../api/admin.js';
 import type { Session } from '../api/session.js';
 
 export type DriveState = 'online' | 'offline' | 'healing';
 
+/** Mirrors HealingInfo (src/heal/manager.ts). */
 export interface DriveHealing {
   /** `replaced`: the drive came back empty (wiped or new); `returned`: with its old contents. */
   reason: 'replaced' | 'returned';
@@ -17,6 +22,7 @@ export interface DriveHealing {
   objectsFailed: number;
 }
 
+/** Mirrors DriveInfo (src/heal/manager.ts). */
 export interface DriveInfo {
   endpoint: string;
   set: number;
@@ -26,6 +32,7 @@ export interface DriveInfo {
   healing?: DriveHealing;
 }
 
+/** A node as src/admin/server-info.ts answers it. */
 export interface NodeInfo {
   name: string;
   state: 'online' | 'offline';
@@ -36,6 +43,7 @@ export interface NodeInfo {
   error?: string;
 }
 
+/** Mirrors SetInfo (src/heal/manager.ts). */
 export interface SetInfo {
   set: number;
   drives: number;
@@ -49,6 +57,7 @@ export interface SetInfo {
   writable: boolean;
 }
 
+/** Mirrors ScannerState (src/heal/scanner.ts). */
 export interface ScannerState {
   enabled: boolean;
   active: boolean;
@@ -61,6 +70,7 @@ export interface ScannerState {
   nextCycle?: string;
 }
 
+/** What HealManager.info() (src/heal/manager.ts) and src/admin/server-info.ts answer together. */
 export interface ClusterInfo {
   /** The node that answered (its heal queue and scanner are the ones shown). */
   node: string;
@@ -73,6 +83,7 @@ export interface ClusterInfo {
   totals: { objectsScanned: number; objectsHealed: number };
 }
 
+/** Mirrors ClusterHistory (src/admin/metrics-history.ts). */
 export interface ClusterHistory {
   intervalSeconds: number;
   nodes: string[];
