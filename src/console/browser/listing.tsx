@@ -4,6 +4,7 @@
  */
 import type { ObjectSummary, VersionSummary } from '../api/s3.js';
 import { baseName, formatBytes, formatDate } from '../ui/format.js';
+import { ActionsHeading } from '../ui/list-table.js';
 import type { ObjectRef } from './object-detail.js';
 
 export interface Listing {
@@ -51,9 +52,7 @@ export function ListingTable({ prefix, listing, loading, problem, later, showVer
             {showVersions && <th>Version</th>}
             <th class="num">Size</th>
             <th>Last modified</th>
-            <th>
-              <span class="visually-hidden">Actions</span>
-            </th>
+            <ActionsHeading />
           </tr>
         </thead>
         <tbody>

@@ -113,46 +113,46 @@ const milliseconds = (seconds: number): string => {
   return ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${ms >= 10 ? Math.round(ms) : Number(ms.toPrecision(2))} ms`;
 };
 
+/** The charts, each with its series from the history. */
+const CHARTS: (Pick<ChartProps, 'id' | 'title' | 'format' | 'steps'> & { lines: (history: ClusterHistory) => Line[] })[] = [
+  { id: 'requests', title: 'Requests per second', format: perSecond, lines: (h) => [{ label: 'requests', color: '#3b82f6', values: h.requestsPerSecond }] },
+  {
+    id: 'throughput',
+    title: 'Throughput',
+    format: bytesPerSecond,
+    steps: BYTE_STEPS,
+    lines: (h) => [
+      { label: 'in', color: '#10b981', values: h.bytesInPerSecond },
+      { label: 'out', color: '#8b5cf6', values: h.bytesOutPerSecond },
+    ],
+  },
+  {
+    id: 'latency',
+    title: 'Latency',
+    format: milliseconds,
+    lines: (h) => [
+      { label: 'p50', color: '#0ea5e9', values: h.p50 },
+      { label: 'p90', color: '#f59e0b', values: h.p90 },
+      { label: 'p99', color: '#ef4444', values: h.p99 },
+    ],
+  },
+  {
+    id: 'errors',
+    title: 'Errors per second',
+    format: perSecond,
+    lines: (h) => [
+      { label: '4xx', color: '#f59e0b', values: h.errors4xxPerSecond },
+      { label: '5xx', color: '#dc2626', values: h.errors5xxPerSecond },
+    ],
+  },
+];
+
 export function TrafficCharts({ history, span }: { history: ClusterHistory; span: number }) {
-  const { time } = history;
   return (
     <div class="charts">
-      <Chart span={span} id="requests" title="Requests per second" time={time} format={perSecond} lines={[{ label: 'requests', color: '#3b82f6', values: history.requestsPerSecond }]} />
-      <Chart
-        span={span}
-        id="throughput"
-        title="Throughput"
-        time={time}
-        format={bytesPerSecond}
-        steps={BYTE_STEPS}
-        lines={[
-          { label: 'in', color: '#10b981', values: history.bytesInPerSecond },
-          { label: 'out', color: '#8b5cf6', values: history.bytesOutPerSecond },
-        ]}
-      />
-      <Chart
-        span={span}
-        id="latency"
-        title="Latency"
-        time={time}
-        format={milliseconds}
-        lines={[
-          { label: 'p50', color: '#0ea5e9', values: history.p50 },
-          { label: 'p90', color: '#f59e0b', values: history.p90 },
-          { label: 'p99', color: '#ef4444', values: history.p99 },
-        ]}
-      />
-      <Chart
-        span={span}
-        id="errors"
-        title="Errors per second"
-        time={time}
-        format={perSecond}
-        lines={[
-          { label: '4xx', color: '#f59e0b', values: history.errors4xxPerSecond },
-          { label: '5xx', color: '#dc2626', values: history.errors5xxPerSecond },
-        ]}
-      />
+      {CHARTS.map(({ lines, ...chart }) => (
+        <Chart key={chart.id} {...chart} span={span} time={history.time} lines={lines(history)} />
+      ))}
     </div>
   );
 }

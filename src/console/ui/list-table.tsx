@@ -4,6 +4,15 @@
  */
 import type { ComponentChildren, VNode } from 'preact';
 
+/** The heading of the row actions' column, for screen readers only. */
+export function ActionsHeading() {
+  return (
+    <th>
+      <span class="visually-hidden">Actions</span>
+    </th>
+  );
+}
+
 export function ListTable<T>({ columns, numeric = [], items, row, empty, loading, busy, tableClass = 'list' }: {
   columns: string[];
   /** The columns (by heading) whose numbers align right. */
@@ -34,9 +43,7 @@ export function ListTable<T>({ columns, numeric = [], items, row, empty, loading
                 {c}
               </th>
             ))}
-            <th>
-              <span class="visually-hidden">Actions</span>
-            </th>
+            <ActionsHeading />
           </tr>
         </thead>
         <tbody>
