@@ -49,7 +49,7 @@ import type { LockActivities } from '../lock/activity.js';
 import type { ClusterView } from './cluster-view.js';
 import { serverInfo } from './server-info.js';
 import { MAX_TOP_LOCKS, topLocks } from './top-locks.js';
-import type { RequestTrace, TraceFilter } from './trace.js';
+import { MAX_FILTER_NAME_LENGTH, MAX_FILTER_NAMES, type RequestTrace, type TraceFilter } from './trace.js';
 import { clusterTrace } from './trace-feed.js';
 
 export const ADMIN_PREFIX = '/tessera/admin/v1/';
@@ -170,6 +170,15 @@ function list(value: string | string[] | undefined): string[] | undefined {
   return v ? v.split(',').map((s) => s.trim()).filter((s) => s !== '') : undefined;
 }
 
+/** A trace filter's list of names, within what every node takes. */
+function names(value: string | string[] | undefined, name: string): string[] | undefined {
+  const given = list(value);
+  if (given && (given.length > MAX_FILTER_NAMES || given.some((n) => n.length > MAX_FILTER_NAME_LENGTH))) {
+    throw new AdminError(400, 'InvalidArgument', `${name} takes at most ${MAX_FILTER_NAMES} names of at most ${MAX_FILTER_NAME_LENGTH} characters`);
+  }
+  return given;
+}
+
 function count(value: string | string[] | undefined, name: string, fallback: number, max: number): number {
   const v = text(value);
   if (v === undefined) return fallback;
@@ -183,8 +192,8 @@ function traceFilter(ctx: Context): TraceFilter {
   if (bucket === undefined && prefix !== undefined) throw new AdminError(400, 'InvalidArgument', 'a prefix needs a bucket');
   const minDuration = text(ctx.query.minDuration);
   return {
-    methods: list(ctx.query.method)?.map((m) => m.toUpperCase()),
-    apis: list(ctx.query.api),
+    methods: names(ctx.query.method, 'method')?.map((m) => m.toUpperCase()),
+    apis: names(ctx.query.api, 'api'),
     bucket,
     prefix,
     errorsOnly: flag(ctx.query.errors, 'errors'),

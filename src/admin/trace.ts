@@ -43,6 +43,10 @@ export interface TraceFilter {
   minDurationMs?: number;
 }
 
+/** The most methods or APIs a filter may name, and the longest name: every node refuses more. */
+export const MAX_FILTER_NAMES = 64;
+export const MAX_FILTER_NAME_LENGTH = 64;
+
 /** Events one subscriber may have waiting; more are dropped (and counted). */
 export const SUBSCRIBER_BUFFER = 1000;
 /** A subscriber nobody drained for this long belongs to a reader that went away. */
