@@ -64,6 +64,8 @@ export interface AdminOptions {
   trace: RequestTrace;
   /** This node's locks, held and awaited. */
   locks: LockActivities;
+  /** Aborted when the server stops: answers that last until the client hangs up (the trace) end then. */
+  stopping: AbortSignal;
 }
 
 /** Unsent trace output a client may leave waiting before the trace stops polling (and the nodes drop events). */
@@ -208,14 +210,15 @@ function handleTrace(ctx: Context, options: AdminOptions): void {
   const unknown = nodes?.find((n) => !options.cluster.nodes.includes(n));
   if (unknown !== undefined) throw new AdminError(400, 'InvalidArgument', `no node ${unknown} in this deployment (${options.cluster.nodes.join(' ')})`);
   const stream = new PassThrough();
-  const stop = new AbortController();
-  ctx.res.once('close', () => stop.abort());
+  const hungUp = new AbortController();
+  ctx.res.once('close', () => hungUp.abort());
+  const stop = AbortSignal.any([hungUp.signal, options.stopping]);
   void (async () => {
-    for await (const line of clusterTrace(options.trace, options.cluster, filter, stop.signal, nodes && new Set(nodes))) {
+    for await (const line of clusterTrace(options.trace, options.cluster, filter, stop, nodes && new Set(nodes))) {
       if (stream.destroyed) break;
       stream.write(`${JSON.stringify(line)}\n`);
       // Stop pulling while the client lags: the nodes' buffers fill and drop, this process holds no more.
-      while (stream.writableLength > TRACE_BACKLOG_BYTES && !stop.signal.aborted) await once(stream, 'drain', { signal: stop.signal }).catch(() => undefined);
+      while (stream.writableLength > TRACE_BACKLOG_BYTES && !stop.aborted) await once(stream, 'drain', { signal: stop }).catch(() => undefined);
     }
     stream.end();
   })().catch((err: unknown) => {
