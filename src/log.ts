@@ -14,12 +14,14 @@ import { ConfigurationError } from './errors.js';
 
 const SECRET_FIELDS = ['X-Amz-Signature', 'X-Amz-Credential', 'X-Amz-Security-Token', 'Signature', 'Credential', 'AWSAccessKeyId'];
 
+/** `name` as a pattern that also matches it with any of its characters percent-encoded, as the server decodes query parameter names. */
+function escapable(name: string): string {
+  return [...name].map((c) => `(?:${c}|%${c.charCodeAt(0).toString(16)})`).join('');
+}
+
 // A field name starts at a boundary (so `Signature` alone does not match inside `X-Amz-Signature`);
-// its dashes may arrive percent-encoded; the value runs to the next separator of a query or header.
-const SECRET_FIELD = new RegExp(
-  `(?<![\\w-])(${SECRET_FIELDS.map((name) => name.replace(/-/g, '(?:-|%2D)')).join('|')})=[^&#\\s"',;:]*`,
-  'gi',
-);
+// the value runs to the next separator of a query or header.
+const SECRET_FIELD = new RegExp(`(?<![\\w-])(${SECRET_FIELDS.map(escapable).join('|')})=[^&#\\s"',;:]*`, 'gi');
 
 export function redactSecrets(text: string): string {
   return text.replace(SECRET_FIELD, '$1=REDACTED');

@@ -17,7 +17,7 @@ export interface TraceEvent {
   method: string;
   /** The S3 API called (GetObject, PutObject, ...), when the request named one. */
   api?: string;
-  /** The request's path, without its query (which may carry a presigned signature). */
+  /** The request's path, without its query (which may carry a presigned signature); at most MAX_TRACED_CHARS, as bucket and key. */
   path: string;
   bucket?: string;
   key?: string;
@@ -42,6 +42,10 @@ export interface TraceFilter {
   errorsOnly?: boolean;
   minDurationMs?: number;
 }
+
+/** The most methods or APIs a filter may name, and the longest name: every node refuses more. */
+export const MAX_FILTER_NAMES = 64;
+export const MAX_FILTER_NAME_LENGTH = 64;
 
 /** Events one subscriber may have waiting; more are dropped (and counted). */
 export const SUBSCRIBER_BUFFER = 1000;
@@ -118,6 +122,17 @@ export class RequestTrace {
   }
 }
 
+/** The most of a path, bucket or key an event carries (a valid key is at most 1024 bytes). */
+export const MAX_TRACED_CHARS = 1024;
+
+/**
+ * The start of `text`, as a string of its own: events wait in buffers for slow readers, and a slice
+ * of the request's URL would keep all of it alive, as long as any client cared to make it.
+ */
+function traced(text: string): string {
+  return Buffer.from(text.slice(0, MAX_TRACED_CHARS)).toString();
+}
+
 /** Koa middleware (before S3 routing): publishes each request to `trace` when it has subscribers. */
 export function traceRequests(trace: RequestTrace) {
   return async (ctx: Context, next: Next): Promise<void> => {
@@ -135,9 +150,9 @@ export function traceRequests(trace: RequestTrace) {
           requestId: String(ctx.res.getHeader('x-amz-request-id') ?? ''),
           method: ctx.method,
           ...(api !== undefined ? { api } : {}),
-          path: (ctx.req.url ?? '/').split('?')[0],
-          ...(target?.bucket !== undefined ? { bucket: target.bucket } : {}),
-          ...(target?.key !== undefined ? { key: target.key } : {}),
+          path: traced((ctx.req.url ?? '/').split('?')[0]),
+          ...(target?.bucket !== undefined ? { bucket: traced(target.bucket) } : {}),
+          ...(target?.key !== undefined ? { key: traced(target.key) } : {}),
           status: ctx.res.statusCode,
           durationMs: Date.now() - started,
           bytesIn: Number(ctx.req.headers['content-length'] ?? 0) || 0,

@@ -181,10 +181,11 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   node.rpc?.onQuery('locks', locksQueryHandler(node.lockActivity, self));
   node.rpc?.onQuery('server', serverQueryHandler);
   const cluster = { self, nodes: topology.nodes.length > 1 ? topology.nodes : [self], askPeers: node.askPeers };
+  const stopping = new AbortController();
   const app = createS3App({
     routes: [
       traceRequests(trace),
-      adminRoutes({ manager: healing, iam, metrics, metricsToken: options.metricsToken, cluster, trace, locks: node.lockActivity }),
+      adminRoutes({ manager: healing, iam, metrics, metricsToken: options.metricsToken, cluster, trace, locks: node.lockActivity, stopping: stopping.signal }),
     ],
     objects: pool,
     iam,
@@ -214,6 +215,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
 
   let closing: Promise<void> | undefined;
   const close = async (graceMs: number): Promise<void> => {
+    stopping.abort();
     clearInterval(sweep);
     iam.stop();
     const workersStopped = Promise.all([healing.stop(), lifecycle.stop()]).catch(() => undefined);
