@@ -6,8 +6,8 @@
  * a full buffer counts what it dropped, and the stream says how many.
  */
 import type { Context, Next } from 'koa';
+import type { RequestFacts } from '../s3/app.js';
 import type { S3Target } from '../s3/request.js';
-import { apiName } from '../s3/routes.js';
 
 export interface TraceEvent {
   /** When the request arrived (ISO 8601). */
@@ -143,7 +143,7 @@ export function traceRequests(trace: RequestTrace) {
       ctx.res.once('close', () => {
         if (!trace.active) return;
         const target = ctx.state.target as S3Target | undefined;
-        const api = target && apiName(ctx.method, target, ctx.get('x-amz-copy-source') !== '');
+        const api = (ctx.state.facts as RequestFacts | undefined)?.operation;
         trace.publish({
           time: new Date(started).toISOString(),
           node: trace.node,
