@@ -58,9 +58,13 @@ export function configureLog(options: LogOptions = {}, env: NodeJS.ProcessEnv = 
 
 type Fields = Record<string, unknown>;
 
-/** Redacted, and without the `tessera: ` that lines printed beside other programs' output carried. */
+/**
+ * Redacted, without the `tessera: ` that lines printed beside other programs' output carried, and
+ * with control characters (an object key may hold any) escaped: pretty lines reach a terminal as they are.
+ */
 function message(text: string): string {
-  return redactSecrets(text.replace(/^tessera: /, ''));
+  const escaped = text.replace(/^tessera: /, '').replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return redactSecrets(escaped);
 }
 
 /** The server's log lines; messages are redacted, fields are the caller's to keep free of secrets. */
