@@ -49,7 +49,7 @@ import type { LockActivities } from '../lock/activity.js';
 import type { ClusterView } from './cluster-view.js';
 import { serverInfo } from './server-info.js';
 import { MAX_TOP_LOCKS, topLocks } from './top-locks.js';
-import { MAX_FILTER_NAME_LENGTH, MAX_FILTER_NAMES, type RequestTrace, type TraceFilter } from './trace.js';
+import { MAX_FILTER_NAME_LENGTH, MAX_FILTER_NAMES, MAX_SUBSCRIBERS, type RequestTrace, type TraceFilter } from './trace.js';
 import { clusterTrace } from './trace-feed.js';
 
 export const ADMIN_PREFIX = '/tessera/admin/v1/';
@@ -209,6 +209,7 @@ function handleTrace(ctx: Context, options: AdminOptions): void {
   const nodes = list(ctx.query.node);
   const unknown = nodes?.find((n) => !options.cluster.nodes.includes(n));
   if (unknown !== undefined) throw new AdminError(400, 'InvalidArgument', `no node ${unknown} in this deployment (${options.cluster.nodes.join(' ')})`);
+  if (!options.trace.hasRoom) throw new AdminError(503, 'TooManyTraces', `${MAX_SUBSCRIBERS} traces are running on this node already: stop one, or trace through another node`);
   const stream = new PassThrough();
   const hungUp = new AbortController();
   ctx.res.once('close', () => hungUp.abort());

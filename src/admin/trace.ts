@@ -49,6 +49,8 @@ export const MAX_FILTER_NAME_LENGTH = 64;
 
 /** Events one subscriber may have waiting; more are dropped (and counted). */
 export const SUBSCRIBER_BUFFER = 1000;
+/** Traces one node follows at once: each may hold SUBSCRIBER_BUFFER events for a reader that stalls. */
+export const MAX_SUBSCRIBERS = 32;
 /** A subscriber nobody drained for this long belongs to a reader that went away. */
 const ABANDONED_MS = 30_000;
 
@@ -107,10 +109,19 @@ export class RequestTrace {
     }
   }
 
-  /** Drains subscriber `id`, subscribing it with `filter` first if it is new (or was dropped as abandoned). */
+  /** Whether another trace may start here (see MAX_SUBSCRIBERS). */
+  get hasRoom(): boolean {
+    return this.subscribers.size < MAX_SUBSCRIBERS;
+  }
+
+  /**
+   * Drains subscriber `id`, subscribing it with `filter` first if it is new (or was dropped as
+   * abandoned); a new one is refused while MAX_SUBSCRIBERS are subscribed.
+   */
   drain(id: string, filter: TraceFilter): TraceBatch {
     let subscriber = this.subscribers.get(id);
     if (!subscriber) {
+      if (!this.hasRoom) throw new Error(`${MAX_SUBSCRIBERS} traces are running on this node already`);
       subscriber = new Subscriber(filter);
       this.subscribers.set(id, subscriber);
     }
