@@ -6,13 +6,13 @@
  * Now the peers take a count of 0, and a filter they would refuse is a 400 here.
  */
 import { expect } from 'vitest';
-import { AdminApiError, AdminClient, type TraceOptions } from '../../src/admin/client.js';
+import { AdminApiError, type AdminClient, type TraceOptions } from '../../src/admin/client.js';
 import type { TraceLine } from '../../src/admin/trace-feed.js';
-import { ACCESS_KEY, SECRET_KEY, clusterSuite } from '../helpers/cluster.js';
+import { clusterSuite } from '../helpers/cluster.js';
 
 let admin: AdminClient;
 const { step } = clusterSuite({ nodes: 2, drivesPerNode: 2 }, async (cluster) => {
-  admin = new AdminClient({ url: cluster.node(0).endpoint, accessKey: ACCESS_KEY, secretKey: SECRET_KEY });
+  admin = cluster.node(0).admin();
 });
 
 /** The trace's first lines (up to its `subscribed` line and what came with it), or the error that refused it. */
