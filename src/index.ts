@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { BITROT_HASH_SIZE } from './codec/bitrot.js';
 import { healConfigFromEnv } from './heal/config.js';
 import { lifecycleConfigFromEnv } from './lifecycle/worker.js';
+import { configureLog, log as serverLog } from './log.js';
 import { requestLimitsFromEnv } from './s3/limits-config.js';
 import { startServer } from './server/start.js';
 import { DriveFaults } from './storage/fault-injection.js';
@@ -36,7 +37,10 @@ export interface StartTesseraOptions {
   region?: string;
   /** Root credentials; default: generated at random. */
   credentials?: TesseraCredentials;
-  /** Receives the server's log lines; default: none are shown. */
+  /**
+   * Receives the server's log lines (JSON, as `tessera server` writes them); default: none are shown.
+   * The log is the process's: with several servers in one process, the last one started decides where all their lines go.
+   */
   log?: (line: string) => void;
 }
 
@@ -130,7 +134,8 @@ export async function startTessera(options: StartTesseraOptions = {}): Promise<T
   const credentials = options.credentials ?? randomCredentials();
   const region = options.region ?? 'us-east-1';
   const host = options.host ?? '127.0.0.1';
-  const log = options.log ?? (() => undefined);
+  const { log } = options;
+  configureLog({ format: 'json', level: log ? undefined : 'silent', destination: { write: (line) => log?.(line.trimEnd()) } });
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
     server = await startServer({
@@ -145,8 +150,8 @@ export async function startTessera(options: StartTesseraOptions = {}): Promise<T
       limits: requestLimitsFromEnv(),
       heal: { ...healConfigFromEnv(), monitorIntervalMs: DRIVE_MONITOR_MS },
       lifecycle: lifecycleConfigFromEnv(),
-      log,
-      logError: log,
+      log: (line) => serverLog.info(line),
+      logError: (line) => serverLog.warn(line),
     });
   } catch (err) {
     await removeCreated();

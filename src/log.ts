@@ -14,12 +14,14 @@ import { ConfigurationError } from './errors.js';
 
 const SECRET_FIELDS = ['X-Amz-Signature', 'X-Amz-Credential', 'X-Amz-Security-Token', 'Signature', 'Credential', 'AWSAccessKeyId'];
 
+/** `name` as a pattern that also matches it with any of its characters percent-encoded, as the server decodes query parameter names. */
+function escapable(name: string): string {
+  return [...name].map((c) => `(?:${c}|%${c.charCodeAt(0).toString(16)})`).join('');
+}
+
 // A field name starts at a boundary (so `Signature` alone does not match inside `X-Amz-Signature`);
-// its dashes may arrive percent-encoded; the value runs to the next separator of a query or header.
-const SECRET_FIELD = new RegExp(
-  `(?<![\\w-])(${SECRET_FIELDS.map((name) => name.replace(/-/g, '(?:-|%2D)')).join('|')})=[^&#\\s"',;:]*`,
-  'gi',
-);
+// the value runs to the next separator of a query or header.
+const SECRET_FIELD = new RegExp(`(?<![\\w-])(${SECRET_FIELDS.map(escapable).join('|')})=[^&#\\s"',;:]*`, 'gi');
 
 export function redactSecrets(text: string): string {
   return text.replace(SECRET_FIELD, '$1=REDACTED');
@@ -56,9 +58,13 @@ export function configureLog(options: LogOptions = {}, env: NodeJS.ProcessEnv = 
 
 type Fields = Record<string, unknown>;
 
-/** Redacted, and without the `tessera: ` that lines printed beside other programs' output carried. */
+/**
+ * Redacted, without the `tessera: ` that lines printed beside other programs' output carried, and
+ * with control characters (an object key may hold any) escaped: pretty lines reach a terminal as they are.
+ */
 function message(text: string): string {
-  return redactSecrets(text.replace(/^tessera: /, ''));
+  const escaped = text.replace(/^tessera: /, '').replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return redactSecrets(escaped);
 }
 
 /** The server's log lines; messages are redacted, fields are the caller's to keep free of secrets. */

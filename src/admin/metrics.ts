@@ -109,7 +109,7 @@ export class ServerMetrics {
     this.driveCalls = new Histogram({ name: 'tessera_drive_call_duration_seconds', help: "Filesystem operations on each of this node's drives, by kind.", labelNames: ['drive', 'call'], buckets: latency, registers });
     this.driveErrors = new Counter({ name: 'tessera_drive_call_errors_total', help: "Filesystem operations on each of this node's drives that failed (a missing file is no failure), by kind.", labelNames: ['drive', 'call'], registers });
     this.rpcCalls = new Histogram({ name: 'tessera_rpc_call_duration_seconds', help: 'Node RPC calls made to each peer.', labelNames: ['peer'], buckets: latency, registers });
-    this.rpcErrors = new Counter({ name: 'tessera_rpc_call_errors_total', help: 'Node RPC calls to each peer that failed to reach it or timed out.', labelNames: ['peer'], registers });
+    this.rpcErrors = new Counter({ name: 'tessera_rpc_call_errors_total', help: 'Node RPC calls to each peer that failed: refused while it is offline, unreachable, or timed out.', labelNames: ['peer'], registers });
 
     const { stats } = manager;
     readCounter(this.registry, 'tessera_heal_objects_healed_total', 'Objects on which at least one drive was healed, by what found them (mrf, read, scanner, drive, admin).', ['source'], () =>
@@ -156,7 +156,7 @@ export class ServerMetrics {
     }
     for (const peer of peers) {
       peer.observeCall = (seconds, failed) => {
-        this.rpcCalls.observe({ peer: peer.address }, seconds);
+        if (seconds !== undefined) this.rpcCalls.observe({ peer: peer.address }, seconds);
         if (failed) this.rpcErrors.inc({ peer: peer.address });
       };
     }

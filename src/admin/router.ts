@@ -54,7 +54,7 @@ import type { LockActivities } from '../lock/activity.js';
 import type { ClusterView } from './cluster-view.js';
 import { serverInfo } from './server-info.js';
 import { MAX_TOP_LOCKS, topLocks } from './top-locks.js';
-import type { RequestTrace, TraceFilter } from './trace.js';
+import { MAX_FILTER_NAME_LENGTH, MAX_FILTER_NAMES, MAX_SUBSCRIBERS, type RequestTrace, type TraceFilter } from './trace.js';
 import { clusterTrace } from './trace-feed.js';
 
 export const ADMIN_PREFIX = '/tessera/admin/v1/';
@@ -71,6 +71,8 @@ export interface AdminOptions {
   trace: RequestTrace;
   /** This node's locks, held and awaited. */
   locks: LockActivities;
+  /** Aborted when the server stops: answers that last until the client hangs up (the trace) end then. */
+  stopping: AbortSignal;
 }
 
 /** Unsent trace output a client may leave waiting before the trace stops polling (and the nodes drop events). */
@@ -177,6 +179,15 @@ function list(value: string | string[] | undefined): string[] | undefined {
   return v ? v.split(',').map((s) => s.trim()).filter((s) => s !== '') : undefined;
 }
 
+/** A trace filter's list of names, within what every node takes. */
+function names(value: string | string[] | undefined, name: string): string[] | undefined {
+  const given = list(value);
+  if (given && (given.length > MAX_FILTER_NAMES || given.some((n) => n.length > MAX_FILTER_NAME_LENGTH))) {
+    throw new AdminError(400, 'InvalidArgument', `${name} takes at most ${MAX_FILTER_NAMES} names of at most ${MAX_FILTER_NAME_LENGTH} characters`);
+  }
+  return given;
+}
+
 function count(value: string | string[] | undefined, name: string, fallback: number, max: number): number {
   const v = text(value);
   if (v === undefined) return fallback;
@@ -190,8 +201,8 @@ function traceFilter(ctx: Context): TraceFilter {
   if (bucket === undefined && prefix !== undefined) throw new AdminError(400, 'InvalidArgument', 'a prefix needs a bucket');
   const minDuration = text(ctx.query.minDuration);
   return {
-    methods: list(ctx.query.method)?.map((m) => m.toUpperCase()),
-    apis: list(ctx.query.api),
+    methods: names(ctx.query.method, 'method')?.map((m) => m.toUpperCase()),
+    apis: names(ctx.query.api, 'api'),
     bucket,
     prefix,
     errorsOnly: flag(ctx.query.errors, 'errors'),
@@ -205,15 +216,17 @@ function handleTrace(ctx: Context, options: AdminOptions): void {
   const nodes = list(ctx.query.node);
   const unknown = nodes?.find((n) => !options.cluster.nodes.includes(n));
   if (unknown !== undefined) throw new AdminError(400, 'InvalidArgument', `no node ${unknown} in this deployment (${options.cluster.nodes.join(' ')})`);
+  if (!options.trace.hasRoom) throw new AdminError(503, 'TooManyTraces', `${MAX_SUBSCRIBERS} traces are running on this node already: stop one, or trace through another node`);
   const stream = new PassThrough();
-  const stop = new AbortController();
-  ctx.res.once('close', () => stop.abort());
+  const hungUp = new AbortController();
+  ctx.res.once('close', () => hungUp.abort());
+  const stop = AbortSignal.any([hungUp.signal, options.stopping]);
   void (async () => {
-    for await (const line of clusterTrace(options.trace, options.cluster, filter, stop.signal, nodes && new Set(nodes))) {
+    for await (const line of clusterTrace(options.trace, options.cluster, filter, stop, nodes && new Set(nodes))) {
       if (stream.destroyed) break;
       stream.write(`${JSON.stringify(line)}\n`);
       // Stop pulling while the client lags: the nodes' buffers fill and drop, this process holds no more.
-      while (stream.writableLength > TRACE_BACKLOG_BYTES && !stop.signal.aborted) await once(stream, 'drain', { signal: stop.signal }).catch(() => undefined);
+      while (stream.writableLength > TRACE_BACKLOG_BYTES && !stop.aborted) await once(stream, 'drain', { signal: stop }).catch(() => undefined);
     }
     stream.end();
   })().catch((err: unknown) => {

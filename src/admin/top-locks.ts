@@ -18,7 +18,7 @@ export interface TopLocks {
 
 function checkCount(payload: unknown): number {
   const count = payloadObject(payload, 'locks').count;
-  if (!Number.isInteger(count) || (count as number) < 1 || (count as number) > MAX_TOP_LOCKS) throw new Error('invalid locks query');
+  if (!Number.isInteger(count) || (count as number) < 0 || (count as number) > MAX_TOP_LOCKS) throw new Error('invalid locks query');
   return count as number;
 }
 

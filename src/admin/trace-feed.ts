@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { payloadObject, type ClusterView } from './cluster-view.js';
-import type { RequestTrace, TraceBatch, TraceEvent, TraceFilter } from './trace.js';
+import { MAX_FILTER_NAME_LENGTH, MAX_FILTER_NAMES, type RequestTrace, type TraceBatch, type TraceEvent, type TraceFilter } from './trace.js';
 
 /** How often the nodes are polled for events. */
 const POLL_MS = 250;
@@ -27,7 +27,7 @@ interface TraceQuery {
 
 function strings(value: unknown): string[] | undefined {
   if (value === undefined || value === null) return undefined;
-  if (!Array.isArray(value) || value.length > 64 || !value.every((v) => typeof v === 'string' && v.length <= 64)) throw new Error('invalid trace filter');
+  if (!Array.isArray(value) || value.length > MAX_FILTER_NAMES || !value.every((v) => typeof v === 'string' && v.length <= MAX_FILTER_NAME_LENGTH)) throw new Error('invalid trace filter');
   return value as string[];
 }
 

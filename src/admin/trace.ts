@@ -6,8 +6,8 @@
  * a full buffer counts what it dropped, and the stream says how many.
  */
 import type { Context, Next } from 'koa';
+import type { RequestFacts } from '../s3/app.js';
 import type { S3Target } from '../s3/request.js';
-import { apiName } from '../s3/routes.js';
 
 export interface TraceEvent {
   /** When the request arrived (ISO 8601). */
@@ -17,7 +17,7 @@ export interface TraceEvent {
   method: string;
   /** The S3 API called (GetObject, PutObject, ...), when the request named one. */
   api?: string;
-  /** The request's path, without its query (which may carry a presigned signature). */
+  /** The request's path, without its query (which may carry a presigned signature); at most MAX_TRACED_CHARS, as bucket and key. */
   path: string;
   bucket?: string;
   key?: string;
@@ -43,8 +43,14 @@ export interface TraceFilter {
   minDurationMs?: number;
 }
 
+/** The most methods or APIs a filter may name, and the longest name: every node refuses more. */
+export const MAX_FILTER_NAMES = 64;
+export const MAX_FILTER_NAME_LENGTH = 64;
+
 /** Events one subscriber may have waiting; more are dropped (and counted). */
 export const SUBSCRIBER_BUFFER = 1000;
+/** Traces one node follows at once: each may hold SUBSCRIBER_BUFFER events for a reader that stalls. */
+export const MAX_SUBSCRIBERS = 32;
 /** A subscriber nobody drained for this long belongs to a reader that went away. */
 const ABANDONED_MS = 30_000;
 
@@ -103,10 +109,19 @@ export class RequestTrace {
     }
   }
 
-  /** Drains subscriber `id`, subscribing it with `filter` first if it is new (or was dropped as abandoned). */
+  /** Whether another trace may start here (see MAX_SUBSCRIBERS). */
+  get hasRoom(): boolean {
+    return this.subscribers.size < MAX_SUBSCRIBERS;
+  }
+
+  /**
+   * Drains subscriber `id`, subscribing it with `filter` first if it is new (or was dropped as
+   * abandoned); a new one is refused while MAX_SUBSCRIBERS are subscribed.
+   */
   drain(id: string, filter: TraceFilter): TraceBatch {
     let subscriber = this.subscribers.get(id);
     if (!subscriber) {
+      if (!this.hasRoom) throw new Error(`${MAX_SUBSCRIBERS} traces are running on this node already`);
       subscriber = new Subscriber(filter);
       this.subscribers.set(id, subscriber);
     }
@@ -116,6 +131,17 @@ export class RequestTrace {
   unsubscribe(id: string): void {
     this.subscribers.delete(id);
   }
+}
+
+/** The most of a path, bucket or key an event carries (a valid key is at most 1024 bytes). */
+export const MAX_TRACED_CHARS = 1024;
+
+/**
+ * The start of `text`, as a string of its own: events wait in buffers for slow readers, and a slice
+ * of the request's URL would keep all of it alive, as long as any client cared to make it.
+ */
+function traced(text: string): string {
+  return Buffer.from(text.slice(0, MAX_TRACED_CHARS)).toString();
 }
 
 /** Koa middleware (before S3 routing): publishes each request to `trace` when it has subscribers. */
@@ -128,16 +154,16 @@ export function traceRequests(trace: RequestTrace) {
       ctx.res.once('close', () => {
         if (!trace.active) return;
         const target = ctx.state.target as S3Target | undefined;
-        const api = target && apiName(ctx.method, target, ctx.get('x-amz-copy-source') !== '');
+        const api = (ctx.state.facts as RequestFacts | undefined)?.operation;
         trace.publish({
           time: new Date(started).toISOString(),
           node: trace.node,
           requestId: String(ctx.res.getHeader('x-amz-request-id') ?? ''),
           method: ctx.method,
           ...(api !== undefined ? { api } : {}),
-          path: (ctx.req.url ?? '/').split('?')[0],
-          ...(target?.bucket !== undefined ? { bucket: target.bucket } : {}),
-          ...(target?.key !== undefined ? { key: target.key } : {}),
+          path: traced((ctx.req.url ?? '/').split('?')[0]),
+          ...(target?.bucket !== undefined ? { bucket: traced(target.bucket) } : {}),
+          ...(target?.key !== undefined ? { key: traced(target.key) } : {}),
           status: ctx.res.statusCode,
           durationMs: Date.now() - started,
           bytesIn: Number(ctx.req.headers['content-length'] ?? 0) || 0,

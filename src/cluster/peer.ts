@@ -69,8 +69,11 @@ export class Peer {
   private receiverBoot = '';
   private offlineReason = '';
   private closed = false;
-  /** Told of each call made to the peer (seconds, whether it failed), for the metrics. */
-  observeCall?: (seconds: number, failed: boolean) => void;
+  /**
+   * Told of each call to the peer, for the metrics: how long it took (undefined when it was refused at
+   * once, the peer being offline) and whether it failed.
+   */
+  observeCall?: (seconds: number | undefined, failed: boolean) => void;
 
   constructor(
     readonly address: string,
@@ -125,7 +128,10 @@ export class Peer {
 
   /** Runs `work` against the peer, keeping its health state: fails fast while the peer is offline. */
   private async watched<T>(work: () => Promise<T>): Promise<T> {
-    if (!this.online) throw new DriveError('offline', `node ${this.address} is offline`);
+    if (!this.online) {
+      this.observeCall?.(undefined, true);
+      throw new DriveError('offline', `node ${this.address} is offline`);
+    }
     const started = process.hrtime.bigint();
     let failed = false;
     try {

@@ -16,7 +16,7 @@ import { corsHandler } from './cors.js';
 import { toS3Error } from './error-mapping.js';
 import { isPostObject, postObject } from './handlers/post-object.js';
 import { errorXml, newResponseIds, type ErroredRequest } from './response.js';
-import { operationName, route } from './routes.js';
+import { apiName, route } from './routes.js';
 import { validateBucketName } from './names.js';
 
 export interface S3AppOptions {
@@ -122,7 +122,7 @@ export function createS3App(options: S3AppOptions): Koa {
     ctx.state.target = target;
     const formUpload = isPostObject(ctx, target.bucket, target.key);
     const facts = ctx.state.facts as RequestFacts;
-    Object.assign(facts, { operation: formUpload ? 'PostObject' : operationName(ctx.method, target), bucket: target.bucket, key: target.key });
+    Object.assign(facts, { operation: formUpload ? 'PostObject' : apiName(ctx.method, target, ctx.get('x-amz-copy-source') !== ''), bucket: target.bucket, key: target.key });
     checkTransferEncoding(ctx.req.headers);
     const { iam, objects } = options;
     if (formUpload) {

@@ -116,12 +116,6 @@ function lookup(method: string, { bucket, key, query }: S3Target, sub: string): 
   return objectRoutes[`${method} ${sub}`];
 }
 
-/** The S3 API operation a request names (GetObject, ListObjectsV2, ...), for logs and metrics: its handler's name; undefined when it names none. */
-export function operationName(method: string, target: S3Target): string | undefined {
-  const name = lookup(method, target, subresourceOf(target.query))?.handler.name;
-  return name ? name[0].toUpperCase() + name.slice(1) : undefined;
-}
-
 export function route(method: string, target: S3Target): Route {
   const sub = subresourceOf(target.query);
   const found = lookup(method, target, sub);

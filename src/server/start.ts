@@ -188,10 +188,11 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   node.rpc?.onQuery('server', serverQueryHandler);
   node.rpc?.onQuery('metrics-history', historyQueryHandler(history));
   const cluster = { self, nodes: topology.nodes.length > 1 ? topology.nodes : [self], askPeers: node.askPeers };
+  const stopping = new AbortController();
   const app = createS3App({
     routes: [
       traceRequests(trace),
-      adminRoutes({ manager: healing, iam, metrics, history, metricsToken: options.metricsToken, cluster, trace, locks: node.lockActivity }),
+      adminRoutes({ manager: healing, iam, metrics, history, metricsToken: options.metricsToken, cluster, trace, locks: node.lockActivity, stopping: stopping.signal }),
       consoleRoutes({ region: options.region }),
     ],
     objects: pool,
@@ -222,6 +223,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
 
   let closing: Promise<void> | undefined;
   const close = async (graceMs: number): Promise<void> => {
+    stopping.abort();
     clearInterval(sweep);
     history.stop();
     iam.stop();

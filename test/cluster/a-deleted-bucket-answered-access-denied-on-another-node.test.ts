@@ -7,11 +7,10 @@
  * (a failpoint loses it): a user no policy allowed was refused AccessDenied on those settings, and a
  * user whose policies do not allow the bucket still is, by a node that knew of the deletion.
  */
-import { Agent } from 'node:https';
 import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, ListObjectsV2Command, PutBucketPolicyCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { describe, expect } from 'vitest';
-import { AdminClient } from '../../src/admin/client.js';
-import { ACCESS_KEY, SECRET_KEY, clusterSuite, objectPath, sleep, type NodeProcess, type TestCluster } from '../helpers/cluster.js';
+import type { AdminClient } from '../../src/admin/client.js';
+import { clusterSuite, objectPath, sleep, type NodeProcess, type TestCluster } from '../helpers/cluster.js';
 import { outcome, s3As, type Keys } from '../helpers/iam-fixtures.js';
 
 const READER: Keys = { accessKey: 'reader', secretKey: 'reader-secret-key' };
@@ -59,7 +58,7 @@ describe('a deleted bucket on another node: 2 nodes x 2 drives', () => {
 
   const { step } = clusterSuite({ nodes: 2, drivesPerNode: 2 }, async (started) => {
     cluster = started;
-    admin = new AdminClient({ url: cluster.nodes[0].endpoint, accessKey: ACCESS_KEY, secretKey: SECRET_KEY, ...(cluster.tls ? { httpsAgent: new Agent({ ca: cluster.tls.ca }) } : {}) });
+    admin = cluster.nodes[0].admin();
     await admin.addUser(READER.accessKey, READER.secretKey);
     await admin.putPolicy('doomed-rw', JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: ['arn:aws:s3:::doomed-*'] }] }));
     await admin.attachPolicies(['doomed-rw'], { user: READER.accessKey });

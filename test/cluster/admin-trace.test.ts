@@ -12,7 +12,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { Agent } from 'node:https';
 import { join } from 'node:path';
 import {
   CompleteMultipartUploadCommand,
@@ -25,7 +24,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
-import { AdminApiError, AdminClient, type AdminInfo, type TraceOptions } from '../../src/admin/client.js';
+import { AdminApiError, type AdminClient, type AdminInfo, type TraceOptions } from '../../src/admin/client.js';
 import type { TopLocks } from '../../src/admin/top-locks.js';
 import type { TraceLine } from '../../src/admin/trace-feed.js';
 import { Cli } from '../cli/cli-harness.js';
@@ -45,11 +44,6 @@ async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 10
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(50);
   }
-}
-
-/** An admin client's https agent trusting the cluster's CA, when it serves https. */
-function trusting(cluster: TestCluster): { httpsAgent?: Agent } {
-  return cluster.tls ? { httpsAgent: new Agent({ ca: cluster.tls.ca }) } : {};
 }
 
 /** A trace followed through the admin client, its request lines collected. */
@@ -94,7 +88,7 @@ describe('admin info, trace and top locks: 2 nodes x 2 drives', () => {
     cluster = started;
     clients = cluster.nodes.map((n) => n.client());
     nodeNames.push(...cluster.nodes.map((n) => n.address));
-    admin = new AdminClient({ url: cluster.node(0).endpoint, accessKey: ACCESS_KEY, secretKey: SECRET_KEY, ...trusting(cluster) });
+    admin = cluster.node(0).admin();
     await clients[0].send(new CreateBucketCommand({ Bucket: BUCKET }));
   });
 
@@ -254,7 +248,7 @@ describe('admin info, trace and top locks: 2 nodes x 2 drives', () => {
     await admin.putPolicy('s3-only', JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:*', 'admin:ServerInfo'], Resource: ['arn:aws:s3:::*'] }] }));
     await admin.addUser('tracer', 'tracer-secret-key');
     await admin.attachPolicies(['s3-only'], { user: 'tracer' });
-    const user = new AdminClient({ url: cluster.node(1).endpoint, accessKey: 'tracer', secretKey: 'tracer-secret-key', ...trusting(cluster) });
+    const user = cluster.node(1).admin('tracer', 'tracer-secret-key');
     await expect(user.info()).resolves.toMatchObject({ version: expect.any(String) });
     const refused = async (call: () => Promise<unknown>, action: string): Promise<void> => {
       const err = await call().then(() => undefined, (e: unknown) => e);

@@ -5,14 +5,12 @@
  * with a node down holds, and a wiped drive gets it back from a heal), and anonymous requests against
  * public and private buckets are answered right with a node down.
  */
-import { Agent } from 'node:https';
 import { mkdir, rm } from 'node:fs/promises';
 import { CreateBucketCommand, ListBucketsCommand, PutBucketPolicyCommand, DeleteBucketPolicyCommand, PutObjectCommand, S3Client, type S3ServiceException } from '@aws-sdk/client-s3';
 import { describe, expect } from 'vitest';
-import { AdminClient } from '../../src/admin/client.js';
 import type { ObjectLine, SequenceLine } from '../../src/heal/sequence.js';
 import { CONFIG_BUCKET } from '../../src/storage/names.js';
-import { ACCESS_KEY, SECRET_KEY, TestCluster, clusterSuite, objectPath, sleep, type NodeProcess } from '../helpers/cluster.js';
+import { TestCluster, clusterSuite, objectPath, sleep, type NodeProcess } from '../helpers/cluster.js';
 import { sdkRequestHandler } from '../helpers/tls.js';
 
 const BUCKET = 'shared';
@@ -28,10 +26,6 @@ function userClient(cluster: TestCluster, node: NodeProcess, accessKeyId: string
   });
   cluster.clients.push(client);
   return client;
-}
-
-function adminOf(cluster: TestCluster, node: NodeProcess): AdminClient {
-  return new AdminClient({ url: node.endpoint, accessKey: ACCESS_KEY, secretKey: SECRET_KEY, ...(cluster.tls ? { httpsAgent: new Agent({ ca: cluster.tls.ca }) } : {}) });
 }
 
 /** The error code of the user's ListBuckets through `node`, or 'ok'. */
@@ -71,15 +65,15 @@ describe('cluster IAM: 4 nodes x 1 drive, EC 2+2', () => {
   });
 
   step('a user added through node 1 signs in through every other node at once', async () => {
-    await adminOf(cluster, cluster.nodes[0]).addUser('alice', 'alice-secret-key');
-    await adminOf(cluster, cluster.nodes[0]).attachPolicies(['readwrite'], { user: 'alice' });
+    await cluster.nodes[0].admin().addUser('alice', 'alice-secret-key');
+    await cluster.nodes[0].admin().attachPolicies(['readwrite'], { user: 'alice' });
     for (const node of cluster.nodes.slice(1)) expect(await listBucketsAs(userClient(cluster, node, 'alice', 'alice-secret-key'))).toBe('ok');
   });
 
   step('a user disabled through node 2 is refused by every node on the next request, and back once enabled', async () => {
-    await adminOf(cluster, cluster.nodes[1]).setUserStatus('alice', 'disabled');
+    await cluster.nodes[1].admin().setUserStatus('alice', 'disabled');
     for (const node of cluster.nodes) expect(await listBucketsAs(userClient(cluster, node, 'alice', 'alice-secret-key'))).toBe('InvalidAccessKeyId');
-    await adminOf(cluster, cluster.nodes[2]).setUserStatus('alice', 'enabled');
+    await cluster.nodes[2].admin().setUserStatus('alice', 'enabled');
     for (const node of cluster.nodes) expect(await listBucketsAs(userClient(cluster, node, 'alice', 'alice-secret-key'))).toBe('ok');
   });
 
@@ -97,8 +91,8 @@ describe('cluster IAM: 4 nodes x 1 drive, EC 2+2', () => {
 
   step('with node 4 down: a user added is stored and used through the others, and node 4 knows it when it is back', async () => {
     await cluster.nodes[3].kill();
-    await adminOf(cluster, cluster.nodes[0]).addUser('bob', 'bob-secret-key');
-    await adminOf(cluster, cluster.nodes[1]).attachPolicies(['readonly'], { user: 'bob' });
+    await cluster.nodes[0].admin().addUser('bob', 'bob-secret-key');
+    await cluster.nodes[1].admin().attachPolicies(['readonly'], { user: 'bob' });
     for (const node of cluster.nodes.slice(0, 3)) {
       const bob = userClient(cluster, node, 'bob', 'bob-secret-key');
       expect(await listBucketsAs(bob)).toBe('ok');
@@ -116,13 +110,13 @@ describe('cluster IAM: 4 nodes x 1 drive, EC 2+2', () => {
     const cutOff = cluster.nodes[3];
     cutOff.pause();
     try {
-      await adminOf(cluster, cluster.nodes[0]).setUserStatus('bob', 'disabled');
+      await cluster.nodes[0].admin().setUserStatus('bob', 'disabled');
     } finally {
       cutOff.resume();
     }
     const bob = userClient(cluster, cutOff, 'bob', 'bob-secret-key');
     expect(await eventually(() => listBucketsAs(bob), 'InvalidAccessKeyId', 20_000)).toBe('InvalidAccessKeyId');
-    await adminOf(cluster, cluster.nodes[0]).setUserStatus('bob', 'enabled');
+    await cluster.nodes[0].admin().setUserStatus('bob', 'enabled');
   });
 
   step('a wiped drive gets the IAM data back by healing, and the users still sign in through its node', async () => {
@@ -135,7 +129,7 @@ describe('cluster IAM: 4 nodes x 1 drive, EC 2+2', () => {
     // Healed as soon as node 1 sees the fresh drive online (by the fresh-drive healer or this heal).
     const healIamState = async (): Promise<string> => {
       const lines: SequenceLine[] = [];
-      for await (const line of adminOf(cluster, cluster.nodes[0]).heal({ bucket: CONFIG_BUCKET, recursive: true })) lines.push(line);
+      for await (const line of cluster.nodes[0].admin().heal({ bucket: CONFIG_BUCKET, recursive: true })) lines.push(line);
       const iamState = lines.find((line): line is ObjectLine => line.type === 'object' && line.key === 'iam/state.sealed');
       return JSON.stringify(iamState?.after);
     };

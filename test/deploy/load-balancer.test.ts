@@ -55,8 +55,9 @@ function renderHaproxy(text: string, nodePorts: number[], port: number, socket: 
   return substitute(out, /(stats socket )\/run\/haproxy\/admin\.sock/g, (keyword) => `${keyword}${socket}`, 1);
 }
 
-function renderNginx(text: string, nodePorts: number[], port: number): string {
-  return substitute(renderNodes(text, nodePorts), /^(\s*listen )9000;$/gm, (indent) => `${indent}127.0.0.1:${port};`, 1);
+function renderNginx(text: string, nodePorts: number[], port: number, accessLog: string): string {
+  const listening = substitute(renderNodes(text, nodePorts), /^(\s*listen )9000;$/gm, (indent) => `${indent}127.0.0.1:${port};`, 1);
+  return substitute(listening, /^(\s*access_log )\/var\/log\/nginx\/access\.log tessera;$/gm, (indent) => `${indent}${accessLog} upstreams;`, 1);
 }
 
 /** Milliseconds of an HAProxy/nginx time like `1s`, `500ms`, `2m`. */
@@ -384,8 +385,8 @@ clientSuite('nginx (deploy/nginx/tessera.conf)', nginx.missing, () => {
     await chmod(dir, 0o755);
     for (const temp of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) await mkdir(join(dir, temp));
     const port = await freePort();
-    await writeFile(join(dir, 'tessera.conf'), renderNginx(shippedConf, cluster.nodes.map((n) => n.port), port));
     const accessLog = join(dir, 'access.log');
+    await writeFile(join(dir, 'tessera.conf'), renderNginx(shippedConf, cluster.nodes.map((n) => n.port), port, accessLog));
     // The harness around the shipped http-level snippet: what /etc/nginx/nginx.conf would be, in the temp directory.
     await writeFile(
       join(dir, 'nginx.conf'),
@@ -402,7 +403,6 @@ clientSuite('nginx (deploy/nginx/tessera.conf)', nginx.missing, () => {
         `  uwsgi_temp_path ${join(dir, 'uwsgi')};`,
         `  scgi_temp_path ${join(dir, 'scgi')};`,
         "  log_format upstreams '$msec|$request_method|$status|$upstream_addr';",
-        `  access_log ${accessLog} upstreams;`,
         `  include ${join(dir, 'tessera.conf')};`,
         '}',
         '',

@@ -12,10 +12,12 @@ import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_pro
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import type { ClientRequest, IncomingHttpHeaders } from 'node:http';
+import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, it } from 'vitest';
+import { AdminClient } from '../../src/admin/client.js';
 import { buildHeaders, errorCode, openRaw } from './raw.js';
 import { ACCESS_KEY, ROOT, SECRET_KEY, cleanEnv, freePort } from './server.js';
 import { makeCertsDir, sdkRequestHandler, type TestCerts } from './tls.js';
@@ -369,6 +371,12 @@ export class NodeProcess {
     });
     this.cluster.clients.push(client);
     return client;
+  }
+
+  /** An admin API client of this node (the root user's unless other keys are given), trusting the cluster's CA under https. */
+  admin(accessKey = ACCESS_KEY, secretKey = SECRET_KEY): AdminClient {
+    const tls = this.cluster.tls;
+    return new AdminClient({ url: this.endpoint, accessKey, secretKey, ...(tls ? { httpsAgent: new Agent({ ca: tls.ca }) } : {}) });
   }
 
   /** A raw SigV4-signed request to this node with a time limit. */

@@ -10,7 +10,7 @@ import { execFile } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Sha256 } from '../../src/admin/client.js';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -111,6 +111,9 @@ describe('request logs', () => {
       expect(byV2Url.status).toBe(200);
       await byV2Url.arrayBuffer();
       seenIds.push({ id: byV2Url.headers.get('x-amz-request-id')!, api: 'GetObject', key: 'dir/a.txt', status: 200 });
+      // A copy is a PUT with x-amz-copy-source: its line names CopyObject, as the trace does.
+      const copy = await client.send(new CopyObjectCommand({ Bucket: 'logs', Key: 'dir/copy.txt', CopySource: 'logs/dir/a.txt' }));
+      seenIds.push({ id: copy.$metadata.requestId!, api: 'CopyObject', key: 'dir/copy.txt', status: 200 });
     } finally {
       client.destroy();
     }

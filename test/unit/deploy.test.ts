@@ -86,6 +86,19 @@ describe('deploy/kubernetes.yaml', () => {
   });
 });
 
+describe('deploy/nginx/tessera.conf', () => {
+  const conf = code(read('nginx/tessera.conf'));
+
+  it("logs requests without their query strings, which carry presigned URLs' signatures", () => {
+    const access = /^\s*access_log \S+ (\w+);$/m.exec(conf);
+    expect(access, 'an access_log with a format of its own').not.toBeNull();
+    const format = new RegExp(`log_format ${access![1]} ([^;]+);`).exec(conf);
+    expect(format).not.toBeNull();
+    expect(format![1]).toContain('$uri');
+    expect(format![1]).not.toMatch(/\$(request|request_uri|args|query_string|arg_\w+)\b/);
+  });
+});
+
 describe('deploy/tessera.service', () => {
   it('runs as a dedicated user, with the credentials in an environment file and required', () => {
     const unit = code(read('tessera.service'));

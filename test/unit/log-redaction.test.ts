@@ -3,6 +3,7 @@
  * in the message and in the error logged with it (whose properties may hold the URL again).
  */
 import { createServer, type Server } from 'node:http';
+import { Writable } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
@@ -65,6 +66,22 @@ describe('redactSecrets', () => {
     expect(line.err).toContain('TypeError: Invalid URL');
     expect(line.err).toContain("input: 'http://x/b/k?X-Amz-Signature=REDACTED'");
     expect(logged[0]).not.toContain(SIGNATURE);
+  });
+});
+
+describe('human-readable lines', () => {
+  it('show control characters in a message escaped, so a key cannot drive the terminal that reads them', () => {
+    const pretty: string[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        pretty.push(chunk.toString());
+        done();
+      },
+    });
+    configureLog({ format: 'pretty', level: 'info', destination });
+    log.warn('object b/\u001b[2Jk\u0007 has a stored header that cannot be sent');
+    expect(pretty.join('')).toContain('b/\\x1b[2Jk\\x07 has a stored header');
+    expect(pretty.join('')).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
   });
 });
 

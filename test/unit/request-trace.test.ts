@@ -3,7 +3,7 @@
  * at most SUBSCRIBER_BUFFER events between drains and counts the rest as dropped; the feed says so.
  */
 import { describe, expect, it } from 'vitest';
-import { RequestTrace, SUBSCRIBER_BUFFER, traceMatches, type TraceEvent } from '../../src/admin/trace.js';
+import { MAX_SUBSCRIBERS, RequestTrace, SUBSCRIBER_BUFFER, traceMatches, type TraceEvent } from '../../src/admin/trace.js';
 import { clusterTrace, type TraceLine } from '../../src/admin/trace-feed.js';
 
 function event(n: number, over: Partial<TraceEvent> = {}): TraceEvent {
@@ -58,6 +58,18 @@ describe('request trace', () => {
     expect(batch.events[0].requestId).toBe('R0');
     expect(batch.dropped).toBe(250);
     expect(trace.drain('s', {})).toEqual({ events: [], dropped: 0 });
+  });
+
+  it('follows at most MAX_SUBSCRIBERS traces at once; the ones running keep draining, and one that ends makes room', () => {
+    const trace = new RequestTrace('n1:9000');
+    for (let n = 0; n < MAX_SUBSCRIBERS; n++) trace.drain(`s${n}`, {});
+    expect(trace.hasRoom).toBe(false);
+    expect(() => trace.drain('one-more', {})).toThrow(/traces are running on this node already/);
+    trace.publish(event(1));
+    expect(trace.drain('s0', {}).events).toHaveLength(1);
+    trace.unsubscribe('s0');
+    expect(trace.hasRoom).toBe(true);
+    expect(trace.drain('one-more', {})).toEqual({ events: [], dropped: 0 });
   });
 
   it("a single node's feed: subscribed, then the requests in time order, then how many were dropped; the subscriber goes with the reader", async () => {
