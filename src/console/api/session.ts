@@ -14,14 +14,16 @@ const KEY = 'tessera.session';
 /** How long a login lasts in a tab (as MinIO's console sessions, 12 hours). */
 export const SESSION_MS = 12 * 3600_000;
 
+/** The tab's session, if it has one still valid; an expired or damaged one is forgotten. */
 export function loadSession(): Session | undefined {
   try {
     const saved = JSON.parse(sessionStorage.getItem(KEY) ?? 'null') as Session | null;
-    if (!saved || typeof saved.accessKey !== 'string' || typeof saved.secretKey !== 'string' || !(saved.expiresAt > Date.now())) return undefined;
-    return saved;
+    if (saved && typeof saved.accessKey === 'string' && typeof saved.secretKey === 'string' && saved.expiresAt > Date.now()) return saved;
   } catch {
-    return undefined;
+    // not JSON: forgotten below
   }
+  clearSession();
+  return undefined;
 }
 
 export function saveSession(session: Session): void {

@@ -21,7 +21,8 @@ function previewKind(key: string, contentType: string): PreviewKind {
   const type = contentType.split(';')[0].trim().toLowerCase();
   const extension = /\.([a-z0-9]+)$/i.exec(key)?.[1].toLowerCase() ?? '';
   if (type.startsWith('image/') || ['png', 'jpg', 'jpeg', 'gif', 'webp', 'svg', 'avif', 'bmp'].includes(extension)) return 'image';
-  if (type === 'application/pdf' || extension === 'pdf') return 'pdf';
+  // Framed from this origin, so only what the server will answer as a PDF: an HTML object named .pdf would script the console.
+  if (type === 'application/pdf') return 'pdf';
   if (type.startsWith('text/') || /json|xml|yaml|javascript/.test(type) || ['txt', 'md', 'csv', 'log', 'json', 'yaml', 'yml', 'xml', 'ini', 'conf', 'ts', 'js', 'py', 'sh'].includes(extension)) return 'text';
   return undefined;
 }

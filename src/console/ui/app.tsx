@@ -1,6 +1,6 @@
 /** The console: the login page until the user has a session, then the shell; back to login when it ends. */
 import { useEffect, useState } from 'preact/hooks';
-import { loadSession, onSessionEnd, type Session } from '../api/session.js';
+import { endSession, loadSession, onSessionEnd, type Session } from '../api/session.js';
 import { Login } from './login.js';
 import { Shell } from './shell.js';
 
@@ -17,11 +17,8 @@ export function App() {
   );
   useEffect(() => {
     if (!session) return;
-    // Back to the login page when the session's time is up, even with nothing being clicked.
-    const timer = setTimeout(() => {
-      setEnded('Your session has expired. Log in again.');
-      setSession(undefined);
-    }, Math.max(0, session.expiresAt - Date.now()));
+    // Back to the login page when the session's time is up, even with nothing being clicked; the keys forgotten.
+    const timer = setTimeout(() => endSession('Your session has expired. Log in again.'), Math.max(0, session.expiresAt - Date.now()));
     return () => clearTimeout(timer);
   }, [session]);
   if (!session)
