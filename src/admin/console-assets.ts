@@ -33,7 +33,6 @@ const SECURITY_HEADERS: Record<string, string> = {
   'X-Frame-Options': 'DENY',
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',
-  'Cross-Origin-Opener-Policy': 'same-origin',
 };
 
 interface Asset {
@@ -78,6 +77,8 @@ export function consoleRoutes(config: ConsoleConfig, assets: Map<string, Asset> 
     }
     const name = path.slice(CONSOLE_PATH.length) || 'index.html';
     ctx.set(SECURITY_HEADERS);
+    // Browsers ignore it (and say so) on an origin that is not trustworthy, plain http to a remote name.
+    if (ctx.secure) ctx.set('Cross-Origin-Opener-Policy', 'same-origin');
     if (name === 'config.json') {
       ctx.set('Cache-Control', 'no-store');
       ctx.body = config;

@@ -7,8 +7,6 @@
  * localStorage or server log line holds it) and is gone after logging out or expiry; the console's
  * files are served with headers that forbid framing and sniffing, and nothing outside them is
  * reachable by a path that climbs out; a removed or disabled user's session ends with a message.
- * A test named FINDING records a weakness outside the console's files: it passes while the weakness
- * is there, and says what to assert once it is fixed.
  */
 import { request as httpRequest } from 'node:http';
 import { PutBucketLifecycleConfigurationCommand, PutObjectCommand, PutObjectTaggingCommand, type S3Client } from '@aws-sdk/client-s3';
@@ -242,9 +240,7 @@ clientSuite('console: security (chromium)', chromium.missing, () => {
     expect(saved.headers.get('content-disposition')).toMatch(/^attachment/);
   });
 
-  it('FINDING (open, outside the console): a share link of an HTML object, opened in the tab that holds the session, runs in the console origin and reads the secret', async () => {
-    // Fixed only by the S3 handler (src/s3/handlers/object.ts): object answers should carry
-    // `Content-Security-Policy: sandbox` (or the console should live on an origin of its own).
+  it('a share link of an HTML object, opened in the tab that holds the session, cannot read the secret (bug: it ran in the console origin)', async () => {
     await openObject('evil.html');
     await page.click('dialog[open] [data-action=share]');
     const share = await (await page.waitForSelector('dialog[open] input[name=share-url]'))!.evaluate((e) => (e as HTMLInputElement).value);
@@ -254,25 +250,12 @@ clientSuite('console: security (chromium)', chromium.missing, () => {
       await tab.evaluate((s) => sessionStorage.setItem('tessera.session', s), await page.evaluate(() => sessionStorage.getItem('tessera.session')!));
       await tab.goto(share);
       const stolen = await tab.evaluate(() => (window as unknown as { __stolen?: string }).__stolen);
-      // Once object answers carry `Content-Security-Policy: sandbox` this fails (tried: it does): then assert `stolen` is undefined.
-      expect(stolen).toContain(USER_SECRET);
+      // GetObject answers carry `Content-Security-Policy: sandbox`: the page runs in an origin of its own, without script.
+      expect(stolen).toBeUndefined();
+      expect((await fetch(share)).headers.get('content-security-policy')).toBe('sandbox');
     } finally {
       await tab.close();
       await closeDialog();
-    }
-  });
-
-  it('a share link of an HTML object opened in another tab finds no session there (sessionStorage is per tab)', async () => {
-    await openObject('evil.html');
-    await page.click('dialog[open] [data-action=share]');
-    const share = await (await page.waitForSelector('dialog[open] input[name=share-url]'))!.evaluate((e) => (e as HTMLInputElement).value);
-    await closeDialog();
-    const tab = await browser.newPage();
-    try {
-      await tab.goto(share);
-      expect(await tab.evaluate(() => (window as unknown as { __stolen?: string }).__stolen)).toBe('ran without a session');
-    } finally {
-      await tab.close();
     }
   });
 

@@ -2,13 +2,18 @@
  * The console's page and its login, in Debian's chromium: the page is served with a strict security
  * policy; wrong keys are refused with a message and no session; right keys open the shell, whose
  * session lives only in the tab (no cookie); logging out, or a session past its time, returns to the
- * login page saying why.
+ * login page saying why. It works over https (TLS on), and over plain http from a host name that
+ * makes the page no secure context (no WebCrypto there: signing must not need it).
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { clientSuite } from '../compat/compat.js';
 import { chromium, consolePage, launchBrowser, logIn, screenshot } from '../helpers/browser.js';
 import { ACCESS_KEY, SECRET_KEY, TestServer } from '../helpers/server.js';
+import { makeCertsDir } from '../helpers/tls.js';
 
 clientSuite('console: page and login (chromium)', chromium.missing, () => {
   let server: TestServer;
@@ -24,7 +29,7 @@ clientSuite('console: page and login (chromium)', chromium.missing, () => {
 
   afterAll(async () => {
     await browser?.close();
-    await server?.stop();
+    await server?.destroy();
   });
 
   it('is served at /tessera/console/ with a policy that loads nothing from elsewhere and forbids framing', async () => {
@@ -62,6 +67,39 @@ clientSuite('console: page and login (chromium)', chromium.missing, () => {
     expect(await page.$eval('.who span', (e) => e.textContent)).toBe(ACCESS_KEY);
     expect(await page.cookies()).toEqual([]);
     await screenshot(page, 'shell');
+  });
+
+  it('works over plain http from another host name, where the page is no secure context (no WebCrypto)', async () => {
+    // Chromium treats only https, localhost and loopback addresses as secure; this name maps to loopback.
+    const insecure = await launchBrowser(['--host-resolver-rules=MAP tessera.test 127.0.0.1']);
+    try {
+      const other = await consolePage(insecure, errors);
+      const endpoint = server.endpoint.replace('127.0.0.1', 'tessera.test');
+      await logIn(other, endpoint, ACCESS_KEY, SECRET_KEY);
+      expect(await other.evaluate(() => [window.isSecureContext, typeof crypto.subtle])).toEqual([false, 'undefined']);
+      expect(await other.$eval('.who span', (e) => e.textContent)).toBe(ACCESS_KEY);
+    } finally {
+      await insecure.close();
+    }
+  });
+
+  it('works over https when the server has TLS: a secure context, the page isolated from its openers', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tessera-console-tls-'));
+    const tlsServer = await TestServer.start({ tls: await makeCertsDir(dir) });
+    const secure = await launchBrowser([], { acceptInsecureCerts: true });
+    try {
+      const other = await consolePage(secure, errors);
+      expect(tlsServer.endpoint).toMatch(/^https:/);
+      await logIn(other, tlsServer.endpoint, ACCESS_KEY, SECRET_KEY);
+      expect(await other.evaluate(() => [location.protocol, window.isSecureContext])).toEqual(['https:', true]);
+      const reloaded = await other.goto(`${tlsServer.endpoint}/tessera/console/`);
+      expect(reloaded!.headers()['cross-origin-opener-policy']).toBe('same-origin');
+      await other.waitForSelector('.shell');
+    } finally {
+      await secure.close();
+      await tlsServer.destroy();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('returns to the login page when the session has expired, and after logging out, saying why', async () => {

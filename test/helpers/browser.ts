@@ -13,12 +13,17 @@ import { ROOT } from './server.js';
 export const chromium = debianClient(process.env.TESSERA_CHROMIUM ?? 'chromium');
 export const SCREENSHOTS = join(ROOT, 'test/console/screenshots');
 
-export async function launchBrowser(): Promise<Browser> {
+/**
+ * `args`: more chromium switches, e.g. `--host-resolver-rules=...` to reach the server by another name;
+ * `acceptInsecureCerts` for a server whose certificate a test CA signed.
+ */
+export async function launchBrowser(args: string[] = [], options: { acceptInsecureCerts?: boolean } = {}): Promise<Browser> {
   return puppeteer.launch({
     executablePath: chromium.path!,
     headless: true,
+    acceptInsecureCerts: options.acceptInsecureCerts,
     // Root in a container has no user namespace for chromium's sandbox.
-    args: ['--no-sandbox', '--disable-dev-shm-usage', '--window-size=1280,860'],
+    args: ['--no-sandbox', '--disable-dev-shm-usage', '--window-size=1280,860', ...args],
     defaultViewport: { width: 1280, height: 860 },
   });
 }

@@ -1,6 +1,6 @@
 /**
  * A bucket's settings through S3: versioning and Object Lock, the bucket policy, lifecycle rules.
- * Bodies S3 wants a digest of carry x-amz-checksum-sha256 (WebCrypto has SHA-256, not MD5).
+ * Bodies S3 wants a digest of carry x-amz-checksum-sha256 (see xmlRequest).
  */
 import { ApiError, send } from './http.js';
 import { children, childText, escapeXml, objectPath, s3Xml, xmlRequest } from './s3.js';
@@ -8,7 +8,7 @@ import type { Session } from './session.js';
 
 /** PUTs an XML configuration to `?<subresource>`, with the checksum S3 requires of it. */
 async function putXml(session: Session, bucket: string, subresource: string, body: string, permission: string): Promise<void> {
-  await send(session, await xmlRequest({ method: 'PUT', path: objectPath(bucket), query: { [subresource]: '' }, body, permission }));
+  await send(session, xmlRequest({ method: 'PUT', path: objectPath(bucket), query: { [subresource]: '' }, body, permission }));
 }
 
 /** Answers undefined when the call fails with `absent` (the bucket has no such configuration). */

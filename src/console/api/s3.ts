@@ -4,7 +4,7 @@
  */
 import { ApiError, send, sendWithProgress, type ApiRequest } from './http.js';
 import type { Session } from './session.js';
-import { encodeRfc3986, presignUrl } from './signer.js';
+import { encodeRfc3986, presignUrl, sha256Base64 } from './signer.js';
 
 /** `/bucket` or `/bucket/key`, each key segment encoded, `/` kept. */
 export function objectPath(bucket: string, key?: string): string {
@@ -85,15 +85,9 @@ export function shareUrl(session: Session, bucket: string, key: string, expiresI
   return presignUrl(session, { method: 'GET', path: objectPath(bucket, key), query }, expiresIn);
 }
 
-/** The base64 SHA-256 of a small body: the checksum S3 wants with DeleteObjects, tagging and versioning documents. */
-async function sha256Base64(text: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
-  return btoa(String.fromCharCode(...digest));
-}
-
 /** A request carrying an XML document, with the checksum that proves its body. */
-export async function xmlRequest(request: ApiRequest & { body: string }): Promise<ApiRequest> {
-  return { ...request, headers: { ...request.headers, 'content-type': 'application/xml', 'x-amz-checksum-sha256': await sha256Base64(request.body) } };
+export function xmlRequest(request: ApiRequest & { body: string }): ApiRequest {
+  return { ...request, headers: { ...request.headers, 'content-type': 'application/xml', 'x-amz-checksum-sha256': sha256Base64(request.body) } };
 }
 
 export function escapeXml(value: string): string {
@@ -119,7 +113,7 @@ export async function getBucketVersioning(session: Session, bucket: string, sign
 
 export async function putBucketVersioning(session: Session, bucket: string, status: 'Enabled' | 'Suspended'): Promise<void> {
   const body = `<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Status>${status}</Status></VersioningConfiguration>`;
-  await send(session, await xmlRequest({ method: 'PUT', path: objectPath(bucket), query: { versioning: '' }, body, permission: 's3:PutBucketVersioning' }));
+  await send(session, xmlRequest({ method: 'PUT', path: objectPath(bucket), query: { versioning: '' }, body, permission: 's3:PutBucketVersioning' }));
 }
 
 export interface Usage {
@@ -201,7 +195,7 @@ export async function deleteObject(session: Session, bucket: string, key: string
 /** Deletes up to 1000 objects in one request; answers the keys that could not be deleted, with why. */
 export async function deleteObjects(session: Session, bucket: string, keys: string[]): Promise<{ key: string; message: string }[]> {
   const body = `<Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Quiet>true</Quiet>${keys.map((k) => `<Object><Key>${escapeXml(k)}</Key></Object>`).join('')}</Delete>`;
-  const root = await s3Xml(session, await xmlRequest({ method: 'POST', path: objectPath(bucket), query: { delete: '' }, body, permission: 's3:DeleteObject' }));
+  const root = await s3Xml(session, xmlRequest({ method: 'POST', path: objectPath(bucket), query: { delete: '' }, body, permission: 's3:DeleteObject' }));
   return children(root, 'Error').map((e) => ({ key: childText(e, 'Key') ?? '', message: childText(e, 'Message') || childText(e, 'Code') || 'failed' }));
 }
 
@@ -248,7 +242,7 @@ export async function getObjectTagging(session: Session, bucket: string, key: st
 export async function putObjectTagging(session: Session, bucket: string, key: string, tags: Tags, versionId?: string): Promise<void> {
   const body = `<Tagging xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><TagSet>${tags.map(([k, v]) => `<Tag><Key>${escapeXml(k)}</Key><Value>${escapeXml(v)}</Value></Tag>`).join('')}</TagSet></Tagging>`;
   const query = { tagging: '', ...(versionId ? { versionId } : {}) };
-  await send(session, await xmlRequest({ method: 'PUT', path: objectPath(bucket, key), query, body, permission: versionId ? 's3:PutObjectVersionTagging' : 's3:PutObjectTagging' }));
+  await send(session, xmlRequest({ method: 'PUT', path: objectPath(bucket, key), query, body, permission: versionId ? 's3:PutObjectVersionTagging' : 's3:PutObjectTagging' }));
 }
 
 /** Uploads `body` in one PUT, reporting bytes sent. */

@@ -1,46 +1,51 @@
 /**
- * SigV4 in the browser: @smithy/signature-v4 (the AWS SDK's own signer) over WebCrypto's SHA-256
- * and HMAC. Payloads are not hashed unless small and given as text (the server takes UNSIGNED-PAYLOAD
- * for the rest, as it does from every SDK over TLS).
+ * SigV4 in the browser: @smithy/signature-v4 (the AWS SDK's own signer) over @noble/hashes' SHA-256
+ * and HMAC. Not WebCrypto: browsers offer it only to secure contexts, and the console must work over
+ * plain http on a private network too. Payloads are not hashed unless small and given as text (the
+ * server takes UNSIGNED-PAYLOAD for the rest, as it does from every SDK over TLS).
  */
+import { hmac } from '@noble/hashes/hmac.js';
+import { sha256 } from '@noble/hashes/sha2.js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { Checksum, SourceData } from '@smithy/types';
 import type { Session } from './session.js';
 
 const encoder = new TextEncoder();
 
-/** A copy of `data` in an ArrayBuffer of its own, as WebCrypto takes it. */
-function bytes(data: SourceData): Uint8Array<ArrayBuffer> {
+function bytes(data: SourceData): Uint8Array {
   if (typeof data === 'string') return encoder.encode(data);
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
-  return new Uint8Array(data).slice();
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return new Uint8Array(data);
 }
 
-/** SHA-256, or HMAC-SHA-256 when given a secret: WebCrypto digests whole messages, so chunks are kept until digest(). */
-class WebCryptoSha256 implements Checksum {
-  private chunks: Uint8Array<ArrayBuffer>[] = [];
+/** SHA-256, or HMAC-SHA-256 when given a secret, as the signer constructs its hashes. */
+class Sha256 implements Checksum {
+  private hash;
 
-  constructor(private readonly secret?: SourceData) {}
+  constructor(private readonly secret?: SourceData) {
+    this.hash = this.start();
+  }
+
+  private start() {
+    return this.secret === undefined ? sha256.create() : hmac.create(sha256, bytes(this.secret));
+  }
 
   update(data: Uint8Array): void {
-    this.chunks.push(bytes(data));
+    this.hash.update(bytes(data));
   }
 
   async digest(): Promise<Uint8Array> {
-    const message = new Uint8Array(this.chunks.reduce((n, c) => n + c.length, 0));
-    let at = 0;
-    for (const chunk of this.chunks) {
-      message.set(chunk, at);
-      at += chunk.length;
-    }
-    if (this.secret === undefined) return new Uint8Array(await crypto.subtle.digest('SHA-256', message));
-    const key = await crypto.subtle.importKey('raw', bytes(this.secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-    return new Uint8Array(await crypto.subtle.sign('HMAC', key, message));
+    return this.hash.digest();
   }
 
   reset(): void {
-    this.chunks = [];
+    this.hash = this.start();
   }
+}
+
+/** The base64 SHA-256 of a text: the checksum S3 wants with DeleteObjects, tagging and configuration documents. */
+export function sha256Base64(text: string): string {
+  return btoa(String.fromCharCode(...sha256(encoder.encode(text))));
 }
 
 export interface SignableRequest {
@@ -58,7 +63,7 @@ function signerFor(session: Session): SignatureV4 {
     service: 's3',
     region: session.region,
     credentials: { accessKeyId: session.accessKey, secretAccessKey: session.secretKey },
-    sha256: WebCryptoSha256,
+    sha256: Sha256,
     uriEscapePath: false,
   });
 }

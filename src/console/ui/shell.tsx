@@ -1,6 +1,6 @@
 /** The logged-in console: the navigation, who is logged in, and the page the route names. */
 import type { ComponentType } from 'preact';
-import { clearSession, endSession, type Session } from '../api/session.js';
+import { endSession, type Session } from '../api/session.js';
 import { BucketsPage } from '../browser/buckets.js';
 import { ObjectsPage } from '../browser/objects.js';
 import { ClusterPage } from '../cluster/cluster.js';
@@ -45,10 +45,7 @@ export function Shell({ session }: { session: Session }) {
           <span title="Logged in as">{session.accessKey}</span>
           <button
             type="button"
-            onClick={() => {
-              clearSession();
-              endSession('You have logged out.');
-            }}
+            onClick={() => endSession('You have logged out.')}
           >
             Log out
           </button>

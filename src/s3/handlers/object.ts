@@ -158,6 +158,7 @@ export async function getObject(req: S3Request): Promise<void> {
   stream.once('error', () => req.ctx.req.socket.destroy());
   setObjectHeaders(req.ctx, info, checksumsToSend(req, info, partNumber, range));
   req.ctx.set(overrides);
+  sandboxActiveContent(req.ctx);
   if (range) {
     req.ctx.status = 206;
     req.ctx.set('Content-Range', `bytes ${range.start}-${range.end}/${info.size}`);
@@ -168,6 +169,15 @@ export async function getObject(req: S3Request): Promise<void> {
     req.ctx.body = stream;
     req.ctx.length = info.size;
   }
+}
+
+/**
+ * Objects share their origin with the web console (/tessera/console/), whose tab holds the user's keys:
+ * an HTML or SVG object opened in a browser runs in a sandbox, an origin of its own, and cannot read
+ * them. PDFs are left out: Chromium's viewer does not open in a sandbox, and runs no page script.
+ */
+function sandboxActiveContent(ctx: S3Request['ctx']): void {
+  if (!/^application\/pdf\b/i.test(ctx.response.get('Content-Type'))) ctx.set('Content-Security-Policy', 'sandbox');
 }
 
 export async function headObject(req: S3Request): Promise<void> {
