@@ -34,10 +34,14 @@ const read = async () => (await s3.send(new GetObjectCommand({ Bucket: 'packed',
 const first = await read();
 tessera.takeDriveOffline(0);
 const offline = await read();
+const page = await fetch(tessera.endpoint + '/tessera/console/');
+const html = await page.text();
+const script = /src="(app-[^"]+\.js)"/.exec(html)?.[1];
+const console_ = page.status === 200 && script !== undefined && (await fetch(tessera.endpoint + '/tessera/console/' + script)).status === 200;
 s3.destroy();
 const base = dirname(tessera.drives[0]);
 await tessera.stop();
-console.log(JSON.stringify({ endpoint: tessera.endpoint, first: first === body, offline: offline === body, base, removed: !existsSync(base) }));
+console.log(JSON.stringify({ endpoint: tessera.endpoint, first: first === body, offline: offline === body, console: console_, base, removed: !existsSync(base) }));
 `;
 
 const TYPED = `
@@ -77,7 +81,8 @@ describe('the packed tarball, installed into a fresh project', () => {
     tarball = join(work, packed.filename);
     const files = packed.files.map((f) => f.path);
     expect(files).toEqual(expect.arrayContaining(['package.json', 'README.md', 'bin/tessera.js', 'wasm/rs.wasm', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/storage/metadata-writer-process.js']));
-    expect(files.filter((f) => !/^dist\/src\/.*\.(js|d\.ts)$/.test(f)).sort()).toEqual(['README.md', 'bin/tessera.js', 'package.json', 'wasm/rs.wasm']);
+    expect(files.filter((f) => !/^dist\/(src\/.*\.(js|d\.ts)|console\/.*)$/.test(f)).sort()).toEqual(['README.md', 'bin/tessera.js', 'package.json', 'wasm/rs.wasm']);
+    expect(files.filter((f) => f.startsWith('dist/console/')).map((f) => f.replace(/-\w+\./, '-HASH.')).sort()).toEqual(['dist/console/app-HASH.css', 'dist/console/app-HASH.js', 'dist/console/index.html']);
 
     project = join(work, 'project');
     await mkdir(project);
@@ -89,11 +94,11 @@ describe('the packed tarball, installed into a fresh project', () => {
     if (work) await rm(work, { recursive: true, force: true });
   });
 
-  it('starts a server with startTessera, serves the AWS SDK, reads with a drive offline, and removes its directory on stop', async () => {
+  it('starts a server with startTessera, serves the AWS SDK and the console, reads with a drive offline, and removes its directory on stop', async () => {
     await writeFile(join(project, 'use.mjs'), USE);
     const { stdout } = await run(process.execPath, ['use.mjs'], { cwd: project, env: cleanEnv(), timeout: 60_000 });
-    const result = JSON.parse(stdout.trim().split('\n').pop()!) as { endpoint: string; first: boolean; offline: boolean; base: string; removed: boolean };
-    expect(result).toMatchObject({ first: true, offline: true, removed: true });
+    const result = JSON.parse(stdout.trim().split('\n').pop()!) as { endpoint: string; first: boolean; offline: boolean; console: boolean; base: string; removed: boolean };
+    expect(result).toMatchObject({ first: true, offline: true, console: true, removed: true });
     expect(result.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(result.base.startsWith(tmpdir())).toBe(true);
   });
