@@ -10,6 +10,7 @@
 import { envNumber } from '../env.js';
 import { REQUEST_DURATION_BOUNDS, STATUS_CLASSES, type RequestTotals } from './metrics.js';
 import { payloadObject, type ClusterView } from './cluster-view.js';
+import type { ClusterHistory } from './history-types.js';
 
 export const HISTORY_INTERVALS = 360;
 const DEFAULT_INTERVAL_MS = 10_000;
@@ -171,24 +172,6 @@ export function checkNodeHistory(answer: unknown, intervalMs: number): Interval[
   });
 }
 
-/** The cluster's traffic, one entry per interval in each column, oldest first. */
-export interface ClusterHistory {
-  intervalSeconds: number;
-  /** Nodes whose intervals are summed here. */
-  nodes: string[];
-  unreachable: { node: string; error: string }[];
-  /** End of each interval, seconds since the epoch. */
-  time: number[];
-  requestsPerSecond: number[];
-  errors4xxPerSecond: number[];
-  errors5xxPerSecond: number[];
-  bytesInPerSecond: number[];
-  bytesOutPerSecond: number[];
-  /** Request duration percentiles in seconds (null: no requests in the interval). */
-  p50: (number | null)[];
-  p90: (number | null)[];
-  p99: (number | null)[];
-}
 
 /** Sums the nodes' intervals that ended at the same multiple of the interval; rates per second of each node's own interval. */
 export function sumHistories(intervalMs: number, perNode: Interval[][]): Omit<ClusterHistory, 'nodes' | 'unreachable'> {

@@ -7,7 +7,8 @@
  */
 import { statfs } from 'node:fs/promises';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { DriveInfo, HealManager } from '../heal/manager.js';
+import type { DriveInfo } from '../heal/info-types.js';
+import type { HealManager } from '../heal/manager.js';
 import type { Peer } from '../cluster/peer.js';
 import { LocalDrive } from '../storage/local-drive.js';
 

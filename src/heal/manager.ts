@@ -12,6 +12,7 @@ import { healConfigFromEnv, type HealConfig } from './config.js';
 import { DriveHealer, DriveMonitor, HEALING_FILE, type HealingProgress } from './drive-healer.js';
 import { HealQueue } from './mrf.js';
 import { Scanner } from './scanner.js';
+import type { DriveInfo, HealingInfo, SetInfo } from './info-types.js';
 import { HealSequences } from './sequence.js';
 import { HealStats } from './stats.js';
 import { Foreground, Pacer } from './throttle.js';
@@ -30,51 +31,6 @@ export interface HealManagerOptions {
   log?: (line: string) => void;
   /** Scan set `i` on this node (a cluster gives each set to one node); default: every set. */
   shouldScan?: (set: number) => boolean;
-}
-
-export interface DriveInfo {
-  endpoint: string;
-  set: number;
-  slot: number;
-  state: 'online' | 'offline' | 'healing';
-  local: boolean;
-  /** Bytes of the drive's filesystem (absent when the drive did not say). */
-  capacity?: { total: number; free: number; used: number };
-  healing?: HealingInfo;
-}
-
-export interface HealingInfo {
-  reason: HealingProgress['reason'];
-  started: string;
-  updated: string;
-  finished?: string;
-  objectsDone: number;
-  objectsTotal: number;
-  objectsRemaining: number;
-  objectsHealed: number;
-  objectsFailed: number;
-  bytesDone: number;
-  percent: number;
-  bucket?: string;
-  lastKey?: string;
-  lastError?: string;
-  resumed: number;
-}
-
-export interface SetInfo {
-  set: number;
-  drives: number;
-  online: number;
-  healing: number;
-  dataShards: number;
-  parityShards: number;
-  readQuorum: number;
-  writeQuorum: number;
-  /** More drives that may fail (counting healing drives as failed) with the set still readable / writable. */
-  canLoseForRead: number;
-  canLoseForWrite: number;
-  readable: boolean;
-  writable: boolean;
 }
 
 function healingInfo(p: HealingProgress): HealingInfo {

@@ -17,31 +17,10 @@ import type { ErasureSet } from '../erasure/set.js';
 import type { Drive } from '../storage/drive.js';
 import type { HealConfig } from './config.js';
 import { healBuckets, poolBuckets, setKeys } from './listing.js';
+import type { ScannerState } from './info-types.js';
 import type { HealStats } from './stats.js';
 import { pause, type Pacer } from './throttle.js';
 
-export interface ScannerState {
-  enabled: boolean;
-  /** A cycle is running. */
-  active: boolean;
-  /** Cycles started since the process started. */
-  cycle: number;
-  /** The running (or last) cycle re-hashes every block. */
-  deep: boolean;
-  set?: number;
-  bucket?: string;
-  lastKey?: string;
-  /** Counts of the running (or last) cycle. */
-  objects: number;
-  healed: number;
-  failed: number;
-  removed: number;
-  orphansRemoved: number;
-  cycleStarted?: string;
-  lastCycleFinished?: string;
-  lastCycleSeconds?: number;
-  nextCycle?: string;
-}
 
 export interface ScannerOptions {
   sets: ErasureSet[];

@@ -9,7 +9,7 @@ import { Agent } from 'node:https';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { describe, expect } from 'vitest';
 import { AdminApiError, AdminClient } from '../../src/admin/client.js';
-import type { ClusterHistory } from '../../src/admin/metrics-history.js';
+import type { ClusterHistory } from '../../src/admin/history-types.js';
 import { ACCESS_KEY, SECRET_KEY, TestCluster, clusterSuite, getBytes, sleep } from '../helpers/cluster.js';
 
 const INTERVAL_MS = 500;

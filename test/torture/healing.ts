@@ -4,7 +4,7 @@
  * directories, which the admin heal does not).
  */
 import { AdminClient } from '../../src/admin/client.js';
-import type { ScannerState } from '../../src/heal/scanner.js';
+import type { ScannerState } from '../../src/heal/info-types.js';
 import type { SequenceSummary } from '../../src/heal/sequence.js';
 import { ACCESS_KEY, SECRET_KEY, sleep, type NodeProcess } from '../helpers/cluster.js';
 

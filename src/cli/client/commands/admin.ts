@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { AdminApiError, type AdminInfo } from '../../../admin/client.js';
 import { clientOf } from '../admin-access.js';
-import type { DriveInfo } from '../../../heal/manager.js';
+import type { DriveInfo } from '../../../heal/info-types.js';
 import type { SequenceLine, SequenceSummary } from '../../../heal/sequence.js';
 import { run } from '../action.js';
 import { CliError, networkReason } from '../errors.js';
