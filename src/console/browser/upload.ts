@@ -1,6 +1,6 @@
 /**
  * Uploading one file: a single PUT below MULTIPART_FROM, otherwise a multipart upload of PART_SIZE
- * parts, PARALLEL_PARTS at a time, its progress the sum of its parts'; a failure or a cancel aborts
+ * parts (larger for files of over MAX_PARTS of them), PARALLEL_PARTS at a time, its progress the sum of its parts'; a failure or a cancel aborts
  * the multipart upload so no parts are left behind. Also: the files a drop carries, folders walked.
  */
 import { abortMultipartUpload, completeMultipartUpload, createMultipartUpload, putObject, uploadPart } from '../api/s3.js';
@@ -10,18 +10,21 @@ const MiB = 1024 * 1024;
 export const MULTIPART_FROM = 16 * MiB;
 export const PART_SIZE = 8 * MiB;
 const PARALLEL_PARTS = 3;
+/** S3's limit on a multipart upload's parts: a file over 78 GiB gets larger parts. */
+const MAX_PARTS = 10_000;
 
 export async function uploadFile(session: Session, bucket: string, key: string, file: Blob, onProgress: (sent: number) => void, signal: AbortSignal): Promise<void> {
   if (file.size < MULTIPART_FROM) return putObject(session, bucket, key, file, onProgress, signal);
   const uploadId = await createMultipartUpload(session, bucket, key, file.type);
-  const count = Math.ceil(file.size / PART_SIZE);
+  const partSize = Math.max(PART_SIZE, Math.ceil(file.size / MAX_PARTS));
+  const count = Math.ceil(file.size / partSize);
   const sent = new Array<number>(count).fill(0);
   const etags = new Array<string>(count);
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < count && !signal.aborted) {
       const index = next++;
-      const part = file.slice(index * PART_SIZE, Math.min(file.size, (index + 1) * PART_SIZE));
+      const part = file.slice(index * partSize, Math.min(file.size, (index + 1) * partSize));
       etags[index] = await uploadPart(session, bucket, key, uploadId, index + 1, part, (n) => {
         sent[index] = n;
         onProgress(sent.reduce((a, b) => a + b, 0));
