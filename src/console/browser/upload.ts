@@ -1,7 +1,8 @@
 /**
  * Uploading one file: a single PUT below MULTIPART_FROM, otherwise a multipart upload of PART_SIZE
- * parts (larger for files of over MAX_PARTS of them), PARALLEL_PARTS at a time, its progress the sum of its parts'; a failure or a cancel aborts
- * the multipart upload so no parts are left behind. Also: the files a drop carries, folders walked.
+ * parts (larger for files of over MAX_PARTS of them), PARALLEL_PARTS at a time, its progress the sum
+ * of its parts'; a failure or a cancel aborts the multipart upload so no parts are left behind. Also:
+ * the files a drop carries, folders walked.
  */
 import { abortMultipartUpload, completeMultipartUpload, createMultipartUpload, putObject, uploadPart } from '../api/s3.js';
 import type { Session } from '../api/session.js';
