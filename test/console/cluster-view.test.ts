@@ -76,7 +76,8 @@ clientSuite('console: the cluster drawn (chromium, 4 nodes x 2 drives)', chromiu
       if (check(last)) return last;
       await new Promise((r) => setTimeout(r, 250));
     }
-    throw new Error(`${what}: not within ${timeoutMs} ms; tiles: ${JSON.stringify(last, null, 1)}`);
+    const shown = await page.evaluate(() => document.body.innerText.slice(0, 600));
+    throw new Error(`${what}: not within ${timeoutMs} ms; tiles: ${JSON.stringify(last, null, 1)}; page ${page.url()} shows: ${shown}`);
   }
 
   async function info(): Promise<InfoAnswer> {
