@@ -14,7 +14,7 @@ import type { serverInfo } from './server-info.js';
 import type { TopLocks } from './top-locks.js';
 import type { TraceFilter } from './trace.js';
 import type { TraceLine } from './trace-feed.js';
-import type { GroupSummary, PolicySummary, ServiceAccountSummary, UserSummary } from '../iam/iam.js';
+import type { GroupSummary, PolicySummary, ServiceAccountSummary, UserSummary } from '../iam/summaries.js';
 
 export interface AdminEndpoint {
   url: string;

@@ -23,6 +23,7 @@ import { Sealer } from './seal.js';
 import { checkAccessKey, checkEmail, checkName, checkSecretKey, type GroupEntry, type IamState, type ServiceAccountEntry, type Status, type UserEntry } from './state.js';
 import { IamStore, type StoredState } from './store.js';
 import { failpoint } from '../failpoints.js';
+import type { GroupSummary, PolicySummary, ServiceAccountSummary, UserSummary } from './summaries.js';
 
 const REFRESH_MS = 10_000;
 const STATE_LOCK = 'tessera-iam-state';
@@ -55,29 +56,6 @@ interface KeyHolder {
   expiresAt?: number;
 }
 
-export interface UserSummary {
-  accessKey: string;
-  status: Status;
-  policies: string[];
-  groups: string[];
-  canonicalId: string;
-  email?: string;
-  created: string;
-  updated: string;
-}
-
-export interface ServiceAccountSummary {
-  accessKey: string;
-  parent: string;
-  status: Status;
-  name?: string;
-  description?: string;
-  expiresAt?: string;
-  /** The account's own policy, when it has one (JSON text). */
-  policy?: string;
-  created: string;
-}
-
 export interface NewServiceAccount {
   accessKey?: string;
   secretKey?: string;
@@ -85,24 +63,6 @@ export interface NewServiceAccount {
   name?: string;
   description?: string;
   expiresAt?: number;
-}
-
-export interface GroupSummary {
-  name: string;
-  status: Status;
-  members: string[];
-  policies: string[];
-  created: string;
-}
-
-export interface PolicySummary {
-  name: string;
-  builtin: boolean;
-  /** The document as given, parsed (JSON). */
-  policy: unknown;
-  /** Users and groups it is attached to. */
-  users: string[];
-  groups: string[];
 }
 
 export type AttachTarget = { user: string } | { group: string };

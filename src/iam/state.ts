@@ -4,8 +4,9 @@
  * single document changes atomically: no reader ever sees a group naming a user that is not there yet.
  */
 import { IamError } from './errors.js';
+import type { Status } from './summaries.js';
 
-export type Status = 'enabled' | 'disabled';
+export type { Status };
 
 export interface UserEntry {
   secretKey: string;

@@ -1,56 +1,14 @@
 /**
  * The admin API's IAM calls (users, groups, service accounts, policies) and the JSON they answer,
- * as src/admin/iam-api.ts serves them. Each names the admin action it needs, for a refusal's message.
- *
- * The answers mirror src/iam/iam.ts's summaries (as far as the console reads them). They are declared
- * again here, not imported: that module reaches node:crypto and the object layer, which the console's
- * DOM-only type check (types: []) cannot read.
+ * as src/admin/iam-api.ts serves them (its types: src/iam/summaries.ts, import-free, shared with the
+ * server). Each names the admin action it needs, for a refusal's message.
  */
 import { adminJson } from './admin.js';
 import type { Session } from './session.js';
 import { encodeRfc3986 } from './signer.js';
+import type { GroupSummary as Group, PolicySummary as PolicyInfo, ServiceAccountSummary as ServiceAccount, Status, UserSummary as User } from '../../iam/summaries.js';
 
-export type Status = 'enabled' | 'disabled';
-
-/** Mirrors UserSummary (src/iam/iam.ts). */
-export interface User {
-  accessKey: string;
-  status: Status;
-  policies: string[];
-  groups: string[];
-  email?: string;
-  created: string;
-}
-
-/** Mirrors ServiceAccountSummary (src/iam/iam.ts). */
-export interface ServiceAccount {
-  accessKey: string;
-  parent: string;
-  status: Status;
-  name?: string;
-  description?: string;
-  expiresAt?: string;
-  policy?: string;
-  created: string;
-}
-
-/** Mirrors GroupSummary (src/iam/iam.ts). */
-export interface Group {
-  name: string;
-  status: Status;
-  members: string[];
-  policies: string[];
-  created: string;
-}
-
-/** Mirrors PolicySummary (src/iam/iam.ts). */
-export interface PolicyInfo {
-  name: string;
-  builtin: boolean;
-  policy: unknown;
-  users: string[];
-  groups: string[];
-}
+export type { Group, PolicyInfo, ServiceAccount, Status, User };
 
 /** The body of POST users/<user>/service-accounts (src/admin/iam-api.ts turns it into src/iam/iam.ts's NewServiceAccount). */
 export interface NewServiceAccount {

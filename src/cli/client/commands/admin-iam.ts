@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { AdminClient, PolicyTarget, ServiceAccountOptions, UserStatus } from '../../../admin/client.js';
-import type { GroupSummary, PolicySummary, ServiceAccountSummary, UserSummary } from '../../../iam/iam.js';
+import type { GroupSummary, PolicySummary, ServiceAccountSummary, UserSummary } from '../../../iam/summaries.js';
 import { run } from '../action.js';
 import { CliError } from '../errors.js';
 import { adminOf, explain, withAdmin } from '../admin-access.js';
