@@ -359,7 +359,7 @@ clientSuite('console: security (chromium)', chromium.missing, () => {
     await page.waitForSelector('[role=alert]');
     expect(await page.$('.shell')).toBeNull();
     await admin.setUserStatus(USER, 'enabled');
-    await page.evaluate(() => location.reload());
+    await page.reload();
     await logIn(page, server.endpoint, USER, USER_SECRET);
     await admin.removeUser(USER);
     await page.evaluate((h) => (location.hash = h), '#/buckets');
